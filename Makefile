@@ -1,0 +1,35 @@
+# devicewatch — build, test, demo and benchmarks.
+# Every target installs what is missing on a fresh Debian machine first.
+
+SWIFT ?= swift
+SWIFT_FLAGS ?=
+
+.PHONY: all deps build release test demo bench clean
+
+all: build
+
+# libcurl's headers and pkg-config file; python3 jsonschema for schema tests.
+deps:
+	@if ! pkg-config --exists libcurl 2>/dev/null; then \
+		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev pkg-config >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+
+demo: build
+	$(SWIFT) run $(SWIFT_FLAGS) devicewatch demo
+
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build Benchmarks/.build

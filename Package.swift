@@ -1,0 +1,79 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "devicewatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "devicewatch", targets: ["devicewatch"]),
+        .library(name: "DeviceWatchCore", targets: ["DeviceWatchCore"]),
+        .library(name: "DeviceWatch", targets: ["DeviceWatch"]),
+        .library(name: "DeviceAPISimulator", targets: ["DeviceAPISimulator"]),
+        .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // libcurl, found by pkg-config, with typed non-variadic setopt wrappers (shim.h).
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // The one HTTP client: libcurl's multi interface driven by one thread.
+        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
+        // Pure domain: devices, rules, evaluation. No clocks, files, network or logging.
+        .target(name: "DeviceWatchCore"),
+        // The shell: Devices API client, services, stores, receivers.
+        .target(
+            name: "DeviceWatch",
+            dependencies: [
+                "CurlHTTP",
+                "DeviceWatchCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A faithful stand-in for the Deployment Manager Devices API.
+        .target(
+            name: "DeviceAPISimulator",
+            dependencies: [
+                "DeviceWatchCore",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "devicewatch",
+            dependencies: [
+                "DeviceWatch",
+                "DeviceWatchCore",
+                "DeviceAPISimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "CurlHTTPTests",
+            dependencies: [
+                "CurlHTTP",
+                "DeviceAPISimulator",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "DeviceWatchCoreTests", dependencies: ["DeviceWatchCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DeviceWatchTests", dependencies: ["DeviceWatch", "DeviceAPISimulator", "CurlHTTP"]),
+        .testTarget(name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
+        .testTarget(name: "devicewatchTests", dependencies: ["DeviceAPISimulator", "CurlHTTP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,62 @@
+import Foundation
+
+/// A transfer that produced no HTTP response: what failed, for which (redacted) URL, and whether retrying may help.
+public struct CurlHTTPError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case invalidURL = "invalid URL"
+        case unsupportedProtocol = "protocol not allowed (only http and https)"
+        case resolve = "could not resolve host"
+        case connect = "could not connect"
+        case connectTimeout = "connect timed out"
+        case timeout = "request timed out"
+        case tls = "TLS failure"
+        case connectionLost = "connection lost"
+        case responseTooLarge = "response too large"
+        case cancelled = "cancelled"
+        case shutdown = "client shut down"
+        case other = "transfer failed"
+    }
+
+    public let kind: Kind
+    /// The URL without credentials, query string or fragment.
+    public let redactedURL: String
+    /// libcurl's detail, scrubbed of anything the redacted URL leaves out.
+    public let detail: String
+    /// libcurl's result code, when the error came from libcurl.
+    public let curlCode: Int?
+
+    public init(kind: Kind, redactedURL: String, detail: String = "", curlCode: Int? = nil) {
+        self.kind = kind
+        self.redactedURL = redactedURL
+        self.detail = detail
+        self.curlCode = curlCode
+    }
+
+    /// Whether the same request may succeed if tried again later.
+    public var isRetryable: Bool {
+        switch kind {
+        case .resolve, .connect, .connectTimeout, .timeout, .connectionLost: true
+        case .invalidURL, .unsupportedProtocol, .tls, .responseTooLarge, .cancelled, .shutdown, .other: false
+        }
+    }
+
+    public var description: String {
+        detail.isEmpty ? "\(kind.rawValue): \(redactedURL)" : "\(kind.rawValue): \(detail) (\(redactedURL))"
+    }
+}
+
+/// Removes user info, query and fragment from a URL so it can appear in errors and logs.
+public func redactURL(_ url: String) -> String {
+    guard var components = URLComponents(string: url), components.host != nil else {
+        // Not parseable: keep the scheme and nothing that could carry a secret.
+        if let schemeEnd = url.range(of: "://") {
+            return String(url[..<schemeEnd.upperBound]) + "…"
+        }
+        return "<invalid URL>"
+    }
+    components.user = nil
+    components.password = nil
+    components.query = nil
+    components.fragment = nil
+    return components.string ?? "<invalid URL>"
+}
