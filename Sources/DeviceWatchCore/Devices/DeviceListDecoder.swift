@@ -1,0 +1,146 @@
+import Foundation
+
+/// The devices of one list or get response, and what could not be read in it.
+public struct DecodedDevices: Sendable {
+    public var devices: [Device]
+    /// Fields that were ignored (wrong type, unparseable date); their devices were kept.
+    public var warnings: [DeviceDecodeWarning]
+    /// Entries that were dropped because they have no string `id`, with their positions.
+    public var skipped: [SkippedDevice]
+}
+
+/// A list entry that could not become a device.
+public struct SkippedDevice: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var reason: String
+
+    public init(index: Int, reason: String) {
+        self.index = index
+        self.reason = reason
+    }
+
+    public var description: String { "list entry #\(index) skipped: \(reason)" }
+}
+
+/// The body as a whole could not be read: not JSON, truncated, or not shaped like the API's answer.
+public struct DeviceBodyError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+
+    public var description: String { reason }
+}
+
+/// Decodes Devices API bodies without letting one bad device spoil the rest.
+public enum DeviceListDecoder {
+    /// Decodes a list response: `{"data": [Device, ...]}` (a bare array is accepted too).
+    public static func decodeList(_ body: Data) throws(DeviceBodyError) -> DecodedDevices {
+        let list: ListBody
+        do {
+            list = try JSONDecoder().decode(ListBody.self, from: body)
+        } catch let error as DeviceBodyError {
+            throw error
+        } catch {
+            throw DeviceBodyError(reason: describe(error, bytes: body.count))
+        }
+        var result = DecodedDevices(devices: [], warnings: [], skipped: [])
+        result.devices.reserveCapacity(list.slots.count)
+        for (index, slot) in list.slots.enumerated() {
+            switch slot.outcome {
+            case .device(let device, let warnings):
+                result.devices.append(device)
+                for var warning in warnings {
+                    warning.index = index
+                    result.warnings.append(warning)
+                }
+            case .skipped(let reason):
+                result.skipped.append(SkippedDevice(index: index, reason: reason))
+            }
+        }
+        return result
+    }
+
+    /// Decodes a get response: one device object, not wrapped.
+    public static func decodeDevice(_ body: Data) throws(DeviceBodyError) -> (device: Device, warnings: [DeviceDecodeWarning]) {
+        let slot: DeviceSlot
+        do {
+            slot = try JSONDecoder().decode(DeviceSlot.self, from: body)
+        } catch {
+            throw DeviceBodyError(reason: describe(error, bytes: body.count))
+        }
+        switch slot.outcome {
+        case .device(let device, let warnings): return (device, warnings)
+        case .skipped(let reason): throw DeviceBodyError(reason: "the device object is unusable: \(reason)")
+        }
+    }
+
+    private static func describe(_ error: any Error, bytes: Int) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context):
+            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return "the body (\(bytes) bytes) is not valid JSON, perhaps truncated: \(underlying ?? context.debugDescription)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "unexpected JSON shape at \(path(context.codingPath)): \(context.debugDescription)"
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing \(path(context.codingPath + [key]))"
+        default:
+            return "the body could not be decoded: \(error)"
+        }
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.isEmpty ? "the top level" : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// `{"data": [...]}` or a bare array of device slots.
+private struct ListBody: Decodable {
+    var slots: [DeviceSlot]
+
+    enum Key: String, CodingKey { case data }
+
+    init(from decoder: any Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            slots = try ListBody.readSlots(&array)
+            return
+        }
+        let container = try decoder.container(keyedBy: Key.self)
+        guard container.contains(.data) else {
+            throw DeviceBodyError(reason: "the list response has no \"data\" array; is the base URL the Devices API?")
+        }
+        var array = try container.nestedUnkeyedContainer(forKey: .data)
+        slots = try ListBody.readSlots(&array)
+    }
+
+    private static func readSlots(_ array: inout any UnkeyedDecodingContainer) throws -> [DeviceSlot] {
+        var slots: [DeviceSlot] = []
+        if let count = array.count { slots.reserveCapacity(count) }
+        while !array.isAtEnd { slots.append(try array.decode(DeviceSlot.self)) }
+        return slots
+    }
+}
+
+/// One list entry: a device, or why it was skipped. Decoding a slot never throws for a bad device.
+private struct DeviceSlot: Decodable {
+    enum Outcome {
+        case device(Device, [DeviceDecodeWarning])
+        case skipped(String)
+    }
+
+    var outcome: Outcome
+
+    init(from decoder: any Decoder) throws {
+        var warnings: [DeviceDecodeWarning] = []
+        do {
+            let device = try Device.decodeTolerantly(from: decoder, index: 0, warnings: &warnings)
+            outcome = .device(device, warnings)
+        } catch DecodingError.keyNotFound(let key, _) where key.stringValue == "id" {
+            outcome = .skipped("no \"id\"")
+        } catch DecodingError.valueNotFound(_, let context) where context.codingPath.last?.stringValue == "id" {
+            outcome = .skipped("\"id\" is null")
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.last?.stringValue == "id" {
+            outcome = .skipped("\"id\" is not a string")
+        } catch {
+            // The JSON itself was already parsed whole; what is left is an entry that is not an object.
+            outcome = .skipped("not a device object")
+        }
+    }
+}
