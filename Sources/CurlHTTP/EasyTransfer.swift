@@ -76,7 +76,9 @@ final class EasyTransfer: @unchecked Sendable {
         default:
             if method != "POST" { try set(CURLOPT_CUSTOMREQUEST, method) }
         }
-        if let body = request.body {
+        // A POST, PUT or PATCH without a body still sends one, empty, rather than turning into a GET.
+        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(method) ? Data() : nil)
+        if let body {
             // libcurl reads the body from our buffer, which lives as long as this transfer.
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(body.count, 1), alignment: 1)
             body.copyBytes(to: buffer)
@@ -164,9 +166,13 @@ final class EasyTransfer: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .resolve
         case CURLE_COULDNT_CONNECT: kind = .connect
         case CURLE_OPERATION_TIMEDOUT:
+            // A reused connection reports a connect time of 0 too, so ask whether the request got
+            // as far as being sent (pre-transfer), which only a connected transfer reaches.
             var connectTime: curl_off_t = 0
+            var preTransferTime: curl_off_t = 0
             _ = dw_curl_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connectTime)
-            kind = connectTime == 0 ? .connectTimeout : .timeout
+            _ = dw_curl_easy_getinfo_off_t(handle, CURLINFO_PRETRANSFER_TIME_T, &preTransferTime)
+            kind = connectTime == 0 && preTransferTime == 0 ? .connectTimeout : .timeout
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             kind = .tls

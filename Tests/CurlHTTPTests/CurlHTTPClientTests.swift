@@ -40,6 +40,9 @@ struct CurlHTTPClientTests {
         #expect(put.body == Data("x".utf8))
         let delete = try await client.send(HTTPRequestSpec(method: "DELETE", url: server.baseURL + "/echo"))
         #expect(delete.headers["X-Method"] == "DELETE")
+        let emptyPost = try await client.send(HTTPRequestSpec(method: "POST", url: server.baseURL + "/echo"))
+        #expect(emptyPost.headers["X-Method"] == "POST")
+        #expect(emptyPost.headers["X-Body-Length"] == "0")
     }
 
     @Test func nonSuccessStatusIsAResponseNotAnError() async throws {
@@ -120,12 +123,18 @@ struct CurlHTTPClientTests {
     @Test func totalTimeoutFailsAsRetryableTimeout() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
+        let client = CurlHTTPClient()
         let error = await #expect(throws: CurlHTTPError.self) {
-            try await CurlHTTPClient().send(
-                HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
+            try await client.send(HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
         }
         #expect(error?.kind == .timeout)
         #expect(error?.isRetryable == true)
+        // Also on a reused connection, where libcurl reports no connect time.
+        _ = try await client.send(HTTPRequestSpec(url: server.baseURL + "/echo"))
+        let reused = await #expect(throws: CurlHTTPError.self) {
+            try await client.send(HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
+        }
+        #expect(reused?.kind == .timeout)
     }
 
     @Test func connectTimeoutFailsAsConnectTimeout() async throws {
