@@ -31,6 +31,9 @@ struct DevicesCommand: AsyncParsableCommand {
         @Option(help: "Longest time for one request, e.g. 30s. Failed requests are retried with backoff.")
         var timeout: String = "30s"
 
+        @Option(help: "Retries after a 429, 5xx, timeout or connection failure, with backoff (Retry-After honoured).")
+        var retries: Int = 3
+
         @Option(help: "Output format: table or json (the API's own objects).")
         var format: OutputFormat = .table
 
@@ -38,6 +41,7 @@ struct DevicesCommand: AsyncParsableCommand {
             guard DurationText.seconds(timeout).map({ $0 > 0 }) == true else {
                 throw ValidationError("--timeout must be a duration such as 30s or 2m, not \"\(timeout)\"")
             }
+            guard (0...20).contains(retries) else { throw ValidationError("--retries must be from 0 to 20") }
             guard apiURL.hasPrefix("http://") || apiURL.hasPrefix("https://") else {
                 throw ValidationError("--api-url must start with http:// or https://")
             }
@@ -56,6 +60,7 @@ struct DevicesCommand: AsyncParsableCommand {
             let seconds = DurationText.seconds(timeout) ?? 30
             return DevicesAPIClient(
                 baseURL: apiURL, apiKey: key, http: CurlHTTPClient(),
+                retry: RetryPolicy(maxAttempts: retries + 1, maxTotal: .seconds(60)),
                 connectTimeout: .milliseconds(Int(min(seconds, 10) * 1000)),
                 requestTimeout: .milliseconds(Int(seconds * 1000)))
         }

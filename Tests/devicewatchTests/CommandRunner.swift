@@ -1,0 +1,87 @@
+import Foundation
+
+/// Runs the built `devicewatch` binary, as a user would.
+enum CommandRunner {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `devicewatch` executable built beside the test bundle.
+    static var binary: URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("devicewatch"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("devicewatch"),
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/devicewatch"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    /// Runs to completion and captures both streams.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "ROBOFLOW_API_KEY")
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting, so a full pipe never blocks the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// `devicewatch simulate` running in the background.
+final class SimulatorProcess {
+    let process = Process()
+    let baseURL: String
+    private let stderr = Pipe()
+
+    init(scenario: String, extra: [String] = []) throws {
+        process.executableURL = CommandRunner.binary
+        process.arguments = ["simulate", "--scenario", scenario, "--port", "0", "--time-scale", "0"] + extra
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = stderr
+        try process.run()
+        var line = Data()
+        while true {
+            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("listening on ") else {
+            process.terminate()
+            throw SimulatorStartError(firstLine: text)
+        }
+        baseURL = String(text.dropFirst("listening on ".count))
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    func stop() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    struct SimulatorStartError: Error {
+        var firstLine: String
+    }
+}
+
+/// A scenario file written to a temporary directory.
+func writeScenario(_ json: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scenario-\(UUID().uuidString).json").path
+    try json.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
