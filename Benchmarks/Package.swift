@@ -1,0 +1,25 @@
+// swift-tools-version:6.1
+// Benchmarks live in their own package so the main build stays lean.
+import PackageDescription
+
+let package = Package(
+    name: "devicewatch-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "devicewatch", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "DecodeBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DeviceWatchCore", package: "devicewatch"),
+                .product(name: "DeviceAPISimulator", package: "devicewatch"),
+            ],
+            path: "Benchmarks/DecodeBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)
