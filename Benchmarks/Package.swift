@@ -11,11 +11,18 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
+            name: "FleetBody",
+            dependencies: [
+                .product(name: "DeviceWatchCore", package: "devicewatch"),
+                .product(name: "DeviceAPISimulator", package: "devicewatch"),
+            ],
+            path: "Sources/FleetBody"
+        ),
+        .executableTarget(
             name: "DecodeBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DeviceWatchCore", package: "devicewatch"),
-                .product(name: "DeviceAPISimulator", package: "devicewatch"),
             ],
             path: "Benchmarks/DecodeBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

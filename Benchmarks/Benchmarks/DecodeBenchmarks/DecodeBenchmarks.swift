@@ -1,17 +1,15 @@
 import Benchmark
-import DeviceAPISimulator
 import DeviceWatchCore
 import Foundation
 
-/// The 100,000-device list body, as the simulator serves it.
+/// The simulator's 100,000-device list body, written by `swift run -c release FleetBody` (`make bench` does).
 let fleetBody: Data = {
-    let start = Timestamp.parse("2026-11-28T12:00:00Z")!
-    let generator = FleetGenerator(
-        count: 100_000, prefix: "gen", tagSets: [["production", "site-a"], ["production", "site-b"], ["staging"]],
-        offlineFraction: 0.05, unknownFraction: 0.02, rfdmVersions: ["1.2.3", "1.4.0", "1.10.0"])
-    let devices = generator.devices(start: start, seed: 1).map { $0.snapshot(at: start) }
-    struct Body: Encodable { var data: [Device] }
-    return try! JSONEncoder().encode(Body(data: devices))
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/fleet-100k.json")
+    guard let body = try? Data(contentsOf: path) else {
+        fatalError("\(path.path) is missing: run `swift run -c release FleetBody` in Benchmarks/ (make bench does)")
+    }
+    return body
 }()
 
 /// The baseline: the same body into plain `String?` fields with synthesized decoding:

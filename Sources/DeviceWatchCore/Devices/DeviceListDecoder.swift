@@ -33,29 +33,13 @@ public struct DeviceBodyError: Error, Sendable, Equatable, CustomStringConvertib
 public enum DeviceListDecoder {
     /// Decodes a list response: `{"data": [Device, ...]}` (a bare array is accepted too).
     public static func decodeList(_ body: Data) throws(DeviceBodyError) -> DecodedDevices {
-        let list: ListBody
         do {
-            list = try JSONDecoder().decode(ListBody.self, from: body)
+            return try JSONDecoder().decode(ListBody.self, from: body).result
         } catch let error as DeviceBodyError {
             throw error
         } catch {
             throw DeviceBodyError(reason: describe(error, bytes: body.count))
         }
-        var result = DecodedDevices(devices: [], warnings: [], skipped: [])
-        result.devices.reserveCapacity(list.slots.count)
-        for (index, slot) in list.slots.enumerated() {
-            switch slot.outcome {
-            case .device(let device, let warnings):
-                result.devices.append(device)
-                for var warning in warnings {
-                    warning.index = index
-                    result.warnings.append(warning)
-                }
-            case .skipped(let reason):
-                result.skipped.append(SkippedDevice(index: index, reason: reason))
-            }
-        }
-        return result
     }
 
     /// Decodes a get response: one device object, not wrapped.
@@ -91,15 +75,16 @@ public enum DeviceListDecoder {
     }
 }
 
-/// `{"data": [...]}` or a bare array of device slots.
+/// `{"data": [...]}` or a bare array, decoded straight into the result: no intermediate array
+/// of entries, so peak memory stays near the body plus the devices.
 private struct ListBody: Decodable {
-    var slots: [DeviceSlot]
+    var result = DecodedDevices(devices: [], warnings: [], skipped: [])
 
     enum Key: String, CodingKey { case data }
 
     init(from decoder: any Decoder) throws {
         if var array = try? decoder.unkeyedContainer() {
-            slots = try ListBody.readSlots(&array)
+            try read(&array)
             return
         }
         let container = try decoder.container(keyedBy: Key.self)
@@ -107,14 +92,24 @@ private struct ListBody: Decodable {
             throw DeviceBodyError(reason: "the list response has no \"data\" array; is the base URL the Devices API?")
         }
         var array = try container.nestedUnkeyedContainer(forKey: .data)
-        slots = try ListBody.readSlots(&array)
+        try read(&array)
     }
 
-    private static func readSlots(_ array: inout any UnkeyedDecodingContainer) throws -> [DeviceSlot] {
-        var slots: [DeviceSlot] = []
-        if let count = array.count { slots.reserveCapacity(count) }
-        while !array.isAtEnd { slots.append(try array.decode(DeviceSlot.self)) }
-        return slots
+    private mutating func read(_ array: inout any UnkeyedDecodingContainer) throws {
+        if let count = array.count { result.devices.reserveCapacity(count) }
+        while !array.isAtEnd {
+            let index = array.currentIndex
+            switch try array.decode(DeviceSlot.self).outcome {
+            case .device(let device, let warnings):
+                result.devices.append(device)
+                for var warning in warnings {
+                    warning.index = index
+                    result.warnings.append(warning)
+                }
+            case .skipped(let reason):
+                result.skipped.append(SkippedDevice(index: index, reason: reason))
+            }
+        }
     }
 }
 
