@@ -1,6 +1,9 @@
 # devicewatch — build, test, demo and benchmarks.
 # Every target installs what is missing on a fresh Debian machine first.
 
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 
@@ -34,7 +37,7 @@ demo: build
 # so its time and peak memory are decoding's alone.
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release FleetBody .build/fleet-100k.json
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress | ../scripts/bench-targets
 
 clean:
 	rm -rf .build Benchmarks/.build

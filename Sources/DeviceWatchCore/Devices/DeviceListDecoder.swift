@@ -32,13 +32,50 @@ public struct DeviceBodyError: Error, Sendable, Equatable, CustomStringConvertib
 /// Decodes Devices API bodies without letting one bad device spoil the rest.
 public enum DeviceListDecoder {
     /// Decodes a list response: `{"data": [Device, ...]}` (a bare array is accepted too).
+    ///
+    /// Large lists are decoded a slice of ``sliceSize`` devices at a time, which keeps peak memory
+    /// near the body plus the devices; a body the slicer cannot follow is decoded whole.
     public static func decodeList(_ body: Data) throws(DeviceBodyError) -> DecodedDevices {
+        try decodeList(body, slicingAbove: 1 << 20)
+    }
+
+    /// ``decodeList(_:)`` with the body size above which slicing is tried (tests vary it).
+    static func decodeList(_ body: Data, slicingAbove threshold: Int) throws(DeviceBodyError) -> DecodedDevices {
+        if body.count > threshold, let result = decodeInSlices(body) { return result }
         do {
             return try JSONDecoder().decode(ListBody.self, from: body).result
         } catch let error as DeviceBodyError {
             throw error
         } catch {
             throw DeviceBodyError(reason: describe(error, bytes: body.count))
+        }
+    }
+
+    /// Devices per slice when a list is decoded in slices.
+    static let sliceSize = 2000
+
+    /// Splits the device array into slices and decodes each as its own small array; nil when the
+    /// body's structure cannot be followed (the whole-body decode then reports the error).
+    private static func decodeInSlices(_ body: Data) -> DecodedDevices? {
+        body.withUnsafeBytes { bytes -> DecodedDevices? in
+            guard let ranges = JSONArraySplitter.elementRanges(in: bytes) else { return nil }
+            var result = DecodedDevices(devices: [], warnings: [], skipped: [])
+            result.devices.reserveCapacity(ranges.count)
+            let decoder = JSONDecoder()
+            var first = 0
+            while first < ranges.count {
+                let last = min(first + sliceSize, ranges.count) - 1
+                var slice = Data(capacity: ranges[last].upperBound - ranges[first].lowerBound + 2)
+                slice.append(UInt8(ascii: "["))
+                slice.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[ranges[first].lowerBound..<ranges[last].upperBound]))
+                slice.append(UInt8(ascii: "]"))
+                guard let slots = try? decoder.decode([DeviceSlot].self, from: slice) else { return nil }
+                for (offset, slot) in slots.enumerated() {
+                    result.add(slot, index: first + offset)
+                }
+                first = last + 1
+            }
+            return result
         }
     }
 
@@ -99,16 +136,22 @@ private struct ListBody: Decodable {
         if let count = array.count { result.devices.reserveCapacity(count) }
         while !array.isAtEnd {
             let index = array.currentIndex
-            switch try array.decode(DeviceSlot.self).outcome {
-            case .device(let device, let warnings):
-                result.devices.append(device)
-                for var warning in warnings {
-                    warning.index = index
-                    result.warnings.append(warning)
-                }
-            case .skipped(let reason):
-                result.skipped.append(SkippedDevice(index: index, reason: reason))
+            result.add(try array.decode(DeviceSlot.self), index: index)
+        }
+    }
+}
+
+extension DecodedDevices {
+    fileprivate mutating func add(_ slot: DeviceSlot, index: Int) {
+        switch slot.outcome {
+        case .device(let device, let warnings):
+            devices.append(device)
+            for var warning in warnings {
+                warning.index = index
+                self.warnings.append(warning)
             }
+        case .skipped(let reason):
+            skipped.append(SkippedDevice(index: index, reason: reason))
         }
     }
 }
