@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // libcurl, found by pkg-config, with typed non-variadic setopt wrappers (shim.h).
@@ -28,7 +30,7 @@ let package = Package(
         // The one HTTP client: libcurl's multi interface driven by one thread.
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         // Pure domain: devices, rules, evaluation. No clocks, files, network or logging.
-        .target(name: "DeviceWatchCore"),
+        .target(name: "DeviceWatchCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")]),
         // The shell: Devices API client, services, stores, receivers.
         .target(
             name: "DeviceWatch",
@@ -70,7 +72,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "DeviceWatchCoreTests", dependencies: ["DeviceWatchCore"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "DeviceWatchCoreTests",
+            dependencies: ["DeviceWatchCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "DeviceWatchTests", dependencies: ["DeviceWatch", "DeviceAPISimulator", "CurlHTTP"]),
         .testTarget(name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
         .testTarget(name: "devicewatchTests", dependencies: ["DeviceAPISimulator", "CurlHTTP"]),

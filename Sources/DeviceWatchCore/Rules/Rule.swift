@@ -1,0 +1,56 @@
+/// How loud an alert is.
+public enum Severity: String, Sendable, CaseIterable, Comparable {
+    case critical, error, warning, info
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool {
+        allCases.firstIndex(of: lhs)! > allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One alerting rule: which devices (`where`), what is wrong (`when`), who hears about it (`notify`).
+public struct Rule: Sendable, Equatable {
+    public var id: String
+    /// Mustache template of the one-line summary.
+    public var summary: String?
+    public var description: String?
+    public var severity: Severity
+    public var selector: Predicate?
+    public var condition: Predicate
+    /// Seconds the condition must hold before the alert fires.
+    public var pendingFor: Double?
+    /// Seconds a firing alert stays firing through a recovery.
+    public var keepFiringFor: Double?
+    /// Receiver names.
+    public var notify: [String]
+    public var repeatEvery: Double?
+    public var sendResolved: Bool?
+    public var labels: [String: String]
+    public var groupBy: [String]?
+    /// The file the rule came from, as named in the configuration.
+    public var file: String
+
+    public init(
+        id: String, summary: String? = nil, description: String? = nil, severity: Severity = .warning,
+        selector: Predicate? = nil, condition: Predicate, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
+        notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
+        groupBy: [String]? = nil, file: String = ""
+    ) {
+        self.id = id
+        self.summary = summary
+        self.description = description
+        self.severity = severity
+        self.selector = selector
+        self.condition = condition
+        self.pendingFor = pendingFor
+        self.keepFiringFor = keepFiringFor
+        self.notify = notify
+        self.repeatEvery = repeatEvery
+        self.sendResolved = sendResolved
+        self.labels = labels
+        self.groupBy = groupBy
+        self.file = file
+    }
+
+    /// The summary used when a rule gives none.
+    public static let defaultSummary = "{{device.name}} ({{device.id}}): {{rule.id}}"
+}

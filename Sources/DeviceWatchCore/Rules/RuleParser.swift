@@ -1,0 +1,245 @@
+/// Reads rule files: every problem in a file is reported at once, with file, rule id, JSON path,
+/// line and column, and a suggestion for near-miss names.
+public enum RuleParser {
+    static let ruleKeys = [
+        "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
+        "repeat_every", "send_resolved", "labels", "group_by",
+    ]
+    static let predicateKeys = [
+        "offline_for", "unknown_for", "rfdm_version_below", "status", "tags", "all", "any", "not",
+    ] + DeviceField.allCases.map(\.rawValue)
+    static let groupByKeys = ["rule", "workspace", "severity", "device"]
+
+    /// Parses one rule file's text.
+    /// - Returns: the rules that are valid, and every problem found. A file with problems
+    ///   should not be used at all; the rules are returned for tools that show what they can.
+    public static func parse(_ text: String, file: String) -> (rules: [Rule], diagnostics: [Diagnostic]) {
+        let log = DiagnosticLog(file: file)
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(text)
+        } catch {
+            log.report("not valid JSON: \(error.message)", path: "", at: JSONNode(value: .null, line: error.line, column: error.column))
+            return ([], log.diagnostics)
+        }
+        guard let top = NodeReader(node: root, log: log).object(known: ["rules"]) else { return ([], log.diagnostics) }
+        guard let list = top["rules"] else {
+            log.report("a rule file needs a \"rules\" array", path: "", at: root)
+            return ([], log.diagnostics)
+        }
+        var rules: [Rule] = []
+        var seen: [String: String] = [:]
+        for item in list.array() ?? [] {
+            let before = log.diagnostics.count
+            guard let rule = parseRule(item, file: file) else { continue }
+            if let earlier = seen[rule.id] {
+                log.ruleID = rule.id
+                item.child("id", item.node["id"]!).report("duplicate rule id \"\(rule.id)\" (also at \(earlier))")
+                log.ruleID = nil
+                continue
+            }
+            seen[rule.id] = item.path
+            if log.diagnostics.count == before { rules.append(rule) }
+        }
+        return (rules, sorted(log.diagnostics))
+    }
+
+    /// In file order, so a person fixes them top to bottom.
+    static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        diagnostics.enumerated().sorted {
+            ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
+        }.map(\.element)
+    }
+
+    static func parseRule(_ reader: NodeReader, file: String) -> Rule? {
+        let log = reader.log
+        defer { log.ruleID = nil }
+        // Name the rule in every problem, when its id can be read.
+        if case .string(let id)? = reader.node["id"]?.value { log.ruleID = id }
+        guard let fields = reader.object(known: ruleKeys) else { return nil }
+        var valid = true
+        func need<T>(_ value: T?) -> T? {
+            if value == nil { valid = false }
+            return value
+        }
+
+        var id = ""
+        if let idReader = fields["id"] {
+            if let text = need(idReader.string()) {
+                if isValidID(text) {
+                    id = text
+                } else {
+                    idReader.report("a rule id is lowercase letters, digits, '_', '.' and '-', starting with a letter or digit; got \"\(text)\"")
+                    valid = false
+                }
+            }
+        } else {
+            reader.report("a rule needs an \"id\"")
+            valid = false
+        }
+
+        var severity = Severity.warning
+        if let severityReader = fields["severity"], let text = need(severityReader.string()) {
+            if let parsed = Severity(rawValue: text) {
+                severity = parsed
+            } else {
+                let hint = NameSuggestion.closest(to: text, among: Severity.allCases.map(\.rawValue)).map { "; did you mean \"\($0)\"?" } ?? ""
+                severityReader.report("severity must be critical, error, warning or info; got \"\(text)\"\(hint)")
+                valid = false
+            }
+        }
+
+        let selector = fields["where"].flatMap { need(parsePredicate($0)) }
+        var condition: Predicate?
+        if let when = fields["when"] {
+            condition = need(parsePredicate(when))
+        } else {
+            reader.report("a rule needs a \"when\": the condition that is wrong, e.g. {\"offline_for\": \"15m\"}")
+            valid = false
+        }
+
+        func duration(_ key: String) -> Double? { fields[key].flatMap { need($0.duration()) } }
+        let pendingFor = duration("for")
+        let keepFiringFor = duration("keep_firing_for")
+        let repeatEvery = duration("repeat_every")
+        if let repeatEvery, repeatEvery <= 0 {
+            fields["repeat_every"]?.report("repeat_every must be longer than 0s")
+            valid = false
+        }
+
+        var notify: [String] = []
+        if let notifyReader = fields["notify"], let names = need(notifyReader.stringOrList("a receiver name or a list of them")) {
+            notify = names
+            for (index, name) in names.enumerated() where name.isEmpty {
+                NodeReader(node: notifyReader.node, path: "\(notifyReader.path)[\(index)]", log: log).report("a receiver name must not be empty")
+                valid = false
+            }
+        }
+
+        var labels: [String: String] = [:]
+        if let labelsReader = fields["labels"], let members = need(labelsReader.members()) {
+            for (key, value) in members {
+                if let text = need(value.string()) { labels[key] = text }
+            }
+        }
+
+        var groupBy: [String]?
+        if let groupReader = fields["group_by"], let keys = need(groupReader.strings()) {
+            for (index, key) in keys.enumerated() where !(groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
+                let hint = NameSuggestion.closest(to: key, among: groupByKeys).map { "; did you mean \"\($0)\"?" } ?? ""
+                NodeReader(node: groupReader.node, path: "\(groupReader.path)[\(index)]", log: log)
+                    .report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"\(hint)")
+                valid = false
+            }
+            groupBy = keys
+        }
+
+        let summary = fields["summary"].flatMap { need($0.string()) }
+        let description = fields["description"].flatMap { need($0.string()) }
+        let sendResolved = fields["send_resolved"].flatMap { need($0.bool()) }
+
+        guard valid, let condition else { return nil }
+        return Rule(
+            id: id, summary: summary, description: description, severity: severity, selector: selector,
+            condition: condition, pendingFor: pendingFor, keepFiringFor: keepFiringFor, notify: notify,
+            repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, file: file)
+    }
+
+    /// `[a-z0-9][a-z0-9_.-]*`
+    public static func isValidID(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, isLowerAlnum(first) else { return false }
+        return text.unicodeScalars.allSatisfy { isLowerAlnum($0) || $0 == "_" || $0 == "." || $0 == "-" }
+    }
+
+    private static func isLowerAlnum(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+
+    /// A predicate object; several keys in one object must all hold.
+    static func parsePredicate(_ reader: NodeReader) -> Predicate? {
+        guard let fields = reader.object(known: predicateKeys) else { return nil }
+        if reader.isEmptyObject {
+            reader.report("an empty condition; give at least one of: \(predicateKeys.joined(separator: ", "))")
+            return nil
+        }
+        var parts: [Predicate] = []
+        var valid = true
+        // File order, so explanations follow what the user wrote.
+        guard case .object(let members) = reader.node.value else { return nil }
+        for member in members {
+            guard let field = fields[member.key] else { continue }
+            if let part = parseLeaf(key: member.key, field) { parts.append(part) } else { valid = false }
+        }
+        guard valid, !parts.isEmpty else { return nil }
+        return parts.count == 1 ? parts[0] : .all(parts)
+    }
+
+    private static func parseLeaf(key: String, _ reader: NodeReader) -> Predicate? {
+        switch key {
+        case "offline_for": return reader.duration().map { .offlineFor(seconds: $0) }
+        case "unknown_for": return reader.duration().map { .unknownFor(seconds: $0) }
+        case "rfdm_version_below":
+            guard let text = reader.string("a version such as \"1.4.0\"") else { return nil }
+            guard let version = Version(text) else {
+                reader.report("expected a dotted numeric version such as \"1.4.0\" or \"v1.10\", got \"\(text)\"")
+                return nil
+            }
+            return .rfdmVersionBelow(version)
+        case "status":
+            guard let statuses = reader.stringOrList("a status or a list of them (online, offline, unknown)") else { return nil }
+            guard !statuses.isEmpty else {
+                reader.report("list at least one status")
+                return nil
+            }
+            for status in statuses where !["online", "offline", "unknown"].contains(status) {
+                let hint = NameSuggestion.closest(to: status, among: ["online", "offline", "unknown"]).map { "; did you mean \"\($0)\"?" }
+                // Unknown statuses are allowed (the API may add some); a near miss is surely a typo.
+                if let hint {
+                    reader.report("\"\(status)\" is not a status the API sends\(hint)")
+                    return nil
+                }
+            }
+            return .status(statuses)
+        case "tags":
+            guard let fields = reader.object(known: ["all_of", "any_of", "none_of"]) else { return nil }
+            var filter = TagFilter()
+            var valid = true
+            func globs(_ key: String) -> [Glob] {
+                guard let field = fields[key] else { return [] }
+                guard let list = field.stringOrList("a tag or a list of tags") else {
+                    valid = false
+                    return []
+                }
+                return list.map(Glob.init)
+            }
+            filter.allOf = globs("all_of")
+            filter.anyOf = globs("any_of")
+            filter.noneOf = globs("none_of")
+            guard valid, fields.count > 0 || reader.isEmptyObject else { return nil }
+            if filter.allOf.isEmpty, filter.anyOf.isEmpty, filter.noneOf.isEmpty {
+                reader.report("give at least one of all_of, any_of, none_of")
+                return nil
+            }
+            return .tags(filter)
+        case "all", "any":
+            guard let items = reader.array() else { return nil }
+            guard !items.isEmpty else {
+                reader.report("\"\(key)\" needs at least one condition")
+                return nil
+            }
+            let parts = items.map(parsePredicate)
+            guard parts.allSatisfy({ $0 != nil }) else { return nil }
+            return key == "all" ? .all(parts.compactMap { $0 }) : .any(parts.compactMap { $0 })
+        case "not":
+            return parsePredicate(reader).map { .not($0) }
+        default:
+            guard let field = DeviceField(rawValue: key) else { return nil }
+            guard let patterns = reader.stringOrList("a string, a glob such as \"cam-*\", or a list of them") else { return nil }
+            guard !patterns.isEmpty else {
+                reader.report("list at least one pattern")
+                return nil
+            }
+            return .field(field, patterns.map(Glob.init))
+        }
+    }
+}
