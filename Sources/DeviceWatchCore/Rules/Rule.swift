@@ -14,8 +14,8 @@ public struct Rule: Sendable, Equatable {
     public var summary: String?
     public var description: String?
     public var severity: Severity
-    public var selector: Predicate?
-    public var condition: Predicate
+    public var selector: Condition?
+    public var condition: Condition
     /// Seconds the condition must hold before the alert fires.
     public var pendingFor: Double?
     /// Seconds a firing alert stays firing through a recovery.
@@ -31,7 +31,7 @@ public struct Rule: Sendable, Equatable {
 
     public init(
         id: String, summary: String? = nil, description: String? = nil, severity: Severity = .warning,
-        selector: Predicate? = nil, condition: Predicate, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
+        selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
         groupBy: [String]? = nil, file: String = ""
     ) {

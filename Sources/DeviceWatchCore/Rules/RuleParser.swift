@@ -5,7 +5,7 @@ public enum RuleParser {
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
         "repeat_every", "send_resolved", "labels", "group_by",
     ]
-    static let predicateKeys = [
+    static let conditionKeys = [
         "offline_for", "unknown_for", "rfdm_version_below", "status", "tags", "all", "any", "not",
     ] + DeviceField.allCases.map(\.rawValue)
     static let groupByKeys = ["rule", "workspace", "severity", "device"]
@@ -89,10 +89,10 @@ public enum RuleParser {
             }
         }
 
-        let selector = fields["where"].flatMap { need(parsePredicate($0)) }
-        var condition: Predicate?
+        let selector = fields["where"].flatMap { need(parseCondition($0)) }
+        var condition: Condition?
         if let when = fields["when"] {
-            condition = need(parsePredicate(when))
+            condition = need(parseCondition(when))
         } else {
             reader.report("a rule needs a \"when\": the condition that is wrong, e.g. {\"offline_for\": \"15m\"}")
             valid = false
@@ -156,13 +156,13 @@ public enum RuleParser {
     }
 
     /// A predicate object; several keys in one object must all hold.
-    static func parsePredicate(_ reader: NodeReader) -> Predicate? {
-        guard let fields = reader.object(known: predicateKeys) else { return nil }
+    static func parseCondition(_ reader: NodeReader) -> Condition? {
+        guard let fields = reader.object(known: conditionKeys) else { return nil }
         if reader.isEmptyObject {
-            reader.report("an empty condition; give at least one of: \(predicateKeys.joined(separator: ", "))")
+            reader.report("an empty condition; give at least one of: \(conditionKeys.joined(separator: ", "))")
             return nil
         }
-        var parts: [Predicate] = []
+        var parts: [Condition] = []
         var valid = true
         // File order, so explanations follow what the user wrote.
         guard case .object(let members) = reader.node.value else { return nil }
@@ -174,7 +174,7 @@ public enum RuleParser {
         return parts.count == 1 ? parts[0] : .all(parts)
     }
 
-    private static func parseLeaf(key: String, _ reader: NodeReader) -> Predicate? {
+    private static func parseLeaf(key: String, _ reader: NodeReader) -> Condition? {
         switch key {
         case "offline_for": return reader.duration().map { .offlineFor(seconds: $0) }
         case "unknown_for": return reader.duration().map { .unknownFor(seconds: $0) }
@@ -227,11 +227,11 @@ public enum RuleParser {
                 reader.report("\"\(key)\" needs at least one condition")
                 return nil
             }
-            let parts = items.map(parsePredicate)
+            let parts = items.map(parseCondition)
             guard parts.allSatisfy({ $0 != nil }) else { return nil }
             return key == "all" ? .all(parts.compactMap { $0 }) : .any(parts.compactMap { $0 })
         case "not":
-            return parsePredicate(reader).map { .not($0) }
+            return parseCondition(reader).map { .not($0) }
         default:
             guard let field = DeviceField(rawValue: key) else { return nil }
             guard let patterns = reader.stringOrList("a string, a glob such as \"cam-*\", or a list of them") else { return nil }

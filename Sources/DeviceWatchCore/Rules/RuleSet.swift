@@ -11,8 +11,8 @@ public struct RuleSet: Sendable {
     private let comparesVersions: Bool
 
     struct CompiledRule: Sendable {
-        var selector: CompiledPredicate?
-        var condition: CompiledPredicate
+        var selector: CompiledCondition?
+        var condition: CompiledCondition
         var summary: MustacheTemplate
     }
 
@@ -23,8 +23,8 @@ public struct RuleSet: Sendable {
         var table = TagTable()
         compiled = rules.map { rule in
             CompiledRule(
-                selector: rule.selector.map { CompiledPredicate($0, tags: &table) },
-                condition: CompiledPredicate(rule.condition, tags: &table),
+                selector: rule.selector.map { CompiledCondition($0, tags: &table) },
+                condition: CompiledCondition(rule.condition, tags: &table),
                 summary: (try? RuleSet.template(rule.summary ?? Rule.defaultSummary))
                     ?? (try! RuleSet.template(Rule.defaultSummary)))
         }
@@ -91,7 +91,7 @@ public struct RuleSet: Sendable {
 
     // MARK: Explanations (only for matches)
 
-    private func explain(_ predicate: Predicate, _ facts: DeviceFacts, into reasons: inout [String]) {
+    private func explain(_ predicate: Condition, _ facts: DeviceFacts, into reasons: inout [String]) {
         switch predicate {
         case .offlineFor(let seconds):
             reasons.append("last heartbeat \(DurationText.format(seconds: facts.heartbeatAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))")
@@ -123,7 +123,7 @@ public struct RuleSet: Sendable {
             var table = TagTable()
             if let first = parts.first(where: { part in
                 // Re-check the alternatives one by one to name the one that held.
-                let compiled = CompiledPredicate(part, tags: &table)
+                let compiled = CompiledCondition(part, tags: &table)
                 var bits = [UInt64](repeating: 0, count: table.wordCount)
                 table.fill(&bits, for: facts.device.tags)
                 return bits.withUnsafeBufferPointer { compiled.holds(facts, $0) }
@@ -178,7 +178,7 @@ struct DeviceFacts {
     }
 }
 
-extension Predicate {
+extension Condition {
     var comparesVersions: Bool {
         switch self {
         case .rfdmVersionBelow: true

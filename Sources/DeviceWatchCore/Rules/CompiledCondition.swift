@@ -30,20 +30,20 @@ struct TagTable: Sendable {
 }
 
 /// A predicate ready to evaluate: no strings to parse, no patterns to build, no allocation.
-indirect enum CompiledPredicate: Sendable {
+indirect enum CompiledCondition: Sendable {
     case offlineFor(Double)
     case unknownFor(Double)
     case versionBelow(Version)
     case status(known: UInt8, others: [String])
     case tags(allOf: [Int], anyOf: [Int], noneOf: [Int])
     case field(DeviceField, [Glob])
-    case all([CompiledPredicate])
-    case any([CompiledPredicate])
-    case not(CompiledPredicate)
+    case all([CompiledCondition])
+    case any([CompiledCondition])
+    case not(CompiledCondition)
 
     static let onlineBit: UInt8 = 1, offlineBit: UInt8 = 2, unknownBit: UInt8 = 4
 
-    init(_ predicate: Predicate, tags: inout TagTable) {
+    init(_ predicate: Condition, tags: inout TagTable) {
         switch predicate {
         case .offlineFor(let seconds): self = .offlineFor(seconds)
         case .unknownFor(let seconds): self = .unknownFor(seconds)
@@ -65,9 +65,9 @@ indirect enum CompiledPredicate: Sendable {
                 allOf: filter.allOf.map { tags.bit(for: $0) }, anyOf: filter.anyOf.map { tags.bit(for: $0) },
                 noneOf: filter.noneOf.map { tags.bit(for: $0) })
         case .field(let field, let patterns): self = .field(field, patterns)
-        case .all(let parts): self = .all(parts.map { CompiledPredicate($0, tags: &tags) })
-        case .any(let parts): self = .any(parts.map { CompiledPredicate($0, tags: &tags) })
-        case .not(let inner): self = .not(CompiledPredicate(inner, tags: &tags))
+        case .all(let parts): self = .all(parts.map { CompiledCondition($0, tags: &tags) })
+        case .any(let parts): self = .any(parts.map { CompiledCondition($0, tags: &tags) })
+        case .not(let inner): self = .not(CompiledCondition(inner, tags: &tags))
         }
     }
 

@@ -1,5 +1,6 @@
-/// A condition on one device, as written in a rule's `where` or `when`.
-public indirect enum Predicate: Sendable, Equatable {
+/// A condition on one device, as written in a rule's `where` or `when` (named Condition, not
+/// Predicate, to stay clear of Foundation's `Predicate`).
+public indirect enum Condition: Sendable, Equatable {
     /// The device has heartbeated, and its last heartbeat is at least this many seconds old.
     case offlineFor(seconds: Double)
     /// The device never heartbeated and was created (or first seen) at least this long ago.
@@ -11,9 +12,9 @@ public indirect enum Predicate: Sendable, Equatable {
     case tags(TagFilter)
     /// A device field matches one of these patterns.
     case field(DeviceField, [Glob])
-    case all([Predicate])
-    case any([Predicate])
-    case not(Predicate)
+    case all([Condition])
+    case any([Condition])
+    case not(Condition)
 }
 
 /// `tags: {all_of, any_of, none_of}`; each entry exact or a glob.
@@ -45,7 +46,7 @@ public enum DeviceField: String, Sendable, CaseIterable {
     }
 }
 
-extension Predicate {
+extension Condition {
     /// The predicate in the words a person reads in an explanation.
     public var summary: String {
         switch self {
