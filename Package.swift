@@ -37,7 +37,10 @@ let package = Package(
             dependencies: [
                 "CurlHTTP",
                 "DeviceWatchCore",
+                // Rule tests describe devices in the simulator's scenario form.
+                "DeviceAPISimulator",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // A faithful stand-in for the Deployment Manager Devices API.

@@ -153,3 +153,11 @@ extension SimulatedDevice {
             heartbeatEvery: heartbeatEvery, online: online)
     }
 }
+
+extension SimulatedDevice {
+    /// Reads a device definition in the scenario file's form; relative times count from `origin`.
+    /// - Parameter source: names the input in errors.
+    public static func parse(_ value: JSONValue, source: String, origin: Date) throws -> SimulatedDevice {
+        try SimulatedDevice(JSONCursor(value: value, path: "", source: source), origin: origin)
+    }
+}

@@ -18,7 +18,7 @@ struct DeviceWatchCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or authorization (401/403), \
             4 not found (404), 5 API unavailable after retries.
             """,
-        subcommands: [DevicesCommand.self, SimulateCommand.self]
+        subcommands: [CheckCommand.self, EvalCommand.self, RuleTestCommand.self, DevicesCommand.self, SimulateCommand.self]
     )
 }
 
@@ -50,7 +50,7 @@ enum Main {
             }
             printError(message)
             // Parse and validation errors are usage errors: 2, as the help text promises.
-            exit(code == .failure || code == .validationFailure ? 2 : code.rawValue)
+            exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
 }

@@ -18,6 +18,12 @@ public struct JSONNode: Sendable, Equatable {
         public var keyColumn: Int
     }
 
+    public init(value: Value, line: Int, column: Int) {
+        self.value = value
+        self.line = line
+        self.column = column
+    }
+
     public var value: Value
     /// 1-based line of the value's first character.
     public var line: Int

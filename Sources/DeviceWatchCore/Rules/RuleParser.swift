@@ -13,7 +13,8 @@ public enum RuleParser {
     /// Parses one rule file's text.
     /// - Returns: the rules that are valid, and every problem found. A file with problems
     ///   should not be used at all; the rules are returned for tools that show what they can.
-    public static func parse(_ text: String, file: String) -> (rules: [Rule], diagnostics: [Diagnostic]) {
+    /// - Parameter receivers: the configured receiver names; when given, every `notify` entry must name one.
+    public static func parse(_ text: String, file: String, receivers: Set<String>? = nil) -> (rules: [Rule], diagnostics: [Diagnostic]) {
         let log = DiagnosticLog(file: file)
         let root: JSONNode
         do {
@@ -31,7 +32,7 @@ public enum RuleParser {
         var seen: [String: String] = [:]
         for item in list.array() ?? [] {
             let before = log.diagnostics.count
-            guard let rule = parseRule(item, file: file) else { continue }
+            guard let rule = parseRule(item, file: file, receivers: receivers) else { continue }
             if let earlier = seen[rule.id] {
                 log.ruleID = rule.id
                 item.child("id", item.node["id"]!).report("duplicate rule id \"\(rule.id)\" (also at \(earlier))")
@@ -45,13 +46,13 @@ public enum RuleParser {
     }
 
     /// In file order, so a person fixes them top to bottom.
-    static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+    public static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
         diagnostics.enumerated().sorted {
             ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
         }.map(\.element)
     }
 
-    static func parseRule(_ reader: NodeReader, file: String) -> Rule? {
+    static func parseRule(_ reader: NodeReader, file: String, receivers: Set<String>? = nil) -> Rule? {
         let log = reader.log
         defer { log.ruleID = nil }
         // Name the rule in every problem, when its id can be read.
@@ -110,9 +111,15 @@ public enum RuleParser {
         var notify: [String] = []
         if let notifyReader = fields["notify"], let names = need(notifyReader.stringOrList("a receiver name or a list of them")) {
             notify = names
-            for (index, name) in names.enumerated() where name.isEmpty {
-                NodeReader(node: notifyReader.node, path: "\(notifyReader.path)[\(index)]", log: log).report("a receiver name must not be empty")
-                valid = false
+            for (index, name) in names.enumerated() {
+                let at = NodeReader(node: notifyReader.node, path: "\(notifyReader.path)[\(index)]", log: log)
+                if name.isEmpty {
+                    at.report("a receiver name must not be empty")
+                    valid = false
+                } else if let receivers, !receivers.contains(name) {
+                    ConfigurationParser.reportUnknownReceiver(name, at: at, known: Array(receivers))
+                    valid = false
+                }
             }
         }
 
@@ -134,8 +141,18 @@ public enum RuleParser {
             groupBy = keys
         }
 
-        let summary = fields["summary"].flatMap { need($0.string()) }
-        let description = fields["description"].flatMap { need($0.string()) }
+        func template(_ key: String) -> String? {
+            guard let field = fields[key], let text = need(field.string()) else { return nil }
+            do {
+                _ = try RuleSet.template(text)
+            } catch {
+                field.report("not a valid Mustache template: \(error)")
+                valid = false
+            }
+            return text
+        }
+        let summary = template("summary")
+        let description = template("description")
         let sendResolved = fields["send_resolved"].flatMap { need($0.bool()) }
 
         guard valid, let condition else { return nil }

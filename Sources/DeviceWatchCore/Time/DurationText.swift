@@ -39,17 +39,22 @@ public enum DurationText {
         return total
     }
 
-    /// The shortest readable form: `45s`, `15m`, `4h`, `2d`, `1h30m`, `250ms`.
+    /// A readable form with the two largest adjacent units: `45s`, `15m30s`, `4h`, `2h5m`, `2d3h`, `250ms`.
+    /// Seconds are dropped from an hour or more, minutes from a day or more.
     public static func format(seconds: Double) -> String {
         if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
-        var rest = Int(seconds.rounded())
-        if rest == 0 { return "0s" }
-        var parts: [String] = []
-        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
-            parts.append("\(rest / size)\(unit)")
-            rest %= size
+        let total = Int(seconds.rounded())
+        if total == 0 { return "0s" }
+        let units = [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+        guard let first = units.firstIndex(where: { total >= $0.1 }) else { return "0s" }
+        let (bigUnit, bigSize) = units[first]
+        var text = "\(total / bigSize)\(bigUnit)"
+        if first + 1 < units.count {
+            let (smallUnit, smallSize) = units[first + 1]
+            let small = total % bigSize / smallSize
+            if small > 0 { text += "\(small)\(smallUnit)" }
         }
-        return parts.prefix(2).joined()
+        return text
     }
 
     /// A compact age for tables: `45s`, `3m`, `2h`, `5d`.

@@ -1,0 +1,114 @@
+import DeviceWatchCore
+import Foundation
+import Glibc
+import Mustache
+
+/// A configuration with its rule files read and compiled, ready to run.
+public struct LoadedConfiguration: Sendable {
+    public var configuration: Configuration
+    /// The configuration file, as given.
+    public var file: String
+    /// The folder relative paths in the configuration are resolved against.
+    public var directory: String
+    /// The rule files read, in order.
+    public var ruleFiles: [String]
+    public var rules: RuleSet
+
+    /// A path from the configuration, resolved against its folder.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+    }
+}
+
+/// Every problem found while loading; nothing of a configuration with problems is used.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads `devicewatch.json`, its rule files and templates, and checks them together.
+public enum ConfigurationLoader {
+    /// Loads and validates everything; throws every problem at once.
+    public static func load(configPath: String) throws(ConfigurationError) -> LoadedConfiguration {
+        guard let text = readText(configPath) else {
+            throw ConfigurationError(diagnostics: [Diagnostic(
+                file: configPath, path: "",
+                message: "cannot read the configuration file (does it exist? pass another with --config)")])
+        }
+        let (parsed, configDiagnostics) = ConfigurationParser.parse(text, file: configPath)
+        var diagnostics = configDiagnostics
+        guard let configuration = parsed else { throw ConfigurationError(diagnostics: diagnostics) }
+        let directory = (configPath as NSString).deletingLastPathComponent.isEmpty ? "." : (configPath as NSString).deletingLastPathComponent
+
+        var files: [String] = []
+        for (index, pattern) in configuration.ruleFiles.enumerated() {
+            let matches = expand(pattern, relativeTo: directory)
+            if matches.isEmpty {
+                diagnostics.append(Diagnostic(
+                    file: configPath, path: "rule_files[\(index)]",
+                    message: pattern.contains("*") || pattern.contains("?")
+                        ? "no file matches \"\(pattern)\" (relative to \(directory))"
+                        : "\"\(pattern)\" does not exist (relative to \(directory))"))
+            }
+            for match in matches where !files.contains(match) { files.append(match) }
+        }
+
+        let receivers = Set(configuration.receivers.keys)
+        var rules: [Rule] = []
+        var definedIn: [String: String] = [:]
+        for file in files {
+            guard let ruleText = readText(file) else {
+                diagnostics.append(Diagnostic(file: file, path: "", message: "cannot read the rule file"))
+                continue
+            }
+            let (fileRules, ruleDiagnostics) = RuleParser.parse(ruleText, file: file, receivers: receivers)
+            diagnostics += ruleDiagnostics
+            for rule in fileRules {
+                if let other = definedIn[rule.id] {
+                    diagnostics.append(Diagnostic(
+                        file: file, ruleID: rule.id, path: "rules",
+                        message: "rule id \"\(rule.id)\" is also defined in \(other); rule ids must be unique across files"))
+                    continue
+                }
+                definedIn[rule.id] = file
+                rules.append(rule)
+            }
+        }
+
+        for (name, receiver) in configuration.receivers.sorted(by: { $0.key < $1.key }) {
+            guard let template = receiver.template else { continue }
+            let path = template.hasPrefix("/") ? template : (directory as NSString).appendingPathComponent(template)
+            guard let templateText = readText(path) else {
+                diagnostics.append(Diagnostic(file: configPath, path: "receivers.\(name).template", message: "cannot read the template \(path)"))
+                continue
+            }
+            do {
+                _ = try MustacheTemplate(string: templateText)
+            } catch {
+                diagnostics.append(Diagnostic(file: path, path: "", message: "not a valid Mustache template: \(error)"))
+            }
+        }
+
+        guard diagnostics.isEmpty else { throw ConfigurationError(diagnostics: diagnostics) }
+        return LoadedConfiguration(configuration: configuration, file: configPath, directory: directory, ruleFiles: files, rules: RuleSet(rules))
+    }
+
+    /// The files a path or glob names, sorted; a plain path is returned only if it exists.
+    static func expand(_ pattern: String, relativeTo directory: String) -> [String] {
+        let full = pattern.hasPrefix("/") ? pattern : (directory as NSString).appendingPathComponent(pattern)
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(full, 0, nil, &result) == 0 else { return [] }
+        var paths: [String] = []
+        for index in 0..<Int(result.gl_pathc) {
+            if let pointer = result.gl_pathv[index] { paths.append(String(cString: pointer)) }
+        }
+        var isDirectory: ObjCBool = false
+        return paths.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue }.sorted()
+    }
+
+    static func readText(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,220 @@
+import DeviceAPISimulator
+import DeviceWatchCore
+import Foundation
+
+/// A rule test file: rule files, and cases of device states over time with the alerts expected to fire.
+public struct RuleTestSuite: Sendable {
+    public struct Case: Sendable {
+        public var name: String
+        public var workspace: String
+        public var start: Date
+        /// Seconds between the evaluations that `for` and `keep_firing_for` are tracked over.
+        public var evaluateEvery: Double
+        public var devices: DeviceSource
+        public var expectations: [Expectation]
+    }
+
+    /// How a case describes its devices.
+    public enum DeviceSource: Sendable {
+        /// Simulator device definitions: heartbeat schedules, evaluated at any time.
+        case scenario([SimulatedDevice])
+        /// Device lists as the API returns them, each valid from its time until the next.
+        case timeline([(at: Date, devices: [Device])])
+
+        func devices(at time: Date) -> [Device] {
+            switch self {
+            case .scenario(let definitions): return definitions.map { $0.snapshot(at: time) }
+            case .timeline(let entries): return entries.last { $0.at <= time }?.devices ?? []
+            }
+        }
+    }
+
+    public struct Expectation: Sendable {
+        public var at: Date
+        /// `+20m` as written, for messages.
+        public var atText: String
+        public var firing: [ExpectedAlert]
+        /// Only these rules are compared, when given.
+        public var rules: Set<String>?
+    }
+
+    public struct ExpectedAlert: Sendable, Hashable {
+        public var rule: String
+        public var device: String
+        public var summary: String?
+    }
+
+    public var file: String
+    public var ruleFiles: [String]
+    public var cases: [Case]
+}
+
+/// Reads rule test files, reporting every problem with its path, line and column.
+public enum RuleTestLoader {
+    static let defaultStart = Timestamp.parse("2026-01-01T00:00:00Z")!
+
+    public static func load(_ path: String) throws(ConfigurationError) -> (suite: RuleTestSuite, rules: RuleSet) {
+        guard let text = ConfigurationLoader.readText(path) else {
+            throw ConfigurationError(diagnostics: [Diagnostic(file: path, path: "", message: "cannot read the test file")])
+        }
+        let log = DiagnosticLog(file: path)
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(text)
+        } catch {
+            throw ConfigurationError(diagnostics: [Diagnostic(
+                file: path, path: "", line: error.line, column: error.column, message: "not valid JSON: \(error.message)")])
+        }
+        let reader = NodeReader(node: root, log: log)
+        let fields = reader.object(known: ["rule_files", "tests"]) ?? [:]
+        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var ruleFiles: [String] = []
+        if let list = fields["rule_files"], let patterns = list.stringOrList("a rule file path or glob, or a list of them") {
+            for pattern in patterns {
+                let matches = ConfigurationLoader.expand(pattern, relativeTo: directory)
+                if matches.isEmpty { list.report("no rule file matches \"\(pattern)\" (relative to \(directory))") }
+                ruleFiles += matches.filter { !ruleFiles.contains($0) }
+            }
+        } else if fields["rule_files"] == nil {
+            reader.report("a test file needs \"rule_files\": the rules under test")
+        }
+        var cases: [RuleTestSuite.Case] = []
+        if let tests = fields["tests"] {
+            for item in tests.array() ?? [] {
+                if let testCase = parseCase(item) { cases.append(testCase) }
+            }
+        } else {
+            reader.report("a test file needs \"tests\": a list of cases")
+        }
+
+        var diagnostics = RuleParser.sorted(log.diagnostics)
+        var rules: [Rule] = []
+        for file in ruleFiles {
+            guard let ruleText = ConfigurationLoader.readText(file) else {
+                diagnostics.append(Diagnostic(file: file, path: "", message: "cannot read the rule file"))
+                continue
+            }
+            let parsed = RuleParser.parse(ruleText, file: file)
+            diagnostics += parsed.diagnostics
+            rules += parsed.rules
+        }
+        guard diagnostics.isEmpty else { throw ConfigurationError(diagnostics: diagnostics) }
+        return (RuleTestSuite(file: path, ruleFiles: ruleFiles, cases: cases), RuleSet(rules))
+    }
+
+    static func parseCase(_ reader: NodeReader) -> RuleTestSuite.Case? {
+        let before = reader.log.diagnostics.count
+        guard let fields = reader.object(known: ["name", "workspace", "start", "evaluate_every", "devices", "timeline", "expect"]) else {
+            return nil
+        }
+        let name = fields["name"]?.string() ?? reader.path
+        let workspace = fields["workspace"]?.string() ?? "test"
+        var start = defaultStart
+        if let startReader = fields["start"], let text = startReader.string("an ISO-8601 time") {
+            if let date = Timestamp.parse(text) { start = date } else { startReader.report("expected an ISO-8601 time, got \"\(text)\"") }
+        }
+        let step = fields["evaluate_every"]?.duration() ?? 60
+        if step <= 0 { fields["evaluate_every"]?.report("evaluate_every must be longer than 0s") }
+
+        var source: RuleTestSuite.DeviceSource?
+        switch (fields["devices"], fields["timeline"]) {
+        case (let devices?, nil):
+            var definitions: [SimulatedDevice] = []
+            for item in devices.array() ?? [] {
+                do {
+                    definitions.append(try SimulatedDevice.parse(item.node.plainValue, source: reader.log.file, origin: start))
+                } catch let error as ScenarioError {
+                    item.report("not a device definition: \(error.path.isEmpty ? "" : error.path + ": ")\(error.problem)")
+                } catch {
+                    item.report("not a device definition: \(error)")
+                }
+            }
+            source = .scenario(definitions)
+        case (nil, let timeline?):
+            var entries: [(Date, [Device])] = []
+            for entry in timeline.array() ?? [] {
+                guard let parts = entry.object(known: ["at", "devices"]), let at = parts["at"].flatMap({ time($0, start: start) }) else {
+                    if case .object = entry.node.value, entry.node["at"] == nil { entry.report("a timeline entry needs \"at\"") }
+                    continue
+                }
+                var devices: [Device] = []
+                for item in parts["devices"]?.array() ?? [] {
+                    if let device = apiDevice(item, at: at) { devices.append(device) }
+                }
+                entries.append((at, devices))
+            }
+            source = .timeline(entries.sorted { $0.0 < $1.0 })
+        case (nil, nil):
+            reader.report("a test needs \"devices\" (simulator definitions) or \"timeline\" (device lists at times)")
+        case (_?, _?):
+            reader.report("give either \"devices\" or \"timeline\", not both")
+        }
+
+        var expectations: [RuleTestSuite.Expectation] = []
+        if let expect = fields["expect"] {
+            for item in expect.array() ?? [] {
+                guard let parts = item.object(known: ["at", "firing", "rules"]) else { continue }
+                guard let atReader = parts["at"], let at = time(atReader, start: start) else {
+                    if parts["at"] == nil { item.report("an expectation needs \"at\"") }
+                    continue
+                }
+                var firing: [RuleTestSuite.ExpectedAlert] = []
+                for alert in parts["firing"]?.array() ?? [] {
+                    guard let alertFields = alert.object(known: ["rule", "device", "summary"]) else { continue }
+                    guard let rule = alertFields["rule"]?.string(), let device = alertFields["device"]?.string() else {
+                        if alertFields["rule"] == nil || alertFields["device"] == nil { alert.report("an expected alert needs \"rule\" and \"device\"") }
+                        continue
+                    }
+                    firing.append(.init(rule: rule, device: device, summary: alertFields["summary"]?.string()))
+                }
+                if parts["firing"] == nil { item.report("an expectation needs \"firing\": the alerts firing then ([] for none)") }
+                let rules = parts["rules"]?.stringOrList().map(Set.init)
+                expectations.append(.init(at: at, atText: atReader.string() ?? "", firing: firing, rules: rules))
+            }
+        } else {
+            reader.report("a test needs \"expect\": what fires when")
+        }
+        guard reader.log.diagnostics.count == before, let source else { return nil }
+        return RuleTestSuite.Case(
+            name: name, workspace: workspace, start: start, evaluateEvery: step, devices: source,
+            expectations: expectations.sorted { $0.at < $1.at })
+    }
+
+    /// An ISO-8601 time or one relative to `start` (`+20m`, `-1h`).
+    static func time(_ reader: NodeReader, start: Date) -> Date? {
+        guard let text = reader.string("a time: ISO-8601 or relative to the test's start like \"+20m\"") else { return nil }
+        if let date = relative(text, to: start) ?? Timestamp.parse(text) { return date }
+        reader.report("expected a time: ISO-8601 or relative to the test's start like \"+20m\", got \"\(text)\"")
+        return nil
+    }
+
+    static func relative(_ text: String, to origin: Date) -> Date? {
+        guard let sign = text.first, sign == "+" || sign == "-", let seconds = DurationText.seconds(String(text.dropFirst())) else {
+            return nil
+        }
+        return origin.addingTimeInterval(sign == "-" ? -seconds : seconds)
+    }
+
+    /// A device object as the API sends it; `last_heartbeat` and `created_at` may be relative to the entry's time.
+    static func apiDevice(_ reader: NodeReader, at: Date) -> Device? {
+        guard case .object(var members) = reader.node.value else {
+            reader.report("expected a device object, got \(reader.node.kindDescription)")
+            return nil
+        }
+        for index in members.indices where ["last_heartbeat", "created_at"].contains(members[index].key) {
+            if case .string(let text) = members[index].value.value, let date = relative(text, to: at) {
+                members[index].value.value = .string(Timestamp.format(date))
+            }
+        }
+        let node = JSONNode(value: .object(members), line: reader.node.line, column: reader.node.column)
+        do {
+            let data = try JSONEncoder().encode(node.plainValue)
+            let (device, warnings) = try DeviceListDecoder.decodeDevice(data)
+            for warning in warnings { reader.report("field \(warning.field) ignored: \(warning.problem)") }
+            return warnings.isEmpty ? device : nil
+        } catch {
+            reader.report("not a device: \(error)")
+            return nil
+        }
+    }
+}

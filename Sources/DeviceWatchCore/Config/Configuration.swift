@@ -1,0 +1,87 @@
+/// `devicewatch.json`: the API, the workspaces, rule files, receivers, defaults, state and server.
+public struct Configuration: Sendable, Equatable {
+    /// Where a secret is read from. Literal values are only allowed with `allow_inline_secrets`.
+    public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
+        case environment(String)
+        case file(String)
+        case inline(String)
+
+        /// Never the secret itself.
+        public var description: String {
+            switch self {
+            case .environment(let name): "environment variable \(name)"
+            case .file(let path): "file \(path)"
+            case .inline: "an inline value"
+            }
+        }
+    }
+
+    public struct API: Sendable, Equatable {
+        public var baseURL: String = "https://api.roboflow.com"
+        public var apiKey: SecretReference = .environment("ROBOFLOW_API_KEY")
+        /// Seconds for one request.
+        public var timeout: Double = 30
+    }
+
+    public struct Workspace: Sendable, Equatable {
+        public var id: String
+        /// Seconds between polls.
+        public var pollEvery: Double = 60
+    }
+
+    public enum ReceiverType: String, Sendable, CaseIterable {
+        case slack, pagerduty, discord, teams, webhook, console, file
+    }
+
+    public struct RateLimit: Sendable, Equatable {
+        public var perSecond: Double
+        public var burst: Int
+    }
+
+    public struct Receiver: Sendable, Equatable {
+        public var name: String
+        public var type: ReceiverType
+        /// The webhook URL (slack, discord, teams, webhook).
+        public var url: SecretReference?
+        /// PagerDuty's routing key.
+        public var routingKey: SecretReference?
+        /// PagerDuty Events API endpoint override (not a secret).
+        public var endpoint: String?
+        /// The signing secret of a `webhook` receiver.
+        public var signingSecret: SecretReference?
+        public var headers: [String: String] = [:]
+        /// The `file` receiver's output path.
+        public var path: String?
+        /// A Mustache template file overriding the receiver's default text.
+        public var template: String?
+        public var rateLimit: RateLimit?
+    }
+
+    public struct Defaults: Sendable, Equatable {
+        public var groupBy: [String] = ["rule", "workspace"]
+        public var groupWait: Double = 30
+        public var groupInterval: Double = 300
+        public var repeatEvery: Double = 14_400
+        public var sendResolved = true
+        public var staleAfter: Double = 300
+    }
+
+    public enum StateStore: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(urlEnvironment: String)
+    }
+
+    public var api = API()
+    public var workspaces: [Workspace] = []
+    /// Paths and globs, relative to the configuration file.
+    public var ruleFiles: [String] = []
+    public var receivers: [String: Receiver] = [:]
+    public var defaults = Defaults()
+    public var metaReceivers: [String] = []
+    public var state: StateStore = .sqlite(path: "devicewatch-state.db")
+    /// `host:port` of the ops server.
+    public var listen = "127.0.0.1:9464"
+    public var allowInlineSecrets = false
+
+    public init() {}
+}

@@ -1,0 +1,239 @@
+/// Reads `devicewatch.json`, reporting every problem with its JSON path, line and column.
+public enum ConfigurationParser {
+    static let topKeys = [
+        "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server", "allow_inline_secrets",
+    ]
+
+    /// Parses a configuration file's text; the configuration is nil when there are problems.
+    public static func parse(_ text: String, file: String) -> (configuration: Configuration?, diagnostics: [Diagnostic]) {
+        let log = DiagnosticLog(file: file)
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(text)
+        } catch {
+            log.report("not valid JSON: \(error.message)", path: "", at: JSONNode(value: .null, line: error.line, column: error.column))
+            return (nil, log.diagnostics)
+        }
+        let reader = NodeReader(node: root, log: log)
+        guard let fields = reader.object(known: topKeys) else { return (nil, log.diagnostics) }
+        var config = Configuration()
+        config.allowInlineSecrets = fields["allow_inline_secrets"]?.bool() ?? false
+
+        if let api = fields["api"], let parts = api.object(known: ["base_url", "api_key_env", "api_key_file", "timeout"]) {
+            if let url = parts["base_url"], let text = url.string() {
+                if isHTTPURL(text) { config.api.baseURL = text } else { url.report("base_url must start with http:// or https://") }
+            }
+            if let key = secret(parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: api) {
+                config.api.apiKey = key
+            }
+            if let timeout = parts["timeout"]?.duration() {
+                if timeout > 0 { config.api.timeout = timeout } else { parts["timeout"]?.report("timeout must be longer than 0s") }
+            }
+        }
+
+        if let workspaces = fields["workspaces"] {
+            var seen: Set<String> = []
+            for item in workspaces.array() ?? [] {
+                guard let parts = item.object(known: ["id", "poll_every"]) else { continue }
+                guard let id = parts["id"]?.string() else {
+                    if parts["id"] == nil { item.report("a workspace needs an \"id\" (its URL slug)") }
+                    continue
+                }
+                guard !id.isEmpty, !id.contains("/") else {
+                    parts["id"]?.report("a workspace id is the workspace's URL slug, without slashes")
+                    continue
+                }
+                guard seen.insert(id).inserted else {
+                    parts["id"]?.report("workspace \"\(id)\" is listed twice")
+                    continue
+                }
+                var workspace = Configuration.Workspace(id: id)
+                if let every = parts["poll_every"]?.duration() {
+                    if every >= 1 { workspace.pollEvery = every } else { parts["poll_every"]?.report("poll_every must be at least 1s") }
+                }
+                config.workspaces.append(workspace)
+            }
+        } else {
+            reader.report("the configuration needs \"workspaces\", e.g. [{\"id\": \"my-workspace\"}]")
+        }
+
+        if let ruleFiles = fields["rule_files"] {
+            config.ruleFiles = ruleFiles.stringOrList("a path or glob, or a list of them") ?? []
+        } else {
+            reader.report("the configuration needs \"rule_files\", e.g. [\"rules/*.json\"]")
+        }
+
+        if let receivers = fields["receivers"] {
+            for (name, receiver) in receivers.members() ?? [] {
+                if let parsed = parseReceiver(name: name, receiver, allowInline: config.allowInlineSecrets) {
+                    config.receivers[name] = parsed
+                }
+            }
+        }
+
+        if let defaults = fields["defaults"] {
+            parseDefaults(defaults, into: &config.defaults)
+        }
+
+        if let meta = fields["meta_receivers"], let names = meta.stringOrList() {
+            config.metaReceivers = names
+            for (index, name) in names.enumerated() where config.receivers[name] == nil && fields["receivers"] != nil {
+                reportUnknownReceiver(name, at: NodeReader(node: meta.node, path: "\(meta.path)[\(index)]", log: log), known: Array(config.receivers.keys))
+            }
+        }
+
+        if let state = fields["state"], let parts = state.object(known: ["sqlite", "postgres"]) {
+            if let sqlite = parts["sqlite"], let path = sqlite.string() {
+                config.state = .sqlite(path: path)
+            } else if let postgres = parts["postgres"], let inner = postgres.object(known: ["url_env"]) {
+                if let name = inner["url_env"]?.string() {
+                    config.state = .postgres(urlEnvironment: name)
+                } else if inner["url_env"] == nil {
+                    postgres.report("postgres needs \"url_env\": the environment variable holding the connection URL")
+                }
+            } else if parts.isEmpty {
+                state.report("state needs \"sqlite\": PATH or \"postgres\": {\"url_env\": NAME}")
+            }
+        }
+
+        if let server = fields["server"], let parts = server.object(known: ["listen"]) {
+            if let listen = parts["listen"], let text = listen.string() {
+                if isHostPort(text) { config.listen = text } else { listen.report("listen must be HOST:PORT, e.g. \"127.0.0.1:9464\" (port 0 picks a free one)") }
+            }
+        }
+
+        return (log.isEmpty ? config : nil, RuleParser.sorted(log.diagnostics))
+    }
+
+    static func parseReceiver(name: String, _ reader: NodeReader, allowInline: Bool) -> Configuration.Receiver? {
+        let common = ["type", "template", "rate_limit"]
+        guard case .object = reader.node.value else {
+            reader.report("expected an object with a \"type\", got \(reader.node.kindDescription)")
+            return nil
+        }
+        guard let typeNode = reader.node["type"] else {
+            reader.report("receiver \"\(name)\" needs a \"type\": one of \(Configuration.ReceiverType.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        let typeReader = reader.child("type", typeNode)
+        guard let typeName = typeReader.string() else { return nil }
+        guard let type = Configuration.ReceiverType(rawValue: typeName) else {
+            let hint = NameSuggestion.closest(to: typeName, among: Configuration.ReceiverType.allCases.map(\.rawValue)).map { "; did you mean \"\($0)\"?" } ?? ""
+            typeReader.report("unknown receiver type \"\(typeName)\"; expected one of \(Configuration.ReceiverType.allCases.map(\.rawValue).joined(separator: ", "))\(hint)")
+            return nil
+        }
+        let specific: [String]
+        switch type {
+        case .slack, .discord, .teams: specific = ["url_env", "url_file", "url"]
+        case .pagerduty: specific = ["routing_key_env", "routing_key_file", "routing_key", "url"]
+        case .webhook: specific = ["url", "url_env", "url_file", "secret_env", "secret_file", "secret", "headers"]
+        case .console: specific = []
+        case .file: specific = ["path"]
+        }
+        let before = reader.log.diagnostics.count
+        guard let fields = reader.object(known: common + specific) else { return nil }
+        var receiver = Configuration.Receiver(name: name, type: type)
+        receiver.template = fields["template"]?.string()
+        if let rate = fields["rate_limit"], let parts = rate.object(known: ["per_second", "burst"]) {
+            let perSecond = parts["per_second"]?.number()
+            let burst = parts["burst"]?.number() ?? 1
+            if let perSecond, perSecond > 0, burst >= 1, burst == burst.rounded() {
+                receiver.rateLimit = .init(perSecond: perSecond, burst: Int(burst))
+            } else {
+                rate.report("rate_limit needs \"per_second\" above 0 and optionally a whole \"burst\" of at least 1")
+            }
+        }
+        switch type {
+        case .slack, .discord, .teams:
+            receiver.url = secret(fields, env: "url_env", file: "url_file", inline: "url", allowInline: allowInline, owner: reader, required: "the webhook URL")
+        case .pagerduty:
+            receiver.routingKey = secret(
+                fields, env: "routing_key_env", file: "routing_key_file", inline: "routing_key", allowInline: allowInline, owner: reader,
+                required: "the Events API routing key")
+            if let url = fields["url"], let text = url.string() {
+                if isHTTPURL(text) { receiver.endpoint = text } else { url.report("url must start with http:// or https://") }
+            }
+        case .webhook:
+            // A generic webhook URL is often not secret, so a literal one is allowed.
+            receiver.url = secret(fields, env: "url_env", file: "url_file", inline: "url", allowInline: true, owner: reader, required: "the URL")
+            if case .inline(let text)? = receiver.url, !isHTTPURL(text) { fields["url"]?.report("url must start with http:// or https://") }
+            receiver.signingSecret = secret(fields, env: "secret_env", file: "secret_file", inline: "secret", allowInline: allowInline, owner: reader)
+            for (header, value) in fields["headers"]?.members() ?? [] {
+                if let text = value.string() { receiver.headers[header] = text }
+            }
+        case .file:
+            if let path = fields["path"]?.string() { receiver.path = path } else if fields["path"] == nil {
+                reader.report("a file receiver needs a \"path\"")
+            }
+        case .console:
+            break
+        }
+        return reader.log.diagnostics.count == before ? receiver : nil
+    }
+
+    /// One secret from `*_env`, `*_file` or (only when allowed) a literal; exactly one may be given.
+    static func secret(
+        _ fields: [String: NodeReader], env: String, file: String, inline: String?, allowInline: Bool, owner: NodeReader,
+        required: String? = nil
+    ) -> Configuration.SecretReference? {
+        let given = [env, file, inline].compactMap { $0 }.filter { fields[$0] != nil }
+        if given.count > 1 {
+            fields[given[1]]!.report("give only one of \(given.map { "\"\($0)\"" }.joined(separator: ", "))")
+            return nil
+        }
+        if let reader = fields[env], let name = reader.string("the name of an environment variable") {
+            return .environment(name)
+        }
+        if let reader = fields[file], let path = reader.string("a file path") {
+            return .file(path)
+        }
+        if let inline, let reader = fields[inline] {
+            guard allowInline else {
+                // Never echo the value: it is the secret.
+                reader.report("a literal \(inline) puts a secret in the configuration file; use \"\(env)\" or \"\(file)\", or set \"allow_inline_secrets\": true")
+                return nil
+            }
+            return reader.string().map { .inline($0) }
+        }
+        if let required, given.isEmpty {
+            owner.report("needs \(required) from \"\(env)\" (an environment variable) or \"\(file)\" (a file)")
+        }
+        return nil
+    }
+
+    static func parseDefaults(_ reader: NodeReader, into defaults: inout Configuration.Defaults) {
+        guard let fields = reader.object(known: ["group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after"])
+        else { return }
+        if let groupBy = fields["group_by"], let keys = groupBy.strings() {
+            for (index, key) in keys.enumerated() where !(RuleParser.groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
+                NodeReader(node: groupBy.node, path: "\(groupBy.path)[\(index)]", log: reader.log)
+                    .report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"")
+            }
+            defaults.groupBy = keys
+        }
+        if let value = fields["group_wait"]?.duration() { defaults.groupWait = value }
+        if let value = fields["group_interval"]?.duration() { defaults.groupInterval = value }
+        if let value = fields["repeat_every"]?.duration() {
+            if value > 0 { defaults.repeatEvery = value } else { fields["repeat_every"]?.report("repeat_every must be longer than 0s") }
+        }
+        if let value = fields["send_resolved"]?.bool() { defaults.sendResolved = value }
+        if let value = fields["stale_after"]?.duration() { defaults.staleAfter = value }
+    }
+
+    static func reportUnknownReceiver(_ name: String, at reader: NodeReader, known: [String]) {
+        let hint = NameSuggestion.closest(to: name, among: known).map { "; did you mean \"\($0)\"?" }
+            ?? (known.isEmpty ? "; no receivers are configured" : "; configured receivers: \(known.sorted().joined(separator: ", "))")
+        reader.report("no receiver named \"\(name)\"\(hint)")
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        (text.hasPrefix("http://") || text.hasPrefix("https://")) && text.count > 8
+    }
+
+    static func isHostPort(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return false
+        }
+        return colon > text.startIndex
+    }
+}

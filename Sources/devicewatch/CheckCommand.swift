@@ -1,0 +1,33 @@
+import ArgumentParser
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+
+/// `devicewatch check`: validates the configuration, every rule file and template.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration, rule files and templates, and report every problem.",
+        discussion: """
+            Reads the configuration and every rule file it names, and prints each problem with its file, \
+            line and column, rule id and JSON path, then a summary. Exit 0 when everything is valid, 1 when \
+            not. It never contacts the API or a receiver.
+            """)
+
+    @Option(help: "The configuration file.")
+    var config: String = "devicewatch.json"
+
+    func run() throws {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(configPath: config)
+        } catch {
+            for diagnostic in error.diagnostics { print(diagnostic.description) }
+            let count = error.diagnostics.count
+            throw CLIFailure(message: "\(count) problem\(count == 1 ? "" : "s") found; nothing was changed", code: 1)
+        }
+        let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count, receivers = loaded.configuration.receivers.count
+        print("\(files) rule file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s"), "
+            + "\(receivers) receiver\(receivers == 1 ? "" : "s"): OK")
+    }
+}
