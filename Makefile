@@ -11,11 +11,14 @@ SWIFT_FLAGS ?=
 
 all: build
 
-# libcurl's headers and pkg-config file; python3 jsonschema for schema tests.
+# libcurl's headers and pkg-config file; python3's jsonschema for the schema check.
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev pkg-config >/dev/null; \
+	fi
+	@if ! python3 -c 'import jsonschema' 2>/dev/null; then \
+		echo "installing jsonschema (pip)"; python3 -m pip install -q jsonschema; \
 	fi
 
 build: deps
@@ -24,8 +27,14 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
+# The shipped configuration, rules and rule tests are checked with the real binary, the
+# schemas against the loader, then every Swift test runs (its summary is the last line).
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	.build/debug/devicewatch check --config examples/devicewatch.json
+	.build/debug/devicewatch check --config examples/simulator/devicewatch.json
+	.build/debug/devicewatch test rules/tests
+	python3 scripts/check-schemas .build/debug/devicewatch
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
 # The embedded alerting demo arrives with the worker; until then this shows the

@@ -227,6 +227,10 @@ public enum RuleParser {
                     valid = false
                     return []
                 }
+                if list.isEmpty {
+                    field.report("list at least one tag (or leave \"\(key)\" out)")
+                    valid = false
+                }
                 return list.map(Glob.init)
             }
             filter.allOf = globs("all_of")

@@ -7,7 +7,10 @@ public enum DurationText {
         var unit = ""
         var sawAny = false
         func flush() -> Bool {
-            guard let value = Double(number), value >= 0 else { return false }
+            // Digits, optionally a point and more digits: what the JSON Schemas' pattern allows.
+            guard let first = number.first, let last = number.last, first.isNumber, last.isNumber,
+                number.filter({ $0 == "." }).count <= 1, let value = Double(number), value >= 0
+            else { return false }
             let scale: Double
             switch unit {
             case "ms": scale = 0.001
