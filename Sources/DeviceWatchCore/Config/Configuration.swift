@@ -27,6 +27,11 @@ public struct Configuration: Sendable, Equatable {
         public var id: String
         /// Seconds between polls.
         public var pollEvery: Double = 60
+
+        public init(id: String, pollEvery: Double = 60) {
+            self.id = id
+            self.pollEvery = pollEvery
+        }
     }
 
     public enum ReceiverType: String, Sendable, CaseIterable {
@@ -36,6 +41,11 @@ public struct Configuration: Sendable, Equatable {
     public struct RateLimit: Sendable, Equatable {
         public var perSecond: Double
         public var burst: Int
+
+        public init(perSecond: Double, burst: Int) {
+            self.perSecond = perSecond
+            self.burst = burst
+        }
     }
 
     public struct Receiver: Sendable, Equatable {
@@ -64,6 +74,8 @@ public struct Configuration: Sendable, Equatable {
         public var repeatEvery: Double = 14_400
         public var sendResolved = true
         public var staleAfter: Double = 300
+
+        public init() {}
     }
 
     public enum StateStore: Sendable, Equatable {

@@ -77,8 +77,11 @@ public enum ConfigurationParser {
 
         if let meta = fields["meta_receivers"], let names = meta.stringOrList() {
             config.metaReceivers = names
-            for (index, name) in names.enumerated() where config.receivers[name] == nil && fields["receivers"] != nil {
-                reportUnknownReceiver(name, at: NodeReader(node: meta.node, path: "\(meta.path)[\(index)]", log: log), known: Array(config.receivers.keys))
+            // Names declared count, even when that receiver has problems of its own (reported there).
+            var declared: [String] = []
+            if case .object(let members)? = fields["receivers"]?.node.value { declared = members.map(\.key) }
+            for (index, name) in names.enumerated() where !declared.contains(name) {
+                reportUnknownReceiver(name, at: NodeReader(node: meta.node, path: "\(meta.path)[\(index)]", log: log), known: declared)
             }
         }
 

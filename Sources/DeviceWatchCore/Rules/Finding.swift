@@ -9,6 +9,15 @@ public struct Finding: Sendable, Equatable {
     /// The rule's summary template rendered for this device.
     public var summary: String
 
+    public init(workspace: String, ruleID: String, severity: Severity, device: Device, reasons: [String], summary: String) {
+        self.workspace = workspace
+        self.ruleID = ruleID
+        self.severity = severity
+        self.device = device
+        self.reasons = reasons
+        self.summary = summary
+    }
+
     public var deviceID: String { device.id }
 }
 
