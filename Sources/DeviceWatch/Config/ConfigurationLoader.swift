@@ -16,7 +16,7 @@ public struct LoadedConfiguration: Sendable {
 
     /// A path from the configuration, resolved against its folder.
     public func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") || directory == "." ? path : (directory as NSString).appendingPathComponent(path)
     }
 }
 
@@ -96,7 +96,7 @@ public enum ConfigurationLoader {
 
     /// The files a path or glob names, sorted; a plain path is returned only if it exists.
     static func expand(_ pattern: String, relativeTo directory: String) -> [String] {
-        let full = pattern.hasPrefix("/") ? pattern : (directory as NSString).appendingPathComponent(pattern)
+        let full = pattern.hasPrefix("/") || directory == "." ? pattern : (directory as NSString).appendingPathComponent(pattern)
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(full, 0, nil, &result) == 0 else { return [] }

@@ -81,7 +81,7 @@ public enum ConfigurationParser {
             var declared: [String] = []
             if case .object(let members)? = fields["receivers"]?.node.value { declared = members.map(\.key) }
             for (index, name) in names.enumerated() where !declared.contains(name) {
-                reportUnknownReceiver(name, at: NodeReader(node: meta.node, path: "\(meta.path)[\(index)]", log: log), known: declared)
+                reportUnknownReceiver(name, at: meta.element(index), known: declared)
             }
         }
 
@@ -209,8 +209,7 @@ public enum ConfigurationParser {
         else { return }
         if let groupBy = fields["group_by"], let keys = groupBy.strings() {
             for (index, key) in keys.enumerated() where !(RuleParser.groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
-                NodeReader(node: groupBy.node, path: "\(groupBy.path)[\(index)]", log: reader.log)
-                    .report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"")
+                groupBy.element(index).report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"")
             }
             defaults.groupBy = keys
         }

@@ -23,6 +23,12 @@ public struct NodeReader {
 
     public var isNull: Bool { node.value == .null }
 
+    /// The element at `index` of an array node (itself, when the node is a single value).
+    public func element(_ index: Int) -> NodeReader {
+        guard case .array(let items) = node.value, index < items.count else { return self }
+        return NodeReader(node: items[index], path: "\(path)[\(index)]", log: log)
+    }
+
     /// Whether the node is an object with no members at all (known or not).
     public var isEmptyObject: Bool {
         if case .object(let members) = node.value { return members.isEmpty }

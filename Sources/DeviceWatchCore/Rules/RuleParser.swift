@@ -112,7 +112,7 @@ public enum RuleParser {
         if let notifyReader = fields["notify"], let names = need(notifyReader.stringOrList("a receiver name or a list of them")) {
             notify = names
             for (index, name) in names.enumerated() {
-                let at = NodeReader(node: notifyReader.node, path: "\(notifyReader.path)[\(index)]", log: log)
+                let at = notifyReader.element(index)
                 if name.isEmpty {
                     at.report("a receiver name must not be empty")
                     valid = false
@@ -134,8 +134,7 @@ public enum RuleParser {
         if let groupReader = fields["group_by"], let keys = need(groupReader.strings()) {
             for (index, key) in keys.enumerated() where !(groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
                 let hint = NameSuggestion.closest(to: key, among: groupByKeys).map { "; did you mean \"\($0)\"?" } ?? ""
-                NodeReader(node: groupReader.node, path: "\(groupReader.path)[\(index)]", log: log)
-                    .report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"\(hint)")
+                groupReader.element(index).report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"\(hint)")
                 valid = false
             }
             groupBy = keys

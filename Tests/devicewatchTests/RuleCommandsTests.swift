@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// A temporary folder of files for one test.
+struct Workdir {
+    let path: String
+
+    init(_ files: [String: String]) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-\(UUID().uuidString)").path
+        for (name, text) in files {
+            let file = (path as NSString).appendingPathComponent(name)
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+}
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@Suite("devicewatch check, eval and test", .serialized)
+struct RuleCommandsTests {
+    static let config = """
+        {"workspaces": [{"id": "acme"}], "rule_files": ["rules/*.json", "more/missing.json"],
+         "receivers": {"slack-fleet": {"type": "slack", "url_env": "SLACK_URL"}}}
+        """
+
+    @Test func checkAcceptsTheShippedExample() throws {
+        let output = try CommandRunner.run(["check", "--config", repositoryRoot.appendingPathComponent("examples/devicewatch.json").path])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout == "1 rule file, 5 rules, 3 receivers: OK\n")
+    }
+
+    @Test func checkReportsEveryProblemAcrossFilesAndExits1() throws {
+        let dir = try Workdir([
+            "devicewatch.json": Self.config,
+            "rules/a.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}}, {"id": "n", "when": {"status": "offline"}, "notify": ["slak-fleet"]}]}"#,
+            "rules/b.json": "{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"status\": \"offline\"}},\n  {\"id\": \"x\", \"when\": {\"ofline_for\": \"1h\"}}\n]}",
+            "rules/c.json": "{\"rules\": [\n  {\"id\": \"y\",}\n]}",
+        ])
+        let output = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
+        #expect(output.status == 1)
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        let expected = [
+            "devicewatch.json: rule_files[1]: \"more/missing.json\" does not exist",
+            #"rules/a.json:1:117: rule "n": rules[1].notify[0]: no receiver named "slak-fleet"; did you mean "slack-fleet"?"#,
+            #"rules/b.json:3:24: rule "x": rules[1].when.ofline_for: unknown key "ofline_for"; did you mean "offline_for"?"#,
+            #"rules/b.json: rule "offline": rules: rule id "offline" is also defined in \#(dir.file("rules/a.json"))"#,
+            "rules/c.json:2:14: not valid JSON",
+        ]
+        for phrase in expected {
+            #expect(lines.contains { $0.contains(phrase) }, "missing \(phrase) in\n\(output.stdout)")
+        }
+        #expect(output.stderr.contains("problems found"))
+    }
+
+    @Test func evalExplainsFindingsFromASavedListAtAGivenTime() throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": ["\#(repositoryRoot.path)/rules/fleet.json"], "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}"#,
+            "list.json": """
+                {"data": [
+                  {"id": "cam-1", "name": "line-3-cam", "status": "offline", "last_heartbeat": "2026-11-28T11:40:00.000Z", "tags": ["production"], "rfdm_version": "1.4.0"},
+                  {"id": "cam-2", "name": "dock-cam", "status": "online", "last_heartbeat": "2026-11-28T11:59:50.000Z", "tags": ["production"], "rfdm_version": "1.2.0"},
+                  {"name": "no id"}
+                ]}
+                """,
+        ])
+        let base = ["eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at", "2026-11-28T12:00:00Z"]
+        let output = try CommandRunner.run(base)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("workspace acme: 2 devices evaluated at 2026-11-28T12:00:00.000Z (the time given with --at)"))
+        #expect(output.stdout.contains("production-offline (critical): 1 device"))
+        #expect(output.stdout.contains("line-3-cam [cam-1]: line-3-cam has been offline for 20m"))
+        #expect(output.stdout.contains("because tags include production; tags include none of retired; last heartbeat 20m ago (at least 15m)"))
+        #expect(output.stdout.contains("dock-cam [cam-2]: dock-cam runs Device Manager 1.2.0"))
+        #expect(output.stdout.contains("rules that matched no device: staging-offline, never-checked-in, edge-gpu-offline"))
+        #expect(output.stdout.hasSuffix("2 findings; nothing was sent\n"))
+        #expect(output.stderr.contains("list entry #2 skipped"))
+
+        let json = try CommandRunner.run(base + ["--format", "json"])
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let findings = try #require(reports.first?["findings"] as? [[String: Any]])
+        #expect(findings.map { "\($0["rule"]!)/\($0["device"]!)" } == ["production-offline/cam-1", "rfdm-outdated/cam-2"])
+        #expect(reports.first?["clock"] as? String == "given")
+    }
+
+    @Test func evalPollsTheAPIAndUsesItsClock() throws {
+        let simulator = try SimulatorProcess(scenario: repositoryRoot.appendingPathComponent("examples/simulator/basic.json").path)
+        defer { _ = simulator.stop() }
+        let dir = try Workdir([
+            "devicewatch.json": """
+                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme"}],
+                 "rule_files": ["\(repositoryRoot.path)/rules/fleet.json"],
+                 "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}
+                """
+        ])
+        let output = try CommandRunner.run(["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "ws-key"])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("3 devices evaluated at 2026-11-28T12:00:00.000Z (the API's clock)"))
+        #expect(output.stdout.contains("dock-cam [cam-2]: dock-cam has been offline for 2h"))
+        #expect(!output.stdout.contains("ws-key") && !output.stderr.contains("ws-key"))
+
+        let unauthorized = try CommandRunner.run(["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "nope-key"])
+        #expect(unauthorized.status == 3)
+        #expect(!unauthorized.stderr.contains("nope-key"))
+    }
+
+    @Test func testRunsTheShippedRuleTests() throws {
+        let output = try CommandRunner.run(["test", repositoryRoot.appendingPathComponent("rules/tests").path])
+        #expect(output.status == 0, "\(output.stdout)")
+        #expect(output.stdout.split(separator: "\n").last?.hasSuffix("passed, 0 failed") == true)
+    }
+
+    @Test func aFailingRuleTestSaysWhatDiffered() throws {
+        let dir = try Workdir([
+            "rules.json": #"{"rules": [{"id": "down", "summary": "{{device.name}} down {{offline_for}}", "when": {"offline_for": "10m"}}]}"#,
+            "t.json": """
+                {"rule_files": "rules.json", "tests": [{"name": "wrong on purpose", "start": "2026-11-28T12:00:00Z",
+                  "devices": [{"id": "a", "name": "cam-a", "online": [["-1h", "-5m"]]}, {"id": "b", "name": "cam-b", "online": [["-1h", "-30m"]]}],
+                  "expect": [{"at": "+10m", "firing": [{"rule": "down", "device": "a", "summary": "cam-a down 10m"}, {"rule": "down", "device": "c"}]}]}]}
+                """,
+        ])
+        let output = try CommandRunner.run(["test", dir.file("t.json")])
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("FAIL \(dir.file("t.json")): wrong on purpose"))
+        #expect(output.stdout.contains("at +10m (2026-11-28T12:10:00.000Z): expected down / c to be firing, but it is not (its condition does not hold)"))
+        #expect(output.stdout.contains("down / b is firing but was not expected (because last heartbeat 40m30s ago (at least 10m))"))
+        #expect(output.stdout.contains(#"the summary of down / a is "cam-a down 15m30s", expected "cam-a down 10m""#))
+        #expect(output.stdout.contains("0 passed, 1 failed"))
+    }
+
+    @Test func aBrokenTestFileIsReportedPrecisely() throws {
+        let dir = try Workdir(["t.json": #"{"rule_files": "nothing-*.json", "tests": [{"name": "x", "expect": []}]}"#])
+        let output = try CommandRunner.run(["test", dir.file("t.json")])
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("rule_files: no rule file matches \"nothing-*.json\""))
+        #expect(output.stdout.contains("tests[0]: a test needs \"devices\" (simulator definitions) or \"timeline\""))
+    }
+}
