@@ -26,7 +26,17 @@ let package = Package(
             ],
             path: "Benchmarks/DecodeBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "EvaluateBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DeviceWatchCore", package: "devicewatch"),
+                .product(name: "DeviceAPISimulator", package: "devicewatch"),
+            ],
+            path: "Benchmarks/EvaluateBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

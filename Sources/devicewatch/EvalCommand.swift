@@ -55,7 +55,7 @@ struct EvalCommand: AsyncParsableCommand {
                 at.flatMap(Timestamp.parse).map { ($0, .given) } ?? EvaluationTime.choose(apiDate: apiDate, local: Date())
             let evaluation = loaded.rules.evaluate(workspace: id, devices: list, at: date)
             reports.append(EvaluationReport(
-                workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation, rules: loaded.rules.rules))
+                workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation, rules: loaded.rules))
         }
         switch format {
         case .table:

@@ -92,7 +92,7 @@ struct FiringTrackerTests {
     let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
 
     func finding(_ rule: String, _ device: String) -> Finding {
-        Finding(workspace: "w", ruleID: rule, severity: .warning, device: Device(id: device), reasons: [], summary: "")
+        Finding(workspace: "w", ruleID: rule, severity: .warning, device: Device(id: device), evaluatedAt: t0)
     }
 
     @Test func forDelaysFiringUntilTheConditionHeldThatLong() {

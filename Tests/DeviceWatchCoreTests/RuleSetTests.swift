@@ -67,28 +67,30 @@ struct RuleSetTests {
             id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}} ({{rule.severity}}, {{workspace}})",
             severity: .critical, selector: .tags(TagFilter(allOf: [Glob("production")], noneOf: [Glob("retired")])),
             condition: .offlineFor(seconds: 900))
-        let evaluation = RuleSet([rule]).evaluate(workspace: "acme", devices: Self.fleet, at: Self.now)
+        let rules = RuleSet([rule])
+        let evaluation = rules.evaluate(workspace: "acme", devices: Self.fleet, at: Self.now)
         let finding = try #require(evaluation.findings.first)
         #expect(evaluation.findings.count == 1)
         #expect(finding.deviceID == "cam-1")
         #expect(finding.severity == .critical)
-        #expect(finding.reasons == ["tags include production", "tags include none of retired", "last heartbeat 17m ago (at least 15m)"])
-        #expect(finding.summary == "line-3-cam has been offline for 17m (critical, acme)")
+        #expect(rules.reasons(for: finding) == ["tags include production", "tags include none of retired", "last heartbeat 17m ago (at least 15m)"])
+        #expect(rules.summary(of: finding) == "line-3-cam has been offline for 17m (critical, acme)")
         #expect(evaluation.matchCounts == ["production-offline": 1])
     }
 
     @Test func summariesAreNotHTMLEscaped() throws {
         let devices = [Device(id: "x", name: "<b>&cam</b>", status: .offline, lastHeartbeat: Self.ago(3600))]
-        let finding = try #require(RuleSet([Rule(id: "r", summary: "{{device.name}}", condition: .offlineFor(seconds: 60))])
-            .evaluate(workspace: "w", devices: devices, at: Self.now).findings.first)
-        #expect(finding.summary == "<b>&cam</b>")
+        let rules = RuleSet([Rule(id: "r", summary: "{{device.name}}", condition: .offlineFor(seconds: 60))])
+        let finding = try #require(rules.evaluate(workspace: "w", devices: devices, at: Self.now).findings.first)
+        #expect(rules.summary(of: finding) == "<b>&cam</b>")
     }
 
     @Test func explanationsNameTheAlternativeThatHeldAndNegations() throws {
         let rule = Rule(id: "r", condition: .all([.any([.field(.type, [Glob("x86")]), .status(["unknown"])]), .not(.field(.name, [Glob("lab-*")]))]))
-        let findings = RuleSet([rule]).evaluate(workspace: "w", devices: Self.fleet, at: Self.now).findings
+        let rules = RuleSet([rule])
+        let findings = rules.evaluate(workspace: "w", devices: Self.fleet, at: Self.now).findings
         #expect(findings.map(\.deviceID) == ["cam-3", "cam-6"])
-        #expect(findings[0].reasons == ["status is unknown", "not (name matches \"lab-*\")"])
+        #expect(rules.reasons(for: findings[0]) == ["status is unknown", "not (name matches \"lab-*\")"])
     }
 
     @Test func findingsAreInRuleOrderThenDeviceOrder() {
@@ -118,5 +120,62 @@ struct RuleSetTests {
             #expect(first.findings == second.findings)
             #expect(first.matchCounts == second.matchCounts)
         }
+    }
+}
+
+@Suite("Compiled evaluation agrees with the rule language's plain reading")
+struct CompiledAgreementTests {
+    static let now = Timestamp.parse("2026-11-28T12:00:00Z")!
+
+    static let conditions: [Condition] = [
+        .offlineFor(seconds: 600), .unknownFor(seconds: 1200), .rfdmVersionBelow(Version("1.4.0")!),
+        .status(["offline"]), .status(["unknown", "rebooting"]),
+        .tags(TagFilter(allOf: [Glob("prod*")], noneOf: [Glob("retired")])), .tags(TagFilter(anyOf: [Glob("site-?"), Glob("lab")])),
+        .field(.name, [Glob("cam-*")]), .field(.type, [Glob("jetson"), Glob("x86")]),
+    ]
+
+    static let condition: Generator<Condition, some SendableSequenceType> = Gen.int(in: 0...(conditions.count - 1))
+        .array(of: 1...3).map { indices -> Condition in
+            let leaves = indices.map { conditions[$0] }
+            switch indices.count {
+            case 1: return leaves[0]
+            case 2: return .any([leaves[0], .not(leaves[1])])
+            default: return .all([leaves[0], .any([leaves[1], leaves[2]])])
+            }
+        }
+
+    static let device = Gen.int(in: 0...10_000).map { seed -> Device in
+        var random = seed
+        func pick<T>(_ options: [T]) -> T {
+            random = (random &* 1_103_515_245 &+ 12_345) & 0x7FFF_FFFF
+            return options[random % options.count]
+        }
+        let heartbeat: Date? = pick([nil, now.addingTimeInterval(-300), now.addingTimeInterval(-600), now.addingTimeInterval(-5000), now.addingTimeInterval(60)])
+        return Device(
+            id: "d\(seed)", name: pick(["cam-1", "dock", nil]), status: pick([.online, .offline, .unknown, .other("rebooting"), nil]),
+            lastHeartbeat: heartbeat, rfdmVersion: pick(["1.2.0", "1.4.0", "1.10.0", "v1.4.0-rc.1", "nightly", nil]),
+            type: pick(["jetson", "x86", nil]), tags: pick([[], ["production"], ["prod-eu", "site-a"], ["production", "retired", "lab"], ["site-bb"]]),
+            createdAt: pick([nil, now.addingTimeInterval(-1200), now.addingTimeInterval(-60)]))
+    }
+
+    @Test func compiledAndDirectEvaluationAgree() async {
+        await propertyCheck(input: Self.condition, Self.device.array(of: 1...20)) { condition, devices in
+            let rules = RuleSet([Rule(id: "r", condition: condition)])
+            let firstSeen = Dictionary(uniqueKeysWithValues: devices.map { ($0.id, Self.now.addingTimeInterval(-1500)) })
+            let compiled = rules.evaluate(workspace: "w", devices: devices, firstSeen: firstSeen, at: Self.now).findings.map(\.deviceID)
+            let direct = devices.filter { device in
+                let seen = device.lastHeartbeat == nil && device.createdAt == nil ? firstSeen[device.id] : nil
+                return condition.holds(for: device, at: Self.now, firstSeen: seen)
+            }.map(\.id)
+            #expect(compiled == direct, "\(condition.summary)")
+        }
+    }
+
+    @Test func moreThanSixtyFourAtomsStillEvaluateCorrectly() {
+        let tags = (0..<100).map { "t\($0)" }
+        let rules = RuleSet(tags.map { Rule(id: $0, condition: .tags(TagFilter(allOf: [Glob($0)]))) })
+        let devices = [Device(id: "a", tags: ["t3", "t70", "t99"]), Device(id: "b", tags: ["t64"])]
+        let findings = rules.evaluate(workspace: "w", devices: devices, at: Self.now).findings
+        #expect(findings.map { "\($0.ruleID)/\($0.deviceID)" } == ["t3/a", "t64/b", "t70/a", "t99/a"])
     }
 }

@@ -8,15 +8,16 @@ public struct EvaluationReport: Sendable {
     public var clock: EvaluationTime.Source
     public var deviceCount: Int
     public var evaluation: Evaluation
-    public var rules: [Rule]
+    public var ruleSet: RuleSet
+    var rules: [Rule] { ruleSet.rules }
 
-    public init(workspace: String, at: Date, clock: EvaluationTime.Source, deviceCount: Int, evaluation: Evaluation, rules: [Rule]) {
+    public init(workspace: String, at: Date, clock: EvaluationTime.Source, deviceCount: Int, evaluation: Evaluation, rules: RuleSet) {
         self.workspace = workspace
         self.at = at
         self.clock = clock
         self.deviceCount = deviceCount
         self.evaluation = evaluation
-        self.rules = rules
+        self.ruleSet = rules
     }
 
     /// Findings grouped by rule, each with its explanation, then counts and silent rules.
@@ -34,8 +35,8 @@ public struct EvaluationReport: Sendable {
             lines.append("")
             lines.append("\(rule.id) (\(rule.severity.rawValue)): \(findings.count) device\(findings.count == 1 ? "" : "s")")
             for finding in findings {
-                lines.append("  \(clean(finding.device.displayName)) [\(clean(finding.deviceID))]: \(clean(finding.summary))")
-                lines.append("      because " + finding.reasons.map(clean).joined(separator: "; "))
+                lines.append("  \(clean(finding.device.displayName)) [\(clean(finding.deviceID))]: \(clean(ruleSet.summary(of: finding)))")
+                lines.append("      because " + ruleSet.reasons(for: finding).map(clean).joined(separator: "; "))
             }
         }
         let silent = rules.filter { (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id)
@@ -56,7 +57,7 @@ public struct EvaluationReport: Sendable {
             workspace: workspace, evaluatedAt: Timestamp.format(at), clock: clock.rawValue, devices: deviceCount,
             findings: evaluation.findings.map {
                 .init(rule: $0.ruleID, severity: $0.severity.rawValue, device: $0.deviceID, deviceName: $0.device.name,
-                    summary: $0.summary, reasons: $0.reasons)
+                    summary: ruleSet.summary(of: $0), reasons: ruleSet.reasons(for: $0))
             },
             matchCounts: evaluation.matchCounts,
             unmatchedRules: rules.filter { (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id),

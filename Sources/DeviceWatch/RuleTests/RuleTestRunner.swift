@@ -29,12 +29,13 @@ public enum RuleTestRunner {
             }
             evaluate(at: expectation.at)
             if time == expectation.at { time = time.addingTimeInterval(testCase.evaluateEvery) }
-            failures += compare(expectation, tracker: tracker, known: Set(rules.rules.map(\.id)))
+            failures += compare(expectation, tracker: tracker, rules: rules)
         }
         return CaseResult(name: testCase.name, failures: failures)
     }
 
-    static func compare(_ expectation: RuleTestSuite.Expectation, tracker: FiringTracker, known: Set<String>) -> [String] {
+    static func compare(_ expectation: RuleTestSuite.Expectation, tracker: FiringTracker, rules: RuleSet) -> [String] {
+        let known = Set(rules.rules.map(\.id))
         let when = "at \(expectation.atText) (\(Timestamp.format(expectation.at)))"
         var failures: [String] = []
         for rule in Set(expectation.firing.map(\.rule)).union(expectation.rules ?? []).sorted() where !known.contains(rule) {
@@ -49,12 +50,12 @@ public enum RuleTestRunner {
             failures.append("\(when): expected \(key) to be firing, but it is not (\(why))")
         }
         for key in actual.subtracting(expected).sorted() {
-            let reasons = tracker.states[key]?.finding.reasons.joined(separator: "; ") ?? ""
+            let reasons = tracker.states[key].map { rules.reasons(for: $0.finding).joined(separator: "; ") } ?? ""
             failures.append("\(when): \(key) is firing but was not expected (because \(reasons))")
         }
         for alert in expectation.firing {
             let key = FiringTracker.Key(ruleID: alert.rule, deviceID: alert.device)
-            guard let summary = alert.summary, actual.contains(key), let got = tracker.states[key]?.finding.summary, got != summary else { continue }
+            guard let summary = alert.summary, actual.contains(key), let got = tracker.states[key].map({ rules.summary(of: $0.finding) }), got != summary else { continue }
             failures.append("\(when): the summary of \(key) is \"\(got)\", expected \"\(summary)\"")
         }
         return failures

@@ -1,110 +1,195 @@
-/// Tag patterns of all rules, each one bit; a device's tags become a bit set once per evaluation.
-struct TagTable: Sendable {
-    private var exact: [String: [Int]] = [:]
-    private var globs: [(Glob, Int)] = []
+import Foundation
+
+/// Every string-valued test any rule makes (a tag pattern, a field's patterns, a status, a version
+/// threshold) is an *atom* with one bit. A device's atoms are worked out once per evaluation; then
+/// every device-rule pair is bit tests and number comparisons over plain values: no strings, no
+/// reference counting, no allocation.
+struct AtomTable: Sendable {
+    private(set) var tagExact: [String: [Int]] = [:]
+    private(set) var tagGlobs: [(Glob, Int)] = []
+    private(set) var fields: [(DeviceField, [Glob], Int)] = []
+    private(set) var statuses: [String: Int] = [:]
+    private(set) var versions: [(Version, Int)] = []
     private(set) var count = 0
 
     var wordCount: Int { max(1, (count + 63) / 64) }
+    var comparesVersions: Bool { !versions.isEmpty }
 
-    /// The bit of a pattern, assigned on first use.
-    mutating func bit(for glob: Glob) -> Int {
-        if glob.hasWildcards {
-            if let existing = globs.first(where: { $0.0 == glob }) { return existing.1 }
-            globs.append((glob, count))
-        } else {
-            if let existing = exact[glob.pattern]?.first { return existing }
-            exact[glob.pattern, default: []].append(count)
-        }
+    private mutating func next() -> Int {
         count += 1
         return count - 1
     }
 
-    /// Sets the bits of every pattern that one of `tags` matches.
-    func fill(_ bits: inout [UInt64], for tags: [String]) {
+    mutating func tag(_ glob: Glob) -> Int {
+        if glob.hasWildcards {
+            if let existing = tagGlobs.first(where: { $0.0 == glob }) { return existing.1 }
+            let bit = next()
+            tagGlobs.append((glob, bit))
+            return bit
+        }
+        if let existing = tagExact[glob.pattern]?.first { return existing }
+        let bit = next()
+        tagExact[glob.pattern] = [bit]
+        return bit
+    }
+
+    mutating func field(_ field: DeviceField, _ patterns: [Glob]) -> Int {
+        if let existing = fields.first(where: { $0.0 == field && $0.1 == patterns }) { return existing.2 }
+        let bit = next()
+        fields.append((field, patterns, bit))
+        return bit
+    }
+
+    mutating func status(_ status: String) -> Int {
+        if let existing = statuses[status] { return existing }
+        let bit = next()
+        statuses[status] = bit
+        return bit
+    }
+
+    mutating func version(_ version: Version) -> Int {
+        if let existing = versions.first(where: { $0.0 == version }) { return existing.1 }
+        let bit = next()
+        versions.append((version, bit))
+        return bit
+    }
+
+    /// Sets the bits of every atom that holds for the device (the version atoms come from `versionBits`).
+    /// The device is read in place through a pointer: copying it would count 14 references.
+    func fill(_ bits: UnsafeMutableBufferPointer<UInt64>, for device: UnsafePointer<Device>, versionBits: [Int]) {
         for index in bits.indices { bits[index] = 0 }
-        for tag in tags {
-            if let indices = exact[tag] { for bit in indices { bits[bit >> 6] |= 1 << UInt64(bit & 63) } }
-            for (glob, bit) in globs where glob.matches(tag) { bits[bit >> 6] |= 1 << UInt64(bit & 63) }
+        @inline(__always) func set(_ bit: Int) { bits[bit >> 6] |= 1 << UInt64(bit & 63) }
+        for tag in device.pointee.tags {
+            if let indices = tagExact[tag] { for bit in indices { set(bit) } }
+            for (glob, bit) in tagGlobs where glob.matches(tag) { set(bit) }
+        }
+        for (field, patterns, bit) in fields {
+            if let value = field.value(of: device.pointee), patterns.contains(where: { $0.matches(value) }) { set(bit) }
+        }
+        if let status = device.pointee.status {
+            let bit: Int? = switch status {
+            case .online: statuses["online"]
+            case .offline: statuses["offline"]
+            case .unknown: statuses["unknown"]
+            case .other(let value): statuses[value]
+            }
+            if let bit { set(bit) }
+        }
+        for bit in versionBits { set(bit) }
+    }
+
+    /// The version atoms that hold for a device version (computed once per distinct version text).
+    func versionBits(for raw: String) -> (parsed: Bool, bits: [Int]) {
+        guard let version = Version(raw) else { return (false, []) }
+        return (true, versions.filter { version < $0.0 }.map(\.1))
+    }
+}
+
+/// Every rule's compiled condition in two shared arrays, so evaluating a pair touches only
+/// plain values in borrowed buffers.
+struct CompiledRules: Sendable {
+    private(set) var nodes: [CompiledCondition.Node] = []
+    private(set) var children: [Int32] = []
+    /// The root node of each rule.
+    private(set) var roots: [Int] = []
+
+    mutating func append(_ condition: CompiledCondition) {
+        let nodeOffset = Int32(nodes.count), childOffset = Int32(children.count)
+        for var node in condition.nodes {
+            node.first += childOffset
+            nodes.append(node)
+        }
+        children += condition.children.map { $0 + nodeOffset }
+        roots.append(condition.root + Int(nodeOffset))
+    }
+}
+
+/// A compiled condition: a tree of plain-value nodes in one contiguous array.
+struct CompiledCondition: Sendable {
+    enum Kind: UInt8, Sendable {
+        case atom, offlineFor, unknownFor, all, any, not
+    }
+
+    /// One node. `atom`: `word`/`mask`; `offlineFor`/`unknownFor`: `seconds`; `all`/`any`/`not`:
+    /// children are the `count` nodes listed in `children` from `first`.
+    struct Node: Sendable {
+        var kind: Kind
+        var word: Int32 = 0
+        var mask: UInt64 = 0
+        var seconds: Double = 0
+        var first: Int32 = 0
+        var count: Int32 = 0
+    }
+
+    private(set) var nodes: [Node] = []
+    private(set) var children: [Int32] = []
+    /// The node evaluation starts at.
+    private(set) var root: Int = 0
+
+    init(_ condition: Condition, atoms: inout AtomTable) {
+        root = Int(add(condition, atoms: &atoms))
+    }
+
+    private mutating func append(_ node: Node) -> Int32 {
+        nodes.append(node)
+        return Int32(nodes.count - 1)
+    }
+
+    private mutating func atom(_ bit: Int) -> Int32 {
+        append(Node(kind: .atom, word: Int32(bit >> 6), mask: 1 << UInt64(bit & 63)))
+    }
+
+    private mutating func group(_ kind: Kind, _ members: [Int32]) -> Int32 {
+        let first = Int32(children.count)
+        children += members
+        return append(Node(kind: kind, first: first, count: Int32(members.count)))
+    }
+
+    private mutating func add(_ condition: Condition, atoms: inout AtomTable) -> Int32 {
+        switch condition {
+        case .offlineFor(let seconds): return append(Node(kind: .offlineFor, seconds: seconds))
+        case .unknownFor(let seconds): return append(Node(kind: .unknownFor, seconds: seconds))
+        case .rfdmVersionBelow(let version): return atom(atoms.version(version))
+        case .status(let statuses):
+            let members = statuses.map { atom(atoms.status($0)) }
+            return members.count == 1 ? members[0] : group(.any, members)
+        case .field(let field, let patterns): return atom(atoms.field(field, patterns))
+        case .tags(let filter):
+            var members = filter.allOf.map { atom(atoms.tag($0)) }
+            if !filter.anyOf.isEmpty { members.append(group(.any, filter.anyOf.map { atom(atoms.tag($0)) })) }
+            if !filter.noneOf.isEmpty { members.append(group(.not, [group(.any, filter.noneOf.map { atom(atoms.tag($0)) })])) }
+            return members.count == 1 ? members[0] : group(.all, members)
+        case .all(let parts): return group(.all, parts.map { add($0, atoms: &atoms) })
+        case .any(let parts): return group(.any, parts.map { add($0, atoms: &atoms) })
+        case .not(let inner): return group(.not, [add(inner, atoms: &atoms)])
         }
     }
 }
 
-/// A predicate ready to evaluate: no strings to parse, no patterns to build, no allocation.
-indirect enum CompiledCondition: Sendable {
-    case offlineFor(Double)
-    case unknownFor(Double)
-    case versionBelow(Version)
-    case status(known: UInt8, others: [String])
-    case tags(allOf: [Int], anyOf: [Int], noneOf: [Int])
-    case field(DeviceField, [Glob])
-    case all([CompiledCondition])
-    case any([CompiledCondition])
-    case not(CompiledCondition)
+/// Evaluates compiled conditions for one device, over borrowed buffers.
+struct ConditionEvaluator {
+    let nodes: UnsafeBufferPointer<CompiledCondition.Node>
+    let children: UnsafeBufferPointer<Int32>
+    let bits: UnsafeBufferPointer<UInt64>
+    /// Seconds since the last heartbeat (a future one counts as 0); negative when it never heartbeated.
+    let heartbeatAge: Double
+    /// Seconds since creation or first sighting of a device that never heartbeated; negative otherwise.
+    let unknownAge: Double
 
-    static let onlineBit: UInt8 = 1, offlineBit: UInt8 = 2, unknownBit: UInt8 = 4
-
-    init(_ predicate: Condition, tags: inout TagTable) {
-        switch predicate {
-        case .offlineFor(let seconds): self = .offlineFor(seconds)
-        case .unknownFor(let seconds): self = .unknownFor(seconds)
-        case .rfdmVersionBelow(let version): self = .versionBelow(version)
-        case .status(let statuses):
-            var known: UInt8 = 0
-            var others: [String] = []
-            for status in statuses {
-                switch status {
-                case "online": known |= Self.onlineBit
-                case "offline": known |= Self.offlineBit
-                case "unknown": known |= Self.unknownBit
-                default: others.append(status)
-                }
-            }
-            self = .status(known: known, others: others)
-        case .tags(let filter):
-            self = .tags(
-                allOf: filter.allOf.map { tags.bit(for: $0) }, anyOf: filter.anyOf.map { tags.bit(for: $0) },
-                noneOf: filter.noneOf.map { tags.bit(for: $0) })
-        case .field(let field, let patterns): self = .field(field, patterns)
-        case .all(let parts): self = .all(parts.map { CompiledCondition($0, tags: &tags) })
-        case .any(let parts): self = .any(parts.map { CompiledCondition($0, tags: &tags) })
-        case .not(let inner): self = .not(CompiledCondition(inner, tags: &tags))
-        }
-    }
-
-    func holds(_ facts: DeviceFacts, _ tagBits: UnsafeBufferPointer<UInt64>) -> Bool {
-        @inline(__always) func has(_ bit: Int) -> Bool { tagBits[bit >> 6] & (1 << UInt64(bit & 63)) != 0 }
-        switch self {
-        case .offlineFor(let seconds):
-            guard let age = facts.heartbeatAge else { return false }
-            return age >= seconds
-        case .unknownFor(let seconds):
-            guard let age = facts.unknownAge else { return false }
-            return age >= seconds
-        case .versionBelow(let minimum):
-            guard let version = facts.version else { return false }
-            return version < minimum
-        case .status(let known, let others):
-            switch facts.device.status {
-            case .online?: return known & Self.onlineBit != 0
-            case .offline?: return known & Self.offlineBit != 0
-            case .unknown?: return known & Self.unknownBit != 0
-            case .other(let value)?: return others.contains(value)
-            case nil: return false
-            }
-        case .tags(let allOf, let anyOf, let noneOf):
-            for bit in allOf where !has(bit) { return false }
-            if !anyOf.isEmpty, !anyOf.contains(where: has) { return false }
-            for bit in noneOf where has(bit) { return false }
+    func holds(_ index: Int) -> Bool {
+        let node = nodes[index]
+        switch node.kind {
+        case .atom: return bits[Int(node.word)] & node.mask != 0
+        case .offlineFor: return heartbeatAge >= 0 && heartbeatAge >= node.seconds
+        case .unknownFor: return unknownAge >= 0 && unknownAge >= node.seconds
+        case .all:
+            for offset in 0..<Int(node.count) where !holds(Int(children[Int(node.first) + offset])) { return false }
             return true
-        case .field(let field, let patterns):
-            guard let value = field.value(of: facts.device) else { return false }
-            return patterns.contains { $0.matches(value) }
-        case .all(let parts):
-            return parts.allSatisfy { $0.holds(facts, tagBits) }
-        case .any(let parts):
-            return parts.contains { $0.holds(facts, tagBits) }
-        case .not(let inner):
-            return !inner.holds(facts, tagBits)
+        case .any:
+            for offset in 0..<Int(node.count) where holds(Int(children[Int(node.first) + offset])) { return true }
+            return false
+        case .not:
+            return !holds(Int(children[Int(node.first)]))
         }
     }
 }

@@ -1,21 +1,26 @@
-/// One device that one rule matches now, with why.
+import Foundation
+
+/// One device that one rule matches at one evaluation.
+///
+/// Cheap by design: why it matched and its summary text are worked out on demand
+/// (``RuleSet/reasons(for:)``, ``RuleSet/summary(of:)``), only for findings someone reads.
 public struct Finding: Sendable, Equatable {
     public var workspace: String
     public var ruleID: String
     public var severity: Severity
     public var device: Device
-    /// The facts that made it match, e.g. `last heartbeat 17m ago (at least 15m)`, `tags include production`.
-    public var reasons: [String]
-    /// The rule's summary template rendered for this device.
-    public var summary: String
+    /// The evaluation time.
+    public var evaluatedAt: Date
+    /// When devicewatch first saw the device, if known (for `unknown_for` without `created_at`).
+    public var firstSeen: Date?
 
-    public init(workspace: String, ruleID: String, severity: Severity, device: Device, reasons: [String], summary: String) {
+    public init(workspace: String, ruleID: String, severity: Severity, device: Device, evaluatedAt: Date, firstSeen: Date? = nil) {
         self.workspace = workspace
         self.ruleID = ruleID
         self.severity = severity
         self.device = device
-        self.reasons = reasons
-        self.summary = summary
+        self.evaluatedAt = evaluatedAt
+        self.firstSeen = firstSeen
     }
 
     public var deviceID: String { device.id }

@@ -6,30 +6,25 @@ import Mustache
 /// bits, globs precompiled and summary templates parsed.
 public struct RuleSet: Sendable {
     public let rules: [Rule]
-    private let compiled: [CompiledRule]
-    private let tags: TagTable
-    private let comparesVersions: Bool
-
-    struct CompiledRule: Sendable {
-        var selector: CompiledCondition?
-        var condition: CompiledCondition
-        var summary: MustacheTemplate
-    }
+    /// Each rule's `where` and `when` as one compiled condition (`all` of both).
+    private let compiled: CompiledRules
+    private let summaries: [MustacheTemplate]
+    private let atoms: AtomTable
 
     /// Compiles rules whose summaries are valid templates (see ``templateProblems(_:)``);
     /// an invalid summary falls back to ``Rule/defaultSummary``.
     public init(_ rules: [Rule]) {
         self.rules = rules
-        var table = TagTable()
-        compiled = rules.map { rule in
-            CompiledRule(
-                selector: rule.selector.map { CompiledCondition($0, tags: &table) },
-                condition: CompiledCondition(rule.condition, tags: &table),
-                summary: (try? RuleSet.template(rule.summary ?? Rule.defaultSummary))
-                    ?? (try! RuleSet.template(Rule.defaultSummary)))
+        var atoms = AtomTable()
+        var compiled = CompiledRules()
+        for rule in rules {
+            compiled.append(CompiledCondition(rule.selector.map { .all([$0, rule.condition]) } ?? rule.condition, atoms: &atoms))
         }
-        tags = table
-        comparesVersions = rules.contains { $0.selector?.comparesVersions == true || $0.condition.comparesVersions }
+        self.compiled = compiled
+        summaries = rules.map { rule in
+            (try? RuleSet.template(rule.summary ?? Rule.defaultSummary)) ?? (try! RuleSet.template(Rule.defaultSummary))
+        }
+        self.atoms = atoms
     }
 
     /// Summary templates are plain text: nothing is HTML-escaped (receivers escape for their format).
@@ -50,6 +45,9 @@ public struct RuleSet: Sendable {
     }
 
     /// Evaluates every rule against every device of one workspace's snapshot.
+    ///
+    /// Allocates nothing for a device-rule pair that does not match: device facts (tag bits,
+    /// ages, the parsed version) are worked out once per device, versions once per distinct text.
     /// - Parameters:
     ///   - devices: the workspace's device list.
     ///   - firstSeen: when devicewatch first saw each device, for `unknown_for` without `created_at`.
@@ -57,36 +55,75 @@ public struct RuleSet: Sendable {
     public func evaluate(workspace: String, devices: [Device], firstSeen: [String: Date] = [:], at now: Date) -> Evaluation {
         var byRule = [[Finding]](repeating: [], count: rules.count)
         var unversioned: [(String, String?)] = []
-        var bits = [UInt64](repeating: 0, count: tags.wordCount)
+        var versionBits: [String: (parsed: Bool, bits: [Int])] = [:]
+        var bits = [UInt64](repeating: 0, count: atoms.wordCount)
         let nowSeconds = now.timeIntervalSince1970
-        for device in devices {
-            tags.fill(&bits, for: device.tags)
-            var facts = DeviceFacts(device: device, now: nowSeconds, firstSeen: firstSeen[device.id])
-            if comparesVersions {
-                facts.version = device.rfdmVersion.flatMap(Version.init)
-                if facts.version == nil { unversioned.append((device.id, device.rfdmVersion)) }
-            }
-            bits.withUnsafeBufferPointer { tagBits in
-                for (index, rule) in compiled.enumerated() {
-                    if let selector = rule.selector, !selector.holds(facts, tagBits) { continue }
-                    guard rule.condition.holds(facts, tagBits) else { continue }
-                    byRule[index].append(finding(rules[index], rule, workspace: workspace, facts: facts, tagBits: tagBits))
+        compiled.nodes.withUnsafeBufferPointer { nodes in
+        compiled.children.withUnsafeBufferPointer { children in
+        compiled.roots.withUnsafeBufferPointer { roots in
+        devices.withUnsafeBufferPointer { devices in
+            for deviceIndex in devices.indices {
+                let device = devices.baseAddress! + deviceIndex
+                var ownVersionBits: [Int] = []
+                if atoms.comparesVersions {
+                    var parsed = false
+                    if let raw = device.pointee.rfdmVersion {
+                        if let cached = versionBits[raw] {
+                            (parsed, ownVersionBits) = cached
+                        } else {
+                            let computed = atoms.versionBits(for: raw)
+                            versionBits[raw] = computed
+                            (parsed, ownVersionBits) = computed
+                        }
+                    }
+                    if !parsed { unversioned.append((device.pointee.id, device.pointee.rfdmVersion)) }
+                }
+                bits.withUnsafeMutableBufferPointer { atoms.fill($0, for: device, versionBits: ownVersionBits) }
+                let lastHeartbeat = device.pointee.lastHeartbeat, createdAt = device.pointee.createdAt
+                let seen = lastHeartbeat == nil && createdAt == nil ? firstSeen[device.pointee.id] : nil
+                let heartbeatAge = lastHeartbeat.map { max(0, nowSeconds - $0.timeIntervalSince1970) } ?? -1
+                let unknownAge = lastHeartbeat != nil ? -1 : (createdAt ?? seen).map { max(0, nowSeconds - $0.timeIntervalSince1970) } ?? -1
+                bits.withUnsafeBufferPointer { bits in
+                    let evaluator = ConditionEvaluator(
+                        nodes: nodes, children: children, bits: bits, heartbeatAge: heartbeatAge, unknownAge: unknownAge)
+                    for ruleIndex in roots.indices where evaluator.holds(roots[ruleIndex]) {
+                        byRule[ruleIndex].append(Finding(
+                            workspace: workspace, ruleID: rules[ruleIndex].id, severity: rules[ruleIndex].severity,
+                            device: device.pointee, evaluatedAt: now, firstSeen: seen))
+                    }
                 }
             }
+        }
+        }
+        }
         }
         var counts: [String: Int] = [:]
         for (index, rule) in rules.enumerated() { counts[rule.id] = byRule[index].count }
         return Evaluation(findings: byRule.flatMap { $0 }, unversionedDevices: unversioned, matchCounts: counts)
     }
 
-    private func finding(
-        _ rule: Rule, _ compiledRule: CompiledRule, workspace: String, facts: DeviceFacts, tagBits: UnsafeBufferPointer<UInt64>
-    ) -> Finding {
+    /// The facts that made a finding match, e.g. `last heartbeat 17m ago (at least 15m)`.
+    public func reasons(for finding: Finding) -> [String] {
+        guard let rule = rule(finding.ruleID) else { return [] }
+        let facts = facts(of: finding)
         var reasons: [String] = []
         if let selector = rule.selector { explain(selector, facts, into: &reasons) }
         explain(rule.condition, facts, into: &reasons)
-        let summary = compiledRule.summary.render(templateContext(rule, workspace: workspace, facts: facts))
-        return Finding(workspace: workspace, ruleID: rule.id, severity: rule.severity, device: facts.device, reasons: reasons, summary: summary)
+        return reasons
+    }
+
+    /// The rule's summary template rendered for a finding.
+    public func summary(of finding: Finding) -> String {
+        guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }) else { return finding.ruleID }
+        return summaries[index].render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding)))
+    }
+
+    public func rule(_ id: String) -> Rule? {
+        rules.first { $0.id == id }
+    }
+
+    private func facts(of finding: Finding) -> DeviceFacts {
+        DeviceFacts(device: finding.device, now: finding.evaluatedAt.timeIntervalSince1970, firstSeen: finding.firstSeen)
     }
 
     // MARK: Explanations (only for matches)
@@ -120,14 +157,8 @@ public struct RuleSet: Sendable {
         case .all(let parts):
             for part in parts { explain(part, facts, into: &reasons) }
         case .any(let parts):
-            var table = TagTable()
-            if let first = parts.first(where: { part in
-                // Re-check the alternatives one by one to name the one that held.
-                let compiled = CompiledCondition(part, tags: &table)
-                var bits = [UInt64](repeating: 0, count: table.wordCount)
-                table.fill(&bits, for: facts.device.tags)
-                return bits.withUnsafeBufferPointer { compiled.holds(facts, $0) }
-            }) {
+            let now = Date(timeIntervalSince1970: facts.now)
+            if let first = parts.first(where: { $0.holds(for: facts.device, at: now, firstSeen: facts.firstSeen) }) {
                 explain(first, facts, into: &reasons)
             }
         case .not(let inner):
@@ -157,34 +188,26 @@ public struct RuleSet: Sendable {
     }
 }
 
-/// What the predicates need of one device, computed once per device (not per rule).
+/// What explanations and summaries need of one device.
 struct DeviceFacts {
     let device: Device
+    let now: Double
+    let firstSeen: Date?
     /// Seconds since the last heartbeat (a future heartbeat counts as 0); nil if it never heartbeated.
     let heartbeatAge: Double?
     /// Seconds since creation (or first sighting) of a device that never heartbeated.
     let unknownAge: Double?
-    var version: Version?
 
     init(device: Device, now: Double, firstSeen: Date?) {
         self.device = device
+        self.now = now
+        self.firstSeen = firstSeen
         if let heartbeat = device.lastHeartbeat {
             heartbeatAge = max(0, now - heartbeat.timeIntervalSince1970)
             unknownAge = nil
         } else {
             heartbeatAge = nil
             unknownAge = (device.createdAt ?? firstSeen).map { max(0, now - $0.timeIntervalSince1970) }
-        }
-    }
-}
-
-extension Condition {
-    var comparesVersions: Bool {
-        switch self {
-        case .rfdmVersionBelow: true
-        case .all(let parts), .any(let parts): parts.contains { $0.comparesVersions }
-        case .not(let inner): inner.comparesVersions
-        default: false
         }
     }
 }
