@@ -24,7 +24,7 @@ struct CheckCommand: ParsableCommand {
         } catch {
             for diagnostic in error.diagnostics { print(diagnostic.description) }
             let count = error.diagnostics.count
-            throw CLIFailure(message: "\(count) problem\(count == 1 ? "" : "s") found; nothing was changed", code: 1)
+            throw CLIFailure(message: "\(count) problem\(count == 1 ? "" : "s") found", code: 1)
         }
         let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count, receivers = loaded.configuration.receivers.count
         print("\(files) rule file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s"), "
