@@ -159,7 +159,13 @@ struct CompiledAgreementTests {
     }
 
     @Test func compiledAndDirectEvaluationAgree() async {
-        await propertyCheck(input: Self.condition, Self.device.array(of: 1...20)) { condition, devices in
+        await propertyCheck(input: Self.condition, Self.device.array(of: 1...20)) { condition, generated in
+            // Ids unique by position: the generator may draw the same seed twice.
+            let devices = generated.enumerated().map { index, device in
+                var device = device
+                device.id = "d\(index)"
+                return device
+            }
             let rules = RuleSet([Rule(id: "r", condition: condition)])
             let firstSeen = Dictionary(uniqueKeysWithValues: devices.map { ($0.id, Self.now.addingTimeInterval(-1500)) })
             let compiled = rules.evaluate(workspace: "w", devices: devices, firstSeen: firstSeen, at: Self.now).findings.map(\.deviceID)
