@@ -11,11 +11,15 @@ SWIFT_FLAGS ?=
 
 all: build
 
-# libcurl's headers and pkg-config file; python3's jsonschema for the schema check.
+# libcurl's and SQLite's headers, pkg-config; python3's jsonschema for the schema check.
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev pkg-config >/dev/null; \
+	fi
+	@if [ ! -f /usr/include/sqlite3.h ]; then \
+		echo "installing libsqlite3-dev (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null; \
 	fi
 	@if ! python3 -c 'import jsonschema' 2>/dev/null; then \
 		echo "installing jsonschema (pip)"; python3 -m pip install -q jsonschema; \

@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // libcurl, found by pkg-config, with typed non-variadic setopt wrappers (shim.h).
@@ -30,7 +32,13 @@ let package = Package(
         // The one HTTP client: libcurl's multi interface driven by one thread.
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         // Pure domain: devices, rules, evaluation. No clocks, files, network or logging.
-        .target(name: "DeviceWatchCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")]),
+        .target(
+            name: "DeviceWatchCore",
+            dependencies: [
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The shell: Devices API client, services, stores, receivers.
         .target(
             name: "DeviceWatch",
@@ -41,6 +49,7 @@ let package = Package(
                 "DeviceAPISimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // A faithful stand-in for the Deployment Manager Devices API.

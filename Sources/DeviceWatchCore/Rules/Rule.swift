@@ -1,5 +1,5 @@
 /// How loud an alert is.
-public enum Severity: String, Sendable, CaseIterable, Comparable {
+public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
     case critical, error, warning, info
 
     public static func < (lhs: Severity, rhs: Severity) -> Bool {
@@ -26,6 +26,11 @@ public struct Rule: Sendable, Equatable {
     public var sendResolved: Bool?
     public var labels: [String: String]
     public var groupBy: [String]?
+    /// Rule ids whose alerts are not sent while this rule fires on a matching alert.
+    public var inhibits: [String]
+    /// Labels that must be equal between this rule's firing alert and an inhibited one
+    /// (`workspace`, `device`, `severity`, `label:NAME`).
+    public var inhibitEqual: [String]
     /// The file the rule came from, as named in the configuration.
     public var file: String
 
@@ -33,7 +38,7 @@ public struct Rule: Sendable, Equatable {
         id: String, summary: String? = nil, description: String? = nil, severity: Severity = .warning,
         selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
-        groupBy: [String]? = nil, file: String = ""
+        groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = ""
     ) {
         self.id = id
         self.summary = summary
@@ -48,6 +53,8 @@ public struct Rule: Sendable, Equatable {
         self.sendResolved = sendResolved
         self.labels = labels
         self.groupBy = groupBy
+        self.inhibits = inhibits
+        self.inhibitEqual = inhibitEqual
         self.file = file
     }
 

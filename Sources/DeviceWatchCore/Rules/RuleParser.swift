@@ -3,7 +3,7 @@
 public enum RuleParser {
     static let ruleKeys = [
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
-        "repeat_every", "send_resolved", "labels", "group_by",
+        "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal",
     ]
     static let conditionKeys = [
         "offline_for", "unknown_for", "rfdm_version_below", "status", "tags", "all", "any", "not",
@@ -150,6 +150,20 @@ public enum RuleParser {
             }
             return text
         }
+        let inhibits = fields["inhibits"].flatMap { need($0.stringOrList("a rule id or a list of them")) } ?? []
+        var inhibitEqual: [String] = []
+        if let equalReader = fields["inhibit_equal"], let keys = need(equalReader.strings()) {
+            for (index, key) in keys.enumerated() where !(["workspace", "device", "severity"].contains(key) || key.hasPrefix("label:") && key.count > 6) {
+                equalReader.element(index).report("inhibit_equal entries are workspace, device, severity or label:NAME; got \"\(key)\"")
+                valid = false
+            }
+            inhibitEqual = keys
+        }
+        if fields["inhibit_equal"] != nil, inhibits.isEmpty {
+            fields["inhibit_equal"]?.report("inhibit_equal needs \"inhibits\": the rule ids this rule silences")
+            valid = false
+        }
+
         let summary = template("summary")
         let description = template("description")
         let sendResolved = fields["send_resolved"].flatMap { need($0.bool()) }
@@ -158,7 +172,8 @@ public enum RuleParser {
         return Rule(
             id: id, summary: summary, description: description, severity: severity, selector: selector,
             condition: condition, pendingFor: pendingFor, keepFiringFor: keepFiringFor, notify: notify,
-            repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, file: file)
+            repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, inhibits: inhibits,
+            inhibitEqual: inhibitEqual, file: file)
     }
 
     /// `[a-z0-9][a-z0-9_.-]*`

@@ -1,0 +1,161 @@
+import Foundation
+
+/// The alert state machine: inactive -> pending (only with `for`) -> firing -> resolved.
+/// Pure: the book, the evaluation and the time are arguments; transitions are the result.
+public enum AlertLifecycle {
+    /// The rule id of devicewatch's own alert for a workspace it cannot see.
+    public static let unreachableRule = "devicewatch.workspace_unreachable"
+
+    /// Applies one successful poll of a workspace: its evaluation, the devices listed, the time.
+    ///
+    /// - A finding starts or continues an alert; `for` delays firing.
+    /// - An alert whose condition stopped holding resolves (`recovered`), unless it is firing and
+    ///   `keep_firing_for` has not run out since the condition last held.
+    /// - A device no longer listed resolves its alerts (`device removed`); a rule no longer loaded
+    ///   resolves its alerts (`rule removed`). A rule changed under the same id keeps its alerts.
+    /// - The workspace counts as seen again: its unreachable meta alert resolves.
+    public static func apply(
+        _ evaluation: Evaluation, workspace: String, devices: [Device], rules: RuleSet, to book: inout AlertBook, at now: Date
+    ) -> [Transition] {
+        var transitions: [Transition] = []
+        var holding: Set<AlertKey> = []
+        holding.reserveCapacity(evaluation.findings.count)
+        for finding in evaluation.findings {
+            let key = AlertKey(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID)
+            holding.insert(key)
+            let rule = rules.rule(finding.ruleID)
+            if var alert = book.alerts[key], alert.state != .resolved {
+                alert.lastTrue = now
+                alert.device = finding.device
+                alert.evaluatedAt = now
+                alert.firstSeen = finding.firstSeen
+                if alert.state == .pending, now.timeIntervalSince(alert.activeSince) >= (rule?.pendingFor ?? 0) {
+                    alert.state = .firing
+                    alert.firingSince = now
+                    transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now, reason: "held for \(DurationText.format(seconds: rule?.pendingFor ?? 0))"))
+                }
+                book.alerts[key] = alert
+                continue
+            }
+            let fires = (rule?.pendingFor ?? 0) <= 0
+            var labels = rule?.labels ?? [:]
+            labels["rule"] = finding.ruleID
+            labels["workspace"] = workspace
+            labels["device"] = finding.deviceID
+            labels["severity"] = finding.severity.rawValue
+            let fingerprint = book.alerts[key]?.fingerprint ?? Fingerprint.of(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID)
+            let alert = AlertInstance(
+                key: key, fingerprint: fingerprint, state: fires ? .firing : .pending, severity: finding.severity, labels: labels,
+                activeSince: now, firingSince: fires ? now : nil, lastTrue: now, resolvedAt: nil, resolveReason: nil,
+                device: finding.device, evaluatedAt: now, firstSeen: finding.firstSeen)
+            transitions.append(Transition(key: key, fingerprint: fingerprint, from: book.alerts[key]?.state == .resolved ? .resolved : nil,
+                to: alert.state, at: now, reason: "condition holds"))
+            book.alerts[key] = alert
+        }
+
+        // Built only when some alert stopped holding: a no-change cycle must stay cheap.
+        var index: [String: Int]?
+        func listedIndex(_ id: String) -> Int? {
+            if index == nil { index = Dictionary(devices.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }) }
+            return index![id]
+        }
+        for (key, alert) in book.alerts where key.workspace == workspace && !holding.contains(key) && !alert.isMeta {
+            guard alert.state != .resolved else { continue }
+            let rule = rules.rule(key.ruleID)
+            let reason: String
+            if rule == nil {
+                reason = "rule removed"
+            } else if listedIndex(key.deviceID) == nil {
+                reason = "device removed"
+            } else {
+                if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) { continue }
+                reason = "recovered"
+            }
+            if alert.state == .pending {
+                book.alerts.removeValue(forKey: key)
+                transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now, reason: reason))
+                continue
+            }
+            var resolved = alert
+            resolved.state = .resolved
+            resolved.resolvedAt = now
+            resolved.resolveReason = reason
+            if reason == "recovered", let position = listedIndex(key.deviceID) { resolved.device = devices[position] }
+            resolved.evaluatedAt = now
+            book.alerts[key] = resolved
+            transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason))
+        }
+
+        var seen = book.firstSeen.removeValue(forKey: workspace) ?? [:]
+        for device in devices where seen[device.id] == nil { seen[device.id] = now }
+        if seen.count > devices.count {
+            // Some devices left the list: forget them (a device that returns counts as new).
+            let listed = Set(devices.map(\.id))
+            seen = seen.filter { listed.contains($0.key) }
+        }
+        book.firstSeen[workspace] = seen
+        book.health[workspace] = WorkspaceHealth(lastSuccess: now)
+        transitions += resolveMeta(workspace: workspace, in: &book, at: now, reason: "polling recovered")
+        return transitions
+    }
+
+    /// Records a failed poll. The workspace's alerts neither fire nor resolve on stale data; after
+    /// `staleAfter` (at once for 401/403) a meta alert says devicewatch cannot see the workspace.
+    public static func pollFailed(
+        workspace: String, reason: String, isAuthFailure: Bool, staleAfter: Double, book: inout AlertBook, at now: Date
+    ) -> [Transition] {
+        var health = book.health[workspace] ?? WorkspaceHealth()
+        if health.failingSince == nil { health.failingSince = now }
+        health.failure = reason
+        health.authFailure = isAuthFailure
+        book.health[workspace] = health
+        let blindFor = now.timeIntervalSince(health.failingSince ?? now)
+        guard isAuthFailure || blindFor >= staleAfter else { return [] }
+
+        let key = AlertKey(workspace: workspace, ruleID: unreachableRule, deviceID: "")
+        let message = "devicewatch cannot see workspace \(workspace): \(reason)"
+        if var alert = book.alerts[key], alert.state == .firing {
+            alert.lastTrue = now
+            alert.evaluatedAt = now
+            alert.message = message
+            book.alerts[key] = alert
+            return []
+        }
+        let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
+        book.alerts[key] = AlertInstance(
+            key: key, fingerprint: fingerprint, state: .firing, severity: .critical,
+            labels: ["rule": unreachableRule, "workspace": workspace, "severity": Severity.critical.rawValue],
+            activeSince: health.failingSince ?? now, firingSince: now, lastTrue: now, resolvedAt: nil, resolveReason: nil,
+            device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil, message: message)
+        return [Transition(key: key, fingerprint: fingerprint, from: nil, to: .firing, at: now, reason: message)]
+    }
+
+    private static func resolveMeta(workspace: String, in book: inout AlertBook, at now: Date, reason: String) -> [Transition] {
+        let key = AlertKey(workspace: workspace, ruleID: unreachableRule, deviceID: "")
+        guard var alert = book.alerts[key], alert.state == .firing else { return [] }
+        alert.state = .resolved
+        alert.resolvedAt = now
+        alert.resolveReason = reason
+        alert.evaluatedAt = now
+        book.alerts[key] = alert
+        return [Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason)]
+    }
+
+    /// Resolves the alerts of workspaces no longer configured (`workspace removed`).
+    public static func retainWorkspaces(_ workspaces: Set<String>, in book: inout AlertBook, at now: Date) -> [Transition] {
+        var transitions: [Transition] = []
+        for (key, alert) in book.alerts where !workspaces.contains(key.workspace) && alert.state != .resolved {
+            if alert.state == .pending {
+                book.alerts.removeValue(forKey: key)
+                continue
+            }
+            var resolved = alert
+            resolved.state = .resolved
+            resolved.resolvedAt = now
+            resolved.resolveReason = "workspace removed"
+            book.alerts[key] = resolved
+            transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: "workspace removed"))
+        }
+        return transitions
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Routes alerts to receivers, groups them, applies silences and inhibition, and decides what to
+/// send now. Pure: the alert book, rules, silences and time are arguments; intents are the result.
+///
+/// Per (receiver, group): the first notification goes out `group_wait` after the group appears,
+/// later changes at most every `group_interval`, and an unchanged firing group again every
+/// `repeat_every`. Muted (silenced or inhibited) alerts are tracked, not sent; but a receiver told
+/// that an alert fired is always told when it resolves, muted or not.
+public enum NotificationPlanner {
+    public static func plan(
+        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults, silences: [Silence], at now: Date
+    ) -> [NotificationIntent] {
+        let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let inhibited = inhibitedAlerts(book: book, rules: rulesByID)
+        let activeSilences = silences.filter { $0.isActive(at: now) }
+
+        // Membership: every firing or resolved alert in each of its receivers' groups.
+        var members: [String: (receiver: String, key: String, labels: [String: String], alerts: [AlertKey])] = [:]
+        for (alertKey, alert) in book.alerts where alert.state != .pending {
+            let rule = rulesByID[alertKey.ruleID]
+            let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
+            let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
+            let labels = groupLabels(groupBy, alert)
+            let groupKey = "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}"
+            for receiver in receivers {
+                let id = receiver + ":" + groupKey
+                members[id, default: (receiver, groupKey, labels, [])].alerts.append(alertKey)
+            }
+        }
+
+        var intents: [NotificationIntent] = []
+        for id in Set(members.keys).union(state.groups.keys).sorted() {
+            let membership = members[id]
+            var group = state.groups[id] ?? NotificationGroup(
+                id: id, receiver: membership!.receiver, groupKey: membership!.key, labels: membership!.labels, createdAt: now,
+                lastSentAt: nil, told: [], sequence: 0)
+            var firing: [AlertKey] = []
+            var held: Set<AlertKey> = []
+            for alertKey in membership?.alerts ?? [] {
+                guard let alert = book.alerts[alertKey], alert.state == .firing else { continue }
+                let muted = inhibited.contains(alertKey) || activeSilences.contains { $0.mutes(alert, at: now) }
+                if !muted {
+                    firing.append(alertKey)
+                } else if group.told.contains(alertKey) {
+                    held.insert(alertKey)
+                }
+            }
+            firing.sort()
+            let firingSet = Set(firing)
+            let gone = group.told.subtracting(firingSet).subtracting(held)
+            // Resolves a rule does not want sent are forgotten without a message.
+            let resolves = gone.filter { key in
+                let rule = rulesByID[key.ruleID]
+                return key.ruleID.hasPrefix("devicewatch.") ? defaults.sendResolved : (rule?.sendResolved ?? defaults.sendResolved)
+            }.sorted()
+            if resolves.isEmpty, !gone.isEmpty { group.told.subtract(gone) }
+            let changed = !firingSet.subtracting(group.told).isEmpty || !resolves.isEmpty
+
+            var reason: NotificationIntent.Reason?
+            if let last = group.lastSentAt {
+                if changed, now.timeIntervalSince(last) >= defaults.groupInterval {
+                    reason = firing.isEmpty ? .resolved : .changed
+                } else if !changed, !firing.isEmpty, now.timeIntervalSince(last) >= repeatEvery(firing, rulesByID, defaults) {
+                    reason = .repeat
+                }
+            } else if !firing.isEmpty, now.timeIntervalSince(group.createdAt) >= defaults.groupWait {
+                reason = .new
+            } else if firing.isEmpty, !resolves.isEmpty {
+                reason = .resolved
+            }
+
+            if let reason {
+                group.sequence += 1
+                intents.append(NotificationIntent(
+                    id: Fingerprint.ofGroup(id) + "-\(group.sequence)",
+                    receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
+                    firing: firing.compactMap { book.alerts[$0].map { snapshot($0, rules) } },
+                    resolved: resolves.map { key in
+                        book.alerts[key].map { snapshot($0, rules) } ?? removedSnapshot(key, at: now)
+                    },
+                    reason: reason, createdAt: now))
+                group.told = firingSet.union(held)
+                group.lastSentAt = now
+            }
+            if group.told.isEmpty, firing.isEmpty, membership?.alerts.contains(where: { book.alerts[$0]?.state == .firing }) != true {
+                state.groups.removeValue(forKey: id)
+            } else {
+                state.groups[id] = group
+            }
+        }
+
+        // Resolved alerts no receiver still has to hear about are done.
+        let stillTold = Set(state.groups.values.flatMap(\.told))
+        for (key, alert) in book.alerts where alert.state == .resolved && !stillTold.contains(key) {
+            book.alerts.removeValue(forKey: key)
+        }
+        return intents
+    }
+
+    private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults) -> Double {
+        firing.compactMap { rules[$0.ruleID]?.repeatEvery }.min() ?? defaults.repeatEvery
+    }
+
+    static func groupLabels(_ groupBy: [String], _ alert: AlertInstance) -> [String: String] {
+        var labels: [String: String] = [:]
+        for name in groupBy {
+            let value = labelValue(name, alert)
+            labels[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = value ?? ""
+        }
+        return labels
+    }
+
+    static func labelValue(_ name: String, _ alert: AlertInstance) -> String? {
+        switch name {
+        case "rule": alert.key.ruleID
+        case "workspace": alert.key.workspace
+        case "device": alert.key.deviceID
+        case "severity": alert.severity.rawValue
+        default: name.hasPrefix("label:") ? alert.labels[String(name.dropFirst(6))] : nil
+        }
+    }
+
+    /// Alerts of rules listed in a firing alert's `inhibits`, with equal `inhibit_equal` labels.
+    static func inhibitedAlerts(book: AlertBook, rules: [String: Rule]) -> Set<AlertKey> {
+        let sources = rules.values.filter { !$0.inhibits.isEmpty }
+        guard !sources.isEmpty else { return [] }
+        var muted: Set<AlertKey> = []
+        for source in sources {
+            var signatures: Set<[String?]> = []
+            for alert in book.alerts.values where alert.key.ruleID == source.id && alert.state == .firing {
+                signatures.insert(source.inhibitEqual.map { labelValue($0, alert) })
+            }
+            guard !signatures.isEmpty else { continue }
+            let targets = Set(source.inhibits)
+            for (key, alert) in book.alerts where targets.contains(key.ruleID) && key.ruleID != source.id {
+                if signatures.contains(source.inhibitEqual.map { labelValue($0, alert) }) { muted.insert(key) }
+            }
+        }
+        return muted
+    }
+
+    static func snapshot(_ alert: AlertInstance, _ rules: RuleSet) -> AlertSnapshot {
+        let rule = rules.rule(alert.key.ruleID)
+        let summary = alert.message ?? (rule != nil ? rules.summary(of: alert.finding) : "\(alert.key.ruleID) on \(alert.device.displayName)")
+        return AlertSnapshot(
+            key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity, labels: alert.labels,
+            summary: summary, description: rule?.description, reasons: rule != nil && alert.state == .firing ? rules.reasons(for: alert.finding) : [],
+            startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt, resolveReason: alert.resolveReason,
+            device: alert.device)
+    }
+
+    private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {
+        AlertSnapshot(
+            key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID), status: .resolved,
+            severity: .info, labels: ["rule": key.ruleID, "workspace": key.workspace, "device": key.deviceID],
+            summary: "\(key.ruleID) on \(key.deviceID) is no longer tracked", description: nil, reasons: [], startsAt: now, endsAt: now,
+            resolveReason: "forgotten", device: Device(id: key.deviceID))
+    }
+}

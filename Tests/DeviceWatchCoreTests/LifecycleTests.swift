@@ -1,0 +1,229 @@
+import DeviceWatchCore
+import Foundation
+import Testing
+
+/// Drives the lifecycle and the planner over time, as the worker does each cycle.
+struct Harness {
+    var book = AlertBook()
+    var routing = RoutingState()
+    var rules: RuleSet
+    var defaults: RoutingDefaults
+    var silences: [Silence] = []
+    static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
+
+    init(_ rules: [Rule], groupWait: Double = 0, groupInterval: Double = 60, repeatEvery: Double = 3600, meta: [String] = ["ops"]) {
+        self.rules = RuleSet(rules)
+        var config = Configuration.Defaults()
+        config.groupWait = groupWait
+        config.groupInterval = groupInterval
+        config.repeatEvery = repeatEvery
+        defaults = RoutingDefaults(config, metaReceivers: meta)
+    }
+
+    /// One successful poll at `t0 + seconds`, returning the transitions and the intents planned.
+    mutating func cycle(_ seconds: Double, _ devices: [Device]) -> (transitions: [Transition], intents: [NotificationIntent]) {
+        let now = Self.t0.addingTimeInterval(seconds)
+        let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
+        let transitions = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
+        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        return (transitions, intents)
+    }
+
+    mutating func failedPoll(_ seconds: Double, reason: String = "HTTP 503", auth: Bool = false) -> [NotificationIntent] {
+        let now = Self.t0.addingTimeInterval(seconds)
+        _ = AlertLifecycle.pollFailed(workspace: "acme", reason: reason, isAuthFailure: auth, staleAfter: 300, book: &book, at: now)
+        return NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+    }
+
+    static func offline(_ id: String, since seconds: Double, tags: [String] = ["production"]) -> Device {
+        Device(id: id, name: "cam \(id)", status: .offline, lastHeartbeat: t0.addingTimeInterval(seconds), tags: tags)
+    }
+
+    static func online(_ id: String, at seconds: Double, tags: [String] = ["production"]) -> Device {
+        Device(id: id, name: "cam \(id)", status: .online, lastHeartbeat: t0.addingTimeInterval(seconds), tags: tags)
+    }
+}
+
+let offlineRule = Rule(id: "offline", summary: "{{device.name}} offline {{offline_for}}", severity: .critical,
+    condition: .offlineFor(seconds: 600), notify: ["pager", "chat"])
+
+@Suite("Alert lifecycle")
+struct LifecycleTests {
+    @Test func fingerprintIsStableAndDistinct() {
+        let a = Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "cam-1")
+        #expect(a == Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "cam-1"))
+        #expect(a.count == 32 && a.allSatisfy(\.isHexDigit))
+        #expect(a != Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "cam-2"))
+        #expect(Fingerprint.of(workspace: "a", ruleID: "bc", deviceID: "") != Fingerprint.of(workspace: "ab", ruleID: "c", deviceID: ""))
+        // Documented value: SHA-256("acme\0offline\0cam-1"), first 16 bytes.
+        #expect(a == "e11c834bb3fafe1ce0a70aa745b5ca92")
+    }
+
+    @Test func firesResolvesAndRemembersFirstSeen() throws {
+        var h = Harness([offlineRule])
+        var (transitions, _) = h.cycle(0, [Harness.offline("d1", since: -601), Harness.online("d2", at: -10)])
+        #expect(transitions.map(\.to) == [.firing])
+        #expect(h.book.firstSeen["acme"]?.keys.sorted() == ["d1", "d2"])
+        (transitions, _) = h.cycle(60, [Harness.online("d1", at: 50), Harness.online("d2", at: 50)])
+        #expect(transitions.map { "\($0.from!)->\($0.to!) \($0.reason)" } == ["firing->resolved recovered"])
+    }
+
+    @Test func forDelaysFiringThroughPending() {
+        var rule = offlineRule
+        rule.pendingFor = 120
+        var h = Harness([rule])
+        #expect(h.cycle(0, [Harness.offline("d1", since: -700)]).transitions.map(\.to) == [.pending])
+        #expect(h.cycle(60, [Harness.offline("d1", since: -700)]).transitions.isEmpty)
+        let fired = h.cycle(120, [Harness.offline("d1", since: -700)]).transitions
+        #expect(fired.map { "\($0.from!)->\($0.to!)" } == ["pending->firing"])
+    }
+
+    @Test func pendingThatStopsHoldingBecomesInactiveWithoutNotifying() {
+        var rule = offlineRule
+        rule.pendingFor = 300
+        var h = Harness([rule])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700)])
+        let (transitions, intents) = h.cycle(60, [Harness.online("d1", at: 59)])
+        #expect(transitions.map(\.to) == [nil])
+        #expect(intents.isEmpty)
+        #expect(h.book.alerts.isEmpty)
+    }
+
+    @Test func keepFiringForHoldsThroughAShortBlip() {
+        var rule = offlineRule
+        rule.keepFiringFor = 120
+        var h = Harness([rule])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700)])
+        #expect(h.cycle(60, [Harness.online("d1", at: 55)]).transitions.isEmpty)  // recovered 60s: held
+        #expect(h.cycle(119, [Harness.online("d1", at: 110)]).transitions.isEmpty)
+        #expect(h.cycle(120, [Harness.online("d1", at: 115)]).transitions.map(\.to) == [.resolved])
+    }
+
+    @Test func deviceRemovedAndRuleRemovedResolveWithTheirReasons() {
+        let other = Rule(id: "other", condition: .offlineFor(seconds: 60), notify: ["chat"])
+        var h = Harness([offlineRule, other])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700), Harness.offline("d2", since: -700)])
+        let removed = h.cycle(60, [Harness.offline("d2", since: -700)]).transitions
+        #expect(Set(removed.map(\.reason)) == ["device removed"])
+        #expect(removed.count == 2)
+        h.rules = RuleSet([offlineRule])  // reload without "other"
+        let reloaded = h.cycle(120, [Harness.offline("d2", since: -700)]).transitions
+        #expect(reloaded.map(\.reason) == ["rule removed"])
+        #expect(reloaded.first?.key.ruleID == "other")
+    }
+
+    @Test func aChangedRuleKeepsItsAlerts() {
+        var h = Harness([offlineRule])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700)])
+        var changed = offlineRule
+        changed.summary = "new text"
+        changed.condition = .offlineFor(seconds: 300)
+        h.rules = RuleSet([changed])
+        let (transitions, _) = h.cycle(60, [Harness.offline("d1", since: -700)])
+        #expect(transitions.isEmpty)
+        #expect(h.book.alerts.values.first?.state == .firing)
+    }
+
+    @Test func aFailingPollNeitherResolvesNorFiresAndAMetaAlertFollowsAfterStaleAfter() {
+        var h = Harness([offlineRule])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700)])
+        #expect(h.failedPoll(60).isEmpty)
+        #expect(h.book.alerts.count == 1)
+        #expect(h.failedPoll(300).isEmpty)  // 240s blind: not yet
+        let meta = h.failedPoll(360)
+        #expect(meta.count == 1)
+        #expect(meta.first?.receiver == "ops")
+        #expect(meta.first?.firing.first?.summary == "devicewatch cannot see workspace acme: HTTP 503")
+        #expect(h.book.alerts.values.contains { $0.key.ruleID == "devicewatch.workspace_unreachable" })
+        // Polling recovers: the meta alert resolves (after group_interval for that group).
+        _ = h.cycle(400, [Harness.offline("d1", since: -700)])
+        let later = h.cycle(460, [Harness.offline("d1", since: -700)]).intents
+        #expect(later.contains { $0.receiver == "ops" && $0.reason == .resolved })
+    }
+
+    @Test func authFailuresRaiseTheMetaAlertAtOnce() {
+        var h = Harness([offlineRule])
+        let intents = h.failedPoll(0, reason: "the API key was rejected (401)", auth: true)
+        #expect(intents.map(\.receiver) == ["ops"])
+    }
+}
+
+@Suite("Notification planning")
+struct PlannerTests {
+    @Test func oneNotificationPerReceiverForAGroupAndNoRepeatWithoutChange() {
+        var h = Harness([offlineRule])
+        let devices = (1...500).map { Harness.offline("d\($0)", since: -700) }
+        let first = h.cycle(0, devices).intents
+        #expect(first.map(\.receiver).sorted() == ["chat", "pager"])
+        #expect(first.allSatisfy { $0.firing.count == 500 && $0.reason == .new })
+        #expect(h.cycle(60, devices).intents.isEmpty)
+        #expect(h.cycle(3599, devices).intents.isEmpty)
+        let repeats = h.cycle(3600, devices).intents
+        #expect(repeats.count == 2 && repeats.allSatisfy { $0.reason == .repeat })
+    }
+
+    @Test func groupWaitDelaysTheFirstAndGroupIntervalBatchesChanges() {
+        var h = Harness([offlineRule], groupWait: 30, groupInterval: 300)
+        #expect(h.cycle(0, [Harness.offline("d1", since: -700)]).intents.isEmpty)
+        let first = h.cycle(30, [Harness.offline("d1", since: -700), Harness.offline("d2", since: -700)]).intents
+        #expect(first.first?.firing.map(\.key.deviceID) == ["d1", "d2"])
+        let devices3 = (1...3).map { Harness.offline("d\($0)", since: -700) }
+        #expect(h.cycle(60, devices3).intents.isEmpty)  // changed, but within group_interval
+        let changed = h.cycle(330, devices3).intents
+        #expect(changed.first?.reason == .changed)
+        #expect(changed.first?.firing.count == 3)
+    }
+
+    @Test func resolvesAreSentAndIntentIDsAreStablePerGroup() throws {
+        var h = Harness([offlineRule])
+        let first = h.cycle(0, [Harness.offline("d1", since: -700)]).intents
+        let resolved = h.cycle(60, [Harness.online("d1", at: 59)]).intents
+        #expect(resolved.count == 2)
+        let pager = try #require(resolved.first { $0.receiver == "pager" })
+        #expect(pager.reason == .resolved)
+        #expect(pager.resolved.map(\.key.deviceID) == ["d1"])
+        #expect(pager.resolved.first?.resolveReason == "recovered")
+        let firstPager = try #require(first.first { $0.receiver == "pager" })
+        #expect(pager.id.hasSuffix("-2") && firstPager.id.hasSuffix("-1"))
+        #expect(pager.id.dropLast(2) == firstPager.id.dropLast(2))
+        #expect(h.book.alerts.isEmpty)  // told everywhere: forgotten
+    }
+
+    @Test func sendResolvedFalseForgetsWithoutAMessage() {
+        var rule = offlineRule
+        rule.sendResolved = false
+        var h = Harness([rule])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700)])
+        #expect(h.cycle(60, [Harness.online("d1", at: 59)]).intents.isEmpty)
+        #expect(h.book.alerts.isEmpty)
+    }
+
+    @Test func aSilencedAlertIsTrackedNotSentButItsResolveIsStillDelivered() {
+        var h = Harness([offlineRule])
+        _ = h.cycle(0, [Harness.offline("d1", since: -700)])  // told firing
+        h.silences = [Silence(
+            id: "s1", matchers: [.init(name: "rule", pattern: "off*")], startsAt: Harness.t0.addingTimeInterval(30),
+            endsAt: Harness.t0.addingTimeInterval(7200), comment: "maintenance", author: "ops", createdAt: Harness.t0)]
+        #expect(h.cycle(60, [Harness.offline("d1", since: -700), Harness.offline("d2", since: -700)]).intents.isEmpty)
+        #expect(h.cycle(3600, [Harness.offline("d1", since: -700)]).intents.isEmpty)  // no repeat while silenced
+        let resolved = h.cycle(3660, [Harness.online("d1", at: 3650)]).intents
+        #expect(resolved.count == 2)
+        #expect(resolved.allSatisfy { $0.resolved.map(\.key.deviceID) == ["d1"] && $0.firing.isEmpty })
+    }
+
+    @Test func inhibitionMutesMatchingAlertsWhileTheSourceFires() {
+        let site = Rule(id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"], labels: ["site": "a"],
+            inhibits: ["cam-offline"], inhibitEqual: ["workspace", "label:site"])
+        let camera = Rule(id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"], labels: ["site": "a"])
+        var h = Harness([site, camera])
+        let intents = h.cycle(0, [Device(id: "gateway", lastHeartbeat: Harness.t0.addingTimeInterval(-700)), Harness.offline("cam1", since: -700)]).intents
+        #expect(intents.flatMap(\.firing).map(\.key.ruleID) == ["site-down"])
+    }
+
+    @Test func silenceMatchersParseAndMatch() throws {
+        #expect(try Silence.Matcher.parse("tag=site-*").get() == .init(name: "tag", pattern: "site-*"))
+        #expect(try Silence.Matcher.parse("label:team = edge").get() == .init(name: "label:team", pattern: "edge"))
+        #expect(throws: Silence.MatcherError.self) { try Silence.Matcher.parse("rules=x").get() }
+        #expect(throws: Silence.MatcherError.self) { try Silence.Matcher.parse("rule").get() }
+    }
+}
