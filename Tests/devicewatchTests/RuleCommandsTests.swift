@@ -138,3 +138,37 @@ struct RuleCommandsTests {
         #expect(output.stdout.contains("tests[0]: a test needs \"devices\" (simulator definitions) or \"timeline\""))
     }
 }
+
+@Suite("devicewatch silence")
+struct SilenceCommandTests {
+    @Test func addListAndExpireThroughTheConfiguredStore() throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
+        ])
+        let config = ["--config", dir.file("devicewatch.json")]
+        let added = try CommandRunner.run(
+            ["silence", "add", "--matcher", "rule=production-offline", "--matcher", "tag=site-*", "--duration", "2h",
+             "--comment", "planned maintenance", "--author", "sam"] + config)
+        #expect(added.status == 0, "\(added.stderr)")
+        let id = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 12)
+        #expect(FileManager.default.fileExists(atPath: dir.file("state.db")))
+
+        let listed = try CommandRunner.run(["silence", "list"] + config)
+        #expect(listed.stdout.contains(id))
+        #expect(listed.stdout.contains("active"))
+        #expect(listed.stdout.contains("rule=production-offline tag=site-*"))
+        #expect(listed.stdout.contains("planned maintenance"))
+
+        #expect(try CommandRunner.run(["silence", "expire", id] + config).status == 0)
+        #expect(try CommandRunner.run(["silence", "list"] + config).stdout == "no active or future silences\n")
+        #expect(try CommandRunner.run(["silence", "list", "--all"] + config).stdout.contains("expired"))
+        #expect(try CommandRunner.run(["silence", "expire", id] + config).status == 4)
+    }
+
+    @Test func badMatchersAreUsageErrors() throws {
+        let output = try CommandRunner.run(["silence", "add", "--matcher", "rules=x", "--duration", "1h", "--comment", "c"])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("did you mean \"rule\"?"))
+    }
+}

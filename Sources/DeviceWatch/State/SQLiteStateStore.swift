@@ -1,0 +1,248 @@
+import DeviceWatchCore
+import Foundation
+import GRDB
+
+/// The state store in one SQLite file (WAL), migrated by version on open.
+public final class SQLiteStateStore: StateStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) and migrates the database.
+    /// - Throws: ``StateStoreError`` if the file is not a usable database; never replaces it.
+    public init(path: String) throws(StateStoreError) {
+        self.path = path
+        var configuration = GRDB.Configuration()
+        // Silence commands and the worker share the file: wait for each other instead of failing.
+        configuration.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1-alerts-outbox-silences") { db in
+            try db.execute(sql: """
+                CREATE TABLE alerts (
+                  workspace TEXT NOT NULL, rule_id TEXT NOT NULL, device_id TEXT NOT NULL,
+                  fingerprint TEXT NOT NULL, state TEXT NOT NULL, body TEXT NOT NULL,
+                  PRIMARY KEY (workspace, rule_id, device_id));
+                CREATE TABLE first_seen (
+                  workspace TEXT NOT NULL, device_id TEXT NOT NULL, first_seen REAL NOT NULL,
+                  PRIMARY KEY (workspace, device_id));
+                CREATE TABLE workspace_health (workspace TEXT PRIMARY KEY, body TEXT NOT NULL);
+                CREATE TABLE notification_groups (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+                CREATE TABLE silences (id TEXT PRIMARY KEY, ends_at REAL NOT NULL, body TEXT NOT NULL);
+                CREATE TABLE outbox (
+                  id TEXT PRIMARY KEY, receiver TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt_at REAL NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, last_error TEXT,
+                  payload TEXT NOT NULL);
+                CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+                """)
+        }
+        return migrator
+    }
+
+    static func classify(_ error: any Error, path: String) -> StateStoreError {
+        if let error = error as? StateStoreError { return error }
+        if let database = error as? DatabaseError {
+            switch database.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return StateStoreError(kind: .corrupt, path: path, detail: database.message ?? "\(database.resultCode)")
+            case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_FULL, .SQLITE_IOERR:
+                return StateStoreError(kind: .unavailable, path: path, detail: database.message ?? "\(database.resultCode)")
+            default:
+                if database.message?.contains("unknown migration") == true || database.message?.contains("newer") == true {
+                    return StateStoreError(kind: .tooNew, path: path, detail: database.message ?? "")
+                }
+                return StateStoreError(kind: .other, path: path, detail: database.message ?? "\(database.resultCode)")
+            }
+        }
+        return StateStoreError(kind: .other, path: path, detail: "\(error)")
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    // MARK: State
+
+    public func load() throws(StateStoreError) -> PersistedState {
+        try read { db in
+            var book = AlertBook()
+            for row in try Row.fetchAll(db, sql: "SELECT body FROM alerts") {
+                let alert = try decode(AlertInstance.self, row["body"])
+                book.alerts[alert.key] = alert
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT workspace, device_id, first_seen FROM first_seen") {
+                book.firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(timeIntervalSince1970: row["first_seen"])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT workspace, body FROM workspace_health") {
+                book.health[row["workspace"]] = try decode(WorkspaceHealth.self, row["body"])
+            }
+            var routing = RoutingState()
+            for row in try Row.fetchAll(db, sql: "SELECT body FROM notification_groups") {
+                let group = try decode(NotificationGroup.self, row["body"])
+                routing.groups[group.id] = group
+            }
+            let silences = try Row.fetchAll(db, sql: "SELECT body FROM silences ORDER BY id").map { try decode(Silence.self, $0["body"]) }
+            return PersistedState(book: book, routing: routing, silences: silences)
+        }
+    }
+
+    public func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) {
+        guard !changes.isEmpty else { return }
+        try write { db in
+            for alert in changes.upsertAlerts {
+                try db.execute(
+                    sql: """
+                        INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (workspace, rule_id, device_id) DO UPDATE SET fingerprint = excluded.fingerprint,
+                          state = excluded.state, body = excluded.body
+                        """,
+                    arguments: [alert.key.workspace, alert.key.ruleID, alert.key.deviceID, alert.fingerprint, alert.state.rawValue, try encode(alert)])
+            }
+            for key in changes.deleteAlerts {
+                try db.execute(sql: "DELETE FROM alerts WHERE workspace = ? AND rule_id = ? AND device_id = ?",
+                    arguments: [key.workspace, key.ruleID, key.deviceID])
+            }
+            for group in changes.upsertGroups {
+                try db.execute(sql: "INSERT OR REPLACE INTO notification_groups (id, body) VALUES (?, ?)", arguments: [group.id, try encode(group)])
+            }
+            for id in changes.deleteGroups {
+                try db.execute(sql: "DELETE FROM notification_groups WHERE id = ?", arguments: [id])
+            }
+            for entry in changes.addFirstSeen {
+                try db.execute(sql: "INSERT OR IGNORE INTO first_seen (workspace, device_id, first_seen) VALUES (?, ?, ?)",
+                    arguments: [entry.workspace, entry.deviceID, entry.at.timeIntervalSince1970])
+            }
+            for entry in changes.deleteFirstSeen {
+                try db.execute(sql: "DELETE FROM first_seen WHERE workspace = ? AND device_id = ?", arguments: [entry.workspace, entry.deviceID])
+            }
+            for entry in changes.upsertHealth {
+                try db.execute(sql: "INSERT OR REPLACE INTO workspace_health (workspace, body) VALUES (?, ?)",
+                    arguments: [entry.workspace, try encode(entry.health)])
+            }
+            for intent in changes.intents {
+                // OR IGNORE: an intent id is stable, so a replayed cycle never enqueues it twice.
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO outbox (id, receiver, state, attempts, next_attempt_at, created_at, updated_at, payload)
+                        VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)
+                        """,
+                    arguments: [intent.id, intent.receiver, now.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                        try encode(intent)])
+            }
+        }
+    }
+
+    // MARK: Outbox
+
+    public func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
+                arguments: [now.timeIntervalSince1970, limit]
+            ).map(entry)
+        }
+    }
+
+    public func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
+        try read { db in
+            if let state {
+                return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, id LIMIT ?",
+                    arguments: [state.rawValue, limit]).map(entry)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY created_at DESC, id LIMIT ?", arguments: [limit]).map(entry)
+        }
+    }
+
+    public func markSent(_ id: String, at now: Date) throws(StateStoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id])
+        }
+    }
+
+    public func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                arguments: [retryAt.timeIntervalSince1970, error, now.timeIntervalSince1970, id])
+        }
+    }
+
+    public func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+                arguments: [error, now.timeIntervalSince1970, id])
+        }
+    }
+
+    private func entry(_ row: Row) throws -> OutboxEntry {
+        OutboxEntry(
+            intent: try decode(NotificationIntent.self, row["payload"]), state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]), lastError: row["last_error"],
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    // MARK: Silences
+
+    public func addSilence(_ silence: Silence) throws(StateStoreError) {
+        try write { db in
+            try db.execute(sql: "INSERT INTO silences (id, ends_at, body) VALUES (?, ?, ?)",
+                arguments: [silence.id, silence.endsAt.timeIntervalSince1970, try encode(silence)])
+        }
+    }
+
+    public func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
+        try read { db in
+            let rows = includeExpired
+                ? try Row.fetchAll(db, sql: "SELECT body FROM silences")
+                : try Row.fetchAll(db, sql: "SELECT body FROM silences WHERE ends_at > ?", arguments: [now.timeIntervalSince1970])
+            return try rows.map { try decode(Silence.self, $0["body"]) }.sorted { ($0.startsAt, $0.id) < ($1.startsAt, $1.id) }
+        }
+    }
+
+    public func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT body FROM silences WHERE id = ? AND ends_at > ?",
+                arguments: [id, now.timeIntervalSince1970])
+            else { return false }
+            var silence = try decode(Silence.self, row["body"])
+            silence.endsAt = max(now, silence.startsAt)
+            try db.execute(sql: "UPDATE silences SET ends_at = ?, body = ? WHERE id = ?",
+                arguments: [silence.endsAt.timeIntervalSince1970, try encode(silence), id])
+            return true
+        }
+    }
+}
+
+private let jsonEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+}()
+
+private func encode(_ value: some Encodable) throws -> String {
+    String(decoding: try jsonEncoder.encode(value), as: UTF8.self)
+}
+
+private func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    try JSONDecoder().decode(T.self, from: Data(text.utf8))
+}

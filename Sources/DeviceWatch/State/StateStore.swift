@@ -1,0 +1,74 @@
+import DeviceWatchCore
+import Foundation
+
+/// Everything devicewatch keeps across restarts.
+public struct PersistedState: Sendable {
+    public var book: AlertBook
+    public var routing: RoutingState
+    public var silences: [Silence]
+}
+
+/// A notification waiting in, or done with, the outbox.
+public struct OutboxEntry: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case pending, sent, dead
+    }
+
+    public var intent: NotificationIntent
+    public var state: State
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var updatedAt: Date
+}
+
+/// The durable state and the notification outbox. One protocol, so a PostgreSQL store can stand
+/// beside the SQLite one for a highly available pair of workers.
+public protocol StateStore: Sendable {
+    /// Reads the whole state; a store that cannot be read throws, it never starts empty silently.
+    func load() throws(StateStoreError) -> PersistedState
+    /// Writes one cycle's changes and its new outbox rows in one transaction. Empty changes write nothing.
+    func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError)
+    /// Pending notifications due at `now`, oldest first.
+    func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    func markSent(_ id: String, at now: Date) throws(StateStoreError)
+    func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError)
+    func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError)
+    func addSilence(_ silence: Silence) throws(StateStoreError)
+    /// Active and future silences; with `includeExpired`, every one.
+    func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence]
+    /// Ends a silence now; false when there is no such active silence.
+    func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool
+}
+
+/// A state store failure, saying what to do about it.
+public struct StateStoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The file is not a database, or is damaged.
+        case corrupt
+        /// It cannot be opened or written (permissions, disk, a directory that does not exist).
+        case unavailable
+        /// It was written by a newer devicewatch.
+        case tooNew
+        case other
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var detail: String
+
+    public var description: String {
+        switch kind {
+        case .corrupt:
+            "the state database \(path) is unreadable (\(detail)); devicewatch will not start empty over it: restore it from a backup, "
+                + "or move it away to start with no alert history"
+        case .unavailable:
+            "the state database \(path) cannot be used (\(detail)); check that its folder exists and is writable"
+        case .tooNew:
+            "the state database \(path) was written by a newer devicewatch (\(detail)); run that version or restore a backup"
+        case .other:
+            "the state database \(path) failed: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// What must be written after a cycle: only what changed durably since the last commit, so a
+/// cycle with no changes writes nothing.
+///
+/// The per-poll bookkeeping of a firing alert (`lastTrue`, `evaluatedAt`, the device snapshot) is
+/// deliberately not a durable change: it is rewritten only with the alert's next real change.
+public struct StateChanges: Sendable, Equatable {
+    public var upsertAlerts: [AlertInstance] = []
+    public var deleteAlerts: [AlertKey] = []
+    public var upsertGroups: [NotificationGroup] = []
+    public var deleteGroups: [String] = []
+    public var addFirstSeen: [(workspace: String, deviceID: String, at: Date)] = []
+    public var deleteFirstSeen: [(workspace: String, deviceID: String)] = []
+    public var upsertHealth: [(workspace: String, health: WorkspaceHealth)] = []
+    public var intents: [NotificationIntent] = []
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        upsertAlerts.isEmpty && deleteAlerts.isEmpty && upsertGroups.isEmpty && deleteGroups.isEmpty && addFirstSeen.isEmpty
+            && deleteFirstSeen.isEmpty && upsertHealth.isEmpty && intents.isEmpty
+    }
+
+    public static func == (lhs: StateChanges, rhs: StateChanges) -> Bool {
+        lhs.upsertAlerts == rhs.upsertAlerts && lhs.deleteAlerts == rhs.deleteAlerts && lhs.upsertGroups == rhs.upsertGroups
+            && lhs.deleteGroups == rhs.deleteGroups && lhs.intents == rhs.intents
+            && lhs.addFirstSeen.map { "\($0.workspace)/\($0.deviceID)@\($0.at.timeIntervalSince1970)" }
+                == rhs.addFirstSeen.map { "\($0.workspace)/\($0.deviceID)@\($0.at.timeIntervalSince1970)" }
+            && lhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" } == rhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" }
+            && lhs.upsertHealth.map(\.workspace) == rhs.upsertHealth.map(\.workspace)
+            && lhs.upsertHealth.map(\.health) == rhs.upsertHealth.map(\.health)
+    }
+
+    /// The changes from `old` to `new` (both the book and the routing state), plus the intents to enqueue.
+    public static func between(
+        _ old: (book: AlertBook, routing: RoutingState), _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]
+    ) -> StateChanges {
+        var changes = StateChanges()
+        changes.intents = intents
+        for (key, alert) in new.book.alerts {
+            if let previous = old.book.alerts[key], previous.durablyEqual(alert) { continue }
+            changes.upsertAlerts.append(alert)
+        }
+        changes.upsertAlerts.sort { $0.key < $1.key }
+        changes.deleteAlerts = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }.sorted()
+        for (id, group) in new.routing.groups where old.routing.groups[id] != group { changes.upsertGroups.append(group) }
+        changes.upsertGroups.sort { $0.id < $1.id }
+        changes.deleteGroups = old.routing.groups.keys.filter { new.routing.groups[$0] == nil }.sorted()
+        for (workspace, devices) in new.book.firstSeen {
+            let before = old.book.firstSeen[workspace] ?? [:]
+            guard before.count != devices.count || devices.contains(where: { before[$0.key] == nil }) else { continue }
+            for (id, at) in devices where before[id] == nil { changes.addFirstSeen.append((workspace, id, at)) }
+            for id in before.keys where devices[id] == nil { changes.deleteFirstSeen.append((workspace, id)) }
+        }
+        for (workspace, devices) in old.book.firstSeen where new.book.firstSeen[workspace] == nil {
+            for id in devices.keys { changes.deleteFirstSeen.append((workspace, id)) }
+        }
+        for (workspace, health) in new.book.health {
+            let before = old.book.health[workspace]
+            // A successful poll after a success is not news; the first one, and every failure change, is.
+            if before?.failingSince == health.failingSince, before?.failure == health.failure,
+                before?.authFailure == health.authFailure, before?.lastSuccess != nil || health.lastSuccess == nil
+            {
+                continue
+            }
+            changes.upsertHealth.append((workspace, health))
+        }
+        changes.upsertHealth.sort { $0.workspace < $1.workspace }
+        return changes
+    }
+}
+
+extension AlertInstance {
+    /// Equal in everything that is persisted as a change (not the per-poll bookkeeping).
+    func durablyEqual(_ other: AlertInstance) -> Bool {
+        key == other.key && fingerprint == other.fingerprint && state == other.state && severity == other.severity
+            && labels == other.labels && activeSince == other.activeSince && firingSince == other.firingSince
+            && resolvedAt == other.resolvedAt && resolveReason == other.resolveReason && message == other.message
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+
+/// `devicewatch silence add|list|expire`.
+struct SilenceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "silence",
+        abstract: "Mute matching alerts for a while: they are tracked, not sent.",
+        discussion: """
+            Silences live in the configured state store and take effect at the worker's next cycle (safe \
+            while it runs). A receiver told that an alert fired is still told when it resolves, silence or not.
+            """,
+        subcommands: [Add.self, List.self, Expire.self])
+
+    struct StoreOptions: ParsableArguments {
+        @Option(help: "The configuration file (its state store holds the silences).")
+        var config: String = "devicewatch.json"
+
+        func store() throws -> any StateStore {
+            let loaded: LoadedConfiguration
+            do {
+                loaded = try ConfigurationLoader.load(configPath: config)
+            } catch {
+                throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
+            }
+            do {
+                return try loaded.openStore()
+            } catch {
+                throw CLIFailure(message: error.description, code: 1)
+            }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a silence and print its id.",
+            discussion: """
+                Matchers: rule, workspace, device, tag, severity or label:NAME, each =PATTERN (exact or a \
+                glob with * and ?). Every matcher must hold. Example:
+                  devicewatch silence add --matcher rule=production-offline --matcher tag=site-a \\
+                    --duration 2h --comment "planned maintenance"
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(name: .customLong("matcher"), help: "NAME=PATTERN; repeat for several (all must match).")
+        var matchers: [String]
+
+        @Option(help: "How long the silence lasts, e.g. 2h.")
+        var duration: String
+
+        @Option(help: "Why: shown wherever the silence is listed.")
+        var comment: String
+
+        @Option(help: "Who (default: $USER).")
+        var author: String?
+
+        @Option(help: "When it starts (ISO-8601; default now).")
+        var starts: String?
+
+        func validate() throws {
+            guard !matchers.isEmpty else { throw ValidationError("give at least one --matcher NAME=PATTERN") }
+            for text in matchers {
+                if case .failure(let error) = Silence.Matcher.parse(text) { throw ValidationError(error.description) }
+            }
+            guard let seconds = DurationText.seconds(duration), seconds > 0 else {
+                throw ValidationError("--duration must be a duration such as 30m or 2h, not \"\(duration)\"")
+            }
+            if let starts, Timestamp.parse(starts) == nil { throw ValidationError("--starts must be an ISO-8601 time") }
+            guard !comment.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--comment must say why") }
+        }
+
+        func run() throws {
+            let store = try store.store()
+            let now = Date()
+            let start = starts.flatMap(Timestamp.parse) ?? now
+            let silence = Silence(
+                id: String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)),
+                matchers: matchers.compactMap { try? Silence.Matcher.parse($0).get() }, startsAt: start,
+                endsAt: start.addingTimeInterval(DurationText.seconds(duration) ?? 0), comment: comment,
+                author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", createdAt: now)
+            do {
+                try store.addSilence(silence)
+            } catch {
+                throw CLIFailure(message: error.description, code: 1)
+            }
+            print(silence.id)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List active and future silences (--all: expired ones too).")
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Include expired silences.")
+        var all = false
+
+        func run() throws {
+            let now = Date()
+            let silences: [Silence]
+            do {
+                silences = try store.store().silences(includeExpired: all, at: now)
+            } catch let error as StateStoreError {
+                throw CLIFailure(message: error.description, code: 1)
+            }
+            guard !silences.isEmpty else {
+                print(all ? "no silences" : "no active or future silences")
+                return
+            }
+            var rows = [["ID", "STATE", "STARTS", "ENDS", "MATCHERS", "AUTHOR", "COMMENT"]]
+            for silence in silences {
+                let state = silence.isActive(at: now) ? "active" : (silence.startsAt > now ? "future" : "expired")
+                rows.append([
+                    silence.id, state, Timestamp.format(silence.startsAt), Timestamp.format(silence.endsAt),
+                    silence.matchers.map(\.description).joined(separator: " "), silence.author, silence.comment,
+                ])
+            }
+            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                print(zip(row, widths).enumerated().map { index, cell in
+                    index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
+                }.joined(separator: "  "))
+            }
+        }
+    }
+
+    struct Expire: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a silence now.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The silence id (from `silence add` or `silence list`).")
+        var id: String
+
+        func run() throws {
+            let expired: Bool
+            do {
+                expired = try store.store().expireSilence(id, at: Date())
+            } catch let error as StateStoreError {
+                throw CLIFailure(message: error.description, code: 1)
+            }
+            guard expired else { throw CLIFailure(message: "no active or future silence has id \(id); see `devicewatch silence list`", code: 4) }
+            print("expired \(id)")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+import Testing
+
+@Suite("SQLiteStateStore")
+struct SQLiteStateStoreTests {
+    static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-state-\(UUID().uuidString).db").path
+
+    let rules = RuleSet([Rule(id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
+    let defaults: RoutingDefaults = {
+        var config = Configuration.Defaults()
+        config.groupWait = 0
+        return RoutingDefaults(config)
+    }()
+
+    func devices(_ count: Int, offline: Bool) -> [Device] {
+        (0..<count).map { index in
+            Device(id: "d\(index)", name: "cam \(index)", status: offline ? .offline : .online,
+                lastHeartbeat: Self.t0.addingTimeInterval(offline ? -3600 : -10), tags: ["production"])
+        }
+    }
+
+    /// One cycle as the engine runs it: evaluate, lifecycle, plan, diff, commit.
+    func cycle(_ book: inout AlertBook, _ routing: inout RoutingState, _ devices: [Device], at now: Date, store: SQLiteStateStore) throws
+        -> StateChanges
+    {
+        let before = (book, routing)
+        let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
+        _ = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
+        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: [], at: now)
+        let changes = StateChanges.between(before, (book, routing), intents: intents)
+        try store.commit(changes, at: now)
+        return changes
+    }
+
+    @Test func aCycleRoundTripsAndANoChangeCycleWritesNothing() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        var book = AlertBook(), routing = RoutingState()
+        let first = try cycle(&book, &routing, devices(50, offline: true), at: Self.t0, store: store)
+        #expect(first.upsertAlerts.count == 50)
+        #expect(first.intents.count == 1)
+        #expect(first.addFirstSeen.count == 50)
+
+        let second = try cycle(&book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
+        #expect(second.isEmpty)
+
+        let reopened = try SQLiteStateStore(path: path).load()
+        #expect(reopened.book.alerts.count == 50)
+        #expect(reopened.book.alerts.values.allSatisfy { $0.state == .firing })
+        #expect(reopened.routing == routing)
+        #expect(reopened.book.firstSeen == book.firstSeen)
+        let pending = try store.dueNotifications(at: Self.t0, limit: 10)
+        #expect(pending.map(\.intent) == first.intents)
+        #expect(pending.first?.state == .pending)
+    }
+
+    @Test func aRestartCarriesOnWithoutRepeatingOrLosing() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var book = AlertBook(), routing = RoutingState()
+        do {
+            let store = try SQLiteStateStore(path: path)
+            _ = try cycle(&book, &routing, devices(3, offline: true), at: Self.t0, store: store)
+        }
+        // A new process: load, and the next cycle neither re-pages nor forgets.
+        let store = try SQLiteStateStore(path: path)
+        let state = try store.load()
+        var reloadedBook = state.book, reloadedRouting = state.routing
+        let again = try cycle(&reloadedBook, &reloadedRouting, devices(3, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
+        #expect(again.intents.isEmpty)
+        _ = try cycle(&reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(120), store: store)
+        // The resolve waits for group_interval (5m by default) after the first notification, across the restart.
+        let resolved = try cycle(&reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(300), store: store)
+        #expect(resolved.intents.map(\.reason) == [.resolved])
+        #expect(resolved.intents.first?.resolved.count == 3)
+        #expect(try store.load().book.alerts.isEmpty)
+    }
+
+    @Test func outboxEntriesMoveThroughAttemptsToSentOrDead() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        var book = AlertBook(), routing = RoutingState()
+        let changes = try cycle(&book, &routing, devices(1, offline: true), at: Self.t0, store: store)
+        let id = try #require(changes.intents.first?.id)
+        try store.markFailedAttempt(id, error: "HTTP 503", retryAt: Self.t0.addingTimeInterval(30), at: Self.t0)
+        #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(29), limit: 10).isEmpty)
+        let due = try store.dueNotifications(at: Self.t0.addingTimeInterval(30), limit: 10)
+        #expect(due.first?.attempts == 1 && due.first?.lastError == "HTTP 503")
+        try store.markDead(id, error: "HTTP 400: invalid payload", at: Self.t0.addingTimeInterval(31))
+        #expect(try store.notifications(state: .dead, limit: 10).map(\.intent.id) == [id])
+        #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(3600), limit: 10).isEmpty)
+        // Committing the same intent again (a replayed cycle) never enqueues it twice.
+        try store.commit({ var c = StateChanges(); c.intents = changes.intents; return c }(), at: Self.t0)
+        #expect(try store.notifications(state: nil, limit: 10).count == 1)
+    }
+
+    @Test func silencesAreAddedListedAndExpired() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        let silence = Silence(id: "abc", matchers: [.init(name: "tag", pattern: "site-a")], startsAt: Self.t0,
+            endsAt: Self.t0.addingTimeInterval(7200), comment: "maintenance", author: "ops", createdAt: Self.t0)
+        try store.addSilence(silence)
+        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(60)) == [silence])
+        #expect(try store.expireSilence("abc", at: Self.t0.addingTimeInterval(60)))
+        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(61)).isEmpty)
+        #expect(try store.silences(includeExpired: true, at: Self.t0).first?.endsAt == Self.t0.addingTimeInterval(60))
+        #expect(try store.expireSilence("abc", at: Self.t0.addingTimeInterval(120)) == false)
+        #expect(try store.load().silences.count == 1)
+    }
+
+    @Test func aCorruptDatabaseStopsWithAClearErrorAndIsNeverReplaced() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let garbage = Data(repeating: 0x42, count: 8192)
+        try garbage.write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.description.contains("will not start empty") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+    }
+
+    @Test func anUnwritableLocationSaysWhatToCheck() {
+        let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: "/nonexistent-dir/state.db") }
+        #expect(error?.kind == .unavailable)
+    }
+}
