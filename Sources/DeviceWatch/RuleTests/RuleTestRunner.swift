@@ -1,8 +1,8 @@
 import DeviceWatchCore
 import Foundation
 
-/// Runs rule test cases: evaluates the rules every `evaluate_every` from the case's start, tracks
-/// what fires (with `for` and `keep_firing_for`), and compares with each expectation.
+/// Runs rule test cases through the worker's own pure engine: evaluation, the alert lifecycle
+/// and notification planning, every `evaluate_every` from the case's start and at each expectation.
 public enum RuleTestRunner {
     public struct CaseResult: Sendable {
         public var name: String
@@ -12,52 +12,93 @@ public enum RuleTestRunner {
     }
 
     public static func run(_ testCase: RuleTestSuite.Case, rules: RuleSet) -> CaseResult {
-        var tracker = FiringTracker()
+        var book = AlertBook()
+        var routing = RoutingState()
         var failures: [String] = []
         var time = testCase.start
-        var firstSeen: [String: Date] = [:]
-        func evaluate(at instant: Date) {
+        var sent: [NotificationIntent] = []
+        func cycle(at instant: Date) {
             let devices = testCase.devices.devices(at: instant)
-            for device in devices where firstSeen[device.id] == nil { firstSeen[device.id] = instant }
-            let evaluation = rules.evaluate(workspace: testCase.workspace, devices: devices, firstSeen: firstSeen, at: instant)
-            tracker.observe(evaluation.findings, rules: rules.rules, at: instant)
+            let evaluation = rules.evaluate(
+                workspace: testCase.workspace, devices: devices, firstSeen: book.firstSeen[testCase.workspace] ?? [:], at: instant)
+            _ = AlertLifecycle.apply(evaluation, workspace: testCase.workspace, devices: devices, rules: rules, to: &book, at: instant)
+            sent += NotificationPlanner.plan(
+                book: &book, state: &routing, rules: rules, defaults: testCase.defaults, silences: testCase.silences, at: instant)
         }
         for expectation in testCase.expectations {
             while time < expectation.at {
-                evaluate(at: time)
+                cycle(at: time)
                 time = time.addingTimeInterval(testCase.evaluateEvery)
             }
-            evaluate(at: expectation.at)
+            cycle(at: expectation.at)
             if time == expectation.at { time = time.addingTimeInterval(testCase.evaluateEvery) }
-            failures += compare(expectation, tracker: tracker, rules: rules)
+            if let firing = expectation.firing { failures += compareFiring(expectation, firing, book: book, rules: rules) }
+            if let expected = expectation.notifications {
+                failures += compareNotifications(expectation, expected: expected, sent: sent)
+            }
+            sent.removeAll()
         }
+        // A mass failure is summarised, not printed a line per device.
+        if failures.count > 12 { failures = Array(failures.prefix(10)) + ["... and \(failures.count - 10) more differences"] }
         return CaseResult(name: testCase.name, failures: failures)
     }
 
-    static func compare(_ expectation: RuleTestSuite.Expectation, tracker: FiringTracker, rules: RuleSet) -> [String] {
+    static func when(_ expectation: RuleTestSuite.Expectation) -> String {
+        "at \(expectation.atText) (\(Timestamp.format(expectation.at)))"
+    }
+
+    static func compareFiring(
+        _ expectation: RuleTestSuite.Expectation, _ expectedFiring: [RuleTestSuite.ExpectedAlert], book: AlertBook, rules: RuleSet
+    ) -> [String] {
         let known = Set(rules.rules.map(\.id))
-        let when = "at \(expectation.atText) (\(Timestamp.format(expectation.at)))"
         var failures: [String] = []
-        for rule in Set(expectation.firing.map(\.rule)).union(expectation.rules ?? []).sorted() where !known.contains(rule) {
-            failures.append("\(when): the rule files have no rule \"\(rule)\"")
+        for rule in Set(expectedFiring.map(\.rule)).union(expectation.rules ?? []).sorted() where !known.contains(rule) {
+            failures.append("\(when(expectation)): the rule files have no rule \"\(rule)\"")
         }
-        let considered = { (key: FiringTracker.Key) in expectation.rules?.contains(key.ruleID) ?? true }
-        let actual = Set(tracker.firing.filter(considered))
-        let expected = Set(expectation.firing.map { FiringTracker.Key(ruleID: $0.rule, deviceID: $0.device) })
-        for key in expected.subtracting(actual).sorted() {
-            let state = tracker.states[key]
-            let why = state.map { "pending since \(Timestamp.format($0.activeSince))" } ?? "its condition does not hold"
-            failures.append("\(when): expected \(key) to be firing, but it is not (\(why))")
+        let firing = book.alerts.values.filter { $0.state == .firing && !$0.isMeta && (expectation.rules?.contains($0.key.ruleID) ?? true) }
+        let actual = Dictionary(firing.map { ("\($0.key.ruleID) / \($0.key.deviceID)", $0) }, uniquingKeysWith: { first, _ in first })
+        let expected = Set(expectedFiring.map { "\($0.rule) / \($0.device)" })
+        for name in expected.subtracting(actual.keys).sorted() {
+            let pending = book.alerts.values.first { "\($0.key.ruleID) / \($0.key.deviceID)" == name && $0.state == .pending }
+            let why = pending.map { "pending since \(Timestamp.format($0.activeSince))" } ?? "its condition does not hold"
+            failures.append("\(when(expectation)): expected \(name) to be firing, but it is not (\(why))")
         }
-        for key in actual.subtracting(expected).sorted() {
-            let reasons = tracker.states[key].map { rules.reasons(for: $0.finding).joined(separator: "; ") } ?? ""
-            failures.append("\(when): \(key) is firing but was not expected (because \(reasons))")
+        for name in Set(actual.keys).subtracting(expected).sorted() {
+            let reasons = actual[name].map { rules.reasons(for: $0.finding).joined(separator: "; ") } ?? ""
+            failures.append("\(when(expectation)): \(name) is firing but was not expected (because \(reasons))")
         }
-        for alert in expectation.firing {
-            let key = FiringTracker.Key(ruleID: alert.rule, deviceID: alert.device)
-            guard let summary = alert.summary, actual.contains(key), let got = tracker.states[key].map({ rules.summary(of: $0.finding) }), got != summary else { continue }
-            failures.append("\(when): the summary of \(key) is \"\(got)\", expected \"\(summary)\"")
+        for alert in expectedFiring {
+            let name = "\(alert.rule) / \(alert.device)"
+            guard let summary = alert.summary, let instance = actual[name] else { continue }
+            let got = rules.summary(of: instance.finding)
+            if got != summary { failures.append("\(when(expectation)): the summary of \(name) is \"\(got)\", expected \"\(summary)\"") }
         }
         return failures
+    }
+
+    /// The notifications planned since the previous expectation, against the expected ones (as multisets).
+    static func compareNotifications(
+        _ expectation: RuleTestSuite.Expectation, expected: [RuleTestSuite.ExpectedNotification], sent: [NotificationIntent]
+    ) -> [String] {
+        var unmatched = sent
+        var failures: [String] = []
+        for wanted in expected {
+            if let index = unmatched.firstIndex(where: { wanted.matches($0) }) {
+                unmatched.remove(at: index)
+            } else {
+                failures.append("\(when(expectation)): expected a notification \(wanted), but none was sent")
+            }
+        }
+        for intent in unmatched {
+            failures.append("\(when(expectation)): an unexpected notification was sent: \(describe(intent))")
+        }
+        return failures
+    }
+
+    static func describe(_ intent: NotificationIntent) -> String {
+        var text = "to \(intent.receiver) (\(intent.reason.rawValue))"
+        if !intent.firing.isEmpty { text += ", firing: \(intent.firing.map(\.key.deviceID).joined(separator: ", "))" }
+        if !intent.resolved.isEmpty { text += ", resolved: \(intent.resolved.map(\.key.deviceID).joined(separator: ", "))" }
+        return text
     }
 }

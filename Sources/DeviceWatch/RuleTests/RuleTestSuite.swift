@@ -12,6 +12,9 @@ public struct RuleTestSuite: Sendable {
         public var evaluateEvery: Double
         public var devices: DeviceSource
         public var expectations: [Expectation]
+        /// Grouping and timing, as the configuration's `defaults` (its defaults when not given).
+        public var defaults: RoutingDefaults
+        public var silences: [Silence]
     }
 
     /// How a case describes its devices.
@@ -33,9 +36,37 @@ public struct RuleTestSuite: Sendable {
         public var at: Date
         /// `+20m` as written, for messages.
         public var atText: String
-        public var firing: [ExpectedAlert]
+        /// The exact set firing then (nil: not checked).
+        public var firing: [ExpectedAlert]?
         /// Only these rules are compared, when given.
         public var rules: Set<String>?
+        /// The notifications expected since the previous expectation (nil: not checked).
+        public var notifications: [ExpectedNotification]?
+    }
+
+    /// A notification a test expects: to which receiver, and optionally why and about which devices.
+    public struct ExpectedNotification: Sendable, CustomStringConvertible {
+        public var receiver: String
+        public var reason: NotificationIntent.Reason?
+        public var firing: Set<String>?
+        public var resolved: Set<String>?
+        public var firingCount: Int?
+
+        func matches(_ intent: NotificationIntent) -> Bool {
+            intent.receiver == receiver && (reason.map { $0 == intent.reason } ?? true)
+                && (firing.map { $0 == Set(intent.firing.map(\.key.deviceID)) } ?? true)
+                && (resolved.map { $0 == Set(intent.resolved.map(\.key.deviceID)) } ?? true)
+                && (firingCount.map { $0 == intent.firing.count } ?? true)
+        }
+
+        public var description: String {
+            var text = "to \(receiver)"
+            if let reason { text += " (\(reason.rawValue))" }
+            if let firing { text += ", firing: \(firing.sorted().joined(separator: ", "))" }
+            if let firingCount { text += ", \(firingCount) firing" }
+            if let resolved { text += ", resolved: \(resolved.sorted().joined(separator: ", "))" }
+            return text
+        }
     }
 
     public struct ExpectedAlert: Sendable, Hashable {
@@ -104,7 +135,9 @@ public enum RuleTestLoader {
 
     static func parseCase(_ reader: NodeReader) -> RuleTestSuite.Case? {
         let before = reader.log.diagnostics.count
-        guard let fields = reader.object(known: ["name", "workspace", "start", "evaluate_every", "devices", "timeline", "expect"]) else {
+        guard let fields = reader.object(
+            known: ["name", "workspace", "start", "evaluate_every", "devices", "fleet", "timeline", "expect", "defaults", "silences"])
+        else {
             return nil
         }
         let name = fields["name"]?.string() ?? reader.path
@@ -117,9 +150,13 @@ public enum RuleTestLoader {
         if step <= 0 { fields["evaluate_every"]?.report("evaluate_every must be longer than 0s") }
 
         var source: RuleTestSuite.DeviceSource?
-        switch (fields["devices"], fields["timeline"]) {
-        case (let devices?, nil):
+        switch (fields["devices"] ?? fields["fleet"], fields["timeline"]) {
+        case (_?, nil):
             var definitions: [SimulatedDevice] = []
+            if let fleet = fields["fleet"] {
+                definitions += parseFleet(fleet, origin: start, file: reader.log.file)
+            }
+            let devices = fields["devices"] ?? NodeReader(node: JSONNode(value: .array([]), line: 0, column: 0), log: reader.log)
             for item in devices.array() ?? [] {
                 do {
                     definitions.append(try SimulatedDevice.parse(item.node.plainValue, source: reader.log.file, origin: start))
@@ -145,7 +182,7 @@ public enum RuleTestLoader {
             }
             source = .timeline(entries.sorted { $0.0 < $1.0 })
         case (nil, nil):
-            reader.report("a test needs \"devices\" (simulator definitions) or \"timeline\" (device lists at times)")
+            reader.report("a test needs \"devices\" or \"fleet\" (simulator definitions) or \"timeline\" (device lists at times)")
         case (_?, _?):
             reader.report("give either \"devices\" or \"timeline\", not both")
         }
@@ -153,7 +190,7 @@ public enum RuleTestLoader {
         var expectations: [RuleTestSuite.Expectation] = []
         if let expect = fields["expect"] {
             for item in expect.array() ?? [] {
-                guard let parts = item.object(known: ["at", "firing", "rules"]) else { continue }
+                guard let parts = item.object(known: ["at", "firing", "rules", "notifications"]) else { continue }
                 guard let atReader = parts["at"], let at = time(atReader, start: start) else {
                     if parts["at"] == nil { item.report("an expectation needs \"at\"") }
                     continue
@@ -167,17 +204,99 @@ public enum RuleTestLoader {
                     }
                     firing.append(.init(rule: rule, device: device, summary: alertFields["summary"]?.string()))
                 }
-                if parts["firing"] == nil { item.report("an expectation needs \"firing\": the alerts firing then ([] for none)") }
+                if parts["firing"] == nil, parts["notifications"] == nil {
+                    item.report("an expectation needs \"firing\" (the alerts firing then, [] for none) or \"notifications\"")
+                }
                 let rules = parts["rules"]?.stringOrList().map(Set.init)
-                expectations.append(.init(at: at, atText: atReader.string() ?? "", firing: firing, rules: rules))
+                let notifications = parts["notifications"].map { list in (list.array() ?? []).compactMap(expectedNotification) }
+                expectations.append(.init(
+                    at: at, atText: atReader.string() ?? "", firing: parts["firing"] == nil ? nil : firing, rules: rules,
+                    notifications: notifications))
             }
         } else {
             reader.report("a test needs \"expect\": what fires when")
         }
+        var defaults = Configuration.Defaults()
+        if let defaultsReader = fields["defaults"] { ConfigurationParser.parseDefaults(defaultsReader, into: &defaults) }
+        var silences: [Silence] = []
+        for (index, item) in (fields["silences"]?.array() ?? []).enumerated() {
+            guard let parts = item.object(known: ["matchers", "starts", "ends", "comment"]) else { continue }
+            var matchers: [Silence.Matcher] = []
+            for text in parts["matchers"]?.stringOrList() ?? [] {
+                switch Silence.Matcher.parse(text) {
+                case .success(let matcher): matchers.append(matcher)
+                case .failure(let error): parts["matchers"]?.report(error.description)
+                }
+            }
+            if matchers.isEmpty, parts["matchers"] == nil { item.report("a silence needs \"matchers\", e.g. [\"rule=production-offline\"]") }
+            let starts = parts["starts"].flatMap { time($0, start: start) } ?? start
+            guard let ends = parts["ends"].flatMap({ time($0, start: start) }) else {
+                if parts["ends"] == nil { item.report("a silence needs \"ends\"") }
+                continue
+            }
+            silences.append(Silence(
+                id: "test-\(index)", matchers: matchers, startsAt: starts, endsAt: ends, comment: parts["comment"]?.string() ?? "",
+                author: "test", createdAt: start))
+        }
         guard reader.log.diagnostics.count == before, let source else { return nil }
         return RuleTestSuite.Case(
             name: name, workspace: workspace, start: start, evaluateEvery: step, devices: source,
-            expectations: expectations.sorted { $0.at < $1.at })
+            expectations: expectations.sorted { $0.at < $1.at }, defaults: RoutingDefaults(defaults), silences: silences)
+    }
+
+    /// `{"count": 500, "id_prefix": "cam", "device": {definition}}`: many devices alike, ids `cam-001`...
+    static func parseFleet(_ reader: NodeReader, origin: Date, file: String) -> [SimulatedDevice] {
+        guard let fields = reader.object(known: ["count", "id_prefix", "device"]) else { return [] }
+        guard let count = fields["count"]?.number(), count >= 1, count <= 100_000, count == count.rounded(),
+            let prefix = fields["id_prefix"]?.string(), let template = fields["device"]
+        else {
+            reader.report("a fleet needs \"count\" (1 to 100000), \"id_prefix\" and \"device\" (a definition without an id)")
+            return []
+        }
+        var node = template.node
+        if case .object(var members) = node.value {
+            members.removeAll { $0.key == "id" }
+            members.append(.init(key: "id", value: JSONNode(value: .string("x"), line: node.line, column: node.column), keyLine: node.line, keyColumn: node.column))
+            node.value = .object(members)
+        }
+        let definition: SimulatedDevice
+        do {
+            definition = try SimulatedDevice.parse(node.plainValue, source: file, origin: origin)
+        } catch let error as ScenarioError {
+            template.report("not a device definition: \(error.path.isEmpty ? "" : error.path + ": ")\(error.problem)")
+            return []
+        } catch {
+            template.report("not a device definition: \(error)")
+            return []
+        }
+        let width = String(Int(count)).count
+        return (1...Int(count)).map { index in
+            var device = definition
+            let number = String(index)
+            device.id = "\(prefix)-" + String(repeating: "0", count: max(0, width - number.count)) + number
+            device.name = device.name.map { "\($0) \(index)" } ?? device.id
+            return device
+        }
+    }
+
+    static func expectedNotification(_ reader: NodeReader) -> RuleTestSuite.ExpectedNotification? {
+        guard let fields = reader.object(known: ["receiver", "reason", "firing", "resolved", "firing_count"]) else { return nil }
+        guard let receiver = fields["receiver"]?.string() else {
+            if fields["receiver"] == nil { reader.report("an expected notification needs \"receiver\"") }
+            return nil
+        }
+        var reason: NotificationIntent.Reason?
+        if let reasonReader = fields["reason"], let text = reasonReader.string() {
+            reason = NotificationIntent.Reason(rawValue: text)
+            if reason == nil { reasonReader.report("reason is new, changed, repeat or resolved; got \"\(text)\"") }
+        }
+        var count: Int?
+        if let number = fields["firing_count"]?.number() {
+            if number >= 0, number == number.rounded() { count = Int(number) } else { fields["firing_count"]?.report("expected a whole number") }
+        }
+        return .init(
+            receiver: receiver, reason: reason, firing: fields["firing"]?.stringOrList().map(Set.init),
+            resolved: fields["resolved"]?.stringOrList().map(Set.init), firingCount: count)
     }
 
     /// An ISO-8601 time or one relative to `start` (`+20m`, `-1h`).

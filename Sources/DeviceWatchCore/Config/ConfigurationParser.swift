@@ -204,7 +204,7 @@ public enum ConfigurationParser {
         return nil
     }
 
-    static func parseDefaults(_ reader: NodeReader, into defaults: inout Configuration.Defaults) {
+    public static func parseDefaults(_ reader: NodeReader, into defaults: inout Configuration.Defaults) {
         guard let fields = reader.object(known: ["group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after"])
         else { return }
         if let groupBy = fields["group_by"], let keys = groupBy.strings() {

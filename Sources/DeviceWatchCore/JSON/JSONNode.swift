@@ -16,6 +16,13 @@ public struct JSONNode: Sendable, Equatable {
         /// Where the key starts (its opening quote), for problems with the key itself.
         public var keyLine: Int
         public var keyColumn: Int
+
+        public init(key: String, value: JSONNode, keyLine: Int, keyColumn: Int) {
+            self.key = key
+            self.value = value
+            self.keyLine = keyLine
+            self.keyColumn = keyColumn
+        }
     }
 
     public init(value: Value, line: Int, column: Int) {
