@@ -135,7 +135,7 @@ struct RuleCommandsTests {
         let output = try CommandRunner.run(["test", dir.file("t.json")])
         #expect(output.status == 1)
         #expect(output.stdout.contains("rule_files: no rule file matches \"nothing-*.json\""))
-        #expect(output.stdout.contains("tests[0]: a test needs \"devices\" (simulator definitions) or \"timeline\""))
+        #expect(output.stdout.contains("tests[0]: a test needs \"devices\" or \"fleet\" (simulator definitions) or \"timeline\""))
     }
 }
 
