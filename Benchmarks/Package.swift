@@ -37,6 +37,16 @@ let package = Package(
             path: "Benchmarks/EvaluateBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "LifecycleBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DeviceWatchCore", package: "devicewatch"),
+                .product(name: "DeviceWatch", package: "devicewatch"),
+            ],
+            path: "Benchmarks/LifecycleBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -133,7 +133,7 @@ struct LifecycleTests {
         let meta = h.failedPoll(360)
         #expect(meta.count == 1)
         #expect(meta.first?.receiver == "ops")
-        #expect(meta.first?.firing.first?.summary == "devicewatch cannot see workspace acme: HTTP 503")
+        #expect(meta.first.map { h.rules.summary(of: $0.firing[0]) } == "devicewatch cannot see workspace acme: HTTP 503")
         #expect(h.book.alerts.values.contains { $0.key.ruleID == "devicewatch.workspace_unreachable" })
         // Polling recovers: the meta alert resolves (after group_interval for that group).
         _ = h.cycle(400, [Harness.offline("d1", since: -700)])
@@ -225,5 +225,28 @@ struct PlannerTests {
         #expect(try Silence.Matcher.parse("label:team = edge").get() == .init(name: "label:team", pattern: "edge"))
         #expect(throws: Silence.MatcherError.self) { try Silence.Matcher.parse("rules=x").get() }
         #expect(throws: Silence.MatcherError.self) { try Silence.Matcher.parse("rule").get() }
+    }
+}
+
+@Suite("JSONWriter round trips")
+struct JSONWriterTests {
+    @Test func intentsAndAlertsReadBackEqualThroughJSONDecoder() throws {
+        var h = Harness([offlineRule])
+        let hostile = Device(
+            id: "d\"1\\", name: "cam \n\t\u{1}é😀 <b>", status: .other("re\"boot"), lastHeartbeat: Timestamp.parse("2026-11-28T11:00:00.123Z"),
+            platform: "Linux", architecture: "aarch64", hostname: "h", rfdmVersion: "1.2", type: "jetson",
+            hardware: Hardware(gpu: "Orin", totalMemoryMB: 7982.5), tags: ["a,b", "\"q\""], createdAt: Timestamp.parse("2026-01-01T00:00:00Z"))
+        let intents = h.cycle(0.25, [hostile, Harness.offline("d2", since: -700)]).intents
+        #expect(!intents.isEmpty)
+        for intent in intents {
+            #expect(try JSONDecoder().decode(NotificationIntent.self, from: intent.jsonData) == intent)
+        }
+        for alert in h.book.alerts.values {
+            #expect(try JSONDecoder().decode(AlertInstance.self, from: alert.jsonData) == alert)
+        }
+        let resolved = h.cycle(120.5, [Harness.online("d2", at: 100)]).intents
+        for intent in resolved {
+            #expect(try JSONDecoder().decode(NotificationIntent.self, from: intent.jsonData) == intent)
+        }
     }
 }

@@ -115,7 +115,8 @@ public final class SQLiteStateStore: StateStore {
                         ON CONFLICT (workspace, rule_id, device_id) DO UPDATE SET fingerprint = excluded.fingerprint,
                           state = excluded.state, body = excluded.body
                         """,
-                    arguments: [alert.key.workspace, alert.key.ruleID, alert.key.deviceID, alert.fingerprint, alert.state.rawValue, try encode(alert)])
+                    arguments: [alert.key.workspace, alert.key.ruleID, alert.key.deviceID, alert.fingerprint, alert.state.rawValue,
+                        String(decoding: alert.jsonData, as: UTF8.self)])
             }
             for key in changes.deleteAlerts {
                 try db.execute(sql: "DELETE FROM alerts WHERE workspace = ? AND rule_id = ? AND device_id = ?",
@@ -146,7 +147,7 @@ public final class SQLiteStateStore: StateStore {
                         VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)
                         """,
                     arguments: [intent.id, intent.receiver, now.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                        try encode(intent)])
+                        String(decoding: intent.jsonData, as: UTF8.self)])
             }
         }
     }

@@ -18,12 +18,13 @@ public enum AlertLifecycle {
         _ evaluation: Evaluation, workspace: String, devices: [Device], rules: RuleSet, to book: inout AlertBook, at now: Date
     ) -> [Transition] {
         var transitions: [Transition] = []
+        let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var holding: Set<AlertKey> = []
         holding.reserveCapacity(evaluation.findings.count)
         for finding in evaluation.findings {
             let key = AlertKey(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID)
             holding.insert(key)
-            let rule = rules.rule(finding.ruleID)
+            let rule = rulesByID[finding.ruleID]
             if var alert = book.alerts[key], alert.state != .resolved {
                 alert.lastTrue = now
                 alert.device = finding.device
@@ -61,7 +62,7 @@ public enum AlertLifecycle {
         }
         for (key, alert) in book.alerts where key.workspace == workspace && !holding.contains(key) && !alert.isMeta {
             guard alert.state != .resolved else { continue }
-            let rule = rules.rule(key.ruleID)
+            let rule = rulesByID[key.ruleID]
             let reason: String
             if rule == nil {
                 reason = "rule removed"

@@ -1,20 +1,46 @@
 import Foundation
 
-/// An alert as a notification tells it: frozen when the notification is planned.
+/// An alert as a notification tells it: its facts frozen when the notification is planned.
+///
+/// Text (summary, description, reasons) is rendered from these facts when the notification is
+/// delivered, and only for the alerts a receiver shows: a 15,000-device outage stores facts,
+/// not 15,000 rendered summaries. See ``RuleSet/summary(of:)-(AlertSnapshot)``.
 public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var key: AlertKey
     public var fingerprint: String
     public var status: AlertInstance.State
     public var severity: Severity
     public var labels: [String: String]
-    public var summary: String
-    public var description: String?
-    /// Why the rule matched, e.g. `last heartbeat 17m ago (at least 15m)`.
-    public var reasons: [String]
     public var startsAt: Date
     public var endsAt: Date?
     public var resolveReason: String?
     public var device: Device
+    /// The evaluation time the facts are from.
+    public var evaluatedAt: Date
+    public var firstSeen: Date?
+    /// For devicewatch's own alerts: what is wrong, in words.
+    public var message: String?
+
+    /// The finding the snapshot stands for, for rendering its text.
+    public var finding: Finding {
+        Finding(workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen)
+    }
+}
+
+extension RuleSet {
+    /// The summary of an alert in a notification: its rule's template, or for devicewatch's own
+    /// alerts their message, or plain words when the rule is gone.
+    public func summary(of alert: AlertSnapshot) -> String {
+        if let message = alert.message { return message }
+        guard rule(alert.key.ruleID) != nil else { return "\(alert.key.ruleID) on \(alert.device.displayName)" }
+        return summary(of: alert.finding)
+    }
+
+    /// Why a firing alert matched (empty for resolved and meta alerts).
+    public func reasons(for alert: AlertSnapshot) -> [String] {
+        guard alert.status == .firing, alert.message == nil, rule(alert.key.ruleID) != nil else { return [] }
+        return reasons(for: alert.finding)
+    }
 }
 
 /// One message to one receiver about one group of alerts, and why it is sent.

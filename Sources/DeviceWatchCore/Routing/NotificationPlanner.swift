@@ -15,18 +15,36 @@ public enum NotificationPlanner {
         let inhibited = inhibitedAlerts(book: book, rules: rulesByID)
         let activeSilences = silences.filter { $0.isActive(at: now) }
 
-        // Membership: every firing or resolved alert in each of its receivers' groups.
+        // Membership: every firing or resolved alert in each of its receivers' groups. Group keys are
+        // built once per distinct set of label values, not once per alert.
         var members: [String: (receiver: String, key: String, labels: [String: String], alerts: [AlertKey])] = [:]
+        var groupKeys: [[String]: (key: String, labels: [String: String])] = [:]
         for (alertKey, alert) in book.alerts where alert.state != .pending {
             let rule = rulesByID[alertKey.ruleID]
             let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
+            guard !receivers.isEmpty else { continue }
             let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
-            let labels = groupLabels(groupBy, alert)
-            let groupKey = "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}"
-            for receiver in receivers {
-                let id = receiver + ":" + groupKey
-                members[id, default: (receiver, groupKey, labels, [])].alerts.append(alertKey)
+            let values = groupBy.map { labelValue($0, alert) ?? "" } + groupBy
+            let group: (key: String, labels: [String: String])
+            if let known = groupKeys[values] {
+                group = known
+            } else {
+                let labels = groupLabels(groupBy, alert)
+                group = ("{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}", labels)
+                groupKeys[values] = group
             }
+            for receiver in receivers {
+                let id = receiver + ":" + group.key
+                members[id, default: (receiver, group.key, group.labels, [])].alerts.append(alertKey)
+            }
+        }
+
+        var snapshots: [AlertKey: AlertSnapshot] = [:]
+        func snapshotOf(_ key: AlertKey) -> AlertSnapshot {
+            if let known = snapshots[key] { return known }
+            let made = book.alerts[key].map(snapshot) ?? removedSnapshot(key, at: now)
+            snapshots[key] = made
+            return made
         }
 
         var intents: [NotificationIntent] = []
@@ -36,26 +54,32 @@ public enum NotificationPlanner {
                 id: id, receiver: membership!.receiver, groupKey: membership!.key, labels: membership!.labels, createdAt: now,
                 lastSentAt: nil, told: [], sequence: 0)
             var firing: [AlertKey] = []
-            var held: Set<AlertKey> = []
+            var held: [AlertKey] = []
+            var newlyFiring = 0
             for alertKey in membership?.alerts ?? [] {
                 guard let alert = book.alerts[alertKey], alert.state == .firing else { continue }
                 let muted = inhibited.contains(alertKey) || activeSilences.contains { $0.mutes(alert, at: now) }
+                let told = group.told.contains(alertKey)
                 if !muted {
                     firing.append(alertKey)
-                } else if group.told.contains(alertKey) {
-                    held.insert(alertKey)
+                    if !told { newlyFiring += 1 }
+                } else if told {
+                    held.append(alertKey)
                 }
             }
-            firing.sort()
-            let firingSet = Set(firing)
-            let gone = group.told.subtracting(firingSet).subtracting(held)
-            // Resolves a rule does not want sent are forgotten without a message.
-            let resolves = gone.filter { key in
-                let rule = rulesByID[key.ruleID]
-                return key.ruleID.hasPrefix("devicewatch.") ? defaults.sendResolved : (rule?.sendResolved ?? defaults.sendResolved)
-            }.sorted()
-            if resolves.isEmpty, !gone.isEmpty { group.told.subtract(gone) }
-            let changed = !firingSet.subtracting(group.told).isEmpty || !resolves.isEmpty
+            // Some told alert is neither firing nor held: it resolved, or left.
+            let someGone = group.told.count > (firing.count - newlyFiring) + held.count
+            var resolves: [AlertKey] = []
+            if someGone {
+                let keep = Set(firing).union(held)
+                let gone = group.told.filter { !keep.contains($0) }
+                // Resolves a rule does not want sent are forgotten without a message.
+                resolves = gone.filter { key in
+                    key.ruleID.hasPrefix("devicewatch.") ? defaults.sendResolved : (rulesByID[key.ruleID]?.sendResolved ?? defaults.sendResolved)
+                }.sorted()
+                if resolves.isEmpty { group.told.subtract(gone) }
+            }
+            let changed = newlyFiring > 0 || !resolves.isEmpty
 
             var reason: NotificationIntent.Reason?
             if let last = group.lastSentAt {
@@ -71,26 +95,24 @@ public enum NotificationPlanner {
             }
 
             if let reason {
+                firing.sort()
                 group.sequence += 1
                 intents.append(NotificationIntent(
                     id: Fingerprint.ofGroup(id) + "-\(group.sequence)",
                     receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
-                    firing: firing.compactMap { book.alerts[$0].map { snapshot($0, rules) } },
-                    resolved: resolves.map { key in
-                        book.alerts[key].map { snapshot($0, rules) } ?? removedSnapshot(key, at: now)
-                    },
-                    reason: reason, createdAt: now))
-                group.told = firingSet.union(held)
+                    firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason, createdAt: now))
+                group.told = Set(firing).union(held)
                 group.lastSentAt = now
             }
             if group.told.isEmpty, firing.isEmpty, membership?.alerts.contains(where: { book.alerts[$0]?.state == .firing }) != true {
                 state.groups.removeValue(forKey: id)
-            } else {
+            } else if state.groups[id] != group {
                 state.groups[id] = group
             }
         }
 
         // Resolved alerts no receiver still has to hear about are done.
+        guard book.alerts.values.contains(where: { $0.state == .resolved }) else { return intents }
         let stillTold = Set(state.groups.values.flatMap(\.told))
         for (key, alert) in book.alerts where alert.state == .resolved && !stillTold.contains(key) {
             book.alerts.removeValue(forKey: key)
@@ -140,21 +162,18 @@ public enum NotificationPlanner {
         return muted
     }
 
-    static func snapshot(_ alert: AlertInstance, _ rules: RuleSet) -> AlertSnapshot {
-        let rule = rules.rule(alert.key.ruleID)
-        let summary = alert.message ?? (rule != nil ? rules.summary(of: alert.finding) : "\(alert.key.ruleID) on \(alert.device.displayName)")
-        return AlertSnapshot(
+    static func snapshot(_ alert: AlertInstance) -> AlertSnapshot {
+        AlertSnapshot(
             key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity, labels: alert.labels,
-            summary: summary, description: rule?.description, reasons: rule != nil && alert.state == .firing ? rules.reasons(for: alert.finding) : [],
             startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt, resolveReason: alert.resolveReason,
-            device: alert.device)
+            device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message)
     }
 
     private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {
         AlertSnapshot(
             key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID), status: .resolved,
-            severity: .info, labels: ["rule": key.ruleID, "workspace": key.workspace, "device": key.deviceID],
-            summary: "\(key.ruleID) on \(key.deviceID) is no longer tracked", description: nil, reasons: [], startsAt: now, endsAt: now,
-            resolveReason: "forgotten", device: Device(id: key.deviceID))
+            severity: .info, labels: ["rule": key.ruleID, "workspace": key.workspace, "device": key.deviceID], startsAt: now, endsAt: now,
+            resolveReason: "forgotten", device: Device(id: key.deviceID), evaluatedAt: now, firstSeen: nil,
+            message: "\(key.ruleID) on \(key.deviceID) is no longer tracked")
     }
 }
