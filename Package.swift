@@ -50,6 +50,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // A faithful stand-in for the Deployment Manager Devices API.
@@ -91,7 +93,15 @@ let package = Package(
         ),
         .testTarget(name: "DeviceWatchTests", dependencies: ["DeviceWatch", "DeviceAPISimulator", "CurlHTTP"]),
         .testTarget(name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
-        .testTarget(name: "devicewatchTests", dependencies: ["DeviceAPISimulator", "CurlHTTP"]),
+        .testTarget(
+            name: "devicewatchTests",
+            dependencies: [
+                "DeviceAPISimulator", "CurlHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -199,7 +199,7 @@ public final class SQLiteStateStore: StateStore {
         OutboxEntry(
             intent: try decode(NotificationIntent.self, row["payload"]), state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
             attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]), lastError: row["last_error"],
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 
     // MARK: Silences

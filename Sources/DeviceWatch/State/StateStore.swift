@@ -19,6 +19,8 @@ public struct OutboxEntry: Sendable, Equatable {
     public var attempts: Int
     public var nextAttemptAt: Date
     public var lastError: String?
+    /// When it entered the outbox, on the worker's clock.
+    public var createdAt: Date
     public var updatedAt: Date
 }
 

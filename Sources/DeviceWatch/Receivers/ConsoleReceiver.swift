@@ -1,0 +1,40 @@
+import DeviceWatchCore
+import Foundation
+
+/// Human-readable notifications on standard output: for the demo and for debugging.
+public struct ConsoleReceiver: Receiver {
+    public let name: String
+    public let rateLimit = Configuration.RateLimit(perSecond: 1000, burst: 1000)
+    private let write: @Sendable (String) -> Void
+
+    public init(name: String, write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.name = name
+        self.write = write
+    }
+
+    public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
+        let text = Self.render(intent, context: context, at: now)
+        let write = self.write
+        return .local { write(text) }
+    }
+
+    static func render(_ intent: NotificationIntent, context: RenderContext, at now: Date) -> String {
+        var lines: [String] = []
+        let state = intent.firing.isEmpty ? "RESOLVED" : "FIRING"
+        lines.append("[\(Timestamp.format(now))] \(state) \(intent.groupKey) (\(intent.reason.rawValue)) -> \(intent.receiver)")
+        for alert in intent.firing.prefix(20) {
+            lines.append("  ! \(alert.severity.rawValue.uppercased()) \(clean(context.rules.summary(of: alert)))")
+        }
+        if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
+        for alert in intent.resolved.prefix(20) {
+            lines.append("  ✓ resolved (\(alert.resolveReason ?? "recovered")): \(clean(context.rules.summary(of: alert)))")
+        }
+        if intent.resolved.count > 20 { lines.append("  ... and \(intent.resolved.count - 20) more resolved") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Device-controlled text must not move the cursor or colour the terminal.
+    static func clean(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+    }
+}

@@ -1,0 +1,73 @@
+import CurlHTTP
+import DeviceWatchCore
+import Foundation
+
+/// What a receiver needs to turn a notification into text: the rules (for templates) and where
+/// the status page is, if anywhere.
+public struct RenderContext: Sendable {
+    public var rules: RuleSet
+    /// The status page's URL, for links; nil when there is none.
+    public var externalURL: String?
+
+    public init(rules: RuleSet, externalURL: String? = nil) {
+        self.rules = rules
+        self.externalURL = externalURL
+    }
+}
+
+/// How one notification is delivered.
+public enum Delivery: Sendable {
+    /// One HTTP request; its answer decides success, retry or failure.
+    case http(HTTPRequestSpec)
+    /// Written locally (console, file); done when the closure returns.
+    case local(@Sendable () throws -> Void)
+}
+
+/// A destination for notifications.
+public protocol Receiver: Sendable {
+    var name: String { get }
+    /// Builds the delivery of one notification at `now` (signatures carry the time).
+    func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery
+    /// Sends per second and burst, for the dispatcher's token bucket.
+    var rateLimit: Configuration.RateLimit { get }
+    /// Its secrets (URL, keys), scrubbed from every error and log line about it.
+    var secrets: [Secret] { get }
+}
+
+extension Receiver {
+    public var secrets: [Secret] { [] }
+
+    /// `text` with every secret of this receiver replaced.
+    func scrub(_ text: String) -> String {
+        secrets.reduce(text) { $1.scrub($0) }
+    }
+}
+
+/// What the dispatcher does after an answer.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered
+    /// Try again, no sooner than `after` when the receiver said so.
+    case retry(reason: String, after: Duration?)
+    /// Never retried: the receiver refused it (4xx other than 408/429).
+    case permanentFailure(String)
+
+    /// The usual reading of an HTTP answer: 2xx delivered; 408, 429 and 5xx retried (honouring
+    /// `Retry-After`); other statuses permanent.
+    public static func classify(_ response: HTTPResponseData) -> DeliveryOutcome {
+        switch response.status {
+        case 200..<300: return .delivered
+        case 408, 429, 500..<600:
+            let after = response.headers["Retry-After"].flatMap(parseRetryAfter)
+            return .retry(reason: "HTTP \(response.status)\(snippet(response.body))", after: after)
+        default:
+            return .permanentFailure("HTTP \(response.status)\(snippet(response.body))")
+        }
+    }
+
+    /// The start of a receiver's answer, for logs and dead letters.
+    static func snippet(_ body: Data) -> String {
+        guard !body.isEmpty else { return "" }
+        let text = String(decoding: body.prefix(200), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+        return ": " + text + (body.count > 200 ? "…" : "")
+    }
+}

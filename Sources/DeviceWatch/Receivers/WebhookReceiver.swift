@@ -1,0 +1,138 @@
+import Crypto
+import CurlHTTP
+import DeviceWatchCore
+import Foundation
+
+/// A generic webhook: Alertmanager's webhook JSON (so tools that accept Alertmanager work
+/// unchanged) plus a `devicewatch` object per alert, signed per Standard Webhooks when a secret is set.
+public struct WebhookReceiver: Receiver {
+    public let name: String
+    public let url: Secret
+    public let signingSecret: Secret?
+    public let headers: [String: String]
+    public let rateLimit: Configuration.RateLimit
+    /// Alerts listed at most; the rest are counted in `truncatedAlerts`.
+    public let maxAlerts: Int
+
+    public var secrets: [Secret] { [url] + (signingSecret.map { [$0] } ?? []) }
+
+    public init(
+        name: String, url: Secret, signingSecret: Secret? = nil, headers: [String: String] = [:],
+        rateLimit: Configuration.RateLimit = .init(perSecond: 10, burst: 10), maxAlerts: Int = 1000
+    ) {
+        self.name = name
+        self.url = url
+        self.signingSecret = signingSecret
+        self.headers = headers
+        self.rateLimit = rateLimit
+        self.maxAlerts = maxAlerts
+    }
+
+    public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
+        let body = try WebhookPayload.body(for: intent, receiver: name, context: context, maxAlerts: maxAlerts)
+        var list = HTTPHeaderList([.init(name: "Content-Type", value: "application/json"), .init(name: "User-Agent", value: "devicewatch")])
+        for (header, value) in headers.sorted(by: { $0.key < $1.key }) { list.set(name: header, value: value) }
+        if let signingSecret {
+            let timestamp = String(Int(now.timeIntervalSince1970))
+            list.set(name: "webhook-id", value: intent.id)
+            list.set(name: "webhook-timestamp", value: timestamp)
+            list.set(name: "webhook-signature", value: try StandardWebhooks.signature(
+                secret: signingSecret, id: intent.id, timestamp: timestamp, body: body))
+        }
+        return .http(HTTPRequestSpec(method: "POST", url: url.exposedValue, headers: list, body: body,
+            connectTimeout: .seconds(10), totalTimeout: .seconds(30)))
+    }
+}
+
+/// Standard Webhooks signatures: `v1,` + base64(HMAC-SHA256(key, "id.timestamp.body")), the key
+/// being the base64 after `whsec_` (or the secret's bytes when it is not in that form).
+public enum StandardWebhooks {
+    public static func signature(secret: Secret, id: String, timestamp: String, body: Data) throws -> String {
+        var signed = Data("\(id).\(timestamp).".utf8)
+        signed.append(body)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key(secret)))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
+    static func key(_ secret: Secret) -> Data {
+        let text = secret.exposedValue
+        if text.hasPrefix("whsec_"), let decoded = Data(base64Encoded: String(text.dropFirst(6))) { return decoded }
+        return Data(text.utf8)
+    }
+}
+
+/// Alertmanager's webhook format (version 4).
+enum WebhookPayload {
+    struct Body: Encodable {
+        var version = "4"
+        var groupKey: String
+        var truncatedAlerts: Int
+        var status: String
+        var receiver: String
+        var groupLabels: [String: String]
+        var commonLabels: [String: String]
+        var commonAnnotations: [String: String]
+        var externalURL: String
+        var alerts: [Alert]
+    }
+
+    struct Alert: Encodable {
+        var status: String
+        var labels: [String: String]
+        var annotations: [String: String]
+        var startsAt: String
+        var endsAt: String
+        var generatorURL: String
+        var fingerprint: String
+        var devicewatch: Facts
+    }
+
+    struct Facts: Encodable {
+        var workspace: String
+        var rule: String
+        var device: Device
+        var reasons: [String]
+        var resolveReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case workspace, rule, device, reasons
+            case resolveReason = "resolve_reason"
+        }
+    }
+
+    static func body(for intent: NotificationIntent, receiver: String, context: RenderContext, maxAlerts: Int) throws -> Data {
+        let all = intent.firing + intent.resolved
+        let listed = Array(all.prefix(maxAlerts))
+        let alerts = listed.map { snapshot -> Alert in
+            var labels = snapshot.labels
+            for tag in snapshot.device.tags.prefix(20) { labels["tag_\(tag)"] = "true" }
+            var annotations = ["summary": context.rules.summary(of: snapshot)]
+            if let description = context.rules.rule(snapshot.key.ruleID)?.description { annotations["description"] = description }
+            return Alert(
+                status: snapshot.status == .resolved ? "resolved" : "firing", labels: labels, annotations: annotations,
+                startsAt: Timestamp.format(snapshot.startsAt),
+                // Alertmanager's zero time for alerts still firing.
+                endsAt: snapshot.endsAt.map(Timestamp.format) ?? "0001-01-01T00:00:00Z",
+                generatorURL: context.externalURL.map { "\($0)/#alert-\(snapshot.fingerprint)" } ?? "",
+                fingerprint: snapshot.fingerprint,
+                devicewatch: Facts(
+                    workspace: snapshot.key.workspace, rule: snapshot.key.ruleID, device: snapshot.device,
+                    reasons: context.rules.reasons(for: snapshot), resolveReason: snapshot.resolveReason))
+        }
+        let body = Body(
+            groupKey: intent.groupKey, truncatedAlerts: all.count - listed.count,
+            status: intent.firing.isEmpty ? "resolved" : "firing", receiver: receiver, groupLabels: intent.groupLabels,
+            commonLabels: common(alerts.map(\.labels)), commonAnnotations: common(alerts.map(\.annotations)),
+            externalURL: context.externalURL ?? "", alerts: alerts)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(body)
+    }
+
+    /// The label pairs every alert shares.
+    static func common(_ maps: [[String: String]]) -> [String: String] {
+        guard var shared = maps.first else { return [:] }
+        for map in maps.dropFirst() { shared = shared.filter { map[$0.key] == $0.value } }
+        return shared
+    }
+}

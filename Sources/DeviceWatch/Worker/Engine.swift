@@ -1,0 +1,121 @@
+import DeviceWatchCore
+import Foundation
+import Logging
+
+/// Owns the alert state: applies each poll through the pure core (evaluate, lifecycle, plan) and
+/// commits each cycle's changes and new notifications to the store in one transaction.
+///
+/// If a commit fails, the in-memory state goes back to what is committed, so the next cycle
+/// recomputes the same changes: nothing planned is lost, nothing committed is repeated.
+public actor Engine {
+    private var rules: RuleSet
+    private var defaults: RoutingDefaults
+    private var staleAfter: Double
+    private var book: AlertBook
+    private var routing: RoutingState
+    private let store: any StateStore
+    private let logger: Logger
+    private let committed: @Sendable () async -> Void
+    /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
+    private var clockOffset: Double = 0
+
+    public init(
+        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
+        logger: Logger = Logger(label: "devicewatch.engine"), committed: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.rules = rules
+        self.defaults = defaults
+        self.staleAfter = staleAfter
+        self.book = state.book
+        self.routing = state.routing
+        self.store = store
+        self.logger = logger
+        self.committed = committed
+    }
+
+    /// The time on the API's clock now, as the engine sees it.
+    public var now: Date { Date().addingTimeInterval(clockOffset) }
+
+    /// Applies a successful poll: evaluate at `apiDate` (the API's clock; the local one when absent or absurd).
+    @discardableResult
+    public func pollSucceeded(workspace: String, devices: [Device], apiDate: Date?) async -> [NotificationIntent] {
+        let local = Date()
+        let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
+        if source == .api { clockOffset = at.timeIntervalSince(local) }
+        let before = (book, routing)
+        let evaluation = rules.evaluate(workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
+        let transitions = AlertLifecycle.apply(evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
+        for transition in transitions {
+            logger.info("\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
+                metadata: ["workspace": "\(workspace)", "fingerprint": "\(transition.fingerprint)"])
+        }
+        return await finishCycle(before: before, at: at)
+    }
+
+    /// Records a failed poll: nothing is evaluated on stale data; a meta alert follows after `stale_after`.
+    @discardableResult
+    public func pollFailed(workspace: String, error: DevicesAPIError) async -> [NotificationIntent] {
+        let at = now
+        let before = (book, routing)
+        let transitions = AlertLifecycle.pollFailed(
+            workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem, staleAfter: staleAfter,
+            book: &book, at: at)
+        for transition in transitions { logger.error("\(transition.reason)", metadata: ["workspace": "\(workspace)"]) }
+        return await finishCycle(before: before, at: at)
+    }
+
+    /// Plans what timers made due (group_wait, group_interval, repeat_every) without a new poll.
+    @discardableResult
+    public func tick() async -> [NotificationIntent] {
+        await finishCycle(before: (book, routing), at: now)
+    }
+
+    /// A reloaded configuration: alerts of removed rules resolve at the next poll of their workspace,
+    /// alerts of removed workspaces now.
+    public func reload(rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, workspaces: Set<String>) async {
+        self.rules = rules
+        self.defaults = defaults
+        self.staleAfter = staleAfter
+        let before = (book, routing)
+        _ = AlertLifecycle.retainWorkspaces(workspaces, in: &book, at: now)
+        _ = await finishCycle(before: before, at: now)
+    }
+
+    /// The current alerts, for the ops API and status page.
+    public var alerts: [AlertInstance] { book.alerts.values.sorted { $0.key < $1.key } }
+
+    public var health: [String: WorkspaceHealth] { book.health }
+
+    private func finishCycle(before: (AlertBook, RoutingState), at now: Date) async -> [NotificationIntent] {
+        let silences: [Silence]
+        do {
+            silences = try store.silences(includeExpired: false, at: now)
+        } catch {
+            logger.error("cannot read silences, keeping the cycle for later: \(error)")
+            (book, routing) = before
+            return []
+        }
+        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        let changes = StateChanges.between(before, (book, routing), intents: intents)
+        guard !changes.isEmpty else { return [] }
+        CrashPoint.beforeCommit.hit()
+        do {
+            // Outbox times are the worker's own clock: the dispatcher schedules on it.
+            try store.commit(changes, at: Date())
+        } catch {
+            // Back to what is committed: the next cycle plans the same again.
+            logger.error("cannot commit the cycle, it will be retried: \(error)")
+            (book, routing) = before
+            return []
+        }
+        CrashPoint.afterCommit.hit()
+        for intent in intents {
+            logger.info("notification planned", metadata: [
+                "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)", "reason": "\(intent.reason.rawValue)",
+                "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
+            ])
+        }
+        if !intents.isEmpty { await committed() }
+        return intents
+    }
+}

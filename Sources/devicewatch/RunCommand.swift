@@ -1,0 +1,54 @@
+import ArgumentParser
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `devicewatch run`: the worker.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the worker: poll, evaluate, and deliver notifications until stopped.",
+        discussion: """
+            Polls every configured workspace, evaluates the rules, keeps alert state and the notification \
+            outbox in the state store, and delivers through the receivers. SIGTERM or Ctrl-C stops polling, \
+            delivers what is due for up to 10 s, and exits 0; what is left is delivered at the next start.
+            """)
+
+    @Option(help: "The configuration file.")
+    var config: String = "devicewatch.json"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "devicewatch")
+        logger.logLevel = level
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(configPath: config)
+        } catch {
+            throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
+        }
+        let worker = Worker(loaded: loaded, logger: logger)
+        do {
+            _ = try worker.prepare()
+        } catch {
+            throw CLIFailure(message: "cannot start: \(error)", code: 1)
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

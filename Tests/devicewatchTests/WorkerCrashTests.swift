@@ -1,0 +1,150 @@
+import Crypto
+import CurlHTTP
+import Foundation
+import Testing
+
+/// The worker end to end: the real binary against the simulator and a recording sink, killed with
+/// SIGKILL at chosen points and restarted.
+@Suite("devicewatch run: delivery and crash safety", .serialized)
+struct WorkerCrashTests {
+    static let secret = "whsec_" + Data("a-test-signing-secret".utf8).base64EncodedString()
+
+    /// A simulator with one production camera offline for 20 minutes, and a config delivering to `sink`.
+    func setUp(_ sink: RecordingSink) throws -> (simulator: SimulatorProcess, dir: Workdir) {
+        let scenario = try writeScenario("""
+            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
+              {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+               "online": [["-30d", "-20m"]]},
+              {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+               "online": [["-30d", null]]}]}}}
+            """)
+        let simulator = try SimulatorProcess(scenario: scenario)
+        let dir = try Workdir([
+            "devicewatch.json": """
+                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+                 "rule_files": ["rules.json"],
+                 "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_SECRET"}},
+                 "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"}}
+                """,
+            "rules.json": """
+                {"rules": [{"id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "severity": "critical",
+                  "where": {"tags": {"all_of": ["production"]}}, "when": {"offline_for": "15m"}, "notify": ["hook"]}]}
+                """,
+        ])
+        return (simulator, dir)
+    }
+
+    func environment(_ sink: RecordingSink, crash: String? = nil) -> [String: String] {
+        var env = ["ROBOFLOW_API_KEY": "ws-key-TOPSECRET", "HOOK_URL": sink.url, "HOOK_SECRET": Self.secret]
+        if let crash { env["DEVICEWATCH_CRASH_AT"] = crash }
+        return env
+    }
+
+    /// Verifies a Standard Webhooks signature independently of the code under test.
+    func signatureIsValid(_ request: RecordingSink.Request) -> Bool {
+        guard let id = request.headers["webhook-id"], let timestamp = request.headers["webhook-timestamp"],
+            let signature = request.headers["webhook-signature"], signature.hasPrefix("v1,"),
+            let key = Data(base64Encoded: String(Self.secret.dropFirst(6)))
+        else { return false }
+        var message = Data("\(id).\(timestamp).".utf8)
+        message.append(request.body)
+        let expected = Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))).base64EncodedString()
+        return String(signature.dropFirst(3)) == expected
+    }
+
+    func firing(_ requests: [RecordingSink.Request]) -> [RecordingSink.Request] {
+        requests.filter { $0.json?["status"] as? String == "firing" }
+    }
+
+    @Test func anOfflineDeviceIsDeliveredOnceSignedAndInAlertmanagerFormat() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let (simulator, dir) = try setUp(sink)
+        defer { _ = simulator.stop() }
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
+        try await Task.sleep(for: .seconds(3))  // more polls: nothing more is sent
+        #expect(worker.terminate() == 0)
+
+        let requests = firing(sink.requests)
+        #expect(requests.count == 1)
+        let request = try #require(requests.first)
+        #expect(request.method == "POST")
+        #expect(request.headers["content-type"] == "application/json")
+        #expect(signatureIsValid(request))
+        let body = try #require(request.json)
+        #expect(body["version"] as? String == "4")
+        #expect(body["receiver"] as? String == "hook")
+        let alerts = try #require(body["alerts"] as? [[String: Any]])
+        #expect(alerts.count == 1)
+        let labels = try #require(alerts.first?["labels"] as? [String: String])
+        #expect(labels["rule"] == "production-offline" && labels["device"] == "cam-1" && labels["severity"] == "critical")
+        #expect((alerts.first?["annotations"] as? [String: String])?["summary"] == "line-3-cam offline for 20m30s")
+        // The documented fingerprint: SHA-256 of "acme NUL production-offline NUL cam-1", first 16 bytes in hex.
+        let digest = SHA256.hash(data: Data("acme\u{0}production-offline\u{0}cam-1".utf8))
+        #expect(alerts.first?["fingerprint"] as? String == digest.prefix(16).map { String(format: "%02x", $0) }.joined())
+        #expect(!worker.log.contains("TOPSECRET") && !worker.log.contains(Self.secret) && !worker.log.contains(sink.url))
+    }
+
+    @Test(arguments: ["before-commit", "after-commit"])
+    func aCrashBeforeDeliveryLosesNothingAndSendsOnce(point: String) async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let (simulator, dir) = try setUp(sink)
+        defer { _ = simulator.stop() }
+        let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink, crash: point))
+        let status = crashing.waitForExit(seconds: 15)
+        #expect(status != nil && status != 0, "the worker should have killed itself at \(point)")
+        #expect(firing(sink.requests).isEmpty)
+
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(worker.terminate() == 0)
+        #expect(firing(sink.requests).count == 1)
+    }
+
+    @Test func aCrashBetweenTheReceiversAnswerAndTheCommitRepeatsOnlyWithTheSameIdempotencyKey() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let (simulator, dir) = try setUp(sink)
+        defer { _ = simulator.stop() }
+        let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink, crash: "after-delivery"))
+        #expect(crashing.waitForExit(seconds: 15) != nil)
+        #expect(firing(sink.requests).count == 1)
+
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        #expect(await sink.wait { firing($0).count >= 2 }, "\(worker.log)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(worker.terminate() == 0)
+        let deliveries = firing(sink.requests)
+        #expect(deliveries.count == 2)  // the one unavoidable repeat, and no more
+        #expect(Set(deliveries.compactMap { $0.headers["webhook-id"] }).count == 1)
+    }
+
+    @Test func theResolveIsDeliveredAfterARestartBetweenFiringAndRecovery() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let (simulator, dir) = try setUp(sink)
+        defer { _ = simulator.stop() }
+        let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        #expect(await sink.wait { firing($0).count == 1 }, "\(first.log)")
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = first.waitForExit(seconds: 5)
+
+        // The camera comes back while the worker is down.
+        let beat = try await CurlHTTPClient().send(HTTPRequestSpec(
+            method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
+        #expect(beat.status == 200)
+
+        let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        #expect(await sink.wait { $0.contains { $0.json?["status"] as? String == "resolved" } }, "\(second.log)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(second.terminate() == 0)
+        #expect(firing(sink.requests).count == 1)
+        let resolved = sink.requests.filter { $0.json?["status"] as? String == "resolved" }
+        #expect(resolved.count == 1)
+        #expect(resolved.allSatisfy(signatureIsValid))
+    }
+}
+
