@@ -220,6 +220,22 @@ struct PlannerTests {
         #expect(intents.flatMap(\.firing).map(\.key.ruleID) == ["site-down"])
     }
 
+    @Test func anAlertToldFiringThenInhibitedStillHasItsResolveDelivered() {
+        let site = Rule(id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"],
+            inhibits: ["cam-offline"], inhibitEqual: ["workspace"])
+        let camera = Rule(id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"])
+        var h = Harness([site, camera])
+        let gatewayDown = Device(id: "gateway", lastHeartbeat: Harness.t0.addingTimeInterval(-700))
+        #expect(h.cycle(0, [Harness.offline("cam1", since: -700)]).intents.flatMap(\.firing).map(\.key.ruleID) == ["cam-offline"])
+        // The gateway goes down: the camera alert is now inhibited, and not re-sent.
+        let inhibited = h.cycle(60, [gatewayDown, Harness.offline("cam1", since: -700)]).intents
+        #expect(inhibited.flatMap(\.firing).map(\.key.ruleID) == ["site-down"])
+        #expect(inhibited.flatMap(\.resolved).isEmpty)
+        // The camera recovers while inhibited: the receiver that heard it fire hears it resolve.
+        let resolved = h.cycle(120, [gatewayDown, Harness.online("cam1", at: 110)]).intents
+        #expect(resolved.flatMap(\.resolved).map(\.key.ruleID) == ["cam-offline"])
+    }
+
     @Test func silenceMatchersParseAndMatch() throws {
         #expect(try Silence.Matcher.parse("tag=site-*").get() == .init(name: "tag", pattern: "site-*"))
         #expect(try Silence.Matcher.parse("label:team = edge").get() == .init(name: "label:team", pattern: "edge"))
