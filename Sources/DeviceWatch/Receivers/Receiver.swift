@@ -19,6 +19,9 @@ public struct RenderContext: Sendable {
 public enum Delivery: Sendable {
     /// One HTTP request; its answer decides success, retry or failure.
     case http(HTTPRequestSpec)
+    /// Requests sent in order (PagerDuty: one event per alert); a failure retries them all later,
+    /// which is safe because each is idempotent at the receiver (same `dedup_key`).
+    case httpSequence([HTTPRequestSpec])
     /// Written locally (console, file); done when the closure returns.
     case local(@Sendable () throws -> Void)
 }
@@ -32,10 +35,20 @@ public protocol Receiver: Sendable {
     var rateLimit: Configuration.RateLimit { get }
     /// Its secrets (URL, keys), scrubbed from every error and log line about it.
     var secrets: [Secret] { get }
+    /// Reads the receiver's answer (Discord, for one, says when to retry in its body).
+    func interpret(_ response: HTTPResponseData) -> DeliveryOutcome
 }
 
 extension Receiver {
     public var secrets: [Secret] { [] }
+
+    public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {
+        switch DeliveryOutcome.classify(response) {
+        case .retry(let reason, let after): .retry(reason: scrub(reason), after: after)
+        case .permanentFailure(let reason): .permanentFailure(scrub(reason))
+        case .delivered: .delivered
+        }
+    }
 
     /// `text` with every secret of this receiver replaced.
     func scrub(_ text: String) -> String {

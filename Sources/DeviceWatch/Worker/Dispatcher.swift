@@ -125,19 +125,31 @@ public actor Dispatcher {
                 try write()
                 outcome = .delivered
             case .http(let request):
-                do {
-                    outcome = DeliveryOutcome.classify(try await http.send(request))
-                } catch {
-                    // The kind and libcurl's detail only: a webhook URL's path can be its secret.
-                    let reason = receiver.scrub("\(error.kind.rawValue): \(error.detail)")
-                    outcome = error.isRetryable ? .retry(reason: reason, after: nil) : .permanentFailure(reason)
+                outcome = await send(request, receiver: receiver)
+            case .httpSequence(let requests):
+                var result = DeliveryOutcome.delivered
+                for (index, request) in requests.enumerated() {
+                    if index > 0 { await waitForToken(receiver) }
+                    result = await send(request, receiver: receiver)
+                    if result != .delivered { break }
                 }
+                outcome = result
             }
         } catch {
             outcome = .permanentFailure("could not build the notification: \(error)")
         }
         if outcome == .delivered { CrashPoint.afterDelivery.hit() }
         return record(intent.id, outcome, entry: entry)
+    }
+
+    private func send(_ request: HTTPRequestSpec, receiver: any Receiver) async -> DeliveryOutcome {
+        do {
+            return receiver.interpret(try await http.send(request))
+        } catch {
+            // The kind and libcurl's detail only: a webhook URL's path can be its secret.
+            let reason = receiver.scrub("\(error.kind.rawValue): \(error.detail)")
+            return error.isRetryable ? .retry(reason: reason, after: nil) : .permanentFailure(reason)
+        }
     }
 
     /// Writes the outcome; true when the next notification of the group may go.

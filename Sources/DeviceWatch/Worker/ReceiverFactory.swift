@@ -21,7 +21,37 @@ extension LoadedConfiguration {
                     throw ReceiverSetupError(receiver: name, problem: "its \(what) cannot be read: \(error)")
                 }
             }
+            var template: TemplateOverride?
+            if let file = config.template {
+                do {
+                    template = try TemplateOverride(path: resolve(file))
+                } catch {
+                    throw ReceiverSetupError(receiver: name, problem: "\(error)")
+                }
+            }
+            func required(_ reference: Configuration.SecretReference?, _ what: String) throws(ReceiverSetupError) -> Secret {
+                guard let value = try secret(reference, what) else { throw ReceiverSetupError(receiver: name, problem: "no \(what)") }
+                return value
+            }
             switch config.type {
+            case .slack:
+                receivers[name] = SlackReceiver(
+                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3),
+                    template: template)
+            case .discord:
+                receivers[name] = DiscordReceiver(
+                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit ?? .init(perSecond: 0.5, burst: 5),
+                    template: template)
+            case .teams:
+                receivers[name] = TeamsReceiver(
+                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 4),
+                    template: template)
+            case .pagerduty:
+                receivers[name] = PagerDutyReceiver(
+                    name: name, routingKey: try required(config.routingKey, "routing key"), endpoint: config.endpoint,
+                    rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 2))
+            case .file:
+                receivers[name] = FileReceiver(name: name, path: resolve(config.path ?? "devicewatch-notifications.jsonl"))
             case .webhook:
                 guard let url = try secret(config.url, "URL") else { throw ReceiverSetupError(receiver: name, problem: "no URL") }
                 receivers[name] = WebhookReceiver(
@@ -29,10 +59,6 @@ extension LoadedConfiguration {
                     rateLimit: config.rateLimit ?? .init(perSecond: 10, burst: 10))
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
-            case .slack, .pagerduty, .discord, .teams, .file:
-                throw ReceiverSetupError(
-                    receiver: name,
-                    problem: "type \(config.type.rawValue) cannot deliver yet in this version; use a webhook or console receiver for now")
             }
         }
         return receivers

@@ -21,6 +21,24 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     /// For devicewatch's own alerts: what is wrong, in words.
     public var message: String?
 
+    public init(
+        key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String], startsAt: Date,
+        endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?
+    ) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.status = status
+        self.severity = severity
+        self.labels = labels
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.resolveReason = resolveReason
+        self.device = device
+        self.evaluatedAt = evaluatedAt
+        self.firstSeen = firstSeen
+        self.message = message
+    }
+
     /// The finding the snapshot stands for, for rendering its text.
     public var finding: Finding {
         Finding(workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen)
@@ -65,6 +83,20 @@ public struct NotificationIntent: Sendable, Equatable, Codable {
     public var resolved: [AlertSnapshot]
     public var reason: Reason
     public var createdAt: Date
+
+    public init(
+        id: String, receiver: String, groupKey: String, groupLabels: [String: String], firing: [AlertSnapshot], resolved: [AlertSnapshot],
+        reason: Reason, createdAt: Date
+    ) {
+        self.id = id
+        self.receiver = receiver
+        self.groupKey = groupKey
+        self.groupLabels = groupLabels
+        self.firing = firing
+        self.resolved = resolved
+        self.reason = reason
+        self.createdAt = createdAt
+    }
 }
 
 /// What one receiver has been told about one group, for grouping decisions across cycles.
