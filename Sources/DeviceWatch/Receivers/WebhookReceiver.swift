@@ -105,7 +105,7 @@ enum WebhookPayload {
         let listed = Array(all.prefix(maxAlerts))
         let alerts = listed.map { snapshot -> Alert in
             var labels = snapshot.labels
-            for tag in snapshot.device.tags.prefix(20) { labels["tag_\(tag)"] = "true" }
+            if !snapshot.device.tags.isEmpty { labels["tags"] = snapshot.device.tags.joined(separator: ",") }
             var annotations = ["summary": context.rules.summary(of: snapshot)]
             if let description = context.rules.rule(snapshot.key.ruleID)?.description { annotations["description"] = description }
             return Alert(

@@ -1,0 +1,181 @@
+import CurlHTTP
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+import Testing
+
+/// A fixed group of alerts, for golden payloads.
+enum Fixed {
+    static let now = Timestamp.parse("2026-11-28T12:00:00Z")!
+    static let rules = RuleSet([
+        Rule(id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}", description: "Check power and network.",
+            severity: .critical, condition: .offlineFor(seconds: 900), notify: ["r"])
+    ])
+    static let context = RenderContext(rules: rules, externalURL: "http://devicewatch.example:9464")
+
+    static func alert(_ index: Int, name: String? = nil, status: AlertInstance.State = .firing) -> AlertSnapshot {
+        let key = AlertKey(workspace: "acme", ruleID: "production-offline", deviceID: "cam-\(index)")
+        return AlertSnapshot(
+            key: key, fingerprint: Fingerprint.of(workspace: "acme", ruleID: key.ruleID, deviceID: key.deviceID), status: status,
+            severity: .critical, labels: ["rule": key.ruleID, "workspace": "acme", "device": key.deviceID, "severity": "critical"],
+            startsAt: now.addingTimeInterval(-300), endsAt: status == .resolved ? now : nil, resolveReason: status == .resolved ? "recovered" : nil,
+            device: Device(id: key.deviceID, name: name ?? "line-\(index)-cam", status: .offline, lastHeartbeat: now.addingTimeInterval(-1200),
+                hostname: "jetson-\(index)", rfdmVersion: "1.4.0", type: "jetson", tags: ["production", "site-a"]),
+            evaluatedAt: now, firstSeen: nil, message: nil)
+    }
+
+    static func intent(firing: [AlertSnapshot], resolved: [AlertSnapshot] = [], reason: NotificationIntent.Reason = .new) -> NotificationIntent {
+        NotificationIntent(
+            id: "0123456789abcdef0123456789abcdef-1", receiver: "r", groupKey: #"{rule="production-offline",workspace="acme"}"#,
+            groupLabels: ["rule": "production-offline", "workspace": "acme"], firing: firing, resolved: resolved, reason: reason, createdAt: now)
+    }
+
+    static let firingGroup = intent(firing: [alert(1), alert(2)])
+    static let resolvedGroup = intent(firing: [], resolved: [alert(1, status: .resolved)], reason: .resolved)
+    static let largeGroup = intent(firing: (1...500).map { alert($0) })
+    static let hostile = intent(firing: [alert(1, name: "<!channel> <https://evil|click> @everyone & co")])
+}
+
+func body(_ receiver: any Receiver, _ intent: NotificationIntent) throws -> [Data] {
+    switch try receiver.delivery(for: intent, context: Fixed.context, at: Fixed.now) {
+    case .http(let request): return [request.body ?? Data()]
+    case .httpSequence(let requests): return requests.map { $0.body ?? Data() }
+    case .local: return []
+    }
+}
+
+func json(_ data: Data) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
+/// Compares with `Golden/NAME.json` (canonical JSON: sorted keys, pretty). Set DEVICEWATCH_UPDATE_GOLDEN=1 to rewrite.
+func expectGolden(_ name: String, _ payloads: [Data], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let canonical = try payloads.map { try JSONSerialization.jsonObject(with: $0) }
+    let text = String(decoding: try JSONSerialization.data(withJSONObject: canonical, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self) + "\n"
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).json")
+    if ProcessInfo.processInfo.environment["DEVICEWATCH_UPDATE_GOLDEN"] == "1" {
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return
+    }
+    let expected = try String(contentsOf: url, encoding: .utf8)
+    #expect(text == expected, "payload \(name) differs from its golden file", sourceLocation: sourceLocation)
+}
+
+@Suite("Receiver payloads")
+struct ReceiverPayloadTests {
+    let slack = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/services/T0/B0/SECRET"))
+    let pagerduty = PagerDutyReceiver(name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
+    let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
+    let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
+    let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
+
+    @Test(arguments: ["firing", "resolved", "large"])
+    func payloadsMatchTheirGoldenFiles(group: String) throws {
+        let intent = [("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup)].first { $0.0 == group }!.1
+        try expectGolden("slack-\(group)", body(slack, intent))
+        try expectGolden("discord-\(group)", body(discord, intent))
+        try expectGolden("teams-\(group)", body(teams, intent))
+        // The large webhook golden lists 20 alerts (max_alerts) to stay readable.
+        try expectGolden("webhook-\(group)", body(group == "large" ? WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"), maxAlerts: 20) : webhook, intent))
+        if group != "large" { try expectGolden("pagerduty-\(group)", body(pagerduty, intent)) }
+    }
+
+    @Test func slackEscapesDeviceControlledTextSoNoOneIsMentionedAndNothingLinks() throws {
+        let text = String(decoding: try body(slack, Fixed.hostile)[0], as: UTF8.self)
+        #expect(!text.contains("<!channel>"))
+        #expect(!text.contains("<https://evil|click>"))
+        #expect(text.contains("&lt;!channel&gt; &lt;https://evil|click&gt;"))
+        #expect(text.contains("&amp; co"))
+    }
+
+    @Test func discordAllowsNoMentions() throws {
+        let payload = try json(body(discord, Fixed.hostile)[0])
+        #expect((payload["allowed_mentions"] as? [String: Any])?["parse"] as? [String] == [])
+    }
+
+    @Test func largeGroupsStayWithinEachReceiversLimits() throws {
+        let slackPayload = try json(body(slack, Fixed.largeGroup)[0])
+        let blocks = try #require(slackPayload["blocks"] as? [[String: Any]])
+        #expect(blocks.count <= 50)
+        for block in blocks {
+            let text = (block["text"] as? [String: Any])?["text"] as? String ?? ""
+            #expect(text.count <= 3000)
+        }
+        #expect(String(decoding: try body(slack, Fixed.largeGroup)[0], as: UTF8.self).contains("and 480 more firing"))
+
+        let discordPayload = try json(body(discord, Fixed.largeGroup)[0])
+        let embeds = try #require(discordPayload["embeds"] as? [[String: Any]])
+        #expect(embeds.count <= 10)
+        let total = embeds.reduce(0) { sum, embed in
+            sum + ((embed["title"] as? String)?.count ?? 0) + ((embed["description"] as? String)?.count ?? 0)
+                + (((embed["footer"] as? [String: Any])?["text"] as? String)?.count ?? 0)
+        }
+        #expect(total <= 6000)
+        #expect(((discordPayload["content"] as? String)?.count ?? 0) <= 2000)
+        #expect((discordPayload["content"] as? String)?.contains("and 490 more") == true)
+
+        let events = try body(pagerduty, Fixed.largeGroup)
+        #expect(events.count == 500)  // one event per alert, each deduplicated by fingerprint
+        let webhookPayload = try json(body(WebhookReceiver(name: "r", url: Secret("http://x/"), maxAlerts: 100), Fixed.largeGroup)[0])
+        #expect((webhookPayload["alerts"] as? [Any])?.count == 100)
+        #expect(webhookPayload["truncatedAlerts"] as? Int == 400)
+    }
+
+    @Test func pagerDutyTriggersAndResolvesByFingerprintWithinItsLimits() throws {
+        let long = Fixed.intent(firing: [Fixed.alert(1, name: String(repeating: "x", count: 3000))])
+        let trigger = try json(body(pagerduty, long)[0])
+        #expect(trigger["event_action"] as? String == "trigger")
+        #expect(trigger["dedup_key"] as? String == Fixed.alert(1).fingerprint)
+        let payload = try #require(trigger["payload"] as? [String: Any])
+        #expect((payload["summary"] as? String)?.count == 1024)
+        #expect(payload["source"] as? String == "jetson-1")
+        #expect(payload["severity"] as? String == "critical")
+        let resolve = try json(body(pagerduty, Fixed.resolvedGroup)[0])
+        #expect(resolve["event_action"] as? String == "resolve")
+        #expect(resolve["dedup_key"] as? String == Fixed.alert(1).fingerprint)
+        #expect(resolve["payload"] == nil)
+    }
+
+    @Test func teamsSendsAnAdaptiveCardMessage() throws {
+        let message = try json(body(teams, Fixed.firingGroup)[0])
+        #expect(message["type"] as? String == "message")
+        let attachment = try #require((message["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        #expect((attachment["content"] as? [String: Any])?["type"] as? String == "AdaptiveCard")
+    }
+
+    @Test func aTemplateOverrideReplacesTheText() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-template-\(UUID().uuidString).mustache").path
+        try "{{headline}}: {{#firing}}{{device.name}} {{/firing}}({{firing_count}})".write(toFile: path, atomically: true, encoding: .utf8)
+        let custom = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/x"), template: try TemplateOverride(path: path))
+        let text = String(decoding: try body(custom, Fixed.firingGroup)[0], as: UTF8.self)
+        #expect(text.contains("[FIRING:2] production-offline in acme: line-1-cam line-2-cam (2)"))
+        #expect(try TemplateOverride(path: path).check(rules: Fixed.rules).isEmpty)
+        #expect(throws: TemplateError.self) { try TemplateOverride(path: "/nonexistent.mustache") }
+    }
+
+    @Test func webhookSignaturesFollowStandardWebhooks() throws {
+        // The Standard Webhooks specification's published example.
+        let secret = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let body = Data(#"{"test": 2432232314}"#.utf8)
+        let signature = try StandardWebhooks.signature(secret: secret, id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: "1614265330", body: body)
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    @Test func fileReceiverAppendsJSONLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-file-\(UUID().uuidString).jsonl").path
+        let receiver = FileReceiver(name: "f", path: path)
+        for intent in [Fixed.firingGroup, Fixed.resolvedGroup] {
+            guard case .local(let write) = try receiver.delivery(for: intent, context: Fixed.context, at: Fixed.now) else {
+                Issue.record("expected a local delivery")
+                return
+            }
+            try write()
+        }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try json(Data(lines[0].utf8))
+        #expect(first["status"] as? String == "firing")
+        #expect((first["alerts"] as? [[String: Any]])?.first?["summary"] as? String == "line-1-cam has been offline for 20m")
+    }
+}
