@@ -91,7 +91,14 @@ let package = Package(
             dependencies: ["DeviceWatchCore", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "DeviceWatchTests", dependencies: ["DeviceWatch", "DeviceAPISimulator", "CurlHTTP"]),
+        .testTarget(
+            name: "DeviceWatchTests",
+            dependencies: [
+                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
         .testTarget(
             name: "devicewatchTests",

@@ -1,4 +1,5 @@
 import Crypto
+import DeviceAPISimulator
 import CurlHTTP
 import Foundation
 import Testing

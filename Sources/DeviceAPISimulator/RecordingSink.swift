@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import Synchronization
+
+/// A webhook receiver on loopback for tests and demos: records every request and answers as told.
+public final class RecordingSink: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        /// Lowercased names.
+        public var headers: [String: String]
+        public var body: Data
+        public var receivedAt: Date
+
+        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
+    }
+
+    public let server: LoopbackServer
+    private let box: StateBox
+
+    public var url: String { server.baseURL + "/hook" }
+    public var requests: [Request] { box.state.withLock { $0.requests } }
+
+    private init(server: LoopbackServer, box: StateBox) {
+        self.server = server
+        self.box = box
+    }
+
+    /// - Parameter statuses: answers to give in order (with a `Retry-After: 1` on a 429); 200 once they run out.
+    public static func start(statuses: [Int] = []) async throws -> RecordingSink {
+        let box = StateBox(statuses: statuses)
+        let server = try await LoopbackServer.start { request, writer, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+            let status = box.record(Request(
+                method: request.method.rawValue, path: request.uri.path, headers: headers, body: Data(body.readableBytesView),
+                receivedAt: Date()))
+            var fields: HTTPFields = [.contentLength: "2"]
+            if status == 429 { fields[.retryAfter] = "1" }
+            try await writer.write(response: HTTPResponse(status: .init(code: status), headerFields: fields), body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        }
+        return RecordingSink(server: server, box: box)
+    }
+
+    public func stop() async { await server.stop() }
+
+    /// Waits (polling) until `condition` holds for the recorded requests, or `seconds` pass.
+    public func wait(seconds: Double = 15, until condition: ([Request]) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(requests) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition(requests)
+    }
+}
+
+private final class StateBox: Sendable {
+    let state: Mutex<(requests: [RecordingSink.Request], statuses: [Int])>
+
+    init(statuses: [Int]) {
+        state = Mutex(([], statuses))
+    }
+
+    func record(_ request: RecordingSink.Request) -> Int {
+        state.withLock { state in
+            state.requests.append(request)
+            return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
+        }
+    }
+}
+

@@ -1,0 +1,164 @@
+import CurlHTTP
+import DeviceAPISimulator
+import DeviceWatchCore
+import Foundation
+import Testing
+
+@testable import DeviceWatch
+
+@Suite("Dispatcher against a recording sink", .serialized)
+struct DispatcherTests {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-dispatch-\(UUID().uuidString).db").path
+
+    func intent(_ sequence: Int, group: String = "g1", firing: Bool = true) -> NotificationIntent {
+        var intent = firing ? Fixed.intent(firing: [Fixed.alert(1)]) : Fixed.intent(firing: [], resolved: [Fixed.alert(1, status: .resolved)], reason: .resolved)
+        intent.id = "\(group)-\(sequence)"
+        intent.groupKey = group
+        intent.receiver = "hook"
+        return intent
+    }
+
+    func dispatcher(_ sink: RecordingSink, store: SQLiteStateStore, settings: Dispatcher.Settings = .init(),
+        receiver: (any Receiver)? = nil) -> Dispatcher
+    {
+        let hook = receiver ?? WebhookReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1000, burst: 1000))
+        return Dispatcher(store: store, http: CurlHTTPClient(), receivers: ["hook": hook], context: Fixed.context, settings: settings)
+    }
+
+    func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
+        var changes = StateChanges()
+        changes.intents = intents
+        try store.commit(changes, at: Date())
+    }
+
+    @Test func aSuccessIsDeliveredOnceAndMarkedSent() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        let dispatcher = dispatcher(sink, store: store)
+        #expect(await dispatcher.deliverDue() == 1)
+        #expect(await dispatcher.deliverDue() == 0)
+        #expect(sink.requests.count == 1)
+        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["g1-1"])
+    }
+
+    @Test func serverErrorsAreRetriedWithBackoffThenDelivered() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [503])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        let dispatcher = dispatcher(sink, store: store)
+        #expect(await dispatcher.deliverDue() == 0)
+        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        #expect(pending.attempts == 1)
+        #expect(pending.lastError?.hasPrefix("HTTP 503") == true)
+        #expect(pending.nextAttemptAt <= Date().addingTimeInterval(1.01))  // full jitter within the first 1s cap
+        #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
+        #expect(sink.requests.count == 2)
+        #expect(Set(sink.requests.map { $0.body }).count == 1)  // the same notification again
+    }
+
+    @Test func aRateLimitHonoursRetryAfter() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [429])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        let before = Date()
+        let dispatcher = dispatcher(sink, store: store)
+        await dispatcher.deliverDue()
+        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        #expect(pending.nextAttemptAt >= before.addingTimeInterval(1))  // Retry-After: 1
+        #expect(await dispatcher.deliverDue(now: before) == 0)  // not due yet: nothing sent
+        #expect(sink.requests.count == 1)
+    }
+
+    @Test func permanentFailuresAreDeadLetteredAndNeverRetried() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [400])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        let dispatcher = dispatcher(sink, store: store)
+        await dispatcher.deliverDue()
+        await dispatcher.deliverDue(now: .distantFuture)
+        #expect(sink.requests.count == 1)
+        let dead = try #require(try store.notifications(state: .dead, limit: 10).first)
+        #expect(dead.lastError?.hasPrefix("HTTP 400") == true)
+    }
+
+    @Test func retriesEndInTheDeadLetterAfterMaxRetryAge() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [500])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        var settings = Dispatcher.Settings()
+        settings.maxRetryAge = 0
+        await dispatcher(sink, store: store, settings: settings).deliverDue()
+        #expect(try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("gave up after 1 attempts") == true)
+    }
+
+    @Test func aResolveNeverOvertakesItsFiring() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [503])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1), intent(2, firing: false)], store)
+        let dispatcher = dispatcher(sink, store: store)
+        await dispatcher.deliverDue()
+        // The firing failed: its resolve waited behind it.
+        #expect(sink.requests.count == 1)
+        #expect(sink.requests.first?.json?["status"] as? String == "firing")
+        await dispatcher.deliverDue(now: .distantFuture)
+        let order = sink.requests.suffix(2).compactMap { $0.json?["status"] as? String }
+        #expect(order == ["firing", "resolved"])
+    }
+
+    @Test func anUnreachableReceiverIsRetriedAndItsURLNeverLogged() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start()
+        let url = sink.url + "/SECRET-PATH"
+        await sink.stop()
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        let receiver = WebhookReceiver(name: "hook", url: Secret(url))
+        await dispatcher(sink, store: store, receiver: receiver).deliverDue()
+        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        #expect(pending.attempts == 1)
+        #expect(pending.lastError?.contains("could not connect") == true)
+        #expect(pending.lastError?.contains("SECRET-PATH") == false)
+    }
+
+    @Test func aNotificationForARemovedReceiverIsDeadLettered() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        var orphan = intent(1)
+        orphan.receiver = "gone"
+        try enqueue([orphan], store)
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        await dispatcher(sink, store: store).deliverDue()
+        #expect(try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("no longer configured") == true)
+    }
+
+    @Test func theTokenBucketAllowsABurstThenTheRate() {
+        var bucket = TokenBucket(.init(perSecond: 2, burst: 3), now: 100)
+        #expect(bucket.take(now: 100) == nil)
+        #expect(bucket.take(now: 100) == nil)
+        #expect(bucket.take(now: 100) == nil)
+        let wait = bucket.take(now: 100)
+        #expect(wait.map { abs($0 - 0.5) < 1e-9 } == true)
+        #expect(bucket.take(now: 100.5) == nil)
+        #expect(bucket.take(now: 100.5) != nil)
+    }
+
+    @Test func discordsRetryAfterInTheBodyIsHonoured() {
+        let discord = DiscordReceiver(name: "d", url: Secret("https://discord.test/x"))
+        let answer = HTTPResponseData(status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": false}"#.utf8))
+        #expect(discord.interpret(answer) == .retry(reason: "HTTP 429 (Discord rate limit)", after: .milliseconds(2500)))
+    }
+}

@@ -1,0 +1,46 @@
+import DeviceAPISimulator
+import Foundation
+import Synchronization
+
+/// `devicewatch run` in the background.
+final class WorkerProcess {
+    let process = Process()
+    let stderr = Pipe()
+    private let errorText = LogBuffer()
+
+    init(config: String, environment: [String: String]) throws {
+        process.executableURL = CommandRunner.binary
+        process.arguments = ["run", "--config", config, "--log-level", "debug"]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DEVICEWATCH_CRASH_AT")
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        let text = errorText
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            text.append(handle.availableData)
+        }
+        try process.run()
+    }
+
+    var log: String { errorText.text }
+
+    /// Waits for the process to end by itself (a crash point) or `seconds`.
+    func waitForExit(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func terminate() -> Int32? {
+        if process.isRunning { process.terminate() }
+        return waitForExit(seconds: 15)
+    }
+}
+
+final class LogBuffer: Sendable {
+    private let data = Mutex(Data())
+    func append(_ more: Data) { data.withLock { $0.append(more) } }
+    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+}
