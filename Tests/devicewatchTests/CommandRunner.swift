@@ -46,9 +46,10 @@ final class SimulatorProcess {
     let baseURL: String
     private let stderr = Pipe()
 
-    init(scenario: String, extra: [String] = []) throws {
+    /// - Parameter timeScale: 0 freezes the simulated clock (the default: tests move it by hand).
+    init(scenario: String, timeScale: Double = 0) throws {
         process.executableURL = CommandRunner.binary
-        process.arguments = ["simulate", "--scenario", scenario, "--port", "0", "--time-scale", "0"] + extra
+        process.arguments = ["simulate", "--scenario", scenario, "--port", "0", "--time-scale", String(timeScale)]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = stderr
