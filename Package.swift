@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "devicewatchTests",
             dependencies: [
-                "DeviceAPISimulator", "CurlHTTP",
+                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,7 +1,6 @@
 import DeviceWatchCore
 import Foundation
 import Glibc
-import Mustache
 
 /// A configuration with its rule files read and compiled, ready to run.
 public struct LoadedConfiguration: Sendable {
@@ -76,22 +75,22 @@ public enum ConfigurationLoader {
             }
         }
 
+        // Receiver templates must parse and render for sample notifications (firing, resolved, 1 and 500 alerts).
+        let ruleSet = RuleSet(rules)
         for (name, receiver) in configuration.receivers.sorted(by: { $0.key < $1.key }) {
             guard let template = receiver.template else { continue }
-            let path = template.hasPrefix("/") ? template : (directory as NSString).appendingPathComponent(template)
-            guard let templateText = readText(path) else {
-                diagnostics.append(Diagnostic(file: configPath, path: "receivers.\(name).template", message: "cannot read the template \(path)"))
-                continue
-            }
+            let path = template.hasPrefix("/") || directory == "." ? template : (directory as NSString).appendingPathComponent(template)
             do {
-                _ = try MustacheTemplate(string: templateText)
+                for problem in try TemplateOverride(path: path).check(rules: ruleSet) {
+                    diagnostics.append(Diagnostic(file: configPath, path: "receivers.\(name).template", message: problem))
+                }
             } catch {
-                diagnostics.append(Diagnostic(file: path, path: "", message: "not a valid Mustache template: \(error)"))
+                diagnostics.append(Diagnostic(file: configPath, path: "receivers.\(name).template", message: "\(error)"))
             }
         }
 
         guard diagnostics.isEmpty else { throw ConfigurationError(diagnostics: diagnostics) }
-        return LoadedConfiguration(configuration: configuration, file: configPath, directory: directory, ruleFiles: files, rules: RuleSet(rules))
+        return LoadedConfiguration(configuration: configuration, file: configPath, directory: directory, ruleFiles: files, rules: ruleSet)
     }
 
     /// The files a path or glob names, sorted; a plain path is returned only if it exists.

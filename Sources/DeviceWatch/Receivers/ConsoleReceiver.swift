@@ -18,9 +18,13 @@ public struct ConsoleReceiver: Receiver {
         return .local { write(text) }
     }
 
+    /// Colours only for a terminal: piped output stays plain.
+    static let colours = isatty(STDOUT_FILENO) == 1
+
     static func render(_ intent: NotificationIntent, context: RenderContext, at now: Date) -> String {
         var lines: [String] = []
-        let state = intent.firing.isEmpty ? "RESOLVED" : "FIRING"
+        let firing = !intent.firing.isEmpty
+        let state = colours ? (firing ? "\u{1B}[1;31mFIRING\u{1B}[0m" : "\u{1B}[1;32mRESOLVED\u{1B}[0m") : (firing ? "FIRING" : "RESOLVED")
         lines.append("[\(Timestamp.format(now))] \(state) \(intent.groupKey) (\(intent.reason.rawValue)) -> \(intent.receiver)")
         for alert in intent.firing.prefix(20) {
             lines.append("  ! \(alert.severity.rawValue.uppercased()) \(clean(context.rules.summary(of: alert)))")

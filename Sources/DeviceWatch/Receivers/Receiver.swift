@@ -51,7 +51,7 @@ extension Receiver {
     }
 
     /// `text` with every secret of this receiver replaced.
-    func scrub(_ text: String) -> String {
+    public func scrub(_ text: String) -> String {
         secrets.reduce(text) { $1.scrub($0) }
     }
 }

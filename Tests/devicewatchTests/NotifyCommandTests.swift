@@ -1,0 +1,59 @@
+import DeviceAPISimulator
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+import Testing
+
+@Suite("devicewatch notify test and notifications list", .serialized)
+struct NotifyCommandTests {
+    func config(_ dir: Workdir) -> [String] { ["--config", dir.file("devicewatch.json")] }
+
+    @Test func notifyTestSendsAFiringAndAResolvedSample() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let dir = try Workdir([
+            "devicewatch.json": """
+                {"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}
+                """
+        ])
+        let output = try CommandRunner.run(["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.contains("firing: HTTP 200"))
+        #expect(output.stdout.contains("resolved: HTTP 200"))
+        #expect(sink.requests.map { $0.json?["status"] as? String } == ["firing", "resolved"])
+        #expect(!output.stdout.contains(sink.url))
+    }
+
+    @Test func notifyTestFailsWhenTheReceiverRefuses() async throws {
+        let sink = try await RecordingSink.start(statuses: [400, 400])
+        defer { Task { await sink.stop() } }
+        let dir = try Workdir([
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}"#
+        ])
+        let output = try CommandRunner.run(["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("firing: HTTP 400"))
+        let unknown = try CommandRunner.run(["notify", "test", "hoook"] + config(dir), environment: ["HOOK_URL": sink.url])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("did you mean \"hook\"?"))
+        let missingSecret = try CommandRunner.run(["notify", "test", "hook"] + config(dir))
+        #expect(missingSecret.status == 1)
+        #expect(missingSecret.stderr.contains("environment variable HOOK_URL is not set"))
+    }
+
+    @Test func notificationsListShowsDeadLettersWithTheReceiversAnswer() throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
+        ])
+        #expect(try CommandRunner.run(["notifications", "list", "--dead"] + config(dir)).stdout == "no dead-lettered notifications\n")
+        let store = try SQLiteStateStore(path: dir.file("state.db"))
+        var changes = StateChanges()
+        changes.intents = [SampleNotifications.intent(receiver: "hook", firing: 2, resolved: 0)]
+        try store.commit(changes, at: Date())
+        try store.markDead(changes.intents[0].id, error: "HTTP 400: invalid payload", at: Date())
+        let output = try CommandRunner.run(["notifications", "list", "--dead"] + config(dir))
+        #expect(output.stdout.contains("DEAD  hook"))
+        #expect(output.stdout.contains("2 firing, 0 resolved; 1 attempts"))
+        #expect(output.stdout.contains("last answer: HTTP 400: invalid payload"))
+    }
+}
