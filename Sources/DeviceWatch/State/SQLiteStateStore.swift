@@ -14,6 +14,11 @@ public final class SQLiteStateStore: StateStore {
         var configuration = GRDB.Configuration()
         // Silence commands and the worker share the file: wait for each other instead of failing.
         configuration.busyMode = .timeout(10)
+        // WAL with synchronous=NORMAL: every commit survives a crash of the process (kill -9);
+        // only a power loss can take the last few, and fsync per delivery record would cap throughput.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
@@ -170,6 +175,26 @@ public final class SQLiteStateStore: StateStore {
                     arguments: [state.rawValue, limit]).map(entry)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY created_at DESC, id LIMIT ?", arguments: [limit]).map(entry)
+        }
+    }
+
+    public func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
+        guard !outcomes.isEmpty else { return }
+        try write { db in
+            for outcome in outcomes {
+                switch outcome.kind {
+                case .sent:
+                    try db.execute(sql: "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?",
+                        arguments: [now.timeIntervalSince1970, outcome.id])
+                case .retry(let at, let error):
+                    try db.execute(
+                        sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                        arguments: [at.timeIntervalSince1970, error, now.timeIntervalSince1970, outcome.id])
+                case .dead(let error):
+                    try db.execute(sql: "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+                        arguments: [error, now.timeIntervalSince1970, outcome.id])
+                }
+            }
         }
     }
 

@@ -24,6 +24,23 @@ public struct OutboxEntry: Sendable, Equatable {
     public var updatedAt: Date
 }
 
+/// What became of one delivery attempt.
+public struct DeliveryRecord: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case sent
+        case retry(at: Date, error: String)
+        case dead(error: String)
+    }
+
+    public var id: String
+    public var kind: Kind
+
+    public init(id: String, kind: Kind) {
+        self.id = id
+        self.kind = kind
+    }
+}
+
 /// The durable state and the notification outbox. One protocol, so a PostgreSQL store can stand
 /// beside the SQLite one for a highly available pair of workers.
 public protocol StateStore: Sendable {
@@ -34,6 +51,8 @@ public protocol StateStore: Sendable {
     /// Pending notifications due at `now`, oldest first.
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    /// Records many delivery outcomes in one transaction.
+    func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError)
     func markSent(_ id: String, at now: Date) throws(StateStoreError)
     func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError)
     func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError)

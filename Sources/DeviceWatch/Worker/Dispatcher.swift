@@ -90,31 +90,48 @@ public actor Dispatcher {
             }
             queues[group, default: []].append(entry)
         }
-        return await withTaskGroup(of: Int.self) { tasks in
-            for queue in queues.values {
-                tasks.addTask { await self.deliver(queue) }
-            }
-            var total = 0
-            for await count in tasks { total += count }
-            return total
-        }
-    }
-
-    /// Delivers one group's due notifications in order; stops at the first that must wait.
-    private func deliver(_ queue: [OutboxEntry]) async -> Int {
+        // Groups go concurrently, a chunk at a time; each chunk's outcomes are recorded in one
+        // transaction, which bounds the window between a receiver's 2xx and its record.
         var delivered = 0
-        for entry in queue {
-            guard await deliverOne(entry) else { break }
-            delivered += 1
+        let groups = Array(queues.values)
+        var start = 0
+        while start < groups.count {
+            let chunk = groups[start..<min(start + 256, groups.count)]
+            start += chunk.count
+            let records = await withTaskGroup(of: [DeliveryRecord].self) { tasks in
+                for queue in chunk {
+                    tasks.addTask { await self.deliver(queue) }
+                }
+                var all: [DeliveryRecord] = []
+                for await records in tasks { all += records }
+                return all
+            }
+            if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
+            do {
+                try store.record(records, at: Date())
+            } catch {
+                logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
+            }
+            delivered += records.filter { $0.kind == .sent }.count
         }
         return delivered
     }
 
-    private func deliverOne(_ entry: OutboxEntry) async -> Bool {
+    /// Delivers one group's due notifications in order; stops at the first that must wait.
+    private func deliver(_ queue: [OutboxEntry]) async -> [DeliveryRecord] {
+        var records: [DeliveryRecord] = []
+        for entry in queue {
+            let record = await deliverOne(entry)
+            records.append(record)
+            if case .retry = record.kind { break }
+        }
+        return records
+    }
+
+    private func deliverOne(_ entry: OutboxEntry) async -> DeliveryRecord {
         let intent = entry.intent
         guard let receiver = receivers[intent.receiver] else {
-            record(intent.id, .permanentFailure("receiver \"\(intent.receiver)\" is no longer configured"), entry: entry)
-            return true
+            return decide(.permanentFailure("receiver \"\(intent.receiver)\" is no longer configured"), entry: entry)
         }
         await waitForToken(receiver)
         let now = Date()
@@ -138,8 +155,7 @@ public actor Dispatcher {
         } catch {
             outcome = .permanentFailure("could not build the notification: \(error)")
         }
-        if outcome == .delivered { CrashPoint.afterDelivery.hit() }
-        return record(intent.id, outcome, entry: entry)
+        return decide(outcome, entry: entry)
     }
 
     private func send(_ request: HTTPRequestSpec, receiver: any Receiver) async -> DeliveryOutcome {
@@ -152,36 +168,27 @@ public actor Dispatcher {
         }
     }
 
-    /// Writes the outcome; true when the next notification of the group may go.
-    @discardableResult
-    private func record(_ id: String, _ outcome: DeliveryOutcome, entry: OutboxEntry) -> Bool {
+    /// What to record for an outcome, and the log line about it.
+    private func decide(_ outcome: DeliveryOutcome, entry: OutboxEntry) -> DeliveryRecord {
+        let id = entry.intent.id
         let now = Date()
-        do {
-            switch outcome {
-            case .delivered:
-                try store.markSent(id, at: now)
-                logger.debug("delivered", metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
-                return true
-            case .permanentFailure(let reason):
-                try store.markDead(id, error: reason, at: now)
-                logger.error("notification dead-lettered: \(reason)", metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
-                return true
-            case .retry(let reason, let after):
-                if now.timeIntervalSince(entry.createdAt) >= settings.maxRetryAge {
-                    try store.markDead(id, error: "gave up after \(entry.attempts + 1) attempts: \(reason)", at: now)
-                    logger.error("notification dead-lettered after retries: \(reason)", metadata: ["notification": "\(id)"])
-                    return true
-                }
-                let cap = min(settings.maxBackoff, settings.baseBackoff * pow(2, Double(min(entry.attempts, 30))))
-                let wait = after.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? Double.random(in: 0...cap)
-                try store.markFailedAttempt(id, error: reason, retryAt: now.addingTimeInterval(wait), at: now)
-                logger.warning("delivery failed, retrying in \(DurationText.format(seconds: wait)): \(reason)",
-                    metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
-                return false
+        switch outcome {
+        case .delivered:
+            logger.debug("delivered", metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
+            return DeliveryRecord(id: id, kind: .sent)
+        case .permanentFailure(let reason):
+            logger.error("notification dead-lettered: \(reason)", metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
+            return DeliveryRecord(id: id, kind: .dead(error: reason))
+        case .retry(let reason, let after):
+            if now.timeIntervalSince(entry.createdAt) >= settings.maxRetryAge {
+                logger.error("notification dead-lettered after retries: \(reason)", metadata: ["notification": "\(id)"])
+                return DeliveryRecord(id: id, kind: .dead(error: "gave up after \(entry.attempts + 1) attempts: \(reason)"))
             }
-        } catch {
-            logger.error("cannot record a delivery outcome: \(error)")
-            return false
+            let cap = min(settings.maxBackoff, settings.baseBackoff * pow(2, Double(min(entry.attempts, 30))))
+            let wait = after.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? Double.random(in: 0...cap)
+            logger.warning("delivery failed, retrying in \(DurationText.format(seconds: wait)): \(reason)",
+                metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
+            return DeliveryRecord(id: id, kind: .retry(at: now.addingTimeInterval(wait), error: reason))
         }
     }
 
