@@ -7,7 +7,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test demo bench bench-throughput clean
 
 all: build
 
@@ -51,6 +51,11 @@ demo: build
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release FleetBody .build/fleet-100k.json
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress | ../scripts/bench-targets
+
+# End to end: 10,000 devices offline -> devicewatch run -> the shared webhook sink (release build).
+bench-throughput: deps
+	$(SWIFT) build -c release --product devicewatch $(SWIFT_FLAGS)
+	python3 Benchmarks/notification-throughput --runs 3
 
 clean:
 	rm -rf .build Benchmarks/.build

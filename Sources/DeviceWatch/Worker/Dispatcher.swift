@@ -13,7 +13,7 @@ public actor Dispatcher {
         public var baseBackoff: Double = 1
         public var maxBackoff: Double = 300
         /// Pending notifications read per pass.
-        public var batch: Int = 5000
+        public var batch: Int = 1000
 
         public init() {}
     }
@@ -68,15 +68,27 @@ public actor Dispatcher {
         }
     }
 
-    /// One pass over the outbox. Returns how many notifications were delivered.
+    /// Delivers everything due, a batch at a time. Returns how many notifications were delivered.
     @discardableResult
     public func deliverDue(now: Date = Date()) async -> Int {
+        var total = 0
+        while !Task.isCancelled {
+            let (delivered, full) = await pass(now: now)
+            total += delivered
+            // A full batch may have more behind it; stop when a pass makes no progress.
+            guard full, delivered > 0 else { break }
+        }
+        return total
+    }
+
+    /// One batch of the outbox: how many were delivered, and whether the batch was full.
+    private func pass(now: Date) async -> (Int, Bool) {
         let pending: [OutboxEntry]
         do {
             pending = try store.dueNotifications(at: .distantFuture, limit: settings.batch)
         } catch {
             logger.error("cannot read the outbox: \(error)")
-            return 0
+            return (0, false)
         }
         // Per (receiver, group), in order: the due prefix, stopping at the first one not yet due.
         var queues: [String: [OutboxEntry]] = [:]
@@ -114,7 +126,7 @@ public actor Dispatcher {
             }
             delivered += records.filter { $0.kind == .sent }.count
         }
-        return delivered
+        return (delivered, pending.count == settings.batch)
     }
 
     /// Delivers one group's due notifications in order; stops at the first that must wait.

@@ -115,3 +115,8 @@ extension Logger {
         return copy
     }
 }
+
+extension Worker: CustomStringConvertible {
+    /// What service logs show: never the configuration (it names where secrets live).
+    public var description: String { "devicewatch worker" }
+}
