@@ -30,7 +30,7 @@ public struct FileReceiver: Receiver {
         let data = encoded
         let path = self.path
         return .local {
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: path) else {
                 throw TemplateError(path: path, problem: "cannot be opened for appending")
             }
