@@ -18,9 +18,7 @@ public struct TeamsReceiver: Receiver {
     }
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
-        .http(HTTPRequestSpec(
-            method: "POST", url: url.exposedValue, headers: ["Content-Type": "application/json"],
-            body: try payload(for: intent, context: context), connectTimeout: .seconds(10), totalTimeout: .seconds(30)))
+        jsonPost(to: url, body: try payload(for: intent, context: context))
     }
 
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {

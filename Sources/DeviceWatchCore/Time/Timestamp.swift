@@ -2,7 +2,7 @@ import Foundation
 
 /// ISO-8601 / RFC 3339 timestamps, parsed and formatted by hand.
 ///
-/// Hand-written because `ISO8601DateFormatter` costs about 40 µs a call, and a 100,000-device
+/// Hand-written because Foundation's ISO-8601 formatter costs about 40 µs a call, and a 100,000-device
 /// list carries two timestamps per device; this scanner costs tens of nanoseconds.
 public enum Timestamp {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` and the other valid ISO-8601 forms
