@@ -97,7 +97,9 @@ let package = Package(
                 "DeviceWatch", "DeviceAPISimulator", "CurlHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-            ]
+            ],
+            // Golden payloads are read by path (#filePath), not bundled.
+            exclude: ["Golden"]
         ),
         .testTarget(name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
         .testTarget(

@@ -152,3 +152,71 @@ struct WorkerCrashTests {
     }
 }
 
+
+@Suite("devicewatch run: JSON logs", .serialized)
+struct WorkerLogTests {
+    @Test func jsonLogsAreOneObjectPerLineWithoutSecrets() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let crash = WorkerCrashTests()
+        let (simulator, dir) = try crash.setUp(sink)
+        defer { _ = simulator.stop() }
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: crash.environment(sink), arguments: ["--log-format", "json", "--log-level", "info"])
+        #expect(await sink.wait { !$0.isEmpty }, "\(worker.log)")
+        #expect(worker.terminate() == 0)
+        let lines = worker.log.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count >= 3)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["timestamp"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""message":"notification planned""#) && $0.contains(#""receiver":"hook""#) })
+        #expect(!worker.log.contains("TOPSECRET") && !worker.log.contains(sink.url) && !worker.log.contains(WorkerCrashTests.secret))
+    }
+}
+
+@Suite("devicewatch run: reloading the configuration", .serialized)
+struct WorkerReloadTests {
+    @Test func aBadEditKeepsTheLastGoodRulesAndAGoodEditTakesEffect() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let crash = WorkerCrashTests()
+        let (simulator, dir) = try crash.setUp(sink)
+        defer { _ = simulator.stop() }
+        // Start with a threshold the 20-minute outage does not reach.
+        let rules = dir.file("rules.json")
+        func write(_ text: String) throws {
+            try text.write(toFile: rules, atomically: true, encoding: .utf8)
+            // A new modification time even within the same second.
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(Double.random(in: 1...100))], ofItemAtPath: rules)
+        }
+        try write(#"{"rules": [{"id": "production-offline", "when": {"offline_for": "1h"}, "notify": ["hook"]}]}"#)
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: crash.environment(sink))
+        try await Task.sleep(for: .seconds(3))
+        #expect(sink.requests.isEmpty)
+
+        try write(#"{"rules": [{"id": "production-offline", "when": {"ofline_for": "15m"}, "notify": ["hook"]}]}"#)
+        #expect(await waitFor(seconds: 10) { worker.log.contains("still running on the last good one") }, "\(worker.log)")
+        #expect(worker.log.contains(#"did you mean "offline_for"?"#))
+        #expect(worker.process.isRunning)
+
+        kill(worker.process.processIdentifier, SIGHUP)
+        #expect(await waitFor(seconds: 5) { worker.log.contains("SIGHUP: reloading") })
+        #expect(worker.process.isRunning)
+
+        try write(#"{"rules": [{"id": "production-offline", "when": {"offline_for": "15m"}, "notify": ["hook"]}]}"#)
+        #expect(await sink.wait { !$0.isEmpty }, "\(worker.log)")
+        #expect(worker.log.contains("configuration reloaded"))
+        #expect(worker.terminate() == 0)
+    }
+}
+
+func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return condition()
+}

@@ -8,9 +8,9 @@ final class WorkerProcess {
     let stderr = Pipe()
     private let errorText = LogBuffer()
 
-    init(config: String, environment: [String: String]) throws {
+    init(config: String, environment: [String: String], arguments: [String] = ["--log-level", "debug"]) throws {
         process.executableURL = CommandRunner.binary
-        process.arguments = ["run", "--config", config, "--log-level", "debug"]
+        process.arguments = ["run", "--config", config] + arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DEVICEWATCH_CRASH_AT")
         env.merge(environment) { $1 }

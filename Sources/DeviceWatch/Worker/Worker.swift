@@ -57,6 +57,25 @@ public struct Worker: Service {
         // Deliver what a previous run left in the outbox.
         await dispatcher.wake()
 
+        let workspaces = Set(config.workspaces.map(\.id))
+        let watcher = ConfigWatcher(loaded: loaded, logger: logger) { [logger] reloaded in
+            let receivers: [String: any Receiver]
+            do {
+                receivers = try reloaded.makeReceivers()
+            } catch {
+                logger.error("the new configuration's receivers cannot be built; still running on the last good one: \(error)")
+                return
+            }
+            if Set(reloaded.configuration.workspaces.map(\.id)) != workspaces {
+                logger.warning("workspace changes take effect at the next restart")
+            }
+            await dispatcher.update(receivers: receivers, context: RenderContext(rules: reloaded.rules))
+            await engine.reload(
+                rules: reloaded.rules, defaults: RoutingDefaults(reloaded.configuration.defaults, metaReceivers: reloaded.configuration.metaReceivers),
+                staleAfter: reloaded.configuration.defaults.staleAfter, workspaces: workspaces)
+        }
+        let hangups = SignalStream.hangups()
+
         try await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await dispatcher.run() }
@@ -67,6 +86,18 @@ public struct Worker: Service {
                         await engine.tick()
                     }
                 }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(2))
+                        await watcher.check()
+                    }
+                }
+                group.addTask {
+                    for await _ in hangups {
+                        logger.info("SIGHUP: reloading the configuration")
+                        await watcher.check(force: true)
+                    }
+                }
                 for workspace in config.workspaces {
                     group.addTask {
                         await Self.poll(workspace, client: client, engine: engine, logger: logger)
@@ -74,6 +105,7 @@ public struct Worker: Service {
                 }
             }
         }
+        hangups.stop()
         logger.info("devicewatch stopping: delivering what is due, for up to 10 s")
         let drain = Task { await dispatcher.deliverDue() }
         let deadline = Task {

@@ -1,0 +1,54 @@
+import DeviceWatchCore
+import Foundation
+import Logging
+
+/// Watches the configuration, rule and template files (every few seconds, and on SIGHUP) and
+/// applies a changed configuration only once it validates in full; a bad edit keeps the last good
+/// one and logs every problem.
+public actor ConfigWatcher {
+    private let path: String
+    private var stamps: [String: Date]
+    private let logger: Logger
+    private let apply: @Sendable (LoadedConfiguration) async -> Void
+    /// The latest reload's outcome, for health checks: nil while the running configuration is the latest.
+    public private(set) var lastFailure: String?
+    public private(set) var lastReload: Date?
+
+    public init(loaded: LoadedConfiguration, logger: Logger, apply: @escaping @Sendable (LoadedConfiguration) async -> Void) {
+        path = loaded.file
+        stamps = Self.stamps(of: loaded)
+        self.logger = logger
+        self.apply = apply
+    }
+
+    static func stamps(of loaded: LoadedConfiguration) -> [String: Date] {
+        var files = [loaded.file] + loaded.ruleFiles
+        files += loaded.configuration.receivers.values.compactMap(\.template).map(loaded.resolve)
+        var result: [String: Date] = [:]
+        for file in files {
+            result[file] = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast
+        }
+        return result
+    }
+
+    /// Reloads when a watched file changed (or when `force`, for SIGHUP).
+    public func check(force: Bool = false) async {
+        let current = stamps.keys.reduce(into: [String: Date]()) { result, file in
+            result[file] = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast
+        }
+        guard force || current != stamps else { return }
+        stamps = current
+        do {
+            let loaded = try ConfigurationLoader.load(configPath: path)
+            stamps = Self.stamps(of: loaded)
+            await apply(loaded)
+            lastFailure = nil
+            lastReload = Date()
+            logger.info("configuration reloaded", metadata: ["rules": "\(loaded.rules.rules.count)"])
+        } catch {
+            lastFailure = error.description
+            logger.error("the new configuration has \(error.diagnostics.count) problem(s); still running on the last good one")
+            for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
+        }
+    }
+}
