@@ -28,7 +28,13 @@ public final class RecordingSink: Sendable {
         self.box = box
     }
 
-    /// - Parameter statuses: answers to give in order (with a `Retry-After: 1` on a 429); 200 once they run out.
+    /// Answer codes with a special meaning: close the connection without answering.
+    public static let hangUp = 0
+    /// Answer 200, but only after 3 seconds.
+    public static let slow = -1
+
+    /// - Parameter statuses: answers to give in order (with a `Retry-After: 1` on a 429, or ``hangUp``,
+    ///   ``slow``); 200 once they run out.
     public static func start(statuses: [Int] = []) async throws -> RecordingSink {
         let box = StateBox(statuses: statuses)
         let server = try await LoopbackServer.start { request, writer, _ in
@@ -39,9 +45,12 @@ public final class RecordingSink: Sendable {
             let status = box.record(Request(
                 method: request.method.rawValue, path: request.uri.path, headers: headers, body: Data(body.readableBytesView),
                 receivedAt: Date()))
+            if status == RecordingSink.hangUp { throw HangUp() }
+            if status == RecordingSink.slow { try await Task.sleep(for: .seconds(3)) }
+            let code = status == RecordingSink.slow ? 200 : status
             var fields: HTTPFields = [.contentLength: "2"]
-            if status == 429 { fields[.retryAfter] = "1" }
-            try await writer.write(response: HTTPResponse(status: .init(code: status), headerFields: fields), body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            if code == 429 { fields[.retryAfter] = "1" }
+            try await writer.write(response: HTTPResponse(status: .init(code: code), headerFields: fields), body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         return RecordingSink(server: server, box: box)
     }
@@ -58,6 +67,9 @@ public final class RecordingSink: Sendable {
         return condition(requests)
     }
 }
+
+/// Thrown by the handler to drop the connection without an answer.
+private struct HangUp: Error {}
 
 private final class StateBox: Sendable {
     let state: Mutex<(requests: [RecordingSink.Request], statuses: [Int])>

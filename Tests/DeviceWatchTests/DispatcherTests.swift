@@ -133,6 +133,22 @@ struct DispatcherTests {
         #expect(pending.lastError?.contains("SECRET-PATH") == false)
     }
 
+    @Test(arguments: [(RecordingSink.hangUp, "connection lost"), (RecordingSink.slow, "request timed out")])
+    func aReceiverThatHangsUpOrStallsIsRetriedLater(answer: Int, expected: String) async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [answer])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1)], store)
+        let receiver = WebhookReceiver(name: "hook", url: Secret(sink.url), timeout: .milliseconds(500))
+        let dispatcher = dispatcher(sink, store: store, receiver: receiver)
+        #expect(await dispatcher.deliverDue() == 0)
+        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        #expect(pending.lastError?.hasPrefix(expected) == true, "\(pending.lastError ?? "")")
+        #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
+        #expect(try store.notifications(state: .sent, limit: 10).count == 1)
+    }
+
     @Test func aNotificationForARemovedReceiverIsDeadLettered() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)

@@ -13,13 +13,16 @@ public struct WebhookReceiver: Receiver {
     public let rateLimit: Configuration.RateLimit
     /// Alerts listed at most; the rest are counted in `truncatedAlerts`.
     public let maxAlerts: Int
+    /// Longest time for one delivery.
+    public let timeout: Duration
 
     public var secrets: [Secret] { [url] + (signingSecret.map { [$0] } ?? []) }
 
     public init(
         name: String, url: Secret, signingSecret: Secret? = nil, headers: [String: String] = [:],
-        rateLimit: Configuration.RateLimit = .init(perSecond: 10, burst: 10), maxAlerts: Int = 1000
+        rateLimit: Configuration.RateLimit = .init(perSecond: 10, burst: 10), maxAlerts: Int = 1000, timeout: Duration = .seconds(30)
     ) {
+        self.timeout = timeout
         self.name = name
         self.url = url
         self.signingSecret = signingSecret
@@ -40,7 +43,7 @@ public struct WebhookReceiver: Receiver {
                 secret: signingSecret, id: intent.id, timestamp: timestamp, body: body))
         }
         return .http(HTTPRequestSpec(method: "POST", url: url.exposedValue, headers: list, body: body,
-            connectTimeout: .seconds(10), totalTimeout: .seconds(30)))
+            connectTimeout: min(.seconds(10), timeout), totalTimeout: timeout))
     }
 }
 
