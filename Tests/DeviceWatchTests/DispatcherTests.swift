@@ -118,6 +118,23 @@ struct DispatcherTests {
         #expect(order == ["firing", "resolved"])
     }
 
+    @Test func aGroupWaitingForARetryNeverHoldsUpAnother() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [503])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1, group: "a")], store)
+        var settings = Dispatcher.Settings()
+        settings.batch = 2
+        let dispatcher = dispatcher(sink, store: store, settings: settings)
+        #expect(await dispatcher.deliverDue() == 0)  // a-1 fails and waits
+        // Many more for group a, then one for group b: b goes although a's queue is long.
+        try enqueue((2...50).map { intent($0, group: "a", firing: $0 % 2 == 1) } + [intent(1, group: "b")], store)
+        #expect(await dispatcher.deliverDue() == 1)
+        #expect(sink.requests.count == 2)
+        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["b-1"])
+    }
+
     @Test func anUnreachableReceiverIsRetriedAndItsURLNeverLogged() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let sink = try await RecordingSink.start()

@@ -48,6 +48,13 @@ public final class SQLiteStateStore: StateStore {
                 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("2-outbox-group-order") { db in
+            // Delivery order is per (receiver, group): only the oldest pending notification of a group may go.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
+                CREATE INDEX outbox_group_order ON outbox (receiver, group_key, state);
+                """)
+        }
         return migrator
     }
 
@@ -148,11 +155,11 @@ public final class SQLiteStateStore: StateStore {
                 // OR IGNORE: an intent id is stable, so a replayed cycle never enqueues it twice.
                 try db.execute(
                     sql: """
-                        INSERT OR IGNORE INTO outbox (id, receiver, state, attempts, next_attempt_at, created_at, updated_at, payload)
-                        VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)
+                        INSERT OR IGNORE INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
+                        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)
                         """,
-                    arguments: [intent.id, intent.receiver, now.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                        String(decoding: intent.jsonData, as: UTF8.self)])
+                    arguments: [intent.id, intent.receiver, intent.groupKey, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                        now.timeIntervalSince1970, String(decoding: intent.jsonData, as: UTF8.self)])
             }
         }
     }
@@ -161,8 +168,16 @@ public final class SQLiteStateStore: StateStore {
 
     public func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
         try read { db in
+            // The oldest pending notification of each group, when it is due: a group waiting for a
+            // retry never holds up another, and a group's resolve never overtakes its firing.
             try Row.fetchAll(
-                db, sql: "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
+                db,
+                sql: """
+                    SELECT * FROM outbox AS o WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+                      AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
+                                      AND p.group_key = o.group_key AND p.rowid < o.rowid)
+                    ORDER BY o.rowid LIMIT ?
+                    """,
                 arguments: [now.timeIntervalSince1970, limit]
             ).map(entry)
         }

@@ -48,7 +48,7 @@ public protocol StateStore: Sendable {
     func load() throws(StateStoreError) -> PersistedState
     /// Writes one cycle's changes and its new outbox rows in one transaction. Empty changes write nothing.
     func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError)
-    /// Pending notifications due at `now`, oldest first.
+    /// The oldest pending notification of each (receiver, group), where it is due at `now`; oldest first.
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     /// Records many delivery outcomes in one transaction.

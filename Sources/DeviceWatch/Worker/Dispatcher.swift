@@ -73,34 +73,27 @@ public actor Dispatcher {
     public func deliverDue(now: Date = Date()) async -> Int {
         var total = 0
         while !Task.isCancelled {
-            let (delivered, full) = await pass(now: now)
+            let delivered = await pass(now: now)
             total += delivered
-            // A full batch may have more behind it; stop when a pass makes no progress.
-            guard full, delivered > 0 else { break }
+            // The next of each group may now be due; stop when a pass makes no progress.
+            guard delivered > 0 else { break }
         }
         return total
     }
 
-    /// One batch of the outbox: how many were delivered, and whether the batch was full.
-    private func pass(now: Date) async -> (Int, Bool) {
+    /// One batch of the outbox: how many were delivered.
+    private func pass(now: Date) async -> Int {
         let pending: [OutboxEntry]
         do {
-            pending = try store.dueNotifications(at: .distantFuture, limit: settings.batch)
+            // One per group (the oldest, when due): the store keeps the order within a group.
+            pending = try store.dueNotifications(at: now, limit: settings.batch)
         } catch {
             logger.error("cannot read the outbox: \(error)")
-            return (0, false)
+            return 0
         }
-        // Per (receiver, group), in order: the due prefix, stopping at the first one not yet due.
         var queues: [String: [OutboxEntry]] = [:]
-        var blocked: Set<String> = []
         for entry in pending {
-            let group = entry.intent.receiver + "\u{0}" + entry.intent.groupKey
-            guard !blocked.contains(group) else { continue }
-            if entry.nextAttemptAt > now {
-                blocked.insert(group)
-                continue
-            }
-            queues[group, default: []].append(entry)
+            queues[entry.intent.receiver + "\u{0}" + entry.intent.groupKey, default: []].append(entry)
         }
         // Groups go concurrently, a chunk at a time; each chunk's outcomes are recorded in one
         // transaction, which bounds the window between a receiver's 2xx and its record.
@@ -126,7 +119,7 @@ public actor Dispatcher {
             }
             delivered += records.filter { $0.kind == .sent }.count
         }
-        return (delivered, pending.count == settings.batch)
+        return delivered
     }
 
     /// Delivers one group's due notifications in order; stops at the first that must wait.
