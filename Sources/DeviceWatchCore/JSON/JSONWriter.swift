@@ -160,6 +160,18 @@ extension Device {
     }
 }
 
+extension JSONWriter {
+    /// The members alerts and their snapshots share at their end, and the closing brace.
+    fileprivate mutating func alertFacts(device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?) {
+        key("device")
+        device.write(to: &self)
+        member("evaluatedAt", evaluatedAt)
+        member("firstSeen", firstSeen)
+        member("message", message)
+        endObject()
+    }
+}
+
 extension AlertKey {
     func write(to writer: inout JSONWriter) {
         writer.beginObject()
@@ -182,12 +194,7 @@ extension AlertSnapshot {
         writer.member("startsAt", startsAt)
         writer.member("endsAt", endsAt)
         writer.member("resolveReason", resolveReason)
-        writer.key("device")
-        device.write(to: &writer)
-        writer.member("evaluatedAt", evaluatedAt)
-        writer.member("firstSeen", firstSeen)
-        writer.member("message", message)
-        writer.endObject()
+        writer.alertFacts(device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
     }
 }
 
@@ -229,12 +236,7 @@ extension AlertInstance {
         writer.member("lastTrue", lastTrue)
         writer.member("resolvedAt", resolvedAt)
         writer.member("resolveReason", resolveReason)
-        writer.key("device")
-        device.write(to: &writer)
-        writer.member("evaluatedAt", evaluatedAt)
-        writer.member("firstSeen", firstSeen)
-        writer.member("message", message)
-        writer.endObject()
+        writer.alertFacts(device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
         return writer.data
     }
 }
