@@ -41,10 +41,9 @@ test: deps
 	python3 scripts/check-schemas .build/debug/devicewatch
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
-# The embedded alerting demo arrives with the worker; until then this shows the
-# simulated Devices API and `devicewatch devices` end to end.
+# A simulated fleet, the shipped rules and the console receiver; Ctrl-C stops it.
 demo: build
-	./scripts/demo-devices
+	.build/debug/devicewatch demo
 
 # The decode suite reads the simulator's 100,000-device body from a file made first,
 # so its time and peak memory are decoding's alone.

@@ -172,3 +172,22 @@ struct SilenceCommandTests {
         #expect(output.stderr.contains("did you mean \"rule\"?"))
     }
 }
+
+@Suite("devicewatch demo")
+struct DemoCommandTests {
+    @Test func theDemoShowsPagesWarningsNoticesAnOutageAndResolves() throws {
+        let output = try CommandRunner.run([
+            "demo", "--time-scale", "900", "--duration", "12s",
+            "--scenario", repositoryRoot.appendingPathComponent("examples/demo/scenario.json").path,
+            "--config", repositoryRoot.appendingPathComponent("examples/demo/devicewatch.json").path,
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        let text = output.stdout
+        #expect(text.contains("devicewatch demo: 39 simulated devices"))
+        #expect(text.contains(#"FIRING {rule="production-offline",workspace="demo"} (new) -> pagerduty-oncall"#))
+        #expect(text.contains("has not checked in since it was provisioned"))
+        #expect(text.contains("1.4.0 or later is required"))
+        #expect(text.contains("site-b cam 12 has been offline"))  // the site-b outage, grouped
+        #expect(text.contains("production-offline resolved (recovered)"))
+    }
+}

@@ -10,7 +10,13 @@ struct AlertView {
 
     init(_ snapshot: AlertSnapshot, context: RenderContext) {
         self.snapshot = snapshot
-        summary = context.rules.summary(of: snapshot)
+        // A rule's summary describes the problem ("offline for 17m"); rendered with a recovered
+        // device's facts it would read "offline for 6s", so a resolve says what resolved instead.
+        if snapshot.status == .resolved, snapshot.message == nil {
+            summary = "\(snapshot.device.displayName): \(snapshot.key.ruleID) resolved"
+        } else {
+            summary = context.rules.summary(of: snapshot)
+        }
         description = context.rules.rule(snapshot.key.ruleID)?.description
         reasons = context.rules.reasons(for: snapshot)
     }

@@ -27,11 +27,11 @@ public struct ConsoleReceiver: Receiver {
         let state = colours ? (firing ? "\u{1B}[1;31mFIRING\u{1B}[0m" : "\u{1B}[1;32mRESOLVED\u{1B}[0m") : (firing ? "FIRING" : "RESOLVED")
         lines.append("[\(Timestamp.format(now))] \(state) \(intent.groupKey) (\(intent.reason.rawValue)) -> \(intent.receiver)")
         for alert in intent.firing.prefix(20) {
-            lines.append("  ! \(alert.severity.rawValue.uppercased()) \(clean(context.rules.summary(of: alert)))")
+            lines.append("  ! \(alert.severity.rawValue.uppercased()) \(clean(AlertView(alert, context: context).summary))")
         }
         if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
         for alert in intent.resolved.prefix(20) {
-            lines.append("  ✓ resolved (\(alert.resolveReason ?? "recovered")): \(clean(context.rules.summary(of: alert)))")
+            lines.append("  ✓ \(clean(AlertView(alert, context: context).summary)) (\(alert.resolveReason ?? "recovered"))")
         }
         if intent.resolved.count > 20 { lines.append("  ... and \(intent.resolved.count - 20) more resolved") }
         return lines.joined(separator: "\n") + "\n"

@@ -39,9 +39,9 @@ public struct DiscordReceiver: Receiver {
         var embeds: [Embed] = []
         var budget = 6000
         for alert in view.firing + view.resolved {
-            var description = alert.summary
+            var description = alert.isFiring
+                ? alert.summary : "\(alert.snapshot.key.ruleID) resolved (\(alert.snapshot.resolveReason ?? "recovered"))"
             if alert.isFiring, !alert.reasons.isEmpty { description += "\n" + alert.reasons.joined(separator: "; ") }
-            if !alert.isFiring { description += "\nresolved (\(alert.snapshot.resolveReason ?? "recovered"))" }
             let embed = Embed(
                 title: "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(alert.deviceName)".truncated(to: 256),
                 description: description.truncated(to: 1024), color: alert.isFiring ? color : 0x2EB67D,

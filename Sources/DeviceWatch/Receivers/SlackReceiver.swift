@@ -60,9 +60,12 @@ public struct SlackReceiver: Receiver {
     }
 
     static func line(_ alert: AlertView, icon: String) -> String {
-        var text = "\(icon) *\(escape(alert.deviceName))* (\(escape(alert.snapshot.device.id))): \(escape(alert.summary))"
-        if alert.isFiring, !alert.reasons.isEmpty { text += "\n_\(escape(alert.reasons.joined(separator: "; ")))_" }
-        if !alert.isFiring { text += " — resolved (\(escape(alert.snapshot.resolveReason ?? "recovered")))" }
+        let device = "\(icon) *\(escape(alert.deviceName))* (\(escape(alert.snapshot.device.id)))"
+        guard alert.isFiring else {
+            return "\(device): \(escape(alert.snapshot.key.ruleID)) resolved (\(escape(alert.snapshot.resolveReason ?? "recovered")))"
+        }
+        var text = "\(device): \(escape(alert.summary))"
+        if !alert.reasons.isEmpty { text += "\n_\(escape(alert.reasons.joined(separator: "; ")))_" }
         return text
     }
 

@@ -109,7 +109,7 @@ enum WebhookPayload {
         let alerts = listed.map { snapshot -> Alert in
             var labels = snapshot.labels
             if !snapshot.device.tags.isEmpty { labels["tags"] = snapshot.device.tags.joined(separator: ",") }
-            var annotations = ["summary": context.rules.summary(of: snapshot)]
+            var annotations = ["summary": AlertView(snapshot, context: context).summary]
             if let description = context.rules.rule(snapshot.key.ruleID)?.description { annotations["description"] = description }
             return Alert(
                 status: snapshot.status == .resolved ? "resolved" : "firing", labels: labels, annotations: annotations,

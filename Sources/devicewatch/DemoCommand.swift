@@ -1,0 +1,87 @@
+import ArgumentParser
+import DeviceAPISimulator
+import DeviceWatch
+import DeviceWatchCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `devicewatch demo`: a simulated fleet, the shipped rules and the console receiver in one process.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Watch a simulated fleet with the shipped rules; notifications print here. No account, no network.",
+        discussion: """
+            Runs the Devices API simulator with a 39-device fleet (two sites, production and staging, a few never \
+            provisioned, mixed rfdm versions, devices that drop off and come back, a site-wide outage an hour in) \
+            and the worker with rules/*.json, notifying the console. Fleet time runs --time-scale times faster \
+            (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
+            """)
+
+    @Option(help: "The demo's scenario file.")
+    var scenario: String = "examples/demo/scenario.json"
+
+    @Option(help: "The demo's configuration (its API URL and state file are replaced).")
+    var config: String = "examples/demo/devicewatch.json"
+
+    @Option(name: .customLong("time-scale"), help: "Fleet seconds per real second.")
+    var timeScale: Double = 60
+
+    @Option(help: "Stop after this long (real time), e.g. 2m.")
+    var duration: String?
+
+    func validate() throws {
+        guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be above 0") }
+        if let duration, DurationText.seconds(duration) == nil { throw ValidationError("--duration must be a duration such as 2m") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let now = Date()
+        let fleet: Scenario
+        do {
+            fleet = try Scenario.load(contentsOf: scenario, now: now)
+        } catch {
+            throw CLIFailure(message: "\(error) (run the demo from the repository's root, or pass --scenario)", code: 2)
+        }
+        let simulator = DevicesAPISimulator(scenario: fleet, now: now, timeScale: timeScale)
+        let server = try await SimulatorServer.start(simulator)
+        var loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(configPath: config)
+        } catch {
+            await server.stop()
+            throw CLIFailure(message: "the demo configuration has problems:\n\(error)", code: 1)
+        }
+        loaded.configuration.api.baseURL = server.baseURL
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("devicewatch-demo-\(UUID().uuidString).db").path
+        loaded.configuration.state = .sqlite(path: state)
+        setenv("DEVICEWATCH_DEMO_KEY", fleet.workspaces["demo"]?.apiKeys.first?.key ?? "demo-key", 1)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+
+        let count = fleet.workspaces.values.map(\.devices.count).reduce(0, +)
+        print("""
+            devicewatch demo: \(count) simulated devices in workspace "demo", fleet time \(Int(timeScale))x \
+            (\(DurationText.format(seconds: timeScale)) of fleet time per real second).
+            Rules: \(loaded.ruleFiles.joined(separator: ", ")) (\(loaded.rules.rules.count) rules); notifications print below.
+            Simulated Devices API: \(server.baseURL) (key demo-key). Ctrl-C stops.
+
+            """)
+        var logger = Logger(label: "devicewatch.demo")
+        logger.logLevel = .warning
+        let worker = Worker(loaded: loaded, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let stopper = Task {
+            guard let seconds = duration.flatMap(DurationText.seconds) else { return }
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            await group.triggerGracefulShutdown()
+        }
+        defer { stopper.cancel() }
+        try await group.run()
+        await server.stop()
+    }
+}
