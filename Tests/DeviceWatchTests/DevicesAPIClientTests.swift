@@ -39,7 +39,8 @@ struct Harness {
         return Harness(simulator: simulator, server: try await SimulatorServer.start(simulator))
     }
 
-    func client(key: String = "ws-key-SECRET-123", retry: RetryPolicy = RetryPolicy(maxAttempts: 4), timeout: Duration = .seconds(5))
+    // Generous: the machine may be busy with other tests; no test here measures time.
+    func client(key: String = "ws-key-SECRET-123", retry: RetryPolicy = RetryPolicy(maxAttempts: 4), timeout: Duration = .seconds(60))
         -> DevicesAPIClient
     {
         DevicesAPIClient(
