@@ -7,13 +7,14 @@ struct DeviceWatchCommand: AsyncParsableCommand {
         commandName: "devicewatch",
         abstract: "Alerting for fleets of edge devices managed by Roboflow Deployment Manager.",
         discussion: """
-            devicewatch polls the Deployment Manager Devices API and tells you about devices that \
-            need attention. The API key comes from the ROBOFLOW_API_KEY environment variable or a file \
-            (--api-key-file), never from the command line.
+            devicewatch polls the Deployment Manager Devices API, evaluates your rules against every \
+            device and sends deduplicated, durable notifications. The API key and receiver secrets come \
+            from the environment or files, never from the command line.
 
-            Try it without an account:
-              devicewatch simulate --scenario examples/simulator/basic.json --port 8080 &
-              ROBOFLOW_API_KEY=ws-key devicewatch devices list --workspace acme --api-url http://127.0.0.1:8080
+            Try it without an account:   devicewatch demo
+            With your workspace:         devicewatch check --config devicewatch.json
+                                         devicewatch eval --config devicewatch.json
+                                         devicewatch run --config devicewatch.json
 
             Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or authorization (401/403), \
             4 not found (404), 5 API unavailable after retries.
