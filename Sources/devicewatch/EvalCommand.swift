@@ -48,12 +48,14 @@ struct EvalCommand: AsyncParsableCommand {
         if devices != nil, workspaces.count != 1 {
             workspaces = [workspace ?? workspaces.first ?? "default"]
         }
+        // When the worker has run, the first-seen times it kept serve unknown_for without created_at.
+        let firstSeen = (try? loaded.existingStore()?.load().book.firstSeen) ?? [:]
         var reports: [EvaluationReport] = []
         for id in workspaces {
             let (list, apiDate) = try await deviceList(for: id, loaded: loaded)
             let (date, source): (Date, EvaluationTime.Source) =
                 at.flatMap(Timestamp.parse).map { ($0, .given) } ?? EvaluationTime.choose(apiDate: apiDate, local: Date())
-            let evaluation = loaded.rules.evaluate(workspace: id, devices: list, at: date)
+            let evaluation = loaded.rules.evaluate(workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date)
             reports.append(EvaluationReport(
                 workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation, rules: loaded.rules))
         }

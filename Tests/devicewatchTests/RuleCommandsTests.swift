@@ -1,3 +1,5 @@
+import DeviceWatch
+import DeviceWatchCore
 import Foundation
 import Testing
 
@@ -83,6 +85,22 @@ struct RuleCommandsTests {
         let findings = try #require(reports.first?["findings"] as? [[String: Any]])
         #expect(findings.map { "\($0["rule"]!)/\($0["device"]!)" } == ["production-offline/cam-1", "rfdm-outdated/cam-2"])
         #expect(reports.first?["clock"] as? String == "given")
+    }
+
+    @Test func evalUsesTheFirstSeenTimesTheWorkerKept() throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"], "state": {"sqlite": "state.db"}}"#,
+            "rules.json": #"{"rules": [{"id": "never-checked-in", "when": {"unknown_for": "30m"}}]}"#,
+            "list.json": #"{"data": [{"id": "fresh", "status": "unknown"}]}"#,
+        ])
+        let base = ["eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at", "2026-11-28T12:00:00Z"]
+        #expect(try CommandRunner.run(base).stdout.contains("0 findings"))  // no created_at, never seen: no age
+        let store = try SQLiteStateStore(path: dir.file("state.db"))
+        var changes = StateChanges()
+        changes.addFirstSeen = [("acme", "fresh", Timestamp.parse("2026-11-28T11:00:00Z")!)]
+        try store.commit(changes, at: Date())
+        let output = try CommandRunner.run(base)
+        #expect(output.stdout.contains("never checked in; first seen 1h ago (at least 30m)"), "\(output.stdout)")
     }
 
     @Test func evalPollsTheAPIAndUsesItsClock() throws {
