@@ -30,9 +30,15 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Stop after this long (real time), e.g. 2m.")
     var duration: String?
 
+    @Option(help: "Where the status page and metrics listen (HOST:PORT; port 0 picks a free one).")
+    var listen: String = "127.0.0.1:9464"
+
     func validate() throws {
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be above 0") }
         if let duration, DurationText.seconds(duration) == nil { throw ValidationError("--duration must be a duration such as 2m") }
+        guard let colon = listen.lastIndex(of: ":"), colon > listen.startIndex, Int(listen[listen.index(after: colon)...]) != nil else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:9464 (port 0 picks a free one)")
+        }
     }
 
     func run() async throws {
@@ -60,6 +66,7 @@ struct DemoCommand: AsyncParsableCommand {
         loaded.configuration.api.baseURL = server.baseURL
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("devicewatch-demo-\(UUID().uuidString).db").path
         loaded.configuration.state = .sqlite(path: state)
+        loaded.configuration.server.listen = listen
         setenv("DEVICEWATCH_DEMO_KEY", fleet.workspaces["demo"]?.apiKeys.first?.key ?? "demo-key", 1)
         defer { try? FileManager.default.removeItem(atPath: state) }
 
@@ -73,7 +80,9 @@ struct DemoCommand: AsyncParsableCommand {
             """)
         var logger = Logger(label: "devicewatch.demo")
         logger.logLevel = .warning
-        let worker = Worker(loaded: loaded, logger: logger)
+        let worker = Worker(loaded: loaded, logger: logger) { address in
+            FileHandle.standardOutput.write(Data("Status page: \(address)/  (metrics: \(address)/metrics)\n\n".utf8))
+        }
         let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let stopper = Task {
             guard let seconds = duration.flatMap(DurationText.seconds) else { return }
@@ -81,7 +90,12 @@ struct DemoCommand: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
         }
         defer { stopper.cancel() }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as OpsServerError {
+            await server.stop()
+            throw CLIFailure(message: "\(error); or run the demo with --listen 127.0.0.1:0", code: 1)
+        }
         await server.stop()
     }
 }

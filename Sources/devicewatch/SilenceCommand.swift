@@ -60,27 +60,23 @@ struct SilenceCommand: ParsableCommand {
         @Option(help: "When it starts (ISO-8601; default now).")
         var starts: String?
 
+        var request: Silence.Request {
+            Silence.Request(
+                matchers: matchers, duration: duration, comment: comment,
+                author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", startsAt: starts)
+        }
+
         func validate() throws {
-            guard !matchers.isEmpty else { throw ValidationError("give at least one --matcher NAME=PATTERN") }
-            for text in matchers {
-                if case .failure(let error) = Silence.Matcher.parse(text) { throw ValidationError(error.description) }
-            }
-            guard let seconds = DurationText.seconds(duration), seconds > 0 else {
-                throw ValidationError("--duration must be a duration such as 30m or 2h, not \"\(duration)\"")
-            }
-            if let starts, Timestamp.parse(starts) == nil { throw ValidationError("--starts must be an ISO-8601 time") }
-            guard !comment.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--comment must say why") }
+            if let problem = request.problems.first { throw ValidationError(problem) }
         }
 
         func run() throws {
             let store = try store.store()
-            let now = Date()
-            let start = starts.flatMap(Timestamp.parse) ?? now
-            let silence = Silence(
-                id: String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)),
-                matchers: matchers.compactMap { try? Silence.Matcher.parse($0).get() }, startsAt: start,
-                endsAt: start.addingTimeInterval(DurationText.seconds(duration) ?? 0), comment: comment,
-                author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", createdAt: now)
+            let silence: Silence
+            switch request.silence(id: Silence.newID(), now: Date()) {
+            case .success(let made): silence = made
+            case .failure(let error): throw ValidationError(error.description)
+            }
             do {
                 try store.addSilence(silence)
             } catch {

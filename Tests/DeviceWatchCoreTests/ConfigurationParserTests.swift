@@ -16,7 +16,7 @@ struct ConfigurationParserTests {
         #expect(parsed.defaults.groupWait == 30 && parsed.defaults.groupInterval == 300 && parsed.defaults.repeatEvery == 14_400)
         #expect(parsed.defaults.staleAfter == 300 && parsed.defaults.sendResolved)
         #expect(parsed.state == .sqlite(path: "devicewatch-state.db"))
-        #expect(parsed.listen == "127.0.0.1:9464")
+        #expect(parsed.server.listen == "127.0.0.1:9464")
     }
 
     @Test func receiversAreReadByType() throws {

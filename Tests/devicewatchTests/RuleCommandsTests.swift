@@ -195,7 +195,7 @@ struct SilenceCommandTests {
 struct DemoCommandTests {
     @Test func theDemoShowsPagesWarningsNoticesAnOutageAndResolves() throws {
         let output = try CommandRunner.run([
-            "demo", "--time-scale", "900", "--duration", "12s",
+            "demo", "--time-scale", "900", "--duration", "12s", "--listen", "127.0.0.1:0",
             "--scenario", repositoryRoot.appendingPathComponent("examples/demo/scenario.json").path,
             "--config", repositoryRoot.appendingPathComponent("examples/demo/devicewatch.json").path,
         ])

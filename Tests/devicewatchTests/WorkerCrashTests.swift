@@ -26,7 +26,8 @@ struct WorkerCrashTests {
                 {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
                  "rule_files": ["rules.json"],
                  "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_SECRET"}},
-                 "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"}}
+                 "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+                 "server": {"listen": "127.0.0.1:0"}}
                 """,
             "rules.json": """
                 {"rules": [{"id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "severity": "critical",

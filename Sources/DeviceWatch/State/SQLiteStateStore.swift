@@ -193,6 +193,16 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    public func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int] {
+        try read { db in
+            var counts: [OutboxEntry.State: Int] = [.pending: 0, .sent: 0, .dead: 0]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
+                if let state = OutboxEntry.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
     public func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
         guard !outcomes.isEmpty else { return }
         try write { db in

@@ -51,6 +51,8 @@ public protocol StateStore: Sendable {
     /// The oldest pending notification of each (receiver, group), where it is due at `now`; oldest first.
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    /// How many notifications are in each state.
+    func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int]
     /// Records many delivery outcomes in one transaction.
     func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError)
     func markSent(_ id: String, at now: Date) throws(StateStoreError)
@@ -91,5 +93,12 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
         case .other:
             "the state database \(path) failed: \(detail)"
         }
+    }
+}
+
+extension Silence {
+    /// A fresh silence id: 12 random hex digits.
+    public static func newID() -> String {
+        String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
     }
 }

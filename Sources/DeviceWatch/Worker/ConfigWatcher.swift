@@ -9,16 +9,17 @@ public actor ConfigWatcher {
     private let path: String
     private var stamps: [String: Date]
     private let logger: Logger
-    private let apply: @Sendable (LoadedConfiguration) async -> Void
-    /// The latest reload's outcome, for health checks: nil while the running configuration is the latest.
-    public private(set) var lastFailure: String?
-    public private(set) var lastReload: Date?
+    private let apply: @Sendable (LoadedConfiguration) async throws -> Void
+    /// The latest load's outcome, for `/readyz` and metrics.
+    public private(set) var status: ReloadStatus
 
-    public init(loaded: LoadedConfiguration, logger: Logger, apply: @escaping @Sendable (LoadedConfiguration) async -> Void) {
+    /// - Parameter apply: puts a validated configuration to work; if it throws, the reload counts as failed.
+    public init(loaded: LoadedConfiguration, logger: Logger, apply: @escaping @Sendable (LoadedConfiguration) async throws -> Void) {
         path = loaded.file
         stamps = Self.stamps(of: loaded)
         self.logger = logger
         self.apply = apply
+        status = ReloadStatus(succeeded: true, at: Date())
     }
 
     static func stamps(of loaded: LoadedConfiguration) -> [String: Date] {
@@ -38,17 +39,24 @@ public actor ConfigWatcher {
         }
         guard force || current != stamps else { return }
         stamps = current
+        let loaded: LoadedConfiguration
         do {
-            let loaded = try ConfigurationLoader.load(configPath: path)
-            stamps = Self.stamps(of: loaded)
-            await apply(loaded)
-            lastFailure = nil
-            lastReload = Date()
-            logger.info("configuration reloaded", metadata: ["rules": "\(loaded.rules.rules.count)"])
+            loaded = try ConfigurationLoader.load(configPath: path)
         } catch {
-            lastFailure = error.description
+            status = ReloadStatus(succeeded: false, at: Date(), problems: error.diagnostics.map(\.description))
             logger.error("the new configuration has \(error.diagnostics.count) problem(s); still running on the last good one")
             for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
+            return
         }
+        stamps = Self.stamps(of: loaded)
+        do {
+            try await apply(loaded)
+        } catch {
+            status = ReloadStatus(succeeded: false, at: Date(), problems: ["\(error)"])
+            logger.error("the new configuration cannot be put to work; still running on the last good one: \(error)")
+            return
+        }
+        status = ReloadStatus(succeeded: true, at: Date())
+        logger.info("configuration reloaded", metadata: ["rules": "\(loaded.rules.rules.count)"])
     }
 }

@@ -24,13 +24,15 @@ public actor Dispatcher {
     private var context: RenderContext
     private let settings: Settings
     private let logger: Logger
+    private let metrics: WorkerMetrics?
     private var buckets: [String: TokenBucket] = [:]
     private var wakeups: AsyncStream<Void>.Continuation?
 
     public init(
         store: any StateStore, http: CurlHTTPClient, receivers: [String: any Receiver], context: RenderContext,
-        settings: Settings = Settings(), logger: Logger = Logger(label: "devicewatch.dispatcher")
+        settings: Settings = Settings(), metrics: WorkerMetrics? = nil, logger: Logger = Logger(label: "devicewatch.dispatcher")
     ) {
+        self.metrics = metrics
         self.store = store
         self.http = http
         self.receivers = receivers
@@ -118,8 +120,30 @@ public actor Dispatcher {
                 logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
             }
             delivered += records.filter { $0.kind == .sent }.count
+            count(records, receivers: chunk)
         }
         return delivered
+    }
+
+    /// Counts outcomes per receiver for the metrics.
+    private func count(_ records: [DeliveryRecord], receivers queues: ArraySlice<[OutboxEntry]>) {
+        guard let metrics else { return }
+        var receiverOf: [String: String] = [:]
+        for queue in queues { for entry in queue { receiverOf[entry.intent.id] = entry.intent.receiver } }
+        var tally: [String: (sent: Int, retried: Int, dead: Int)] = [:]
+        for record in records {
+            let receiver = receiverOf[record.id] ?? "unknown"
+            var counts = tally[receiver] ?? (0, 0, 0)
+            switch record.kind {
+            case .sent: counts.sent += 1
+            case .retry: counts.retried += 1
+            case .dead: counts.dead += 1
+            }
+            tally[receiver] = counts
+        }
+        for (receiver, counts) in tally {
+            metrics.deliveries(receiver: receiver, sent: counts.sent, retried: counts.retried, dead: counts.dead)
+        }
     }
 
     /// Delivers one group's due notifications in order; stops at the first that must wait.

@@ -18,6 +18,8 @@ public actor Engine {
     private let committed: @Sendable () async -> Void
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
     private var clockOffset: Double = 0
+    /// Device counts by status at each workspace's latest successful poll.
+    private var fleet: [String: FleetCounts] = [:]
 
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
@@ -42,6 +44,7 @@ public actor Engine {
         let local = Date()
         let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
         if source == .api { clockOffset = at.timeIntervalSince(local) }
+        fleet[workspace] = FleetCounts(devices)
         let before = (book, routing)
         let evaluation = rules.evaluate(workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
         let transitions = AlertLifecycle.apply(evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
@@ -78,6 +81,7 @@ public actor Engine {
         self.staleAfter = staleAfter
         let before = (book, routing)
         _ = AlertLifecycle.retainWorkspaces(workspaces, in: &book, at: now)
+        fleet = fleet.filter { workspaces.contains($0.key) }
         _ = await finishCycle(before: before, at: now)
     }
 
@@ -85,6 +89,20 @@ public actor Engine {
     public var alerts: [AlertInstance] { book.alerts.values.sorted { $0.key < $1.key } }
 
     public var health: [String: WorkspaceHealth] { book.health }
+
+    /// What the ops server shows, read at one moment.
+    public struct Snapshot: Sendable {
+        public var now: Date
+        public var alerts: [AlertInstance]
+        public var health: [String: WorkspaceHealth]
+        public var fleet: [String: FleetCounts]
+        public var rules: RuleSet
+        public var staleAfter: Double
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(now: now, alerts: alerts, health: book.health, fleet: fleet, rules: rules, staleAfter: staleAfter)
+    }
 
     private func finishCycle(before: (AlertBook, RoutingState), at now: Date) async -> [NotificationIntent] {
         let silences: [Silence]

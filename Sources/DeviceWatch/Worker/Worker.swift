@@ -8,10 +8,15 @@ import ServiceLifecycle
 public struct Worker: Service {
     public let loaded: LoadedConfiguration
     private let logger: Logger
+    private let onListening: @Sendable (String) async -> Void
 
-    public init(loaded: LoadedConfiguration, logger: Logger = Logger(label: "devicewatch")) {
+    /// - Parameter onListening: told the ops server's address (`http://host:port`) once it listens.
+    public init(
+        loaded: LoadedConfiguration, logger: Logger = Logger(label: "devicewatch"), onListening: @escaping @Sendable (String) async -> Void = { _ in }
+    ) {
         self.loaded = loaded
         self.logger = logger
+        self.onListening = onListening
     }
 
     /// Everything the worker needs, built before it starts: a problem here stops it with a clear error.
@@ -20,6 +25,7 @@ public struct Worker: Service {
         public var state: PersistedState
         public var receivers: [String: any Receiver]
         public var apiKey: Secret
+        public var adminToken: Secret?
     }
 
     public func prepare() throws -> Parts {
@@ -32,15 +38,26 @@ public struct Worker: Service {
         } catch {
             throw ReceiverSetupError(receiver: "api", problem: "the API key cannot be read: \(error)")
         }
-        return Parts(store: store, state: state, receivers: receivers, apiKey: apiKey)
+        var adminToken: Secret?
+        if let reference = loaded.configuration.server.adminToken {
+            do {
+                adminToken = try loaded.secret(reference)
+            } catch {
+                throw ReceiverSetupError(receiver: "server", problem: "the admin token cannot be read: \(error)")
+            }
+        }
+        return Parts(store: store, state: state, receivers: receivers, apiKey: apiKey, adminToken: adminToken)
     }
 
     public func run() async throws {
         let parts = try prepare()
         let config = loaded.configuration
+        let startedAt = Date()
+        let metrics = WorkerMetrics()
         let http = CurlHTTPClient()
         let dispatcher = Dispatcher(
-            store: parts.store, http: http, receivers: parts.receivers, context: RenderContext(rules: loaded.rules),
+            store: parts.store, http: http, receivers: parts.receivers,
+            context: RenderContext(rules: loaded.rules, externalURL: config.server.externalURL), metrics: metrics,
             logger: logger.with(label: "dispatcher"))
         let engine = Engine(
             rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
@@ -50,6 +67,7 @@ public struct Worker: Service {
             baseURL: config.api.baseURL, apiKey: parts.apiKey, http: http,
             retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
             requestTimeout: .milliseconds(Int(config.api.timeout * 1000)))
+        let pollers = Pollers(client: client, engine: engine, metrics: metrics, logger: logger)
         logger.info("devicewatch started", metadata: [
             "workspaces": "\(config.workspaces.map(\.id).joined(separator: ","))", "rules": "\(loaded.rules.rules.count)",
             "receivers": "\(parts.receivers.keys.sorted().joined(separator: ","))",
@@ -57,27 +75,40 @@ public struct Worker: Service {
         // Deliver what a previous run left in the outbox.
         await dispatcher.wake()
 
-        let workspaces = Set(config.workspaces.map(\.id))
+        let workspaceList = WorkspaceList(config.workspaces.map(\.id))
         let watcher = ConfigWatcher(loaded: loaded, logger: logger) { [logger] reloaded in
-            let receivers: [String: any Receiver]
-            do {
-                receivers = try reloaded.makeReceivers()
-            } catch {
-                logger.error("the new configuration's receivers cannot be built; still running on the last good one: \(error)")
-                return
+            let receivers = try reloaded.makeReceivers()
+            let next = reloaded.configuration
+            if next.api != config.api || next.state != config.state || next.server != config.server {
+                logger.warning("changes to api, state and server take effect at the next restart")
             }
-            if Set(reloaded.configuration.workspaces.map(\.id)) != workspaces {
-                logger.warning("workspace changes take effect at the next restart")
-            }
-            await dispatcher.update(receivers: receivers, context: RenderContext(rules: reloaded.rules))
+            await dispatcher.update(receivers: receivers, context: RenderContext(rules: reloaded.rules, externalURL: config.server.externalURL))
             await engine.reload(
-                rules: reloaded.rules, defaults: RoutingDefaults(reloaded.configuration.defaults, metaReceivers: reloaded.configuration.metaReceivers),
-                staleAfter: reloaded.configuration.defaults.staleAfter, workspaces: workspaces)
+                rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
+                staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
+            await pollers.update(next.workspaces)
+            await workspaceList.set(next.workspaces.map(\.id))
         }
+        let ops = OpsServer(
+            settings: OpsServer.Settings(listen: config.server.listen, adminToken: parts.adminToken, allowsAnonymousWrites: config.server.isLoopback),
+            store: parts.store, metrics: metrics, logger: logger.with(label: "ops"),
+            status: { [store = parts.store] in
+                let snapshot = await engine.snapshot()
+                let workspaces = await workspaceList.ids
+                return WorkerStatus(
+                    now: snapshot.now, startedAt: startedAt, workspaces: workspaces, fleet: snapshot.fleet, alerts: snapshot.alerts,
+                    health: snapshot.health, outbox: try? store.outboxCounts(), reload: await watcher.status,
+                    readiness: Readiness.evaluate(
+                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: startedAt, now: snapshot.now),
+                    rules: snapshot.rules)
+            },
+            onListening: onListening)
         let hangups = SignalStream.hangups()
 
         try await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
+            try await withThrowingDiscardingTaskGroup { group in
+                // The ops server first: if it cannot listen, nothing else starts for long.
+                group.addTask { try await ops.run() }
                 group.addTask { await dispatcher.run() }
                 group.addTask {
                     while !Task.isCancelled {
@@ -98,14 +129,19 @@ public struct Worker: Service {
                         await watcher.check(force: true)
                     }
                 }
-                for workspace in config.workspaces {
-                    group.addTask {
-                        await Self.poll(workspace, client: client, engine: engine, logger: logger)
+                group.addTask {
+                    await pollers.update(config.workspaces)
+                    // Pollers are their own tasks (a reload starts and stops them): stop them with the group.
+                    await withTaskCancellationHandler {
+                        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                    } onCancel: {
+                        Task { await pollers.stop() }
                     }
                 }
             }
         }
         hangups.stop()
+        await pollers.stop()
         logger.info("devicewatch stopping: delivering what is due, for up to 10 s")
         let drain = Task { await dispatcher.deliverDue() }
         let deadline = Task {
@@ -117,27 +153,15 @@ public struct Worker: Service {
         http.shutdown()
         logger.info("devicewatch stopped")
     }
+}
 
-    /// Polls one workspace every `poll_every` (with 10% jitter); a slow poll delays the next.
-    static func poll(_ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, logger: Logger) async {
-        while !Task.isCancelled {
-            let started = ContinuousClock.now
-            do {
-                let result = try await client.list(workspace: workspace.id)
-                for warning in result.warnings.prefix(5) { logger.warning("\(warning)", metadata: ["workspace": "\(workspace.id)"]) }
-                for skipped in result.skipped.prefix(5) { logger.warning("\(skipped)", metadata: ["workspace": "\(workspace.id)"]) }
-                await engine.pollSucceeded(workspace: workspace.id, devices: result.devices, apiDate: result.apiDate)
-            } catch {
-                if case .transport(.cancelled) = error.kind { break }
-                logger.error("poll failed: \(error)", metadata: ["workspace": "\(workspace.id)"])
-                await engine.pollFailed(workspace: workspace.id, error: error)
-            }
-            let jitter = Double.random(in: -0.1...0.1) * workspace.pollEvery
-            let elapsed = started.duration(to: .now)
-            let wait = max(0.1, workspace.pollEvery + jitter - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-        }
-    }
+/// The workspaces the running configuration names, for the ops server.
+actor WorkspaceList {
+    private(set) var ids: [String]
+
+    init(_ ids: [String]) { self.ids = ids }
+
+    func set(_ ids: [String]) { self.ids = ids }
 }
 
 extension Logger {

@@ -67,6 +67,24 @@ public struct Configuration: Sendable, Equatable {
         public var rateLimit: RateLimit?
     }
 
+    /// The ops server: health, metrics, the alerts and silences API, the status page.
+    public struct Server: Sendable, Equatable {
+        /// `host:port`; port 0 picks a free one. Loopback unless configured otherwise.
+        public var listen = "127.0.0.1:9464"
+        /// The bearer token that silence writes need (`admin_token_env` / `admin_token_file`).
+        public var adminToken: SecretReference?
+        /// Where people reach the status page; notifications link to it when set.
+        public var externalURL: String?
+
+        public init() {}
+
+        /// Whether `listen` binds to loopback only.
+        public var isLoopback: Bool {
+            let host = listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)]
+            return host == "localhost" || host.hasPrefix("127.") || host == "[::1]" || host == "::1"
+        }
+    }
+
     public struct Defaults: Sendable, Equatable {
         public var groupBy: [String] = ["rule", "workspace"]
         public var groupWait: Double = 30
@@ -91,8 +109,7 @@ public struct Configuration: Sendable, Equatable {
     public var defaults = Defaults()
     public var metaReceivers: [String] = []
     public var state: StateStore = .sqlite(path: "devicewatch-state.db")
-    /// `host:port` of the ops server.
-    public var listen = "127.0.0.1:9464"
+    public var server = Server()
     public var allowInlineSecrets = false
 
     public init() {}

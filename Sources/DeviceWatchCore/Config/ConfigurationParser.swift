@@ -99,9 +99,17 @@ public enum ConfigurationParser {
             }
         }
 
-        if let server = fields["server"], let parts = server.object(known: ["listen"]) {
+        if let server = fields["server"], let parts = server.object(known: ["listen", "admin_token_env", "admin_token_file", "external_url"]) {
             if let listen = parts["listen"], let text = listen.string() {
-                if isHostPort(text) { config.listen = text } else { listen.report("listen must be HOST:PORT, e.g. \"127.0.0.1:9464\" (port 0 picks a free one)") }
+                if isHostPort(text) { config.server.listen = text } else { listen.report("listen must be HOST:PORT, e.g. \"127.0.0.1:9464\" (port 0 picks a free one)") }
+            }
+            config.server.adminToken = secret(parts, env: "admin_token_env", file: "admin_token_file", inline: nil, allowInline: false, owner: server)
+            if let external = parts["external_url"], let text = external.string() {
+                if (text.hasPrefix("http://") || text.hasPrefix("https://")) && text.count > 8 {
+                    config.server.externalURL = text.hasSuffix("/") ? String(text.dropLast()) : text
+                } else {
+                    external.report("external_url must be the status page's address as people reach it, e.g. \"https://devicewatch.example.com\"")
+                }
             }
         }
 

@@ -1,0 +1,174 @@
+import DeviceWatchCore
+import Foundation
+
+/// The JSON shapes of the ops API (`/api/v1/*`, `/readyz`): snake_case, times in ISO-8601.
+enum OpsResources {
+    struct DeviceResource: Encodable {
+        var id: String
+        var name: String
+        var hostname: String?
+        var status: String?
+        var lastHeartbeat: String?
+        var rfdmVersion: String?
+        var tags: [String]
+
+        init(_ device: Device) {
+            id = device.id
+            name = device.displayName
+            hostname = device.hostname
+            status = device.status?.description
+            lastHeartbeat = device.lastHeartbeat.map(Timestamp.format)
+            rfdmVersion = device.rfdmVersion
+            tags = device.tags
+        }
+    }
+
+    struct AlertResource: Encodable {
+        var fingerprint: String
+        var rule: String
+        var workspace: String
+        var state: String
+        var severity: String
+        var summary: String
+        var labels: [String: String]
+        var activeSince: String
+        var firingSince: String?
+        var resolvedAt: String?
+        var device: DeviceResource
+
+        init(_ alert: AlertInstance, rules: RuleSet) {
+            fingerprint = alert.fingerprint
+            rule = alert.key.ruleID
+            workspace = alert.key.workspace
+            state = alert.state.rawValue
+            severity = alert.severity.rawValue
+            summary = OpsResources.summary(of: alert, rules: rules)
+            labels = alert.labels
+            activeSince = Timestamp.format(alert.activeSince)
+            firingSince = alert.firingSince.map(Timestamp.format)
+            resolvedAt = alert.resolvedAt.map(Timestamp.format)
+            device = DeviceResource(alert.device)
+        }
+    }
+
+    struct SilenceResource: Encodable {
+        var id: String
+        var matchers: [String]
+        var startsAt: String
+        var endsAt: String
+        var comment: String
+        var author: String
+        var createdAt: String
+        var state: String
+
+        init(_ silence: Silence, now: Date) {
+            id = silence.id
+            matchers = silence.matchers.map(\.description)
+            startsAt = Timestamp.format(silence.startsAt)
+            endsAt = Timestamp.format(silence.endsAt)
+            comment = silence.comment
+            author = silence.author
+            createdAt = Timestamp.format(silence.createdAt)
+            state = silence.isActive(at: now) ? "active" : (silence.startsAt > now ? "future" : "expired")
+        }
+    }
+
+    /// `POST /api/v1/silences`: what `silence add` takes.
+    struct SilenceRequestBody: Decodable {
+        var matchers: [String]?
+        var duration: String?
+        var comment: String?
+        var author: String?
+        var startsAt: String?
+    }
+
+    struct NotificationResource: Encodable {
+        var id: String
+        var receiver: String
+        var groupKey: String
+        var reason: String
+        var state: String
+        var attempts: Int
+        var firing: Int
+        var resolved: Int
+        var createdAt: String
+        var updatedAt: String
+        var nextAttemptAt: String?
+        var lastError: String?
+
+        init(_ entry: OutboxEntry) {
+            id = entry.intent.id
+            receiver = entry.intent.receiver
+            groupKey = entry.intent.groupKey
+            reason = entry.intent.reason.rawValue
+            state = entry.state.rawValue
+            attempts = entry.attempts
+            firing = entry.intent.firing.count
+            resolved = entry.intent.resolved.count
+            createdAt = Timestamp.format(entry.createdAt)
+            updatedAt = Timestamp.format(entry.updatedAt)
+            nextAttemptAt = entry.state == .pending ? Timestamp.format(entry.nextAttemptAt) : nil
+            lastError = entry.lastError
+        }
+    }
+
+    struct WorkspaceResource: Encodable {
+        var lastSuccess: String?
+        var failingSince: String?
+        var failure: String?
+        var blind: Bool
+        var devices: FleetCounts?
+    }
+
+    struct ReadinessResource: Encodable {
+        struct Config: Encodable {
+            var reload: String
+            var at: String
+            var problems: [String]
+        }
+
+        var ready: Bool
+        var problems: [String]
+        var config: Config
+        var workspaces: [String: WorkspaceResource]
+
+        init(_ status: WorkerStatus) {
+            ready = status.readiness.ready
+            problems = status.readiness.problems
+            config = Config(
+                reload: status.reload.succeeded ? "ok" : "failed", at: Timestamp.format(status.reload.at), problems: status.reload.problems)
+            workspaces = [:]
+            for workspace in status.workspaces {
+                let health = status.health[workspace]
+                workspaces[workspace] = WorkspaceResource(
+                    lastSuccess: health?.lastSuccess.map(Timestamp.format), failingSince: health?.failingSince.map(Timestamp.format),
+                    failure: health?.failure, blind: status.blindWorkspaces.contains(workspace), devices: status.fleet[workspace])
+            }
+        }
+    }
+
+    struct ErrorResource: Encodable {
+        var error: String
+        var problems: [String]?
+    }
+
+    /// An alert's one-line summary: its rule's template, or a meta alert's message.
+    static func summary(of alert: AlertInstance, rules: RuleSet) -> String {
+        if let message = alert.message { return message }
+        guard rules.rule(alert.key.ruleID) != nil else { return "\(alert.key.ruleID) on \(alert.device.displayName)" }
+        return rules.summary(of: alert.finding)
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? #"{"error":"encoding failed"}"#
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}

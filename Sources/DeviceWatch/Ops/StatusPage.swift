@@ -1,0 +1,217 @@
+import DeviceWatchCore
+import Foundation
+import Mustache
+
+/// The status page at `/`: what a person on call opens first. Server-rendered HTML with no
+/// external assets, readable on a phone, refreshing itself every 15 seconds. Every value is
+/// HTML-escaped by Mustache, so a hostile device name renders as text.
+enum StatusPage {
+    static let template: MustacheTemplate = {
+        do {
+            return try MustacheTemplate(string: source)
+        } catch {
+            preconditionFailure("the built-in status page template does not parse: \(error)")
+        }
+    }()
+
+    static func render(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence]) -> String {
+        template.render(values(status: status, notifications: notifications, silences: silences))
+    }
+
+    static func values(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence]) -> [String: Any] {
+        let now = status.now
+        let firing = status.alerts.filter { $0.state == .firing }.sorted {
+            ($0.severity, $1.firingSince ?? $1.activeSince) > ($1.severity, $0.firingSince ?? $0.activeSince)
+        }
+        let pending = status.alerts.filter { $0.state == .pending }.count
+        let workspaces: [[String: Any]] = status.workspaces.sorted().map { workspace in
+            let counts = status.fleet[workspace]
+            let health = status.health[workspace]
+            var values: [String: Any] = [
+                "id": workspace, "blind": status.blindWorkspaces.contains(workspace), "polled": counts != nil,
+                "online": counts?.online ?? 0, "offline": counts?.offline ?? 0, "unknown": counts?.unknown ?? 0, "total": counts?.total ?? 0,
+                "firing": firing.filter { $0.key.workspace == workspace }.count,
+            ]
+            if let last = health?.lastSuccess { values["last_poll"] = ago(last, now: now) }
+            if let failure = health?.failure, health?.failingSince != nil { values["failure"] = failure }
+            return values
+        }
+        let alerts: [[String: Any]] = firing.map { alert in
+            let since = alert.firingSince ?? alert.activeSince
+            var values: [String: Any] = [
+                "fingerprint": alert.fingerprint, "severity": alert.severity.rawValue, "rule": alert.key.ruleID, "workspace": alert.key.workspace,
+                "device": alert.device.displayName, "summary": OpsResources.summary(of: alert, rules: status.rules),
+                "since": ago(since, now: now), "since_at": Timestamp.format(since),
+            ]
+            if let hostname = alert.device.hostname, hostname != alert.device.displayName { values["hostname"] = hostname }
+            return values
+        }
+        let recent: [[String: Any]] = notifications.map { entry in
+            var values: [String: Any] = [
+                "receiver": entry.intent.receiver, "reason": entry.intent.reason.rawValue, "state": entry.state.rawValue,
+                "firing": entry.intent.firing.count, "resolved": entry.intent.resolved.count, "attempts": entry.attempts,
+                "when": ago(entry.createdAt, now: Date()), "when_at": Timestamp.format(entry.createdAt),
+                "title": entry.intent.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+            ]
+            if let error = entry.lastError, entry.state != .sent { values["error"] = error }
+            if entry.attempts > 0, entry.state != .sent { values["attempts_note"] = "\(entry.attempts) failed attempt(s)" }
+            return values
+        }
+        let muted: [[String: Any]] = silences.map { silence in
+            [
+                "id": silence.id, "matchers": silence.matchers.map(\.description).joined(separator: " "), "author": silence.author,
+                "comment": silence.comment, "ends": Timestamp.format(silence.endsAt),
+                "state": silence.isActive(at: Date()) ? "active" : "future",
+            ]
+        }
+        let outbox = status.outbox
+        var values: [String: Any] = [
+            "ready": status.readiness.ready, "problems": status.readiness.problems, "reload_failed": !status.reload.succeeded,
+            "reload_problems": status.reload.problems, "workspaces": workspaces, "alerts": alerts, "firing_count": firing.count,
+            "pending_count": pending, "notifications": recent, "silences": muted, "updated": Timestamp.format(now),
+            "outbox_pending": outbox?[.pending] ?? 0, "outbox_dead": outbox?[.dead] ?? 0,
+        ]
+        values["title_prefix"] = firing.isEmpty ? "" : "(\(firing.count)) "
+        values["has_alerts"] = !alerts.isEmpty
+        values["has_notifications"] = !recent.isEmpty
+        values["has_silences"] = !muted.isEmpty
+        values["has_dead"] = (outbox?[.dead] ?? 0) > 0
+        return values
+    }
+
+    /// "4m ago", "2h ago".
+    static func ago(_ date: Date, now: Date) -> String {
+        let seconds = now.timeIntervalSince(date)
+        guard seconds >= 1 else { return "just now" }
+        return DurationText.format(seconds: seconds.rounded(.down)) + " ago"
+    }
+
+    static let source = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta http-equiv="refresh" content="15">
+        <title>{{title_prefix}}devicewatch</title>
+        <style>
+        :root { --bg:#f6f7f9; --card:#fff; --text:#1b1f24; --muted:#5b6470; --line:#dde1e6;
+                --critical:#c62828; --warning:#b26a00; --info:#1565c0; --ok:#2e7d32; }
+        @media (prefers-color-scheme: dark) {
+          :root { --bg:#111418; --card:#1a1f25; --text:#e6e9ed; --muted:#9aa4af; --line:#2b323a;
+                  --critical:#ef5350; --warning:#ffb74d; --info:#64b5f6; --ok:#66bb6a; } }
+        * { box-sizing: border-box; }
+        body { margin:0; font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; background:var(--bg); color:var(--text); }
+        header { padding:14px 18px; display:flex; flex-wrap:wrap; gap:8px 16px; align-items:baseline; border-bottom:1px solid var(--line); background:var(--card); }
+        header h1 { font-size:19px; margin:0; }
+        main { max-width:1100px; margin:0 auto; padding:14px; }
+        h2 { font-size:16px; margin:22px 4px 8px; }
+        .muted { color:var(--muted); }
+        .pill { display:inline-block; padding:1px 9px; border-radius:999px; font-size:13px; font-weight:600; color:#fff; }
+        .ok { background:var(--ok); } .bad { background:var(--critical); }
+        .sev-critical { background:var(--critical); } .sev-warning { background:var(--warning); } .sev-info { background:var(--info); }
+        .banner { border-left:4px solid var(--critical); background:var(--card); padding:8px 12px; margin:10px 0; border-radius:6px; }
+        .cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(230px,1fr)); gap:10px; }
+        .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
+        .card.blind { border-color:var(--critical); }
+        .counts { display:flex; gap:14px; margin:6px 0 2px; }
+        .counts b { font-size:20px; display:block; }
+        .on { color:var(--ok); } .off { color:var(--critical); } .unk { color:var(--warning); }
+        table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
+        th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+        th { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
+        tr:last-child td { border-bottom:0; }
+        tr:target { outline:2px solid var(--info); }
+        .empty { background:var(--card); border:1px dashed var(--line); border-radius:8px; padding:12px; color:var(--muted); }
+        code { font-size:13px; }
+        @media (max-width:640px) {
+          table, tbody, tr, td { display:block; width:100%; } thead { display:none; }
+          tr { border-bottom:1px solid var(--line); } td { border:0; padding:3px 10px; } td:first-child { padding-top:9px; }
+          td[data-label]::before { content:attr(data-label) ": "; color:var(--muted); font-size:12px; } }
+        </style>
+        </head>
+        <body>
+        <header>
+          <h1>devicewatch</h1>
+          {{#ready}}<span class="pill ok">all workspaces visible</span>{{/ready}}
+          {{^ready}}<span class="pill bad">blind</span>{{/ready}}
+          <span class="muted">{{firing_count}} firing · {{pending_count}} pending · outbox {{outbox_pending}} pending{{#has_dead}}, <a href="/api/v1/notifications?state=dead">{{outbox_dead}} dead</a>{{/has_dead}}</span>
+          <span class="muted">updated {{updated}}</span>
+        </header>
+        <main>
+        {{#problems}}<div class="banner">{{.}}</div>{{/problems}}
+        {{#reload_failed}}<div class="banner"><b>The latest configuration edit was rejected</b>; running on the last good one.
+          <ul>{{#reload_problems}}<li><code>{{.}}</code></li>{{/reload_problems}}</ul></div>{{/reload_failed}}
+
+        <h2>Fleet</h2>
+        <div class="cards">
+        {{#workspaces}}
+          <div class="card{{#blind}} blind{{/blind}}">
+            <b>{{id}}</b> <span class="muted">{{#polled}}{{total}} devices{{/polled}}{{^polled}}not polled yet{{/polled}}</span>
+            <div class="counts">
+              <span class="on"><b>{{online}}</b>online</span>
+              <span class="off"><b>{{offline}}</b>offline</span>
+              <span class="unk"><b>{{unknown}}</b>unknown</span>
+            </div>
+            <div class="muted">{{firing}} firing{{#last_poll}} · polled {{last_poll}}{{/last_poll}}</div>
+            {{#failure}}<div class="off">{{failure}}</div>{{/failure}}
+          </div>
+        {{/workspaces}}
+        </div>
+
+        <h2>Firing alerts</h2>
+        {{#has_alerts}}
+        <table>
+          <thead><tr><th>Severity</th><th>Device</th><th>Rule</th><th>What</th><th>Since</th></tr></thead>
+          <tbody>
+          {{#alerts}}
+            <tr id="alert-{{fingerprint}}">
+              <td><span class="pill sev-{{severity}}">{{severity}}</span></td>
+              <td data-label="Device"><b>{{device}}</b>{{#hostname}} <span class="muted">{{hostname}}</span>{{/hostname}}<br><span class="muted">{{workspace}}</span></td>
+              <td data-label="Rule"><code>{{rule}}</code></td>
+              <td data-label="What">{{summary}}</td>
+              <td data-label="Since" title="{{since_at}}">{{since}}</td>
+            </tr>
+          {{/alerts}}
+          </tbody>
+        </table>
+        {{/has_alerts}}
+        {{^has_alerts}}<div class="empty">Nothing is firing.</div>{{/has_alerts}}
+
+        <h2>Recent notifications</h2>
+        {{#has_notifications}}
+        <table>
+          <thead><tr><th>When</th><th>Receiver</th><th>Group</th><th>Alerts</th><th>Delivery</th></tr></thead>
+          <tbody>
+          {{#notifications}}
+            <tr>
+              <td title="{{when_at}}">{{when}}</td>
+              <td data-label="Receiver">{{receiver}} <span class="muted">{{reason}}</span></td>
+              <td data-label="Group"><code>{{title}}</code></td>
+              <td data-label="Alerts">{{firing}} firing, {{resolved}} resolved</td>
+              <td data-label="Delivery">{{state}}{{#attempts_note}} <span class="muted">{{attempts_note}}</span>{{/attempts_note}}{{#error}}<br><span class="off">{{error}}</span>{{/error}}</td>
+            </tr>
+          {{/notifications}}
+          </tbody>
+        </table>
+        {{/has_notifications}}
+        {{^has_notifications}}<div class="empty">No notifications yet.</div>{{/has_notifications}}
+
+        <h2>Silences</h2>
+        {{#has_silences}}
+        <table>
+          <thead><tr><th>Matchers</th><th>Until</th><th>By</th><th>Why</th></tr></thead>
+          <tbody>
+          {{#silences}}
+            <tr><td><code>{{matchers}}</code> <span class="muted">{{state}} · {{id}}</span></td><td data-label="Until">{{ends}}</td><td data-label="By">{{author}}</td><td data-label="Why">{{comment}}</td></tr>
+          {{/silences}}
+          </tbody>
+        </table>
+        {{/has_silences}}
+        {{^has_silences}}<div class="empty">No active silences. Add one with <code>devicewatch silence add</code>.</div>{{/has_silences}}
+        <p class="muted">JSON: <a href="/api/v1/alerts">alerts</a> · <a href="/api/v1/silences">silences</a> · <a href="/api/v1/notifications">notifications</a> · <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></p>
+        </main>
+        </body>
+        </html>
+        """
+}

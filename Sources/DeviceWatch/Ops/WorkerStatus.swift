@@ -1,0 +1,66 @@
+import DeviceWatchCore
+import Foundation
+
+/// The outcome of the latest configuration reload.
+public struct ReloadStatus: Sendable, Equatable {
+    /// Whether the running configuration is the latest one on disk.
+    public var succeeded: Bool
+    /// When the configuration was last loaded or a reload last attempted.
+    public var at: Date
+    /// Every problem with the rejected configuration; empty when it succeeded.
+    public var problems: [String]
+
+    public init(succeeded: Bool, at: Date, problems: [String] = []) {
+        self.succeeded = succeeded
+        self.at = at
+        self.problems = problems
+    }
+}
+
+/// Whether the worker is doing its job: the configuration loaded and every workspace visible.
+public struct Readiness: Sendable, Equatable {
+    public var ready: Bool
+    /// Workspaces devicewatch has not been able to see for `stale_after` or longer (or at once on 401/403).
+    public var blind: [String]
+    /// Why it is not ready, one line each.
+    public var problems: [String]
+
+    /// Decides readiness from each workspace's poll health.
+    /// - Parameters:
+    ///   - startedAt: when the worker started; a workspace never polled successfully is blind once
+    ///     `staleAfter` has passed since.
+    public static func evaluate(
+        workspaces: [String], health: [String: WorkspaceHealth], staleAfter: Double, startedAt: Date, now: Date
+    ) -> Readiness {
+        var blind: [String] = []
+        var problems: [String] = []
+        for workspace in workspaces.sorted() {
+            let health = health[workspace] ?? WorkspaceHealth()
+            let failingSince = health.failingSince ?? (health.lastSuccess == nil ? startedAt : nil)
+            guard let failingSince else { continue }
+            let blindFor = now.timeIntervalSince(failingSince)
+            guard health.authFailure || blindFor >= staleAfter else { continue }
+            blind.append(workspace)
+            let why = health.failure ?? "no successful poll yet"
+            problems.append("workspace \(workspace) not seen for \(DurationText.format(seconds: max(0, blindFor))): \(why)")
+        }
+        return Readiness(ready: blind.isEmpty, blind: blind, problems: problems)
+    }
+}
+
+/// One consistent look at the running worker, for metrics, `/readyz`, the API and the status page.
+public struct WorkerStatus: Sendable {
+    public var now: Date
+    public var startedAt: Date
+    public var workspaces: [String]
+    public var fleet: [String: FleetCounts]
+    public var alerts: [AlertInstance]
+    public var health: [String: WorkspaceHealth]
+    /// Pending, sent and dead notifications; nil when the store could not be read.
+    public var outbox: [OutboxEntry.State: Int]?
+    public var reload: ReloadStatus
+    public var readiness: Readiness
+    public var rules: RuleSet
+
+    public var blindWorkspaces: Set<String> { Set(readiness.blind) }
+}

@@ -1,0 +1,68 @@
+import DeviceWatchCore
+import Foundation
+import Logging
+
+/// One poller per configured workspace; a reload that adds, removes or re-times workspaces starts
+/// and stops pollers without touching the others.
+actor Pollers {
+    private let client: DevicesAPIClient
+    private let engine: Engine
+    private let metrics: WorkerMetrics
+    private let logger: Logger
+    private var running: [String: (workspace: Configuration.Workspace, task: Task<Void, Never>)] = [:]
+
+    init(client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) {
+        self.client = client
+        self.engine = engine
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Polls exactly `workspaces` from now on.
+    func update(_ workspaces: [Configuration.Workspace]) {
+        let wanted = Dictionary(workspaces.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for (id, poller) in running where wanted[id] != poller.workspace {
+            poller.task.cancel()
+            running[id] = nil
+            if wanted[id] == nil { logger.info("stopped polling", metadata: ["workspace": "\(id)"]) }
+        }
+        for (id, workspace) in wanted where running[id] == nil {
+            let task = Task { [client, engine, metrics, logger] in
+                await Self.poll(workspace, client: client, engine: engine, metrics: metrics, logger: logger)
+            }
+            running[id] = (workspace, task)
+        }
+    }
+
+    func stop() {
+        for poller in running.values { poller.task.cancel() }
+        running = [:]
+    }
+
+    /// Polls one workspace every `poll_every` (with 10% jitter) until cancelled; a slow poll
+    /// delays the next rather than piling up, so one workspace is never polled twice at once.
+    static func poll(_ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) async {
+        let metadata: Logger.Metadata = ["workspace": "\(workspace.id)"]
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                let result = try await client.list(workspace: workspace.id)
+                metrics.poll(workspace: workspace.id, succeeded: true, duration: started.duration(to: .now))
+                for warning in result.warnings.prefix(5) { logger.warning("\(warning)", metadata: metadata) }
+                for skipped in result.skipped.prefix(5) { logger.warning("\(skipped)", metadata: metadata) }
+                if Task.isCancelled { break }
+                await engine.pollSucceeded(workspace: workspace.id, devices: result.devices, apiDate: result.apiDate)
+            } catch {
+                if case .transport(.cancelled) = error.kind { break }
+                if Task.isCancelled { break }
+                metrics.poll(workspace: workspace.id, succeeded: false, duration: started.duration(to: .now))
+                logger.error("poll failed: \(error)", metadata: metadata)
+                await engine.pollFailed(workspace: workspace.id, error: error)
+            }
+            let jitter = Double.random(in: -0.1...0.1) * workspace.pollEvery
+            let elapsed = started.duration(to: .now)
+            let wait = max(0.1, workspace.pollEvery + jitter - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        }
+    }
+}
