@@ -52,9 +52,11 @@ public struct OpsServer: Sendable {
         }
         let bracketed = String(settings.listen[..<colon])
         let host = bracketed.hasPrefix("[") && bracketed.hasSuffix("]") ? String(bracketed.dropFirst().dropLast()) : bracketed
-        // Hummingbird's own lines (startup, each request) stay below the worker's.
+        // Hummingbird's own lines stay out of the worker's log: it reports startup and every request,
+        // and an error when a shutdown cancels its open connections. What matters (the bound
+        // address, a failure to listen) the worker says itself.
         var quiet = Logger(label: logger.label)
-        quiet.logLevel = .warning
+        quiet.logLevel = .critical
         let app = Application(
             router: router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "devicewatch"),
             onServerRunning: { [logger, onListening] channel in

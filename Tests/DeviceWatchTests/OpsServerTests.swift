@@ -1,0 +1,292 @@
+import CurlHTTP
+import DeviceWatchCore
+import Foundation
+import Synchronization
+import Testing
+
+@testable import DeviceWatch
+@testable import DeviceWatchCore
+
+/// The ops server over real loopback HTTP (libcurl on one side, Hummingbird on the other), with a
+/// real SQLite store and a fixed worker status.
+@Suite("Ops server")
+struct OpsServerTests {
+    static let now = Timestamp.parse("2026-11-28T12:00:00Z")!
+
+    static func alert(_ device: String, name: String, rule: String = "production-offline", state: AlertInstance.State = .firing, workspace: String = "acme")
+        -> AlertInstance
+    {
+        AlertInstance(
+            key: AlertKey(workspace: workspace, ruleID: rule, deviceID: device),
+            fingerprint: Fingerprint.of(workspace: workspace, ruleID: rule, deviceID: device), state: state, severity: .critical,
+            labels: ["rule": rule, "workspace": workspace, "device": device, "severity": "critical"],
+            activeSince: now.addingTimeInterval(-600), firingSince: state == .firing ? now.addingTimeInterval(-540) : nil,
+            lastTrue: now, resolvedAt: nil, resolveReason: nil,
+            device: Device(id: device, name: name, status: .offline, lastHeartbeat: now.addingTimeInterval(-1200), hostname: "jetson-\(device)",
+                rfdmVersion: "1.4.0", tags: ["production"]),
+            evaluatedAt: now, firstSeen: nil, message: nil)
+    }
+
+    /// A running server on a free port, its store, and a way to change what the worker reports.
+    final class Running: Sendable {
+        let address: String
+        let store: SQLiteStateStore
+        let path: String
+        let status: StatusBox
+        let task: Task<Void, any Error>
+        let http = CurlHTTPClient()
+
+        init(address: String, store: SQLiteStateStore, path: String, status: StatusBox, task: Task<Void, any Error>) {
+            self.address = address
+            self.store = store
+            self.path = path
+            self.status = status
+            self.task = task
+        }
+
+        func get(_ path: String) async throws -> (status: Int, text: String, headers: HTTPHeaderList) {
+            let response = try await http.send(HTTPRequestSpec(url: address + path))
+            return (response.status, String(decoding: response.body, as: UTF8.self), response.headers)
+        }
+
+        func send(_ method: String, _ path: String, body: String? = nil, token: String? = nil) async throws -> (status: Int, json: [String: Any]) {
+            var headers: HTTPHeaderList = ["Content-Type": "application/json"]
+            if let token { headers = ["Content-Type": "application/json", "Authorization": "Bearer \(token)"] }
+            let response = try await http.send(HTTPRequestSpec(method: method, url: address + path, headers: headers, body: body.map { Data($0.utf8) }))
+            return (response.status, (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]) ?? [:])
+        }
+
+        func json(_ path: String) async throws -> [String: Any] {
+            let response = try await get(path)
+            return try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        }
+
+        func stop() {
+            task.cancel()
+            http.shutdown()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    static func start(adminToken: String? = nil, anonymousWrites: Bool = true, status: WorkerStatus? = nil) async throws -> Running {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-ops-\(UUID().uuidString).db").path
+        let store = try SQLiteStateStore(path: path)
+        let state = StatusBox(status ?? Self.status())
+        let listening = AsyncStream<String>.makeStream()
+        let metrics = WorkerMetrics()
+        let server = OpsServer(
+            settings: .init(listen: "127.0.0.1:0", adminToken: adminToken.map(Secret.init), allowsAnonymousWrites: anonymousWrites),
+            store: store, metrics: metrics, logger: .init(label: "test"), status: { state.value.withLock { $0 } },
+            onListening: { listening.continuation.yield($0) })
+        let task = Task { try await server.run() }
+        var iterator = listening.stream.makeAsyncIterator()
+        let address = try #require(await iterator.next())
+        return Running(address: address, store: store, path: path, status: state, task: task)
+    }
+
+    static func status(
+        alerts: [AlertInstance] = [alert("cam-1", name: "line-3-cam"), alert("cam-2", name: "dock-cam", rule: "staging-offline")],
+        health: [String: WorkspaceHealth] = ["acme": WorkspaceHealth(lastSuccess: now)], reload: ReloadStatus = ReloadStatus(succeeded: true, at: now)
+    ) -> WorkerStatus {
+        var fleet = FleetCounts()
+        fleet.online = 7
+        fleet.offline = 2
+        fleet.unknown = 1
+        let rules = RuleSet([
+            Rule(id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}", severity: .critical,
+                condition: .offlineFor(seconds: 900), notify: ["r"])
+        ])
+        return WorkerStatus(
+            now: now, startedAt: now.addingTimeInterval(-3600), workspaces: ["acme"], fleet: ["acme": fleet], alerts: alerts, health: health,
+            outbox: [.pending: 3, .sent: 10, .dead: 1], reload: reload,
+            readiness: Readiness.evaluate(workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-3600), now: now),
+            rules: rules)
+    }
+
+    @Test func healthzAnswersOk() async throws {
+        let server = try await Self.start()
+        defer { server.stop() }
+        let response = try await server.get("/healthz")
+        #expect(response.status == 200)
+        #expect(response.text == "ok\n")
+    }
+
+    @Test func readyzIsReadyWhenEveryWorkspaceIsSeenAndShowsAFailedReload() async throws {
+        let server = try await Self.start(status: Self.status(reload: ReloadStatus(succeeded: false, at: Self.now, problems: ["rules.json:3:5: unknown key"])))
+        defer { server.stop() }
+        #expect(try await server.get("/readyz").status == 200)
+        let body = try await server.json("/readyz")
+        #expect(body["ready"] as? Bool == true)
+        let config = try #require(body["config"] as? [String: Any])
+        #expect(config["reload"] as? String == "failed")
+        #expect(config["problems"] as? [String] == ["rules.json:3:5: unknown key"])
+        let acme = try #require((body["workspaces"] as? [String: Any])?["acme"] as? [String: Any])
+        #expect((acme["devices"] as? [String: Int])?["offline"] == 2)
+    }
+
+    @Test func readyzIsUnavailableWhileAWorkspaceIsBlindBeyondStaleAfter() async throws {
+        let blind = ["acme": WorkspaceHealth(lastSuccess: Self.now.addingTimeInterval(-900), failingSince: Self.now.addingTimeInterval(-600), failure: "HTTP 503")]
+        let server = try await Self.start(status: Self.status(health: blind))
+        defer { server.stop() }
+        let response = try await server.get("/readyz")
+        #expect(response.status == 503)
+        let body = try await server.json("/readyz")
+        #expect(body["ready"] as? Bool == false)
+        #expect((body["problems"] as? [String])?.first == "workspace acme not seen for 10m: HTTP 503")
+    }
+
+    @Test func metricsAreInPrometheusTextFormatAndFollowTheWorker() async throws {
+        let server = try await Self.start()
+        defer { server.stop() }
+        var response = try await server.get("/metrics")
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        let lines = Set(response.text.split(separator: "\n").map(String.init))
+        #expect(lines.contains(#"devicewatch_devices{workspace="acme",status="offline"} 2.0"#))
+        #expect(lines.contains(#"devicewatch_alerts{rule="production-offline",severity="critical",state="firing"} 1.0"#))
+        #expect(lines.contains("devicewatch_outbox_pending 3.0"))
+        #expect(lines.contains("devicewatch_outbox_dead 1.0"))
+        #expect(lines.contains("devicewatch_config_reload_success 1.0"))
+        #expect(lines.contains(#"devicewatch_last_successful_poll_timestamp_seconds{workspace="acme"} 1795867200.0"#))
+
+        // An alert that is gone leaves no stale series behind; a failed reload reads 0.
+        server.status.value.withLock {
+            $0 = Self.status(alerts: [Self.alert("cam-1", name: "line-3-cam")], reload: ReloadStatus(succeeded: false, at: Self.now, problems: ["x"]))
+        }
+        response = try await server.get("/metrics")
+        #expect(!response.text.contains(#"rule="staging-offline""#))
+        #expect(response.text.contains("devicewatch_config_reload_success 0.0"))
+    }
+
+    @Test func alertsCanBeFilteredByStateRuleAndWorkspace() async throws {
+        let server = try await Self.start(status: Self.status(alerts: [
+            Self.alert("cam-1", name: "a"), Self.alert("cam-2", name: "b", state: .pending), Self.alert("cam-3", name: "c", rule: "other"),
+            Self.alert("cam-4", name: "d", workspace: "beta"),
+        ]))
+        defer { server.stop() }
+        func devices(_ query: String) async throws -> [String] {
+            let alerts = try #require(try await server.json("/api/v1/alerts" + query)["alerts"] as? [[String: Any]])
+            return alerts.compactMap { ($0["device"] as? [String: Any])?["id"] as? String }
+        }
+        #expect(try await devices("") == ["cam-1", "cam-2", "cam-3", "cam-4"])
+        #expect(try await devices("?state=pending") == ["cam-2"])
+        #expect(try await devices("?rule=other") == ["cam-3"])
+        #expect(try await devices("?workspace=beta&state=firing") == ["cam-4"])
+        let first = try #require(try await server.json("/api/v1/alerts?rule=production-offline&workspace=acme&state=firing")["alerts"] as? [[String: Any]])
+        #expect(first.first?["summary"] as? String == "a has been offline for 20m")
+        #expect(first.first?["firing_since"] as? String == "2026-11-28T11:51:00.000Z")
+    }
+
+    @Test func silencesAreAddedListedAndExpiredWithTheAdminToken() async throws {
+        let server = try await Self.start(adminToken: "s3cret-admin")
+        defer { server.stop() }
+        let body = #"{"matchers": ["rule=production-offline", "tag=site-a"], "duration": "2h", "comment": "maintenance", "author": "ana"}"#
+        #expect(try await server.send("POST", "/api/v1/silences", body: body).status == 401)
+        #expect(try await server.send("POST", "/api/v1/silences", body: body, token: "wrong").status == 401)
+        let created = try await server.send("POST", "/api/v1/silences", body: body, token: "s3cret-admin")
+        #expect(created.status == 201)
+        let id = try #require(created.json["id"] as? String)
+        #expect(created.json["matchers"] as? [String] == ["rule=production-offline", "tag=site-a"])
+
+        let listed = try #require(try await server.json("/api/v1/silences")["silences"] as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == [id])
+        #expect(try server.store.silences(includeExpired: false, at: Date()).map(\.id) == [id])
+
+        #expect(try await server.send("DELETE", "/api/v1/silences/\(id)").status == 401)
+        #expect(try await server.send("DELETE", "/api/v1/silences/\(id)", token: "s3cret-admin").status == 200)
+        #expect(try await server.send("DELETE", "/api/v1/silences/\(id)", token: "s3cret-admin").status == 404)
+        #expect(try server.store.silences(includeExpired: false, at: Date()).isEmpty)
+    }
+
+    @Test func aBadSilenceIsRefusedWithEveryProblemAndNothingStored() async throws {
+        let server = try await Self.start()
+        defer { server.stop() }
+        let refused = try await server.send("POST", "/api/v1/silences", body: #"{"matchers": ["rules=x"], "duration": "soon", "comment": ""}"#)
+        #expect(refused.status == 400)
+        let problems = try #require(refused.json["problems"] as? [String])
+        #expect(problems.count == 3)
+        #expect(problems[0].contains(#"did you mean "rule"?"#))
+        #expect(try await server.send("POST", "/api/v1/silences", body: "not json").status == 400)
+        #expect(try server.store.silences(includeExpired: true, at: Date()).isEmpty)
+    }
+
+    @Test func writesOnANonLoopbackListenerWithoutATokenAreRefused() async throws {
+        let server = try await Self.start(anonymousWrites: false)
+        defer { server.stop() }
+        let refused = try await server.send("POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "1h", "comment": "c"}"#)
+        #expect(refused.status == 403)
+        #expect((refused.json["error"] as? String)?.contains("server.admin_token_env") == true)
+        #expect(try await server.get("/api/v1/silences").status == 200)
+    }
+
+    @Test func deadNotificationsAreListedWithTheReceiversAnswer() async throws {
+        let server = try await Self.start()
+        defer { server.stop() }
+        var changes = StateChanges()
+        var dead = Fixed.intent(firing: [Fixed.alert(1)])
+        dead.id = "dead-1"
+        var fine = Fixed.intent(firing: [Fixed.alert(2)])
+        fine.id = "fine-1"
+        fine.groupKey = "other"
+        changes.intents = [dead, fine]
+        try server.store.commit(changes, at: Date())
+        try server.store.markDead("dead-1", error: "HTTP 404: no such webhook", at: Date())
+
+        let listed = try #require(try await server.json("/api/v1/notifications?state=dead")["notifications"] as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == ["dead-1"])
+        #expect(listed.first?["last_error"] as? String == "HTTP 404: no such webhook")
+        #expect(try await server.get("/api/v1/notifications?state=lost").status == 400)
+        let all = try #require(try await server.json("/api/v1/notifications")["notifications"] as? [[String: Any]])
+        #expect(all.count == 2)
+    }
+
+    @Test func theStatusPageShowsTheFleetAlertsAndSilencesWithDeviceTextEscaped() async throws {
+        let hostile = Self.alert("cam-9", name: "<script>alert(1)</script>")
+        let server = try await Self.start(status: Self.status(alerts: [Self.alert("cam-1", name: "line-3-cam"), hostile]))
+        defer { server.stop() }
+        _ = try server.store.addSilence(Silence(
+            id: "abc123", matchers: [Silence.Matcher(name: "tag", pattern: "site-a")], startsAt: Date().addingTimeInterval(-60),
+            endsAt: Date().addingTimeInterval(3600), comment: "moving racks", author: "ana", createdAt: Date()))
+        let page = try await server.get("/")
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"] == "text/html; charset=utf-8")
+        #expect(page.text.contains(#"<meta http-equiv="refresh""#))
+        #expect(page.text.contains(#"name="viewport""#))
+        #expect(page.text.contains("<b>7</b>online"))
+        #expect(page.text.contains("line-3-cam has been offline for 20m"))
+        #expect(page.text.contains(#"id="alert-\#(Fingerprint.of(workspace: "acme", ruleID: "production-offline", deviceID: "cam-1"))""#))
+        #expect(page.text.contains("moving racks"))
+        #expect(!page.text.contains("<script>alert(1)"))
+        #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        // No external assets: nothing is fetched from anywhere else.
+        #expect(!page.text.contains("src=\"http") && !page.text.contains("href=\"http"))
+    }
+}
+
+final class StatusBox: Sendable {
+    let value: Mutex<WorkerStatus>
+    init(_ status: WorkerStatus) { value = Mutex(status) }
+}
+
+@Suite("Readiness")
+struct ReadinessTests {
+    let now = Timestamp.parse("2026-11-28T12:00:00Z")!
+
+    @Test func aWorkspaceFailingForLessThanStaleAfterIsStillReady() {
+        let health = ["acme": WorkspaceHealth(lastSuccess: now.addingTimeInterval(-200), failingSince: now.addingTimeInterval(-120), failure: "HTTP 500")]
+        #expect(Readiness.evaluate(workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-999), now: now).ready)
+    }
+
+    @Test func anAuthenticationFailureIsBlindAtOnce() {
+        let health = ["acme": WorkspaceHealth(failingSince: now, failure: "401", authFailure: true)]
+        let readiness = Readiness.evaluate(workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now)
+        #expect(!readiness.ready)
+        #expect(readiness.blind == ["acme"])
+    }
+
+    @Test func aWorkspaceNeverPolledIsBlindOnceStaleAfterHasPassedSinceTheStart() {
+        #expect(Readiness.evaluate(workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-60), now: now).ready)
+        let late = Readiness.evaluate(workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-301), now: now)
+        #expect(late.problems == ["workspace acme not seen for 5m1s: no successful poll yet"])
+    }
+}

@@ -1,0 +1,144 @@
+import CurlHTTP
+import DeviceAPISimulator
+import Foundation
+import Testing
+
+/// The product as deployed: the built `devicewatch run` against `devicewatch simulate` (its clock
+/// moved by hand) and a recording sink standing in for PagerDuty and Slack, all real processes
+/// over loopback HTTP.
+@Suite("devicewatch run end to end", .serialized)
+struct EndToEndTests {
+    static let rules = """
+        {"rules": [{"id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "severity": "critical",
+          "where": {"tags": {"all_of": ["production"]}}, "when": {"offline_for": "15m"}, "repeat_every": "1h",
+          "notify": ["pagerduty-oncall", "slack-fleet"]}]}
+        """
+
+    func pagerDuty(_ requests: [RecordingSink.Request], _ action: String) -> [RecordingSink.Request] {
+        requests.filter { $0.path == "/pagerduty" && $0.json?["event_action"] as? String == action }
+    }
+
+    func slack(_ requests: [RecordingSink.Request], _ prefix: String) -> [RecordingSink.Request] {
+        requests.filter { $0.path.hasPrefix("/slack/") && ($0.json?["text"] as? String)?.hasPrefix(prefix) == true }
+    }
+
+    func opsAddress(_ worker: WorkerProcess) async -> String? {
+        var address: String?
+        _ = await waitFor(seconds: 20) {
+            guard let range = worker.log.range(of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression) else { return false }
+            address = String(worker.log[range].dropFirst("ops server listening on ".count))
+            return true
+        }
+        return address
+    }
+
+    @Test func pageRepeatBadEditCrashResolveAndShutdown() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let scenario = try writeScenario("""
+            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
+              {"id": "cam-1", "name": "line-3-cam", "hostname": "jetson-3", "tags": ["production"], "rfdm_version": "1.4.0",
+               "created_at": "-30d", "online": [["-30d", "-10m"]]},
+              {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+               "online": [["-30d", null]]}]}}}
+            """)
+        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        defer { _ = simulator.stop() }
+        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let dir = try Workdir([
+            "devicewatch.json": """
+                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+                 "rule_files": ["rules.json"],
+                 "receivers": {
+                   "pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_ROUTING_KEY", "url": "\(base)/pagerduty"},
+                   "slack-fleet": {"type": "slack", "url_env": "SLACK_WEBHOOK_URL"}},
+                 "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+                 "server": {"listen": "127.0.0.1:0"}}
+                """,
+            "rules.json": Self.rules,
+        ])
+        let routingKey = "pd-routing-KEY-0123456789abcdef"
+        let environment = ["ROBOFLOW_API_KEY": "ws-key-TOPSECRET", "PD_ROUTING_KEY": routingKey, "SLACK_WEBHOOK_URL": base + "/slack/T000/B000/XXXSECRET"]
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        func advance(_ by: String) async throws {
+            let response = try await http.send(HTTPRequestSpec(method: "POST", url: simulator.baseURL + "/_sim/clock/advance", body: Data(#"{"by": "\#(by)"}"#.utf8)))
+            #expect(response.status == 200)
+        }
+        func get(_ url: String) async throws -> (status: Int, text: String) {
+            let response = try await http.send(HTTPRequestSpec(url: url))
+            return (response.status, String(decoding: response.body, as: UTF8.self))
+        }
+
+        // 1. Offline for 10 minutes: below offline_for, nothing is sent.
+        let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
+        let ops = try #require(await opsAddress(first), "\(first.log)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(sink.requests.isEmpty)
+        #expect(try await get(ops + "/readyz").status == 200)
+
+        // 2. Five more minutes: exactly one PagerDuty trigger and one Slack message.
+        try await advance("5m")
+        #expect(await sink.wait { pagerDuty($0, "trigger").count >= 1 && slack($0, "[FIRING").count >= 1 }, "\(first.log)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(pagerDuty(sink.requests, "trigger").count == 1)
+        #expect(slack(sink.requests, "[FIRING").count == 1)
+        let trigger = try #require(pagerDuty(sink.requests, "trigger").first?.json)
+        #expect(trigger["routing_key"] as? String == routingKey)
+        #expect((trigger["payload"] as? [String: Any])?["source"] as? String == "jetson-3")
+        // The simulated clock runs on while the worker evaluates: "offline for 15m" and some seconds.
+        #expect(((trigger["payload"] as? [String: Any])?["summary"] as? String)?.hasPrefix("line-3-cam offline for 15m") == true)
+        let dedupKey = try #require(trigger["dedup_key"] as? String)
+        let alerts = try await get(ops + "/api/v1/alerts?state=firing").text
+        #expect(alerts.contains(dedupKey))
+
+        // 3. An hour of fleet time later: one repeat on each receiver.
+        try await advance("1h")
+        #expect(await sink.wait { pagerDuty($0, "trigger").count >= 2 && slack($0, "[FIRING").count >= 2 }, "\(first.log)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(pagerDuty(sink.requests, "trigger").count == 2)
+        #expect(slack(sink.requests, "[FIRING").count == 2)
+        #expect(Set(pagerDuty(sink.requests, "trigger").compactMap { $0.json?["dedup_key"] as? String }) == [dedupKey])
+
+        // 4. A rule edit with an error: the worker keeps running on the old rules and says why.
+        let rulesPath = dir.file("rules.json")
+        func writeRules(_ text: String) throws {
+            try text.write(toFile: rulesPath, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(Double.random(in: 1...100))], ofItemAtPath: rulesPath)
+        }
+        try writeRules(Self.rules.replacingOccurrences(of: "offline_for", with: "ofline_for"))
+        #expect(await waitFor(seconds: 15) { first.log.contains("still running on the last good one") }, "\(first.log)")
+        #expect(first.process.isRunning)
+        let readiness = try await get(ops + "/readyz").text
+        #expect(readiness.contains(#""reload" : "failed""#) && readiness.contains("did you mean"), "\(readiness)")
+        #expect(try await get(ops + "/metrics").text.contains("devicewatch_config_reload_success 0.0"))
+        #expect(try await get(ops + "/api/v1/alerts?state=firing").text.contains(dedupKey))
+        try writeRules(Self.rules)
+        #expect(await waitFor(seconds: 15) { first.log.contains("configuration reloaded") }, "\(first.log)")
+
+        // 5. kill -9 while the page fires; the camera recovers while the worker is down.
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = first.waitForExit(seconds: 5)
+        let beat = try await http.send(HTTPRequestSpec(method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
+        #expect(beat.status == 200)
+
+        let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
+        #expect(await sink.wait { pagerDuty($0, "resolve").count >= 1 && slack($0, "[RESOLVED]").count >= 1 }, "\(second.log)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(pagerDuty(sink.requests, "resolve").count == 1)
+        #expect(pagerDuty(sink.requests, "resolve").first?.json?["dedup_key"] as? String == dedupKey)
+        #expect(slack(sink.requests, "[RESOLVED]").count == 1)
+        // Nothing sent twice: two triggers (the page and its repeat), two Slack firings, one resolve each.
+        #expect(pagerDuty(sink.requests, "trigger").count == 2)
+        #expect(slack(sink.requests, "[FIRING").count == 2)
+        #expect(sink.requests.count == 6)
+
+        // 6. SIGTERM: a clean exit, promptly.
+        let stopping = Date()
+        #expect(second.terminate() == 0)
+        #expect(Date().timeIntervalSince(stopping) < 10)
+        for log in [first.log, second.log] {
+            #expect(!log.contains("TOPSECRET") && !log.contains(routingKey) && !log.contains("XXXSECRET"))
+        }
+    }
+}
