@@ -11,7 +11,7 @@ SWIFT_FLAGS ?=
 
 all: build
 
-# libcurl's and SQLite's headers, pkg-config; python3's jsonschema for the schema check.
+# libcurl's and SQLite's headers, pkg-config; python3's jsonschema and PyYAML for the schema and deploy checks.
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
@@ -21,8 +21,8 @@ deps:
 		echo "installing libsqlite3-dev (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null; \
 	fi
-	@if ! python3 -c 'import jsonschema' 2>/dev/null; then \
-		echo "installing jsonschema (pip)"; python3 -m pip install -q jsonschema; \
+	@if ! python3 -c 'import jsonschema, yaml' 2>/dev/null; then \
+		echo "installing jsonschema and pyyaml (pip)"; python3 -m pip install -q jsonschema pyyaml; \
 	fi
 
 build: deps
@@ -32,13 +32,15 @@ release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
 # The shipped configuration, rules and rule tests are checked with the real binary, the
-# schemas against the loader, then every Swift test runs (its summary is the last line).
+# schemas against the loader, deploy/ (example config, Kubernetes, Dockerfile, systemd-analyze
+# verify when systemd is installed), then every Swift test runs (its summary is the last line).
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	.build/debug/devicewatch check --config examples/devicewatch.json
 	.build/debug/devicewatch check --config examples/simulator/devicewatch.json
 	.build/debug/devicewatch test rules/tests
 	python3 scripts/check-schemas .build/debug/devicewatch
+	python3 scripts/check-deploy .build/debug/devicewatch
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
 # A simulated fleet, the shipped rules and the console receiver; Ctrl-C stops it.

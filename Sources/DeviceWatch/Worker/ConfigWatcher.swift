@@ -7,7 +7,7 @@ import Logging
 /// one and logs every problem.
 public actor ConfigWatcher {
     private let path: String
-    private var stamps: [String: Date]
+    private var stamps: [String: FileStamp]
     private let logger: Logger
     private let apply: @Sendable (LoadedConfiguration) async throws -> Void
     /// The latest load's outcome, for `/readyz` and metrics.
@@ -22,21 +22,18 @@ public actor ConfigWatcher {
         status = ReloadStatus(succeeded: true, at: Date())
     }
 
-    static func stamps(of loaded: LoadedConfiguration) -> [String: Date] {
+    /// What identifies each watched file's version. The folders holding rule files are watched
+    /// too, so a rule file added beside the others (or a Kubernetes ConfigMap's symlink swap) is noticed.
+    static func stamps(of loaded: LoadedConfiguration) -> [String: FileStamp] {
         var files = [loaded.file] + loaded.ruleFiles
         files += loaded.configuration.receivers.values.compactMap(\.template).map(loaded.resolve)
-        var result: [String: Date] = [:]
-        for file in files {
-            result[file] = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast
-        }
-        return result
+        files += Set(loaded.ruleFiles.map { ($0 as NSString).deletingLastPathComponent }).sorted()
+        return Dictionary(files.map { ($0, FileStamp(path: $0)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Reloads when a watched file changed (or when `force`, for SIGHUP).
     public func check(force: Bool = false) async {
-        let current = stamps.keys.reduce(into: [String: Date]()) { result, file in
-            result[file] = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? .distantPast
-        }
+        let current = stamps.keys.reduce(into: [String: FileStamp]()) { result, file in result[file] = FileStamp(path: file) }
         guard force || current != stamps else { return }
         stamps = current
         let loaded: LoadedConfiguration
@@ -58,5 +55,27 @@ public actor ConfigWatcher {
         }
         status = ReloadStatus(succeeded: true, at: Date())
         logger.info("configuration reloaded", metadata: ["rules": "\(loaded.rules.rules.count)"])
+    }
+}
+
+/// A file's version as `stat` sees it through symlinks: modification time, inode and size, so an
+/// edit within the same second, an atomic rename and a symlink swap all count as changes.
+struct FileStamp: Equatable, Sendable {
+    var seconds: Int
+    var nanoseconds: Int
+    var inode: UInt64
+    var size: Int64
+
+    /// A missing file has the stamp of zeroes: its appearance is a change too.
+    init(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            (seconds, nanoseconds, inode, size) = (0, 0, 0, 0)
+            return
+        }
+        seconds = Int(info.st_mtim.tv_sec)
+        nanoseconds = Int(info.st_mtim.tv_nsec)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
     }
 }
