@@ -142,3 +142,58 @@ struct EndToEndTests {
         }
     }
 }
+
+@Suite("devicewatch run: workspaces on reload", .serialized)
+struct WorkspaceReloadTests {
+    @Test func aWorkspaceAddedOrRemovedByAnEditIsPolledOrDroppedWithoutARestart() async throws {
+        // The key belongs to acme only, as Roboflow keys belong to one workspace: beta answers 403.
+        let scenario = try writeScenario("""
+            {"start": "2026-11-28T12:00:00Z", "workspaces": {
+              "acme": {"api_keys": [{"key": "k-acme"}], "devices": [{"id": "cam-1", "online": [["-30d", null]]}]},
+              "beta": {"api_keys": [{"key": "k-beta"}], "devices": [{"id": "cam-9", "online": [["-30d", null]]}]}}}
+            """)
+        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        defer { _ = simulator.stop() }
+        func config(_ workspaces: [String]) -> String {
+            """
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [\(workspaces.map { #"{"id": "\#($0)", "poll_every": "1s"}"# }.joined(separator: ","))],
+             "rule_files": [], "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
+            """
+        }
+        let dir = try Workdir(["devicewatch.json": config(["acme"])])
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "k-acme"])
+        defer { _ = worker.terminate() }
+        let ops = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        func readiness() async throws -> (status: Int, body: [String: Any]) {
+            let response = try await http.send(HTTPRequestSpec(url: ops + "/readyz"))
+            return (response.status, (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]) ?? [:])
+        }
+        func workspaces(_ body: [String: Any]) -> [String: [String: Any]] { body["workspaces"] as? [String: [String: Any]] ?? [:] }
+        func eventually(_ condition: (Int, [String: Any]) -> Bool) async throws -> Bool {
+            for _ in 0..<40 {
+                let (status, body) = try await readiness()
+                if condition(status, body) { return true }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return false
+        }
+        #expect(try await eventually { status, body in status == 200 && workspaces(body)["acme"]?["last_success"] != nil }, "\(worker.log)")
+
+        // Added: polled at once (and, with a key that cannot see it, not ready).
+        try config(["acme", "beta"]).write(toFile: dir.file("devicewatch.json"), atomically: true, encoding: .utf8)
+        #expect(try await eventually { status, body in
+            status == 503 && (workspaces(body)["beta"]?["failure"] as? String)?.contains("403") == true
+        }, "\(worker.log)")
+
+        // Removed: no longer polled, and ready again.
+        try config(["acme"]).write(toFile: dir.file("devicewatch.json"), atomically: true, encoding: .utf8)
+        #expect(try await eventually { status, body in status == 200 && workspaces(body)["beta"] == nil }, "\(worker.log)")
+        #expect(worker.log.contains("stopped polling"))
+        let polls = worker.log.components(separatedBy: "workspace=beta").count
+        try await Task.sleep(for: .seconds(3))
+        #expect(worker.log.components(separatedBy: "workspace=beta").count == polls, "beta is still polled")
+        #expect(worker.process.isRunning)
+    }
+}
