@@ -268,6 +268,20 @@ final class StatusBox: Sendable {
     init(_ status: WorkerStatus) { value = Mutex(status) }
 }
 
+extension OpsServerTests {
+    @Test func aSiteOutageIsCountedPerRuleAndTheListIsCapped() async throws {
+        let outage = (1...30).map { Self.alert("cam-\($0)", name: "cam \($0)") } + [Self.alert("gw-1", name: "gateway", rule: "gateway-down")]
+        let server = try await Self.start(status: Self.status(alerts: outage))
+        defer { server.stop() }
+        let page = try await server.get("/").text
+        #expect(page.contains(#"<span class="pill sev-critical">30</span> <code>production-offline</code>"#))
+        #expect(page.contains(#"<span class="pill sev-critical">1</span> <code>gateway-down</code>"#))
+        #expect(page.components(separatedBy: "<tr id=\"alert-").count - 1 == StatusPage.alertRows)
+        #expect(page.contains("and 6 more"))
+        #expect(page.contains("<title>(31) devicewatch</title>"))
+    }
+}
+
 @Suite("Readiness")
 struct ReadinessTests {
     let now = Timestamp.parse("2026-11-28T12:00:00Z")!

@@ -36,7 +36,15 @@ enum StatusPage {
             if let failure = health?.failure, health?.failingSince != nil { values["failure"] = failure }
             return values
         }
-        let alerts: [[String: Any]] = firing.map { alert in
+        // A site outage is hundreds of rows: a count per rule first, then the most severe and oldest.
+        var byRule: [String: (severity: Severity, count: Int)] = [:]
+        for alert in firing {
+            let current = byRule[alert.key.ruleID]
+            byRule[alert.key.ruleID] = (max(current?.severity ?? alert.severity, alert.severity), (current?.count ?? 0) + 1)
+        }
+        let ruleSummary: [[String: Any]] = byRule.sorted { ($0.value.severity, $0.value.count, $1.key) > ($1.value.severity, $1.value.count, $0.key) }
+            .map { ["rule": $0.key, "severity": $0.value.severity.rawValue, "count": $0.value.count] }
+        let alerts: [[String: Any]] = firing.prefix(alertRows).map { alert in
             let since = alert.firingSince ?? alert.activeSince
             var values: [String: Any] = [
                 "fingerprint": alert.fingerprint, "severity": alert.severity.rawValue, "rule": alert.key.ruleID, "workspace": alert.key.workspace,
@@ -71,6 +79,9 @@ enum StatusPage {
             "pending_count": pending, "notifications": recent, "silences": muted, "updated": Timestamp.format(now),
             "outbox_pending": outbox?[.pending] ?? 0, "outbox_dead": outbox?[.dead] ?? 0,
         ]
+        values["rule_summary"] = ruleSummary
+        values["more_alerts"] = firing.count > alertRows ? firing.count - alertRows : 0
+        values["has_more_alerts"] = firing.count > alertRows
         values["title_prefix"] = firing.isEmpty ? "" : "(\(firing.count)) "
         values["has_alerts"] = !alerts.isEmpty
         values["has_notifications"] = !recent.isEmpty
@@ -78,6 +89,9 @@ enum StatusPage {
         values["has_dead"] = (outbox?[.dead] ?? 0) > 0
         return values
     }
+
+    /// Firing alerts listed on the page; the rest are counted, and all are in `/api/v1/alerts`.
+    static let alertRows = 25
 
     /// "4m ago", "2h ago".
     static func ago(_ date: Date, now: Date) -> String {
@@ -122,6 +136,8 @@ enum StatusPage {
         th { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
         tr:last-child td { border-bottom:0; }
         tr:target { outline:2px solid var(--info); }
+        .chips { display:flex; flex-wrap:wrap; gap:6px 12px; margin:0 2px 10px; }
+        .chip { white-space:nowrap; }
         .empty { background:var(--card); border:1px dashed var(--line); border-radius:8px; padding:12px; color:var(--muted); }
         code { font-size:13px; }
         @media (max-width:640px) {
@@ -161,6 +177,7 @@ enum StatusPage {
 
         <h2>Firing alerts</h2>
         {{#has_alerts}}
+        <div class="chips">{{#rule_summary}}<span class="chip"><span class="pill sev-{{severity}}">{{count}}</span> <code>{{rule}}</code></span>{{/rule_summary}}</div>
         <table>
           <thead><tr><th>Severity</th><th>Device</th><th>Rule</th><th>What</th><th>Since</th></tr></thead>
           <tbody>
@@ -175,6 +192,7 @@ enum StatusPage {
           {{/alerts}}
           </tbody>
         </table>
+        {{#has_more_alerts}}<p class="muted">and {{more_alerts}} more: <a href="/api/v1/alerts?state=firing">all firing alerts</a></p>{{/has_more_alerts}}
         {{/has_alerts}}
         {{^has_alerts}}<div class="empty">Nothing is firing.</div>{{/has_alerts}}
 
