@@ -71,13 +71,13 @@ struct DemoCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: state) }
 
         let count = fleet.workspaces.values.map(\.devices.count).reduce(0, +)
-        print("""
+        FileHandle.standardOutput.write(Data("""
             devicewatch demo: \(count) simulated devices in workspace "demo", fleet time \(Int(timeScale))x \
             (\(DurationText.format(seconds: timeScale)) of fleet time per real second).
-            Rules: \(loaded.ruleFiles.joined(separator: ", ")) (\(loaded.rules.rules.count) rules); notifications print below.
+            Rules: \(loaded.ruleFiles.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL.path }.joined(separator: ", ")) (\(loaded.rules.rules.count) rules); notifications print below.
             Simulated Devices API: \(server.baseURL) (key demo-key). Ctrl-C stops.
 
-            """)
+            """.utf8))
         var logger = Logger(label: "devicewatch.demo")
         logger.logLevel = .warning
         let worker = Worker(loaded: loaded, logger: logger) { address in

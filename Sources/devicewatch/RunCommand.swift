@@ -14,6 +14,12 @@ struct RunCommand: AsyncParsableCommand {
             Polls every configured workspace, evaluates the rules, keeps alert state and the notification \
             outbox in the state store, and delivers through the receivers. SIGTERM or Ctrl-C stops polling, \
             delivers what is due for up to 10 s, and exits 0; what is left is delivered at the next start.
+
+            Edits to the configuration, rule and template files (or SIGHUP) reload them once they validate; \
+            a bad edit is logged and the last good configuration keeps running.
+
+            The ops server (server.listen, default 127.0.0.1:9464) serves the status page at /, /healthz, \
+            /readyz, /metrics (Prometheus) and /api/v1/{alerts,silences,notifications}.
             """)
 
     @Option(help: "The configuration file.")
@@ -59,6 +65,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(configuration: .init(
             services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as OpsServerError {
+            throw CLIFailure(message: error.description, code: 1)
+        }
     }
 }

@@ -110,10 +110,10 @@ enum StatusPage {
         <title>{{title_prefix}}devicewatch</title>
         <style>
         :root { --bg:#f6f7f9; --card:#fff; --text:#1b1f24; --muted:#5b6470; --line:#dde1e6;
-                --critical:#c62828; --warning:#b26a00; --info:#1565c0; --ok:#2e7d32; }
+                --critical:#c62828; --error:#d84315; --warning:#b26a00; --info:#1565c0; --ok:#2e7d32; }
         @media (prefers-color-scheme: dark) {
           :root { --bg:#111418; --card:#1a1f25; --text:#e6e9ed; --muted:#9aa4af; --line:#2b323a;
-                  --critical:#ef5350; --warning:#ffb74d; --info:#64b5f6; --ok:#66bb6a; } }
+                  --critical:#ef5350; --error:#ff7043; --warning:#ffb74d; --info:#64b5f6; --ok:#66bb6a; } }
         * { box-sizing: border-box; }
         body { margin:0; font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; background:var(--bg); color:var(--text); }
         header { padding:14px 18px; display:flex; flex-wrap:wrap; gap:8px 16px; align-items:baseline; border-bottom:1px solid var(--line); background:var(--card); }
@@ -123,7 +123,8 @@ enum StatusPage {
         .muted { color:var(--muted); }
         .pill { display:inline-block; padding:1px 9px; border-radius:999px; font-size:13px; font-weight:600; color:#fff; }
         .ok { background:var(--ok); } .bad { background:var(--critical); }
-        .sev-critical { background:var(--critical); } .sev-warning { background:var(--warning); } .sev-info { background:var(--info); }
+        .sev-critical { background:var(--critical); } .sev-error { background:var(--error); } .sev-warning { background:var(--warning); }
+        .sev-info { background:var(--info); }
         .banner { border-left:4px solid var(--critical); background:var(--card); padding:8px 12px; margin:10px 0; border-radius:6px; }
         .cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(230px,1fr)); gap:10px; }
         .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
@@ -140,6 +141,7 @@ enum StatusPage {
         .chip { white-space:nowrap; }
         .empty { background:var(--card); border:1px dashed var(--line); border-radius:8px; padding:12px; color:var(--muted); }
         code { font-size:13px; }
+        td code { white-space:nowrap; }
         @media (max-width:640px) {
           table, tbody, tr, td { display:block; width:100%; } thead { display:none; }
           tr { border-bottom:1px solid var(--line); } td { border:0; padding:3px 10px; } td:first-child { padding-top:9px; }
@@ -184,7 +186,7 @@ enum StatusPage {
           {{#alerts}}
             <tr id="alert-{{fingerprint}}">
               <td><span class="pill sev-{{severity}}">{{severity}}</span></td>
-              <td data-label="Device"><b>{{device}}</b>{{#hostname}} <span class="muted">{{hostname}}</span>{{/hostname}}<br><span class="muted">{{workspace}}</span></td>
+              <td data-label="Device"><b>{{device}}</b> <span class="muted">{{#hostname}}{{hostname}} · {{/hostname}}{{workspace}}</span></td>
               <td data-label="Rule"><code>{{rule}}</code></td>
               <td data-label="What">{{summary}}</td>
               <td data-label="Since" title="{{since_at}}">{{since}}</td>
