@@ -13,7 +13,7 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Watch a simulated fleet with the shipped rules; notifications print here. No account, no network.",
         discussion: """
             Runs the Devices API simulator with a 39-device fleet (two sites, production and staging, a few never \
-            provisioned, mixed rfdm versions, devices that drop off and come back, a site-wide outage an hour in) \
+            provisioned, mixed rfdm versions, devices that drop off and come back, a site-wide outage 40 minutes in) \
             and the worker with rules/*.json, notifying the console. Fleet time runs --time-scale times faster \
             (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
             """)

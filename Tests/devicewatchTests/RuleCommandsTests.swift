@@ -193,7 +193,8 @@ struct SilenceCommandTests {
 
 @Suite("devicewatch demo")
 struct DemoCommandTests {
-    @Test func theDemoShowsPagesWarningsNoticesAnOutageAndResolves() throws {
+    /// At 900x, 12 s are 3 h of fleet time: what a person sees in the first 2 minutes at 60x, and more.
+    @Test func theDemoShowsPagesWarningsNoticesAnOutageARepeatAndResolves() throws {
         let output = try CommandRunner.run([
             "demo", "--time-scale", "900", "--duration", "12s", "--listen", "127.0.0.1:0",
             "--scenario", repositoryRoot.appendingPathComponent("examples/demo/scenario.json").path,
@@ -207,5 +208,10 @@ struct DemoCommandTests {
         #expect(text.contains("1.4.0 or later is required"))
         #expect(text.contains("site-b cam 12 has been offline"))  // the site-b outage, grouped
         #expect(text.contains("production-offline resolved (recovered)"))
+        #expect(text.contains(#"FIRING {rule="staging-offline",workspace="demo"} (repeat)"#))
+        // The status page's address comes before the first notification.
+        let page = try #require(text.range(of: "Status page: http://127.0.0.1:"))
+        let first = try #require(text.range(of: "FIRING"))
+        #expect(page.lowerBound < first.lowerBound)
     }
 }
