@@ -33,9 +33,11 @@ public final class RecordingSink: Sendable {
     /// Answer 200, but only after 3 seconds.
     public static let slow = -1
 
-    /// - Parameter statuses: answers to give in order (with a `Retry-After: 1` on a 429, or ``hangUp``,
-    ///   ``slow``); 200 once they run out.
-    public static func start(statuses: [Int] = []) async throws -> RecordingSink {
+    /// - Parameters:
+    ///   - statuses: answers to give in order (with a `Retry-After: 1` on a 429, or ``hangUp``,
+    ///     ``slow``); 200 once they run out.
+    ///   - headers: extra header fields on every answer (rate-limit headers, say).
+    public static func start(statuses: [Int] = [], headers extra: [String: String] = [:]) async throws -> RecordingSink {
         let box = StateBox(statuses: statuses)
         let server = try await LoopbackServer.start { request, writer, _ in
             var request = request
@@ -50,6 +52,9 @@ public final class RecordingSink: Sendable {
             let code = status == RecordingSink.slow ? 200 : status
             var fields: HTTPFields = [.contentLength: "2"]
             if code == 429 { fields[.retryAfter] = "1" }
+            for (name, value) in extra {
+                if let field = HTTPField.Name(name) { fields[field] = value }
+            }
             try await writer.write(response: HTTPResponse(status: .init(code: code), headerFields: fields), body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         return RecordingSink(server: server, box: box)

@@ -194,4 +194,39 @@ struct DispatcherTests {
         let answer = HTTPResponseData(status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": false}"#.utf8))
         #expect(discord.interpret(answer) == .retry(reason: "HTTP 429 (Discord rate limit)", after: .milliseconds(2500)))
     }
+
+    @Test func aPauseHoldsEveryRequestUntilItEnds() {
+        var bucket = TokenBucket(.init(perSecond: 100, burst: 100), now: 100)
+        bucket.pause(until: 102)
+        #expect(bucket.take(now: 100.5).map { abs($0 - 1.5) < 1e-9 } == true)
+        #expect(bucket.take(now: 102) == nil)
+    }
+
+    @Test func discordsRateLimitHeadersPauseTheReceiver() {
+        let discord = DiscordReceiver(name: "d", url: Secret("https://discord.test/x"))
+        let empty = HTTPResponseData(status: 204, headers: ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "1.5"], body: Data())
+        #expect(discord.pause(after: empty) == 1.5)
+        let left = HTTPResponseData(status: 204, headers: ["X-RateLimit-Remaining": "3", "X-RateLimit-Reset-After": "1.5"], body: Data())
+        #expect(discord.pause(after: left) == nil)
+        let limited = HTTPResponseData(status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": true}"#.utf8))
+        #expect(discord.pause(after: limited) == 2.5)
+    }
+
+    /// Over loopback: the sink says its bucket is empty for 4 s; the next notification (another
+    /// group, which the 1/s rate alone would let go after 1 s) goes no sooner.
+    @Test func anEmptyDiscordBucketDelaysTheNextRequestUntilItsReset() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(headers: ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "4"])
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        try enqueue([intent(1, group: "a"), intent(1, group: "b")], store)
+        let discord = DiscordReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1, burst: 1))
+        let dispatcher = dispatcher(sink, store: store, receiver: discord)
+        _ = await dispatcher.deliverDue()
+        _ = await dispatcher.deliverDue()
+        #expect(await sink.wait(seconds: 15) { $0.count == 2 })
+        let times = sink.requests.map(\.receivedAt).sorted()
+        #expect(times.count == 2)
+        if times.count == 2 { #expect(times[1].timeIntervalSince(times[0]) >= 3.9) }
+    }
 }

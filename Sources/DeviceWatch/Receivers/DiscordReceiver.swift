@@ -4,7 +4,9 @@ import Foundation
 
 /// Discord webhooks: `content` (at most 2,000 characters) and embeds within Discord's limits
 /// (10 embeds, 6,000 characters in all), with `allowed_mentions: {"parse": []}` so no device
-/// name can ping anyone. A 429's `retry_after` (in the JSON body) is honoured.
+/// name can ping anyone. A 429's `retry_after` (in the JSON body) is honoured, and so is an empty
+/// rate-limit bucket (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`): the next request
+/// waits for the reset.
 public struct DiscordReceiver: Receiver {
     public let name: String
     public let url: Secret
@@ -31,6 +33,19 @@ public struct DiscordReceiver: Receiver {
             return .retry(reason: "HTTP 429 (Discord rate limit)", after: .milliseconds(Int(seconds * 1000)))
         }
         return DeliveryOutcome.classify(response).scrubbed(by: self)
+    }
+
+    public func pause(after response: HTTPResponseData) -> Double? {
+        if response.status == 429,
+            let body = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+            let seconds = (body["retry_after"] as? NSNumber)?.doubleValue, seconds > 0
+        {
+            return min(seconds, 300)
+        }
+        guard response.headers["X-RateLimit-Remaining"] == "0",
+            let reset = response.headers["X-RateLimit-Reset-After"].flatMap(Double.init), reset > 0
+        else { return nil }
+        return min(reset, 300)
     }
 
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {

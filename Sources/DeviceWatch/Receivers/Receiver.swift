@@ -37,10 +37,15 @@ public protocol Receiver: Sendable {
     var secrets: [Secret] { get }
     /// Reads the receiver's answer (Discord, for one, says when to retry in its body).
     func interpret(_ response: HTTPResponseData) -> DeliveryOutcome
+    /// Seconds the receiver asks to be left alone after this answer, for every notification (a
+    /// rate-limit bucket that is empty); nil when it says nothing.
+    func pause(after response: HTTPResponseData) -> Double?
 }
 
 extension Receiver {
     public var secrets: [Secret] { [] }
+
+    public func pause(after response: HTTPResponseData) -> Double? { nil }
 
     public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {
         switch DeliveryOutcome.classify(response) {

@@ -189,7 +189,15 @@ public actor Dispatcher {
 
     private func send(_ request: HTTPRequestSpec, receiver: any Receiver) async -> DeliveryOutcome {
         do {
-            return receiver.interpret(try await http.send(request))
+            let response = try await http.send(request)
+            if let pause = receiver.pause(after: response) {
+                let seconds = Date().timeIntervalSince1970
+                var bucket = buckets[receiver.name] ?? TokenBucket(receiver.rateLimit, now: seconds)
+                bucket.pause(until: seconds + pause)
+                buckets[receiver.name] = bucket
+                logger.info("receiver asked for a pause of \(DurationText.format(seconds: pause))", metadata: ["receiver": "\(receiver.name)"])
+            }
+            return receiver.interpret(response)
         } catch {
             // The kind and libcurl's detail only: a webhook URL's path can be its secret.
             let reason = receiver.scrub("\(error.kind.rawValue): \(error.detail)")

@@ -7,6 +7,8 @@ struct TokenBucket: Sendable {
     let burst: Double
     private var tokens: Double
     private var updated: Double
+    /// Nothing goes before this (the receiver asked for a pause).
+    private var pausedUntil: Double = 0
 
     init(_ limit: Configuration.RateLimit, now: Double) {
         perSecond = limit.perSecond
@@ -17,6 +19,7 @@ struct TokenBucket: Sendable {
 
     /// Takes a token if one is there; else how long until one is.
     mutating func take(now: Double) -> Double? {
+        if now < pausedUntil { return pausedUntil - now }
         tokens = min(burst, tokens + (now - updated) * perSecond)
         updated = now
         guard tokens < 1 else {
@@ -24,5 +27,10 @@ struct TokenBucket: Sendable {
             return nil
         }
         return (1 - tokens) / perSecond
+    }
+
+    /// Holds every request until `until` (a receiver's empty rate-limit bucket); tokens keep refilling.
+    mutating func pause(until: Double) {
+        pausedUntil = max(pausedUntil, until)
     }
 }
