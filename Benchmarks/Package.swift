@@ -18,6 +18,16 @@ let package = Package(
             ],
             path: "Sources/FleetBody"
         ),
+        // The dispatcher alone over an outbox backlog (Benchmarks/outbox-backlog drives it).
+        .executableTarget(
+            name: "OutboxBacklog",
+            dependencies: [
+                .product(name: "DeviceWatchCore", package: "devicewatch"),
+                .product(name: "DeviceWatch", package: "devicewatch"),
+                .product(name: "CurlHTTP", package: "devicewatch"),
+            ],
+            path: "Sources/OutboxBacklog"
+        ),
         .executableTarget(
             name: "DecodeBenchmarks",
             dependencies: [

@@ -160,6 +160,50 @@ extension Device {
     }
 }
 
+extension Device {
+    /// The device as the Devices API writes it, every field present (`null` when absent) and keys
+    /// in sorted order: the form webhook receivers get.
+    public func writeWithNulls(to writer: inout JSONWriter) {
+        func field(_ name: String, _ value: String?) {
+            writer.key(name)
+            if let value { writer.string(value) } else { writer.null() }
+        }
+        func number(_ name: String, _ value: Double?) {
+            writer.key(name)
+            if let value { writer.number(value) } else { writer.null() }
+        }
+        writer.beginObject()
+        field("architecture", architecture)
+        field("created_at", createdAt.map(Timestamp.format))
+        writer.key("hardware")
+        if let hardware {
+            writer.beginObject()
+            field("gpu", hardware.gpu)
+            field("processor", hardware.processor)
+            number("total_disk_space_mb", hardware.totalDiskSpaceMB)
+            number("total_memory_mb", hardware.totalMemoryMB)
+            writer.endObject()
+        } else {
+            writer.null()
+        }
+        field("hostname", hostname)
+        field("id", id)
+        field("last_heartbeat", lastHeartbeat.map(Timestamp.format))
+        field("name", name)
+        field("platform", platform)
+        field("platform_release", platformRelease)
+        field("platform_version", platformVersion)
+        field("rfdm_version", rfdmVersion)
+        field("status", status?.rawValue)
+        writer.key("tags")
+        writer.beginArray()
+        for tag in tags { writer.string(tag) }
+        writer.endArray()
+        field("type", type)
+        writer.endObject()
+    }
+}
+
 extension JSONWriter {
     /// The members alerts and their snapshots share at their end, and the closing brace.
     fileprivate mutating func alertFacts(device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?) {
