@@ -82,9 +82,10 @@ enum WebhookPayload {
         let alerts = listed.map { snapshot -> Alert in
             var labels = snapshot.labels
             if !snapshot.device.tags.isEmpty { labels["tags"] = snapshot.device.tags.joined(separator: ",") }
-            var annotations = ["summary": AlertView(snapshot, context: context).summary]
-            if let description = context.rules.rule(snapshot.key.ruleID)?.description { annotations["description"] = description }
-            return Alert(snapshot: snapshot, labels: labels, annotations: annotations, reasons: context.rules.reasons(for: snapshot))
+            let view = AlertView(snapshot, context: context)
+            var annotations = ["summary": view.summary]
+            if let description = view.description { annotations["description"] = description }
+            return Alert(snapshot: snapshot, labels: labels, annotations: annotations, reasons: view.reasons)
         }
         var writer = JSONWriter(capacity: 1024 * max(1, alerts.count))
         writer.beginObject()
