@@ -189,6 +189,23 @@ struct PlannerTests {
         #expect(h.book.alerts.isEmpty)  // told everywhere: forgotten
     }
 
+    /// A device that pages, recovers and pages again days later gets a new notification id: the
+    /// outbox ignores an id it has seen (a replayed cycle), so a reused id would never be sent.
+    @Test func aGroupThatEndsAndFiresAgainGetsNewNotificationIDs() throws {
+        var h = Harness([offlineRule])
+        let first = h.cycle(0, [Harness.offline("d1", since: -700)]).intents
+        _ = h.cycle(60, [Harness.online("d1", at: 59)])
+        #expect(h.routing.groups.isEmpty)  // told everywhere: the group is over
+        let again = h.cycle(86_400, [Harness.offline("d1", since: 86_400 - 700)]).intents
+        #expect(again.count == 2 && again.allSatisfy { $0.reason == .new })
+        #expect(Set(first.map(\.id)).isDisjoint(with: again.map(\.id)))
+        // Within one group's life, ids still number its notifications.
+        let resolved = h.cycle(86_460, [Harness.online("d1", at: 86_459)]).intents
+        let pager = try #require(again.first { $0.receiver == "pager" })
+        let pagerResolved = try #require(resolved.first { $0.receiver == "pager" })
+        #expect(pager.id.dropLast(2) == pagerResolved.id.dropLast(2))
+    }
+
     @Test func sendResolvedFalseForgetsWithoutAMessage() {
         var rule = offlineRule
         rule.sendResolved = false

@@ -96,6 +96,27 @@ struct SQLiteStateStoreTests {
         #expect(try store.notifications(state: nil, limit: 10).count == 1)
     }
 
+    @Test func pruningDeletesOnlyLongDoneNotifications() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        var changes = StateChanges()
+        changes.intents = (1...5).map { index in
+            NotificationIntent(
+                id: "n-\(index)", receiver: "r", groupKey: "g\(index)", groupLabels: [:], firing: [], resolved: [], reason: .new, createdAt: Self.t0)
+        }
+        try store.commit(changes, at: Self.t0)
+        try store.markSent("n-1", at: Self.t0)  // sent long ago
+        try store.markSent("n-2", at: Self.t0.addingTimeInterval(9 * 86_400))  // sent recently
+        try store.markDead("n-3", error: "HTTP 404", at: Self.t0)  // dead long ago
+        try store.markDead("n-4", error: "HTTP 404", at: Self.t0.addingTimeInterval(9 * 86_400))  // dead recently
+        // n-5 stays pending, however old.
+        let now = Self.t0.addingTimeInterval(10 * 86_400)
+        #expect(try store.prune(sentBefore: now.addingTimeInterval(-7 * 86_400), deadBefore: now.addingTimeInterval(-5 * 86_400)) == 2)
+        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id).sorted() == ["n-2", "n-4", "n-5"])
+        #expect(try store.prune(sentBefore: now, deadBefore: now) == 2)
+        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-5"])
+    }
+
     @Test func silencesAreAddedListedAndExpired() throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)

@@ -133,7 +133,12 @@ struct EndToEndTests {
         #expect(slack(sink.requests, "[FIRING").count == 2)
         #expect(sink.requests.count == 6)
 
-        // 6. SIGTERM: a clean exit, promptly.
+        // 6. The camera drops off again later: a new page, not mistaken for the first one.
+        try await advance("20m")
+        #expect(await sink.wait { pagerDuty($0, "trigger").count >= 3 && slack($0, "[FIRING").count >= 3 }, "\(second.log)")
+        #expect(pagerDuty(sink.requests, "trigger").last?.json?["dedup_key"] as? String == dedupKey)
+
+        // 7. SIGTERM: a clean exit, promptly.
         let stopping = Date()
         #expect(second.terminate() == 0)
         #expect(Date().timeIntervalSince(stopping) < 10)

@@ -203,6 +203,15 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    public func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE (state = 'sent' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
+                arguments: [sentBefore.timeIntervalSince1970, deadBefore.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
     public func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
         guard !outcomes.isEmpty else { return }
         try write { db in

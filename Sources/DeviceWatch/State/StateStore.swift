@@ -53,6 +53,9 @@ public protocol StateStore: Sendable {
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     /// How many notifications are in each state.
     func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int]
+    /// Deletes sent notifications last updated before `sentBefore` and dead ones before
+    /// `deadBefore`; pending ones are never touched. Returns how many went.
+    func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int
     /// Records many delivery outcomes in one transaction.
     func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError)
     func markSent(_ id: String, at now: Date) throws(StateStoreError)

@@ -14,6 +14,10 @@ public actor Dispatcher {
         public var maxBackoff: Double = 300
         /// Pending notifications read per pass.
         public var batch: Int = 1000
+        /// Delivered notifications are kept this long (for `notifications list` and the status page), then deleted.
+        public var keepSent: Double = 7 * 86_400
+        /// Dead letters are kept this long, then deleted.
+        public var keepDead: Double = 30 * 86_400
 
         public init() {}
     }
@@ -64,9 +68,24 @@ public actor Dispatcher {
             }
         }
         defer { ticker.cancel() }
+        var pruned = Date.distantPast
         for await _ in stream {
             if Task.isCancelled { break }
             _ = await deliverDue()
+            if Date().timeIntervalSince(pruned) >= 3600 {
+                prune(now: Date())
+                pruned = Date()
+            }
+        }
+    }
+
+    /// Deletes what is long done: sent notifications after `keepSent`, dead letters after `keepDead`.
+    public func prune(now: Date) {
+        do {
+            let count = try store.prune(sentBefore: now.addingTimeInterval(-settings.keepSent), deadBefore: now.addingTimeInterval(-settings.keepDead))
+            if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
+        } catch {
+            logger.error("cannot prune the outbox: \(error)")
         }
     }
 

@@ -21,6 +21,13 @@ public enum Fingerprint {
         hex(SHA256.hash(data: Data(("group\u{0}" + groupID).utf8)).prefix(16))
     }
 
+    /// One life of a notification group, from its first alert until everything it told has
+    /// resolved: its identity and when it began (to the millisecond). Notification ids are this
+    /// plus a sequence number, so a group that ends and fires again days later never reuses an id.
+    public static func ofGroup(_ groupID: String, createdAt: Date) -> String {
+        ofGroup(groupID + "\u{0}" + String(Int64((createdAt.timeIntervalSince1970 * 1000).rounded())))
+    }
+
     /// Lowercase hex of bytes.
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -98,7 +98,7 @@ public enum NotificationPlanner {
                 firing.sort()
                 group.sequence += 1
                 intents.append(NotificationIntent(
-                    id: Fingerprint.ofGroup(id) + "-\(group.sequence)",
+                    id: Fingerprint.ofGroup(id, createdAt: group.createdAt) + "-\(group.sequence)",
                     receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
                     firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason, createdAt: now))
                 group.told = Set(firing).union(held)
