@@ -281,5 +281,26 @@ struct JSONWriterTests {
         for intent in resolved {
             #expect(try JSONDecoder().decode(NotificationIntent.self, from: intent.jsonData) == intent)
         }
+        // The outbox's pull reader reads the same back, from JSONWriter's output and from
+        // JSONEncoder's (other spacing, escapes and key order).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted]
+        for intent in intents + resolved {
+            #expect(try NotificationIntent(outboxJSON: intent.jsonData) == intent)
+            #expect(try NotificationIntent(outboxJSON: encoder.encode(intent)) == intent)
+        }
+    }
+
+    @Test func theOutboxReaderRefusesWhatItCannotReadExactly() {
+        for text in [
+            "", "{", #"{"id": "x"}"#, "[]", #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": "yesterday"}"#,
+            #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1} trailing"#,
+            #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1, "firing": [{"key": {}}]}"#,
+            #"{"id": "\u12"}"#,
+        ] {
+            #expect(throws: (any Error).self, "\(text)") { try NotificationIntent(outboxJSON: Data(text.utf8)) }
+        }
+        let minimal = #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1.5, "unknown": [1, {"a": null}, true]}"#
+        #expect((try? NotificationIntent(outboxJSON: Data(minimal.utf8)))?.createdAt == Date(timeIntervalSinceReferenceDate: 1.5))
     }
 }

@@ -1,0 +1,358 @@
+import Foundation
+
+/// A pull reader over JSON bytes, for the few shapes read back in bulk (notifications from the
+/// outbox): no tree, no boxing, strings copied once. The counterpart of ``JSONWriter``; decoding
+/// outbox rows with `JSONDecoder` was an eighth of the dispatcher's CPU time. It reads any valid
+/// JSON of those shapes, skipping members it does not know; anything else throws, and callers
+/// fall back to `JSONDecoder`.
+public struct JSONReader {
+    public struct Malformed: Error, Sendable {
+        public var offset: Int
+        public var expected: String
+    }
+
+    private let bytes: [UInt8]
+    private var index = 0
+
+    public init(_ data: Data) {
+        bytes = [UInt8](data)
+    }
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    // MARK: Values
+
+    /// Reads an object, calling `member` with each key; `member` must read or skip the value.
+    public mutating func object(_ member: (inout JSONReader, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        skipSpace()
+        if peek == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipSpace()
+            let key = try string()
+            skipSpace()
+            try expect(UInt8(ascii: ":"))
+            try member(&self, key)
+            skipSpace()
+            if peek == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            try expect(UInt8(ascii: "}"))
+            return
+        }
+    }
+
+    /// Reads an array, calling `element` for each element; `element` must read or skip it.
+    public mutating func array(_ element: (inout JSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        skipSpace()
+        if peek == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            try element(&self)
+            skipSpace()
+            if peek == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            try expect(UInt8(ascii: "]"))
+            return
+        }
+    }
+
+    /// `true` (and consumed) when the next value is `null`.
+    public mutating func null() -> Bool {
+        skipSpace()
+        guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"),
+            bytes[index + 2] == UInt8(ascii: "l"), bytes[index + 3] == UInt8(ascii: "l")
+        else { return false }
+        index += 4
+        return true
+    }
+
+    public mutating func string() throws -> String {
+        skipSpace()
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                let text = bytes.withUnsafeBufferPointer { String(decoding: $0[start..<index], as: UTF8.self) }
+                index += 1
+                return text
+            case UInt8(ascii: "\\"):
+                return try escapedString(from: start)
+            default:
+                index += 1
+            }
+        }
+        throw Malformed(offset: index, expected: "the end of a string")
+    }
+
+    public mutating func optionalString() throws -> String? {
+        null() ? nil : try string()
+    }
+
+    public mutating func number() throws -> Double {
+        skipSpace()
+        let start = index
+        while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
+        guard index > start, let value = bytes.withUnsafeBufferPointer({ Double(String(decoding: $0[start..<index], as: UTF8.self)) }) else {
+            throw Malformed(offset: start, expected: "a number")
+        }
+        return value
+    }
+
+    public mutating func optionalNumber() throws -> Double? {
+        null() ? nil : try number()
+    }
+
+    /// A string-to-string object.
+    public mutating func stringMap() throws -> [String: String] {
+        var map: [String: String] = [:]
+        try object { reader, key in map[key] = try reader.string() }
+        return map
+    }
+
+    public mutating func strings() throws -> [String] {
+        var list: [String] = []
+        try array { reader in list.append(try reader.string()) }
+        return list
+    }
+
+    /// Skips any value.
+    public mutating func skip() throws {
+        skipSpace()
+        switch peek {
+        case UInt8(ascii: "{"): try object { reader, _ in try reader.skip() }
+        case UInt8(ascii: "["): try array { reader in try reader.skip() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: _ = try number()
+        }
+    }
+
+    /// Only whitespace is left.
+    public mutating func end() throws {
+        skipSpace()
+        guard index == bytes.count else { throw Malformed(offset: index, expected: "the end of the document") }
+    }
+
+    // MARK: Bytes
+
+    private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private mutating func skipSpace() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        skipSpace()
+        guard peek == byte else { throw Malformed(offset: index, expected: "\"\(Character(Unicode.Scalar(byte)))\"") }
+        index += 1
+    }
+
+    private mutating func literal(_ word: String) throws {
+        for byte in word.utf8 {
+            guard peek == byte else { throw Malformed(offset: index, expected: word) }
+            index += 1
+        }
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+    }
+
+    /// The slow path: a string with escapes, from its first byte at `start`.
+    private mutating func escapedString(from start: Int) throws -> String {
+        var out = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let escape = peek else { break }
+                index += 1
+                switch escape {
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar), peek == UInt8(ascii: "\\") {
+                        index += 1
+                        try literal("u")
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw Malformed(offset: index, expected: "a low surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw Malformed(offset: index, expected: "a Unicode scalar") }
+                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default: out.append(escape)  // \" \\ \/
+                }
+            default:
+                out.append(byte)
+            }
+        }
+        throw Malformed(offset: index, expected: "the end of a string")
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard index + 4 <= bytes.count else { throw Malformed(offset: index, expected: "4 hex digits") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            index += 1
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw Malformed(offset: index - 1, expected: "a hex digit")
+            }
+            value = value * 16 + digit
+        }
+        return value
+    }
+}
+
+// MARK: The shapes the outbox holds
+
+extension NotificationIntent {
+    /// Reads what ``jsonData`` wrote (or any JSON `JSONDecoder` would read into an intent, in the
+    /// forms `JSONWriter` uses: dates as seconds since 2001). Throws on anything else.
+    public init(outboxJSON data: Data) throws {
+        try self.init(outboxJSON: [UInt8](data))
+    }
+
+    public init(outboxJSON bytes: [UInt8]) throws {
+        var reader = JSONReader(bytes)
+        var id: String?, receiver: String?, groupKey: String?, reason: Reason?, createdAt: Date?
+        var groupLabels: [String: String] = [:]
+        var firing: [AlertSnapshot] = [], resolved: [AlertSnapshot] = []
+        try reader.object { reader, key in
+            switch key {
+            case "id": id = try reader.string()
+            case "receiver": receiver = try reader.string()
+            case "groupKey": groupKey = try reader.string()
+            case "groupLabels": groupLabels = try reader.stringMap()
+            case "firing": try reader.array { reader in firing.append(try AlertSnapshot(reading: &reader)) }
+            case "resolved": try reader.array { reader in resolved.append(try AlertSnapshot(reading: &reader)) }
+            case "reason": reason = Reason(rawValue: try reader.string())
+            case "createdAt": createdAt = Date(timeIntervalSinceReferenceDate: try reader.number())
+            default: try reader.skip()
+            }
+        }
+        try reader.end()
+        guard let id, let receiver, let groupKey, let reason, let createdAt else {
+            throw JSONReader.Malformed(offset: 0, expected: "a notification with id, receiver, groupKey, reason and createdAt")
+        }
+        self.init(
+            id: id, receiver: receiver, groupKey: groupKey, groupLabels: groupLabels, firing: firing, resolved: resolved, reason: reason,
+            createdAt: createdAt)
+    }
+}
+
+extension AlertSnapshot {
+    init(reading reader: inout JSONReader) throws {
+        var key: AlertKey?, fingerprint: String?, status: AlertInstance.State?, severity: Severity?
+        var labels: [String: String] = [:]
+        var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?, firstSeen: Date?, message: String?
+        try reader.object { reader, name in
+            switch name {
+            case "key":
+                var workspace = "", ruleID = "", deviceID = ""
+                try reader.object { reader, part in
+                    switch part {
+                    case "workspace": workspace = try reader.string()
+                    case "ruleID": ruleID = try reader.string()
+                    case "deviceID": deviceID = try reader.string()
+                    default: try reader.skip()
+                    }
+                }
+                key = AlertKey(workspace: workspace, ruleID: ruleID, deviceID: deviceID)
+            case "fingerprint": fingerprint = try reader.string()
+            case "status": status = AlertInstance.State(rawValue: try reader.string())
+            case "severity": severity = Severity(rawValue: try reader.string())
+            case "labels": labels = try reader.stringMap()
+            case "startsAt": startsAt = Date(timeIntervalSinceReferenceDate: try reader.number())
+            case "endsAt": endsAt = try reader.optionalNumber().map(Date.init(timeIntervalSinceReferenceDate:))
+            case "resolveReason": resolveReason = try reader.optionalString()
+            case "device": device = try Device(reading: &reader)
+            case "evaluatedAt": evaluatedAt = Date(timeIntervalSinceReferenceDate: try reader.number())
+            case "firstSeen": firstSeen = try reader.optionalNumber().map(Date.init(timeIntervalSinceReferenceDate:))
+            case "message": message = try reader.optionalString()
+            default: try reader.skip()
+            }
+        }
+        guard let key, let fingerprint, let status, let severity, let startsAt, let device, let evaluatedAt else {
+            throw JSONReader.Malformed(offset: 0, expected: "an alert with key, fingerprint, status, severity, startsAt, device and evaluatedAt")
+        }
+        self.init(
+            key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt, endsAt: endsAt,
+            resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
+    }
+}
+
+extension Device {
+    /// The API's form, as ``write(to:)`` writes it; timestamps must parse.
+    init(reading reader: inout JSONReader) throws {
+        var device = Device(id: "")
+        var sawID = false
+        func timestamp(_ text: String?) throws -> Date? {
+            guard let text else { return nil }
+            guard let date = Timestamp.parse(text) else { throw JSONReader.Malformed(offset: 0, expected: "an ISO-8601 time") }
+            return date
+        }
+        try reader.object { reader, key in
+            switch key {
+            case "id":
+                device.id = try reader.string()
+                sawID = true
+            case "name": device.name = try reader.optionalString()
+            case "status": device.status = try reader.optionalString().map(DeviceStatus.init(rawValue:))
+            case "last_heartbeat": device.lastHeartbeat = try timestamp(reader.optionalString())
+            case "platform": device.platform = try reader.optionalString()
+            case "platform_release": device.platformRelease = try reader.optionalString()
+            case "platform_version": device.platformVersion = try reader.optionalString()
+            case "architecture": device.architecture = try reader.optionalString()
+            case "hostname": device.hostname = try reader.optionalString()
+            case "rfdm_version": device.rfdmVersion = try reader.optionalString()
+            case "type": device.type = try reader.optionalString()
+            case "tags": device.tags = reader.null() ? [] : try reader.strings()
+            case "created_at": device.createdAt = try timestamp(reader.optionalString())
+            case "hardware":
+                guard !reader.null() else { return }
+                var hardware = Hardware()
+                try reader.object { reader, part in
+                    switch part {
+                    case "processor": hardware.processor = try reader.optionalString()
+                    case "gpu": hardware.gpu = try reader.optionalString()
+                    case "total_memory_mb": hardware.totalMemoryMB = try reader.optionalNumber()
+                    case "total_disk_space_mb": hardware.totalDiskSpaceMB = try reader.optionalNumber()
+                    default: try reader.skip()
+                    }
+                }
+                device.hardware = hardware
+            default: try reader.skip()
+            }
+        }
+        guard sawID else { throw JSONReader.Malformed(offset: 0, expected: "a device with an id") }
+        self = device
+    }
+}
