@@ -95,11 +95,13 @@ public struct Worker: Service {
             status: { [store = parts.store] in
                 let snapshot = await engine.snapshot()
                 let workspaces = await workspaceList.ids
+                // Health times are on the API's clock, as the engine keeps them; so is the start here.
+                let started = snapshot.now.addingTimeInterval(-Date().timeIntervalSince(startedAt))
                 return WorkerStatus(
-                    now: snapshot.now, startedAt: startedAt, workspaces: workspaces, fleet: snapshot.fleet, alerts: snapshot.alerts,
+                    now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet, alerts: snapshot.alerts,
                     health: snapshot.health, outbox: try? store.outboxCounts(), reload: await watcher.status,
                     readiness: Readiness.evaluate(
-                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: startedAt, now: snapshot.now),
+                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: started, now: snapshot.now),
                     rules: snapshot.rules)
             },
             onListening: onListening)
