@@ -14,8 +14,8 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Runs the Devices API simulator with a 39-device fleet (two sites, production and staging, a few never \
             provisioned, mixed rfdm versions, devices that drop off and come back, a site-wide outage 40 minutes in) \
-            and the worker with rules/*.json, notifying the console. Fleet time runs --time-scale times faster \
-            (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
+            and the worker with rules/*.json, notifying the console, with the ops server (status page, metrics, API) on --listen. Fleet \
+            time runs --time-scale times faster (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
             """)
 
     @Option(help: "The demo's scenario file.")
