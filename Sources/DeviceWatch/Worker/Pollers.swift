@@ -21,13 +21,19 @@ actor Pollers {
     /// Polls exactly `workspaces` from now on.
     func update(_ workspaces: [Configuration.Workspace]) {
         let wanted = Dictionary(workspaces.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var stopping: [String: Task<Void, Never>] = [:]
         for (id, poller) in running where wanted[id] != poller.workspace {
             poller.task.cancel()
+            stopping[id] = poller.task
             running[id] = nil
             if wanted[id] == nil { logger.info("stopped polling", metadata: ["workspace": "\(id)"]) }
         }
         for (id, workspace) in wanted where running[id] == nil {
+            let previous = stopping[id]
             let task = Task { [client, engine, metrics, logger] in
+                // A re-timed workspace: its old poller finishes (or abandons) its poll first, so
+                // one workspace is never polled twice at once.
+                await previous?.value
                 await Self.poll(workspace, client: client, engine: engine, metrics: metrics, logger: logger)
             }
             running[id] = (workspace, task)
