@@ -110,6 +110,7 @@ struct SQLiteStateStoreTests {
         try store.markDead("n-3", error: "HTTP 404", at: Self.t0)  // dead long ago
         try store.markDead("n-4", error: "HTTP 404", at: Self.t0.addingTimeInterval(9 * 86_400))  // dead recently
         // n-5 stays pending, however old.
+        #expect(try store.outboxCounts() == [.pending: 1, .dead: 2])
         let now = Self.t0.addingTimeInterval(10 * 86_400)
         #expect(try store.prune(sentBefore: now.addingTimeInterval(-7 * 86_400), deadBefore: now.addingTimeInterval(-5 * 86_400)) == 2)
         #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id).sorted() == ["n-2", "n-4", "n-5"])

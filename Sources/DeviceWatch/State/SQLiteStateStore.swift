@@ -55,6 +55,10 @@ public final class SQLiteStateStore: StateStore {
                 CREATE INDEX outbox_group_order ON outbox (receiver, group_key, state);
                 """)
         }
+        migrator.registerMigration("3-outbox-created-order") { db in
+            // Newest first (status page, notifications list, the API) without sorting the whole outbox.
+            try db.execute(sql: "CREATE INDEX outbox_created ON outbox (created_at)")
+        }
         return migrator
     }
 
@@ -195,9 +199,10 @@ public final class SQLiteStateStore: StateStore {
 
     public func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int] {
         try read { db in
-            var counts: [OutboxEntry.State: Int] = [.pending: 0, .sent: 0, .dead: 0]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
-                if let state = OutboxEntry.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            // Index ranges: cheap on every scrape, however many sent notifications are kept.
+            var counts: [OutboxEntry.State: Int] = [:]
+            for state in [OutboxEntry.State.pending, .dead] {
+                counts[state] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = ?", arguments: [state.rawValue]) ?? 0
             }
             return counts
         }

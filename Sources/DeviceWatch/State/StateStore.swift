@@ -51,7 +51,7 @@ public protocol StateStore: Sendable {
     /// The oldest pending notification of each (receiver, group), where it is due at `now`; oldest first.
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
-    /// How many notifications are in each state.
+    /// How many notifications are pending and dead (sent ones are not counted: there can be millions).
     func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int]
     /// Deletes sent notifications last updated before `sentBefore` and dead ones before
     /// `deadBefore`; pending ones are never touched. Returns how many went.
