@@ -42,7 +42,7 @@ enum OpsResources {
             workspace = alert.key.workspace
             state = alert.state.rawValue
             severity = alert.severity.rawValue
-            summary = OpsResources.summary(of: alert, rules: rules)
+            summary = rules.summary(of: alert)
             labels = alert.labels
             activeSince = Timestamp.format(alert.activeSince)
             firingSince = alert.firingSince.map(Timestamp.format)
@@ -150,13 +150,6 @@ enum OpsResources {
     struct ErrorResource: Encodable {
         var error: String
         var problems: [String]?
-    }
-
-    /// An alert's one-line summary: its rule's template, or a meta alert's message.
-    static func summary(of alert: AlertInstance, rules: RuleSet) -> String {
-        if let message = alert.message { return message }
-        guard rules.rule(alert.key.ruleID) != nil else { return "\(alert.key.ruleID) on \(alert.device.displayName)" }
-        return rules.summary(of: alert.finding)
     }
 
     static func encode(_ value: some Encodable) -> String {

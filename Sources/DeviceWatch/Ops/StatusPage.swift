@@ -48,7 +48,7 @@ enum StatusPage {
             let since = alert.firingSince ?? alert.activeSince
             var values: [String: Any] = [
                 "fingerprint": alert.fingerprint, "severity": alert.severity.rawValue, "rule": alert.key.ruleID, "workspace": alert.key.workspace,
-                "device": alert.device.displayName, "summary": OpsResources.summary(of: alert, rules: status.rules),
+                "device": alert.device.displayName, "summary": status.rules.summary(of: alert),
                 "since": ago(since, now: now), "since_at": Timestamp.format(since),
             ]
             if let hostname = alert.device.hostname, hostname != alert.device.displayName { values["hostname"] = hostname }

@@ -114,7 +114,7 @@ enum WebhookPayload {
         writer.key("devicewatch")
         writer.beginObject()
         writer.key("device")
-        snapshot.device.writeWithNulls(to: &writer)
+        snapshot.device.write(to: &writer, nulls: true)
         writer.key("reasons")
         writer.beginArray()
         for reason in alert.reasons { writer.string(reason) }

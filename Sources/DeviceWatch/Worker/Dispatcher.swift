@@ -211,9 +211,7 @@ public actor Dispatcher {
             let response = try await http.send(request)
             if let pause = receiver.pause(after: response) {
                 let seconds = Date().timeIntervalSince1970
-                var bucket = buckets[receiver.name] ?? TokenBucket(receiver.rateLimit, now: seconds)
-                bucket.pause(until: seconds + pause)
-                buckets[receiver.name] = bucket
+                withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
                 logger.info("receiver asked for a pause of \(DurationText.format(seconds: pause))", metadata: ["receiver": "\(receiver.name)"])
             }
             return receiver.interpret(response)
@@ -251,11 +249,15 @@ public actor Dispatcher {
     private func waitForToken(_ receiver: any Receiver) async {
         while true {
             let seconds = Date().timeIntervalSince1970
-            var bucket = buckets[receiver.name] ?? TokenBucket(receiver.rateLimit, now: seconds)
-            let wait = bucket.take(now: seconds)
-            buckets[receiver.name] = bucket
-            guard let wait else { return }
+            guard let wait = withBucket(of: receiver, now: seconds, { $0.take(now: seconds) }) else { return }
             try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
         }
+    }
+
+    /// Acts on a receiver's token bucket, made on first use.
+    private func withBucket<T>(of receiver: any Receiver, now: Double, _ body: (inout TokenBucket) -> T) -> T {
+        var bucket = buckets[receiver.name] ?? TokenBucket(receiver.rateLimit, now: now)
+        defer { buckets[receiver.name] = bucket }
+        return body(&bucket)
     }
 }

@@ -128,62 +128,39 @@ public struct JSONWriter {
 }
 
 extension Device {
-    /// The device in the API's format, leaving out absent fields (the decoder reads them as null).
-    public func write(to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.member("id", id)
-        writer.member("name", name)
-        writer.member("status", status?.rawValue)
-        writer.member("last_heartbeat", lastHeartbeat.map(Timestamp.format))
-        writer.member("platform", platform)
-        writer.member("platform_release", platformRelease)
-        writer.member("platform_version", platformVersion)
-        writer.member("architecture", architecture)
-        writer.member("hostname", hostname)
-        writer.member("rfdm_version", rfdmVersion)
-        writer.member("type", type)
-        if let hardware {
-            writer.key("hardware")
-            writer.beginObject()
-            writer.member("processor", hardware.processor)
-            writer.member("gpu", hardware.gpu)
-            writer.member("total_memory_mb", hardware.totalMemoryMB)
-            writer.member("total_disk_space_mb", hardware.totalDiskSpaceMB)
-            writer.endObject()
-        }
-        writer.key("tags")
-        writer.beginArray()
-        for tag in tags { writer.string(tag) }
-        writer.endArray()
-        writer.member("created_at", createdAt.map(Timestamp.format))
-        writer.endObject()
-    }
-}
-
-extension Device {
-    /// The device as the Devices API writes it, every field present (`null` when absent) and keys
-    /// in sorted order: the form webhook receivers get.
-    public func writeWithNulls(to writer: inout JSONWriter) {
+    /// The device in the API's format, keys in sorted order. Absent fields are left out (the
+    /// decoder reads them as null), or with `nulls` written as `null`, as the API does: the form
+    /// webhook receivers get.
+    public func write(to writer: inout JSONWriter, nulls: Bool = false) {
         func field(_ name: String, _ value: String?) {
-            writer.key(name)
-            if let value { writer.string(value) } else { writer.null() }
+            if let value {
+                writer.member(name, value)
+            } else if nulls {
+                writer.key(name)
+                writer.null()
+            }
         }
         func number(_ name: String, _ value: Double?) {
-            writer.key(name)
-            if let value { writer.number(value) } else { writer.null() }
+            if let value {
+                writer.member(name, value)
+            } else if nulls {
+                writer.key(name)
+                writer.null()
+            }
         }
         writer.beginObject()
         field("architecture", architecture)
         field("created_at", createdAt.map(Timestamp.format))
-        writer.key("hardware")
         if let hardware {
+            writer.key("hardware")
             writer.beginObject()
             field("gpu", hardware.gpu)
             field("processor", hardware.processor)
             number("total_disk_space_mb", hardware.totalDiskSpaceMB)
             number("total_memory_mb", hardware.totalMemoryMB)
             writer.endObject()
-        } else {
+        } else if nulls {
+            writer.key("hardware")
             writer.null()
         }
         field("hostname", hostname)

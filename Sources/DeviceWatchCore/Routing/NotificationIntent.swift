@@ -49,9 +49,19 @@ extension RuleSet {
     /// The summary of an alert in a notification: its rule's template, or for devicewatch's own
     /// alerts their message, or plain words when the rule is gone.
     public func summary(of alert: AlertSnapshot) -> String {
-        if let message = alert.message { return message }
-        guard rule(alert.key.ruleID) != nil else { return "\(alert.key.ruleID) on \(alert.device.displayName)" }
-        return summary(of: alert.finding)
+        summary(key: alert.key, message: alert.message, finding: alert.finding)
+    }
+
+    /// The same for an alert as it stands (the status page and the alerts API).
+    public func summary(of alert: AlertInstance) -> String {
+        summary(key: alert.key, message: alert.message, finding: alert.finding)
+    }
+
+    private func summary(key: AlertKey, message: String?, finding: @autoclosure () -> Finding) -> String {
+        if let message { return message }
+        let finding = finding()
+        guard rule(key.ruleID) != nil else { return "\(key.ruleID) on \(finding.device.displayName)" }
+        return summary(of: finding)
     }
 
     /// Why a firing alert matched (empty for resolved and meta alerts).
