@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // glibc's mallopt, for the worker's one-arena setting (devicewatch/MallocTuning.swift).
+        .systemLibrary(name: "CMalloc"),
         // The one HTTP client: libcurl's multi interface driven by one thread.
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         // Pure domain: devices, rules, evaluation. No clocks, files, network or logging.
@@ -75,6 +77,7 @@ let package = Package(
         .executableTarget(
             name: "devicewatch",
             dependencies: [
+                "CMalloc",
                 "DeviceWatch",
                 "DeviceWatchCore",
                 "DeviceAPISimulator",

@@ -32,6 +32,8 @@ struct CLIFailure: Error {
 @main
 enum Main {
     static func main() async {
+        // Before any other thread allocates: arenas are made on a thread's first contended malloc.
+        useOneMallocArena()
         do {
             var command = try DeviceWatchCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

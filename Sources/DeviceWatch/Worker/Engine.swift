@@ -39,37 +39,36 @@ public actor Engine {
     public var now: Date { Date().addingTimeInterval(clockOffset) }
 
     /// Applies a successful poll: evaluate at `apiDate` (the API's clock; the local one when absent or absurd).
-    @discardableResult
-    public func pollSucceeded(workspace: String, devices: [Device], apiDate: Date?) async -> [NotificationIntent] {
+    public func pollSucceeded(workspace: String, devices: consuming [Device], apiDate: Date?) async {
         let local = Date()
         let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
         if source == .api { clockOffset = at.timeIntervalSince(local) }
-        fleet[workspace] = FleetCounts(devices)
+        fleet[workspace] = FleetCounts(copy devices)
         let before = (book, routing)
         let evaluation = rules.evaluate(workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
         let transitions = AlertLifecycle.apply(evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
+        // Alerts keep the devices they need; the rest of the list goes before planning.
+        _ = consume devices
         for transition in transitions {
             logger.info("\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
                 metadata: ["workspace": "\(workspace)", "fingerprint": "\(transition.fingerprint)"])
         }
-        return await finishCycle(before: before, at: at)
+        await finishCycle(before: before, at: at)
     }
 
     /// Records a failed poll: nothing is evaluated on stale data; a meta alert follows after `stale_after`.
-    @discardableResult
-    public func pollFailed(workspace: String, error: DevicesAPIError) async -> [NotificationIntent] {
+    public func pollFailed(workspace: String, error: DevicesAPIError) async {
         let at = now
         let before = (book, routing)
         let transitions = AlertLifecycle.pollFailed(
             workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem, staleAfter: staleAfter,
             book: &book, at: at)
         for transition in transitions { logger.error("\(transition.reason)", metadata: ["workspace": "\(workspace)"]) }
-        return await finishCycle(before: before, at: at)
+        await finishCycle(before: before, at: at)
     }
 
     /// Plans what timers made due (group_wait, group_interval, repeat_every) without a new poll.
-    @discardableResult
-    public func tick() async -> [NotificationIntent] {
+    public func tick() async {
         await finishCycle(before: (book, routing), at: now)
     }
 
@@ -82,7 +81,7 @@ public actor Engine {
         let before = (book, routing)
         _ = AlertLifecycle.retainWorkspaces(workspaces, in: &book, at: now)
         fleet = fleet.filter { workspaces.contains($0.key) }
-        _ = await finishCycle(before: before, at: now)
+        await finishCycle(before: before, at: now)
     }
 
     /// The current alerts, for the ops API and status page.
@@ -104,18 +103,25 @@ public actor Engine {
         Snapshot(now: now, alerts: alerts, health: book.health, fleet: fleet, rules: rules, staleAfter: staleAfter)
     }
 
-    private func finishCycle(before: (AlertBook, RoutingState), at now: Date) async -> [NotificationIntent] {
+    private func finishCycle(before: (AlertBook, RoutingState), at now: Date) async {
+        if commitCycle(before: before, at: now) > 0 { await committed() }
+    }
+
+    /// Plans and commits one cycle; returns how many notifications it enqueued. Synchronous, so
+    /// the cycle's intents and changes (megabytes in a large outage) are gone before the
+    /// dispatcher is woken to deliver them from the outbox.
+    private func commitCycle(before: (AlertBook, RoutingState), at now: Date) -> Int {
         let silences: [Silence]
         do {
             silences = try store.silences(includeExpired: false, at: now)
         } catch {
             logger.error("cannot read silences, keeping the cycle for later: \(error)")
             (book, routing) = before
-            return []
+            return 0
         }
         let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
         let changes = StateChanges.between(before, (book, routing), intents: intents)
-        guard !changes.isEmpty else { return [] }
+        guard !changes.isEmpty else { return 0 }
         CrashPoint.beforeCommit.hit()
         do {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
@@ -124,7 +130,7 @@ public actor Engine {
             // Back to what is committed: the next cycle plans the same again.
             logger.error("cannot commit the cycle, it will be retried: \(error)")
             (book, routing) = before
-            return []
+            return 0
         }
         CrashPoint.afterCommit.hit()
         for intent in intents {
@@ -133,7 +139,6 @@ public actor Engine {
                 "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
             ])
         }
-        if !intents.isEmpty { await committed() }
-        return intents
+        return intents.count
     }
 }

@@ -45,6 +45,17 @@ actor Pollers {
         running = [:]
     }
 
+    private static func listed(
+        _ workspace: Configuration.Workspace, client: DevicesAPIClient, metrics: WorkerMetrics, started: ContinuousClock.Instant, logger: Logger
+    ) async throws(DevicesAPIError) -> ([Device], Date?) {
+        let result = try await client.list(workspace: workspace.id)
+        metrics.poll(workspace: workspace.id, succeeded: true, duration: started.duration(to: .now))
+        let metadata: Logger.Metadata = ["workspace": "\(workspace.id)"]
+        for warning in result.warnings.prefix(5) { logger.warning("\(warning)", metadata: metadata) }
+        for skipped in result.skipped.prefix(5) { logger.warning("\(skipped)", metadata: metadata) }
+        return (result.devices, result.apiDate)
+    }
+
     /// Polls one workspace every `poll_every` (with 10% jitter) until cancelled; a slow poll
     /// delays the next rather than piling up, so one workspace is never polled twice at once.
     static func poll(_ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) async {
@@ -52,12 +63,10 @@ actor Pollers {
         while !Task.isCancelled {
             let started = ContinuousClock.now
             do {
-                let result = try await client.list(workspace: workspace.id)
-                metrics.poll(workspace: workspace.id, succeeded: true, duration: started.duration(to: .now))
-                for warning in result.warnings.prefix(5) { logger.warning("\(warning)", metadata: metadata) }
-                for skipped in result.skipped.prefix(5) { logger.warning("\(skipped)", metadata: metadata) }
+                // The raw body (megabytes for a large fleet) is let go before the cycle runs.
+                let (devices, apiDate) = try await listed(workspace, client: client, metrics: metrics, started: started, logger: logger)
                 if Task.isCancelled { break }
-                await engine.pollSucceeded(workspace: workspace.id, devices: result.devices, apiDate: result.apiDate)
+                await engine.pollSucceeded(workspace: workspace.id, devices: consume devices, apiDate: apiDate)
             } catch {
                 if case .transport(.cancelled) = error.kind { break }
                 if Task.isCancelled { break }

@@ -15,36 +15,40 @@ public enum NotificationPlanner {
         let inhibited = inhibitedAlerts(book: book, rules: rulesByID)
         let activeSilences = silences.filter { $0.isActive(at: now) }
 
-        // Membership: every firing or resolved alert in each of its receivers' groups. Group keys are
-        // built once per distinct set of label values, not once per alert.
+        // Membership: every firing or resolved alert in each of its receivers' groups. A group's
+        // labels are built once, when its first member is met; an alert adds only its group key.
         var members: [String: (receiver: String, key: String, labels: [String: String], alerts: [AlertKey])] = [:]
-        var groupKeys: [[String]: (key: String, labels: [String: String])] = [:]
+        var sortedGroupBy: [[String]: [(label: String, name: String)]] = [:]
         for (alertKey, alert) in book.alerts where alert.state != .pending {
             let rule = rulesByID[alertKey.ruleID]
             let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
             guard !receivers.isEmpty else { continue }
             let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
-            let values = groupBy.map { labelValue($0, alert) ?? "" } + groupBy
-            let group: (key: String, labels: [String: String])
-            if let known = groupKeys[values] {
-                group = known
-            } else {
-                let labels = groupLabels(groupBy, alert)
-                group = ("{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}", labels)
-                groupKeys[values] = group
+            let names = sortedGroupBy[groupBy] ?? {
+                let names = groupLabelNames(groupBy)
+                sortedGroupBy[groupBy] = names
+                return names
+            }()
+            var key = "{"
+            for (index, name) in names.enumerated() {
+                if index > 0 { key += "," }
+                key += name.label + "=\"" + (labelValue(name.name, alert) ?? "") + "\""
             }
+            key += "}"
             for receiver in receivers {
-                let id = receiver + ":" + group.key
-                members[id, default: (receiver, group.key, group.labels, [])].alerts.append(alertKey)
+                let id = receiver + ":" + key
+                if members[id] == nil {
+                    members[id] = (receiver, key, groupLabels(groupBy, alert), [alertKey])
+                } else {
+                    members[id]!.alerts.append(alertKey)
+                }
             }
         }
 
-        var snapshots: [AlertKey: AlertSnapshot] = [:]
+        // Not cached across groups: each intent keeps its own copy of a snapshot anyway, and a
+        // cache of 10,000 snapshots would only add to a large cycle's peak memory.
         func snapshotOf(_ key: AlertKey) -> AlertSnapshot {
-            if let known = snapshots[key] { return known }
-            let made = book.alerts[key].map(snapshot) ?? removedSnapshot(key, at: now)
-            snapshots[key] = made
-            return made
+            book.alerts[key].map(snapshot) ?? removedSnapshot(key, at: now)
         }
 
         var intents: [NotificationIntent] = []
@@ -122,6 +126,14 @@ public enum NotificationPlanner {
 
     private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults) -> Double {
         firing.compactMap { rules[$0.ruleID]?.repeatEvery }.min() ?? defaults.repeatEvery
+    }
+
+    /// A group's label names in key order, each with the `group_by` entry it comes from (the
+    /// last entry wins when two name the same label, as in ``groupLabels(_:_:)``).
+    static func groupLabelNames(_ groupBy: [String]) -> [(label: String, name: String)] {
+        var byLabel: [String: String] = [:]
+        for name in groupBy { byLabel[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = name }
+        return byLabel.sorted { $0.key < $1.key }.map { (label: $0.key, name: $0.value) }
     }
 
     static func groupLabels(_ groupBy: [String], _ alert: AlertInstance) -> [String: String] {
