@@ -30,8 +30,8 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     public var fingerprint: String
     public var state: State
     public var severity: Severity
-    /// `rule`, `workspace`, `device`, `severity` and the rule's own labels.
-    public var labels: [String: String]
+    /// The rule's own labels; see ``labels``.
+    var ownLabels: OwnLabels
     /// When the condition started to hold, this time round.
     public var activeSince: Date
     public var firingSince: Date?
@@ -50,9 +50,89 @@ public struct AlertInstance: Sendable, Equatable, Codable {
 
     public var isMeta: Bool { key.ruleID.hasPrefix("devicewatch.") }
 
+    /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
+    public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
+
+    /// One label of ``labels``, without building them all.
+    public func label(_ name: String) -> String? { ownLabels.value(name, key: key, severity: severity) }
+
+    enum CodingKeys: String, CodingKey {
+        case key, fingerprint, state, severity, ownLabels = "labels", activeSince, firingSince, lastTrue, resolvedAt, resolveReason
+        case device, evaluatedAt, firstSeen, message
+    }
+
+    /// - Parameter labels: the rule's own labels; built-in names in it (rule, workspace, device,
+    ///   severity) are dropped, since ``labels`` derives them from the key and severity.
+    public init(
+        key: AlertKey, fingerprint: String, state: State, severity: Severity, labels: [String: String], activeSince: Date,
+        firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date,
+        firstSeen: Date?, message: String? = nil
+    ) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.state = state
+        self.severity = severity
+        self.ownLabels = OwnLabels(labels)
+        self.activeSince = activeSince
+        self.firingSince = firingSince
+        self.lastTrue = lastTrue
+        self.resolvedAt = resolvedAt
+        self.resolveReason = resolveReason
+        self.device = device
+        self.evaluatedAt = evaluatedAt
+        self.firstSeen = firstSeen
+        self.message = message
+    }
+
     /// The finding this instance stands for, for explanations and summaries.
     public var finding: Finding {
         Finding(workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen)
+    }
+}
+
+/// An alert's own labels: its rule's, without the ones every alert derives from what it is
+/// (rule, workspace, device, severity).
+///
+/// Kept apart so that all alerts of a rule share one dictionary: with the built-in labels in it,
+/// each of a 10,000-device outage's alerts carried its own (about 340 bytes each).
+struct OwnLabels: Sendable, Equatable, Codable {
+    private(set) var values: [String: String]
+
+    static func isBuiltIn(_ name: String) -> Bool {
+        name == "rule" || name == "workspace" || name == "device" || name == "severity"
+    }
+
+    /// The labels without built-in names; the same dictionary (its storage shared) when it has none.
+    init(_ labels: [String: String]) {
+        values = labels.keys.contains(where: Self.isBuiltIn) ? labels.filter { !Self.isBuiltIn($0.key) } : labels
+    }
+
+    init(from decoder: any Decoder) throws {
+        self.init(try [String: String](from: decoder))
+    }
+
+    /// Writes only the own labels: reading them back derives the rest again.
+    func encode(to encoder: any Encoder) throws {
+        try values.encode(to: encoder)
+    }
+
+    func value(_ name: String, key: AlertKey, severity: Severity) -> String? {
+        switch name {
+        case "rule": key.ruleID
+        case "workspace": key.workspace
+        case "device": key.deviceID.isEmpty ? nil : key.deviceID
+        case "severity": severity.rawValue
+        default: values[name]
+        }
+    }
+
+    func all(key: AlertKey, severity: Severity) -> [String: String] {
+        var labels = values
+        labels["rule"] = key.ruleID
+        labels["workspace"] = key.workspace
+        if !key.deviceID.isEmpty { labels["device"] = key.deviceID }
+        labels["severity"] = severity.rawValue
+        return labels
     }
 }
 

@@ -39,14 +39,11 @@ public enum AlertLifecycle {
                 continue
             }
             let fires = (rule?.pendingFor ?? 0) <= 0
-            var labels = rule?.labels ?? [:]
-            labels["rule"] = finding.ruleID
-            labels["workspace"] = workspace
-            labels["device"] = finding.deviceID
-            labels["severity"] = finding.severity.rawValue
             let fingerprint = book.alerts[key]?.fingerprint ?? Fingerprint.of(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID)
             let alert = AlertInstance(
-                key: key, fingerprint: fingerprint, state: fires ? .firing : .pending, severity: finding.severity, labels: labels,
+                key: key, fingerprint: fingerprint, state: fires ? .firing : .pending, severity: finding.severity,
+                // The rule's labels as they are: every alert of the rule shares their storage.
+                labels: rule?.labels ?? [:],
                 activeSince: now, firingSince: fires ? now : nil, lastTrue: now, resolvedAt: nil, resolveReason: nil,
                 device: finding.device, evaluatedAt: now, firstSeen: finding.firstSeen)
             transitions.append(Transition(key: key, fingerprint: fingerprint, from: book.alerts[key]?.state == .resolved ? .resolved : nil,
@@ -125,7 +122,7 @@ public enum AlertLifecycle {
         let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
         book.alerts[key] = AlertInstance(
             key: key, fingerprint: fingerprint, state: .firing, severity: .critical,
-            labels: ["rule": unreachableRule, "workspace": workspace, "severity": Severity.critical.rawValue],
+            labels: [:],
             activeSince: health.failingSince ?? now, firingSince: now, lastTrue: now, resolvedAt: nil, resolveReason: nil,
             device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil, message: message)
         return [Transition(key: key, fingerprint: fingerprint, from: nil, to: .firing, at: now, reason: message)]

@@ -75,7 +75,7 @@ extension AlertInstance {
     /// Equal in everything that is persisted as a change (not the per-poll bookkeeping).
     func durablyEqual(_ other: AlertInstance) -> Bool {
         key == other.key && fingerprint == other.fingerprint && state == other.state && severity == other.severity
-            && labels == other.labels && activeSince == other.activeSince && firingSince == other.firingSince
+            && ownLabels == other.ownLabels && activeSince == other.activeSince && firingSince == other.firingSince
             && resolvedAt == other.resolvedAt && resolveReason == other.resolveReason && message == other.message
     }
 }

@@ -10,7 +10,8 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var fingerprint: String
     public var status: AlertInstance.State
     public var severity: Severity
-    public var labels: [String: String]
+    /// The rule's own labels; see ``labels``.
+    var ownLabels: OwnLabels
     public var startsAt: Date
     public var endsAt: Date?
     public var resolveReason: String?
@@ -29,7 +30,7 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
         self.fingerprint = fingerprint
         self.status = status
         self.severity = severity
-        self.labels = labels
+        self.ownLabels = OwnLabels(labels)
         self.startsAt = startsAt
         self.endsAt = endsAt
         self.resolveReason = resolveReason
@@ -37,6 +38,13 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
         self.evaluatedAt = evaluatedAt
         self.firstSeen = firstSeen
         self.message = message
+    }
+
+    /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
+    public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
+
+    enum CodingKeys: String, CodingKey {
+        case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device, evaluatedAt, firstSeen, message
     }
 
     /// The finding the snapshot stands for, for rendering its text.

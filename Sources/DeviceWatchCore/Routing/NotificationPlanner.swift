@@ -151,7 +151,7 @@ public enum NotificationPlanner {
         case "workspace": alert.key.workspace
         case "device": alert.key.deviceID
         case "severity": alert.severity.rawValue
-        default: name.hasPrefix("label:") ? alert.labels[String(name.dropFirst(6))] : nil
+        default: name.hasPrefix("label:") ? alert.label(String(name.dropFirst(6))) : nil
         }
     }
 
@@ -176,7 +176,7 @@ public enum NotificationPlanner {
 
     static func snapshot(_ alert: AlertInstance) -> AlertSnapshot {
         AlertSnapshot(
-            key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity, labels: alert.labels,
+            key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity, labels: alert.ownLabels.values,
             startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt, resolveReason: alert.resolveReason,
             device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message)
     }
@@ -184,7 +184,7 @@ public enum NotificationPlanner {
     private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {
         AlertSnapshot(
             key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID), status: .resolved,
-            severity: .info, labels: ["rule": key.ruleID, "workspace": key.workspace, "device": key.deviceID], startsAt: now, endsAt: now,
+            severity: .info, labels: [:], startsAt: now, endsAt: now,
             resolveReason: "forgotten", device: Device(id: key.deviceID), evaluatedAt: now, firstSeen: nil,
             message: "\(key.ruleID) on \(key.deviceID) is no longer tracked")
     }

@@ -40,7 +40,7 @@ public struct Silence: Sendable, Equatable, Codable {
             case "severity": return glob.matches(alert.severity.rawValue)
             case "tag": return alert.device.tags.contains(where: glob.matches)
             default:
-                guard name.hasPrefix("label:"), let value = alert.labels[String(name.dropFirst(6))] else { return false }
+                guard name.hasPrefix("label:"), let value = alert.label(String(name.dropFirst(6))) else { return false }
                 return glob.matches(value)
             }
         }
