@@ -13,7 +13,11 @@ public actor Dispatcher {
         public var baseBackoff: Double = 1
         public var maxBackoff: Double = 300
         /// Pending notifications read per pass.
-        public var batch: Int = 1000
+        public var batch: Int = 500
+        /// Groups delivered at once (libcurl keeps at most 16 connections per host).
+        public var inFlight: Int = 64
+        /// Outcomes written to the store in one transaction.
+        public var recordEvery: Int = 256
         /// Delivered notifications are kept this long (for `notifications list` and the status page), then deleted.
         public var keepSent: Double = 7 * 86_400
         /// Dead letters are kept this long, then deleted.
@@ -116,53 +120,65 @@ public actor Dispatcher {
         for entry in pending {
             queues[entry.intent.receiver + "\u{0}" + entry.intent.groupKey, default: []].append(entry)
         }
-        // Groups go concurrently, a chunk at a time; each chunk's outcomes are recorded in one
-        // transaction, which bounds the window between a receiver's 2xx and its record.
+        // Groups go concurrently, at most `inFlight` at a time: libcurl queues what its connections
+        // cannot take anyway, and each transfer in flight holds a handle and a request body. The
+        // outcomes are recorded once `recordEvery` are in, or when one arrives a second or more
+        // after the oldest unrecorded one, which bounds the window between a receiver's 2xx and its record.
         var delivered = 0
-        let groups = Array(queues.values)
-        var start = 0
-        while start < groups.count {
-            let chunk = groups[start..<min(start + 256, groups.count)]
-            start += chunk.count
-            let records = await withTaskGroup(of: [DeliveryRecord].self) { tasks in
-                for queue in chunk {
-                    tasks.addTask { await self.deliver(queue) }
+        var waiting = Array(queues.values)[...]
+        await withTaskGroup(of: (receiver: String, records: [DeliveryRecord]).self) { tasks in
+            for queue in waiting.prefix(settings.inFlight) {
+                tasks.addTask { (queue[0].intent.receiver, await self.deliver(queue)) }
+            }
+            waiting = waiting.dropFirst(settings.inFlight)
+            var finished: [(receiver: String, records: [DeliveryRecord])] = []
+            var unrecorded = 0
+            var since = ContinuousClock.now
+            for await outcome in tasks {
+                if finished.isEmpty { since = .now }
+                finished.append(outcome)
+                unrecorded += outcome.records.count
+                if let queue = waiting.popFirst() {
+                    tasks.addTask { (queue[0].intent.receiver, await self.deliver(queue)) }
                 }
-                var all: [DeliveryRecord] = []
-                for await records in tasks { all += records }
-                return all
+                if unrecorded >= settings.recordEvery || since.duration(to: .now) >= .seconds(1) {
+                    delivered += record(finished)
+                    finished = []
+                    unrecorded = 0
+                }
             }
-            if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
-            do {
-                try store.record(records, at: Date())
-            } catch {
-                logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
-            }
-            delivered += records.filter { $0.kind == .sent }.count
-            count(records, receivers: chunk)
+            if !finished.isEmpty { delivered += record(finished) }
         }
         return delivered
     }
 
-    /// Counts outcomes per receiver for the metrics.
-    private func count(_ records: [DeliveryRecord], receivers queues: ArraySlice<[OutboxEntry]>) {
-        guard let metrics else { return }
-        var receiverOf: [String: String] = [:]
-        for queue in queues { for entry in queue { receiverOf[entry.intent.id] = entry.intent.receiver } }
-        var tally: [String: (sent: Int, retried: Int, dead: Int)] = [:]
-        for record in records {
-            let receiver = receiverOf[record.id] ?? "unknown"
-            var counts = tally[receiver] ?? (0, 0, 0)
-            switch record.kind {
-            case .sent: counts.sent += 1
-            case .retry: counts.retried += 1
-            case .dead: counts.dead += 1
+    /// Records delivery outcomes in one transaction and counts them per receiver; returns how many were sent.
+    private func record(_ outcomes: [(receiver: String, records: [DeliveryRecord])]) -> Int {
+        let records = outcomes.flatMap(\.records)
+        if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
+        do {
+            try store.record(records, at: Date())
+        } catch {
+            logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
+        }
+        if let metrics {
+            var tally: [String: (sent: Int, retried: Int, dead: Int)] = [:]
+            for (receiver, records) in outcomes {
+                var counts = tally[receiver] ?? (0, 0, 0)
+                for record in records {
+                    switch record.kind {
+                    case .sent: counts.sent += 1
+                    case .retry: counts.retried += 1
+                    case .dead: counts.dead += 1
+                    }
+                }
+                tally[receiver] = counts
             }
-            tally[receiver] = counts
+            for (receiver, counts) in tally {
+                metrics.deliveries(receiver: receiver, sent: counts.sent, retried: counts.retried, dead: counts.dead)
+            }
         }
-        for (receiver, counts) in tally {
-            metrics.deliveries(receiver: receiver, sent: counts.sent, retried: counts.retried, dead: counts.dead)
-        }
+        return records.filter { $0.kind == .sent }.count
     }
 
     /// Delivers one group's due notifications in order; stops at the first that must wait.

@@ -29,14 +29,13 @@ public enum NotificationPlanner {
                 sortedGroupBy[groupBy] = names
                 return names
             }()
-            var key = "{"
-            for (index, name) in names.enumerated() {
-                if index > 0 { key += "," }
-                key += name.label + "=\"" + (labelValue(name.name, alert) ?? "") + "\""
-            }
-            key += "}"
+            let key = groupKey(names, alert)
             for receiver in receivers {
-                let id = receiver + ":" + key
+                var id = ""
+                id.reserveCapacity(receiver.utf8.count + 1 + key.utf8.count)
+                id += receiver
+                id += ":"
+                id += key
                 if members[id] == nil {
                     members[id] = (receiver, key, groupLabels(groupBy, alert), [alertKey])
                 } else {
@@ -105,7 +104,7 @@ public enum NotificationPlanner {
                     id: Fingerprint.ofGroup(id, createdAt: group.createdAt) + "-\(group.sequence)",
                     receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
                     firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason, createdAt: now))
-                group.told = Set(firing).union(held)
+                group.told = ToldAlerts(firing + held)
                 group.lastSentAt = now
             }
             if group.told.isEmpty, firing.isEmpty, membership?.alerts.contains(where: { book.alerts[$0]?.state == .firing }) != true {
@@ -134,6 +133,25 @@ public enum NotificationPlanner {
         var byLabel: [String: String] = [:]
         for name in groupBy { byLabel[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = name }
         return byLabel.sorted { $0.key < $1.key }.map { (label: $0.key, name: $0.value) }
+    }
+
+    /// `{label="value",...}` in label order, in a string of exactly its length: one is kept per group.
+    static func groupKey(_ names: [(label: String, name: String)], _ alert: AlertInstance) -> String {
+        let values = names.map { labelValue($0.name, alert) ?? "" }
+        var length = 2 + max(0, names.count - 1)
+        for (name, value) in zip(names, values) { length += name.label.utf8.count + value.utf8.count + 3 }
+        var key = ""
+        key.reserveCapacity(length)
+        key += "{"
+        for (index, (name, value)) in zip(names, values).enumerated() {
+            if index > 0 { key += "," }
+            key += name.label
+            key += "=\""
+            key += value
+            key += "\""
+        }
+        key += "}"
+        return key
     }
 
     static func groupLabels(_ groupBy: [String], _ alert: AlertInstance) -> [String: String] {
