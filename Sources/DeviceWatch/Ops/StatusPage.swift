@@ -59,7 +59,7 @@ enum StatusPage {
                 "receiver": entry.intent.receiver, "reason": entry.intent.reason.rawValue, "state": entry.state.rawValue,
                 "firing": entry.intent.firing.count, "resolved": entry.intent.resolved.count, "attempts": entry.attempts,
                 "when": ago(entry.createdAt, now: Date()), "when_at": Timestamp.format(entry.createdAt),
-                "title": entry.intent.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                "title": entry.intent.groupLabelPairs.labels.map { "\($0.name)=\($0.value)" }.joined(separator: " "),
             ]
             if let error = entry.lastError, entry.state != .sent { values["error"] = error }
             if entry.attempts > 0, entry.state != .sent { values["attempts_note"] = "\(entry.attempts) failed attempt(s)" }

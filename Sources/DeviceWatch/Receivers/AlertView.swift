@@ -70,8 +70,8 @@ struct NotificationView {
 
     /// `rule` and `workspace` of the group, or of the first alert.
     var title: String {
-        let rule = intent.groupLabels["rule"] ?? intent.firing.first?.key.ruleID ?? intent.resolved.first?.key.ruleID ?? "alerts"
-        let workspace = intent.groupLabels["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key.workspace
+        let rule = intent.groupLabelPairs["rule"] ?? intent.firing.first?.key.ruleID ?? intent.resolved.first?.key.ruleID ?? "alerts"
+        let workspace = intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key.workspace
         return workspace.map { "\(rule) in \($0)" } ?? rule
     }
 

@@ -49,7 +49,7 @@ public struct SlackReceiver: Receiver {
                 blocks.append(.section("and \(view.resolvedCount - view.resolved.count) more resolved"))
             }
         }
-        var context = "workspace *\(Self.escape(intent.groupLabels["workspace"] ?? view.firing.first?.snapshot.key.workspace ?? "-"))*"
+        var context = "workspace *\(Self.escape(intent.groupLabelPairs["workspace"] ?? view.firing.first?.snapshot.key.workspace ?? "-"))*"
         context += " · \(intent.reason.rawValue)"
         if let external = view.externalURL { context += " · <\(external)|status page>" }
         blocks.append(.context(context))

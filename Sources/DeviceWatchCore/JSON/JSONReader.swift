@@ -263,7 +263,7 @@ extension NotificationIntent {
             throw JSONReader.Malformed(offset: 0, expected: "a notification with id, receiver, groupKey, reason and createdAt")
         }
         self.init(
-            id: id, receiver: receiver, groupKey: groupKey, groupLabels: groupLabels, firing: firing, resolved: resolved, reason: reason,
+            id: id, receiver: receiver, groupKey: groupKey, groupLabels: GroupLabels(groupLabels), firing: firing, resolved: resolved, reason: reason,
             createdAt: createdAt)
     }
 }

@@ -38,14 +38,22 @@ public struct StateChanges: Sendable, Equatable {
     ) -> StateChanges {
         var changes = StateChanges()
         changes.intents = intents
+        // Keys are gathered and sorted first, then the values copied once into arrays of their
+        // exact size: growing and sorting 10,000 alerts by value held several megabytes at once.
+        var changedAlerts: [AlertKey] = []
         for (key, alert) in new.book.alerts {
             if let previous = old.book.alerts[key], previous.durablyEqual(alert) { continue }
-            changes.upsertAlerts.append(alert)
+            changedAlerts.append(key)
         }
-        changes.upsertAlerts.sort { $0.key < $1.key }
+        changedAlerts.sort()
+        changes.upsertAlerts.reserveCapacity(changedAlerts.count)
+        for key in changedAlerts { changes.upsertAlerts.append(new.book.alerts[key]!) }
         changes.deleteAlerts = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }.sorted()
-        for (id, group) in new.routing.groups where old.routing.groups[id] != group { changes.upsertGroups.append(group) }
-        changes.upsertGroups.sort { $0.id < $1.id }
+        var changedGroups: [String] = []
+        for (id, group) in new.routing.groups where old.routing.groups[id] != group { changedGroups.append(id) }
+        changedGroups.sort()
+        changes.upsertGroups.reserveCapacity(changedGroups.count)
+        for id in changedGroups { changes.upsertGroups.append(new.routing.groups[id]!) }
         changes.deleteGroups = old.routing.groups.keys.filter { new.routing.groups[$0] == nil }.sorted()
         for (workspace, devices) in new.book.firstSeen {
             let before = old.book.firstSeen[workspace] ?? [:]

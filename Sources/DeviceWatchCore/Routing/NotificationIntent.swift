@@ -96,20 +96,28 @@ public struct NotificationIntent: Sendable, Equatable, Codable {
     public var id: String
     public var receiver: String
     public var groupKey: String
-    public var groupLabels: [String: String]
+    /// The group's labels, as the group keeps them (shared with it).
+    public var groupLabelPairs: GroupLabels
     public var firing: [AlertSnapshot]
     public var resolved: [AlertSnapshot]
     public var reason: Reason
     public var createdAt: Date
 
+    /// The labels named in the group's `group_by`, with their values.
+    public var groupLabels: [String: String] { groupLabelPairs.dictionary }
+
+    enum CodingKeys: String, CodingKey {
+        case id, receiver, groupKey, groupLabelPairs = "groupLabels", firing, resolved, reason, createdAt
+    }
+
     public init(
-        id: String, receiver: String, groupKey: String, groupLabels: [String: String], firing: [AlertSnapshot], resolved: [AlertSnapshot],
+        id: String, receiver: String, groupKey: String, groupLabels: GroupLabels, firing: [AlertSnapshot], resolved: [AlertSnapshot],
         reason: Reason, createdAt: Date
     ) {
         self.id = id
         self.receiver = receiver
         self.groupKey = groupKey
-        self.groupLabels = groupLabels
+        self.groupLabelPairs = groupLabels
         self.firing = firing
         self.resolved = resolved
         self.reason = reason
@@ -122,13 +130,56 @@ public struct NotificationGroup: Sendable, Equatable, Codable {
     public var id: String
     public var receiver: String
     public var groupKey: String
-    public var labels: [String: String]
+    public var labels: GroupLabels
     public var createdAt: Date
     public var lastSentAt: Date?
     /// The alerts the receiver was told are firing (and not yet told resolved).
     public var told: ToldAlerts
     /// Notifications planned so far, numbering intent ids.
     public var sequence: Int
+}
+
+/// A group's labels as name/value pairs in name order.
+///
+/// A dictionary costs about 270 bytes for a single label, and grouping by device makes one group
+/// per alert: 10,000 of them in a large outage. Encoded as a JSON object, as a dictionary was.
+public struct GroupLabels: Sendable, Equatable, Codable, ExpressibleByDictionaryLiteral {
+    public struct Label: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    /// In name order, each name once.
+    public private(set) var labels: [Label]
+
+    public init(_ labels: [String: String]) {
+        self.labels = labels.sorted { $0.key < $1.key }.map { Label(name: $0.key, value: $0.value) }
+    }
+
+    /// - Parameter labels: already in name order, each name once.
+    init(sorted labels: [Label]) {
+        self.labels = labels
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try [String: String](from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try dictionary.encode(to: encoder)
+    }
+
+    public var dictionary: [String: String] {
+        Dictionary(labels.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public subscript(name: String) -> String? {
+        labels.first { $0.name == name }?.value
+    }
 }
 
 /// The alerts a receiver was told are firing, as a sorted array searched by bisection.

@@ -17,7 +17,7 @@ public enum NotificationPlanner {
 
         // Membership: every firing or resolved alert in each of its receivers' groups. A group's
         // labels are built once, when its first member is met; an alert adds only its group key.
-        var members: [String: (receiver: String, key: String, labels: [String: String], alerts: [AlertKey])] = [:]
+        var members: [String: (receiver: String, key: String, labels: GroupLabels, alerts: [AlertKey])] = [:]
         var sortedGroupBy: [[String]: [(label: String, name: String)]] = [:]
         for (alertKey, alert) in book.alerts where alert.state != .pending {
             let rule = rulesByID[alertKey.ruleID]
@@ -29,15 +29,13 @@ public enum NotificationPlanner {
                 sortedGroupBy[groupBy] = names
                 return names
             }()
-            let key = groupKey(names, alert)
+            let values = names.map { labelValue($0.name, alert) ?? "" }
+            let key = groupKey(names, values)
             for receiver in receivers {
-                var id = ""
-                id.reserveCapacity(receiver.utf8.count + 1 + key.utf8.count)
-                id += receiver
-                id += ":"
-                id += key
+                let id = exactString([receiver, ":", key])
                 if members[id] == nil {
-                    members[id] = (receiver, key, groupLabels(groupBy, alert), [alertKey])
+                    let labels = GroupLabels(sorted: zip(names, values).map { GroupLabels.Label(name: $0.label, value: $1) })
+                    members[id] = (receiver, key, labels, [alertKey])
                 } else {
                     members[id]!.alerts.append(alertKey)
                 }
@@ -128,39 +126,30 @@ public enum NotificationPlanner {
     }
 
     /// A group's label names in key order, each with the `group_by` entry it comes from (the
-    /// last entry wins when two name the same label, as in ``groupLabels(_:_:)``).
+    /// last entry wins when two name the same label).
     static func groupLabelNames(_ groupBy: [String]) -> [(label: String, name: String)] {
         var byLabel: [String: String] = [:]
         for name in groupBy { byLabel[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = name }
         return byLabel.sorted { $0.key < $1.key }.map { (label: $0.key, name: $0.value) }
     }
 
-    /// `{label="value",...}` in label order, in a string of exactly its length: one is kept per group.
-    static func groupKey(_ names: [(label: String, name: String)], _ alert: AlertInstance) -> String {
-        let values = names.map { labelValue($0.name, alert) ?? "" }
-        var length = 2 + max(0, names.count - 1)
-        for (name, value) in zip(names, values) { length += name.label.utf8.count + value.utf8.count + 3 }
-        var key = ""
-        key.reserveCapacity(length)
-        key += "{"
+    /// `{label="value",...}` in label order.
+    static func groupKey(_ names: [(label: String, name: String)], _ values: [String]) -> String {
+        var parts = ["{"]
         for (index, (name, value)) in zip(names, values).enumerated() {
-            if index > 0 { key += "," }
-            key += name.label
-            key += "=\""
-            key += value
-            key += "\""
+            parts += [index > 0 ? "," : "", name.label, "=\"", value, "\""]
         }
-        key += "}"
-        return key
+        parts.append("}")
+        return exactString(parts)
     }
 
-    static func groupLabels(_ groupBy: [String], _ alert: AlertInstance) -> [String: String] {
-        var labels: [String: String] = [:]
-        for name in groupBy {
-            let value = labelValue(name, alert)
-            labels[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = value ?? ""
-        }
-        return labels
+    /// The parts joined in a string stored at exactly its length: appending grows a string's
+    /// storage in steps, and one group key and id are kept per group.
+    static func exactString(_ parts: [String]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+        for part in parts { bytes += part.utf8 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func labelValue(_ name: String, _ alert: AlertInstance) -> String? {
