@@ -6,9 +6,9 @@ import Foundation
 /// The per-poll bookkeeping of a firing alert (`lastTrue`, `evaluatedAt`, the device snapshot) is
 /// deliberately not a durable change: it is rewritten only with the alert's next real change.
 public struct StateChanges: Sendable, Equatable {
-    public var upsertAlerts: [AlertInstance] = []
+    public var upsertAlerts = Selection<AlertKey, AlertInstance>()
     public var deleteAlerts: [AlertKey] = []
-    public var upsertGroups: [NotificationGroup] = []
+    public var upsertGroups = Selection<String, NotificationGroup>()
     public var deleteGroups: [String] = []
     public var addFirstSeen: [(workspace: String, deviceID: String, at: Date)] = []
     public var deleteFirstSeen: [(workspace: String, deviceID: String)] = []
@@ -38,22 +38,18 @@ public struct StateChanges: Sendable, Equatable {
     ) -> StateChanges {
         var changes = StateChanges()
         changes.intents = intents
-        // Keys are gathered and sorted first, then the values copied once into arrays of their
-        // exact size: growing and sorting 10,000 alerts by value held several megabytes at once.
+        // Changed alerts and groups are selected by key from the new state, not copied out of it:
+        // 10,000 copies of alerts held megabytes at once.
         var changedAlerts: [AlertKey] = []
         for (key, alert) in new.book.alerts {
             if let previous = old.book.alerts[key], previous.durablyEqual(alert) { continue }
             changedAlerts.append(key)
         }
-        changedAlerts.sort()
-        changes.upsertAlerts.reserveCapacity(changedAlerts.count)
-        for key in changedAlerts { changes.upsertAlerts.append(new.book.alerts[key]!) }
+        changes.upsertAlerts = Selection(changedAlerts.sorted(), from: new.book.alerts)
         changes.deleteAlerts = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }.sorted()
         var changedGroups: [String] = []
         for (id, group) in new.routing.groups where old.routing.groups[id] != group { changedGroups.append(id) }
-        changedGroups.sort()
-        changes.upsertGroups.reserveCapacity(changedGroups.count)
-        for id in changedGroups { changes.upsertGroups.append(new.routing.groups[id]!) }
+        changes.upsertGroups = Selection(changedGroups.sorted(), from: new.routing.groups)
         changes.deleteGroups = old.routing.groups.keys.filter { new.routing.groups[$0] == nil }.sorted()
         for (workspace, devices) in new.book.firstSeen {
             let before = old.book.firstSeen[workspace] ?? [:]
@@ -77,6 +73,28 @@ public struct StateChanges: Sendable, Equatable {
         changes.upsertHealth.sort { $0.workspace < $1.workspace }
         return changes
     }
+}
+
+/// Values of a dictionary picked by key, in the keys' order, read from the dictionary rather than
+/// copied out of it (its storage is shared with the state the selection was made from).
+public struct Selection<Key: Hashable & Sendable, Value: Sendable>: RandomAccessCollection, Sendable {
+    public private(set) var keys: [Key]
+    private let source: [Key: Value]
+
+    /// - Parameter keys: keys of `source`, each once.
+    public init(_ keys: [Key] = [], from source: [Key: Value] = [:]) {
+        precondition(keys.allSatisfy { source[$0] != nil }, "a selection names a key its source lacks")
+        self.keys = keys
+        self.source = source
+    }
+
+    public var startIndex: Int { keys.startIndex }
+    public var endIndex: Int { keys.endIndex }
+    public subscript(position: Int) -> Value { source[keys[position]]! }
+}
+
+extension Selection: Equatable where Value: Equatable {
+    public static func == (lhs: Selection, rhs: Selection) -> Bool { lhs.elementsEqual(rhs) }
 }
 
 extension AlertInstance {
