@@ -135,6 +135,34 @@ struct DispatcherTests {
         #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["b-1"])
     }
 
+    @Test func aRateLimitedReceiverNeverHoldsUpAnother() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        // Six groups for a receiver allowed 2 requests/s, queued before twenty for a fast one.
+        let slow = (1...6).map { index in
+            var intent = intent(1, group: "slow-\(index)")
+            intent.receiver = "slow"
+            return intent
+        }
+        try enqueue(slow + (1...20).map { intent(1, group: "fast-\($0)") }, store)
+        var settings = Dispatcher.Settings()
+        settings.inFlightPerReceiver = 2
+        let receivers: [String: any Receiver] = [
+            "hook": WebhookReceiver(name: "hook", url: Secret(sink.url + "/fast"), rateLimit: .init(perSecond: 1000, burst: 1000)),
+            "slow": WebhookReceiver(name: "slow", url: Secret(sink.url + "/slow"), rateLimit: .init(perSecond: 2, burst: 1)),
+        ]
+        let dispatcher = Dispatcher(store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context, settings: settings)
+        #expect(await dispatcher.deliverDue() == 26)
+        // The slow receiver's last request (at least 2.5 s in) comes after every fast one.
+        let paths = sink.requests.map(\.path)
+        #expect(paths.filter { $0.hasSuffix("/fast") }.count == 20)
+        #expect(paths.last?.hasSuffix("/slow") == true)
+        let lastFast = try #require(paths.lastIndex { $0.hasSuffix("/fast") })
+        #expect(paths[..<lastFast].filter { $0.hasSuffix("/slow") }.count < 6)
+    }
+
     @Test func anUnreachableReceiverIsRetriedAndItsURLNeverLogged() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let sink = try await RecordingSink.start()

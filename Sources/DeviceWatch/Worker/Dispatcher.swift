@@ -13,9 +13,9 @@ public actor Dispatcher {
         public var baseBackoff: Double = 1
         public var maxBackoff: Double = 300
         /// Pending notifications read per pass.
-        public var batch: Int = 500
-        /// Groups delivered at once (libcurl keeps at most 16 connections per host).
-        public var inFlight: Int = 64
+        public var batch: Int = 256
+        /// Groups of one receiver delivered at once (libcurl keeps at most 16 connections per host).
+        public var inFlightPerReceiver: Int = 16
         /// Outcomes written to the store in one transaction.
         public var recordEvery: Int = 256
         /// Delivered notifications are kept this long (for `notifications list` and the status page), then deleted.
@@ -120,17 +120,22 @@ public actor Dispatcher {
         for entry in pending {
             queues[entry.intent.receiver + "\u{0}" + entry.intent.groupKey, default: []].append(entry)
         }
-        // Groups go concurrently, at most `inFlight` at a time: libcurl queues what its connections
-        // cannot take anyway, and each transfer in flight holds a handle and a request body. The
-        // outcomes are recorded once `recordEvery` are in, or when one arrives a second or more
-        // after the oldest unrecorded one, which bounds the window between a receiver's 2xx and its record.
+        // Groups go concurrently, at most `inFlightPerReceiver` of each receiver at a time: libcurl
+        // queues what its connections to a host cannot take anyway, each transfer in flight holds a
+        // handle and a request body, and a receiver that makes us wait (rate limits, slow answers)
+        // never holds up another. Outcomes are recorded once `recordEvery` are in, or when one
+        // arrives a second or more after the oldest unrecorded one, which bounds the window
+        // between a receiver's 2xx and its record.
         var delivered = 0
-        var waiting = Array(queues.values)[...]
+        var waiting: [String: ArraySlice<[OutboxEntry]>] = [:]
+        for queue in queues.values { waiting[queue[0].intent.receiver, default: []].append(queue) }
         await withTaskGroup(of: (receiver: String, records: [DeliveryRecord]).self) { tasks in
-            for queue in waiting.prefix(settings.inFlight) {
-                tasks.addTask { (queue[0].intent.receiver, await self.deliver(queue)) }
+            for (receiver, queues) in waiting {
+                for queue in queues.prefix(settings.inFlightPerReceiver) {
+                    tasks.addTask { (receiver, await self.deliver(queue)) }
+                }
+                waiting[receiver] = queues.dropFirst(settings.inFlightPerReceiver)
             }
-            waiting = waiting.dropFirst(settings.inFlight)
             var finished: [(receiver: String, records: [DeliveryRecord])] = []
             var unrecorded = 0
             var since = ContinuousClock.now
@@ -138,8 +143,8 @@ public actor Dispatcher {
                 if finished.isEmpty { since = .now }
                 finished.append(outcome)
                 unrecorded += outcome.records.count
-                if let queue = waiting.popFirst() {
-                    tasks.addTask { (queue[0].intent.receiver, await self.deliver(queue)) }
+                if let queue = waiting[outcome.receiver]?.popFirst() {
+                    tasks.addTask { (outcome.receiver, await self.deliver(queue)) }
                 }
                 if unrecorded >= settings.recordEvery || since.duration(to: .now) >= .seconds(1) {
                     delivered += record(finished)
