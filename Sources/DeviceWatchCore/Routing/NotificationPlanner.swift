@@ -17,7 +17,7 @@ public enum NotificationPlanner {
 
         // Membership: every firing or resolved alert in each of its receivers' groups. A group's
         // labels are built once, when its first member is met; an alert adds only its group key.
-        var members: [String: (receiver: String, key: String, labels: GroupLabels, alerts: [AlertKey])] = [:]
+        var members: [String: (receiver: String, labels: GroupLabels, alerts: [AlertKey])] = [:]
         var sortedGroupBy: [[String]: [(label: String, name: String)]] = [:]
         for (alertKey, alert) in book.alerts where alert.state != .pending {
             let rule = rulesByID[alertKey.ruleID]
@@ -30,12 +30,12 @@ public enum NotificationPlanner {
                 return names
             }()
             let values = names.map { labelValue($0.name, alert) ?? "" }
-            let key = groupKey(names, values)
+            let key = groupKeyParts(names, values)
             for receiver in receivers {
-                let id = exactString([receiver, ":", key])
+                let id = exactString([receiver, ":"] + key)
                 if members[id] == nil {
                     let labels = GroupLabels(sorted: zip(names, values).map { GroupLabels.Label(name: $0.label, value: $1) })
-                    members[id] = (receiver, key, labels, [alertKey])
+                    members[id] = (receiver, labels, [alertKey])
                 } else {
                     members[id]!.alerts.append(alertKey)
                 }
@@ -52,7 +52,7 @@ public enum NotificationPlanner {
         for id in Set(members.keys).union(state.groups.keys).sorted() {
             let membership = members[id]
             var group = state.groups[id] ?? NotificationGroup(
-                id: id, receiver: membership!.receiver, groupKey: membership!.key, labels: membership!.labels, createdAt: now,
+                id: id, receiver: membership!.receiver, labels: membership!.labels, createdAt: now,
                 lastSentAt: nil, told: [], sequence: 0)
             var firing: [AlertKey] = []
             var held: [AlertKey] = []
@@ -133,18 +133,18 @@ public enum NotificationPlanner {
         return byLabel.sorted { $0.key < $1.key }.map { (label: $0.key, name: $0.value) }
     }
 
-    /// `{label="value",...}` in label order.
-    static func groupKey(_ names: [(label: String, name: String)], _ values: [String]) -> String {
+    /// The parts of a group key, `{label="value",...}` in label order.
+    static func groupKeyParts(_ names: [(label: String, name: String)], _ values: [String]) -> [String] {
         var parts = ["{"]
         for (index, (name, value)) in zip(names, values).enumerated() {
             parts += [index > 0 ? "," : "", name.label, "=\"", value, "\""]
         }
         parts.append("}")
-        return exactString(parts)
+        return parts
     }
 
     /// The parts joined in a string stored at exactly its length: appending grows a string's
-    /// storage in steps, and one group key and id are kept per group.
+    /// storage in steps, and one group id is kept per group.
     static func exactString(_ parts: [String]) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
