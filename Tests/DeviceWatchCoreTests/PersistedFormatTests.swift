@@ -29,7 +29,7 @@ struct PersistedFormatTests {
     @Test func anAlertWrittenWithBuiltInLabelsReadsBackWithTheRulesOwn() throws {
         let key = AlertKey(workspace: "acme", ruleID: "offline", deviceID: "d1")
         let alert = AlertInstance(
-            key: key, fingerprint: "0123456789abcdef", state: .firing, severity: .critical,
+            key: key, state: .firing, severity: .critical,
             labels: ["rule": "offline", "workspace": "acme", "device": "d1", "severity": "critical", "team": "vision"],
             activeSince: Date(timeIntervalSince1970: 0), firingSince: Date(timeIntervalSince1970: 0), lastTrue: Date(timeIntervalSince1970: 60),
             resolvedAt: nil, resolveReason: nil, device: Device(id: "d1"), evaluatedAt: Date(timeIntervalSince1970: 60), firstSeen: nil)
@@ -37,8 +37,9 @@ struct PersistedFormatTests {
         #expect(alert.label("team") == "vision")
         #expect(alert.label("device") == "d1")
         #expect(alert.label("missing") == nil)
+        #expect(alert.fingerprint == Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "d1"))
         let meta = AlertInstance(
-            key: AlertKey(workspace: "acme", ruleID: "devicewatch.workspace_unreachable", deviceID: ""), fingerprint: "f", state: .firing,
+            key: AlertKey(workspace: "acme", ruleID: "devicewatch.workspace_unreachable", deviceID: ""), state: .firing,
             severity: .critical, labels: [:], activeSince: .distantPast, firingSince: nil, lastTrue: .distantPast, resolvedAt: nil,
             resolveReason: nil, device: Device(id: ""), evaluatedAt: .distantPast, firstSeen: nil)
         #expect(meta.labels == ["rule": "devicewatch.workspace_unreachable", "workspace": "acme", "severity": "critical"])

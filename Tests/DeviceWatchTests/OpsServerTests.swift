@@ -17,8 +17,7 @@ struct OpsServerTests {
         -> AlertInstance
     {
         AlertInstance(
-            key: AlertKey(workspace: workspace, ruleID: rule, deviceID: device),
-            fingerprint: Fingerprint.of(workspace: workspace, ruleID: rule, deviceID: device), state: state, severity: .critical,
+            key: AlertKey(workspace: workspace, ruleID: rule, deviceID: device), state: state, severity: .critical,
             labels: ["rule": rule, "workspace": workspace, "device": device, "severity": "critical"],
             activeSince: now.addingTimeInterval(-600), firingSince: state == .firing ? now.addingTimeInterval(-540) : nil,
             lastTrue: now, resolvedAt: nil, resolveReason: nil,

@@ -26,8 +26,6 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     }
 
     public var key: AlertKey
-    /// See ``Fingerprint``.
-    public var fingerprint: String
     public var state: State
     public var severity: Severity
     /// The rule's own labels; see ``labels``.
@@ -50,6 +48,10 @@ public struct AlertInstance: Sendable, Equatable, Codable {
 
     public var isMeta: Bool { key.ruleID.hasPrefix("devicewatch.") }
 
+    /// See ``Fingerprint``. Derived from the key when asked, not kept: 32 characters a string
+    /// must store apart, for every alert of a large outage.
+    public var fingerprint: String { Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID) }
+
     /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
     public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
 
@@ -57,19 +59,18 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     public func label(_ name: String) -> String? { ownLabels.value(name, key: key, severity: severity) }
 
     enum CodingKeys: String, CodingKey {
-        case key, fingerprint, state, severity, ownLabels = "labels", activeSince, firingSince, lastTrue, resolvedAt, resolveReason
+        case key, state, severity, ownLabels = "labels", activeSince, firingSince, lastTrue, resolvedAt, resolveReason
         case device, evaluatedAt, firstSeen, message
     }
 
     /// - Parameter labels: the rule's own labels; built-in names in it (rule, workspace, device,
     ///   severity) are dropped, since ``labels`` derives them from the key and severity.
     public init(
-        key: AlertKey, fingerprint: String, state: State, severity: Severity, labels: [String: String], activeSince: Date,
+        key: AlertKey, state: State, severity: Severity, labels: [String: String], activeSince: Date,
         firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date,
         firstSeen: Date?, message: String? = nil
     ) {
         self.key = key
-        self.fingerprint = fingerprint
         self.state = state
         self.severity = severity
         self.ownLabels = OwnLabels(labels)

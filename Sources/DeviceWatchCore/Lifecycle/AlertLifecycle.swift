@@ -39,14 +39,13 @@ public enum AlertLifecycle {
                 continue
             }
             let fires = (rule?.pendingFor ?? 0) <= 0
-            let fingerprint = book.alerts[key]?.fingerprint ?? Fingerprint.of(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID)
             let alert = AlertInstance(
-                key: key, fingerprint: fingerprint, state: fires ? .firing : .pending, severity: finding.severity,
+                key: key, state: fires ? .firing : .pending, severity: finding.severity,
                 // The rule's labels as they are: every alert of the rule shares their storage.
                 labels: rule?.labels ?? [:],
                 activeSince: now, firingSince: fires ? now : nil, lastTrue: now, resolvedAt: nil, resolveReason: nil,
                 device: finding.device, evaluatedAt: now, firstSeen: finding.firstSeen)
-            transitions.append(Transition(key: key, fingerprint: fingerprint, from: book.alerts[key]?.state == .resolved ? .resolved : nil,
+            transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: book.alerts[key]?.state == .resolved ? .resolved : nil,
                 to: alert.state, at: now, reason: "condition holds"))
             book.alerts[key] = alert
         }
@@ -121,7 +120,7 @@ public enum AlertLifecycle {
         }
         let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
         book.alerts[key] = AlertInstance(
-            key: key, fingerprint: fingerprint, state: .firing, severity: .critical,
+            key: key, state: .firing, severity: .critical,
             labels: [:],
             activeSince: health.failingSince ?? now, firingSince: now, lastTrue: now, resolvedAt: nil, resolveReason: nil,
             device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil, message: message)

@@ -100,7 +100,7 @@ extension Selection: Equatable where Value: Equatable {
 extension AlertInstance {
     /// Equal in everything that is persisted as a change (not the per-poll bookkeeping).
     func durablyEqual(_ other: AlertInstance) -> Bool {
-        key == other.key && fingerprint == other.fingerprint && state == other.state && severity == other.severity
+        key == other.key && state == other.state && severity == other.severity
             && ownLabels == other.ownLabels && activeSince == other.activeSince && firingSince == other.firingSince
             && resolvedAt == other.resolvedAt && resolveReason == other.resolveReason && message == other.message
     }
