@@ -14,6 +14,12 @@ struct SQLiteStateStoreTests {
         config.groupWait = 0
         return RoutingDefaults(config)
     }()
+    let perDeviceDefaults: RoutingDefaults = {
+        var config = Configuration.Defaults()
+        config.groupWait = 0
+        config.groupBy = ["device"]
+        return RoutingDefaults(config)
+    }()
 
     func devices(_ count: Int, offline: Bool) -> [Device] {
         (0..<count).map { index in
@@ -94,6 +100,41 @@ struct SQLiteStateStoreTests {
         // Committing the same intent again (a replayed cycle) never enqueues it twice.
         try store.commit({ var c = StateChanges(); c.intents = changes.intents; return c }(), at: Self.t0)
         #expect(try store.notifications(state: nil, limit: 10).count == 1)
+    }
+
+    @Test func aCyclePlannedInsideTheTransactionIsWrittenWholeOrNotAtAll() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        func planCycle(failingAfter: Int?) throws {
+            var book = AlertBook(), routing = RoutingState()
+            let before = (book, routing)
+            let devices = devices(30, offline: true)
+            let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: [:], at: Self.t0)
+            _ = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: Self.t0)
+            try store.commitCycle(at: Self.t0) { enqueue in
+                var enqueued = 0
+                var failure: (any Error)?
+                NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: perDeviceDefaults, silences: [], at: Self.t0) {
+                    intent in
+                    guard failure == nil else { return }
+                    if let failingAfter, enqueued == failingAfter { failure = CancellationError(); return }
+                    do { try enqueue(intent) } catch { failure = error }
+                    enqueued += 1
+                }
+                if let failure { throw failure }
+                return StateChanges.between(before, (book, routing), intents: [])
+            }
+        }
+        // A failure halfway through planning: not one row of the cycle is written.
+        #expect(throws: StateStoreError.self) { try planCycle(failingAfter: 10) }
+        #expect(try store.notifications(state: nil, limit: 100).isEmpty)
+        #expect(try store.load().book.alerts.isEmpty)
+        // The whole cycle: every notification and the alerts and groups behind them.
+        try planCycle(failingAfter: nil)
+        #expect(try store.notifications(state: nil, limit: 100).count == 30)
+        let loaded = try store.load()
+        #expect(loaded.book.alerts.count == 30)
+        #expect(loaded.routing.groups.count == 30)
     }
 
     @Test func pruningDeletesOnlyLongDoneNotifications() throws {

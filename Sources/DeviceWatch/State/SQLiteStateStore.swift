@@ -128,49 +128,70 @@ public final class SQLiteStateStore: StateStore {
 
     public func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) {
         guard !changes.isEmpty else { return }
+        try write { db in try Self.write(changes, at: now, to: db) }
+    }
+
+    public func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
+        throws(StateStoreError)
+    {
         try write { db in
+            let changes = try cycle { intent in try Self.enqueue(intent, at: now, to: db) }
+            try Self.write(changes, at: now, to: db)
+        }
+    }
+
+    /// Statements are compiled once per connection and reused (GRDB's cache): a large cycle writes
+    /// tens of thousands of rows.
+    private static func write(_ changes: StateChanges, at now: Date, to db: Database) throws {
+        if !changes.upsertAlerts.isEmpty {
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (workspace, rule_id, device_id) DO UPDATE SET fingerprint = excluded.fingerprint,
+                  state = excluded.state, body = excluded.body
+                """)
             for alert in changes.upsertAlerts {
-                try db.execute(
-                    sql: """
-                        INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body) VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (workspace, rule_id, device_id) DO UPDATE SET fingerprint = excluded.fingerprint,
-                          state = excluded.state, body = excluded.body
-                        """,
-                    arguments: [alert.key.workspace, alert.key.ruleID, alert.key.deviceID, alert.fingerprint, alert.state.rawValue,
-                        String(decoding: alert.jsonData, as: UTF8.self)])
-            }
-            for key in changes.deleteAlerts {
-                try db.execute(sql: "DELETE FROM alerts WHERE workspace = ? AND rule_id = ? AND device_id = ?",
-                    arguments: [key.workspace, key.ruleID, key.deviceID])
-            }
-            for group in changes.upsertGroups {
-                try db.execute(sql: "INSERT OR REPLACE INTO notification_groups (id, body) VALUES (?, ?)", arguments: [group.id, try encode(group)])
-            }
-            for id in changes.deleteGroups {
-                try db.execute(sql: "DELETE FROM notification_groups WHERE id = ?", arguments: [id])
-            }
-            for entry in changes.addFirstSeen {
-                try db.execute(sql: "INSERT OR IGNORE INTO first_seen (workspace, device_id, first_seen) VALUES (?, ?, ?)",
-                    arguments: [entry.workspace, entry.deviceID, entry.at.timeIntervalSince1970])
-            }
-            for entry in changes.deleteFirstSeen {
-                try db.execute(sql: "DELETE FROM first_seen WHERE workspace = ? AND device_id = ?", arguments: [entry.workspace, entry.deviceID])
-            }
-            for entry in changes.upsertHealth {
-                try db.execute(sql: "INSERT OR REPLACE INTO workspace_health (workspace, body) VALUES (?, ?)",
-                    arguments: [entry.workspace, try encode(entry.health)])
-            }
-            for intent in changes.intents {
-                // OR IGNORE: an intent id is stable, so a replayed cycle never enqueues it twice.
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
-                        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)
-                        """,
-                    arguments: [intent.id, intent.receiver, intent.groupKey, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                        now.timeIntervalSince1970, String(decoding: intent.jsonData, as: UTF8.self)])
+                try upsert.execute(arguments: [
+                    alert.key.workspace, alert.key.ruleID, alert.key.deviceID, alert.fingerprint, alert.state.rawValue,
+                    String(decoding: alert.jsonData, as: UTF8.self),
+                ])
             }
         }
+        for key in changes.deleteAlerts {
+            try db.cachedStatement(sql: "DELETE FROM alerts WHERE workspace = ? AND rule_id = ? AND device_id = ?")
+                .execute(arguments: [key.workspace, key.ruleID, key.deviceID])
+        }
+        for group in changes.upsertGroups {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO notification_groups (id, body) VALUES (?, ?)")
+                .execute(arguments: [group.id, try encode(group)])
+        }
+        for id in changes.deleteGroups {
+            try db.cachedStatement(sql: "DELETE FROM notification_groups WHERE id = ?").execute(arguments: [id])
+        }
+        for entry in changes.addFirstSeen {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO first_seen (workspace, device_id, first_seen) VALUES (?, ?, ?)")
+                .execute(arguments: [entry.workspace, entry.deviceID, entry.at.timeIntervalSince1970])
+        }
+        for entry in changes.deleteFirstSeen {
+            try db.cachedStatement(sql: "DELETE FROM first_seen WHERE workspace = ? AND device_id = ?")
+                .execute(arguments: [entry.workspace, entry.deviceID])
+        }
+        for entry in changes.upsertHealth {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO workspace_health (workspace, body) VALUES (?, ?)")
+                .execute(arguments: [entry.workspace, try encode(entry.health)])
+        }
+        for intent in changes.intents { try enqueue(intent, at: now, to: db) }
+    }
+
+    private static func enqueue(_ intent: NotificationIntent, at now: Date, to db: Database) throws {
+        // OR IGNORE: an intent id is stable, so a replayed cycle never enqueues it twice.
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
+            VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [
+            intent.id, intent.receiver, intent.groupKey, now.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
+            String(decoding: intent.jsonData, as: UTF8.self),
+        ])
     }
 
     // MARK: Outbox

@@ -48,6 +48,11 @@ public protocol StateStore: Sendable {
     func load() throws(StateStoreError) -> PersistedState
     /// Writes one cycle's changes and its new outbox rows in one transaction. Empty changes write nothing.
     func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError)
+    /// One cycle in one transaction, planned inside it: `cycle` enqueues each notification as it
+    /// is planned (a large outage's notifications are written out, never all held at once) and
+    /// returns the rest of the cycle's changes. If anything throws, nothing is written.
+    func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
+        throws(StateStoreError)
     /// The oldest pending notification of each (receiver, group), where it is due at `now`; oldest first.
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]

@@ -107,9 +107,9 @@ public actor Engine {
         if commitCycle(before: before, at: now) > 0 { await committed() }
     }
 
-    /// Plans and commits one cycle; returns how many notifications it enqueued. Synchronous, so
-    /// the cycle's intents and changes (megabytes in a large outage) are gone before the
-    /// dispatcher is woken to deliver them from the outbox.
+    /// Plans and commits one cycle; returns how many notifications it enqueued. The plan runs
+    /// inside the store's transaction and each notification is written as it is planned, so a
+    /// large outage's notifications (megabytes) are never all in memory at once.
     private func commitCycle(before: (AlertBook, RoutingState), at now: Date) -> Int {
         let silences: [Silence]
         do {
@@ -119,26 +119,39 @@ public actor Engine {
             (book, routing) = before
             return 0
         }
-        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
-        let changes = StateChanges.between(before, (book, routing), intents: intents)
-        guard !changes.isEmpty else { return 0 }
-        CrashPoint.beforeCommit.hit()
+        var planned = 0
+        var wrote = false
         do {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
-            try store.commit(changes, at: Date())
+            try store.commitCycle(at: Date()) { enqueue in
+                var failure: (any Error)?
+                NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now) { intent in
+                    guard failure == nil else { return }
+                    do {
+                        try enqueue(intent)
+                    } catch {
+                        failure = error
+                        return
+                    }
+                    planned += 1
+                    logger.info("notification planned", metadata: [
+                        "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)", "reason": "\(intent.reason.rawValue)",
+                        "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
+                    ])
+                }
+                if let failure { throw failure }
+                let changes = StateChanges.between(before, (book, routing), intents: [])
+                wrote = planned > 0 || !changes.isEmpty
+                if wrote { CrashPoint.beforeCommit.hit() }
+                return changes
+            }
         } catch {
             // Back to what is committed: the next cycle plans the same again.
             logger.error("cannot commit the cycle, it will be retried: \(error)")
             (book, routing) = before
             return 0
         }
-        CrashPoint.afterCommit.hit()
-        for intent in intents {
-            logger.info("notification planned", metadata: [
-                "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)", "reason": "\(intent.reason.rawValue)",
-                "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
-            ])
-        }
-        return intents.count
+        if wrote { CrashPoint.afterCommit.hit() }
+        return planned
     }
 }

@@ -11,6 +11,17 @@ public enum NotificationPlanner {
     public static func plan(
         book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults, silences: [Silence], at now: Date
     ) -> [NotificationIntent] {
+        var intents: [NotificationIntent] = []
+        plan(book: &book, state: &state, rules: rules, defaults: defaults, silences: silences, at: now) { intents.append($0) }
+        return intents
+    }
+
+    /// The same, handing each intent to `emit` as soon as it is planned, in group order: a caller
+    /// that writes them out never holds a large outage's notifications all at once.
+    public static func plan(
+        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults, silences: [Silence], at now: Date,
+        emit: (NotificationIntent) -> Void
+    ) {
         let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let inhibited = inhibitedAlerts(book: book, rules: rulesByID)
         let activeSilences = silences.filter { $0.isActive(at: now) }
@@ -48,7 +59,6 @@ public enum NotificationPlanner {
             book.alerts[key].map(snapshot) ?? removedSnapshot(key, at: now)
         }
 
-        var intents: [NotificationIntent] = []
         for id in Set(members.keys).union(state.groups.keys).sorted() {
             let membership = members[id]
             var group = state.groups[id] ?? NotificationGroup(
@@ -98,7 +108,7 @@ public enum NotificationPlanner {
             if let reason {
                 firing.sort()
                 group.sequence += 1
-                intents.append(NotificationIntent(
+                emit(NotificationIntent(
                     id: Fingerprint.ofGroup(id, createdAt: group.createdAt) + "-\(group.sequence)",
                     receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
                     firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason, createdAt: now))
@@ -113,12 +123,11 @@ public enum NotificationPlanner {
         }
 
         // Resolved alerts no receiver still has to hear about are done.
-        guard book.alerts.values.contains(where: { $0.state == .resolved }) else { return intents }
+        guard book.alerts.values.contains(where: { $0.state == .resolved }) else { return }
         let stillTold = Set(state.groups.values.flatMap(\.told))
         for (key, alert) in book.alerts where alert.state == .resolved && !stillTold.contains(key) {
             book.alerts.removeValue(forKey: key)
         }
-        return intents
     }
 
     private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults) -> Double {
