@@ -106,6 +106,8 @@ let package = Package(
                 "DeviceWatch", "DeviceAPISimulator", "CurlHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                // A second connection to the state file, holding its write lock.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // Golden payloads are read by path (#filePath), not bundled.
             exclude: ["Golden"]

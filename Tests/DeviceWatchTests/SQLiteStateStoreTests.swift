@@ -1,6 +1,7 @@
 import DeviceWatch
 import DeviceWatchCore
 import Foundation
+import GRDB
 import Testing
 
 @Suite("SQLiteStateStore")
@@ -135,6 +136,18 @@ struct SQLiteStateStoreTests {
         let loaded = try store.load()
         #expect(loaded.book.alerts.count == 30)
         #expect(loaded.routing.groups.count == 30)
+    }
+
+    @Test func aCycleWithNothingToWriteTakesNoLock() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStateStore(path: path)
+        // Another process (a `silence add`, say) holds the write lock: a cycle that writes nothing
+        // neither waits for it (the store waits up to 10 s, then fails) nor fails.
+        let other = try DatabaseQueue(path: path)
+        try other.inTransaction(.immediate) { _ in
+            try store.commitCycle(at: Self.t0) { _ in StateChanges() }
+            return .commit
+        }
     }
 
     @Test func pruningDeletesOnlyLongDoneNotifications() throws {
