@@ -9,6 +9,10 @@ public struct SimulatorResponse: Sendable {
     public var body: Data
     /// Send only the first half of the body, then close the connection (the truncation fault).
     public var truncate: Bool = false
+    /// The simulated time the body describes, sent as the `Date` header: read once with the body,
+    /// so a clock advanced meanwhile (`/_sim/clock/advance`) cannot pair old heartbeats with a
+    /// later time (which made an online device look offline for the advanced span).
+    public var date: Date?
 }
 
 /// The stand-in Devices API: serves `GET /{workspace}/devices/v2[/{id}]` from a scenario, with its
@@ -123,7 +127,7 @@ public final class DevicesAPISimulator: Sendable {
         let workspaceID = segments[0]
         let deviceID = segments.count == 4 ? segments[3] : nil
         let now = self.now
-        return state.withLock { state -> SimulatorResponse in
+        var response = state.withLock { state -> SimulatorResponse in
             guard let owner = state.workspaces.first(where: { $0.value.apiKeys.contains { $0.key == key } }) else {
                 return error(401, "invalid API key")
             }
@@ -146,6 +150,8 @@ public final class DevicesAPISimulator: Sendable {
             }
             return json(200, device.snapshot(at: now))
         }
+        response.date = now
+        return response
     }
 
     // MARK: The admin API

@@ -15,7 +15,7 @@ public enum SimulatorServer {
             let response = await simulator.respond(
                 method: request.method.rawValue, path: path, query: query,
                 authorization: request.headers[.authorization], body: Data(body.readableBytesView))
-            try await write(response, date: simulator.now, to: writer)
+            try await write(response, date: response.date ?? simulator.now, to: writer)
         }
     }
 

@@ -41,6 +41,20 @@ struct SimulatorHTTPTests {
         #expect(clock.text.contains(#""now":"2026-11-28T13:30:00.000Z""#))
     }
 
+    @Test func anAnswerCarriesTheTimeItsBodyDescribes() async throws {
+        let sim = try await SimulatorFixture.start()
+        defer { Task { await sim.stop() } }
+        let answer = await sim.simulator.respond(
+            method: "GET", path: "/acme/devices/v2", query: [], authorization: "Bearer ws-key", body: Data())
+        // The clock moves on before the answer is written: its Date header must still be the
+        // time its heartbeats were computed at, or an online device looks offline for 20 minutes.
+        try await sim.advance("20m")
+        #expect(answer.date == SimulatorFixture.start)
+        #expect(sim.simulator.now == SimulatorFixture.start.addingTimeInterval(1200))
+        let list = try DeviceListDecoder.decodeList(answer.body)
+        #expect(list.devices.first?.lastHeartbeat == answer.date)
+    }
+
     @Test func missingOrUnknownKeyIs401() async throws {
         let sim = try await SimulatorFixture.start()
         defer { Task { await sim.stop() } }
