@@ -21,18 +21,39 @@ struct Harness {
     }
 
     /// One successful poll at `t0 + seconds`, returning the transitions and the intents planned.
+    /// Every cycle also checks that the book's journal of originals yields the same changes to
+    /// persist as a diff against the whole book as it was, and rolls back to it exactly.
     mutating func cycle(_ seconds: Double, _ devices: [Device]) -> (transitions: [Transition], intents: [NotificationIntent]) {
         let now = Self.t0.addingTimeInterval(seconds)
+        let (before, start) = begin()
         let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
         let transitions = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
         let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        check(before, start)
         return (transitions, intents)
     }
 
     mutating func failedPoll(_ seconds: Double, reason: String = "HTTP 503", auth: Bool = false) -> [NotificationIntent] {
         let now = Self.t0.addingTimeInterval(seconds)
+        let (before, start) = begin()
         _ = AlertLifecycle.pollFailed(workspace: "acme", reason: reason, isAuthFailure: auth, staleAfter: 300, book: &book, at: now)
-        return NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        check(before, start)
+        return intents
+    }
+
+    private mutating func begin() -> ((AlertBook, RoutingState), StateChanges.CycleStart) {
+        book.beginCycle()
+        return ((book, routing), StateChanges.CycleStart(book: book, routing: routing))
+    }
+
+    private func check(_ before: (AlertBook, RoutingState), _ start: StateChanges.CycleStart) {
+        #expect(StateChanges.since(start, (book, routing), intents: []) == StateChanges.between(before, (book, routing), intents: []))
+        var rolledBack = book
+        rolledBack.rollBackAlerts()
+        // Back to the durable state as it was; per-poll bookkeeping (lastTrue, device facts) may differ.
+        #expect(rolledBack.alerts.keys.sorted() == before.0.alerts.keys.sorted())
+        for (key, alert) in rolledBack.alerts { #expect(before.0.alerts[key]?.durablyEqual(alert) == true) }
     }
 
     static func offline(_ id: String, since seconds: Double, tags: [String] = ["production"]) -> Device {

@@ -114,11 +114,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func load() throws(StateStoreError) -> PersistedState {
         try read { db in
-            var book = AlertBook()
-            for row in try Row.fetchAll(db, sql: "SELECT body FROM alerts") {
-                let alert = try decode(AlertInstance.self, row["body"])
-                book.alerts[alert.key] = alert
-            }
+            var book = AlertBook(alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map { try decode(AlertInstance.self, $0["body"]) })
             for row in try Row.fetchAll(db, sql: "SELECT workspace, device_id, first_seen FROM first_seen") {
                 book.firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(timeIntervalSince1970: row["first_seen"])
             }

@@ -20,6 +20,10 @@ public actor Engine {
     private var clockOffset: Double = 0
     /// Device counts by status at each workspace's latest successful poll.
     private var fleet: [String: FleetCounts] = [:]
+    #if DEBUG
+    /// Debug builds (the tests) check each cycle's journaled diff against one with the whole book.
+    private var wholeBefore: (book: AlertBook, routing: RoutingState)?
+    #endif
 
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
@@ -44,7 +48,7 @@ public actor Engine {
         let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
         if source == .api { clockOffset = at.timeIntervalSince(local) }
         fleet[workspace] = FleetCounts(copy devices)
-        let before = (book, routing)
+        let start = beginCycle()
         let evaluation = rules.evaluate(workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
         let transitions = AlertLifecycle.apply(evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
         // Alerts keep the devices they need; the rest of the list goes before planning.
@@ -53,23 +57,23 @@ public actor Engine {
             logger.info("\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
                 metadata: ["workspace": "\(workspace)", "fingerprint": "\(transition.fingerprint)"])
         }
-        await finishCycle(before: before, at: at)
+        await finishCycle(start, at: at)
     }
 
     /// Records a failed poll: nothing is evaluated on stale data; a meta alert follows after `stale_after`.
     public func pollFailed(workspace: String, error: DevicesAPIError) async {
         let at = now
-        let before = (book, routing)
+        let start = beginCycle()
         let transitions = AlertLifecycle.pollFailed(
             workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem, staleAfter: staleAfter,
             book: &book, at: at)
         for transition in transitions { logger.error("\(transition.reason)", metadata: ["workspace": "\(workspace)"]) }
-        await finishCycle(before: before, at: at)
+        await finishCycle(start, at: at)
     }
 
     /// Plans what timers made due (group_wait, group_interval, repeat_every) without a new poll.
     public func tick() async {
-        await finishCycle(before: (book, routing), at: now)
+        await finishCycle(beginCycle(), at: now)
     }
 
     /// A reloaded configuration: alerts of removed rules resolve at the next poll of their workspace,
@@ -78,10 +82,10 @@ public actor Engine {
         self.rules = rules
         self.defaults = defaults
         self.staleAfter = staleAfter
-        let before = (book, routing)
+        let start = beginCycle()
         _ = AlertLifecycle.retainWorkspaces(workspaces, in: &book, at: now)
         fleet = fleet.filter { workspaces.contains($0.key) }
-        await finishCycle(before: before, at: now)
+        await finishCycle(start, at: now)
     }
 
     /// The current alerts, for the ops API and status page.
@@ -103,20 +107,38 @@ public actor Engine {
         Snapshot(now: now, alerts: alerts, health: book.health, fleet: fleet, rules: rules, staleAfter: staleAfter)
     }
 
-    private func finishCycle(before: (AlertBook, RoutingState), at now: Date) async {
-        if commitCycle(before: before, at: now) > 0 { await committed() }
+    /// Starts a cycle: the book keeps the originals of what the cycle changes durably, and the
+    /// rest of the state is remembered as it is (sharing storage; copied only if the cycle writes it).
+    private func beginCycle() -> StateChanges.CycleStart {
+        book.beginCycle()
+        #if DEBUG
+        wholeBefore = (book, routing)
+        #endif
+        return StateChanges.CycleStart(book: book, routing: routing)
+    }
+
+    /// Back to what is committed: alerts changed this cycle as they were, and the rest as it was.
+    private func rollBack(to start: StateChanges.CycleStart) {
+        book.rollBackAlerts()
+        book.firstSeen = start.firstSeen
+        book.health = start.health
+        routing = start.routing
+    }
+
+    private func finishCycle(_ start: StateChanges.CycleStart, at now: Date) async {
+        if commitCycle(start, at: now) > 0 { await committed() }
     }
 
     /// Plans and commits one cycle; returns how many notifications it enqueued. The plan runs
     /// inside the store's transaction and each notification is written as it is planned, so a
     /// large outage's notifications (megabytes) are never all in memory at once.
-    private func commitCycle(before: (AlertBook, RoutingState), at now: Date) -> Int {
+    private func commitCycle(_ start: StateChanges.CycleStart, at now: Date) -> Int {
         let silences: [Silence]
         do {
             silences = try store.silences(includeExpired: false, at: now)
         } catch {
             logger.error("cannot read silences, keeping the cycle for later: \(error)")
-            (book, routing) = before
+            rollBack(to: start)
             return 0
         }
         var planned = 0
@@ -140,7 +162,12 @@ public actor Engine {
                     ])
                 }
                 if let failure { throw failure }
-                let changes = StateChanges.between(before, (book, routing), intents: [])
+                let changes = StateChanges.since(start, (book, routing), intents: [])
+                #if DEBUG
+                if let wholeBefore {
+                    assert(changes == StateChanges.between(wholeBefore, (book, routing), intents: []), "the cycle's journal missed a change")
+                }
+                #endif
                 wrote = planned > 0 || !changes.isEmpty
                 if wrote { CrashPoint.beforeCommit.hit() }
                 return changes
@@ -148,9 +175,10 @@ public actor Engine {
         } catch {
             // Back to what is committed: the next cycle plans the same again.
             logger.error("cannot commit the cycle, it will be retried: \(error)")
-            (book, routing) = before
+            rollBack(to: start)
             return 0
         }
+        book.beginCycle()
         if wrote { CrashPoint.afterCommit.hit() }
         return planned
     }

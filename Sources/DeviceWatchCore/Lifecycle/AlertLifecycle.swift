@@ -34,8 +34,10 @@ public enum AlertLifecycle {
                     alert.state = .firing
                     alert.firingSince = now
                     transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now, reason: "held for \(DurationText.format(seconds: rule?.pendingFor ?? 0))"))
+                    book.set(alert)
+                } else {
+                    book.refresh(alert)
                 }
-                book.alerts[key] = alert
                 continue
             }
             let fires = (rule?.pendingFor ?? 0) <= 0
@@ -47,7 +49,7 @@ public enum AlertLifecycle {
                 device: finding.device, evaluatedAt: now, firstSeen: finding.firstSeen)
             transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: book.alerts[key]?.state == .resolved ? .resolved : nil,
                 to: alert.state, at: now, reason: "condition holds"))
-            book.alerts[key] = alert
+            book.set(alert)
         }
 
         // Built only when some alert stopped holding: a no-change cycle must stay cheap.
@@ -69,7 +71,7 @@ public enum AlertLifecycle {
                 reason = "recovered"
             }
             if alert.state == .pending {
-                book.alerts.removeValue(forKey: key)
+                book.remove(key)
                 transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now, reason: reason))
                 continue
             }
@@ -79,7 +81,7 @@ public enum AlertLifecycle {
             resolved.resolveReason = reason
             if reason == "recovered", let position = listedIndex(key.deviceID) { resolved.device = devices[position] }
             resolved.evaluatedAt = now
-            book.alerts[key] = resolved
+            book.set(resolved)
             transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason))
         }
 
@@ -115,15 +117,15 @@ public enum AlertLifecycle {
             alert.lastTrue = now
             alert.evaluatedAt = now
             alert.message = message
-            book.alerts[key] = alert
+            book.set(alert)
             return []
         }
         let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
-        book.alerts[key] = AlertInstance(
+        book.set(AlertInstance(
             key: key, state: .firing, severity: .critical,
             labels: [:],
             activeSince: health.failingSince ?? now, firingSince: now, lastTrue: now, resolvedAt: nil, resolveReason: nil,
-            device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil, message: message)
+            device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil, message: message))
         return [Transition(key: key, fingerprint: fingerprint, from: nil, to: .firing, at: now, reason: message)]
     }
 
@@ -134,7 +136,7 @@ public enum AlertLifecycle {
         alert.resolvedAt = now
         alert.resolveReason = reason
         alert.evaluatedAt = now
-        book.alerts[key] = alert
+        book.set(alert)
         return [Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason)]
     }
 
@@ -143,14 +145,14 @@ public enum AlertLifecycle {
         var transitions: [Transition] = []
         for (key, alert) in book.alerts where !workspaces.contains(key.workspace) && alert.state != .resolved {
             if alert.state == .pending {
-                book.alerts.removeValue(forKey: key)
+                book.remove(key)
                 continue
             }
             var resolved = alert
             resolved.state = .resolved
             resolved.resolvedAt = now
             resolved.resolveReason = "workspace removed"
-            book.alerts[key] = resolved
+            book.set(resolved)
             transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: "workspace removed"))
         }
         return transitions

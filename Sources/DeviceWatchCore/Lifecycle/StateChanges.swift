@@ -36,32 +36,74 @@ public struct StateChanges: Sendable, Equatable {
     public static func between(
         _ old: (book: AlertBook, routing: RoutingState), _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]
     ) -> StateChanges {
-        var changes = StateChanges()
-        changes.intents = intents
-        // Changed alerts and groups are selected by key from the new state, not copied out of it:
-        // 10,000 copies of alerts held megabytes at once.
         var changedAlerts: [AlertKey] = []
         for (key, alert) in new.book.alerts {
             if let previous = old.book.alerts[key], previous.durablyEqual(alert) { continue }
             changedAlerts.append(key)
         }
+        let deleted = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }
+        return assemble(
+            changedAlerts: changedAlerts, deletedAlerts: deleted, old: (old.book.firstSeen, old.book.health, old.routing), new, intents: intents)
+    }
+
+    /// What a cycle's state was when it began, besides its alerts (whose originals the book keeps).
+    public struct CycleStart: Sendable {
+        public var firstSeen: [String: [String: Date]]
+        public var health: [String: WorkspaceHealth]
+        public var routing: RoutingState
+
+        public init(book: AlertBook, routing: RoutingState) {
+            firstSeen = book.firstSeen
+            health = book.health
+            self.routing = routing
+        }
+    }
+
+    /// The changes of a cycle begun with ``AlertBook/beginCycle()``: the alerts from the book's
+    /// ``AlertBook/originals`` and ``AlertBook/added`` (only those changed durably are looked at), the rest against their
+    /// values at `start`. The same as ``between(_:_:intents:)`` with the whole book as it was.
+    public static func since(_ start: CycleStart, _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]) -> StateChanges {
+        var changedAlerts: [AlertKey] = []
+        var deletedAlerts: [AlertKey] = []
+        for (key, original) in new.book.originals {
+            if let alert = new.book.alerts[key] {
+                if !original.durablyEqual(alert) { changedAlerts.append(key) }
+            } else {
+                deletedAlerts.append(key)
+            }
+        }
+        for key in new.book.added where new.book.alerts[key] != nil { changedAlerts.append(key) }
+        return assemble(
+            changedAlerts: changedAlerts, deletedAlerts: deletedAlerts, old: (start.firstSeen, start.health, start.routing), new,
+            intents: intents)
+    }
+
+    private static func assemble(
+        changedAlerts: [AlertKey], deletedAlerts: [AlertKey],
+        old: (firstSeen: [String: [String: Date]], health: [String: WorkspaceHealth], routing: RoutingState),
+        _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]
+    ) -> StateChanges {
+        var changes = StateChanges()
+        changes.intents = intents
+        // Changed alerts and groups are selected by key from the new state, not copied out of it:
+        // 10,000 copies of alerts held megabytes at once.
         changes.upsertAlerts = Selection(changedAlerts.sorted(), from: new.book.alerts)
-        changes.deleteAlerts = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }.sorted()
+        changes.deleteAlerts = deletedAlerts.sorted()
         var changedGroups: [String] = []
         for (id, group) in new.routing.groups where old.routing.groups[id] != group { changedGroups.append(id) }
         changes.upsertGroups = Selection(changedGroups.sorted(), from: new.routing.groups)
         changes.deleteGroups = old.routing.groups.keys.filter { new.routing.groups[$0] == nil }.sorted()
         for (workspace, devices) in new.book.firstSeen {
-            let before = old.book.firstSeen[workspace] ?? [:]
+            let before = old.firstSeen[workspace] ?? [:]
             guard before.count != devices.count || devices.contains(where: { before[$0.key] == nil }) else { continue }
             for (id, at) in devices where before[id] == nil { changes.addFirstSeen.append((workspace, id, at)) }
             for id in before.keys where devices[id] == nil { changes.deleteFirstSeen.append((workspace, id)) }
         }
-        for (workspace, devices) in old.book.firstSeen where new.book.firstSeen[workspace] == nil {
+        for (workspace, devices) in old.firstSeen where new.book.firstSeen[workspace] == nil {
             for id in devices.keys { changes.deleteFirstSeen.append((workspace, id)) }
         }
         for (workspace, health) in new.book.health {
-            let before = old.book.health[workspace]
+            let before = old.health[workspace]
             // A successful poll after a success is not news; the first one, and every failure change, is.
             if before?.failingSince == health.failingSince, before?.failure == health.failure,
                 before?.authFailure == health.authFailure, before?.lastSuccess != nil || health.lastSuccess == nil
@@ -99,7 +141,7 @@ extension Selection: Equatable where Value: Equatable {
 
 extension AlertInstance {
     /// Equal in everything that is persisted as a change (not the per-poll bookkeeping).
-    func durablyEqual(_ other: AlertInstance) -> Bool {
+    public func durablyEqual(_ other: AlertInstance) -> Bool {
         key == other.key && state == other.state && severity == other.severity
             && ownLabels == other.ownLabels && activeSince == other.activeSince && firingSince == other.firingSince
             && resolvedAt == other.resolvedAt && resolveReason == other.resolveReason && message == other.message

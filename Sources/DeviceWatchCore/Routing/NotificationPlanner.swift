@@ -45,7 +45,9 @@ public enum NotificationPlanner {
             for receiver in receivers {
                 let id = exactString([receiver, ":"] + key)
                 if members[id] == nil {
-                    let labels = GroupLabels(sorted: zip(names, values).map { GroupLabels.Label(name: $0.label, value: $1) })
+                    // A known group's labels are its own (shared), not built again every cycle.
+                    let labels = state.groups[id]?.labels
+                        ?? GroupLabels(sorted: zip(names, values).map { GroupLabels.Label(name: $0.label, value: $1) })
                     members[id] = (receiver, labels, [alertKey])
                 } else {
                     members[id]!.alerts.append(alertKey)
@@ -126,7 +128,7 @@ public enum NotificationPlanner {
         guard book.alerts.values.contains(where: { $0.state == .resolved }) else { return }
         let stillTold = Set(state.groups.values.flatMap(\.told))
         for (key, alert) in book.alerts where alert.state == .resolved && !stillTold.contains(key) {
-            book.alerts.removeValue(forKey: key)
+            book.remove(key)
         }
     }
 
