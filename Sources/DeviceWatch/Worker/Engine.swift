@@ -5,8 +5,10 @@ import Logging
 /// Owns the alert state: applies each poll through the pure core (evaluate, lifecycle, plan) and
 /// commits each cycle's changes and new notifications to the store in one transaction.
 ///
-/// If a commit fails, the in-memory state goes back to what is committed, so the next cycle
-/// recomputes the same changes: nothing planned is lost, nothing committed is repeated.
+/// If a commit fails, the in-memory state goes back to what is committed (alerts changed durably
+/// are restored from the originals the book kept; per-poll bookkeeping such as the device facts
+/// stays new, as after a restart), so the next cycle recomputes the same changes: nothing planned
+/// is lost, nothing committed is repeated.
 public actor Engine {
     private var rules: RuleSet
     private var defaults: RoutingDefaults
