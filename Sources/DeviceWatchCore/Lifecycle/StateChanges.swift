@@ -125,7 +125,8 @@ public struct Selection<Key: Hashable & Sendable, Value: Sendable>: RandomAccess
 
     /// - Parameter keys: keys of `source`, each once.
     public init(_ keys: [Key] = [], from source: [Key: Value] = [:]) {
-        precondition(keys.allSatisfy { source[$0] != nil }, "a selection names a key its source lacks")
+        // Checked in debug builds only: in release it would look every key up once more per commit.
+        assert(keys.allSatisfy { source[$0] != nil }, "a selection names a key its source lacks")
         self.keys = keys
         self.source = source
     }
