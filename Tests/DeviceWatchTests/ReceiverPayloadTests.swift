@@ -36,8 +36,8 @@ enum Fixed {
     static let hostile = intent(firing: [alert(1, name: "<!channel> <https://evil|click> @everyone & co")])
 }
 
-func body(_ receiver: any Receiver, _ intent: NotificationIntent) throws -> [Data] {
-    switch try receiver.delivery(for: intent, context: Fixed.context, at: Fixed.now) {
+func body(_ receiver: any Receiver, _ intent: NotificationIntent, context: RenderContext = Fixed.context) throws -> [Data] {
+    switch try receiver.delivery(for: intent, context: context, at: Fixed.now) {
     case .http(let request): return [request.body ?? Data()]
     case .httpSequence(let requests): return requests.map { $0.body ?? Data() }
     case .local: return []
@@ -84,7 +84,8 @@ struct ReceiverPayloadTests {
         let text = String(decoding: try body(slack, Fixed.hostile)[0], as: UTF8.self)
         #expect(!text.contains("<!channel>"))
         #expect(!text.contains("<https://evil|click>"))
-        #expect(text.contains("&lt;!channel&gt; &lt;https://evil|click&gt;"))
+        // The scheme's "://" is broken by a zero-width space, so Slack does not link it either.
+        #expect(text.contains("&lt;!channel&gt; &lt;https:\u{200B}//evil|click&gt;"))
         #expect(text.contains("&amp; co"))
     }
 

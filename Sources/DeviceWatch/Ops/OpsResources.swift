@@ -30,6 +30,8 @@ enum OpsResources {
         var state: String
         var severity: String
         var summary: String
+        /// The rule's description, rendered like the summary.
+        var description: String?
         var labels: [String: String]
         var activeSince: String
         var firingSince: String?
@@ -43,6 +45,7 @@ enum OpsResources {
             state = alert.state.rawValue
             severity = alert.severity.rawValue
             summary = rules.summary(of: alert)
+            description = rules.description(of: alert)
             labels = alert.labels
             activeSince = Timestamp.format(alert.activeSince)
             firingSince = alert.firingSince.map(Timestamp.format)

@@ -48,10 +48,11 @@ enum StatusPage {
             let since = alert.firingSince ?? alert.activeSince
             var values: [String: Any] = [
                 "fingerprint": alert.fingerprint, "severity": alert.severity.rawValue, "rule": alert.key.ruleID, "workspace": alert.key.workspace,
-                "device": alert.device.displayName, "summary": status.rules.summary(of: alert),
+                "device": InertText.line(alert.device.displayName), "summary": status.rules.summary(of: alert),
                 "since": ago(since, now: now), "since_at": Timestamp.format(since),
             ]
-            if let hostname = alert.device.hostname, hostname != alert.device.displayName { values["hostname"] = hostname }
+            if let hostname = alert.device.hostname, hostname != alert.device.displayName { values["hostname"] = InertText.line(hostname) }
+            if let description = status.rules.description(of: alert) { values["description"] = description }
             return values
         }
         let recent: [[String: Any]] = notifications.map { entry in
@@ -188,7 +189,7 @@ enum StatusPage {
               <td><span class="pill sev-{{severity}}">{{severity}}</span></td>
               <td data-label="Device"><b>{{device}}</b> <span class="muted">{{#hostname}}{{hostname}} · {{/hostname}}{{workspace}}</span></td>
               <td data-label="Rule"><code>{{rule}}</code></td>
-              <td data-label="What">{{summary}}</td>
+              <td data-label="What">{{summary}}{{#description}}<br><span class="muted">{{description}}</span>{{/description}}</td>
               <td data-label="Since" title="{{since_at}}">{{since}}</td>
             </tr>
           {{/alerts}}

@@ -1,46 +1,57 @@
 import DeviceWatchCore
 import Foundation
 
-/// One alert as receivers show it: its text rendered from the snapshot's facts.
+/// One alert as receivers show it: its text rendered from the snapshot's facts, every piece of
+/// device- or API-controlled text inert (``InertText``); receivers escape their own markup on top.
 struct AlertView {
     var snapshot: AlertSnapshot
     var summary: String
+    /// The rule's description, rendered with the values the summary sees.
     var description: String?
     var reasons: [String]
+    var deviceName: String
+    var deviceID: String
 
     init(_ snapshot: AlertSnapshot, context: RenderContext) {
         self.snapshot = snapshot
+        deviceName = InertText.line(snapshot.device.displayName)
+        deviceID = InertText.line(snapshot.device.id)
         // A rule's summary describes the problem ("offline for 17m"); rendered with a recovered
         // device's facts it would read "offline for 6s", so a resolve says what resolved instead.
         if snapshot.status == .resolved, snapshot.message == nil {
-            summary = "\(snapshot.device.displayName): \(snapshot.key.ruleID) resolved"
+            summary = "\(deviceName): \(snapshot.key.ruleID) resolved"
         } else {
             summary = context.rules.summary(of: snapshot)
         }
-        description = context.rules.rule(snapshot.key.ruleID)?.description
+        description = context.rules.description(of: snapshot)
         reasons = context.rules.reasons(for: snapshot)
     }
 
     var isFiring: Bool { snapshot.status != .resolved }
-    var deviceName: String { snapshot.device.displayName }
+    /// Why it resolved, inert (`recovered`, `device removed`, ...).
+    var resolveReason: String { InertText.line(snapshot.resolveReason ?? "recovered") }
 
-    /// The values a Mustache template sees for one alert.
-    var templateValues: [String: Any] {
-        var device: [String: Any] = ["id": snapshot.device.id, "name": deviceName, "tags": snapshot.device.tags.joined(separator: ", ")]
-        if let hostname = snapshot.device.hostname { device["hostname"] = hostname }
-        if let version = snapshot.device.rfdmVersion { device["rfdm_version"] = version }
-        if let type = snapshot.device.type { device["type"] = type }
-        if let heartbeat = snapshot.device.lastHeartbeat { device["last_heartbeat"] = Timestamp.format(heartbeat) }
+    /// The values a Mustache template sees for one alert, each string escaped by `escape` (the
+    /// receiver's markup), so a template's own text may be markup while device text stays inert.
+    func templateValues(escaping escape: (String) -> String) -> [String: Any] {
+        let device = snapshot.device
         var values: [String: Any] = [
-            "summary": summary, "severity": snapshot.severity.rawValue, "rule": snapshot.key.ruleID,
-            "workspace": snapshot.key.workspace, "fingerprint": snapshot.fingerprint, "status": isFiring ? "firing" : "resolved",
-            "starts_at": Timestamp.format(snapshot.startsAt), "device": device, "reasons": reasons.joined(separator: "; "),
-            "labels": snapshot.labels,
+            "id": escape(deviceID), "name": escape(deviceName), "tags": escape(InertText.line(device.tags.joined(separator: ", "))),
         ]
-        if let description { values["description"] = description }
-        if let ends = snapshot.endsAt { values["ends_at"] = Timestamp.format(ends) }
-        if let reason = snapshot.resolveReason { values["resolve_reason"] = reason }
-        return values
+        for (key, value) in [("hostname", device.hostname), ("rfdm_version", device.rfdmVersion), ("type", device.type)] {
+            if let value { values[key] = escape(InertText.line(value)) }
+        }
+        if let heartbeat = device.lastHeartbeat { values["last_heartbeat"] = Timestamp.format(heartbeat) }
+        var alert: [String: Any] = [
+            "summary": escape(summary), "severity": snapshot.severity.rawValue, "rule": snapshot.key.ruleID,
+            "workspace": escape(snapshot.key.workspace), "fingerprint": snapshot.fingerprint, "status": isFiring ? "firing" : "resolved",
+            "starts_at": Timestamp.format(snapshot.startsAt), "device": values, "reasons": escape(reasons.joined(separator: "; ")),
+            "labels": snapshot.labels.mapValues { escape(InertText.line($0)) },
+        ]
+        if let description { alert["description"] = escape(description) }
+        if let ends = snapshot.endsAt { alert["ends_at"] = Timestamp.format(ends) }
+        if snapshot.resolveReason != nil { alert["resolve_reason"] = escape(resolveReason) }
+        return alert
     }
 }
 
@@ -68,26 +79,36 @@ struct NotificationView {
         (intent.firing.isEmpty ? intent.resolved : intent.firing).map(\.severity).max() ?? .info
     }
 
-    /// `rule` and `workspace` of the group, or of the first alert.
+    /// `rule` and `workspace` of the group, or of the first alert; inert.
     var title: String {
         let rule = intent.groupLabelPairs["rule"] ?? intent.firing.first?.key.ruleID ?? intent.resolved.first?.key.ruleID ?? "alerts"
         let workspace = intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key.workspace
-        return workspace.map { "\(rule) in \($0)" } ?? rule
+        return InertText.line(workspace.map { "\(rule) in \($0)" } ?? rule)
+    }
+
+    /// The group's workspace, inert.
+    var workspace: String {
+        InertText.line(intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key.workspace ?? "-")
     }
 
     /// `[FIRING:3] production-offline in acme` (with `, 2 resolved` when some resolved).
-    var headline: String {
-        var text = isFiring ? "[FIRING:\(firingCount)] \(title)" : "[RESOLVED] \(title)"
+    var headline: String { headline(escaping: { $0 }) }
+
+    /// The headline with its title (group labels: device text when grouped by device or label)
+    /// escaped by `escape`, the receiver's markup.
+    func headline(escaping escape: (String) -> String) -> String {
+        var text = isFiring ? "[FIRING:\(firingCount)] \(escape(title))" : "[RESOLVED] \(escape(title))"
         if isFiring, resolvedCount > 0 { text += ", \(resolvedCount) resolved" }
         return text
     }
 
-    /// The values a receiver's Mustache template sees.
-    var templateValues: [String: Any] {
+    /// The values a receiver's Mustache template sees, device text escaped by `escape`.
+    func templateValues(escaping escape: (String) -> String) -> [String: Any] {
         [
-            "status": isFiring ? "firing" : "resolved", "receiver": intent.receiver, "group_key": intent.groupKey,
-            "group_labels": intent.groupLabels, "title": title, "headline": headline, "severity": severity.rawValue,
-            "firing": firing.map(\.templateValues), "resolved": resolved.map(\.templateValues),
+            "status": isFiring ? "firing" : "resolved", "receiver": intent.receiver, "group_key": escape(InertText.line(intent.groupKey)),
+            "group_labels": intent.groupLabels.mapValues { escape(InertText.line($0)) }, "title": escape(title), "headline": headline(escaping: escape),
+            "severity": severity.rawValue,
+            "firing": firing.map { $0.templateValues(escaping: escape) }, "resolved": resolved.map { $0.templateValues(escaping: escape) },
             "firing_count": firingCount, "resolved_count": resolvedCount,
             "more_firing": max(0, firingCount - firing.count), "more_resolved": max(0, resolvedCount - resolved.count),
             "external_url": externalURL ?? "", "reason": intent.reason.rawValue,
@@ -95,9 +116,3 @@ struct NotificationView {
     }
 }
 
-extension String {
-    /// At most `limit` characters, ending in `…` when cut.
-    func truncated(to limit: Int) -> String {
-        count <= limit ? self : String(prefix(max(0, limit - 1))) + "…"
-    }
-}

@@ -25,13 +25,13 @@ public struct ConsoleReceiver: Receiver {
         var lines: [String] = []
         let firing = !intent.firing.isEmpty
         let state = colours ? (firing ? "\u{1B}[1;31mFIRING\u{1B}[0m" : "\u{1B}[1;32mRESOLVED\u{1B}[0m") : (firing ? "FIRING" : "RESOLVED")
-        lines.append("[\(Timestamp.format(now))] \(state) \(intent.groupKey) (\(intent.reason.rawValue)) -> \(intent.receiver)")
+        lines.append("[\(Timestamp.format(now))] \(state) \(clean(intent.groupKey)) (\(intent.reason.rawValue)) -> \(intent.receiver)")
         for alert in intent.firing.prefix(20) {
             lines.append("  ! \(alert.severity.rawValue.uppercased()) \(clean(AlertView(alert, context: context).summary))")
         }
         if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
         for alert in intent.resolved.prefix(20) {
-            lines.append("  ✓ \(clean(AlertView(alert, context: context).summary)) (\(alert.resolveReason ?? "recovered"))")
+            lines.append("  ✓ \(clean(AlertView(alert, context: context).summary)) (\(clean(alert.resolveReason ?? "recovered")))")
         }
         if intent.resolved.count > 20 { lines.append("  ... and \(intent.resolved.count - 20) more resolved") }
         return lines.joined(separator: "\n") + "\n"
@@ -39,6 +39,7 @@ public struct ConsoleReceiver: Receiver {
 
     /// Device-controlled text must not move the cursor or colour the terminal.
     static func clean(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        let text = InertText.line(text)
+        return String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
     }
 }

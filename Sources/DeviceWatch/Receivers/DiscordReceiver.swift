@@ -3,11 +3,22 @@ import DeviceWatchCore
 import Foundation
 
 /// Discord webhooks: `content` (at most 2,000 characters) and embeds within Discord's limits
-/// (10 embeds, 6,000 characters in all), with `allowed_mentions: {"parse": []}` so no device
-/// name can ping anyone. A 429's `retry_after` (in the JSON body) is honoured, and so is an empty
+/// (10 embeds, 6,000 characters in all, counted in UTF-16 units), with `allowed_mentions:
+/// {"parse": []}` so no device name can ping anyone, and every device-controlled string's
+/// Markdown escaped (no masked links, no `<@id>` tags, no formatting). A 429's `retry_after` (in the JSON body) is honoured, and so is an empty
 /// rate-limit bucket (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`): the next request
 /// waits for the reset.
 public struct DiscordReceiver: Receiver {
+    /// Discord's limits, counted as Discord counts (UTF-16 units): a message's `content`, an
+    /// embed's title, description (Discord allows 4,096; alerts need far less) and footer, all
+    /// embeds' text together, and embeds in a message.
+    public static let contentLimit = TextLimit(2000)
+    public static let titleLimit = TextLimit(256)
+    public static let descriptionLimit = TextLimit(1024)
+    public static let footerLimit = TextLimit(256)
+    public static let embedsLimit = 6000
+    public static let maxEmbeds = 10
+
     public let name: String
     public let url: Secret
     public let rateLimit: Configuration.RateLimit
@@ -49,29 +60,32 @@ public struct DiscordReceiver: Receiver {
     }
 
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
-        let view = NotificationView(intent, context: context, limit: 10)
+        let view = NotificationView(intent, context: context, limit: Self.maxEmbeds)
         let color = view.isFiring ? (view.severity <= .warning ? 0xF2C744 : 0xD93F0B) : 0x2EB67D
         var embeds: [Embed] = []
-        var budget = 6000
+        var budget = Self.embedsLimit
         for alert in view.firing + view.resolved {
             var description = alert.isFiring
-                ? alert.summary : "\(alert.snapshot.key.ruleID) resolved (\(alert.snapshot.resolveReason ?? "recovered"))"
-            if alert.isFiring, !alert.reasons.isEmpty { description += "\n" + alert.reasons.joined(separator: "; ") }
+                ? Markup.markdown(alert.summary) : "\(Markup.markdown(alert.snapshot.key.ruleID)) resolved (\(Markup.markdown(alert.resolveReason)))"
+            if alert.isFiring, !alert.reasons.isEmpty { description += "\n" + Markup.markdown(alert.reasons.joined(separator: "; ")) }
+            let footer = "\(alert.snapshot.key.ruleID) · \(InertText.line(alert.snapshot.key.workspace)) · \(alert.deviceID)"
             let embed = Embed(
-                title: "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(alert.deviceName)".truncated(to: 256),
-                description: description.truncated(to: 1024), color: alert.isFiring ? color : 0x2EB67D,
-                footer: .init(text: "\(alert.snapshot.key.ruleID) · \(alert.snapshot.key.workspace) · \(alert.snapshot.device.id)".truncated(to: 256)),
+                title: "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(Markup.markdown(alert.deviceName))".capped(Self.titleLimit),
+                description: description.capped(Self.descriptionLimit), color: alert.isFiring ? color : 0x2EB67D,
+                footer: .init(text: Markup.unlinked(footer).capped(Self.footerLimit)),
                 timestamp: Timestamp.format(alert.snapshot.endsAt ?? alert.snapshot.startsAt))
-            guard embeds.count < 10, budget - embed.size >= 0 else { break }
+            guard embeds.count < Self.maxEmbeds, budget - embed.size >= 0 else { break }
             budget -= embed.size
             embeds.append(embed)
         }
-        var content = view.headline
-        if let template { content = try template.render(view) }
+        var content = view.headline(escaping: Markup.markdown)
+        if let template { content = try template.render(view, escaping: Markup.markdown) }
         let shown = embeds.count
         let total = view.firingCount + view.resolvedCount
-        if total > shown { content += "\n(and \(total - shown) more)" }
-        let body = Body(content: content.truncated(to: 2000), embeds: embeds, allowedMentions: .init(parse: []))
+        let more = total > shown ? "\n(and \(total - shown) more)" : ""
+        // The count of what is not shown survives any cut of the text before it.
+        content = content.capped(TextLimit(Self.contentLimit.characters - more.serviceLength)) + more
+        let body = Body(content: content, embeds: embeds, allowedMentions: .init(parse: []))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(body)
@@ -97,8 +111,8 @@ public struct DiscordReceiver: Receiver {
         var footer: Footer
         var timestamp: String
 
-        /// What counts toward Discord's 6,000-character limit.
-        var size: Int { title.count + description.count + footer.text.count }
+        /// What counts toward Discord's 6,000-character limit, in UTF-16 units as Discord counts.
+        var size: Int { title.serviceLength + description.serviceLength + footer.text.serviceLength }
     }
 }
 

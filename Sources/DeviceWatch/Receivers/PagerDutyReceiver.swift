@@ -6,6 +6,12 @@ import Foundation
 /// the alert's fingerprint as `dedup_key` (so repeats and retries never open a second incident).
 public struct PagerDutyReceiver: Receiver {
     public static let defaultEndpoint = "https://events.pagerduty.com/v2/enqueue"
+    /// Events API v2 limits, in code points and UTF-16 units: `summary` 1,024, `source` and the
+    /// other short fields 255; each `custom_details` value is kept to 1,024 so an event stays far
+    /// below the 512 KB PagerDuty accepts.
+    public static let summaryLimit = TextLimit(1024)
+    public static let fieldLimit = TextLimit(255)
+    public static let detailLimit = TextLimit(1024)
 
     public let name: String
     public let routingKey: Secret
@@ -37,23 +43,27 @@ public struct PagerDutyReceiver: Receiver {
             return Event(routingKey: routingKey.exposedValue, eventAction: "resolve", dedupKey: snapshot.fingerprint, payload: nil, links: nil)
         }
         let alert = AlertView(snapshot, context: context)
+        // Device text is inert and within the limits; people read all of it in PagerDuty's UI.
+        func detail(_ text: String) -> String { Markup.unlinked(InertText.line(text)).capped(Self.detailLimit) }
         var details: [String: String] = [
-            "rule": snapshot.key.ruleID, "workspace": snapshot.key.workspace, "device_id": snapshot.device.id,
-            "device_name": alert.deviceName, "tags": snapshot.device.tags.joined(separator: ", "),
+            "rule": snapshot.key.ruleID, "workspace": detail(snapshot.key.workspace), "device_id": detail(snapshot.device.id),
+            "device_name": detail(alert.deviceName), "tags": detail(snapshot.device.tags.joined(separator: ", ")),
         ]
-        if !alert.reasons.isEmpty { details["reasons"] = alert.reasons.joined(separator: "; ") }
-        if let description = alert.description { details["description"] = description }
+        if !alert.reasons.isEmpty { details["reasons"] = detail(alert.reasons.joined(separator: "; ")) }
+        if let description = alert.description { details["description"] = Markup.unlinked(description).capped(Self.detailLimit) }
         for (key, value) in [("status", snapshot.device.status?.rawValue), ("hostname", snapshot.device.hostname),
             ("rfdm_version", snapshot.device.rfdmVersion), ("type", snapshot.device.type),
             ("last_heartbeat", snapshot.device.lastHeartbeat.map(Timestamp.format))]
         {
-            if let value { details[key] = value }
+            if let value { details[key] = detail(value) }
         }
+        let source = snapshot.device.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? snapshot.device.id.nonEmpty ?? snapshot.key.workspace
         let payload = Event.Payload(
-            summary: alert.summary.truncated(to: 1024),
-            source: (snapshot.device.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? snapshot.device.id.nonEmpty ?? snapshot.key.workspace).truncated(to: 255),
-            severity: snapshot.severity.rawValue, timestamp: Timestamp.format(snapshot.startsAt), component: snapshot.device.type,
-            group: snapshot.key.workspace, eventClass: snapshot.key.ruleID, customDetails: details)
+            summary: Markup.unlinked(alert.summary).capped(Self.summaryLimit),
+            source: Markup.unlinked(InertText.line(source)).capped(Self.fieldLimit),
+            severity: snapshot.severity.rawValue, timestamp: Timestamp.format(snapshot.startsAt),
+            component: snapshot.device.type.map { Markup.unlinked(InertText.line($0)).capped(Self.fieldLimit) },
+            group: InertText.line(snapshot.key.workspace).capped(Self.fieldLimit), eventClass: snapshot.key.ruleID, customDetails: details)
         let links = context.externalURL.map { [Event.Link(href: "\($0)/#alert-\(snapshot.fingerprint)", text: "devicewatch status page")] }
         return Event(routingKey: routingKey.exposedValue, eventAction: "trigger", dedupKey: snapshot.fingerprint, payload: payload, links: links)
     }

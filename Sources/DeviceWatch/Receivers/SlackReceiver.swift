@@ -4,9 +4,18 @@ import Foundation
 
 /// Slack incoming webhooks: a `text` fallback and `blocks` (a header, a section per alert up to a
 /// limit, "and N more", and a context line), within Slack's limits (50 blocks, 3,000 characters
-/// a section, 150 a header). Every device-controlled string is escaped (`&`, `<`, `>`), so a device
-/// named `<!channel>` mentions no one and `<https://evil|click>` links nowhere.
+/// a section, 150 a header, counted as Slack counts: code points and UTF-16 units, never
+/// grapheme clusters). Every device-controlled string is escaped (`&`, `<`, `>`) and has its
+/// `scheme://` broken, so a device named `<!channel>` mentions no one and `<https://evil|click>`
+/// or `https://evil` links nowhere.
 public struct SlackReceiver: Receiver {
+    /// Slack's limits: a header's plain text, a section's or context element's mrkdwn, the
+    /// message's fallback `text` (Slack truncates past 40,000), blocks in a message.
+    public static let headerLimit = TextLimit(150)
+    public static let sectionLimit = TextLimit(3000)
+    public static let textLimit = TextLimit(3000)
+    public static let maxBlocks = 50
+
     public let name: String
     public let url: Secret
     public let rateLimit: Configuration.RateLimit
@@ -34,44 +43,40 @@ public struct SlackReceiver: Receiver {
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
         let view = NotificationView(intent, context: context, limit: maxAlerts)
         let icon = view.isFiring ? (view.severity <= .warning ? ":warning:" : ":red_circle:") : ":large_green_circle:"
-        var blocks: [Block] = [.header("\(view.headline) (\(view.severity.rawValue))".truncated(to: 150))]
+        // A header is plain text (no mrkdwn, nothing to escape): links are still broken.
+        var blocks: [Block] = [.header("\(view.headline(escaping: Markup.unlinked)) (\(view.severity.rawValue))".capped(Self.headerLimit))]
         if let template {
-            blocks.append(.section(Self.escape(try template.render(view)).truncated(to: 3000)))
+            blocks.append(.section(try template.render(view, escaping: Markup.slack).capped(Self.sectionLimit)))
         } else {
             for alert in view.firing {
-                blocks.append(.section(Self.line(alert, icon: icon).truncated(to: 3000)))
+                blocks.append(.section(Self.line(alert, icon: icon).capped(Self.sectionLimit)))
             }
             if view.firingCount > view.firing.count { blocks.append(.section("and \(view.firingCount - view.firing.count) more firing")) }
             for alert in view.resolved {
-                blocks.append(.section(Self.line(alert, icon: ":large_green_circle:").truncated(to: 3000)))
+                blocks.append(.section(Self.line(alert, icon: ":large_green_circle:").capped(Self.sectionLimit)))
             }
             if view.resolvedCount > view.resolved.count {
                 blocks.append(.section("and \(view.resolvedCount - view.resolved.count) more resolved"))
             }
         }
-        var context = "workspace *\(Self.escape(intent.groupLabelPairs["workspace"] ?? view.firing.first?.snapshot.key.workspace ?? "-"))*"
+        var context = "workspace *\(Markup.slack(view.workspace))*"
         context += " · \(intent.reason.rawValue)"
         if let external = view.externalURL { context += " · <\(external)|status page>" }
-        blocks.append(.context(context))
-        let body = Body(text: Self.escape(view.headline), blocks: Array(blocks.prefix(50)))
+        blocks.append(.context(context.capped(Self.sectionLimit)))
+        let body = Body(text: view.headline(escaping: Markup.slack).capped(Self.textLimit), blocks: Array(blocks.prefix(Self.maxBlocks)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(body)
     }
 
     static func line(_ alert: AlertView, icon: String) -> String {
-        let device = "\(icon) *\(escape(alert.deviceName))* (\(escape(alert.snapshot.device.id)))"
+        let device = "\(icon) *\(Markup.slack(alert.deviceName))* (\(Markup.slack(alert.deviceID)))"
         guard alert.isFiring else {
-            return "\(device): \(escape(alert.snapshot.key.ruleID)) resolved (\(escape(alert.snapshot.resolveReason ?? "recovered")))"
+            return "\(device): \(Markup.slack(alert.snapshot.key.ruleID)) resolved (\(Markup.slack(alert.resolveReason)))"
         }
-        var text = "\(device): \(escape(alert.summary))"
-        if !alert.reasons.isEmpty { text += "\n_\(escape(alert.reasons.joined(separator: "; ")))_" }
+        var text = "\(device): \(Markup.slack(alert.summary))"
+        if !alert.reasons.isEmpty { text += "\n_\(Markup.slack(alert.reasons.joined(separator: "; ")))_" }
         return text
-    }
-
-    /// Slack's three control characters in text.
-    public static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     struct Body: Encodable {

@@ -7,8 +7,9 @@ import Mustache
 /// It sees `status`, `headline`, `title`, `severity`, `receiver`, `reason`, `firing` and `resolved`
 /// (lists of alerts with `summary`, `description`, `severity`, `rule`, `workspace`, `device.name`,
 /// `device.id`, `device.hostname`, `reasons`, `starts_at`, ...), `firing_count`, `resolved_count`,
-/// `more_firing`, `more_resolved` and `external_url`. Output is plain text; the receiver escapes it
-/// for its format.
+/// `more_firing`, `more_resolved` and `external_url`. The template's own text is the receiver's
+/// markup (Slack mrkdwn, Discord or Teams Markdown); every value from a device or the API is
+/// escaped for that markup before the template sees it, so it stays inert.
 public struct TemplateOverride: Sendable {
     public let path: String
     private let template: MustacheTemplate
@@ -25,8 +26,9 @@ public struct TemplateOverride: Sendable {
         }
     }
 
-    func render(_ view: NotificationView) throws -> String {
-        template.render(view.templateValues).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// - Parameter escape: the receiver's escaping for device- and API-controlled values.
+    func render(_ view: NotificationView, escaping escape: (String) -> String = { $0 }) throws -> String {
+        template.render(view.templateValues(escaping: escape)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Renders against sample notifications (firing and resolved, 1 and 500 alerts), for `check`.

@@ -66,10 +66,24 @@ extension RuleSet {
     }
 
     private func summary(key: AlertKey, message: String?, finding: @autoclosure () -> Finding) -> String {
-        if let message { return message }
+        // devicewatch's own alerts quote the API's error message: inert too.
+        if let message { return InertText.block(message) }
         let finding = finding()
-        guard rule(key.ruleID) != nil else { return "\(key.ruleID) on \(finding.device.displayName)" }
+        guard rule(key.ruleID) != nil else { return "\(key.ruleID) on \(InertText.line(finding.device.displayName))" }
         return summary(of: finding)
+    }
+
+    /// The rendered description of an alert in a notification (nil without one, and for resolves
+    /// and devicewatch's own alerts).
+    public func description(of alert: AlertSnapshot) -> String? {
+        guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
+        return description(of: alert.finding)
+    }
+
+    /// The same for an alert as it stands (the status page and the alerts API).
+    public func description(of alert: AlertInstance) -> String? {
+        guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
+        return description(of: alert.finding)
     }
 
     /// Why a firing alert matched (empty for resolved and meta alerts).

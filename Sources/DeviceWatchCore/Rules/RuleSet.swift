@@ -3,16 +3,19 @@ import Mustache
 
 /// Rules compiled once (at load or reload) for evaluation without parsing, regex building or
 /// allocation per device-rule pair: durations are seconds, versions numeric, tags interned as
-/// bits, globs precompiled and summary templates parsed.
+/// bits, globs precompiled and summary and description templates parsed.
 public struct RuleSet: Sendable {
     public let rules: [Rule]
     /// Each rule's `where` and `when` as one compiled condition (`all` of both).
     private let compiled: CompiledRules
     private let summaries: [MustacheTemplate]
+    /// Each rule's description template; nil for a rule without one (or with an invalid one).
+    private let descriptions: [MustacheTemplate?]
     private let atoms: AtomTable
 
-    /// Compiles rules whose summaries are valid templates (see ``templateProblems(_:)``);
-    /// an invalid summary falls back to ``Rule/defaultSummary``.
+    /// Compiles rules whose summaries and descriptions are valid templates (see
+    /// ``templateProblems(_:)``); an invalid summary falls back to ``Rule/defaultSummary``, an
+    /// invalid description is left out.
     public init(_ rules: [Rule]) {
         self.rules = rules
         var atoms = AtomTable()
@@ -24,6 +27,7 @@ public struct RuleSet: Sendable {
         summaries = rules.map { rule in
             (try? RuleSet.template(rule.summary ?? Rule.defaultSummary)) ?? (try! RuleSet.template(Rule.defaultSummary))
         }
+        descriptions = rules.map { rule in rule.description.flatMap { try? RuleSet.template($0) } }
         self.atoms = atoms
     }
 
@@ -109,13 +113,21 @@ public struct RuleSet: Sendable {
         var reasons: [String] = []
         if let selector = rule.selector { explain(selector, facts, into: &reasons) }
         explain(rule.condition, facts, into: &reasons)
-        return reasons
+        // Reasons quote the device's own text (tags, versions, names): make it inert.
+        return reasons.map(InertText.line)
     }
 
-    /// The rule's summary template rendered for a finding.
+    /// The rule's summary template rendered for a finding; device text in it is inert (``InertText``).
     public func summary(of finding: Finding) -> String {
         guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }) else { return finding.ruleID }
-        return summaries[index].render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding)))
+        return InertText.block(summaries[index].render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
+    }
+
+    /// The rule's description template rendered for a finding, with the values its summary sees;
+    /// nil when the rule has no description.
+    public func description(of finding: Finding) -> String? {
+        guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }), let template = descriptions[index] else { return nil }
+        return InertText.block(template.render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
     }
 
     public func rule(_ id: String) -> Rule? {
@@ -168,14 +180,15 @@ public struct RuleSet: Sendable {
 
     private func templateContext(_ rule: Rule, workspace: String, facts: DeviceFacts) -> [String: Any] {
         let device = facts.device
+        // Every value from the device is inert and on one line: a name cannot add a line to a summary.
         var deviceContext: [String: Any] = [
-            "id": device.id, "name": device.displayName, "status": device.status?.rawValue ?? "",
-            "tags": device.tags.joined(separator: ", "),
+            "id": InertText.line(device.id), "name": InertText.line(device.displayName),
+            "status": InertText.line(device.status?.rawValue ?? ""), "tags": InertText.line(device.tags.joined(separator: ", ")),
         ]
         for (key, value) in [("hostname", device.hostname), ("rfdm_version", device.rfdmVersion), ("type", device.type),
             ("platform", device.platform), ("architecture", device.architecture)]
         {
-            if let value { deviceContext[key] = value }
+            if let value { deviceContext[key] = InertText.line(value) }
         }
         if let heartbeat = device.lastHeartbeat { deviceContext["last_heartbeat"] = Timestamp.format(heartbeat) }
         var context: [String: Any] = [

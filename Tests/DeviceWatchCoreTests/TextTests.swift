@@ -1,0 +1,58 @@
+import DeviceWatchCore
+import Testing
+
+@Suite("Text limits and inert text")
+struct TextTests {
+    /// (text, limit, expected): cuts land on grapheme boundaries and end in `…`.
+    @Test(arguments: [
+        ("hello", 10, "hello"),
+        ("hello world", 6, "hello…"),
+        ("🇺🇦🇺🇦🇺🇦", 5, "🇺🇦…"),  // a flag is 2 code points and 4 UTF-16 units
+        ("🇺🇦🇺🇦🇺🇦", 4, "…"),
+        ("👨‍👩‍👧 x", 9, "👨‍👩‍👧…"),  // a ZWJ family of three is 8 UTF-16 units
+        ("👨‍👩‍👧 x", 8, "…"),  // and is never split
+        ("e\u{301}e\u{301}e\u{301}", 5, "e\u{301}e\u{301}…"),
+        ("監視カメラ", 3, "監視…"),
+    ])
+    func cutsOnGraphemeBoundaries(text: String, limit: Int, expected: String) {
+        #expect(text.capped(TextLimit(limit)) == expected)
+        #expect(text.capped(TextLimit(limit)).utf16.count <= limit)
+    }
+
+    @Test func byteLimitsCountUTF8() {
+        let cjk = String(repeating: "監", count: 100)  // 3 bytes each
+        let cut = cjk.capped(TextLimit(1000, bytes: 30))
+        #expect(cut.utf8.count <= 30)
+        #expect(cut == String(repeating: "監", count: 9) + "…")
+    }
+
+    @Test func textThatFitsIsUnchanged() {
+        for text in ["", "cam-1", "🇺🇦", "監視カメラ"] {
+            #expect(text.capped(TextLimit(8)) == text)
+        }
+    }
+
+    @Test func aGraphemeTooLongToFitIsCutBetweenScalars() {
+        let zalgo = "a" + String(repeating: "\u{301}", count: 5000)
+        let cut = zalgo.capped(TextLimit(10))
+        #expect(cut.unicodeScalars.count == 10 && cut.utf16.count == 10)
+        #expect(cut.hasSuffix("…"))
+    }
+
+    @Test(arguments: [
+        ("plain name", "plain name"),
+        ("gate\u{202E}gpj.exe", "gategpj.exe"),
+        ("a\u{2066}b\u{2069}c\u{200F}", "abc"),
+        ("nul\u{0}esc\u{1B}[31m", "nul\u{FFFD}esc\u{FFFD}[31m"),
+        ("two\r\nlines\nand\ttab", "two lines and tab"),
+        ("c1\u{85}next", "c1 next"),
+        ("👨‍👩‍👧 stays", "👨‍👩‍👧 stays"),
+    ])
+    func linesLoseControlsBidiOverridesAndBreaks(text: String, expected: String) {
+        #expect(InertText.line(text) == expected)
+    }
+
+    @Test func blocksKeepTheirLineBreaks() {
+        #expect(InertText.block("one\r\ntwo\rthree\u{202E}") == "one\ntwo\nthree")
+    }
+}

@@ -1,0 +1,249 @@
+import CurlHTTP
+@testable import DeviceWatch
+import DeviceWatchCore
+import Foundation
+import Testing
+
+/// Device text that tries everything: a Markdown link, mentions, markup, a bare URL, control
+/// characters, a bidirectional override and line breaks.
+enum Hostile {
+    static let name = "[click here](http://evil.example/phish) <!channel> @everyone <@123456> **bold** `code` ||spoiler|| "
+        + "\u{202E}gpj.exe\u{0}\u{1B}[31m red\r\n# Second line"
+    static let device = Device(
+        id: "cam-<1>", name: name, status: .offline, lastHeartbeat: Fixed.now.addingTimeInterval(-1200),
+        hostname: "evil.example\u{202E}\n> quoted", rfdmVersion: "1.4.0\u{1B}]0;title\u{7}", type: "jetson*[x](https://evil.example)",
+        tags: ["production", "[x](http://evil.example)", "site\u{2066}-a"])
+
+    static func alert(_ device: Device, status: AlertInstance.State = .firing) -> AlertSnapshot {
+        var snapshot = Fixed.alert(1, status: status)
+        snapshot.device = device
+        return snapshot
+    }
+
+    static let intent = Fixed.intent(firing: [alert(device)])
+
+    /// 10 KB names of the kinds that pass a grapheme count: flags, ZWJ families, combining marks,
+    /// CJK, right-to-left text, and a mix with a Markdown link.
+    static let longNames: [(kind: String, name: String)] = [
+        ("flags", String(repeating: "🇺🇦🇯🇵", count: 640)),
+        ("ZWJ sequences", String(repeating: "👨‍👩‍👧‍👦", count: 400)),
+        ("combining marks", "a" + String(repeating: "\u{301}", count: 10_000)),
+        ("CJK", String(repeating: "監視カメラ", count: 700)),
+        ("right-to-left", String(repeating: "\u{5DE}\u{5E6}\u{5DC}\u{5de}\u{5D4} \u{643}\u{627}\u{645}\u{64A}\u{631}\u{627} ", count: 500)),
+        ("markup", String(repeating: "[a](http://e.x) *_~`|", count: 500)),
+    ]
+
+    /// A group of `count` alerts for devices with this name.
+    static func group(name: String, count: Int) -> NotificationIntent {
+        Fixed.intent(firing: (1...count).map { index in
+            var snapshot = Fixed.alert(index, name: name)
+            snapshot.device.hostname = name
+            snapshot.device.type = name
+            snapshot.device.tags = [name]
+            return snapshot
+        })
+    }
+}
+
+/// Every string in a decoded JSON value.
+func strings(in value: Any) -> [String] {
+    switch value {
+    case let text as String: [text]
+    case let array as [Any]: array.flatMap(strings(in:))
+    case let object as [String: Any]: object.values.flatMap(strings(in:))
+    default: []
+    }
+}
+
+@Suite("Receiver text: inert device text, limits in the services' units")
+struct ReceiverTextTests {
+    let slack = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/services/T0/B0/SECRET"))
+    let pagerduty = PagerDutyReceiver(name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
+    let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
+    let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
+    let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
+
+    @Test func hostileDevicePayloadsMatchTheirGoldenFiles() throws {
+        try expectGolden("slack-hostile", body(slack, Hostile.intent))
+        try expectGolden("discord-hostile", body(discord, Hostile.intent))
+        try expectGolden("teams-hostile", body(teams, Hostile.intent))
+        try expectGolden("pagerduty-hostile", body(pagerduty, Hostile.intent))
+        try expectGolden("webhook-hostile", body(webhook, Hostile.intent))
+    }
+
+    /// 10 KB names of flags, combining marks and CJK, in a group of 12: `scripts/check-payloads`
+    /// checks these with Slack's SDK and Microsoft's Adaptive Card schema.
+    @Test func longNamePayloadsMatchTheirGoldenFiles() throws {
+        let name = String(repeating: "🇺🇦", count: 300) + "a" + String(repeating: "\u{301}", count: 3000) + String(repeating: "監視カメラ", count: 120)
+        let group = Hostile.group(name: name, count: 12)
+        try expectGolden("slack-long", body(slack, group))
+        try expectGolden("discord-long", body(discord, group))
+        try expectGolden("teams-long", body(teams, group))
+        try expectGolden("pagerduty-long", [body(pagerduty, group)[0]])
+    }
+
+    /// What a person reads carries no control or bidirectional character, and no bare link.
+    @Test(arguments: ["slack", "discord", "teams", "pagerduty"])
+    func noControlCharacterBidiOverrideOrLinkReachesPeople(receiver name: String) throws {
+        let receiver: any Receiver = ["slack": slack, "discord": discord, "teams": teams, "pagerduty": pagerduty][name]!
+        for payload in try body(receiver, Hostile.intent) {
+            for text in strings(in: try JSONSerialization.jsonObject(with: payload)) {
+                for scalar in text.unicodeScalars {
+                    #expect(scalar == "\n" || scalar.properties.generalCategory != .control, "\(name): control U+\(String(scalar.value, radix: 16)) in \(text)")
+                    #expect(!InertText.isBidirectionalControl(scalar), "\(name): bidi control in \(text)")
+                }
+                #expect(!text.contains("http://evil") && !text.contains("https://evil"), "\(name): a live link in \(text)")
+            }
+        }
+    }
+
+    @Test func slackMentionsNoOneAndLinksNowhere() throws {
+        let text = String(decoding: try body(slack, Hostile.intent)[0], as: UTF8.self)
+        #expect(!text.contains("<!channel>"))
+        #expect(text.contains("&lt;!channel&gt;"))
+        #expect(text.contains("cam-&lt;1&gt;"))
+    }
+
+    /// Discord and Teams render Markdown in titles, descriptions, text blocks and facts: every
+    /// markup character of the device's text is escaped, so `[click here](…)` is not a link.
+    @Test(arguments: ["discord", "teams"])
+    func markdownReceiversEscapeMaskedLinksAndFormatting(receiver name: String) throws {
+        let receiver: any Receiver = name == "discord" ? discord : teams
+        let texts = strings(in: try JSONSerialization.jsonObject(with: try body(receiver, Hostile.intent)[0]))
+        let shown = texts.filter { $0.contains("click here") }
+        #expect(!shown.isEmpty)
+        for text in texts {
+            #expect(!text.contains("[click here]("), "\(name): a masked link in \(text)")
+            #expect(!text.contains("[x]("), "\(name): a masked link in \(text)")
+            #expect(!text.contains(" **bold**"), "\(name): formatting in \(text)")
+            #expect(!text.contains(" <@123456>"), "\(name): a mention tag in \(text)")
+        }
+        #expect(shown.contains { $0.contains(#"\[click here\]"#) && $0.contains(#"\*\*bold\*\*"#) && $0.contains(#"\<@123456\>"#) })
+    }
+
+    @Test func aNameCannotForgeASecondLine() throws {
+        for text in strings(in: try JSONSerialization.jsonObject(with: try body(discord, Hostile.intent)[0])) {
+            #expect(!text.contains("\n# Second line") && !text.contains("\n\\# Second line"), "\(text)")
+        }
+    }
+
+    // MARK: Limits
+
+    @Test(arguments: Hostile.longNames.map(\.kind))
+    func slackFieldsFitInCodePointsAndUTF16Units(kind: String) throws {
+        let name = Hostile.longNames.first { $0.kind == kind }!.name
+        for count in [1, 30] {
+            let payload = try json(body(slack, Hostile.group(name: name, count: count))[0])
+            let blocks = try #require(payload["blocks"] as? [[String: Any]])
+            #expect(blocks.count <= 50)
+            for block in blocks {
+                let texts = [(block["text"] as? [String: Any])?["text"] as? String].compactMap { $0 }
+                    + ((block["elements"] as? [[String: Any]]) ?? []).compactMap { $0["text"] as? String }
+                let limit = block["type"] as? String == "header" ? 150 : 3000
+                for text in texts { expectFits(text, limit, "slack \(kind) \(block["type"] ?? "")") }
+            }
+            expectFits(try #require(payload["text"] as? String), 3000, "slack \(kind) text")
+        }
+    }
+
+    @Test(arguments: Hostile.longNames.map(\.kind))
+    func discordFieldsAndEmbedsFitInCodePointsAndUTF16Units(kind: String) throws {
+        let name = Hostile.longNames.first { $0.kind == kind }!.name
+        for count in [1, 30] {
+            let payload = try json(body(discord, Hostile.group(name: name, count: count))[0])
+            expectFits(try #require(payload["content"] as? String), 2000, "discord \(kind) content")
+            let embeds = try #require(payload["embeds"] as? [[String: Any]])
+            #expect(embeds.count <= 10 && !embeds.isEmpty)
+            var total = 0
+            for embed in embeds {
+                let title = embed["title"] as? String ?? "", description = embed["description"] as? String ?? ""
+                let footer = (embed["footer"] as? [String: Any])?["text"] as? String ?? ""
+                expectFits(title, 256, "discord \(kind) title")
+                expectFits(description, 4096, "discord \(kind) description")
+                expectFits(footer, 2048, "discord \(kind) footer")
+                total += title.utf16.count + description.utf16.count + footer.utf16.count
+            }
+            #expect(total <= 6000, "discord \(kind): \(total) UTF-16 units in the embeds")
+        }
+    }
+
+    @Test(arguments: Hostile.longNames.map(\.kind))
+    func pagerDutyFieldsFitInCodePointsAndUTF16Units(kind: String) throws {
+        let name = Hostile.longNames.first { $0.kind == kind }!.name
+        let event = try json(body(pagerduty, Hostile.group(name: name, count: 1))[0])
+        let payload = try #require(event["payload"] as? [String: Any])
+        expectFits(try #require(payload["summary"] as? String), 1024, "pagerduty \(kind) summary")
+        for field in ["source", "component", "group", "class"] {
+            expectFits(payload[field] as? String ?? "", 255, "pagerduty \(kind) \(field)")
+        }
+        #expect(try body(pagerduty, Hostile.group(name: name, count: 1))[0].count < 512 * 1024)
+    }
+
+    /// Teams rejects messages over about 28 KB: a card of long names lists fewer alerts, then "and N more".
+    @Test(arguments: Hostile.longNames.map(\.kind))
+    func teamsCardsStayUnderTeamsMessageSize(kind: String) throws {
+        let name = Hostile.longNames.first { $0.kind == kind }!.name
+        for count in [1, 30] {
+            let data = try body(teams, Hostile.group(name: name, count: count))[0]
+            #expect(data.count <= 28_000, "teams \(kind), \(count) alerts: \(data.count) bytes")
+            let card = try #require(((try json(data))["attachments"] as? [[String: Any]])?.first?["content"] as? [String: Any])
+            let blocks = try #require(card["body"] as? [[String: Any]])
+            if count == 30 {
+                let listed = blocks.filter { $0["type"] as? String == "FactSet" }.count
+                #expect(blocks.last?["text"] as? String == "and \(30 - listed) more")
+            }
+            for fact in blocks.flatMap({ ($0["facts"] as? [[String: String]]) ?? [] }) {
+                expectFits(fact["value"] ?? "", 400, "teams \(kind) fact")
+            }
+        }
+    }
+
+    @Test func aLongFirstGraphemeIsCutBetweenItsScalarsAndMarked() {
+        let zalgo = "a" + String(repeating: "\u{301}", count: 10_000)
+        let cut = zalgo.capped(TextLimit(100))
+        #expect(cut.unicodeScalars.count == 100)
+        #expect(cut.hasSuffix("…"))
+        #expect(Array(cut.unicodeScalars.prefix(2)) == ["a", "\u{301}"])
+    }
+
+    func expectFits(_ text: String, _ limit: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(text.unicodeScalars.count <= limit, "\(what): \(text.unicodeScalars.count) code points, limit \(limit)", sourceLocation: sourceLocation)
+        #expect(text.utf16.count <= limit, "\(what): \(text.utf16.count) UTF-16 units, limit \(limit)", sourceLocation: sourceLocation)
+    }
+
+    // MARK: Descriptions
+
+    /// The shipped rules' summaries and descriptions are templates: every receiver gets them
+    /// rendered, with the values the summary sees, and no `{{` survives anywhere.
+    @Test func noTemplateSurvivesInAnyReceiversPayloadForTheShippedRules() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let loaded = try ConfigurationLoader.load(configPath: root.appendingPathComponent("examples/devicewatch.json").path)
+        let context = RenderContext(rules: loaded.rules, externalURL: "http://devicewatch.example:9464")
+        #expect(loaded.rules.rules.contains { $0.description?.contains("{{") == true })
+        for rule in loaded.rules.rules {
+            var alerts: [AlertSnapshot] = []
+            for status in [AlertInstance.State.firing, .resolved] {
+                var snapshot = Fixed.alert(1, status: status)
+                snapshot.key = AlertKey(workspace: "acme", ruleID: rule.id, deviceID: "cam-1")
+                snapshot.device.createdAt = Fixed.now.addingTimeInterval(-86_400)
+                alerts.append(snapshot)
+            }
+            let intent = Fixed.intent(firing: [alerts[0]], resolved: [alerts[1]])
+            for receiver in [slack, discord, teams, pagerduty, webhook] as [any Receiver] {
+                for payload in try body(receiver, intent, context: context) {
+                    let text = String(decoding: payload, as: UTF8.self)
+                    #expect(!text.contains("{{") && !text.contains("}}"), "\(receiver.name) for \(rule.id): \(text)")
+                }
+            }
+            #expect(!ConsoleReceiver.render(intent, context: context, at: Fixed.now).contains("{{"))
+        }
+        // The description reaches webhooks (annotations) and PagerDuty (custom_details), rendered.
+        var offline = Fixed.alert(1)
+        offline.key = AlertKey(workspace: "acme", ruleID: "production-offline", deviceID: "cam-1")
+        let webhookAlert = try #require((try json(body(webhook, Fixed.intent(firing: [offline]), context: context)[0])["alerts"] as? [[String: Any]])?.first)
+        #expect((webhookAlert["annotations"] as? [String: String])?["description"]
+            == "line-1-cam (cam-1) on jetson-1 stopped heartbeating 20m ago. Check power and network at its site.")
+        let event = try json(body(pagerduty, Fixed.intent(firing: [offline]), context: context)[0])
+        #expect(((event["payload"] as? [String: Any])?["custom_details"] as? [String: String])?["description"]?.hasPrefix("line-1-cam (cam-1) on jetson-1") == true)
+    }
+}
