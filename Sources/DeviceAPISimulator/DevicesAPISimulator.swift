@@ -135,6 +135,12 @@ public final class DevicesAPISimulator: Sendable {
                 return error(403, "this API key does not belong to workspace \"\(workspaceID)\"")
             }
             if let scopes = apiKey.scopes, !scopes.contains("device:read") {
+                // A workspace key without the scope: the real service answers 404 with the error
+                // type GraphMethodException (the official client reads it as an authorization
+                // problem); a device-scoped key keeps the seed's 403.
+                guard apiKey.device != nil else {
+                    return error(404, "Unsupported get request. This API key lacks the required scope: device:read", type: "GraphMethodException")
+                }
                 return error(403, "this API key lacks the device:read scope")
             }
             let workspace = owner.value
@@ -299,6 +305,9 @@ private func json(_ status: Int, _ value: some Encodable) -> SimulatorResponse {
     return SimulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: body)
 }
 
-private func error(_ status: Int, _ message: String) -> SimulatorResponse {
-    json(status, ["error": ["message": message, "status": String(status)]])
+/// An error as the Devices API writes it: `{"error": {"message": ..., "type": ...}}`.
+private func error(_ status: Int, _ message: String, type: String? = nil) -> SimulatorResponse {
+    var body = ["message": message, "status": String(status)]
+    if let type { body["type"] = type }
+    return json(status, ["error": body])
 }

@@ -32,10 +32,12 @@ public final class RecordingSink: Sendable {
     public static let hangUp = 0
     /// Answer 200, but only after 3 seconds.
     public static let slow = -1
+    /// Accept the request and answer nothing for 30 seconds (then 200): a receiver that hangs.
+    public static let hang = -2
 
     /// - Parameters:
     ///   - statuses: answers to give in order (with a `Retry-After: 1` on a 429, or ``hangUp``,
-    ///     ``slow``); 200 once they run out.
+    ///     ``slow``, ``hang``); 200 once they run out.
     ///   - headers: extra header fields on every answer (rate-limit headers, say).
     public static func start(statuses: [Int] = [], headers extra: [String: String] = [:]) async throws -> RecordingSink {
         let box = StateBox(statuses: statuses)
@@ -49,7 +51,8 @@ public final class RecordingSink: Sendable {
                 receivedAt: Date()))
             if status == RecordingSink.hangUp { throw HangUp() }
             if status == RecordingSink.slow { try await Task.sleep(for: .seconds(3)) }
-            let code = status == RecordingSink.slow ? 200 : status
+            if status == RecordingSink.hang { try await Task.sleep(for: .seconds(30)) }
+            let code = status < 0 ? 200 : status
             var fields: HTTPFields = [.contentLength: "2"]
             if code == 429 { fields[.retryAfter] = "1" }
             for (name, value) in extra {

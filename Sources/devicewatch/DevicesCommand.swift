@@ -136,7 +136,7 @@ struct DevicesCommand: AsyncParsableCommand {
 /// 3 for authentication/authorization, 4 for not found, 5 for an unavailable API, 1 otherwise.
 func cliExitCode(for error: DevicesAPIError) -> Int32 {
     switch error.kind {
-    case .unauthorized, .forbiddenList, .forbiddenDevice: 3
+    case .unauthorized, .forbiddenList, .forbiddenDevice, .missingScope: 3
     case .notFound: 4
     case .rateLimited, .serverError, .transport, .invalidBody: 5
     case .badRequest, .unexpectedStatus: 1

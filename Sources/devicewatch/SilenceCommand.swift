@@ -10,7 +10,9 @@ struct SilenceCommand: ParsableCommand {
         abstract: "Mute matching alerts for a while: they are tracked, not sent.",
         discussion: """
             Silences live in the configured state store and take effect at the worker's next cycle (safe \
-            while it runs). A receiver told that an alert fired is still told when it resolves, silence or not.
+            while it runs). They are on the engine's clock, the API's (its Date header, as of the worker's \
+            latest poll), like every alert decision: a host clock that is off does not move them. A receiver \
+            told that an alert fired is still told when it resolves, silence or not.
             """,
         subcommands: [Add.self, List.self, Expire.self])
 
@@ -33,6 +35,15 @@ struct SilenceCommand: ParsableCommand {
         }
     }
 
+    /// The engine's clock as the worker last wrote it to the store.
+    static func clock(_ store: any StateStore) throws -> EngineClock {
+        do {
+            return EngineClock(try store.clockOffsets())
+        } catch {
+            throw CLIFailure(message: error.description, code: 1)
+        }
+    }
+
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a silence and print its id.",
@@ -48,7 +59,7 @@ struct SilenceCommand: ParsableCommand {
         @Option(name: .customLong("matcher"), help: "NAME=PATTERN; repeat for several (all must match).")
         var matchers: [String]
 
-        @Option(help: "How long the silence lasts, e.g. 2h.")
+        @Option(help: "How long the silence lasts, e.g. 2h, from its start on the engine's clock (the API's).")
         var duration: String
 
         @Option(help: "Why: shown wherever the silence is listed.")
@@ -57,7 +68,7 @@ struct SilenceCommand: ParsableCommand {
         @Option(help: "Who (default: $USER).")
         var author: String?
 
-        @Option(help: "When it starts (ISO-8601; default now).")
+        @Option(help: "When it starts (ISO-8601, an absolute time; default: now on the engine's clock).")
         var starts: String?
 
         var request: Silence.Request {
@@ -72,8 +83,9 @@ struct SilenceCommand: ParsableCommand {
 
         func run() throws {
             let store = try store.store()
+            let now = try SilenceCommand.clock(store).now(local: Date(), for: request.matchers.compactMap { try? Silence.Matcher.parse($0).get() })
             let silence: Silence
-            switch request.silence(id: Silence.newID(), now: Date()) {
+            switch request.silence(id: Silence.newID(), now: now) {
             case .success(let made): silence = made
             case .failure(let error): throw ValidationError(error.description)
             }
@@ -87,7 +99,8 @@ struct SilenceCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List active and future silences (--all: expired ones too).")
+        static let configuration = CommandConfiguration(
+            abstract: "List active and future silences (--all: expired ones too), with the time left on the engine's clock.")
 
         @OptionGroup var store: StoreOptions
 
@@ -95,22 +108,24 @@ struct SilenceCommand: ParsableCommand {
         var all = false
 
         func run() throws {
-            let now = Date()
+            let store = try store.store()
+            let now = try SilenceCommand.clock(store).now(local: Date())
             let silences: [Silence]
             do {
-                silences = try store.store().silences(includeExpired: all, at: now)
-            } catch let error as StateStoreError {
+                silences = try store.silences(includeExpired: all, at: now)
+            } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
             guard !silences.isEmpty else {
                 print(all ? "no silences" : "no active or future silences")
                 return
             }
-            var rows = [["ID", "STATE", "STARTS", "ENDS", "MATCHERS", "AUTHOR", "COMMENT"]]
+            var rows = [["ID", "STATE", "STARTS", "ENDS", "LEFT", "MATCHERS", "AUTHOR", "COMMENT"]]
             for silence in silences {
                 let state = silence.isActive(at: now) ? "active" : (silence.startsAt > now ? "future" : "expired")
+                let left = silence.endsAt > now ? DurationText.format(seconds: silence.endsAt.timeIntervalSince(now)) : "-"
                 rows.append([
-                    silence.id, state, Timestamp.format(silence.startsAt), Timestamp.format(silence.endsAt),
+                    silence.id, state, Timestamp.format(silence.startsAt), Timestamp.format(silence.endsAt), left,
                     silence.matchers.map(\.description).joined(separator: " "), silence.author, silence.comment,
                 ])
             }
@@ -132,10 +147,12 @@ struct SilenceCommand: ParsableCommand {
         var id: String
 
         func run() throws {
+            let store = try store.store()
+            let now = try SilenceCommand.clock(store).now(local: Date())
             let expired: Bool
             do {
-                expired = try store.store().expireSilence(id, at: Date())
-            } catch let error as StateStoreError {
+                expired = try store.expireSilence(id, at: now)
+            } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
             guard expired else { throw CLIFailure(message: "no active or future silence has id \(id); see `devicewatch silence list`", code: 4) }

@@ -77,11 +77,18 @@ struct SimulatorHTTPTests {
         #expect(try await sim.get("/acme/devices/v2/cam-2", key: "legacy-key").status == 200)
     }
 
-    @Test func keyWithoutDeviceReadScopeIs403() async throws {
+    /// As the real service (and the official client) has it: a workspace key without
+    /// `device:read` gets 404 with the error type GraphMethodException, not 403.
+    @Test func aWorkspaceKeyWithoutDeviceReadGets404GraphMethodException() async throws {
         let sim = try await SimulatorFixture.start()
         defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2", key: "update-only").status == 403)
-        #expect(try await sim.get("/acme/devices/v2/cam-1", key: "update-only").status == 403)
+        for path in ["/acme/devices/v2", "/acme/devices/v2/cam-1"] {
+            let response = try await sim.get(path, key: "update-only")
+            #expect(response.status == 404)
+            let error = (try JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["error"] as? [String: Any]
+            #expect(error?["type"] as? String == "GraphMethodException")
+            #expect((error?["message"] as? String)?.contains("device:read") == true)
+        }
     }
 
     @Test func deviceScopedKeyReadsOnlyItsOwnDevice() async throws {

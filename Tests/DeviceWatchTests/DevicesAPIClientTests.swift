@@ -1,6 +1,6 @@
 import CurlHTTP
 import DeviceAPISimulator
-import DeviceWatch
+@testable import DeviceWatch
 import DeviceWatchCore
 import Foundation
 import HTTPTypes
@@ -82,7 +82,8 @@ struct DevicesAPIClientTests {
     @Test(arguments: [
         ("wrong-key-SECRET-000", nil as String?, DevicesAPIError.Kind.unauthorized, "401"),
         ("dev-key-SECRET-456", nil, .forbiddenList, "device-scoped"),
-        ("update-only-SECRET-789", nil, .forbiddenList, "device:read"),
+        ("update-only-SECRET-789", nil, .missingScope, "lacks the device:read scope"),
+        ("update-only-SECRET-789", "cam-1", .missingScope, "lacks the device:read scope"),
         ("dev-key-SECRET-456", "cam-2", .forbiddenDevice, "bound to another device"),
         ("ws-key-SECRET-123", "nope", .notFound, "not found (404)"),
     ])
@@ -101,6 +102,27 @@ struct DevicesAPIClientTests {
         #expect(error?.description.contains(phrase) == true, "\(String(describing: error))")
         #expect(error?.description.contains("SECRET") == false)
         #expect(harness.sleeps.all.isEmpty)
+    }
+
+    /// The service's own words come along, scrubbed of the key, inert and cut at 1 KB.
+    @Test func theServicesMessageIsInTheErrorScrubbedAndCut() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let error = await #expect(throws: DevicesAPIError.self) { try await harness.client(key: "update-only-SECRET-789").list(workspace: "acme") }
+        #expect(error?.serviceMessage?.contains("lacks the required scope: device:read") == true)
+        #expect(error?.description.contains("the API said: \"Unsupported get request.") == true, "\(String(describing: error))")
+        #expect(error?.isAuthenticationProblem == true)
+
+        let echoed = APIErrorBody(Data(#"{"error": {"message": "key ws-key-SECRET-123 rejected\r\nInjected: line", "type": "OAuthException"}}"#.utf8))
+        #expect(echoed.type == "OAuthException")
+        #expect(echoed.message == "key ws-key-SECRET-123 rejected Injected: line")
+        #expect(Secret("ws-key-SECRET-123").scrub(echoed.message ?? "").contains("SECRET") == false)
+        #expect(APIErrorBody(Data(#"{"error": "Not authorized"}"#.utf8)).message == "Not authorized")
+        let html = APIErrorBody(Data(("<html>" + String(repeating: "stack trace ", count: 1000) + "</html>").utf8))
+        #expect((html.message?.utf8.count ?? 0) <= 1024)
+        #expect(html.message?.hasSuffix("…") == true)
+        #expect(APIErrorBody(Data()).message == nil)
+        #expect(APIErrorBody(Data(#"{"error": {"message": "device not found"}}"#.utf8)).type == nil)
     }
 
     @Test func serverErrorsAreRetriedThenReported() async throws {

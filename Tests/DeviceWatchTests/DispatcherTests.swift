@@ -258,3 +258,74 @@ struct DispatcherTests {
         if times.count == 2 { #expect(times[1].timeIntervalSince(times[0]) >= 3.9) }
     }
 }
+
+/// Receivers are independent: one that accepts the request and answers nothing for 30 s holds up
+/// no other. (The figure itself is measured by `Benchmarks/receiver-independence`.)
+@Suite("Dispatcher lanes", .serialized)
+struct DispatcherLaneTests {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-lanes-\(UUID().uuidString).db").path
+
+    func intent(_ id: String, receiver: String) -> NotificationIntent {
+        var intent = Fixed.intent(firing: [Fixed.alert(1)])
+        intent.id = id
+        intent.groupKey = id
+        intent.receiver = receiver
+        return intent
+    }
+
+    func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
+        var changes = StateChanges()
+        changes.intents = intents
+        try store.commit(changes, at: Date())
+    }
+
+    @Test func aHungReceiverNeverDelaysAnotherReceiversPageOrRetry() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let hung = try await RecordingSink.start(statuses: [RecordingSink.hang])
+        let healthy = try await RecordingSink.start(statuses: [429])  // then 200: a retry after Retry-After: 1
+        defer { Task { await hung.stop(); await healthy.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        let fast = Configuration.RateLimit(perSecond: 1000, burst: 1000)
+        let receivers: [String: any Receiver] = [
+            "hung": WebhookReceiver(name: "hung", url: Secret(hung.url), rateLimit: fast),
+            "healthy": WebhookReceiver(name: "healthy", url: Secret(healthy.url), rateLimit: fast),
+        ]
+        let dispatcher = Dispatcher(store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context)
+        try enqueue([intent("stuck", receiver: "hung")], store)
+        let loop = Task { await dispatcher.run() }
+        await dispatcher.wake()
+        // The hang has begun: the hung receiver has the request and answers nothing.
+        #expect(await hung.wait(seconds: 10) { $0.count == 1 })
+
+        // A page for the healthy receiver, planned while the hang lasts, goes at once...
+        let planned = Date()
+        try enqueue([intent("page", receiver: "healthy")], store)
+        await dispatcher.wake()
+        #expect(await healthy.wait(seconds: 10) { $0.count >= 1 })
+        let first = try #require(healthy.requests.first)
+        #expect(first.receivedAt.timeIntervalSince(planned) < 1, "the healthy page took \(first.receivedAt.timeIntervalSince(planned)) s")
+        // ...and its retry after the 429's Retry-After: 1 too, while the hang still lasts.
+        #expect(await healthy.wait(seconds: 10) { $0.count >= 2 })
+        let retry = try #require(healthy.requests.dropFirst().first)
+        #expect(retry.receivedAt.timeIntervalSince(first.receivedAt) < 5)
+        // Its 2xx is recorded within moments, not when the hung transfer ends.
+        #expect(await waitFor(seconds: 2) { (try? store.notifications(state: .sent, limit: 10).map(\.intent.id)) == ["page"] })
+        let stuck = try #require(try store.notifications(state: .pending, limit: 10).first)
+        #expect(stuck.intent.id == "stuck" && stuck.attempts == 0)
+
+        // Stopping cancels the hung transfer without recording it: it stays pending, not dead.
+        loop.cancel()
+        await loop.value
+        #expect(try store.notifications(state: .pending, limit: 10).map(\.intent.id) == ["stuck"])
+        #expect(try store.notifications(state: .dead, limit: 10).isEmpty)
+    }
+}
+
+func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}

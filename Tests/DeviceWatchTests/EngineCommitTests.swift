@@ -36,6 +36,10 @@ final class FlakyStore: StateStore {
     func load() throws(StateStoreError) -> PersistedState { try store.load() }
     func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) { try store.commit(changes, at: now) }
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] { try store.dueNotifications(at: now, limit: limit) }
+    func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
+        try store.dueNotifications(at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
+    }
+    func pendingReceivers() throws(StateStoreError) -> Set<String> { try store.pendingReceivers() }
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
         try store.notifications(state: state, limit: limit)
     }
@@ -47,6 +51,7 @@ final class FlakyStore: StateStore {
         try store.markFailedAttempt(id, error: error, retryAt: retryAt, at: now)
     }
     func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) { try store.markDead(id, error: error, at: now) }
+    func clockOffsets() throws(StateStoreError) -> [ClockOffset] { try store.clockOffsets() }
     func addSilence(_ silence: Silence) throws(StateStoreError) { try store.addSilence(silence) }
     func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] { try store.silences(includeExpired: includeExpired, at: now) }
     func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool { try store.expireSilence(id, at: now) }

@@ -67,7 +67,9 @@ struct OpsServerTests {
         }
     }
 
-    static func start(adminToken: String? = nil, anonymousWrites: Bool = true, status: WorkerStatus? = nil) async throws -> Running {
+    static func start(
+        adminToken: String? = nil, anonymousWrites: Bool = true, status: WorkerStatus? = nil, clock: EngineClock = EngineClock()
+    ) async throws -> Running {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-ops-\(UUID().uuidString).db").path
         let store = try SQLiteStateStore(path: path)
         let state = StatusBox(status ?? Self.status())
@@ -76,7 +78,7 @@ struct OpsServerTests {
         let server = OpsServer(
             settings: .init(listen: "127.0.0.1:0", adminToken: adminToken.map(Secret.init), allowsAnonymousWrites: anonymousWrites),
             store: store, metrics: metrics, logger: .init(label: "test"), status: { state.value.withLock { $0 } },
-            onListening: { listening.continuation.yield($0) })
+            clock: { clock }, onListening: { listening.continuation.yield($0) })
         let task = Task { try await server.run() }
         var iterator = listening.stream.makeAsyncIterator()
         let address = try #require(await iterator.next())
@@ -195,6 +197,22 @@ struct OpsServerTests {
         #expect(try await server.send("DELETE", "/api/v1/silences/\(id)", token: "s3cret-admin").status == 200)
         #expect(try await server.send("DELETE", "/api/v1/silences/\(id)", token: "s3cret-admin").status == 404)
         #expect(try server.store.silences(includeExpired: false, at: Date()).isEmpty)
+    }
+
+    /// With the API's clock 3 days behind the host's, "2h" over the API starts now on the API's
+    /// clock and lasts two of its hours, and the listing says how long it has left on that clock.
+    @Test func aSilenceAddedOverTheAPIIsOnTheEnginesClock() async throws {
+        let skew = -3 * 86_400.0
+        let server = try await Self.start(clock: EngineClock([ClockOffset(workspace: "acme", seconds: skew, measuredAt: Date())]))
+        defer { server.stop() }
+        let created = try await server.send("POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "2h", "comment": "c"}"#)
+        #expect(created.status == 201)
+        let starts = try #require(Timestamp.parse(created.json["starts_at"] as? String ?? ""))
+        #expect(abs(starts.timeIntervalSince(Date().addingTimeInterval(skew))) < 60)
+        #expect(created.json["state"] as? String == "active")
+        #expect((created.json["ends_in"] as? String)?.hasPrefix("1h59m") == true || created.json["ends_in"] as? String == "2h")
+        let listed = try #require(try await server.json("/api/v1/silences")["silences"] as? [[String: Any]])
+        #expect(listed.first?["state"] as? String == "active")
     }
 
     @Test func aBadSilenceIsRefusedWithEveryProblemAndNothingStored() async throws {

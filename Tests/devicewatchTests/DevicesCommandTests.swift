@@ -6,7 +6,8 @@ let scenarioJSON = """
       "start": "2026-11-28T12:00:00Z",
       "workspaces": {
         "acme": {
-          "api_keys": [{"key": "ws-key-TOPSECRET"}, {"key": "dev-key-TOPSECRET", "device": "cam-1"}],
+          "api_keys": [{"key": "ws-key-TOPSECRET"}, {"key": "dev-key-TOPSECRET", "device": "cam-1"},
+                       {"key": "noscope-TOPSECRET", "scopes": ["device:update"]}],
           "devices": [
             {"id": "cam-1", "name": "line-3-cam", "type": "jetson", "tags": ["production", "site-a"],
              "rfdm_version": "1.2.3", "created_at": "-30d", "online": [["-30d", null]], "future": null},
@@ -106,11 +107,17 @@ struct DevicesCommandTests {
             let wrong = try CommandRunner.run(["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "bad-TOPSECRET"])
             #expect(wrong.status == 3)
 
+            // A 404 with GraphMethodException: the key lacks device:read; an authorization problem.
+            let noScope = try CommandRunner.run(["devices", "get", "cam-1"] + base, environment: ["ROBOFLOW_API_KEY": "noscope-TOPSECRET"])
+            #expect(noScope.status == 3)
+            #expect(noScope.stderr.contains("lacks the device:read scope"))
+            #expect(!noScope.stderr.contains("not found"))
+
             let noKey = try CommandRunner.run(["devices", "list"] + base)
             #expect(noKey.status == 3)
             #expect(noKey.stderr.contains("ROBOFLOW_API_KEY"))
 
-            for output in [notFound, scoped, wrong, noKey] {
+            for output in [notFound, scoped, wrong, noScope, noKey] {
                 #expect(!(output.stdout + output.stderr).contains("TOPSECRET"))
                 #expect(output.stderr.split(separator: "\n").count <= 2)
             }

@@ -105,7 +105,7 @@ public struct DevicesAPIClient: Sendable {
                     failure = DevicesAPIError(kind: .invalidBody, workspace: workspace, deviceID: deviceID, attempts: attempt,
                         detail: "the body is not the JSON the API sends")
                 } else {
-                    failure = error(status: response.status, workspace: workspace, deviceID: deviceID, attempts: attempt)
+                    failure = error(status: response.status, body: response.body, workspace: workspace, deviceID: deviceID, attempts: attempt)
                     retryAfter = response.headers["Retry-After"].flatMap(parseRetryAfter)
                 }
             } catch {
@@ -137,25 +137,57 @@ public struct DevicesAPIClient: Sendable {
             || (list && first == UInt8(ascii: "[") && last == UInt8(ascii: "]"))
     }
 
-    private func error(status: Int, workspace: String, deviceID: String?, attempts: Int) -> DevicesAPIError {
+    private func error(status: Int, body: Data, workspace: String, deviceID: String?, attempts: Int) -> DevicesAPIError {
+        let said = APIErrorBody(body)
         let kind: DevicesAPIError.Kind =
             switch status {
             case 400: .badRequest
             case 401: .unauthorized
             case 403: deviceID == nil ? .forbiddenList : .forbiddenDevice
+            // The key is valid for the workspace but lacks the scope (the official client reads it so).
+            case 404 where said.type == "GraphMethodException": .missingScope
             case 404: .notFound
             case 408: .serverError(408)
             case 429: .rateLimited
             case 500...599: .serverError(status)
             default: .unexpectedStatus(status)
             }
-        return DevicesAPIError(kind: kind, workspace: workspace, deviceID: deviceID, attempts: attempts, detail: "")
+        return DevicesAPIError(
+            kind: kind, workspace: workspace, deviceID: deviceID, attempts: attempts, detail: "",
+            serviceMessage: said.message.map { apiKey.scrub($0) })
     }
 
     private func segment(_ text: String) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "/?#;")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// An error answer's body as the Devices API writes it, `{"error": {"message": "...", "type": "..."}}`
+/// or `{"error": "..."}` (as the official Python client reads it), or any text: the message made
+/// inert and cut at 1 KB (a 500 can carry a page of HTML), and the type when given.
+struct APIErrorBody {
+    static let messageLimit = TextLimit(1024, bytes: 1024)
+
+    var message: String?
+    var type: String?
+
+    init(_ body: Data) {
+        guard !body.isEmpty else { return }
+        if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
+            if let error = object["error"] as? [String: Any] {
+                message = error["message"] as? String
+                type = error["type"] as? String
+            } else if let error = object["error"] as? String {
+                message = error
+            } else if let text = object["message"] as? String {
+                message = text
+            }
+        } else {
+            message = String(decoding: body.prefix(4096), as: UTF8.self)
+        }
+        message = message.map { InertText.line($0).trimmingCharacters(in: .whitespaces).capped(Self.messageLimit) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -10,6 +10,9 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
         case forbiddenList
         /// 403 on a get: the key is bound to another device (or lacks `device:read`).
         case forbiddenDevice
+        /// 404 with the error type `GraphMethodException`: the key is valid for the workspace but
+        /// lacks the `device:read` scope. An authorization problem, never "not found".
+        case missingScope
         /// 404: no such device in this workspace (or no such workspace).
         case notFound
         /// 400: the request was malformed.
@@ -33,25 +36,42 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
     public var attempts: Int
     /// Extra detail: the transport error or the body problem; scrubbed of the key.
     public var detail: String
+    /// What the service said (its error body's `message`), scrubbed of the key and cut at 1 KB.
+    public var serviceMessage: String?
+
+    public init(kind: Kind, workspace: String, deviceID: String? = nil, attempts: Int, detail: String, serviceMessage: String? = nil) {
+        self.kind = kind
+        self.workspace = workspace
+        self.deviceID = deviceID
+        self.attempts = attempts
+        self.detail = detail
+        self.serviceMessage = serviceMessage
+    }
 
     /// Whether a later poll may succeed without anyone changing anything.
     public var isRetryable: Bool {
         switch kind {
         case .rateLimited, .serverError, .invalidBody: true
         case .transport(let transport): CurlHTTPError(kind: transport, redactedURL: "").isRetryable
-        case .unauthorized, .forbiddenList, .forbiddenDevice, .notFound, .badRequest, .unexpectedStatus: false
+        case .unauthorized, .forbiddenList, .forbiddenDevice, .missingScope, .notFound, .badRequest, .unexpectedStatus: false
         }
     }
 
     /// Whether the key, not the service, is at fault.
     public var isAuthenticationProblem: Bool {
         switch kind {
-        case .unauthorized, .forbiddenList, .forbiddenDevice: true
+        case .unauthorized, .forbiddenList, .forbiddenDevice, .missingScope: true
         default: false
         }
     }
 
     public var description: String {
+        guard let serviceMessage, !serviceMessage.isEmpty else { return explanation }
+        return explanation + "; the API said: \"\(serviceMessage)\""
+    }
+
+    /// What went wrong and what to do, in devicewatch's words.
+    private var explanation: String {
         let target = deviceID.map { "device \"\($0)\" in workspace \"\(workspace)\"" } ?? "workspace \"\(workspace)\""
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
         let suffix = detail.isEmpty ? "" : " (\(detail))"
@@ -65,6 +85,9 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
         case .forbiddenDevice:
             return "the API key may not read \(target) (403): it is bound to another device or lacks device:read; "
                 + "use that device's key or a workspace key with device:read"
+        case .missingScope:
+            return "the API key is valid for \(target) but lacks the device:read scope (404 GraphMethodException); "
+                + "add the device:read scope to the key in the Roboflow app, or use a workspace key that has it"
         case .notFound:
             return deviceID == nil
                 ? "workspace \"\(workspace)\" was not found (404): check the workspace id (its URL slug) and the API URL"

@@ -63,7 +63,10 @@ enum OpsResources {
         var author: String
         var createdAt: String
         var state: String
+        /// Time left on the engine's clock (`23h59m`), until it ends; nil once it has.
+        var endsIn: String?
 
+        /// - Parameter now: the engine's clock (the API's), which the silence is on.
         init(_ silence: Silence, now: Date) {
             id = silence.id
             matchers = silence.matchers.map(\.description)
@@ -73,6 +76,7 @@ enum OpsResources {
             author = silence.author
             createdAt = Timestamp.format(silence.createdAt)
             state = silence.isActive(at: now) ? "active" : (silence.startsAt > now ? "future" : "expired")
+            endsIn = silence.endsAt > now ? DurationText.format(seconds: silence.endsAt.timeIntervalSince(now)) : nil
         }
     }
 

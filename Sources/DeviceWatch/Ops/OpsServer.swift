@@ -27,6 +27,8 @@ public struct OpsServer: Sendable {
     let store: any StateStore
     let metrics: WorkerMetrics
     let status: @Sendable () async -> WorkerStatus
+    /// The engine's clock: silences are placed on it and their remaining time read from it.
+    let clock: @Sendable () async -> EngineClock
     let logger: Logger
     let onListening: @Sendable (String) async -> Void
 
@@ -35,12 +37,14 @@ public struct OpsServer: Sendable {
     ///   - onListening: told `http://host:port` once the server listens.
     public init(
         settings: Settings, store: any StateStore, metrics: WorkerMetrics, logger: Logger,
-        status: @escaping @Sendable () async -> WorkerStatus, onListening: @escaping @Sendable (String) async -> Void = { _ in }
+        status: @escaping @Sendable () async -> WorkerStatus, clock: @escaping @Sendable () async -> EngineClock = { EngineClock() },
+        onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) {
         self.settings = settings
         self.store = store
         self.metrics = metrics
         self.status = status
+        self.clock = clock
         self.logger = logger
         self.onListening = onListening
     }
@@ -95,7 +99,7 @@ public struct OpsServer: Sendable {
             return Self.json(["alerts": alerts.map { OpsResources.AlertResource($0, rules: status.rules) }])
         }
         router.get("/api/v1/silences") { request, _ in
-            let now = Date()
+            let now = await clock().now(local: Date())
             let all = request.uri.queryParameters.get("all") == "true"
             do {
                 let silences = try store.silences(includeExpired: all, at: now)
@@ -119,7 +123,9 @@ public struct OpsServer: Sendable {
             let silenceRequest = Silence.Request(
                 matchers: body.matchers ?? [], duration: body.duration ?? "", comment: body.comment ?? "", author: body.author ?? "api",
                 startsAt: body.startsAt)
-            let now = Date()
+            // On the engine's clock (the API's): "2h" means two hours as the engine judges alerts.
+            let matchers = silenceRequest.matchers.compactMap { try? Silence.Matcher.parse($0).get() }
+            let now = await clock().now(local: Date(), for: matchers)
             switch silenceRequest.silence(id: Silence.newID(), now: now) {
             case .failure(let error):
                 return Self.problem("the silence was not added", problems: error.problems, status: .badRequest)
@@ -136,8 +142,9 @@ public struct OpsServer: Sendable {
         router.delete("/api/v1/silences/:id") { request, context in
             if let refusal = authorize(request) { return refusal }
             let id = context.parameters.get("id") ?? ""
+            let now = await clock().now(local: Date())
             do {
-                guard try store.expireSilence(id, at: Date()) else {
+                guard try store.expireSilence(id, at: now) else {
                     return Self.problem("no active or future silence has id \(id)", status: .notFound)
                 }
             } catch {
@@ -165,7 +172,7 @@ public struct OpsServer: Sendable {
         }
         router.get("/") { _, _ in
             let status = await status()
-            let now = Date()
+            let now = status.now
             let recent = (try? store.notifications(state: nil, limit: 20)) ?? []
             let silences = (try? store.silences(includeExpired: false, at: now)) ?? []
             let html = StatusPage.render(status: status, notifications: recent, silences: silences)

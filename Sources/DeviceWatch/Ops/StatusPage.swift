@@ -70,7 +70,8 @@ enum StatusPage {
             [
                 "id": silence.id, "matchers": silence.matchers.map(\.description).joined(separator: " "), "author": silence.author,
                 "comment": silence.comment, "ends": Timestamp.format(silence.endsAt),
-                "state": silence.isActive(at: Date()) ? "active" : "future",
+                "ends_in": DurationText.format(seconds: max(0, silence.endsAt.timeIntervalSince(now))),
+                "state": silence.isActive(at: now) ? "active" : "future",
             ]
         }
         let outbox = status.outbox
@@ -224,7 +225,7 @@ enum StatusPage {
           <thead><tr><th>Matchers</th><th>Until</th><th>By</th><th>Why</th></tr></thead>
           <tbody>
           {{#silences}}
-            <tr><td><code>{{matchers}}</code> <span class="muted">{{state}} · {{id}}</span></td><td data-label="Until">{{ends}}</td><td data-label="By">{{author}}</td><td data-label="Why">{{comment}}</td></tr>
+            <tr><td><code>{{matchers}}</code> <span class="muted">{{state}} · {{id}}</span></td><td data-label="Until">{{ends}} <span class="muted">(in {{ends_in}})</span></td><td data-label="By">{{author}}</td><td data-label="Why">{{comment}}</td></tr>
           {{/silences}}
           </tbody>
         </table>

@@ -73,6 +73,17 @@ public final class SQLiteStateStore: StateStore {
                 CREATE INDEX outbox_state ON outbox (state);
                 """)
         }
+        migrator.registerMigration("5-outbox-receiver-order") { db in
+            // Each receiver's lane reads its own due notifications, in row order: equality on
+            // (receiver, state) walks this index in rowid order, so a receiver with a long backlog
+            // never makes another's read sort or scan it.
+            try db.execute(sql: "CREATE INDEX outbox_receiver_state ON outbox (receiver, state)")
+        }
+        migrator.registerMigration("6-clock-offsets") { db in
+            // The API's clock against the local one, so silences added from outside the worker
+            // are placed on the engine's clock.
+            try db.execute(sql: "CREATE TABLE clock_offsets (workspace TEXT PRIMARY KEY, seconds REAL NOT NULL, measured_at REAL NOT NULL)")
+        }
         return migrator
     }
 
@@ -127,7 +138,7 @@ public final class SQLiteStateStore: StateStore {
                 routing.groups[group.id] = group
             }
             let silences = try Row.fetchAll(db, sql: "SELECT body FROM silences ORDER BY id").map { try decode(Silence.self, $0["body"]) }
-            return PersistedState(book: book, routing: routing, silences: silences)
+            return PersistedState(book: book, routing: routing, silences: silences, clockOffsets: try Self.clockOffsets(db))
         }
     }
 
@@ -208,7 +219,21 @@ public final class SQLiteStateStore: StateStore {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO workspace_health (workspace, body) VALUES (?, ?)")
                 .execute(arguments: [entry.workspace, try encode(entry.health)])
         }
+        for offset in changes.upsertClockOffsets {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO clock_offsets (workspace, seconds, measured_at) VALUES (?, ?, ?)")
+                .execute(arguments: [offset.workspace, offset.seconds, offset.measuredAt.timeIntervalSince1970])
+        }
         for intent in changes.intents { try enqueue(intent, at: now, to: db) }
+    }
+
+    private static func clockOffsets(_ db: Database) throws -> [ClockOffset] {
+        try Row.fetchAll(db, sql: "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace").map { row in
+            ClockOffset(workspace: row["workspace"], seconds: row["seconds"], measuredAt: Date(timeIntervalSince1970: row["measured_at"]))
+        }
+    }
+
+    public func clockOffsets() throws(StateStoreError) -> [ClockOffset] {
+        try read { db in try Self.clockOffsets(db) }
     }
 
     private static func enqueue(_ intent: NotificationIntent, at now: Date, to db: Database) throws {
@@ -240,6 +265,33 @@ public final class SQLiteStateStore: StateStore {
                 arguments: [now.timeIntervalSince1970, limit]
             ).map(entry)
         }
+    }
+
+    public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int) throws(StateStoreError)
+        -> [OutboxEntry]
+    {
+        try read { db in
+            let excluded = excludingGroups.sorted()
+            let placeholders = excluded.isEmpty ? "" : " AND o.group_key NOT IN (" + Array(repeating: "?", count: excluded.count).joined(separator: ", ") + ")"
+            var arguments: [any DatabaseValueConvertible] = [receiver, now.timeIntervalSince1970]
+            arguments += excluded
+            arguments.append(limit)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox AS o INDEXED BY outbox_receiver_state
+                    WHERE o.receiver = ? AND o.state = 'pending' AND o.next_attempt_at <= ?\(placeholders)
+                      AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
+                                      AND p.group_key = o.group_key AND p.rowid < o.rowid)
+                    ORDER BY o.rowid LIMIT ?
+                    """,
+                arguments: StatementArguments(arguments)
+            ).map(entry)
+        }
+    }
+
+    public func pendingReceivers() throws(StateStoreError) -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT receiver FROM outbox WHERE state = 'pending'")) }
     }
 
     public func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {

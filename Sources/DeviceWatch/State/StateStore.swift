@@ -6,6 +6,8 @@ public struct PersistedState: Sendable {
     public var book: AlertBook
     public var routing: RoutingState
     public var silences: [Silence]
+    /// The API's clock against the local one, per workspace, at its latest poll.
+    public var clockOffsets: [ClockOffset] = []
 }
 
 /// A notification waiting in, or done with, the outbox.
@@ -55,6 +57,11 @@ public protocol StateStore: Sendable {
         throws(StateStoreError)
     /// The oldest pending notification of each (receiver, group), where it is due at `now`; oldest first.
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    /// The same for one receiver, leaving out the groups in `excludingGroups` (those the
+    /// dispatcher has in flight): what one receiver's lane delivers next.
+    func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    /// The receivers that pending notifications are for.
+    func pendingReceivers() throws(StateStoreError) -> Set<String>
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     /// How many notifications are pending and dead (sent ones are not counted: there can be millions).
     func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int]
@@ -66,6 +73,9 @@ public protocol StateStore: Sendable {
     func markSent(_ id: String, at now: Date) throws(StateStoreError)
     func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError)
     func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError)
+    /// The API's clock against the local one, per workspace, as the worker last wrote it: how
+    /// commands outside the worker tell the engine's time (``EngineClock``).
+    func clockOffsets() throws(StateStoreError) -> [ClockOffset]
     func addSilence(_ silence: Silence) throws(StateStoreError)
     /// Active and future silences; with `includeExpired`, every one.
     func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence]

@@ -3,21 +3,30 @@ import DeviceWatchCore
 import Foundation
 import Logging
 
-/// Delivers the outbox: concurrently across receivers and groups, in order within a group (a
-/// resolve never overtakes its firing), rate-limited per receiver, retried with exponential backoff
-/// and full jitter (honouring `Retry-After`), dead-lettered after `maxRetryAge`.
+/// Delivers the outbox: a lane per receiver, so a receiver that hangs, answers slowly or is
+/// rate-limited delays only itself; concurrently across the groups of a receiver (at most
+/// `inFlightPerReceiver` at once), in order within a group (a resolve never overtakes its
+/// firing), rate-limited per receiver, retried with exponential backoff and full jitter
+/// (honouring `Retry-After`), dead-lettered after `maxRetryAge`.
+///
+/// There is no pass that waits for all its transfers: each finished transfer frees its slot at
+/// once and the lane takes the next due notification. Outcomes are written to the store within
+/// `recordWithin` of the answer, or as soon as `inFlightPerReceiver` of them are in (every
+/// outcome that arrived meanwhile in one transaction), and a group's next notification goes only
+/// after its previous outcome is recorded, so a crash repeats at most what was in flight and
+/// what was answered in the last few milliseconds.
 public actor Dispatcher {
     public struct Settings: Sendable {
         /// An undelivered notification older than this is dead-lettered.
         public var maxRetryAge: Double = 86_400
         public var baseBackoff: Double = 1
         public var maxBackoff: Double = 300
-        /// Pending notifications read per pass.
-        public var batch: Int = 256
+        /// Due notifications read from the store at once, per receiver.
+        public var batch: Int = 64
         /// Groups of one receiver delivered at once (libcurl keeps at most 16 connections per host).
         public var inFlightPerReceiver: Int = 16
-        /// Outcomes written to the store in one transaction.
-        public var recordEvery: Int = 256
+        /// The longest an answer waits to be recorded: outcomes arriving meanwhile share its transaction.
+        public var recordWithin: Duration = .milliseconds(5)
         /// Delivered notifications are kept this long (for `notifications list` and the status page), then deleted.
         public var keepSent: Double = 7 * 86_400
         /// Dead letters are kept this long, then deleted.
@@ -26,19 +35,50 @@ public actor Dispatcher {
         public init() {}
     }
 
+    /// One receiver's deliveries.
+    private struct Lane {
+        /// Transfers under way.
+        var transfers = 0
+        /// Groups with a transfer under way or an outcome not yet recorded: their next must wait.
+        var held: Set<String> = []
+        /// Due notifications read ahead, each of a group not held.
+        var ready: ArraySlice<OutboxEntry> = []
+        /// The last read found nothing more: read again only after a wake-up or a release.
+        var exhausted = false
+        /// Groups that got a retry in this drain (``deliverDue(now:)`` stops trying them).
+        var retried: Set<String> = []
+    }
+
+    /// What the delivery loop waits for.
+    private enum Event: Sendable {
+        case answered(receiver: String, entry: OutboxEntry, record: DeliveryRecord?)
+        case wake
+        case recordDue
+    }
+
     private let store: any StateStore
     private let http: CurlHTTPClient
     private var receivers: [String: any Receiver]
     private var context: RenderContext
     private let settings: Settings
+    private let policy: DeliveryPolicy
     private let logger: Logger
     private let metrics: WorkerMetrics?
+    private let now: @Sendable () -> Date
     private var buckets: [String: TokenBucket] = [:]
+    private var lanes: [String: Lane] = [:]
+    /// Outcomes answered and not yet recorded, with their receiver and group.
+    private var unrecorded: [(receiver: String, group: String, record: DeliveryRecord)] = []
     private var wakeups: AsyncStream<Void>.Continuation?
+    /// When the next retry falls due: the loop wakes for it.
+    private var nextRetry: Date?
+    private var lastPrune = Date.distantPast
 
+    /// - Parameter now: the local wall clock (the outbox's times are on it).
     public init(
         store: any StateStore, http: CurlHTTPClient, receivers: [String: any Receiver], context: RenderContext,
-        settings: Settings = Settings(), metrics: WorkerMetrics? = nil, logger: Logger = Logger(label: "devicewatch.dispatcher")
+        settings: Settings = Settings(), metrics: WorkerMetrics? = nil, logger: Logger = Logger(label: "devicewatch.dispatcher"),
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.metrics = metrics
         self.store = store
@@ -46,13 +86,20 @@ public actor Dispatcher {
         self.receivers = receivers
         self.context = context
         self.settings = settings
+        self.policy = DeliveryPolicy(
+            maxRetryAge: settings.maxRetryAge,
+            backoff: RetryPolicy(maxAttempts: .max, baseDelay: .milliseconds(Int(settings.baseBackoff * 1000)),
+                maxDelay: .milliseconds(Int(settings.maxBackoff * 1000)), maxTotal: .seconds(Int.max / 2)))
         self.logger = logger
+        self.now = now
     }
 
     /// New receivers or rules after a reload.
     public func update(receivers: [String: any Receiver], context: RenderContext) {
         self.receivers = receivers
         self.context = context
+        refreshLanes()
+        wake()
     }
 
     /// Asks the delivery loop to look at the outbox now.
@@ -60,7 +107,9 @@ public actor Dispatcher {
         wakeups?.yield()
     }
 
-    /// Delivers until cancelled: after every wake-up, and at least every second for retries.
+    /// Delivers until cancelled: after every wake-up, when a retry falls due, and at least every
+    /// second. Outcomes answered when it is cancelled are recorded; transfers it cancels are not
+    /// (they stay pending and go at the next start).
     public func run() async {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeups = continuation
@@ -72,15 +121,14 @@ public actor Dispatcher {
             }
         }
         defer { ticker.cancel() }
-        var pruned = Date.distantPast
-        for await _ in stream {
-            if Task.isCancelled { break }
-            _ = await deliverDue()
-            if Date().timeIntervalSince(pruned) >= 3600 {
-                prune(now: Date())
-                pruned = Date()
-            }
-        }
+        await drive(dueAt: nil, wakeups: stream)
+    }
+
+    /// Prunes the outbox once an hour, from the delivery loop.
+    private func pruneIfDue() {
+        guard now().timeIntervalSince(lastPrune) >= 3600 else { return }
+        lastPrune = now()
+        prune(now: lastPrune)
     }
 
     /// Deletes what is long done: sent notifications after `keepSent`, dead letters after `keepDead`.
@@ -93,130 +141,223 @@ public actor Dispatcher {
         }
     }
 
-    /// Delivers everything due, a batch at a time. Returns how many notifications were delivered.
+    /// Delivers everything due at `now` (the dispatcher's clock when nil), each group's
+    /// notifications in order, until nothing more is due or every remaining group waits for a
+    /// retry. Returns how many notifications were delivered.
     @discardableResult
-    public func deliverDue(now: Date = Date()) async -> Int {
-        var total = 0
-        while !Task.isCancelled {
-            let delivered = await pass(now: now)
-            total += delivered
-            // The next of each group may now be due; stop when a pass makes no progress.
-            guard delivered > 0 else { break }
-        }
-        return total
+    public func deliverDue(now: Date? = nil) async -> Int {
+        for name in lanes.keys { lanes[name]?.retried = [] }
+        return await drive(dueAt: now, wakeups: nil)
     }
 
-    /// One batch of the outbox: how many were delivered.
-    private func pass(now: Date) async -> Int {
-        let pending: [OutboxEntry]
-        do {
-            // One per group (the oldest, when due): the store keeps the order within a group.
-            pending = try store.dueNotifications(at: now, limit: settings.batch)
-        } catch {
-            logger.error("cannot read the outbox: \(error)")
-            return 0
-        }
-        var queues: [String: [OutboxEntry]] = [:]
-        for entry in pending {
-            queues[entry.intent.receiver + "\u{0}" + entry.intent.groupKey, default: []].append(entry)
-        }
-        // Groups go concurrently, at most `inFlightPerReceiver` of each receiver at a time: libcurl
-        // queues what its connections to a host cannot take anyway, each transfer in flight holds a
-        // handle and a request body, and a receiver that makes us wait (rate limits, slow answers)
-        // never holds up another. Outcomes are recorded once `recordEvery` are in, or when one
-        // arrives a second or more after the oldest unrecorded one, which bounds the window
-        // between a receiver's 2xx and its record.
-        var delivered = 0
-        var waiting: [String: ArraySlice<[OutboxEntry]>] = [:]
-        for queue in queues.values { waiting[queue[0].intent.receiver, default: []].append(queue) }
-        await withTaskGroup(of: (receiver: String, records: [DeliveryRecord]).self) { tasks in
-            for (receiver, queues) in waiting {
-                for queue in queues.prefix(settings.inFlightPerReceiver) {
-                    tasks.addTask { (receiver, await self.deliver(queue)) }
-                }
-                waiting[receiver] = queues.dropFirst(settings.inFlightPerReceiver)
-            }
-            var finished: [(receiver: String, records: [DeliveryRecord])] = []
-            var unrecorded = 0
-            var since = ContinuousClock.now
-            for await outcome in tasks {
-                if finished.isEmpty { since = .now }
-                finished.append(outcome)
-                unrecorded += outcome.records.count
-                if let queue = waiting[outcome.receiver]?.popFirst() {
-                    tasks.addTask { (outcome.receiver, await self.deliver(queue)) }
-                }
-                if unrecorded >= settings.recordEvery || since.duration(to: .now) >= .seconds(1) {
-                    delivered += record(finished)
-                    finished = []
-                    unrecorded = 0
-                }
-            }
-            if !finished.isEmpty { delivered += record(finished) }
-        }
-        return delivered
-    }
+    // MARK: The loop
 
-    /// Records delivery outcomes in one transaction and counts them per receiver; returns how many were sent.
-    private func record(_ outcomes: [(receiver: String, records: [DeliveryRecord])]) -> Int {
-        let records = outcomes.flatMap(\.records)
-        if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
-        do {
-            try store.record(records, at: Date())
-        } catch {
-            logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
-        }
-        if let metrics {
-            var tally: [String: (sent: Int, retried: Int, dead: Int)] = [:]
-            for (receiver, records) in outcomes {
-                var counts = tally[receiver] ?? (0, 0, 0)
-                for record in records {
-                    switch record.kind {
-                    case .sent: counts.sent += 1
-                    case .retry: counts.retried += 1
-                    case .dead: counts.dead += 1
+    /// The delivery loop: fills every lane, then waits for an answer, a wake-up or the moment to
+    /// record. Without `wakeups` it returns once nothing is in flight and nothing more is due.
+    @discardableResult
+    private func drive(dueAt fixedNow: Date?, wakeups: AsyncStream<Void>?) async -> Int {
+        var sent = 0
+        await withTaskGroup(of: Event.self) { tasks in
+            var waitingForWake = false
+            var recordScheduled = false
+            var retryTimer: Date?
+            func listen() {
+                guard let wakeups, !waitingForWake else { return }
+                waitingForWake = true
+                tasks.addTask {
+                    for await _ in wakeups { return .wake }
+                    return .wake
+                }
+            }
+            listen()
+            refreshLanes()
+            while true {
+                if Task.isCancelled, wakeups != nil { break }
+                let at = fixedNow ?? now()
+                for (receiver, entry) in fill(at: at, stopRetried: wakeups == nil) {
+                    tasks.addTask { [self] in
+                        .answered(receiver: receiver, entry: entry, record: await self.attempt(entry))
                     }
                 }
-                tally[receiver] = counts
+                if wakeups != nil, let due = nextRetry, retryTimer.map({ due < $0 }) ?? true {
+                    retryTimer = due
+                    let wait = max(0, due.timeIntervalSince(now()))
+                    tasks.addTask {
+                        try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+                        return .wake
+                    }
+                }
+                if wakeups == nil, lanes.values.allSatisfy({ $0.transfers == 0 }) {
+                    // Draining: record what is answered; stop once that releases nothing new.
+                    if unrecorded.isEmpty { break }
+                    sent += recordAnswers()
+                    continue
+                }
+                guard let event = await tasks.next() else { break }
+                switch event {
+                case .answered(let receiver, let entry, let record):
+                    lanes[receiver, default: Lane()].transfers -= 1
+                    if let record {
+                        unrecorded.append((receiver, entry.intent.groupKey, record))
+                        if case .retry = record.kind { lanes[receiver]?.retried.insert(entry.intent.groupKey) }
+                        if unrecorded.count >= settings.inFlightPerReceiver {
+                            // A transaction's worth: record now rather than let a crash repeat more.
+                            sent += recordAnswers()
+                        } else if !recordScheduled {
+                            recordScheduled = true
+                            let within = settings.recordWithin
+                            tasks.addTask {
+                                try? await Task.sleep(for: within)
+                                return .recordDue
+                            }
+                        }
+                    } else {
+                        // Cancelled (shutting down): not recorded, still pending.
+                        lanes[receiver]?.held.remove(entry.intent.groupKey)
+                    }
+                case .recordDue:
+                    recordScheduled = false
+                    sent += recordAnswers()
+                case .wake:
+                    if waitingForWake {
+                        waitingForWake = false
+                        listen()
+                    }
+                    let at = now()
+                    if let timer = retryTimer, timer <= at { retryTimer = nil }
+                    if let due = nextRetry, due <= at { nextRetry = nil }
+                    // Outcomes the store refused before are tried again.
+                    if !unrecorded.isEmpty { sent += recordAnswers() }
+                    markAllUnexhausted()
+                    pruneIfDue()
+                }
             }
+            tasks.cancelAll()
+            // Answers already in are recorded, whatever stopped the loop.
+            while let event = await tasks.next() {
+                if case .answered(let receiver, let entry, let record) = event {
+                    lanes[receiver, default: Lane()].transfers -= 1
+                    if let record { unrecorded.append((receiver, entry.intent.groupKey, record)) }
+                    else { lanes[receiver]?.held.remove(entry.intent.groupKey) }
+                }
+            }
+            sent += recordAnswers()
+        }
+        return sent
+    }
+
+    /// A lane for every configured receiver, and for any the outbox still names (a receiver
+    /// removed by a reload: its notifications are dead-lettered, not left pending forever).
+    private func refreshLanes() {
+        var names = Set(receivers.keys)
+        do {
+            names.formUnion(try store.pendingReceivers())
+        } catch {
+            logger.error("cannot read the outbox: \(error)")
+        }
+        for name in names { lanes[name, default: Lane()].exhausted = false }
+    }
+
+    /// After a wake-up (new notifications, a retry due, the second's tick) every lane reads again.
+    private func markAllUnexhausted() {
+        for name in receivers.keys { lanes[name, default: Lane()].exhausted = false }
+        for name in lanes.keys { lanes[name]?.exhausted = false }
+    }
+
+    /// Takes due notifications for every lane with a free slot; returns what to send now.
+    private func fill(at now: Date, stopRetried: Bool) -> [(String, OutboxEntry)] {
+        var starting: [(String, OutboxEntry)] = []
+        for name in lanes.keys.sorted() {
+            var lane = lanes[name]!
+            defer { lanes[name] = lane }
+            while lane.transfers < settings.inFlightPerReceiver {
+                if lane.ready.isEmpty {
+                    guard !lane.exhausted else { break }
+                    let excluded = stopRetried ? lane.held.union(lane.retried) : lane.held
+                    do {
+                        let rows = try store.dueNotifications(at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
+                        lane.ready = rows[...]
+                        lane.exhausted = rows.count < settings.batch
+                    } catch {
+                        logger.error("cannot read the outbox: \(error)", metadata: ["receiver": "\(name)"])
+                        lane.exhausted = true
+                    }
+                    if lane.ready.isEmpty { break }
+                }
+                let entry = lane.ready.removeFirst()
+                guard !lane.held.contains(entry.intent.groupKey) else { continue }
+                lane.held.insert(entry.intent.groupKey)
+                lane.transfers += 1
+                starting.append((name, entry))
+            }
+        }
+        return starting
+    }
+
+    /// Records every answered outcome in one transaction and releases their groups; returns how
+    /// many were sent. If the store fails, the outcomes stay unrecorded (the groups held) and are
+    /// tried again with the next ones: a group never moves on past an unrecorded answer.
+    private func recordAnswers() -> Int {
+        guard !unrecorded.isEmpty else { return 0 }
+        let batch = unrecorded
+        let records = batch.map(\.record)
+        if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
+        do {
+            try store.record(records, at: now())
+        } catch {
+            logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
+            return 0
+        }
+        unrecorded.removeAll(keepingCapacity: true)
+        var tally: [String: (sent: Int, retried: Int, dead: Int)] = [:]
+        for (receiver, group, record) in batch {
+            lanes[receiver]?.held.remove(group)
+            lanes[receiver]?.exhausted = false
+            var counts = tally[receiver] ?? (0, 0, 0)
+            switch record.kind {
+            case .sent: counts.sent += 1
+            case .retry(let at, _):
+                counts.retried += 1
+                nextRetry = min(nextRetry ?? at, at)
+            case .dead: counts.dead += 1
+            }
+            tally[receiver] = counts
+        }
+        if let due = nextRetry, due <= now() { nextRetry = nil }
+        if let metrics {
             for (receiver, counts) in tally {
                 metrics.deliveries(receiver: receiver, sent: counts.sent, retried: counts.retried, dead: counts.dead)
             }
         }
-        return records.filter { $0.kind == .sent }.count
+        return tally.values.reduce(0) { $0 + $1.sent }
     }
 
-    /// Delivers one group's due notifications in order; stops at the first that must wait.
-    private func deliver(_ queue: [OutboxEntry]) async -> [DeliveryRecord] {
-        var records: [DeliveryRecord] = []
-        for entry in queue {
-            let record = await deliverOne(entry)
-            records.append(record)
-            if case .retry = record.kind { break }
-        }
-        return records
-    }
+    // MARK: One attempt
 
-    private func deliverOne(_ entry: OutboxEntry) async -> DeliveryRecord {
+    /// Sends one notification and decides what becomes of it; nil when the attempt was cancelled
+    /// (shutting down), so nothing is recorded and it stays pending.
+    private func attempt(_ entry: OutboxEntry) async -> DeliveryRecord? {
         let intent = entry.intent
         guard let receiver = receivers[intent.receiver] else {
             return decide(.permanentFailure("receiver \"\(intent.receiver)\" is no longer configured"), entry: entry)
         }
         await waitForToken(receiver)
-        let now = Date()
+        if Task.isCancelled { return nil }
         let outcome: DeliveryOutcome
         do {
-            switch try receiver.delivery(for: intent, context: context, at: now) {
+            switch try receiver.delivery(for: intent, context: context, at: now()) {
             case .local(let write):
                 try write()
                 outcome = .delivered
             case .http(let request):
-                outcome = await send(request, receiver: receiver)
+                guard let answer = await send(request, receiver: receiver) else { return nil }
+                outcome = answer
             case .httpSequence(let requests):
                 var result = DeliveryOutcome.delivered
                 for (index, request) in requests.enumerated() {
                     if index > 0 { await waitForToken(receiver) }
-                    result = await send(request, receiver: receiver)
+                    guard let answer = await send(request, receiver: receiver) else { return nil }
+                    result = answer
                     if result != .delivered { break }
                 }
                 outcome = result
@@ -227,49 +368,44 @@ public actor Dispatcher {
         return decide(outcome, entry: entry)
     }
 
-    private func send(_ request: HTTPRequestSpec, receiver: any Receiver) async -> DeliveryOutcome {
+    /// The receiver's reading of its answer; nil when the transfer was cancelled.
+    private func send(_ request: HTTPRequestSpec, receiver: any Receiver) async -> DeliveryOutcome? {
         do {
             let response = try await http.send(request)
             if let pause = receiver.pause(after: response) {
-                let seconds = Date().timeIntervalSince1970
+                let seconds = now().timeIntervalSince1970
                 withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
                 logger.info("receiver asked for a pause of \(DurationText.format(seconds: pause))", metadata: ["receiver": "\(receiver.name)"])
             }
             return receiver.interpret(response)
         } catch {
+            if error.kind == .cancelled || error.kind == .shutdown || Task.isCancelled { return nil }
             // The kind and libcurl's detail only: a webhook URL's path can be its secret.
             let reason = receiver.scrub("\(error.kind.rawValue): \(error.detail)")
             return error.isRetryable ? .retry(reason: reason, after: nil) : .permanentFailure(reason)
         }
     }
 
-    /// What to record for an outcome, and the log line about it.
+    /// What to record for an outcome (``DeliveryPolicy``), and the log line about it.
     private func decide(_ outcome: DeliveryOutcome, entry: OutboxEntry) -> DeliveryRecord {
-        let id = entry.intent.id
-        let now = Date()
-        switch outcome {
-        case .delivered:
-            logger.debug("delivered", metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
-            return DeliveryRecord(id: id, kind: .sent)
-        case .permanentFailure(let reason):
-            logger.error("notification dead-lettered: \(reason)", metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
-            return DeliveryRecord(id: id, kind: .dead(error: reason))
-        case .retry(let reason, let after):
-            if now.timeIntervalSince(entry.createdAt) >= settings.maxRetryAge {
-                logger.error("notification dead-lettered after retries: \(reason)", metadata: ["notification": "\(id)"])
-                return DeliveryRecord(id: id, kind: .dead(error: "gave up after \(entry.attempts + 1) attempts: \(reason)"))
-            }
-            let cap = min(settings.maxBackoff, settings.baseBackoff * pow(2, Double(min(entry.attempts, 30))))
-            let wait = after.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? Double.random(in: 0...cap)
-            logger.warning("delivery failed, retrying in \(DurationText.format(seconds: wait)): \(reason)",
-                metadata: ["notification": "\(id)", "receiver": "\(entry.intent.receiver)"])
-            return DeliveryRecord(id: id, kind: .retry(at: now.addingTimeInterval(wait), error: reason))
+        var random = SystemRandomNumberGenerator()
+        let record = policy.decide(outcome, entry: entry, at: now(), random: &random)
+        let metadata: Logger.Metadata = ["notification": "\(entry.intent.id)", "receiver": "\(entry.intent.receiver)"]
+        switch record.kind {
+        case .sent:
+            logger.debug("delivered", metadata: metadata)
+        case .dead(let error):
+            logger.error("notification dead-lettered: \(error)", metadata: metadata)
+        case .retry(let at, let error):
+            logger.warning("delivery failed, retrying in \(DurationText.format(seconds: max(0, at.timeIntervalSince(now())))): \(error)",
+                metadata: metadata)
         }
+        return record
     }
 
     private func waitForToken(_ receiver: any Receiver) async {
-        while true {
-            let seconds = Date().timeIntervalSince1970
+        while !Task.isCancelled {
+            let seconds = now().timeIntervalSince1970
             guard let wait = withBucket(of: receiver, now: seconds, { $0.take(now: seconds) }) else { return }
             try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
         }

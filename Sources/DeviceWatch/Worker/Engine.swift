@@ -20,6 +20,10 @@ public actor Engine {
     private let committed: @Sendable () async -> Void
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
     private var clockOffset: Double = 0
+    /// The same per workspace, as measured (`offsets`) and as stored (`storedOffsets`): a cycle
+    /// writes an offset only when it moved by more than ``ClockOffset/tolerance``.
+    private var offsets: [String: ClockOffset] = [:]
+    private var storedOffsets: [String: ClockOffset] = [:]
     /// Device counts by status at each workspace's latest successful poll.
     private var fleet: [String: FleetCounts] = [:]
     #if DEBUG
@@ -39,16 +43,28 @@ public actor Engine {
         self.store = store
         self.logger = logger
         self.committed = committed
+        for offset in state.clockOffsets {
+            offsets[offset.workspace] = offset
+            storedOffsets[offset.workspace] = offset
+        }
+        // Until the first poll, the API's clock as it stood at the last one before the restart.
+        clockOffset = state.clockOffsets.max { $0.measuredAt < $1.measuredAt }?.seconds ?? 0
     }
 
     /// The time on the API's clock now, as the engine sees it.
     public var now: Date { Date().addingTimeInterval(clockOffset) }
 
+    /// The engine's clock per workspace, for silences added over the ops API.
+    public var clock: EngineClock { EngineClock(Array(offsets.values)) }
+
     /// Applies a successful poll: evaluate at `apiDate` (the API's clock; the local one when absent or absurd).
     public func pollSucceeded(workspace: String, devices: consuming [Device], apiDate: Date?) async {
         let local = Date()
         let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
-        if source == .api { clockOffset = at.timeIntervalSince(local) }
+        if source == .api {
+            clockOffset = at.timeIntervalSince(local)
+            offsets[workspace] = ClockOffset(workspace: workspace, seconds: clockOffset, measuredAt: local)
+        }
         fleet[workspace] = FleetCounts(copy devices)
         let start = beginCycle()
         let evaluation = rules.evaluate(workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
@@ -164,12 +180,13 @@ public actor Engine {
                     ])
                 }
                 if let failure { throw failure }
-                let changes = StateChanges.since(start, (book, routing), intents: [])
+                var changes = StateChanges.since(start, (book, routing), intents: [])
                 #if DEBUG
                 if let wholeBefore {
                     assert(changes == StateChanges.between(wholeBefore, (book, routing), intents: []), "the cycle's journal missed a change")
                 }
                 #endif
+                changes.upsertClockOffsets = movedOffsets()
                 wrote = planned > 0 || !changes.isEmpty
                 if wrote { CrashPoint.beforeCommit.hit() }
                 return changes
@@ -181,7 +198,15 @@ public actor Engine {
             return 0
         }
         book.beginCycle()
+        for offset in movedOffsets() { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }
         return planned
+    }
+
+    /// The workspaces whose clock offset moved since it was stored (or was never stored).
+    private func movedOffsets() -> [ClockOffset] {
+        offsets.values.filter { offset in
+            storedOffsets[offset.workspace].map { abs($0.seconds - offset.seconds) > ClockOffset.tolerance } ?? true
+        }.sorted { $0.workspace < $1.workspace }
     }
 }

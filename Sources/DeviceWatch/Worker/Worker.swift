@@ -104,6 +104,7 @@ public struct Worker: Service {
                         workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: started, now: snapshot.now),
                     rules: snapshot.rules)
             },
+            clock: { await engine.clock },
             onListening: onListening)
         let hangups = SignalStream.hangups()
 

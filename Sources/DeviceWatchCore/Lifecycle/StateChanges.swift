@@ -13,13 +13,15 @@ public struct StateChanges: Sendable, Equatable {
     public var addFirstSeen: [(workspace: String, deviceID: String, at: Date)] = []
     public var deleteFirstSeen: [(workspace: String, deviceID: String)] = []
     public var upsertHealth: [(workspace: String, health: WorkspaceHealth)] = []
+    /// Where the API's clock stands against the local one, for workspaces where that moved.
+    public var upsertClockOffsets: [ClockOffset] = []
     public var intents: [NotificationIntent] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         upsertAlerts.isEmpty && deleteAlerts.isEmpty && upsertGroups.isEmpty && deleteGroups.isEmpty && addFirstSeen.isEmpty
-            && deleteFirstSeen.isEmpty && upsertHealth.isEmpty && intents.isEmpty
+            && deleteFirstSeen.isEmpty && upsertHealth.isEmpty && upsertClockOffsets.isEmpty && intents.isEmpty
     }
 
     public static func == (lhs: StateChanges, rhs: StateChanges) -> Bool {
@@ -29,7 +31,7 @@ public struct StateChanges: Sendable, Equatable {
                 == rhs.addFirstSeen.map { "\($0.workspace)/\($0.deviceID)@\($0.at.timeIntervalSince1970)" }
             && lhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" } == rhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" }
             && lhs.upsertHealth.map(\.workspace) == rhs.upsertHealth.map(\.workspace)
-            && lhs.upsertHealth.map(\.health) == rhs.upsertHealth.map(\.health)
+            && lhs.upsertHealth.map(\.health) == rhs.upsertHealth.map(\.health) && lhs.upsertClockOffsets == rhs.upsertClockOffsets
     }
 
     /// The changes from `old` to `new` (both the book and the routing state), plus the intents to enqueue.
