@@ -11,7 +11,9 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Reads the configuration and every rule file it names, and prints each problem with its file, \
             line and column, rule id and JSON path, then a summary. Exit 0 when everything is valid, 1 when \
-            not. It never contacts the API or a receiver.
+            not. It never contacts the API or a receiver. A workspace whose API key (its own api_key_env or \
+            api_key_file, else api's) cannot be read here is reported as a warning: the worker will not start \
+            without it, but check may run where the secrets are not (a CI job).
             """)
 
     @Option(help: "The configuration file.")
@@ -26,6 +28,7 @@ struct CheckCommand: ParsableCommand {
             let count = error.diagnostics.count
             throw CLIFailure(message: "\(count) problem\(count == 1 ? "" : "s") found", code: 1)
         }
+        for problem in loaded.unreadableAPIKeys() { print("warning: \(problem)") }
         let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count, receivers = loaded.configuration.receivers.count
         print("\(files) rule file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s"), "
             + "\(receivers) receiver\(receivers == 1 ? "" : "s"): OK")

@@ -85,10 +85,12 @@ struct EvalCommand: AsyncParsableCommand {
             }
         }
         let key: Secret
+        let reference = loaded.configuration.workspaces.first { $0.id == workspace }.map(loaded.configuration.apiKey(for:))
+            ?? loaded.configuration.api.apiKey
         do {
-            key = try loaded.secret(loaded.configuration.api.apiKey)
+            key = try loaded.secret(reference)
         } catch {
-            throw CLIFailure(message: "no API key: \(error)", code: 3)
+            throw CLIFailure(message: "no API key for workspace \"\(workspace)\" (from the \(reference)): \(error)", code: 3)
         }
         let client = DevicesAPIClient(
             baseURL: loaded.configuration.api.baseURL, apiKey: key, http: CurlHTTPClient(),

@@ -5,38 +5,44 @@ import Logging
 /// One poller per configured workspace; a reload that adds, removes or re-times workspaces starts
 /// and stops pollers without touching the others.
 actor Pollers {
-    private let client: DevicesAPIClient
+    private let makeClient: @Sendable (Secret) -> DevicesAPIClient
     private let engine: Engine
     private let metrics: WorkerMetrics
     private let logger: Logger
-    private var running: [String: (workspace: Configuration.Workspace, task: Task<Void, Never>)] = [:]
+    private var running: [String: (workspace: Configuration.Workspace, key: Secret, task: Task<Void, Never>)] = [:]
 
-    init(client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) {
-        self.client = client
+    /// - Parameter makeClient: the Devices API client for one workspace's key.
+    init(makeClient: @escaping @Sendable (Secret) -> DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) {
+        self.makeClient = makeClient
         self.engine = engine
         self.metrics = metrics
         self.logger = logger
     }
 
-    /// Polls exactly `workspaces` from now on.
-    func update(_ workspaces: [Configuration.Workspace]) {
+    /// Polls exactly `workspaces` from now on, each with its key from `keys`.
+    func update(_ workspaces: [Configuration.Workspace], keys: [String: Secret]) {
         let wanted = Dictionary(workspaces.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var stopping: [String: Task<Void, Never>] = [:]
-        for (id, poller) in running where wanted[id] != poller.workspace {
+        for (id, poller) in running where wanted[id] != poller.workspace || keys[id] != poller.key {
             poller.task.cancel()
             stopping[id] = poller.task
             running[id] = nil
             if wanted[id] == nil { logger.info("stopped polling", metadata: ["workspace": "\(id)"]) }
         }
         for (id, workspace) in wanted where running[id] == nil {
+            guard let key = keys[id] else {
+                logger.error("no API key for workspace; not polling it", metadata: ["workspace": "\(id)"])
+                continue
+            }
             let previous = stopping[id]
-            let task = Task { [client, engine, metrics, logger] in
+            let client = makeClient(key)
+            let task = Task { [engine, metrics, logger] in
                 // A re-timed workspace: its old poller finishes (or abandons) its poll first, so
                 // one workspace is never polled twice at once.
                 await previous?.value
                 await Self.poll(workspace, client: client, engine: engine, metrics: metrics, logger: logger)
             }
-            running[id] = (workspace, task)
+            running[id] = (workspace, key, task)
         }
     }
 

@@ -24,7 +24,8 @@ public struct Worker: Service {
         public var store: any StateStore
         public var state: PersistedState
         public var receivers: [String: any Receiver]
-        public var apiKey: Secret
+        /// Each workspace's API key (its own, else `api`'s).
+        public var apiKeys: [String: Secret]
         public var adminToken: Secret?
     }
 
@@ -32,12 +33,7 @@ public struct Worker: Service {
         let store = try loaded.openStore()
         let state = try store.load()
         let receivers = try loaded.makeReceivers()
-        let apiKey: Secret
-        do {
-            apiKey = try loaded.secret(loaded.configuration.api.apiKey)
-        } catch {
-            throw ReceiverSetupError(receiver: "api", problem: "the API key cannot be read: \(error)")
-        }
+        let apiKeys = try loaded.apiKeys()
         var adminToken: Secret?
         if let reference = loaded.configuration.server.adminToken {
             do {
@@ -46,7 +42,7 @@ public struct Worker: Service {
                 throw ReceiverSetupError(receiver: "server", problem: "the admin token cannot be read: \(error)")
             }
         }
-        return Parts(store: store, state: state, receivers: receivers, apiKey: apiKey, adminToken: adminToken)
+        return Parts(store: store, state: state, receivers: receivers, apiKeys: apiKeys, adminToken: adminToken)
     }
 
     public func run() async throws {
@@ -63,11 +59,13 @@ public struct Worker: Service {
             rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
             staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store, logger: logger,
             committed: { await dispatcher.wake() })
-        let client = DevicesAPIClient(
-            baseURL: config.api.baseURL, apiKey: parts.apiKey, http: http,
-            retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
-            requestTimeout: .milliseconds(Int(config.api.timeout * 1000)))
-        let pollers = Pollers(client: client, engine: engine, metrics: metrics, logger: logger)
+        // One client per workspace, each with that workspace's key.
+        let makeClient: @Sendable (Secret) -> DevicesAPIClient = { key in
+            DevicesAPIClient(
+                baseURL: config.api.baseURL, apiKey: key, http: http, retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
+                requestTimeout: .milliseconds(Int(config.api.timeout * 1000)))
+        }
+        let pollers = Pollers(makeClient: makeClient, engine: engine, metrics: metrics, logger: logger)
         logger.info("devicewatch started", metadata: [
             "workspaces": "\(config.workspaces.map(\.id).joined(separator: ","))", "rules": "\(loaded.rules.rules.count)",
             "receivers": "\(parts.receivers.keys.sorted().joined(separator: ","))",
@@ -78,6 +76,7 @@ public struct Worker: Service {
         let workspaceList = WorkspaceList(config.workspaces.map(\.id))
         let watcher = ConfigWatcher(loaded: loaded, logger: logger) { [logger] reloaded in
             let receivers = try reloaded.makeReceivers()
+            let keys = try reloaded.apiKeys()
             let next = reloaded.configuration
             if next.api != config.api || next.state != config.state || next.server != config.server {
                 logger.warning("changes to api, state and server take effect at the next restart")
@@ -86,7 +85,7 @@ public struct Worker: Service {
             await engine.reload(
                 rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
                 staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
-            await pollers.update(next.workspaces)
+            await pollers.update(next.workspaces, keys: keys)
             await workspaceList.set(next.workspaces.map(\.id))
         }
         let ops = OpsServer(
@@ -133,7 +132,7 @@ public struct Worker: Service {
                     }
                 }
                 group.addTask {
-                    await pollers.update(config.workspaces)
+                    await pollers.update(config.workspaces, keys: parts.apiKeys)
                     // Pollers are their own tasks (a reload starts and stops them): stop them with the group.
                     await withTaskCancellationHandler {
                         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }

@@ -27,11 +27,19 @@ public struct Configuration: Sendable, Equatable {
         public var id: String
         /// Seconds between polls.
         public var pollEvery: Double = 60
+        /// This workspace's own API key (Roboflow keys belong to one workspace); nil: `api`'s.
+        public var apiKey: SecretReference?
 
-        public init(id: String, pollEvery: Double = 60) {
+        public init(id: String, pollEvery: Double = 60, apiKey: SecretReference? = nil) {
             self.id = id
             self.pollEvery = pollEvery
+            self.apiKey = apiKey
         }
+    }
+
+    /// Where a workspace's API key comes from: its own, else `api`'s.
+    public func apiKey(for workspace: Workspace) -> SecretReference {
+        workspace.apiKey ?? api.apiKey
     }
 
     public enum ReceiverType: String, Sendable, CaseIterable {

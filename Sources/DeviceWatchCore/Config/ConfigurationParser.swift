@@ -34,7 +34,7 @@ public enum ConfigurationParser {
         if let workspaces = fields["workspaces"] {
             var seen: Set<String> = []
             for item in workspaces.array() ?? [] {
-                guard let parts = item.object(known: ["id", "poll_every"]) else { continue }
+                guard let parts = item.object(known: ["id", "poll_every", "api_key_env", "api_key_file"]) else { continue }
                 guard let id = parts["id"]?.string() else {
                     if parts["id"] == nil { item.report("a workspace needs an \"id\" (its URL slug)") }
                     continue
@@ -48,6 +48,7 @@ public enum ConfigurationParser {
                     continue
                 }
                 var workspace = Configuration.Workspace(id: id)
+                workspace.apiKey = secret(parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: item)
                 if let every = parts["poll_every"]?.duration() {
                     if every >= 1 { workspace.pollEvery = every } else { parts["poll_every"]?.report("poll_every must be at least 1s") }
                 }
