@@ -303,7 +303,9 @@ struct DispatcherLaneTests {
         await dispatcher.wake()
         #expect(await healthy.wait(seconds: 10) { $0.count >= 1 })
         let first = try #require(healthy.requests.first)
-        #expect(first.receivedAt.timeIntervalSince(planned) < 1, "the healthy page took \(first.receivedAt.timeIntervalSince(planned)) s")
+        // A generous bound (the hang lasts 30 s; the benchmark measures a few milliseconds): a busy
+        // test machine can take a second to schedule anything at all.
+        #expect(first.receivedAt.timeIntervalSince(planned) < 5, "the healthy page took \(first.receivedAt.timeIntervalSince(planned)) s")
         // ...and its retry after the 429's Retry-After: 1 too, while the hang still lasts.
         #expect(await healthy.wait(seconds: 10) { $0.count >= 2 })
         let retry = try #require(healthy.requests.dropFirst().first)
