@@ -108,6 +108,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 // A second connection to the state file, holding its write lock.
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // Golden payloads are read by path (#filePath), not bundled.
             exclude: ["Golden"]

@@ -177,6 +177,9 @@ public final class DevicesAPISimulator: Sendable {
                 return clockResponse()
             case .getFaults:
                 return json(200, FaultsBody(state.withLock { $0.faults }))
+            case .getStats:
+                // Devices API requests answered so far, faults included: tests count them.
+                return json(200, ["requests": state.withLock { $0.apiRequests }])
             case .putFaults:
                 let faults = try Faults(JSONCursor.parse(body, source: source))
                 state.withLock { $0.faults = faults }
@@ -228,7 +231,7 @@ public final class DevicesAPISimulator: Sendable {
 
 /// The admin API's routes.
 private enum AdminRoute {
-    case getClock, advanceClock, getFaults, putFaults
+    case getClock, advanceClock, getFaults, putFaults, getStats
     case putDevice(workspace: String, id: String)
     case deleteDevice(workspace: String, id: String)
     case heartbeat(workspace: String, id: String)
@@ -239,6 +242,7 @@ private enum AdminRoute {
         case ("POST", 2, "clock") where segments[1] == "advance": self = .advanceClock
         case ("GET", 1, "faults"): self = .getFaults
         case ("PUT", 1, "faults"): self = .putFaults
+        case ("GET", 1, "stats"): self = .getStats
         case ("PUT", 4, "workspaces") where segments[2] == "devices": self = .putDevice(workspace: segments[1], id: segments[3])
         case ("DELETE", 4, "workspaces") where segments[2] == "devices":
             self = .deleteDevice(workspace: segments[1], id: segments[3])

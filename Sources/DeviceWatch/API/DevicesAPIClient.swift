@@ -92,11 +92,13 @@ public struct DevicesAPIClient: Sendable {
                 "User-Agent": "devicewatch"],
             connectTimeout: connectTimeout, totalTimeout: requestTimeout)
         let began = ContinuousClock.now
+        // Time spent waiting between attempts, counted even when `sleep` is a test's virtual one.
+        var slept = Duration.zero
         var random = SystemRandomNumberGenerator()
         var attempt = 0
         while true {
             attempt += 1
-            let failure: DevicesAPIError
+            var failure: DevicesAPIError
             var retryAfter: Duration?
             do {
                 let response = try await http.send(request)
@@ -116,11 +118,13 @@ public struct DevicesAPIClient: Sendable {
                 failure = DevicesAPIError(kind: .transport(error.kind), workspace: workspace, deviceID: deviceID,
                     attempts: attempt, detail: apiKey.scrub(error.description))
             }
+            failure.retryAfter = retryAfter
             guard failure.isRetryable, attempt < retry.maxAttempts else { throw failure }
             let wait = retry.delay(beforeRetry: attempt, retryAfter: retryAfter, random: &random)
-            guard began.duration(to: .now) + wait <= retry.maxTotal else { throw failure }
+            guard max(began.duration(to: .now), slept) + wait <= retry.maxTotal else { throw failure }
             do {
                 try await sleep(wait)
+                slept += wait
             } catch {
                 throw failure
             }

@@ -38,6 +38,8 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
     public var detail: String
     /// What the service said (its error body's `message`), scrubbed of the key and cut at 1 KB.
     public var serviceMessage: String?
+    /// The last answer's `Retry-After`: no request should go sooner.
+    public var retryAfter: Duration?
 
     public init(kind: Kind, workspace: String, deviceID: String? = nil, attempts: Int, detail: String, serviceMessage: String? = nil) {
         self.kind = kind

@@ -19,8 +19,9 @@ actor Pollers {
         self.logger = logger
     }
 
-    /// Polls exactly `workspaces` from now on, each with its key from `keys`.
-    func update(_ workspaces: [Configuration.Workspace], keys: [String: Secret]) {
+    /// Polls exactly `workspaces` from now on, each with its key from `keys`; failing polls back off
+    /// to at most half of `staleAfter`.
+    func update(_ workspaces: [Configuration.Workspace], keys: [String: Secret], staleAfter: Double) {
         let wanted = Dictionary(workspaces.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var stopping: [String: Task<Void, Never>] = [:]
         for (id, poller) in running where wanted[id] != poller.workspace || keys[id] != poller.key {
@@ -40,7 +41,7 @@ actor Pollers {
                 // A re-timed workspace: its old poller finishes (or abandons) its poll first, so
                 // one workspace is never polled twice at once.
                 await previous?.value
-                await Self.poll(workspace, client: client, engine: engine, metrics: metrics, logger: logger)
+                await Self.poll(workspace, client: client, engine: engine, metrics: metrics, logger: logger, staleAfter: staleAfter)
             }
             running[id] = (workspace, key, task)
         }
@@ -62,28 +63,56 @@ actor Pollers {
         return (result.devices, result.apiDate)
     }
 
-    /// Polls one workspace every `poll_every` (with 10% jitter) until cancelled; a slow poll
-    /// delays the next rather than piling up, so one workspace is never polled twice at once.
-    static func poll(_ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) async {
+    /// Polls one workspace until cancelled, every `poll_every` while polls succeed and backing off
+    /// while they fail (``PollSchedule``); one poll at a time, never two at once.
+    static func poll(
+        _ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger,
+        staleAfter: Double, timing: PollTiming = .real
+    ) async {
         let metadata: Logger.Metadata = ["workspace": "\(workspace.id)"]
+        let schedule = PollSchedule(
+            pollEvery: workspace.pollEvery, maxBackoff: PollSchedule.maxBackoff(pollEvery: workspace.pollEvery, staleAfter: staleAfter))
+        var random = SystemRandomNumberGenerator()
+        var failures = 0
         while !Task.isCancelled {
-            let started = ContinuousClock.now
+            let started = timing.now()
+            let outcome: PollSchedule.Outcome
             do {
                 // The raw body (megabytes for a large fleet) is let go before the cycle runs.
-                let (devices, apiDate) = try await listed(workspace, client: client, metrics: metrics, started: started, logger: logger)
+                let (devices, apiDate) = try await listed(workspace, client: client, metrics: metrics, started: ContinuousClock.now, logger: logger)
                 if Task.isCancelled { break }
                 await engine.pollSucceeded(workspace: workspace.id, devices: consume devices, apiDate: apiDate)
+                failures = 0
+                outcome = .succeeded
             } catch {
                 if case .transport(.cancelled) = error.kind { break }
                 if Task.isCancelled { break }
-                metrics.poll(workspace: workspace.id, succeeded: false, duration: started.duration(to: .now))
+                failures += 1
+                metrics.poll(workspace: workspace.id, succeeded: false, duration: timing.now() - started)
                 logger.error("poll failed: \(error)", metadata: metadata)
                 await engine.pollFailed(workspace: workspace.id, error: error)
+                outcome = .failed(consecutive: failures, retryAfter: error.retryAfter?.seconds)
             }
-            let jitter = Double.random(in: -0.1...0.1) * workspace.pollEvery
-            let elapsed = started.duration(to: .now)
-            let wait = max(0.1, workspace.pollEvery + jitter - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            let wait = schedule.wait(after: outcome, elapsed: (timing.now() - started).seconds, random: &random)
+            if failures > 1 {
+                logger.info("backing off after \(failures) failed polls: next in \(DurationText.format(seconds: wait))", metadata: metadata)
+            }
+            do {
+                try await timing.sleep(.milliseconds(Int(wait * 1000)))
+            } catch {
+                break
+            }
         }
     }
+}
+
+/// The clocks a poller runs on: the monotonic time and a sleep, injected so tests drive time.
+struct PollTiming: Sendable {
+    var now: @Sendable () -> Duration
+    var sleep: @Sendable (Duration) async throws -> Void
+
+    static let real = PollTiming(
+        now: { Self.origin.duration(to: .now) },
+        sleep: { try await Task.sleep(for: $0) })
+    private static let origin = ContinuousClock.now
 }

@@ -85,7 +85,7 @@ public struct Worker: Service {
             await engine.reload(
                 rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
                 staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
-            await pollers.update(next.workspaces, keys: keys)
+            await pollers.update(next.workspaces, keys: keys, staleAfter: next.defaults.staleAfter)
             await workspaceList.set(next.workspaces.map(\.id))
         }
         let ops = OpsServer(
@@ -132,7 +132,7 @@ public struct Worker: Service {
                     }
                 }
                 group.addTask {
-                    await pollers.update(config.workspaces, keys: parts.apiKeys)
+                    await pollers.update(config.workspaces, keys: parts.apiKeys, staleAfter: config.defaults.staleAfter)
                     // Pollers are their own tasks (a reload starts and stops them): stop them with the group.
                     await withTaskCancellationHandler {
                         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
