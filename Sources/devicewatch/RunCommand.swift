@@ -69,6 +69,8 @@ struct RunCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as OpsServerError {
             throw CLIFailure(message: error.description, code: 1)
+        } catch let error as StoreGaveUp {
+            throw CLIFailure(message: error.description, code: 1)
         }
     }
 }

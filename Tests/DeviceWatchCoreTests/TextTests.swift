@@ -56,3 +56,20 @@ struct TextTests {
         #expect(InertText.block("one\r\ntwo\rthree\u{202E}") == "one\ntwo\nthree")
     }
 }
+
+@Suite("Source text")
+struct SourceTextTests {
+    @Test func validUTF8DecodesAsIs() throws {
+        #expect(try SourceText.decode(Array("héllo\n監視".utf8)).get() == "héllo\n監視")
+    }
+
+    @Test(arguments: [
+        ([0x61, 0x0A, 0x62, 0xE9, 0xFF], 2, 2, 0xE9 as UInt8),  // Latin-1 é on line 2
+        ([0xC3, 0xA9, 0x80], 1, 2, 0x80),  // a stray continuation byte after é
+        ([0xED, 0xA0, 0x80], 1, 1, 0xED),  // an encoded surrogate
+        ([0xF0, 0x9F, 0x98], 1, 1, 0xF0),  // cut short at the end
+    ])
+    func theFirstBadByteIsFoundWithItsLineAndColumn(bytes: [UInt8], line: Int, column: Int, byte: UInt8) {
+        #expect(SourceText.decode(bytes) == .failure(SourceText.InvalidUTF8(line: line, column: column, byte: byte)))
+    }
+}

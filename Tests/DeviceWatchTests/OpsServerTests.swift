@@ -321,3 +321,36 @@ struct ReadinessTests {
         #expect(late.problems == ["workspace acme not seen for 5m1s: no successful poll yet"])
     }
 }
+
+@Suite("Worker metrics")
+struct WorkerMetricsTests {
+    /// Every family has HELP and TYPE lines (promtool refuses it otherwise), and every family
+    /// devicewatch documents appears once the worker has done everything once.
+    @Test func everyFamilyHasHelpAndType() {
+        let metrics = WorkerMetrics()
+        metrics.poll(workspace: "acme", succeeded: true, duration: .milliseconds(120))
+        metrics.poll(workspace: "acme", succeeded: false, duration: .seconds(2))
+        metrics.deliveries(receiver: "slack", sent: 3, retried: 1, dead: 1)
+        metrics.storeFailed(operation: "commit")
+        metrics.refresh(OpsServerTests.status())
+        let text = metrics.exposition()
+        let lines = text.split(separator: "\n").map(String.init)
+        let help = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] }.map(String.init))
+        let types = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }.map(String.init))
+        var families = Set<String>()
+        for line in lines where !line.hasPrefix("#") && !line.isEmpty {
+            var name = String(line.prefix { $0 != "{" && $0 != " " })
+            for suffix in ["_bucket", "_sum", "_count"] where !types.contains(name) && name.hasSuffix(suffix) {
+                name = String(name.dropLast(suffix.count))
+            }
+            families.insert(name)
+        }
+        for family in families {
+            #expect(help.contains(family), "no # HELP for \(family)")
+            #expect(types.contains(family), "no # TYPE for \(family)")
+        }
+        #expect(families == Set(WorkerMetrics.help.keys), "documented but not emitted, or emitted but not documented: \(families.symmetricDifference(WorkerMetrics.help.keys))")
+        #expect(lines.contains("# TYPE devicewatch_poll_duration_seconds histogram"))
+        #expect(lines.contains("# TYPE devicewatch_polls_total counter"))
+    }
+}

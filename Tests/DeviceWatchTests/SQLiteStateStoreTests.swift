@@ -200,4 +200,66 @@ struct SQLiteStateStoreTests {
         let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: "/nonexistent-dir/state.db") }
         #expect(error?.kind == .unavailable)
     }
+
+    /// A zero-length file (a failed copy, a truncated restore) was opened as a new database and
+    /// the worker re-sent what it had delivered: it is refused, and left as it is.
+    @Test func anEmptyFileIsRefusedNeverTakenForANewDatabase() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data())
+        let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.description.contains("the file is empty") == true, "\(String(describing: error))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+    }
+
+    @Test func anotherProgramsDatabaseIsRefusedAndLeftAlone() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let other = try DatabaseQueue(path: path)
+            try other.write { try $0.execute(sql: "CREATE TABLE photos (id INTEGER PRIMARY KEY)") }
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.description.contains("not devicewatch's (its tables: photos)") == true, "\(String(describing: error))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    /// A new database is made under a temporary name and moved into place: nothing else is left.
+    @Test func aNewDatabaseIsCreatedOnlyWhereNoFileIs() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-new-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/state.db"
+        _ = try SQLiteStateStore(path: file)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix("state.db") }.isEmpty)
+        #expect(try SQLiteStateStore(path: file).integrityCheck() == ["ok"])
+    }
+
+    /// A damaged page in the middle of the file is found at open (quick_check), and by
+    /// `devicewatch state check` (integrity_check).
+    @Test func aDamagedPageIsFoundAtOpen() throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        do {
+            let store = try SQLiteStateStore(path: path)
+            var changes = StateChanges()
+            changes.intents = (0..<400).map { index in
+                var intent = Fixed.intent(firing: [Fixed.alert(index)])
+                intent.id = "n-\(index)"
+                intent.groupKey = "g-\(index)"
+                return intent
+            }
+            try store.commit(changes, at: Date())
+        }
+        // Every store is closed: overwrite a page well inside the file.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        #expect(size > 64 * 1024)
+        try handle.seek(toOffset: size / 2 / 4096 * 4096)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 4096))
+        try handle.close()
+        let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.description.contains("quick_check") == true || error?.description.contains("malformed") == true, "\(String(describing: error))")
+    }
 }

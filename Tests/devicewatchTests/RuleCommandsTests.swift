@@ -40,6 +40,18 @@ struct RuleCommandsTests {
         #expect(keyless.stdout.hasSuffix("1 rule file, 5 rules, 3 receivers: OK\n"))
     }
 
+    /// Bytes that are not UTF-8 are never replaced silently: the file is refused at the first one.
+    @Test func aRuleFileThatIsNotUTF8IsRefusedAtItsFirstBadByte() throws {
+        let dir = try Workdir(["devicewatch.json": Self.config.replacingOccurrences(of: #", "more/missing.json""#, with: "")])
+        var bytes = Array("{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"offline_for\": \"15m\"},\n   \"summary\": \"caf".utf8)
+        bytes += [0xE9, 0xFF, 0xFE] + Array(" is down\"}]}".utf8)
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.file("rules/latin1.json")))
+        let output = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("rules/latin1.json:3:19: not UTF-8: byte 0xE9 at line 3, column 19 is not UTF-8; save the file as UTF-8"), "\(output.stdout)")
+    }
+
     @Test func checkReportsEveryProblemAcrossFilesAndExits1() throws {
         let dir = try Workdir([
             "devicewatch.json": Self.config,
@@ -54,7 +66,7 @@ struct RuleCommandsTests {
             "devicewatch.json: rule_files[1]: \"more/missing.json\" does not exist",
             #"rules/a.json:1:117: rule "n": rules[1].notify[0]: no receiver named "slak-fleet"; did you mean "slack-fleet"?"#,
             #"rules/b.json:3:24: rule "x": rules[1].when.ofline_for: unknown key "ofline_for"; did you mean "offline_for"?"#,
-            #"rules/b.json: rule "offline": rules: rule id "offline" is also defined in \#(dir.file("rules/a.json"))"#,
+            #"rules/b.json:2:10: rule "offline": rules: rule id "offline" is also defined at \#(dir.file("rules/a.json")):1:19"#,
             "rules/c.json:2:14: not valid JSON",
         ]
         for phrase in expected {

@@ -30,10 +30,10 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 public enum ConfigurationLoader {
     /// Loads and validates everything; throws every problem at once.
     public static func load(configPath: String) throws(ConfigurationError) -> LoadedConfiguration {
-        guard let text = readText(configPath) else {
-            throw ConfigurationError(diagnostics: [Diagnostic(
-                file: configPath, path: "",
-                message: "cannot read the configuration file (does it exist? pass another with --config)")])
+        let text: String
+        switch readSource(configPath, what: "the configuration file (does it exist? pass another with --config)") {
+        case .failure(let problem): throw ConfigurationError(diagnostics: [problem])
+        case .success(let decoded): text = decoded
         }
         let (parsed, configDiagnostics) = ConfigurationParser.parse(text, file: configPath)
         var diagnostics = configDiagnostics
@@ -55,22 +55,27 @@ public enum ConfigurationLoader {
 
         let receivers = Set(configuration.receivers.keys)
         var rules: [Rule] = []
-        var definedIn: [String: String] = [:]
+        var definedIn: [String: Rule] = [:]
         for file in files {
-            guard let ruleText = readText(file) else {
-                diagnostics.append(Diagnostic(file: file, path: "", message: "cannot read the rule file"))
+            let ruleText: String
+            switch readSource(file, what: "the rule file") {
+            case .failure(let problem):
+                diagnostics.append(problem)
                 continue
+            case .success(let decoded):
+                ruleText = decoded
             }
             let (fileRules, ruleDiagnostics) = RuleParser.parse(ruleText, file: file, receivers: receivers)
             diagnostics += ruleDiagnostics
             for rule in fileRules {
                 if let other = definedIn[rule.id] {
+                    let there = other.definedAt.map { "\(other.file):\($0)" } ?? other.file
                     diagnostics.append(Diagnostic(
-                        file: file, ruleID: rule.id, path: "rules",
-                        message: "rule id \"\(rule.id)\" is also defined in \(other); rule ids must be unique across files"))
+                        file: file, ruleID: rule.id, path: "rules", line: rule.definedAt?.line, column: rule.definedAt?.column,
+                        message: "rule id \"\(rule.id)\" is also defined at \(there); rule ids must be unique across files"))
                     continue
                 }
-                definedIn[rule.id] = file
+                definedIn[rule.id] = rule
                 rules.append(rule)
             }
         }
@@ -107,7 +112,14 @@ public enum ConfigurationLoader {
         return paths.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue }.sorted()
     }
 
-    static func readText(_ path: String) -> String? {
-        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    /// The file's text, or the problem: it cannot be read (`what` names it), or a byte is not UTF-8
+    /// (with its line and column).
+    static func readSource(_ path: String, what: String) -> Result<String, Diagnostic> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(Diagnostic(file: path, path: "", message: "cannot read \(what)"))
+        }
+        return SourceText.decode(Array(data)).mapError {
+            Diagnostic(file: path, path: "", line: $0.line, column: $0.column, message: "not UTF-8: \($0.description)")
+        }
     }
 }

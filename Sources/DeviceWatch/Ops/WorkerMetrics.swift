@@ -1,48 +1,79 @@
 import DeviceWatchCore
 import Foundation
-import Metrics
 import Prometheus
 import Synchronization
 
-/// The worker's metrics, through swift-metrics into a Prometheus registry of its own (no global
-/// bootstrap, so several workers in one test process keep separate figures).
+/// The worker's metrics, in a Prometheus registry of its own (no global bootstrap, so several
+/// workers in one test process keep separate figures), every family with its `# HELP` text.
 ///
 /// Events (polls, deliveries, retries) are counted where they happen; levels (devices, alerts,
 /// outbox, reload status) are set from a snapshot just before each scrape.
 public final class WorkerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let factory: PrometheusMetricsFactory
     /// Gauges set at the latest refresh, so a label set that disappears reads 0 rather than its last value.
-    private let levels = Mutex<[String: Metrics.Gauge]>([:])
+    private let levels = Mutex<[String: Prometheus.Gauge]>([:])
 
-    public init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["devicewatch_poll_duration_seconds"] = [
-            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
-            .seconds(5), .seconds(10), .seconds(30), .seconds(60),
-        ]
-        self.factory = factory
+    /// What each family counts, and in what unit: the `# HELP` line Prometheus tools expect.
+    public static let help: [String: String] = [
+        "devicewatch_polls_total": "Polls of a workspace's device list, by outcome (success or failure after retries).",
+        "devicewatch_poll_duration_seconds": "Time one poll of a workspace took, retries included, in seconds.",
+        "devicewatch_last_successful_poll_timestamp_seconds": "When a workspace was last polled successfully, in seconds since the epoch (the API's clock).",
+        "devicewatch_workspace_blind": "1 when a workspace has not been seen for stale_after (at once on 401, 403 or a missing scope), else 0.",
+        "devicewatch_devices": "Devices of a workspace at its latest successful poll, by status.",
+        "devicewatch_alerts": "Alerts devicewatch tracks, by rule, severity and state.",
+        "devicewatch_notifications_total": "Delivery attempts of notifications, by receiver and outcome (sent, retry, dead).",
+        "devicewatch_dispatcher_retries_total": "Delivery attempts that failed and will be tried again, by receiver.",
+        "devicewatch_outbox_pending": "Notifications waiting in the outbox to be delivered.",
+        "devicewatch_outbox_dead": "Notifications given up on (dead letters) still kept in the outbox.",
+        "devicewatch_config_reload_success": "1 when the configuration files on disk are the ones running, 0 after a refused edit.",
+        "devicewatch_config_reload_timestamp_seconds": "When the configuration was last loaded or a reload was attempted, in seconds since the epoch.",
+        "devicewatch_ready": "1 when devicewatch is ready (as /readyz answers 200), else 0.",
+        "devicewatch_store_failing": "1 while the state store keeps failing (devicewatch exits after store.give_up_after of it), else 0.",
+        "devicewatch_store_errors_total": "State store operations that failed, by operation.",
+    ]
+
+    static let pollBuckets: [Duration] = [
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+        .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    public init() {}
+
+    private func counter(_ name: String, _ labels: [(String, String)]) -> Prometheus.Counter {
+        registry.makeCounter(name: name, labels: labels, help: Self.help[name] ?? "")
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)]) -> Prometheus.Gauge {
+        labels.isEmpty
+            ? registry.makeGauge(name: name, help: Self.help[name] ?? "")
+            : registry.makeGauge(name: name, labels: labels, help: Self.help[name] ?? "")
     }
 
     // MARK: Events
 
     /// One poll of a workspace and how it went (`success` or `failure`).
     public func poll(workspace: String, succeeded: Bool, duration: Duration) {
-        Counter(label: "devicewatch_polls_total", dimensions: [("workspace", workspace), ("outcome", succeeded ? "success" : "failure")],
-            factory: factory).increment()
-        Metrics.Timer(label: "devicewatch_poll_duration_seconds", dimensions: [("workspace", workspace)], factory: factory)
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        counter("devicewatch_polls_total", [("workspace", workspace), ("outcome", succeeded ? "success" : "failure")]).increment()
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                metricName: "devicewatch_poll_duration_seconds", unitName: "", helpText: Self.help["devicewatch_poll_duration_seconds"]!),
+            labels: [("workspace", workspace)], buckets: Self.pollBuckets
+        ).record(duration)
     }
 
     /// What became of delivery attempts to one receiver.
     public func deliveries(receiver: String, sent: Int, retried: Int, dead: Int) {
         for (outcome, count) in [("sent", sent), ("retry", retried), ("dead", dead)] where count > 0 {
-            Counter(label: "devicewatch_notifications_total", dimensions: [("receiver", receiver), ("outcome", outcome)], factory: factory)
-                .increment(by: count)
+            counter("devicewatch_notifications_total", [("receiver", receiver), ("outcome", outcome)]).increment(by: Int64(count))
         }
         if retried > 0 {
-            Counter(label: "devicewatch_dispatcher_retries_total", dimensions: [("receiver", receiver)], factory: factory).increment(by: retried)
+            counter("devicewatch_dispatcher_retries_total", [("receiver", receiver)]).increment(by: Int64(retried))
         }
+    }
+
+    /// A state store operation that failed.
+    public func storeFailed(operation: String) {
+        counter("devicewatch_store_errors_total", [("operation", operation)]).increment()
     }
 
     // MARK: Levels
@@ -76,18 +107,19 @@ public final class WorkerMetrics: Sendable {
         values.append(("devicewatch_config_reload_success", [], status.reload.succeeded ? 1 : 0))
         values.append(("devicewatch_config_reload_timestamp_seconds", [], status.reload.at.timeIntervalSince1970))
         values.append(("devicewatch_ready", [], status.readiness.ready ? 1 : 0))
+        values.append(("devicewatch_store_failing", [], status.store.failingSince == nil ? 0 : 1))
 
         levels.withLock { gauges in
             var seen = Set<String>()
             for value in values {
                 let key = value.label + "|" + value.dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
                 seen.insert(key)
-                let gauge = gauges[key] ?? Metrics.Gauge(label: value.label, dimensions: value.dimensions, factory: factory)
-                gauge.record(value.value)
+                let gauge = gauges[key] ?? self.gauge(value.label, value.dimensions)
+                gauge.set(value.value)
                 gauges[key] = gauge
             }
             for (key, gauge) in gauges where !seen.contains(key) {
-                gauge.destroy()
+                registry.unregisterGauge(gauge)
                 gauges[key] = nil
             }
         }

@@ -29,11 +29,17 @@ public struct Readiness: Sendable, Equatable {
     /// - Parameters:
     ///   - startedAt: when the worker started; a workspace never polled successfully is blind once
     ///     `staleAfter` has passed since.
+    ///   - store: the state store's health; a store that keeps failing makes the worker unready.
     public static func evaluate(
-        workspaces: [String], health: [String: WorkspaceHealth], staleAfter: Double, startedAt: Date, now: Date
+        workspaces: [String], health: [String: WorkspaceHealth], staleAfter: Double, startedAt: Date, now: Date,
+        store: StoreHealth.Snapshot = .init(), localNow: Date = Date()
     ) -> Readiness {
         var blind: [String] = []
         var problems: [String] = []
+        if let since = store.failingSince {
+            problems.append("the state store has been failing for \(DurationText.format(seconds: max(0, localNow.timeIntervalSince(since)))): "
+                + (store.lastError ?? "unknown error"))
+        }
         for workspace in workspaces.sorted() {
             let health = health[workspace] ?? WorkspaceHealth()
             let failingSince = health.failingSince ?? (health.lastSuccess == nil ? startedAt : nil)
@@ -44,7 +50,7 @@ public struct Readiness: Sendable, Equatable {
             let why = health.failure ?? "no successful poll yet"
             problems.append("workspace \(workspace) not seen for \(DurationText.format(seconds: max(0, blindFor))): \(why)")
         }
-        return Readiness(ready: blind.isEmpty, blind: blind, problems: problems)
+        return Readiness(ready: problems.isEmpty, blind: blind, problems: problems)
     }
 }
 
@@ -61,6 +67,8 @@ public struct WorkerStatus: Sendable {
     public var reload: ReloadStatus
     public var readiness: Readiness
     public var rules: RuleSet
+    /// The state store's health.
+    public var store: StoreHealth.Snapshot = .init()
 
     public var blindWorkspaces: Set<String> { Set(readiness.blind) }
 }

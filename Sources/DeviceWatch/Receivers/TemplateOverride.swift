@@ -19,8 +19,13 @@ public struct TemplateOverride: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TemplateError(path: path, problem: "cannot be read")
         }
+        let text: String
+        switch SourceText.decode(Array(data)) {
+        case .success(let decoded): text = decoded
+        case .failure(let invalid): throw TemplateError(path: path, problem: "is not UTF-8: \(invalid)")
+        }
         do {
-            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + String(decoding: data, as: UTF8.self))
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
         } catch {
             throw TemplateError(path: path, problem: "is not a valid Mustache template: \(error)")
         }

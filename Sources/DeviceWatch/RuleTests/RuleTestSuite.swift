@@ -85,8 +85,10 @@ public enum RuleTestLoader {
     static let defaultStart = Timestamp.parse("2026-01-01T00:00:00Z")!
 
     public static func load(_ path: String) throws(ConfigurationError) -> (suite: RuleTestSuite, rules: RuleSet) {
-        guard let text = ConfigurationLoader.readText(path) else {
-            throw ConfigurationError(diagnostics: [Diagnostic(file: path, path: "", message: "cannot read the test file")])
+        let text: String
+        switch ConfigurationLoader.readSource(path, what: "the test file") {
+        case .failure(let problem): throw ConfigurationError(diagnostics: [problem])
+        case .success(let decoded): text = decoded
         }
         let log = DiagnosticLog(file: path)
         let root: JSONNode
@@ -121,9 +123,13 @@ public enum RuleTestLoader {
         var diagnostics = RuleParser.sorted(log.diagnostics)
         var rules: [Rule] = []
         for file in ruleFiles {
-            guard let ruleText = ConfigurationLoader.readText(file) else {
-                diagnostics.append(Diagnostic(file: file, path: "", message: "cannot read the rule file"))
+            let ruleText: String
+            switch ConfigurationLoader.readSource(file, what: "the rule file") {
+            case .failure(let problem):
+                diagnostics.append(problem)
                 continue
+            case .success(let decoded):
+                ruleText = decoded
             }
             let parsed = RuleParser.parse(ruleText, file: file)
             diagnostics += parsed.diagnostics

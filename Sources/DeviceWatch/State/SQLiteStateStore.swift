@@ -7,10 +7,31 @@ public final class SQLiteStateStore: StateStore {
     public let path: String
     private let pool: DatabasePool
 
-    /// Opens (creating if needed) and migrates the database.
-    /// - Throws: ``StateStoreError`` if the file is not a usable database; never replaces it.
+    /// Opens and migrates the database, or creates it where no file is.
+    ///
+    /// A file that is there is never taken for a new database: an empty file, a file that is not
+    /// an SQLite database, an SQLite database that is not devicewatch's, and one that fails
+    /// SQLite's `quick_check` are all refused (``StateStoreError/Kind/corrupt``), and nothing is
+    /// written to them. A new database is made under a temporary name, migrated, and then moved
+    /// into place, so a crash while creating it leaves no half-made file behind to be refused later.
+    /// - Throws: ``StateStoreError`` if the file is not a usable devicewatch database; never replaces it.
     public init(path: String) throws(StateStoreError) {
         self.path = path
+        let configuration = Self.configuration()
+        do {
+            if FileManager.default.fileExists(atPath: path) {
+                try Self.checkExisting(path)
+            } else {
+                try Self.create(path, configuration: configuration)
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    private static func configuration() -> GRDB.Configuration {
         var configuration = GRDB.Configuration()
         // Silence commands and the worker share the file: wait for each other instead of failing.
         configuration.busyMode = .timeout(10)
@@ -24,12 +45,58 @@ public final class SQLiteStateStore: StateStore {
         }
         // The dispatcher, the engine's silence reads and the ops server: three readers suffice.
         configuration.maximumReaderCount = 3
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-        } catch {
-            throw Self.classify(error, path: path)
+        return configuration
+    }
+
+    /// Refuses an existing file that is not a sound devicewatch database, before anything writes to it.
+    private static func checkExisting(_ path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > 0 else {
+            throw StateStoreError(
+                kind: .corrupt, path: path,
+                detail: "the file is empty; a devicewatch state database is never empty (if this is a new install, delete the empty file)")
         }
+        var readOnly = GRDB.Configuration()
+        readOnly.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: readOnly)
+        defer { try? queue.close() }
+        try queue.read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            guard tables.contains("grdb_migrations"), tables.contains("outbox") else {
+                throw StateStoreError(
+                    kind: .corrupt, path: path,
+                    detail: tables.isEmpty
+                        ? "the file is an SQLite database with no tables, not a devicewatch state database"
+                        : "the file is an SQLite database but not devicewatch's (its tables: \(tables.prefix(5).joined(separator: ", ")))")
+            }
+            let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
+            guard problems == ["ok"] else {
+                throw StateStoreError(kind: .corrupt, path: path, detail: "quick_check found: " + problems.joined(separator: "; "))
+            }
+        }
+    }
+
+    /// A new database under a temporary name, migrated, then moved into place.
+    private static func create(_ path: String, configuration: GRDB.Configuration) throws {
+        let temporary = path + ".new-\(getpid())"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+        do {
+            let pool = try DatabasePool(path: temporary, configuration: configuration)
+            try migrator.migrate(pool)
+            try pool.close()
+            guard rename(temporary, path) == 0 else {
+                throw StateStoreError(kind: .unavailable, path: path, detail: "cannot move the new database into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+            throw error
+        }
+    }
+
+    /// SQLite's `integrity_check` (every page and index, slower than the `quick_check` at open):
+    /// "ok" or the problems found, at most `limit`.
+    public func integrityCheck(limit: Int = 20) throws(StateStoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))") }
     }
 
     static var migrator: DatabaseMigrator {

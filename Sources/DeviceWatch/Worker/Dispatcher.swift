@@ -64,6 +64,7 @@ public actor Dispatcher {
     private let policy: DeliveryPolicy
     private let logger: Logger
     private let metrics: WorkerMetrics?
+    private let storeHealth: StoreHealth?
     private let now: @Sendable () -> Date
     private var buckets: [String: TokenBucket] = [:]
     private var lanes: [String: Lane] = [:]
@@ -77,10 +78,11 @@ public actor Dispatcher {
     /// - Parameter now: the local wall clock (the outbox's times are on it).
     public init(
         store: any StateStore, http: CurlHTTPClient, receivers: [String: any Receiver], context: RenderContext,
-        settings: Settings = Settings(), metrics: WorkerMetrics? = nil, logger: Logger = Logger(label: "devicewatch.dispatcher"),
-        now: @escaping @Sendable () -> Date = Date.init
+        settings: Settings = Settings(), metrics: WorkerMetrics? = nil, storeHealth: StoreHealth? = nil,
+        logger: Logger = Logger(label: "devicewatch.dispatcher"), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.metrics = metrics
+        self.storeHealth = storeHealth
         self.store = store
         self.http = http
         self.receivers = receivers
@@ -252,8 +254,9 @@ public actor Dispatcher {
         var names = Set(receivers.keys)
         do {
             names.formUnion(try store.pendingReceivers())
+            storeHealth?.succeeded(.readOutbox)
         } catch {
-            logger.error("cannot read the outbox: \(error)")
+            outboxFailed(.readOutbox, error)
         }
         for name in names { lanes[name, default: Lane()].exhausted = false }
     }
@@ -267,31 +270,35 @@ public actor Dispatcher {
     /// Takes due notifications for every lane with a free slot; returns what to send now.
     private func fill(at now: Date, stopRetried: Bool) -> [(String, OutboxEntry)] {
         var starting: [(String, OutboxEntry)] = []
-        for name in lanes.keys.sorted() {
-            var lane = lanes[name]!
-            defer { lanes[name] = lane }
-            while lane.transfers < settings.inFlightPerReceiver {
-                if lane.ready.isEmpty {
-                    guard !lane.exhausted else { break }
-                    let excluded = stopRetried ? lane.held.union(lane.retried) : lane.held
-                    do {
-                        let rows = try store.dueNotifications(at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
-                        lane.ready = rows[...]
-                        lane.exhausted = rows.count < settings.batch
-                    } catch {
-                        logger.error("cannot read the outbox: \(error)", metadata: ["receiver": "\(name)"])
-                        lane.exhausted = true
-                    }
-                    if lane.ready.isEmpty { break }
-                }
-                let entry = lane.ready.removeFirst()
-                guard !lane.held.contains(entry.intent.groupKey) else { continue }
-                lane.held.insert(entry.intent.groupKey)
-                lane.transfers += 1
-                starting.append((name, entry))
-            }
+        for name in lanes.keys {
+            // In place: a copy of the lane would copy its read-ahead and held set on every change.
+            fill(&lanes[name]!, name: name, at: now, stopRetried: stopRetried, into: &starting)
         }
         return starting
+    }
+
+    private func fill(_ lane: inout Lane, name: String, at now: Date, stopRetried: Bool, into starting: inout [(String, OutboxEntry)]) {
+        while lane.transfers < settings.inFlightPerReceiver {
+            if lane.ready.isEmpty {
+                guard !lane.exhausted else { return }
+                let excluded = stopRetried ? lane.held.union(lane.retried) : lane.held
+                do {
+                    let rows = try store.dueNotifications(at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
+                    storeHealth?.succeeded(.readOutbox)
+                    lane.ready = rows[...]
+                    lane.exhausted = rows.count < settings.batch
+                } catch {
+                    outboxFailed(.readOutbox, error)
+                    lane.exhausted = true
+                }
+                if lane.ready.isEmpty { return }
+            }
+            let entry = lane.ready.removeFirst()
+            guard !lane.held.contains(entry.intent.groupKey) else { continue }
+            lane.held.insert(entry.intent.groupKey)
+            lane.transfers += 1
+            starting.append((name, entry))
+        }
     }
 
     /// Records every answered outcome in one transaction and releases their groups; returns how
@@ -304,8 +311,9 @@ public actor Dispatcher {
         if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
         do {
             try store.record(records, at: now())
+            storeHealth?.succeeded(.recordOutcomes)
         } catch {
-            logger.error("cannot record delivery outcomes (the notifications may be sent again): \(error)")
+            outboxFailed(.recordOutcomes, error)
             return 0
         }
         unrecorded.removeAll(keepingCapacity: true)
@@ -330,6 +338,16 @@ public actor Dispatcher {
             }
         }
         return tally.values.reduce(0) { $0 + $1.sent }
+    }
+
+    /// A store failure: reported to the store's health (which logs it, once a minute while it
+    /// lasts), or logged when there is none.
+    private func outboxFailed(_ operation: StoreHealth.Operation, _ error: any Error) {
+        if let storeHealth {
+            storeHealth.failed(operation, error: error)
+        } else {
+            logger.error("the outbox failed (\(operation.rawValue)); it is tried again: \(error)")
+        }
     }
 
     // MARK: One attempt

@@ -16,6 +16,7 @@ public actor Engine {
     private var book: AlertBook
     private var routing: RoutingState
     private let store: any StateStore
+    private let storeHealth: StoreHealth?
     private let logger: Logger
     private let committed: @Sendable () async -> Void
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
@@ -33,8 +34,10 @@ public actor Engine {
 
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
-        logger: Logger = Logger(label: "devicewatch.engine"), committed: @escaping @Sendable () async -> Void = {}
+        storeHealth: StoreHealth? = nil, logger: Logger = Logger(label: "devicewatch.engine"),
+        committed: @escaping @Sendable () async -> Void = {}
     ) {
+        self.storeHealth = storeHealth
         self.rules = rules
         self.defaults = defaults
         self.staleAfter = staleAfter
@@ -154,8 +157,11 @@ public actor Engine {
         let silences: [Silence]
         do {
             silences = try store.silences(includeExpired: false, at: now)
+            storeHealth?.succeeded(.readSilences)
         } catch {
-            logger.error("cannot read silences, keeping the cycle for later: \(error)")
+            if let storeHealth { storeHealth.failed(.readSilences, error: error) } else {
+                logger.error("cannot read silences, keeping the cycle for later: \(error)")
+            }
             rollBack(to: start)
             return 0
         }
@@ -193,10 +199,13 @@ public actor Engine {
             }
         } catch {
             // Back to what is committed: the next cycle plans the same again.
-            logger.error("cannot commit the cycle, it will be retried: \(error)")
+            if let storeHealth { storeHealth.failed(.commitCycle, error: error) } else {
+                logger.error("cannot commit the cycle, it will be retried: \(error)")
+            }
             rollBack(to: start)
             return 0
         }
+        storeHealth?.succeeded(.commitCycle)
         book.beginCycle()
         for offset in movedOffsets() { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }

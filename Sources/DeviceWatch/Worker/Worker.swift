@@ -50,14 +50,15 @@ public struct Worker: Service {
         let config = loaded.configuration
         let startedAt = Date()
         let metrics = WorkerMetrics()
+        let storeHealth = StoreHealth(logger: logger.with(label: "store"), metrics: metrics)
         let http = CurlHTTPClient()
         let dispatcher = Dispatcher(
             store: parts.store, http: http, receivers: parts.receivers,
             context: RenderContext(rules: loaded.rules, externalURL: config.server.externalURL), metrics: metrics,
-            logger: logger.with(label: "dispatcher"))
+            storeHealth: storeHealth, logger: logger.with(label: "dispatcher"))
         let engine = Engine(
             rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
-            staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store, logger: logger,
+            staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store, storeHealth: storeHealth, logger: logger,
             committed: { await dispatcher.wake() })
         // One client per workspace, each with that workspace's key.
         let makeClient: @Sendable (Secret) -> DevicesAPIClient = { key in
@@ -96,17 +97,21 @@ public struct Worker: Service {
                 let workspaces = await workspaceList.ids
                 // Health times are on the API's clock, as the engine keeps them; so is the start here.
                 let started = snapshot.now.addingTimeInterval(-Date().timeIntervalSince(startedAt))
+                let storeState = storeHealth.snapshot
                 return WorkerStatus(
                     now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet, alerts: snapshot.alerts,
                     health: snapshot.health, outbox: try? store.outboxCounts(), reload: await watcher.status,
                     readiness: Readiness.evaluate(
-                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: started, now: snapshot.now),
-                    rules: snapshot.rules)
+                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: started, now: snapshot.now,
+                        store: storeState),
+                    rules: snapshot.rules, store: storeState)
             },
             clock: { await engine.clock },
             onListening: onListening)
         let hangups = SignalStream.hangups()
 
+        var gaveUp: StoreGaveUp?
+        do {
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
                 // The ops server first: if it cannot listen, nothing else starts for long.
@@ -126,6 +131,16 @@ public struct Worker: Service {
                     }
                 }
                 group.addTask {
+                    // A store that keeps failing: exit, so the supervisor restarts devicewatch.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        let state = storeHealth.snapshot
+                        if let since = state.failingSince, Date().timeIntervalSince(since) >= config.stateGiveUpAfter {
+                            throw StoreGaveUp(failingFor: Date().timeIntervalSince(since), lastError: state.lastError ?? "unknown error")
+                        }
+                    }
+                }
+                group.addTask {
                     for await _ in hangups {
                         logger.info("SIGHUP: reloading the configuration")
                         await watcher.check(force: true)
@@ -142,8 +157,17 @@ public struct Worker: Service {
                 }
             }
         }
+        } catch let error as StoreGaveUp {
+            gaveUp = error
+        }
         hangups.stop()
         await pollers.stop()
+        if let gaveUp {
+            // Nothing can be recorded: what is pending stays pending for the next start.
+            http.shutdown()
+            logger.critical("\(gaveUp)")
+            throw gaveUp
+        }
         logger.info("devicewatch stopping: delivering what is due, for up to 10 s")
         let drain = Task { await dispatcher.deliverDue() }
         let deadline = Task {

@@ -117,6 +117,8 @@ public struct Configuration: Sendable, Equatable {
     public var defaults = Defaults()
     public var metaReceivers: [String] = []
     public var state: StateStore = .sqlite(path: "devicewatch-state.db")
+    /// Seconds the state store may keep failing before the worker exits for its supervisor to restart it.
+    public var stateGiveUpAfter: Double = 120
     public var server = Server()
     public var allowInlineSecrets = false
 

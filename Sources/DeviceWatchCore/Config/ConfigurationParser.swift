@@ -86,7 +86,10 @@ public enum ConfigurationParser {
             }
         }
 
-        if let state = fields["state"], let parts = state.object(known: ["sqlite", "postgres"]) {
+        if let state = fields["state"], let parts = state.object(known: ["sqlite", "postgres", "give_up_after"]) {
+            if let giveUp = parts["give_up_after"]?.duration() {
+                if giveUp >= 1 { config.stateGiveUpAfter = giveUp } else { parts["give_up_after"]?.report("give_up_after must be at least 1s") }
+            }
             if let sqlite = parts["sqlite"], let path = sqlite.string() {
                 config.state = .sqlite(path: path)
             } else if let postgres = parts["postgres"], let inner = postgres.object(known: ["url_env"]) {
@@ -95,7 +98,7 @@ public enum ConfigurationParser {
                 } else if inner["url_env"] == nil {
                     postgres.report("postgres needs \"url_env\": the environment variable holding the connection URL")
                 }
-            } else if parts.isEmpty {
+            } else if parts["sqlite"] == nil, parts["postgres"] == nil {
                 state.report("state needs \"sqlite\": PATH or \"postgres\": {\"url_env\": NAME}")
             }
         }

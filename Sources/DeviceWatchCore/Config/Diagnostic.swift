@@ -1,5 +1,5 @@
 /// One problem in a configuration, rule or test file, precise enough to fix without guessing.
-public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
+public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file, as the user named it.
     public var file: String
     /// The rule the problem is in, when it is in one.

@@ -7,6 +7,19 @@ public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
     }
 }
 
+/// A place in a source file: 1-based line and column (columns count characters).
+public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(line):\(column)" }
+}
+
 /// One alerting rule: which devices (`where`), what is wrong (`when`), who hears about it (`notify`).
 public struct Rule: Sendable, Equatable {
     public var id: String
@@ -33,12 +46,15 @@ public struct Rule: Sendable, Equatable {
     public var inhibitEqual: [String]
     /// The file the rule came from, as named in the configuration.
     public var file: String
+    /// Where the rule's `id` stands in its file (for problems that involve two files).
+    public var definedAt: SourcePosition?
 
     public init(
         id: String, summary: String? = nil, description: String? = nil, severity: Severity = .warning,
         selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
-        groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = ""
+        groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = "",
+        definedAt: SourcePosition? = nil
     ) {
         self.id = id
         self.summary = summary
@@ -56,6 +72,7 @@ public struct Rule: Sendable, Equatable {
         self.inhibits = inhibits
         self.inhibitEqual = inhibitEqual
         self.file = file
+        self.definedAt = definedAt
     }
 
     /// The summary used when a rule gives none.

@@ -173,7 +173,8 @@ public enum RuleParser {
             id: id, summary: summary, description: description, severity: severity, selector: selector,
             condition: condition, pendingFor: pendingFor, keepFiringFor: keepFiringFor, notify: notify,
             repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, inhibits: inhibits,
-            inhibitEqual: inhibitEqual, file: file)
+            inhibitEqual: inhibitEqual, file: file,
+            definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) })
     }
 
     /// `[a-z0-9][a-z0-9_.-]*`

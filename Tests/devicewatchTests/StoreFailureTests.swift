@@ -1,0 +1,61 @@
+import CurlHTTP
+import DeviceAPISimulator
+import Foundation
+import Testing
+
+/// A state store that breaks while the worker runs: it says so everywhere and exits non-zero for
+/// its supervisor, rather than running deaf. Real processes, a really damaged file.
+@Suite("A state store that fails while running", .serialized)
+struct StoreFailureTests {
+    @Test func aDamagedStoreSurfacesAndTheWorkerExitsNonZero() async throws {
+        let simulator = try SimulatorProcess(scenario: try writeScenario("""
+            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
+              {"id": "cam-1", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
+            """), timeScale: 1)
+        defer { _ = simulator.stop() }
+        let dir = try Workdir([
+            "devicewatch.json": """
+                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+                 "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
+                 "state": {"sqlite": "state.db", "give_up_after": "3s"}, "server": {"listen": "127.0.0.1:0"}}
+                """,
+            "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["console"]}]}"#,
+        ])
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "ws-key"])
+        // The first page is out: the worker and its store work.
+        #expect(await waitFor(seconds: 20) { worker.log.contains("notification planned") }, "\(worker.log)")
+        let address = try #require(worker.log.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression).map { String(worker.log[$0]) })
+
+        // The file is damaged under it (its header zeroed, the WAL cut), and the next cycle has work.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir.file("state.db")))
+        try handle.write(contentsOf: Data(repeating: 0, count: 100))
+        try handle.close()
+        _ = truncate(dir.file("state.db-wal"), 0)
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        _ = try await http.send(HTTPRequestSpec(
+            method: "PUT", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-2",
+            body: Data(#"{"id": "cam-2", "created_at": "-30d", "online": [["-30d", "-1h"]]}"#.utf8)))
+
+        // It says so: /readyz 503 naming the store, the gauge, the log.
+        var readiness = ""
+        var metrics = ""
+        let surfaced = await waitFor(seconds: 20) { worker.log.contains("the state store failed") }
+        #expect(surfaced, "\(worker.log)")
+        if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz")) {
+            #expect(answer.status == 503)
+            readiness = String(decoding: answer.body, as: UTF8.self)
+        }
+        if let answer = try? await http.send(HTTPRequestSpec(url: address + "/metrics")) {
+            metrics = String(decoding: answer.body, as: UTF8.self)
+        }
+        #expect(readiness.contains("the state store has been failing"), "\(readiness)")
+        #expect(metrics.contains("devicewatch_store_failing 1"), "\(metrics)")
+        #expect(metrics.contains("devicewatch_store_errors_total{"), "\(metrics)")
+
+        // And after give_up_after it exits non-zero, for its supervisor to restart it.
+        let status = worker.waitForExit(seconds: 30)
+        #expect(status != nil && status != 0, "\(String(describing: status))")
+        #expect(worker.log.contains("devicewatch exits so that its supervisor restarts it"), "\(worker.log)")
+    }
+}
