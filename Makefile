@@ -49,7 +49,8 @@ release: deps
 # The shipped configuration, rules and rule tests are checked with the real binary, the
 # schemas against the loader, the simulator against the official Roboflow client, deploy/ (example config, Kubernetes, Dockerfile, systemd-analyze
 # verify when systemd is installed), then every Swift test runs, then the receivers' golden
-# payloads are checked with the services' own SDK and schemas.
+# payloads are checked with the services' own SDK and schemas, and a live /metrics scrape with
+# Prometheus' promtool.
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	.build/debug/devicewatch check --config examples/devicewatch.json
@@ -60,6 +61,7 @@ test: deps
 	python3 scripts/check-official-client .build/debug/devicewatch
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 	python3 scripts/check-payloads
+	bash scripts/check-metrics .build/debug/devicewatch
 
 # A simulated fleet, the shipped rules and the console receiver; Ctrl-C stops it.
 demo: build
