@@ -247,3 +247,15 @@ struct ReceiverTextTests {
         #expect(((event["payload"] as? [String: Any])?["custom_details"] as? [String: String])?["description"]?.hasPrefix("line-1-cam (cam-1) on jetson-1") == true)
     }
 }
+
+@Suite("Console receiver text")
+struct ConsoleTextTests {
+    /// The terminal: no escape sequence, no carriage return, no second line from a device's name.
+    @Test func aHostileNameCannotMoveTheCursorOrForgeALine() {
+        let text = ConsoleReceiver.render(Hostile.intent, context: Fixed.context, at: Fixed.now)
+        #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" || $0 == "\u{0}" || InertText.isBidirectionalControl($0) })
+        // The header line, one line for the alert, nothing else.
+        #expect(text.split(separator: "\n").count == 2, "\(text)")
+        #expect(text.contains("gpj.exe"))
+    }
+}

@@ -31,7 +31,7 @@ struct CrashStormTests {
         environment["DEVICEWATCH_CRASH_AT"] = "after-delivery"
         environment["DEVICEWATCH_CRASH_AFTER"] = "3"
         let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment, arguments: ["--log-level", "warning"])
-        #expect(crashing.waitForExit(seconds: 60) != nil, "the worker never reached the crash point")
+        #expect(await crashing.waitForExit(seconds: 60) != nil, "the worker never reached the crash point")
         let beforeRestart = sink.requests.count
         #expect(beforeRestart > 0 && beforeRestart < 400, "the crash must fall mid-storm: \(beforeRestart) delivered")
 
@@ -42,7 +42,7 @@ struct CrashStormTests {
             Set(requests.compactMap { ($0.json?["alerts"] as? [[String: Any]])?.first?["fingerprint"] as? String }).count
         }
         #expect(await sink.wait(seconds: 60) { unique($0) == 400 }, "\(worker.log)")
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
         let repeats = sink.requests.count - 400
         print("crash storm: \(beforeRestart) delivered before the crash, \(repeats) repeated")
         #expect(repeats >= 0)

@@ -118,7 +118,7 @@ struct EndToEndTests {
 
         // 5. kill -9 while the page fires; the camera recovers while the worker is down.
         kill(first.process.processIdentifier, SIGKILL)
-        _ = first.waitForExit(seconds: 5)
+        _ = await first.waitForExit(seconds: 5)
         let beat = try await http.send(HTTPRequestSpec(method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
         #expect(beat.status == 200)
 
@@ -140,7 +140,7 @@ struct EndToEndTests {
 
         // 7. SIGTERM: a clean exit, promptly.
         let stopping = Date()
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
         #expect(Date().timeIntervalSince(stopping) < 10)
         for log in [first.log, second.log] {
             #expect(!log.contains("TOPSECRET") && !log.contains(routingKey) && !log.contains("XXXSECRET"))
@@ -167,7 +167,8 @@ struct WorkspaceReloadTests {
         }
         let dir = try Workdir(["devicewatch.json": config(["acme"])])
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "k-acme"])
-        defer { _ = worker.terminate() }
+        // Stopped without waiting (a defer cannot await): the process ends on SIGTERM by itself.
+        defer { worker.process.terminate() }
         let ops = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
         let http = CurlHTTPClient()
         defer { http.shutdown() }

@@ -233,3 +233,30 @@ struct DemoCommandTests {
         #expect(page.lowerBound < first.lowerBound)
     }
 }
+
+@Suite("devicewatch state check")
+struct StateCheckCommandTests {
+    @Test func aSoundStateFilePassesAndADamagedOneFails() throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#,
+        ])
+        let missing = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("there is no state database"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state.db")), "state check must never create the file")
+
+        // The worker's first start creates it; here a silence command does the same.
+        let added = try CommandRunner.run([
+            "silence", "add", "--config", dir.file("devicewatch.json"), "--matcher", "rule=x", "--duration", "1h", "--comment", "c",
+        ])
+        #expect(added.status == 0, "\(added.stderr)")
+        let sound = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
+        #expect(sound.status == 0, "\(sound.stderr)")
+        #expect(sound.stdout.contains("ok (integrity_check)") && sound.stdout.contains("1 silences"), "\(sound.stdout)")
+
+        try Data().write(to: URL(fileURLWithPath: dir.file("state.db")))
+        let empty = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
+        #expect(empty.status == 1)
+        #expect(empty.stderr.contains("the file is empty"), "\(empty.stderr)")
+    }
+}

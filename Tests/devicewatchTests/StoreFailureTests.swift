@@ -17,14 +17,14 @@ struct StoreFailureTests {
             "devicewatch.json": """
                 {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
                  "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
-                 "state": {"sqlite": "state.db", "give_up_after": "3s"}, "server": {"listen": "127.0.0.1:0"}}
+                 "state": {"sqlite": "state.db", "give_up_after": "8s"}, "server": {"listen": "127.0.0.1:0"}}
                 """,
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["console"]}]}"#,
         ])
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "ws-key"])
         // The first page is out: the worker and its store work.
         #expect(await waitFor(seconds: 20) { worker.log.contains("notification planned") }, "\(worker.log)")
-        let address = try #require(worker.log.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression).map { String(worker.log[$0]) })
+        let address = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
 
         // The file is damaged under it (its header zeroed, the WAL cut), and the next cycle has work.
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir.file("state.db")))
@@ -37,24 +37,25 @@ struct StoreFailureTests {
             method: "PUT", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-2",
             body: Data(#"{"id": "cam-2", "created_at": "-30d", "online": [["-30d", "-1h"]]}"#.utf8)))
 
-        // It says so: /readyz 503 naming the store, the gauge, the log.
+        // It says so: /readyz 503 naming the store, the gauge, the log (read while it still runs).
         var readiness = ""
         var metrics = ""
-        let surfaced = await waitFor(seconds: 20) { worker.log.contains("the state store failed") }
-        #expect(surfaced, "\(worker.log)")
-        if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz")) {
-            #expect(answer.status == 503)
-            readiness = String(decoding: answer.body, as: UTF8.self)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz")), answer.status == 503 {
+                readiness = String(decoding: answer.body, as: UTF8.self)
+                metrics = (try? await http.send(HTTPRequestSpec(url: address + "/metrics"))).map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        if let answer = try? await http.send(HTTPRequestSpec(url: address + "/metrics")) {
-            metrics = String(decoding: answer.body, as: UTF8.self)
-        }
-        #expect(readiness.contains("the state store has been failing"), "\(readiness)")
+        #expect(readiness.contains("the state store has been failing"), "\(readiness)\n\(worker.log)")
         #expect(metrics.contains("devicewatch_store_failing 1"), "\(metrics)")
         #expect(metrics.contains("devicewatch_store_errors_total{"), "\(metrics)")
+        #expect(worker.log.contains("the state store failed"), "\(worker.log)")
 
         // And after give_up_after it exits non-zero, for its supervisor to restart it.
-        let status = worker.waitForExit(seconds: 30)
+        let status = await worker.waitForExit(seconds: 30)
         #expect(status != nil && status != 0, "\(String(describing: status))")
         #expect(worker.log.contains("devicewatch exits so that its supervisor restarts it"), "\(worker.log)")
     }

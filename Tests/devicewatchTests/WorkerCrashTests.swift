@@ -67,7 +67,7 @@ struct WorkerCrashTests {
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
         try await Task.sleep(for: .seconds(3))  // more polls: nothing more is sent
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
 
         let requests = firing(sink.requests)
         #expect(requests.count == 1)
@@ -96,14 +96,14 @@ struct WorkerCrashTests {
         let (simulator, dir) = try setUp(sink)
         defer { _ = simulator.stop() }
         let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink, crash: point))
-        let status = crashing.waitForExit(seconds: 15)
+        let status = await crashing.waitForExit(seconds: 15)
         #expect(status != nil && status != 0, "the worker should have killed itself at \(point)")
         #expect(firing(sink.requests).isEmpty)
 
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
         try await Task.sleep(for: .seconds(3))
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
         #expect(firing(sink.requests).count == 1)
     }
 
@@ -113,13 +113,13 @@ struct WorkerCrashTests {
         let (simulator, dir) = try setUp(sink)
         defer { _ = simulator.stop() }
         let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink, crash: "after-delivery"))
-        #expect(crashing.waitForExit(seconds: 15) != nil)
+        #expect(await crashing.waitForExit(seconds: 15) != nil)
         #expect(firing(sink.requests).count == 1)
 
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 2 }, "\(worker.log)")
         try await Task.sleep(for: .seconds(3))
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
         let deliveries = firing(sink.requests)
         #expect(deliveries.count == 2)  // the one unavoidable repeat, and no more
         #expect(Set(deliveries.compactMap { $0.headers["webhook-id"] }).count == 1)
@@ -135,7 +135,7 @@ struct WorkerCrashTests {
         // Past the instant between the receiver's 2xx and its record (that window is the other test's).
         try await Task.sleep(for: .seconds(1))
         kill(first.process.processIdentifier, SIGKILL)
-        _ = first.waitForExit(seconds: 5)
+        _ = await first.waitForExit(seconds: 5)
 
         // The camera comes back while the worker is down.
         let beat = try await CurlHTTPClient().send(HTTPRequestSpec(
@@ -145,7 +145,7 @@ struct WorkerCrashTests {
         let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { $0.contains { $0.json?["status"] as? String == "resolved" } }, "\(second.log)")
         try await Task.sleep(for: .seconds(2))
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
         #expect(firing(sink.requests).count == 1)
         let resolved = sink.requests.filter { $0.json?["status"] as? String == "resolved" }
         #expect(resolved.count == 1)
@@ -165,7 +165,7 @@ struct WorkerLogTests {
         let worker = try WorkerProcess(
             config: dir.file("devicewatch.json"), environment: crash.environment(sink), arguments: ["--log-format", "json", "--log-level", "info"])
         #expect(await sink.wait { !$0.isEmpty }, "\(worker.log)")
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
         let lines = worker.log.split(separator: "\n").filter { !$0.isEmpty }
         #expect(lines.count >= 3)
         for line in lines {
@@ -209,7 +209,7 @@ struct WorkerReloadTests {
         try write(#"{"rules": [{"id": "production-offline", "when": {"offline_for": "15m"}, "notify": ["hook"]}]}"#)
         #expect(await sink.wait { !$0.isEmpty }, "\(worker.log)")
         #expect(worker.log.contains("configuration reloaded"))
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
     }
 }
 

@@ -26,16 +26,17 @@ final class WorkerProcess {
 
     var log: String { errorText.text }
 
-    /// Waits for the process to end by itself (a crash point) or `seconds`.
-    func waitForExit(seconds: Double) -> Int32? {
+    /// Waits for the process to end by itself (a crash point) or `seconds`, without holding a
+    /// thread of the test's cooperative pool (on 2 cores, two blocked tests would stall every other).
+    func waitForExit(seconds: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    func terminate() -> Int32? {
+    func terminate() async -> Int32? {
         if process.isRunning { process.terminate() }
-        return waitForExit(seconds: 15)
+        return await waitForExit(seconds: 15)
     }
 }
 

@@ -63,7 +63,7 @@ struct WorkspaceKeyTests {
         #expect((both["acme"]?["devices"] as? [String: Any])?["online"] as? Int == 1, "\(both)")
         #expect((both["beta"]?["devices"] as? [String: Any])?["online"] as? Int == 2, "\(both)")
         #expect(both["beta"]?["blind"] as? Bool == false)
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
 
         // A wrong key for beta: beta is blind at once (401), acme carries on.
         let wrong = try config(simulator)
@@ -74,7 +74,7 @@ struct WorkspaceKeyTests {
         #expect((one["acme"]?["devices"] as? [String: Any])?["online"] as? Int == 1)
         #expect(one["beta"]?["blind"] as? Bool == true, "\(one)")
         #expect((one["beta"]?["failure"] as? String)?.contains("401") == true)
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
         #expect(!(worker.log + second.log).contains("TOPSECRET"))
     }
 

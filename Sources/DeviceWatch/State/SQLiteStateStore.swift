@@ -343,15 +343,15 @@ public final class SQLiteStateStore: StateStore {
             var arguments: [any DatabaseValueConvertible] = [receiver, now.timeIntervalSince1970]
             arguments += excluded
             arguments.append(limit)
+            // Compiled once per connection and number of groups left out.
             return try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT * FROM outbox AS o INDEXED BY outbox_receiver_state
                     WHERE o.receiver = ? AND o.state = 'pending' AND o.next_attempt_at <= ?\(placeholders)
                       AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
                                       AND p.group_key = o.group_key AND p.rowid < o.rowid)
                     ORDER BY o.rowid LIMIT ?
-                    """,
+                    """),
                 arguments: StatementArguments(arguments)
             ).map(entry)
         }
@@ -394,18 +394,21 @@ public final class SQLiteStateStore: StateStore {
     public func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
         guard !outcomes.isEmpty else { return }
         try write { db in
+            // Compiled once per connection (a storm records thousands).
+            let sent = try db.cachedStatement(
+                sql: "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?")
+            let retry = try db.cachedStatement(
+                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?")
+            let dead = try db.cachedStatement(
+                sql: "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?")
             for outcome in outcomes {
                 switch outcome.kind {
                 case .sent:
-                    try db.execute(sql: "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?",
-                        arguments: [now.timeIntervalSince1970, outcome.id])
+                    try sent.execute(arguments: [now.timeIntervalSince1970, outcome.id])
                 case .retry(let at, let error):
-                    try db.execute(
-                        sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                        arguments: [at.timeIntervalSince1970, error, now.timeIntervalSince1970, outcome.id])
+                    try retry.execute(arguments: [at.timeIntervalSince1970, error, now.timeIntervalSince1970, outcome.id])
                 case .dead(let error):
-                    try db.execute(sql: "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
-                        arguments: [error, now.timeIntervalSince1970, outcome.id])
+                    try dead.execute(arguments: [error, now.timeIntervalSince1970, outcome.id])
                 }
             }
         }
