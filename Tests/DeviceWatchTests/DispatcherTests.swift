@@ -26,9 +26,7 @@ struct DispatcherTests {
     }
 
     func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
-        var changes = StateChanges()
-        changes.intents = intents
-        try store.commit(changes, at: Date())
+        try enqueueInOutbox(intents, store)
     }
 
     @Test func aSuccessIsDeliveredOnceAndMarkedSent() async throws {
@@ -274,9 +272,7 @@ struct DispatcherLaneTests {
     }
 
     func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
-        var changes = StateChanges()
-        changes.intents = intents
-        try store.commit(changes, at: Date())
+        try enqueueInOutbox(intents, store)
     }
 
     @Test func aHungReceiverNeverDelaysAnotherReceiversPageOrRetry() async throws {
@@ -330,4 +326,11 @@ func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
         try? await Task.sleep(for: .milliseconds(20))
     }
     return condition()
+}
+
+/// Puts notifications in the outbox as a cycle would.
+func enqueueInOutbox(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
+    var changes = StateChanges()
+    changes.intents = intents
+    try store.commit(changes, at: Date())
 }

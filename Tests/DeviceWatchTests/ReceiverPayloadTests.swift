@@ -61,13 +61,22 @@ func expectGolden(_ name: String, _ payloads: [Data], sourceLocation: SourceLoca
     #expect(text == expected, "payload \(name) differs from its golden file", sourceLocation: sourceLocation)
 }
 
+/// One receiver of each kind, with made-up secrets, for payload tests.
+enum SampleReceivers {
+    static let slack = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/services/T0/B0/SECRET"))
+    static let pagerduty = PagerDutyReceiver(name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
+    static let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
+    static let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
+    static let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
+}
+
 @Suite("Receiver payloads")
 struct ReceiverPayloadTests {
-    let slack = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/services/T0/B0/SECRET"))
-    let pagerduty = PagerDutyReceiver(name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
-    let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
-    let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
-    let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
+    let slack = SampleReceivers.slack
+    let pagerduty = SampleReceivers.pagerduty
+    let discord = SampleReceivers.discord
+    let teams = SampleReceivers.teams
+    let webhook = SampleReceivers.webhook
 
     @Test(arguments: ["firing", "resolved", "large"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {

@@ -57,11 +57,11 @@ func strings(in value: Any) -> [String] {
 
 @Suite("Receiver text: inert device text, limits in the services' units")
 struct ReceiverTextTests {
-    let slack = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/services/T0/B0/SECRET"))
-    let pagerduty = PagerDutyReceiver(name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
-    let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
-    let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
-    let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
+    let slack = SampleReceivers.slack
+    let pagerduty = SampleReceivers.pagerduty
+    let discord = SampleReceivers.discord
+    let teams = SampleReceivers.teams
+    let webhook = SampleReceivers.webhook
 
     @Test func hostileDevicePayloadsMatchTheirGoldenFiles() throws {
         try expectGolden("slack-hostile", body(slack, Hostile.intent))

@@ -46,6 +46,11 @@ final class SimulatorProcess {
     let baseURL: String
     private let stderr = Pipe()
 
+    /// Never left running after its test, whatever the test did.
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
     /// - Parameter timeScale: 0 freezes the simulated clock (the default: tests move it by hand).
     init(scenario: String, timeScale: Double = 0) throws {
         process.executableURL = CommandRunner.binary

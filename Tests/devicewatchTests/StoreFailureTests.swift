@@ -26,11 +26,15 @@ struct StoreFailureTests {
         #expect(await waitFor(seconds: 20) { worker.log.contains("notification planned") }, "\(worker.log)")
         let address = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
 
-        // The file is damaged under it (its header zeroed, the WAL cut), and the next cycle has work.
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir.file("state.db")))
-        try handle.write(contentsOf: Data(repeating: 0, count: 100))
-        try handle.close()
-        _ = truncate(dir.file("state.db-wal"), 0)
+        // The file is damaged under it: the database and its WAL overwritten in place, and the
+        // shared WAL index scrambled, so no connection can go on from what it has cached.
+        for (suffix, bytes) in [("", 64 * 1024), ("-wal", 64 * 1024), ("-shm", 4096)] {
+            let file = dir.file("state.db" + suffix)
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: file))
+            try handle.write(contentsOf: Data(repeating: 0x5A, count: bytes))
+            try handle.close()
+        }
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         _ = try await http.send(HTTPRequestSpec(

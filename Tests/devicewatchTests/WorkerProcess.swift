@@ -24,6 +24,11 @@ final class WorkerProcess {
         try process.run()
     }
 
+    /// A test that fails before it stops the worker must not leave it polling in the background.
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
     var log: String { errorText.text }
 
     /// Waits for the process to end by itself (a crash point) or `seconds`, without holding a

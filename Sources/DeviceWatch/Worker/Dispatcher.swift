@@ -56,17 +56,17 @@ public actor Dispatcher {
         case recordDue
     }
 
-    private let store: any StateStore
-    private let http: CurlHTTPClient
-    private var receivers: [String: any Receiver]
-    private var context: RenderContext
+    let store: any StateStore
+    let http: CurlHTTPClient
+    var receivers: [String: any Receiver]
+    var context: RenderContext
     private let settings: Settings
-    private let policy: DeliveryPolicy
-    private let logger: Logger
-    private let metrics: WorkerMetrics?
+    let policy: DeliveryPolicy
+    let logger: Logger
+    let metrics: WorkerMetrics?
     private let storeHealth: StoreHealth?
-    private let now: @Sendable () -> Date
-    private var buckets: [String: TokenBucket] = [:]
+    let now: @Sendable () -> Date
+    var buckets: [String: TokenBucket] = [:]
     private var lanes: [String: Lane] = [:]
     /// Outcomes answered and not yet recorded, with their receiver and group.
     private var unrecorded: [(receiver: String, group: String, record: DeliveryRecord)] = []
@@ -348,91 +348,5 @@ public actor Dispatcher {
         } else {
             logger.error("the outbox failed (\(operation.rawValue)); it is tried again: \(error)")
         }
-    }
-
-    // MARK: One attempt
-
-    /// Sends one notification and decides what becomes of it; nil when the attempt was cancelled
-    /// (shutting down), so nothing is recorded and it stays pending.
-    private func attempt(_ entry: OutboxEntry) async -> DeliveryRecord? {
-        let intent = entry.intent
-        guard let receiver = receivers[intent.receiver] else {
-            return decide(.permanentFailure("receiver \"\(intent.receiver)\" is no longer configured"), entry: entry)
-        }
-        await waitForToken(receiver)
-        if Task.isCancelled { return nil }
-        let outcome: DeliveryOutcome
-        do {
-            switch try receiver.delivery(for: intent, context: context, at: now()) {
-            case .local(let write):
-                try write()
-                outcome = .delivered
-            case .http(let request):
-                guard let answer = await send(request, receiver: receiver) else { return nil }
-                outcome = answer
-            case .httpSequence(let requests):
-                var result = DeliveryOutcome.delivered
-                for (index, request) in requests.enumerated() {
-                    if index > 0 { await waitForToken(receiver) }
-                    guard let answer = await send(request, receiver: receiver) else { return nil }
-                    result = answer
-                    if result != .delivered { break }
-                }
-                outcome = result
-            }
-        } catch {
-            outcome = .permanentFailure("could not build the notification: \(error)")
-        }
-        return decide(outcome, entry: entry)
-    }
-
-    /// The receiver's reading of its answer; nil when the transfer was cancelled.
-    private func send(_ request: HTTPRequestSpec, receiver: any Receiver) async -> DeliveryOutcome? {
-        do {
-            let response = try await http.send(request)
-            if let pause = receiver.pause(after: response) {
-                let seconds = now().timeIntervalSince1970
-                withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
-                logger.info("receiver asked for a pause of \(DurationText.format(seconds: pause))", metadata: ["receiver": "\(receiver.name)"])
-            }
-            return receiver.interpret(response)
-        } catch {
-            if error.kind == .cancelled || error.kind == .shutdown || Task.isCancelled { return nil }
-            // The kind and libcurl's detail only: a webhook URL's path can be its secret.
-            let reason = receiver.scrub("\(error.kind.rawValue): \(error.detail)")
-            return error.isRetryable ? .retry(reason: reason, after: nil) : .permanentFailure(reason)
-        }
-    }
-
-    /// What to record for an outcome (``DeliveryPolicy``), and the log line about it.
-    private func decide(_ outcome: DeliveryOutcome, entry: OutboxEntry) -> DeliveryRecord {
-        var random = SystemRandomNumberGenerator()
-        let record = policy.decide(outcome, entry: entry, at: now(), random: &random)
-        let metadata: Logger.Metadata = ["notification": "\(entry.intent.id)", "receiver": "\(entry.intent.receiver)"]
-        switch record.kind {
-        case .sent:
-            logger.debug("delivered", metadata: metadata)
-        case .dead(let error):
-            logger.error("notification dead-lettered: \(error)", metadata: metadata)
-        case .retry(let at, let error):
-            logger.warning("delivery failed, retrying in \(DurationText.format(seconds: max(0, at.timeIntervalSince(now())))): \(error)",
-                metadata: metadata)
-        }
-        return record
-    }
-
-    private func waitForToken(_ receiver: any Receiver) async {
-        while !Task.isCancelled {
-            let seconds = now().timeIntervalSince1970
-            guard let wait = withBucket(of: receiver, now: seconds, { $0.take(now: seconds) }) else { return }
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
-        }
-    }
-
-    /// Acts on a receiver's token bucket, made on first use.
-    private func withBucket<T>(of receiver: any Receiver, now: Double, _ body: (inout TokenBucket) -> T) -> T {
-        var bucket = buckets[receiver.name] ?? TokenBucket(receiver.rateLimit, now: now)
-        defer { buckets[receiver.name] = bucket }
-        return body(&bucket)
     }
 }
