@@ -17,7 +17,7 @@ struct StoreFailureTests {
             "devicewatch.json": """
                 {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
                  "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
-                 "state": {"sqlite": "state.db", "give_up_after": "8s"}, "server": {"listen": "127.0.0.1:0"}}
+                 "state": {"sqlite": "state.db", "give_up_after": "15s"}, "server": {"listen": "127.0.0.1:0"}}
                 """,
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["console"]}]}"#,
         ])
@@ -44,11 +44,12 @@ struct StoreFailureTests {
         // It says so: /readyz 503 naming the store, the gauge, the log (read while it still runs).
         var readiness = ""
         var metrics = ""
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz")), answer.status == 503 {
+            if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz", totalTimeout: .seconds(2))), answer.status == 503 {
                 readiness = String(decoding: answer.body, as: UTF8.self)
-                metrics = (try? await http.send(HTTPRequestSpec(url: address + "/metrics"))).map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+                metrics = (try? await http.send(HTTPRequestSpec(url: address + "/metrics", totalTimeout: .seconds(2))))
+                    .map { String(decoding: $0.body, as: UTF8.self) } ?? ""
                 break
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -59,7 +60,7 @@ struct StoreFailureTests {
         #expect(worker.log.contains("the state store failed"), "\(worker.log)")
 
         // And after give_up_after it exits non-zero, for its supervisor to restart it.
-        let status = await worker.waitForExit(seconds: 30)
+        let status = await worker.waitForExit(seconds: 45)
         #expect(status != nil && status != 0, "\(String(describing: status))")
         #expect(worker.log.contains("devicewatch exits so that its supervisor restarts it"), "\(worker.log)")
     }

@@ -74,6 +74,8 @@ struct WorkspaceKeyTests {
         #expect((one["acme"]?["devices"] as? [String: Any])?["online"] as? Int == 1)
         #expect(one["beta"]?["blind"] as? Bool == true, "\(one)")
         #expect((one["beta"]?["failure"] as? String)?.contains("401") == true)
+        // With what the service itself said about it.
+        #expect((one["beta"]?["failure"] as? String)?.contains(#"the API said: "invalid API key""#) == true, "\(one)")
         #expect(await second.terminate() == 0)
         #expect(!(worker.log + second.log).contains("TOPSECRET"))
     }

@@ -52,7 +52,8 @@ public actor Dispatcher {
     /// What the delivery loop waits for.
     private enum Event: Sendable {
         case answered(receiver: String, entry: OutboxEntry, record: DeliveryRecord?)
-        case wake
+        /// A wake-up from the stream (new notifications, the second's tick), or a retry falling due.
+        case wake(fromStream: Bool)
         case recordDue
     }
 
@@ -167,8 +168,8 @@ public actor Dispatcher {
                 guard let wakeups, !waitingForWake else { return }
                 waitingForWake = true
                 tasks.addTask {
-                    for await _ in wakeups { return .wake }
-                    return .wake
+                    for await _ in wakeups { return .wake(fromStream: true) }
+                    return .wake(fromStream: true)
                 }
             }
             listen()
@@ -186,7 +187,7 @@ public actor Dispatcher {
                     let wait = max(0, due.timeIntervalSince(now()))
                     tasks.addTask {
                         try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
-                        return .wake
+                        return .wake(fromStream: false)
                     }
                 }
                 if wakeups == nil, lanes.values.allSatisfy({ $0.transfers == 0 }) {
@@ -220,8 +221,9 @@ public actor Dispatcher {
                 case .recordDue:
                     recordScheduled = false
                     sent += recordAnswers()
-                case .wake:
-                    if waitingForWake {
+                case .wake(let fromStream):
+                    // One listener on the stream at a time: a new one only when this one has ended.
+                    if fromStream {
                         waitingForWake = false
                         listen()
                     }

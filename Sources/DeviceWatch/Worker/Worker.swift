@@ -100,7 +100,10 @@ public struct Worker: Service {
                 let storeState = storeHealth.snapshot
                 return WorkerStatus(
                     now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet, alerts: snapshot.alerts,
-                    health: snapshot.health, outbox: try? store.outboxCounts(), reload: await watcher.status,
+                    // Not from a store known to be failing: a damaged file can hold a read for the whole
+                    // busy timeout, and /readyz must answer at once that the store is failing.
+                    health: snapshot.health, outbox: storeState.failingSince == nil ? try? store.outboxCounts() : nil,
+                    reload: await watcher.status,
                     readiness: Readiness.evaluate(
                         workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: started, now: snapshot.now,
                         store: storeState),
