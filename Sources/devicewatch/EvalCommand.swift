@@ -37,12 +37,7 @@ struct EvalCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded: LoadedConfiguration
-        do {
-            loaded = try ConfigurationLoader.load(configPath: config)
-        } catch {
-            throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
-        }
+        let loaded = try loadConfiguration(config)
         var workspaces = loaded.configuration.workspaces.map(\.id)
         if let workspace { workspaces = [workspace] }
         if devices != nil, workspaces.count != 1 {

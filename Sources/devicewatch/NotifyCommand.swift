@@ -21,12 +21,7 @@ struct NotifyCommand: AsyncParsableCommand {
         var config: String = "devicewatch.json"
 
         func run() async throws {
-            let loaded: LoadedConfiguration
-            do {
-                loaded = try ConfigurationLoader.load(configPath: config)
-            } catch {
-                throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
-            }
+            let loaded = try loadConfiguration(config)
             let receivers: [String: any Receiver]
             do {
                 receivers = try loaded.makeReceivers()
@@ -97,12 +92,7 @@ struct NotificationsCommand: ParsableCommand {
         var limit: Int = 50
 
         func run() throws {
-            let loaded: LoadedConfiguration
-            do {
-                loaded = try ConfigurationLoader.load(configPath: config)
-            } catch {
-                throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
-            }
+            let loaded = try loadConfiguration(config)
             let entries: [OutboxEntry]
             do {
                 entries = try loaded.openStore().notifications(state: dead ? .dead : (pending ? .pending : nil), limit: limit)

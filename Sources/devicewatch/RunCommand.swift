@@ -51,12 +51,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "devicewatch")
         logger.logLevel = level
-        let loaded: LoadedConfiguration
-        do {
-            loaded = try ConfigurationLoader.load(configPath: config)
-        } catch {
-            throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
-        }
+        let loaded = try loadConfiguration(config)
         let worker = Worker(loaded: loaded, logger: logger)
         do {
             _ = try worker.prepare()

@@ -21,12 +21,7 @@ struct SilenceCommand: ParsableCommand {
         var config: String = "devicewatch.json"
 
         func store() throws -> any StateStore {
-            let loaded: LoadedConfiguration
-            do {
-                loaded = try ConfigurationLoader.load(configPath: config)
-            } catch {
-                throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(config)`:\n\(error)", code: 1)
-            }
+            let loaded = try loadConfiguration(config)
             do {
                 return try loaded.openStore()
             } catch {

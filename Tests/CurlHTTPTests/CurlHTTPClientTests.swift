@@ -165,7 +165,11 @@ struct CurlHTTPClientTests {
         let task = Task {
             try await client.send(HTTPRequestSpec(url: server.baseURL + "/slow?ms=30000", totalTimeout: .seconds(60)))
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The transfer has started: the server has the request (and will not answer for 30 s).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.connectionCount == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(server.connectionCount == 1, "the request never reached the server")
+        let cancelled = ContinuousClock.now
         task.cancel()
         let result = await task.result
         guard case .failure(let error as CurlHTTPError) = result else {
@@ -173,6 +177,8 @@ struct CurlHTTPClientTests {
             return
         }
         #expect(error.kind == .cancelled)
+        // Aborted, not waited out: far sooner than the server's 30 s.
+        #expect(cancelled.duration(to: .now) < .seconds(15))
         // The client keeps working after a cancellation.
         #expect(try await client.send(HTTPRequestSpec(url: server.baseURL + "/echo")).status == 200)
     }

@@ -20,7 +20,7 @@ struct ToldAlertsTests {
     }
 
     @Test func agreesWithASetOnRandomContents() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: 20261201)
         for _ in 0..<50 {
             let keys = (0..<Int.random(in: 0...40, using: &generator)).map { _ in Self.key("d\(Int.random(in: 0...30, using: &generator))") }
             let told = ToldAlerts(keys)
@@ -41,5 +41,20 @@ struct ToldAlertsTests {
         #expect(told == ToldAlerts(["d1", "d2", "d3"].map { Self.key($0) }))
         let written = try JSONEncoder().encode(told)
         #expect(try JSONDecoder().decode([AlertKey].self, from: written) == told.keys)
+    }
+}
+
+/// A seeded generator (SplitMix64): the same contents every run, so a failure can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -73,14 +73,15 @@ struct EndToEndTests {
         // 1. Offline for 10 minutes: below offline_for, nothing is sent.
         let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
         let ops = try #require(await opsAddress(first), "\(first.log)")
-        try await Task.sleep(for: .seconds(3))
+        // Polls have run and been evaluated (the proof that the quiet below means something).
+        #expect(await first.waitForMorePolls(3), "\(first.log)")
         #expect(sink.requests.isEmpty)
         #expect(try await get(ops + "/readyz").status == 200)
 
         // 2. Five more minutes: exactly one PagerDuty trigger and one Slack message.
         try await advance("5m")
         #expect(await sink.wait { pagerDuty($0, "trigger").count >= 1 && slack($0, "[FIRING").count >= 1 }, "\(first.log)")
-        try await Task.sleep(for: .seconds(3))
+        #expect(await first.waitForMorePolls(3), "\(first.log)")  // more polls: nothing more is sent
         #expect(pagerDuty(sink.requests, "trigger").count == 1)
         #expect(slack(sink.requests, "[FIRING").count == 1)
         let trigger = try #require(pagerDuty(sink.requests, "trigger").first?.json)
@@ -95,7 +96,7 @@ struct EndToEndTests {
         // 3. An hour of fleet time later: one repeat on each receiver.
         try await advance("1h")
         #expect(await sink.wait { pagerDuty($0, "trigger").count >= 2 && slack($0, "[FIRING").count >= 2 }, "\(first.log)")
-        try await Task.sleep(for: .seconds(3))
+        #expect(await first.waitForMorePolls(3), "\(first.log)")
         #expect(pagerDuty(sink.requests, "trigger").count == 2)
         #expect(slack(sink.requests, "[FIRING").count == 2)
         #expect(Set(pagerDuty(sink.requests, "trigger").compactMap { $0.json?["dedup_key"] as? String }) == [dedupKey])
@@ -104,7 +105,7 @@ struct EndToEndTests {
         let rulesPath = dir.file("rules.json")
         func writeRules(_ text: String) throws {
             try text.write(toFile: rulesPath, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(Double.random(in: 1...100))], ofItemAtPath: rulesPath)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rulesPath)
         }
         try writeRules(Self.rules.replacingOccurrences(of: "offline_for", with: "ofline_for"))
         #expect(await waitFor(seconds: 15) { first.log.contains("still running on the last good one") }, "\(first.log)")
@@ -124,7 +125,7 @@ struct EndToEndTests {
 
         let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
         #expect(await sink.wait { pagerDuty($0, "resolve").count >= 1 && slack($0, "[RESOLVED]").count >= 1 }, "\(second.log)")
-        try await Task.sleep(for: .seconds(3))
+        #expect(await second.waitForMorePolls(3), "\(second.log)")
         #expect(pagerDuty(sink.requests, "resolve").count == 1)
         #expect(pagerDuty(sink.requests, "resolve").first?.json?["dedup_key"] as? String == dedupKey)
         #expect(slack(sink.requests, "[RESOLVED]").count == 1)
@@ -198,7 +199,8 @@ struct WorkspaceReloadTests {
         #expect(try await eventually { status, body in status == 200 && workspaces(body)["beta"] == nil }, "\(worker.log)")
         #expect(worker.log.contains("stopped polling"))
         let polls = worker.log.components(separatedBy: "workspace=beta").count
-        try await Task.sleep(for: .seconds(3))
+        // acme is polled three more times meanwhile: beta would have been too, were it still polled.
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
         #expect(worker.log.components(separatedBy: "workspace=beta").count == polls, "beta is still polled")
         #expect(worker.process.isRunning)
     }

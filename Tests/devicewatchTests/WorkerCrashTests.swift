@@ -66,7 +66,7 @@ struct WorkerCrashTests {
         defer { _ = simulator.stop() }
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
-        try await Task.sleep(for: .seconds(3))  // more polls: nothing more is sent
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // more polls: nothing more is sent
         #expect(await worker.terminate() == 0)
 
         let requests = firing(sink.requests)
@@ -102,7 +102,7 @@ struct WorkerCrashTests {
 
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
-        try await Task.sleep(for: .seconds(3))
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
         #expect(await worker.terminate() == 0)
         #expect(firing(sink.requests).count == 1)
     }
@@ -118,7 +118,7 @@ struct WorkerCrashTests {
 
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 2 }, "\(worker.log)")
-        try await Task.sleep(for: .seconds(3))
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
         #expect(await worker.terminate() == 0)
         let deliveries = firing(sink.requests)
         #expect(deliveries.count == 2)  // the one unavoidable repeat, and no more
@@ -132,8 +132,11 @@ struct WorkerCrashTests {
         defer { _ = simulator.stop() }
         let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count == 1 }, "\(first.log)")
-        // Past the instant between the receiver's 2xx and its record (that window is the other test's).
-        try await Task.sleep(for: .seconds(1))
+        // Past the instant between the receiver's 2xx and its record (that window is the other
+        // test's): the outbox says it is sent.
+        #expect(await waitFor(seconds: 15) {
+            (try? CommandRunner.run(["notifications", "list", "--config", dir.file("devicewatch.json")]))?.stdout.contains("SENT") == true
+        })
         kill(first.process.processIdentifier, SIGKILL)
         _ = await first.waitForExit(seconds: 5)
 
@@ -144,7 +147,7 @@ struct WorkerCrashTests {
 
         let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { $0.contains { $0.json?["status"] as? String == "resolved" } }, "\(second.log)")
-        try await Task.sleep(for: .seconds(2))
+        #expect(await second.waitForMorePolls(2), "\(second.log)")
         #expect(await second.terminate() == 0)
         #expect(firing(sink.requests).count == 1)
         let resolved = sink.requests.filter { $0.json?["status"] as? String == "resolved" }
@@ -190,11 +193,11 @@ struct WorkerReloadTests {
         func write(_ text: String) throws {
             try text.write(toFile: rules, atomically: true, encoding: .utf8)
             // A new modification time even within the same second.
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(Double.random(in: 1...100))], ofItemAtPath: rules)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rules)
         }
         try write(#"{"rules": [{"id": "production-offline", "when": {"offline_for": "1h"}, "notify": ["hook"]}]}"#)
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: crash.environment(sink))
-        try await Task.sleep(for: .seconds(3))
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // evaluated, under the 1h threshold
         #expect(sink.requests.isEmpty)
 
         try write(#"{"rules": [{"id": "production-offline", "when": {"ofline_for": "15m"}, "notify": ["hook"]}]}"#)

@@ -31,6 +31,18 @@ final class WorkerProcess {
 
     var log: String { errorText.text }
 
+    /// Polls completed and evaluated so far (the worker logs each at debug level).
+    var polls: Int { log.components(separatedBy: "polled the workspace").count - 1 }
+
+    /// Waits until `count` more polls have been evaluated: the proof that something ran before a
+    /// test asserts that nothing more happened.
+    func waitForMorePolls(_ count: Int, seconds: Double = 30) async -> Bool {
+        let target = polls + count
+        let deadline = Date().addingTimeInterval(seconds)
+        while polls < target, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return polls >= target
+    }
+
     /// Waits for the process to end by itself (a crash point) or `seconds`, without holding a
     /// thread of the test's cooperative pool (on 2 cores, two blocked tests would stall every other).
     func waitForExit(seconds: Double) async -> Int32? {

@@ -151,9 +151,9 @@ public struct DevicesAPIClient: Sendable {
             // The key is valid for the workspace but lacks the scope (the official client reads it so).
             case 404 where said.type == "GraphMethodException": .missingScope
             case 404: .notFound
-            case 408: .serverError(408)
             case 429: .rateLimited
-            case 500...599: .serverError(status)
+            // Retried as the receivers' answers are (one table for both): 408 and 5xx.
+            case _ where RetryableStatus.contains(status): .serverError(status)
             default: .unexpectedStatus(status)
             }
         return DevicesAPIError(

@@ -79,14 +79,12 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// The usual reading of an HTTP answer: 2xx delivered; 408, 429 and 5xx retried (honouring
     /// `Retry-After`); other statuses permanent.
     public static func classify(_ response: HTTPResponseData) -> DeliveryOutcome {
-        switch response.status {
-        case 200..<300: return .delivered
-        case 408, 429, 500..<600:
-            let after = response.headers["Retry-After"].flatMap(parseRetryAfter)
-            return .retry(reason: "HTTP \(response.status)\(snippet(response.body))", after: after)
-        default:
+        if (200..<300).contains(response.status) { return .delivered }
+        guard RetryableStatus.contains(response.status) else {
             return .permanentFailure("HTTP \(response.status)\(snippet(response.body))")
         }
+        let after = response.headers["Retry-After"].flatMap(parseRetryAfter)
+        return .retry(reason: "HTTP \(response.status)\(snippet(response.body))", after: after)
     }
 
     /// The start of a receiver's answer, for logs and dead letters.

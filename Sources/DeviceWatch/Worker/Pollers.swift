@@ -81,7 +81,9 @@ actor Pollers {
                 // The raw body (megabytes for a large fleet) is let go before the cycle runs.
                 let (devices, apiDate) = try await listed(workspace, client: client, metrics: metrics, started: ContinuousClock.now, logger: logger)
                 if Task.isCancelled { break }
+                let count = devices.count
                 await engine.pollSucceeded(workspace: workspace.id, devices: consume devices, apiDate: apiDate)
+                logger.debug("polled the workspace", metadata: ["workspace": "\(workspace.id)", "devices": "\(count)"])
                 failures = 0
                 outcome = .succeeded
             } catch {
