@@ -113,7 +113,8 @@ let package = Package(
             // Golden payloads are read by path (#filePath), not bundled.
             exclude: ["Golden"]
         ),
-        .testTarget(name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
+        .testTarget(
+            name: "DeviceAPISimulatorTests", dependencies: ["DeviceAPISimulator", "DeviceWatchCore", "CurlHTTP"]),
         .testTarget(
             name: "devicewatchTests",
             dependencies: [

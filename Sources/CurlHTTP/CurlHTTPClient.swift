@@ -42,8 +42,9 @@ public final class CurlHTTPClient: Sendable {
                     transfer.continuation = continuation
                     if !engine.submit(transfer) {
                         transfer.continuation = nil
-                        continuation.resume(throwing: CurlHTTPError(
-                            kind: Task.isCancelled ? .cancelled : .shutdown, redactedURL: transfer.redactedURL))
+                        continuation.resume(
+                            throwing: CurlHTTPError(
+                                kind: Task.isCancelled ? .cancelled : .shutdown, redactedURL: transfer.redactedURL))
                     }
                 }
             } onCancel: {

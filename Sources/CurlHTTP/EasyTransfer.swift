@@ -194,9 +194,11 @@ final class EasyTransfer: @unchecked Sendable {
     /// The parts of a URL that the redacted form drops: user info, query and fragment.
     private static func secretParts(of url: String) -> [String] {
         guard let components = URLComponents(string: url) else { return [url] }
-        return [components.percentEncodedUser, components.percentEncodedPassword, components.percentEncodedQuery,
-            components.percentEncodedFragment, components.user, components.password, components.query]
-            .compactMap { $0 }
+        return [
+            components.percentEncodedUser, components.percentEncodedPassword, components.percentEncodedQuery,
+            components.percentEncodedFragment, components.user, components.password, components.query,
+        ]
+        .compactMap { $0 }
     }
 }
 

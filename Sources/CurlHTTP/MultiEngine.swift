@@ -89,9 +89,12 @@ final class MultiEngine: Sendable {
                 if code == CURLM_OK {
                     active[transfer.handle] = transfer
                 } else {
-                    finish(transfer, .failure(CurlHTTPError(
-                        kind: .other, redactedURL: transfer.redactedURL,
-                        detail: String(cString: curl_multi_strerror(code)))))
+                    finish(
+                        transfer,
+                        .failure(
+                            CurlHTTPError(
+                                kind: .other, redactedURL: transfer.redactedURL,
+                                detail: String(cString: curl_multi_strerror(code)))))
                 }
             }
             for transfer in cancelled {

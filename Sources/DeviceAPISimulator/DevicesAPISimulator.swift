@@ -41,9 +41,11 @@ public final class DevicesAPISimulator: Sendable {
         scenario: Scenario, now: Date, timeScale: Double = 1, seed: UInt64 = 1,
         elapsed: (@Sendable () -> Double)? = nil
     ) {
-        state = Mutex(State(
-            workspaces: scenario.workspaces, clock: SimulatorClock(start: scenario.start ?? now, timeScale: timeScale),
-            faults: scenario.faults, random: SeededRandom(seed: seed)))
+        state = Mutex(
+            State(
+                workspaces: scenario.workspaces,
+                clock: SimulatorClock(start: scenario.start ?? now, timeScale: timeScale),
+                faults: scenario.faults, random: SeededRandom(seed: seed)))
         if let elapsed {
             self.elapsed = elapsed
         } else {
@@ -76,7 +78,9 @@ public final class DevicesAPISimulator: Sendable {
         let (faults, fault) = state.withLock { state -> (Faults, InjectedFault?) in
             state.apiRequests += 1
             let faults = state.faults
-            if faults.rateLimitEvery > 0, state.apiRequests % faults.rateLimitEvery == 0 { return (faults, .rateLimited) }
+            if faults.rateLimitEvery > 0, state.apiRequests % faults.rateLimitEvery == 0 {
+                return (faults, .rateLimited)
+            }
             if faults.errorRate > 0, state.random.unit() < faults.errorRate { return (faults, .error) }
             if faults.malformedRate > 0, state.random.unit() < faults.malformedRate { return (faults, .malformed) }
             if faults.truncateRate > 0, state.random.unit() < faults.truncateRate { return (faults, .truncated) }
@@ -108,9 +112,14 @@ public final class DevicesAPISimulator: Sendable {
 
     // MARK: The Devices API
 
-    private func api(method: String, segments: [String], query: [(String, String)], authorization: String?) -> SimulatorResponse {
+    private func api(method: String, segments: [String], query: [(String, String)], authorization: String?)
+        -> SimulatorResponse
+    {
         guard segments.count == 3 || segments.count == 4, segments[1] == "devices", segments[2] == "v2" else {
-            return error(404, "no such route; the Devices API serves GET /{workspace}/devices/v2 and /{workspace}/devices/v2/{deviceId}")
+            return error(
+                404,
+                "no such route; the Devices API serves GET /{workspace}/devices/v2 and /{workspace}/devices/v2/{deviceId}"
+            )
         }
         guard method == "GET" else { return error(405, "only GET is supported") }
         if let unsupported = query.first(where: { $0.0 != "api_key" }) {
@@ -139,7 +148,9 @@ public final class DevicesAPISimulator: Sendable {
                 // type GraphMethodException (the official client reads it as an authorization
                 // problem); a device-scoped key keeps the seed's 403.
                 guard apiKey.device != nil else {
-                    return error(404, "Unsupported get request. This API key lacks the required scope: device:read", type: "GraphMethodException")
+                    return error(
+                        404, "Unsupported get request. This API key lacks the required scope: device:read",
+                        type: "GraphMethodException")
                 }
                 return error(403, "this API key lacks the device:read scope")
             }
@@ -171,7 +182,9 @@ public final class DevicesAPISimulator: Sendable {
                 return clockResponse()
             case .advanceClock:
                 let fields = try JSONCursor.parse(body, source: source).object(allowing: ["by"])
-                guard let by = fields["by"] else { return error(400, "\(source): the body needs \"by\", e.g. {\"by\": \"10m\"}") }
+                guard let by = fields["by"] else {
+                    return error(400, "\(source): the body needs \"by\", e.g. {\"by\": \"10m\"}")
+                }
                 let seconds = try by.duration()
                 state.withLock { $0.clock.advance(by: seconds) }
                 return clockResponse()
@@ -199,15 +212,20 @@ public final class DevicesAPISimulator: Sendable {
                 return json(created ? 201 : 200, device.snapshot(at: now))
             case .deleteDevice(let workspace, let id):
                 let removed = state.withLock { state -> Bool in
-                    guard let index = state.workspaces[workspace]?.devices.firstIndex(where: { $0.id == id }) else { return false }
+                    guard let index = state.workspaces[workspace]?.devices.firstIndex(where: { $0.id == id }) else {
+                        return false
+                    }
                     state.workspaces[workspace]?.devices.remove(at: index)
                     return true
                 }
-                return removed ? SimulatorResponse(status: 204, headers: [], body: Data()) : error(404, "device not found")
+                return removed
+                    ? SimulatorResponse(status: 204, headers: [], body: Data()) : error(404, "device not found")
             case .heartbeat(let workspace, let id):
                 let now = self.now
                 let device = state.withLock { state -> SimulatedDevice? in
-                    guard let index = state.workspaces[workspace]?.devices.firstIndex(where: { $0.id == id }) else { return nil }
+                    guard let index = state.workspaces[workspace]?.devices.firstIndex(where: { $0.id == id }) else {
+                        return nil
+                    }
                     state.workspaces[workspace]?.devices[index].extraHeartbeats.append(now)
                     return state.workspaces[workspace]?.devices[index]
                 }
@@ -224,8 +242,11 @@ public final class DevicesAPISimulator: Sendable {
     private func clockResponse() -> SimulatorResponse {
         let elapsed = elapsed()
         let clock = state.withLock { $0.clock }
-        return json(200, ClockBody(
-            now: Timestamp.format(clock.now(elapsed: elapsed)), start: Timestamp.format(clock.start), timeScale: clock.timeScale))
+        return json(
+            200,
+            ClockBody(
+                now: Timestamp.format(clock.now(elapsed: elapsed)), start: Timestamp.format(clock.start),
+                timeScale: clock.timeScale))
     }
 }
 
@@ -243,7 +264,8 @@ private enum AdminRoute {
         case ("GET", 1, "faults"): self = .getFaults
         case ("PUT", 1, "faults"): self = .putFaults
         case ("GET", 1, "stats"): self = .getStats
-        case ("PUT", 4, "workspaces") where segments[2] == "devices": self = .putDevice(workspace: segments[1], id: segments[3])
+        case ("PUT", 4, "workspaces") where segments[2] == "devices":
+            self = .putDevice(workspace: segments[1], id: segments[3])
         case ("DELETE", 4, "workspaces") where segments[2] == "devices":
             self = .deleteDevice(workspace: segments[1], id: segments[3])
         case ("POST", 5, "workspaces") where segments[2] == "devices" && segments[4] == "heartbeat":

@@ -22,7 +22,9 @@ public struct FleetGenerator: Sendable, Equatable {
         self.rfdmVersions = rfdmVersions
     }
 
-    static let keys: Set<String> = ["count", "prefix", "tag_sets", "offline_fraction", "unknown_fraction", "rfdm_versions"]
+    static let keys: Set<String> = [
+        "count", "prefix", "tag_sets", "offline_fraction", "unknown_fraction", "rfdm_versions",
+    ]
 
     init(_ cursor: JSONCursor) throws {
         let fields = try cursor.object(allowing: Self.keys)
@@ -66,7 +68,8 @@ public struct FleetGenerator: Sendable, Equatable {
                 rfdmVersion: rfdmVersions.isEmpty ? nil : rfdmVersions[Int(random.next() % UInt64(rfdmVersions.count))],
                 hostname: "\(prefix)-host-\(index + 1)", platform: "Linux", platformRelease: "5.15.0",
                 platformVersion: "#1 SMP", architecture: type == "x86" ? "x86_64" : "aarch64",
-                hardware: Hardware(processor: type == "x86" ? "x86_64" : "ARMv8", gpu: type == "jetson" ? "Orin" : nil,
+                hardware: Hardware(
+                    processor: type == "x86" ? "x86_64" : "ARMv8", gpu: type == "jetson" ? "Orin" : nil,
                     totalMemoryMB: type == "jetson" ? 7982 : 4096, totalDiskSpaceMB: 57_000),
                 createdAt: created, heartbeatEvery: 30, online: online)
         }

@@ -28,7 +28,8 @@ struct JSONCursor {
     func child(_ key: String, _ value: JSONValue) -> JSONCursor {
         let isIdentifier = key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } && !key.isEmpty
         let step = isIdentifier ? key : "[\"\(key)\"]"
-        return JSONCursor(value: value, path: path.isEmpty ? step : (isIdentifier ? "\(path).\(step)" : path + step), source: source)
+        return JSONCursor(
+            value: value, path: path.isEmpty ? step : (isIdentifier ? "\(path).\(step)" : path + step), source: source)
     }
 
     func object(allowing keys: Set<String>) throws -> [String: JSONCursor] {
@@ -101,11 +102,15 @@ struct JSONCursor {
     func time(relativeTo origin: Date) throws -> Date {
         let text = try string()
         if text == "now" { return origin }
-        if let sign = text.first, sign == "+" || sign == "-", let seconds = DurationText.seconds(String(text.dropFirst())) {
+        if let sign = text.first, sign == "+" || sign == "-",
+            let seconds = DurationText.seconds(String(text.dropFirst()))
+        {
             return origin.addingTimeInterval(sign == "-" ? -seconds : seconds)
         }
         guard let date = Timestamp.parse(text) else {
-            throw fail("expected a time: ISO-8601 like \"2026-11-28T12:00:00Z\" or relative like \"-30d\", \"+10m\", got \"\(text)\"")
+            throw fail(
+                "expected a time: ISO-8601 like \"2026-11-28T12:00:00Z\" or relative like \"-30d\", \"+10m\", got \"\(text)\""
+            )
         }
         return date
     }

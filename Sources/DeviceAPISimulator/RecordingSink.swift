@@ -39,16 +39,19 @@ public final class RecordingSink: Sendable {
     ///   - statuses: answers to give in order (with a `Retry-After: 1` on a 429, or ``hangUp``,
     ///     ``slow``, ``hang``); 200 once they run out.
     ///   - headers: extra header fields on every answer (rate-limit headers, say).
-    public static func start(statuses: [Int] = [], headers extra: [String: String] = [:]) async throws -> RecordingSink {
+    public static func start(statuses: [Int] = [], headers extra: [String: String] = [:]) async throws -> RecordingSink
+    {
         let box = StateBox(statuses: statuses)
         let server = try await LoopbackServer.start { request, writer, _ in
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-            let status = box.record(Request(
-                method: request.method.rawValue, path: request.uri.path, headers: headers, body: Data(body.readableBytesView),
-                receivedAt: Date()))
+            let status = box.record(
+                Request(
+                    method: request.method.rawValue, path: request.uri.path, headers: headers,
+                    body: Data(body.readableBytesView),
+                    receivedAt: Date()))
             if status == RecordingSink.hangUp { throw HangUp() }
             if status == RecordingSink.slow { try await Task.sleep(for: .seconds(3)) }
             if status == RecordingSink.hang { try await Task.sleep(for: .seconds(30)) }
@@ -58,7 +61,9 @@ public final class RecordingSink: Sendable {
             for (name, value) in extra {
                 if let field = HTTPField.Name(name) { fields[field] = value }
             }
-            try await writer.write(response: HTTPResponse(status: .init(code: code), headerFields: fields), body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            try await writer.write(
+                response: HTTPResponse(status: .init(code: code), headerFields: fields),
+                body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         return RecordingSink(server: server, box: box)
     }
@@ -93,4 +98,3 @@ private final class StateBox: Sendable {
         }
     }
 }
-

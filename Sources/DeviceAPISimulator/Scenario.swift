@@ -47,7 +47,8 @@ public struct Scenario: Sendable {
     /// - Throws: ``ScenarioError`` naming the file, JSON path and problem.
     public static func load(contentsOf path: String, now: Date, seed: UInt64 = 1) throws -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScenarioError(source: path, path: "", problem: "cannot read the file (does it exist and is it readable?)")
+            throw ScenarioError(
+                source: path, path: "", problem: "cannot read the file (does it exist and is it readable?)")
         }
         return try parse(data, source: path, now: now, seed: seed)
     }
@@ -61,7 +62,9 @@ public struct Scenario: Sendable {
         guard let workspacesCursor = fields["workspaces"] else { throw root.fail("a scenario needs \"workspaces\"") }
         var workspaces: [String: Workspace] = [:]
         for (name, cursor) in try workspacesCursor.members() {
-            guard !name.isEmpty, !name.contains("/") else { throw cursor.fail("a workspace id must be a non-empty URL slug") }
+            guard !name.isEmpty, !name.contains("/") else {
+                throw cursor.fail("a workspace id must be a non-empty URL slug")
+            }
             workspaces[name] = try workspace(cursor, origin: origin, seed: seed)
         }
         let faults = try fields["faults"].map(Faults.init) ?? Faults()
@@ -73,22 +76,28 @@ public struct Scenario: Sendable {
         var keys: [APIKey] = []
         for keyCursor in try fields["api_keys"]?.array() ?? [] {
             let parts = try keyCursor.object(allowing: ["key", "scopes", "device"])
-            guard let key = try parts["key"]?.string(), !key.isEmpty else { throw keyCursor.fail("an API key needs a non-empty \"key\"") }
-            keys.append(APIKey(
-                key: key, scopes: try parts["scopes"].flatMap { $0.isNull ? nil : try $0.strings() },
-                device: try parts["device"]?.optionalString()))
+            guard let key = try parts["key"]?.string(), !key.isEmpty else {
+                throw keyCursor.fail("an API key needs a non-empty \"key\"")
+            }
+            keys.append(
+                APIKey(
+                    key: key, scopes: try parts["scopes"].flatMap { $0.isNull ? nil : try $0.strings() },
+                    device: try parts["device"]?.optionalString()))
         }
         var devices: [SimulatedDevice] = []
         var seen: Set<String> = []
         for deviceCursor in try fields["devices"]?.array() ?? [] {
             let device = try SimulatedDevice(deviceCursor, origin: origin)
-            guard seen.insert(device.id).inserted else { throw deviceCursor.fail("duplicate device id \"\(device.id)\"") }
+            guard seen.insert(device.id).inserted else {
+                throw deviceCursor.fail("duplicate device id \"\(device.id)\"")
+            }
             devices.append(device)
         }
         if let generate = fields["generate"] {
             for device in try FleetGenerator(generate).devices(start: origin, seed: seed) {
                 guard seen.insert(device.id).inserted else {
-                    throw generate.fail("generated id \"\(device.id)\" collides with a listed device; change \"prefix\"")
+                    throw generate.fail(
+                        "generated id \"\(device.id)\" collides with a listed device; change \"prefix\"")
                 }
                 devices.append(device)
             }

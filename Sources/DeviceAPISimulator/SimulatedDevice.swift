@@ -34,7 +34,8 @@ public struct SimulatedDevice: Sendable, Equatable {
 
     public init(
         id: String, name: String? = nil, type: String? = nil, tags: [String] = [], rfdmVersion: String? = nil,
-        hostname: String? = nil, platform: String? = nil, platformRelease: String? = nil, platformVersion: String? = nil,
+        hostname: String? = nil, platform: String? = nil, platformRelease: String? = nil,
+        platformVersion: String? = nil,
         architecture: String? = nil, hardware: Hardware? = nil, createdAt: Date? = nil, heartbeatEvery: Double = 30,
         online: [OnlineInterval] = [], extraHeartbeats: [Date] = []
     ) {
@@ -136,7 +137,9 @@ extension SimulatedDevice {
         var online: [OnlineInterval] = []
         for interval in try fields["online"]?.array() ?? [] {
             let ends = try interval.array()
-            guard ends.count == 2 else { throw interval.fail("expected [from, until] (until may be null), got \(ends.count) items") }
+            guard ends.count == 2 else {
+                throw interval.fail("expected [from, until] (until may be null), got \(ends.count) items")
+            }
             let from = try ends[0].time(relativeTo: origin)
             let until = ends[1].isNull ? nil : try ends[1].time(relativeTo: origin)
             if let until, until < from { throw ends[1].fail("ends before its start") }

@@ -7,7 +7,9 @@ import NIOCore
 /// Puts a ``DevicesAPISimulator`` on HTTP.
 public enum SimulatorServer {
     /// Starts serving on `host:port` (port 0 picks a free port).
-    public static func start(_ simulator: DevicesAPISimulator, host: String = "127.0.0.1", port: Int = 0) async throws -> LoopbackServer {
+    public static func start(_ simulator: DevicesAPISimulator, host: String = "127.0.0.1", port: Int = 0) async throws
+        -> LoopbackServer
+    {
         try await LoopbackServer.start(host: host, port: port) { request, writer, _ in
             var request = request
             let body = try await request.collectBody(upTo: 16 * 1024 * 1024)
@@ -19,7 +21,9 @@ public enum SimulatorServer {
         }
     }
 
-    private static func write(_ response: SimulatorResponse, date: Date, to writer: consuming ResponseWriter) async throws {
+    private static func write(_ response: SimulatorResponse, date: Date, to writer: consuming ResponseWriter)
+        async throws
+    {
         var fields = HTTPFields()
         for (name, value) in response.headers {
             if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }

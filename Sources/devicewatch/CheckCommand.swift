@@ -29,8 +29,10 @@ struct CheckCommand: ParsableCommand {
             throw CLIFailure(message: "\(count) problem\(count == 1 ? "" : "s") found", code: 1)
         }
         for problem in loaded.unreadableAPIKeys() { print("warning: \(problem)") }
-        let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count, receivers = loaded.configuration.receivers.count
-        print("\(files) rule file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s"), "
-            + "\(receivers) receiver\(receivers == 1 ? "" : "s"): OK")
+        let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count,
+            receivers = loaded.configuration.receivers.count
+        print(
+            "\(files) rule file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s"), "
+                + "\(receivers) receiver\(receivers == 1 ? "" : "s"): OK")
     }
 }

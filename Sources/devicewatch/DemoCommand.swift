@@ -35,8 +35,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be above 0") }
-        if let duration, DurationText.seconds(duration) == nil { throw ValidationError("--duration must be a duration such as 2m") }
-        guard let colon = listen.lastIndex(of: ":"), colon > listen.startIndex, Int(listen[listen.index(after: colon)...]) != nil else {
+        if let duration, DurationText.seconds(duration) == nil {
+            throw ValidationError("--duration must be a duration such as 2m")
+        }
+        guard let colon = listen.lastIndex(of: ":"), colon > listen.startIndex,
+            Int(listen[listen.index(after: colon)...]) != nil
+        else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:9464 (port 0 picks a free one)")
         }
     }
@@ -64,26 +68,31 @@ struct DemoCommand: AsyncParsableCommand {
             throw CLIFailure(message: "the demo configuration has problems:\n\(error)", code: 1)
         }
         loaded.configuration.api.baseURL = server.baseURL
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("devicewatch-demo-\(UUID().uuidString).db").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "devicewatch-demo-\(UUID().uuidString).db"
+        ).path
         loaded.configuration.state = .sqlite(path: state)
         loaded.configuration.server.listen = listen
         setenv("DEVICEWATCH_DEMO_KEY", fleet.workspaces["demo"]?.apiKeys.first?.key ?? "demo-key", 1)
         defer { try? FileManager.default.removeItem(atPath: state) }
 
         let count = fleet.workspaces.values.map(\.devices.count).reduce(0, +)
-        FileHandle.standardOutput.write(Data("""
-            devicewatch demo: \(count) simulated devices in workspace "demo", fleet time \(Int(timeScale))x \
-            (\(DurationText.format(seconds: timeScale)) of fleet time per real second).
-            Rules: \(loaded.ruleFiles.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL.path }.joined(separator: ", ")) (\(loaded.rules.rules.count) rules); notifications print below.
-            Simulated Devices API: \(server.baseURL) (key demo-key). Ctrl-C stops.
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                devicewatch demo: \(count) simulated devices in workspace "demo", fleet time \(Int(timeScale))x \
+                (\(DurationText.format(seconds: timeScale)) of fleet time per real second).
+                Rules: \(loaded.ruleFiles.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL.path }.joined(separator: ", ")) (\(loaded.rules.rules.count) rules); notifications print below.
+                Simulated Devices API: \(server.baseURL) (key demo-key). Ctrl-C stops.
 
-            """.utf8))
+                """.utf8))
         var logger = Logger(label: "devicewatch.demo")
         logger.logLevel = .warning
         let worker = Worker(loaded: loaded, logger: logger) { address in
             FileHandle.standardOutput.write(Data("Status page: \(address)/  (metrics: \(address)/metrics)\n\n".utf8))
         }
-        let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let stopper = Task {
             guard let seconds = duration.flatMap(DurationText.seconds) else { return }
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))

@@ -19,7 +19,11 @@ struct DeviceWatchCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or authorization (401/403), \
             4 not found (404), 5 API unavailable after retries.
             """,
-        subcommands: [RunCommand.self, DemoCommand.self, CheckCommand.self, EvalCommand.self, RuleTestCommand.self, SilenceCommand.self, NotifyCommand.self, NotificationsCommand.self, StateCommand.self, DevicesCommand.self, SimulateCommand.self]
+        subcommands: [
+            RunCommand.self, DemoCommand.self, CheckCommand.self, EvalCommand.self, RuleTestCommand.self,
+            SilenceCommand.self, NotifyCommand.self, NotificationsCommand.self, StateCommand.self, DevicesCommand.self,
+            SimulateCommand.self,
+        ]
     )
 }
 

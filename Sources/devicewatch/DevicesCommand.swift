@@ -126,7 +126,11 @@ struct DevicesCommand: AsyncParsableCommand {
                 print(DeviceTable.render([result.device], now: result.apiDate ?? Date()))
             case .json:
                 let object = try JSONSerialization.jsonObject(with: result.body)
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try JSONSerialization.data(
+                            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+                        as: UTF8.self))
             }
             reportProblems(warnings: result.warnings.map(\.description), skipped: [])
         }
@@ -148,7 +152,8 @@ private func printRawDevices(body: Data, keeping ids: Set<String>) throws {
     let root = try JSONSerialization.jsonObject(with: body)
     let items = (root as? [String: Any])?["data"] as? [Any] ?? root as? [Any] ?? []
     let kept = items.filter { item in ((item as? [String: Any])?["id"] as? String).map(ids.contains) ?? false }
-    let data = try JSONSerialization.data(withJSONObject: kept, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    let data = try JSONSerialization.data(
+        withJSONObject: kept, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }
 

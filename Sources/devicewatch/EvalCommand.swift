@@ -49,10 +49,14 @@ struct EvalCommand: AsyncParsableCommand {
         for id in workspaces {
             let (list, apiDate) = try await deviceList(for: id, loaded: loaded)
             let (date, source): (Date, EvaluationTime.Source) =
-                at.flatMap(Timestamp.parse).map { ($0, .given) } ?? EvaluationTime.choose(apiDate: apiDate, local: Date())
-            let evaluation = loaded.rules.evaluate(workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date)
-            reports.append(EvaluationReport(
-                workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation, rules: loaded.rules))
+                at.flatMap(Timestamp.parse).map { ($0, .given) }
+                ?? EvaluationTime.choose(apiDate: apiDate, local: Date())
+            let evaluation = loaded.rules.evaluate(
+                workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date)
+            reports.append(
+                EvaluationReport(
+                    workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation,
+                    rules: loaded.rules))
         }
         switch format {
         case .table:
@@ -80,12 +84,14 @@ struct EvalCommand: AsyncParsableCommand {
             }
         }
         let key: Secret
-        let reference = loaded.configuration.workspaces.first { $0.id == workspace }.map(loaded.configuration.apiKey(for:))
+        let reference =
+            loaded.configuration.workspaces.first { $0.id == workspace }.map(loaded.configuration.apiKey(for:))
             ?? loaded.configuration.api.apiKey
         do {
             key = try loaded.secret(reference)
         } catch {
-            throw CLIFailure(message: "no API key for workspace \"\(workspace)\" (from the \(reference)): \(error)", code: 3)
+            throw CLIFailure(
+                message: "no API key for workspace \"\(workspace)\" (from the \(reference)): \(error)", code: 3)
         }
         let client = DevicesAPIClient(
             baseURL: loaded.configuration.api.baseURL, apiKey: key, http: CurlHTTPClient(),

@@ -1,6 +1,6 @@
 #if os(Linux)
-import CMalloc
-import Glibc
+    import CMalloc
+    import Glibc
 #endif
 
 /// glibc gives each thread that meets contention its own malloc arena, and memory freed in one
@@ -10,6 +10,6 @@ import Glibc
 /// environment still wins, for anyone who measures otherwise.
 func useOneMallocArena() {
     #if os(Linux)
-    if getenv("MALLOC_ARENA_MAX") == nil { _ = mallopt(M_ARENA_MAX, 1) }
+        if getenv("MALLOC_ARENA_MAX") == nil { _ = mallopt(M_ARENA_MAX, 1) }
     #endif
 }

@@ -11,7 +11,8 @@ struct NotifyCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a sample firing and a sample resolved notification through one receiver and print its answers.",
+            abstract:
+                "Send a sample firing and a sample resolved notification through one receiver and print its answers.",
             discussion: "Exit 0 when both were accepted (2xx), 1 otherwise. Nothing is written to the state store.")
 
         @Argument(help: "The receiver's name in the configuration.")
@@ -29,15 +30,21 @@ struct NotifyCommand: AsyncParsableCommand {
                 throw CLIFailure(message: error.description, code: 1)
             }
             guard let target = receivers[receiver] else {
-                let hint = NameSuggestion.closest(to: receiver, among: receivers.keys).map { "; did you mean \"\($0)\"?" } ?? ""
-                throw CLIFailure(message: "no receiver named \"\(receiver)\"\(hint) (configured: \(receivers.keys.sorted().joined(separator: ", ")))", code: 2)
+                let hint =
+                    NameSuggestion.closest(to: receiver, among: receivers.keys).map { "; did you mean \"\($0)\"?" }
+                    ?? ""
+                throw CLIFailure(
+                    message:
+                        "no receiver named \"\(receiver)\"\(hint) (configured: \(receivers.keys.sorted().joined(separator: ", ")))",
+                    code: 2)
             }
             let http = CurlHTTPClient()
             let context = RenderContext(rules: loaded.rules)
             var failed = false
-            for intent in [SampleNotifications.intent(receiver: receiver, firing: 1, resolved: 0),
-                SampleNotifications.intent(receiver: receiver, firing: 0, resolved: 1)]
-            {
+            for intent in [
+                SampleNotifications.intent(receiver: receiver, firing: 1, resolved: 0),
+                SampleNotifications.intent(receiver: receiver, firing: 0, resolved: 1),
+            ] {
                 let label = intent.firing.isEmpty ? "resolved" : "firing"
                 do {
                     switch try target.delivery(for: intent, context: context, at: Date()) {
@@ -47,7 +54,9 @@ struct NotifyCommand: AsyncParsableCommand {
                     case .http(let request):
                         failed = try await !send(request, label: label, via: http, receiver: target) || failed
                     case .httpSequence(let requests):
-                        for request in requests { failed = try await !send(request, label: label, via: http, receiver: target) || failed }
+                        for request in requests {
+                            failed = try await !send(request, label: label, via: http, receiver: target) || failed
+                        }
                     }
                 } catch {
                     print("\(label): could not be sent: \(target.scrub("\(error)"))")
@@ -57,7 +66,9 @@ struct NotifyCommand: AsyncParsableCommand {
             if failed { throw CLIFailure(message: "the receiver did not accept every test notification", code: 1) }
         }
 
-        private func send(_ request: HTTPRequestSpec, label: String, via http: CurlHTTPClient, receiver: any Receiver) async throws -> Bool {
+        private func send(_ request: HTTPRequestSpec, label: String, via http: CurlHTTPClient, receiver: any Receiver)
+            async throws -> Bool
+        {
             do {
                 let response = try await http.send(request)
                 let answer = String(decoding: response.body.prefix(300), as: UTF8.self)
@@ -95,7 +106,8 @@ struct NotificationsCommand: ParsableCommand {
             let loaded = try loadConfiguration(config)
             let entries: [OutboxEntry]
             do {
-                entries = try loaded.openStore().notifications(state: dead ? .dead : (pending ? .pending : nil), limit: limit)
+                entries = try loaded.openStore().notifications(
+                    state: dead ? .dead : (pending ? .pending : nil), limit: limit)
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
@@ -105,8 +117,10 @@ struct NotificationsCommand: ParsableCommand {
             }
             for entry in entries {
                 let intent = entry.intent
-                var line = "\(Timestamp.format(entry.createdAt))  \(entry.state.rawValue.uppercased())  \(intent.receiver)  \(intent.groupKey)"
-                line += "  \(intent.reason.rawValue): \(intent.firing.count) firing, \(intent.resolved.count) resolved; \(entry.attempts) attempts"
+                var line =
+                    "\(Timestamp.format(entry.createdAt))  \(entry.state.rawValue.uppercased())  \(intent.receiver)  \(intent.groupKey)"
+                line +=
+                    "  \(intent.reason.rawValue): \(intent.firing.count) firing, \(intent.resolved.count) resolved; \(entry.attempts) attempts"
                 print(line)
                 if let error = entry.lastError { print("    last answer: \(error)") }
             }

@@ -28,12 +28,16 @@ struct RuleTestCommand: ParsableCommand {
             }
             if isDirectory.boolValue {
                 let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                files += entries.filter { $0.hasSuffix(".json") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+                files += entries.filter { $0.hasSuffix(".json") }.sorted().map {
+                    (path as NSString).appendingPathComponent($0)
+                }
             } else {
                 files.append(path)
             }
         }
-        guard !files.isEmpty else { throw CLIFailure(message: "no test files (*.json) in \(paths.joined(separator: ", "))", code: 2) }
+        guard !files.isEmpty else {
+            throw CLIFailure(message: "no test files (*.json) in \(paths.joined(separator: ", "))", code: 2)
+        }
 
         var passed = 0, failed = 0, broken = 0
         for file in files {

@@ -28,12 +28,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
-    @Option(name: .customLong("log-format"), help: "text, or json: one object per line with timestamp, level, label, message and metadata.")
+    @Option(
+        name: .customLong("log-format"),
+        help: "text, or json: one object per line with timestamp, level, label, message and metadata.")
     var logFormat: String = "text"
 
     func validate() throws {
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
     }
 
     func run() async throws {
@@ -58,8 +62,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CLIFailure(message: "cannot start: \(error)", code: 1)
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as OpsServerError {

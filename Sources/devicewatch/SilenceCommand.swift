@@ -78,7 +78,8 @@ struct SilenceCommand: ParsableCommand {
 
         func run() throws {
             let store = try store.store()
-            let now = try SilenceCommand.clock(store).now(local: Date(), for: request.matchers.compactMap { try? Silence.Matcher.parse($0).get() })
+            let now = try SilenceCommand.clock(store).now(
+                local: Date(), for: request.matchers.compactMap { try? Silence.Matcher.parse($0).get() })
             let silence: Silence
             switch request.silence(id: Silence.newID(), now: now) {
             case .success(let made): silence = made
@@ -95,7 +96,8 @@ struct SilenceCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List active and future silences (--all: expired ones too), with the time left on the engine's clock.")
+            abstract:
+                "List active and future silences (--all: expired ones too), with the time left on the engine's clock.")
 
         @OptionGroup var store: StoreOptions
 
@@ -118,7 +120,8 @@ struct SilenceCommand: ParsableCommand {
             var rows = [["ID", "STATE", "STARTS", "ENDS", "LEFT", "MATCHERS", "AUTHOR", "COMMENT"]]
             for silence in silences {
                 let state = silence.isActive(at: now) ? "active" : (silence.startsAt > now ? "future" : "expired")
-                let left = silence.endsAt > now ? DurationText.format(seconds: silence.endsAt.timeIntervalSince(now)) : "-"
+                let left =
+                    silence.endsAt > now ? DurationText.format(seconds: silence.endsAt.timeIntervalSince(now)) : "-"
                 rows.append([
                     silence.id, state, Timestamp.format(silence.startsAt), Timestamp.format(silence.endsAt), left,
                     silence.matchers.map(\.description).joined(separator: " "), silence.author, silence.comment,
@@ -126,9 +129,10 @@ struct SilenceCommand: ParsableCommand {
             }
             let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
-                print(zip(row, widths).enumerated().map { index, cell in
-                    index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
-                }.joined(separator: "  "))
+                print(
+                    zip(row, widths).enumerated().map { index, cell in
+                        index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
+                    }.joined(separator: "  "))
             }
         }
     }
@@ -150,7 +154,10 @@ struct SilenceCommand: ParsableCommand {
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
-            guard expired else { throw CLIFailure(message: "no active or future silence has id \(id); see `devicewatch silence list`", code: 4) }
+            guard expired else {
+                throw CLIFailure(
+                    message: "no active or future silence has id \(id); see `devicewatch silence list`", code: 4)
+            }
             print("expired \(id)")
         }
     }

@@ -47,8 +47,9 @@ struct SimulateCommand: AsyncParsableCommand {
         let simulator = DevicesAPISimulator(scenario: loaded, now: now, timeScale: timeScale, seed: seed)
         let logger = Logger(label: "devicewatch.simulate", factory: { _ in SwiftLogNoOpLogHandler() })
         let service = SimulatorService(simulator: simulator, host: host, port: port)
-        let group = ServiceGroup(configuration: .init(
-            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -26,11 +26,14 @@ struct StateCommand: ParsableCommand {
         func run() throws {
             let loaded = try loadConfiguration(config)
             guard case .sqlite(let relative) = loaded.configuration.state else {
-                throw CLIFailure(message: "state check works on the SQLite store; this configuration uses another", code: 1)
+                throw CLIFailure(
+                    message: "state check works on the SQLite store; this configuration uses another", code: 1)
             }
             let path = loaded.resolve(relative)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw CLIFailure(message: "there is no state database at \(path) yet (the worker creates it at its first start)", code: 1)
+                throw CLIFailure(
+                    message: "there is no state database at \(path) yet (the worker creates it at its first start)",
+                    code: 1)
             }
             let store: SQLiteStateStore
             do {
@@ -50,12 +53,14 @@ struct StateCommand: ParsableCommand {
             }
             guard problems == ["ok"] else {
                 throw CLIFailure(
-                    message: "the state database \(path) is damaged (integrity_check):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+                    message: "the state database \(path) is damaged (integrity_check):\n"
+                        + problems.map { "  \($0)" }.joined(separator: "\n")
                         + "\nrestore it from a backup, or move it away to start with no alert history", code: 1)
             }
             let firing = state.book.alerts.values.filter { $0.state == .firing }.count
-            print("\(path): ok (integrity_check): \(state.book.alerts.count) alerts (\(firing) firing), \(state.silences.count) silences, "
-                + "\(counts[.pending] ?? 0) notifications pending, \(counts[.dead] ?? 0) dead-lettered")
+            print(
+                "\(path): ok (integrity_check): \(state.book.alerts.count) alerts (\(firing) firing), \(state.silences.count) silences, "
+                    + "\(counts[.pending] ?? 0) notifications pending, \(counts[.dead] ?? 0) dead-lettered")
         }
     }
 }
@@ -65,6 +70,7 @@ func loadConfiguration(_ path: String) throws -> LoadedConfiguration {
     do {
         return try ConfigurationLoader.load(configPath: path)
     } catch {
-        throw CLIFailure(message: "the configuration has problems; run `devicewatch check --config \(path)`:\n\(error)", code: 1)
+        throw CLIFailure(
+            message: "the configuration has problems; run `devicewatch check --config \(path)`:\n\(error)", code: 1)
     }
 }

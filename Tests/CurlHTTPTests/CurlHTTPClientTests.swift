@@ -9,7 +9,8 @@ struct CurlHTTPClientTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
-        let response = try await client.send(HTTPRequestSpec(url: server.baseURL + "/echo", headers: ["X-Token": "abc"]))
+        let response = try await client.send(
+            HTTPRequestSpec(url: server.baseURL + "/echo", headers: ["X-Token": "abc"]))
         #expect(response.status == 200)
         #expect(response.headers["x-method"] == "GET")
         #expect(response.headers["X-SEEN-TOKEN"] == "abc")
@@ -23,7 +24,8 @@ struct CurlHTTPClientTests {
         let client = CurlHTTPClient()
         let payload = Data("{\"hello\":\"world\"}".utf8)
         let response = try await client.send(
-            HTTPRequestSpec(method: "POST", url: server.baseURL + "/echo",
+            HTTPRequestSpec(
+                method: "POST", url: server.baseURL + "/echo",
                 headers: ["Content-Type": "application/json", "X-Token": "t-1"], body: payload))
         #expect(response.status == 200)
         #expect(response.headers["X-Method"] == "POST")
@@ -35,7 +37,8 @@ struct CurlHTTPClientTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
-        let put = try await client.send(HTTPRequestSpec(method: "PUT", url: server.baseURL + "/echo", body: Data("x".utf8)))
+        let put = try await client.send(
+            HTTPRequestSpec(method: "PUT", url: server.baseURL + "/echo", body: Data("x".utf8)))
         #expect(put.headers["X-Method"] == "PUT")
         #expect(put.body == Data("x".utf8))
         let delete = try await client.send(HTTPRequestSpec(method: "DELETE", url: server.baseURL + "/echo"))
@@ -75,7 +78,8 @@ struct CurlHTTPClientTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let error = await #expect(throws: CurlHTTPError.self) {
-            try await CurlHTTPClient().send(HTTPRequestSpec(url: server.baseURL + "/big?mb=3", maxResponseBytes: 1024 * 1024))
+            try await CurlHTTPClient().send(
+                HTTPRequestSpec(url: server.baseURL + "/big?mb=3", maxResponseBytes: 1024 * 1024))
         }
         #expect(error?.kind == .responseTooLarge)
         #expect(error?.isRetryable == false)
@@ -88,8 +92,10 @@ struct CurlHTTPClientTests {
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<200 {
                 group.addTask {
-                    try await client.send(HTTPRequestSpec(
-                        method: "POST", url: server.baseURL + "/echo", body: Data("\(index)".utf8))).status
+                    try await client.send(
+                        HTTPRequestSpec(
+                            method: "POST", url: server.baseURL + "/echo", body: Data("\(index)".utf8))
+                    ).status
                 }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -125,14 +131,16 @@ struct CurlHTTPClientTests {
         defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let error = await #expect(throws: CurlHTTPError.self) {
-            try await client.send(HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
+            try await client.send(
+                HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
         }
         #expect(error?.kind == .timeout)
         #expect(error?.isRetryable == true)
         // Also on a reused connection, where libcurl reports no connect time.
         _ = try await client.send(HTTPRequestSpec(url: server.baseURL + "/echo"))
         let reused = await #expect(throws: CurlHTTPError.self) {
-            try await client.send(HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
+            try await client.send(
+                HTTPRequestSpec(url: server.baseURL + "/slow?ms=3000", totalTimeout: .milliseconds(200)))
         }
         #expect(reused?.kind == .timeout)
     }
@@ -142,8 +150,10 @@ struct CurlHTTPClientTests {
         let listener = try FullBacklogListener()
         defer { listener.close() }
         let error = await #expect(throws: CurlHTTPError.self) {
-            try await CurlHTTPClient().send(HTTPRequestSpec(
-                url: "http://127.0.0.1:\(listener.port)/", connectTimeout: .milliseconds(300), totalTimeout: .seconds(5)))
+            try await CurlHTTPClient().send(
+                HTTPRequestSpec(
+                    url: "http://127.0.0.1:\(listener.port)/", connectTimeout: .milliseconds(300),
+                    totalTimeout: .seconds(5)))
         }
         #expect(error?.kind == .connectTimeout)
         #expect(error?.isRetryable == true)
@@ -167,7 +177,9 @@ struct CurlHTTPClientTests {
         }
         // The transfer has started: the server has the request (and will not answer for 30 s).
         let deadline = ContinuousClock.now + .seconds(10)
-        while server.connectionCount == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while server.connectionCount == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(server.connectionCount == 1, "the request never reached the server")
         let cancelled = ContinuousClock.now
         task.cancel()

@@ -41,7 +41,8 @@ final class TestServer: Sendable {
             fields[HTTPField.Name("X-Seen-Token")!] = request.headers[HTTPField.Name("X-Token")!] ?? "-"
             fields[HTTPField.Name("X-Body-Length")!] = String(body.readableBytes)
             fields[.contentLength] = String(body.readableBytes)
-            try await writer.write(response: HTTPResponse(status: .ok, headerFields: fields), body: .init(byteBuffer: body))
+            try await writer.write(
+                response: HTTPResponse(status: .ok, headerFields: fields), body: .init(byteBuffer: body))
         case "/big":
             let megabytes = Int(query["mb"].map(String.init) ?? "1") ?? 1
             let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1024 * 1024)
@@ -53,17 +54,21 @@ final class TestServer: Sendable {
         case "/slow":
             let milliseconds = Int(query["ms"].map(String.init) ?? "1000") ?? 1000
             try? await Task.sleep(for: .milliseconds(milliseconds))
-            try await writer.write(response: HTTPResponse(status: .ok, headerFields: [.contentLength: "4"]),
+            try await writer.write(
+                response: HTTPResponse(status: .ok, headerFields: [.contentLength: "4"]),
                 body: .init(byteBuffer: ByteBuffer(string: "slow")))
         case "/redirect":
-            try await writer.write(response: HTTPResponse(status: .found, headerFields: [.location: "/echo", .contentLength: "0"]),
+            try await writer.write(
+                response: HTTPResponse(status: .found, headerFields: [.location: "/echo", .contentLength: "0"]),
                 body: .init())
         case "/status":
             let code = Int(query["code"].map(String.init) ?? "200") ?? 200
-            try await writer.write(response: HTTPResponse(status: .init(code: code), headerFields: [.contentLength: "0"]),
+            try await writer.write(
+                response: HTTPResponse(status: .init(code: code), headerFields: [.contentLength: "0"]),
                 body: .init())
         default:
-            try await writer.write(response: HTTPResponse(status: .notFound, headerFields: [.contentLength: "0"]), body: .init())
+            try await writer.write(
+                response: HTTPResponse(status: .notFound, headerFields: [.contentLength: "0"]), body: .init())
         }
     }
 }

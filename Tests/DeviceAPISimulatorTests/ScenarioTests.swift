@@ -12,17 +12,35 @@ struct ScenarioTests {
     }
 
     @Test(arguments: [
-        (#"{"workspaces": {"a": {"devices": [{"id": "x", "onlin": []}]}}}"#, "s.json: workspaces.a.devices[0].onlin: unknown key \"onlin\""),
-        (#"{"workspaces": {"a": {"devices": [{"id": "x", "online": [["-1h"]]}]}}}"#, "workspaces.a.devices[0].online[0]: expected [from, until]"),
-        (#"{"workspaces": {"a": {"devices": [{"id": "x", "created_at": "last week"}]}}}"#, "workspaces.a.devices[0].created_at: expected a time"),
+        (
+            #"{"workspaces": {"a": {"devices": [{"id": "x", "onlin": []}]}}}"#,
+            "s.json: workspaces.a.devices[0].onlin: unknown key \"onlin\""
+        ),
+        (
+            #"{"workspaces": {"a": {"devices": [{"id": "x", "online": [["-1h"]]}]}}}"#,
+            "workspaces.a.devices[0].online[0]: expected [from, until]"
+        ),
+        (
+            #"{"workspaces": {"a": {"devices": [{"id": "x", "created_at": "last week"}]}}}"#,
+            "workspaces.a.devices[0].created_at: expected a time"
+        ),
         (#"{"workspaces": {"a": {"devices": [{"name": "x"}]}}}"#, "workspaces.a.devices[0]: a device needs an \"id\""),
-        (#"{"workspaces": {"a": {"devices": [{"id": "x"}, {"id": "x"}]}}}"#, "workspaces.a.devices[1]: duplicate device id"),
+        (
+            #"{"workspaces": {"a": {"devices": [{"id": "x"}, {"id": "x"}]}}}"#,
+            "workspaces.a.devices[1]: duplicate device id"
+        ),
         (#"{"workspaces": {"a": {"api_keys": [{"scopes": []}]}}}"#, "workspaces.a.api_keys[0]: an API key needs"),
-        (#"{"workspaces": {"a": {"generate": {"count": -1}}}}"#, "workspaces.a.generate.count: expected a whole number"),
+        (
+            #"{"workspaces": {"a": {"generate": {"count": -1}}}}"#,
+            "workspaces.a.generate.count: expected a whole number"
+        ),
         (#"{"workspaces": {}, "faults": {"error_rate": 1.5}}"#, "faults.error_rate: expected a fraction"),
         (#"{"workspaces": {}, "faults": {"latency": 5}}"#, "faults.latency: expected a string"),
         (#"{"workspace": {}}"#, "unknown key \"workspace\""),
-        (#"{"workspaces": {"a": {"devices": [{"id": "x", "heartbeat_every": "0s"}]}}}"#, "heartbeat_every: must be longer than 0s"),
+        (
+            #"{"workspaces": {"a": {"devices": [{"id": "x", "heartbeat_every": "0s"}]}}}"#,
+            "heartbeat_every: must be longer than 0s"
+        ),
         (#"{"workspaces": "#, "s.json: not valid JSON"),
     ])
     func errorsNameTheFileAndJSONPath(json: String, expected: String) {
@@ -37,16 +55,18 @@ struct ScenarioTests {
     }
 
     @Test func relativeAndAbsoluteTimesResolveAgainstStart() throws {
-        let scenario = try parse("""
+        let scenario = try parse(
+            """
             {"start": "2026-11-28T12:00:00Z", "workspaces": {"a": {"devices": [
               {"id": "x", "created_at": "-30d", "online": [["2026-11-01T00:00:00Z", "+10m"], ["+1h", null]]}]}}}
             """)
         let device = try #require(scenario.workspaces["a"]?.devices.first)
         #expect(device.createdAt == now.addingTimeInterval(-30 * 86_400))
-        #expect(device.online == [
-            .init(from: Timestamp.parse("2026-11-01T00:00:00Z")!, until: now.addingTimeInterval(600)),
-            .init(from: now.addingTimeInterval(3600), until: nil),
-        ])
+        #expect(
+            device.online == [
+                .init(from: Timestamp.parse("2026-11-01T00:00:00Z")!, until: now.addingTimeInterval(600)),
+                .init(from: now.addingTimeInterval(3600), until: nil),
+            ])
     }
 
     @Test func missingStartMeansNow() throws {
@@ -92,15 +112,18 @@ struct SimulatedDeviceTests {
 
     @Test func intervalsAreHalfOpen() {
         // [t0, t0+60): ticks at 0 and 30; not at 60.
-        let device = SimulatedDevice(id: "d", heartbeatEvery: 30, online: [.init(from: t0, until: t0.addingTimeInterval(60))])
+        let device = SimulatedDevice(
+            id: "d", heartbeatEvery: 30, online: [.init(from: t0, until: t0.addingTimeInterval(60))])
         #expect(device.lastHeartbeat(at: t0.addingTimeInterval(3600)) == t0.addingTimeInterval(30))
         // [t0, t0+61): ticks at 0, 30 and 60.
-        let longer = SimulatedDevice(id: "d", heartbeatEvery: 30, online: [.init(from: t0, until: t0.addingTimeInterval(61))])
+        let longer = SimulatedDevice(
+            id: "d", heartbeatEvery: 30, online: [.init(from: t0, until: t0.addingTimeInterval(61))])
         #expect(longer.lastHeartbeat(at: t0.addingTimeInterval(3600)) == t0.addingTimeInterval(60))
     }
 
     @Test func statusFollowsTheFiveMinuteWindow() {
-        let device = SimulatedDevice(id: "d", heartbeatEvery: 30, online: [.init(from: t0, until: t0.addingTimeInterval(1))])
+        let device = SimulatedDevice(
+            id: "d", heartbeatEvery: 30, online: [.init(from: t0, until: t0.addingTimeInterval(1))])
         #expect(device.snapshot(at: t0.addingTimeInterval(299)).status == .online)
         #expect(device.snapshot(at: t0.addingTimeInterval(300)).status == .offline)
         #expect(SimulatedDevice(id: "n").snapshot(at: t0).status == .unknown)

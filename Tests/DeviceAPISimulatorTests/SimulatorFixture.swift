@@ -52,7 +52,8 @@ struct SimulatorFixture {
     }
 
     func send(_ method: String, _ path: String, _ body: String? = nil) async throws -> HTTPResponseData {
-        try await http.send(HTTPRequestSpec(method: method, url: server.baseURL + path, body: body.map { Data($0.utf8) }))
+        try await http.send(
+            HTTPRequestSpec(method: method, url: server.baseURL + path, body: body.map { Data($0.utf8) }))
     }
 
     func advance(_ by: String) async throws {

@@ -85,7 +85,8 @@ struct SimulatorHTTPTests {
         for path in ["/acme/devices/v2", "/acme/devices/v2/cam-1"] {
             let response = try await sim.get(path, key: "update-only")
             #expect(response.status == 404)
-            let error = (try JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["error"] as? [String: Any]
+            let error =
+                (try JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["error"] as? [String: Any]
             #expect(error?["type"] as? String == "GraphMethodException")
             #expect((error?["message"] as? String)?.contains("device:read") == true)
         }
@@ -118,8 +119,10 @@ struct SimulatorHTTPTests {
         let sim = try await SimulatorFixture.start()
         defer { Task { await sim.stop() } }
         #expect(try await sim.get("/acme/devices/v2?limit=abc").status == 400)
-        let post = try await sim.http.send(HTTPRequestSpec(
-            method: "POST", url: sim.server.baseURL + "/acme/devices/v2", headers: ["Authorization": "Bearer ws-key"]))
+        let post = try await sim.http.send(
+            HTTPRequestSpec(
+                method: "POST", url: sim.server.baseURL + "/acme/devices/v2",
+                headers: ["Authorization": "Bearer ws-key"]))
         #expect(post.status == 405)
     }
 
@@ -153,13 +156,15 @@ struct SimulatorHTTPTests {
     }
 
     @Test func neverHeartbeatedDeviceIsUnknownWithMonitoringFieldsNull() async throws {
-        let sim = try await SimulatorFixture.start("""
+        let sim = try await SimulatorFixture.start(
+            """
             {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
               {"id": "new-1", "name": "fresh", "rfdm_version": "1.4.0", "hostname": "h", "tags": ["t"],
                "hardware": {"gpu": "Orin"}, "created_at": "-1h", "online": [["+1h", null]]}]}}}
             """)
         defer { Task { await sim.stop() } }
-        let object = try #require(try JSONSerialization.jsonObject(with: try await sim.get("/acme/devices/v2/new-1").body) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: try await sim.get("/acme/devices/v2/new-1").body) as? [String: Any])
         #expect(object["status"] as? String == "unknown")
         for field in ["last_heartbeat", "rfdm_version", "hostname", "hardware", "platform", "architecture"] {
             #expect(object[field] is NSNull, "\(field) should be null")
@@ -173,7 +178,8 @@ struct SimulatorHTTPTests {
     @Test func adminCanAddReplaceHeartbeatAndDeleteDevices() async throws {
         let sim = try await SimulatorFixture.start()
         defer { Task { await sim.stop() } }
-        let created = try await sim.send("PUT", "/_sim/workspaces/acme/devices/cam-7", #"{"name": "new", "created_at": "-5m"}"#)
+        let created = try await sim.send(
+            "PUT", "/_sim/workspaces/acme/devices/cam-7", #"{"name": "new", "created_at": "-5m"}"#)
         #expect(created.status == 201)
         #expect(try await sim.device("cam-7").status == .unknown)
 
@@ -183,7 +189,8 @@ struct SimulatorHTTPTests {
         #expect(device.status == .online)
         #expect(device.lastHeartbeat == SimulatorFixture.start)
 
-        let replaced = try await sim.send("PUT", "/_sim/workspaces/acme/devices/cam-7", #"{"name": "renamed", "online": [["-1h", null]]}"#)
+        let replaced = try await sim.send(
+            "PUT", "/_sim/workspaces/acme/devices/cam-7", #"{"name": "renamed", "online": [["-1h", null]]}"#)
         #expect(replaced.status == 200)
         #expect(try await sim.device("cam-7").name == "renamed")
 
@@ -207,7 +214,8 @@ struct SimulatorHTTPTests {
     @Test func rateLimitFaultAnswers429WithRetryAfter() async throws {
         let sim = try await SimulatorFixture.start()
         defer { Task { await sim.stop() } }
-        #expect(try await sim.send("PUT", "/_sim/faults", #"{"rate_limit_every": 2, "retry_after": "3s"}"#).status == 200)
+        #expect(
+            try await sim.send("PUT", "/_sim/faults", #"{"rate_limit_every": 2, "retry_after": "3s"}"#).status == 200)
         let statuses = try await (0..<4).asyncMap { _ in try await sim.get("/acme/devices/v2") }
         #expect(statuses.map(\.status) == [200, 429, 200, 429])
         #expect(statuses[1].headers["Retry-After"] == "3")
@@ -244,9 +252,10 @@ struct SimulatorHTTPTests {
         defer { Task { await sim.stop() } }
         _ = try await sim.send("PUT", "/_sim/faults", #"{"latency": "2s"}"#)
         let error = await #expect(throws: CurlHTTPError.self) {
-            try await sim.http.send(HTTPRequestSpec(
-                url: sim.server.baseURL + "/acme/devices/v2", headers: ["Authorization": "Bearer ws-key"],
-                totalTimeout: .milliseconds(300)))
+            try await sim.http.send(
+                HTTPRequestSpec(
+                    url: sim.server.baseURL + "/acme/devices/v2", headers: ["Authorization": "Bearer ws-key"],
+                    totalTimeout: .milliseconds(300)))
         }
         #expect(error?.kind == .timeout)
     }

@@ -4,7 +4,8 @@ import Testing
 @Suite("ConfigurationParser")
 struct ConfigurationParserTests {
     @Test func defaultsApplyToAMinimalConfiguration() throws {
-        let (config, diagnostics) = ConfigurationParser.parse(#"{"workspaces": [{"id": "acme"}], "rule_files": "rules/*.json"}"#, file: "c.json")
+        let (config, diagnostics) = ConfigurationParser.parse(
+            #"{"workspaces": [{"id": "acme"}], "rule_files": "rules/*.json"}"#, file: "c.json")
         #expect(diagnostics.isEmpty)
         let parsed = try #require(config)
         #expect(parsed.api.baseURL == "https://api.roboflow.com")
@@ -13,14 +14,17 @@ struct ConfigurationParserTests {
         #expect(parsed.workspaces == [Configuration.Workspace(id: "acme", pollEvery: 60)])
         #expect(parsed.ruleFiles == ["rules/*.json"])
         #expect(parsed.defaults == Configuration.Defaults())
-        #expect(parsed.defaults.groupWait == 30 && parsed.defaults.groupInterval == 300 && parsed.defaults.repeatEvery == 14_400)
+        #expect(
+            parsed.defaults.groupWait == 30 && parsed.defaults.groupInterval == 300
+                && parsed.defaults.repeatEvery == 14_400)
         #expect(parsed.defaults.staleAfter == 300 && parsed.defaults.sendResolved)
         #expect(parsed.state == .sqlite(path: "devicewatch-state.db"))
         #expect(parsed.server.listen == "127.0.0.1:9464")
     }
 
     @Test func receiversAreReadByType() throws {
-        let (config, diagnostics) = ConfigurationParser.parse("""
+        let (config, diagnostics) = ConfigurationParser.parse(
+            """
             {"workspaces": [{"id": "a", "poll_every": "1s"}], "rule_files": [],
              "receivers": {
                "s": {"type": "slack", "url_env": "SLACK_URL", "rate_limit": {"per_second": 1, "burst": 3}},
@@ -47,7 +51,8 @@ struct ConfigurationParserTests {
     }
 
     @Test func inlineSecretsAreRefusedWithoutEverEchoingThem() {
-        let (config, diagnostics) = ConfigurationParser.parse("""
+        let (config, diagnostics) = ConfigurationParser.parse(
+            """
             {"workspaces": [{"id": "a"}], "rule_files": [],
              "receivers": {"s": {"type": "slack", "url": "https://hooks.slack.com/services/T0/B0/SECRETVALUE"},
                            "p": {"type": "pagerduty", "routing_key": "SECRETKEY"}}}
@@ -56,7 +61,8 @@ struct ConfigurationParserTests {
         #expect(diagnostics.count == 2)
         #expect(diagnostics.allSatisfy { $0.message.contains("allow_inline_secrets") })
         #expect(!diagnostics.map(\.description).joined().contains("SECRET"))
-        let allowed = ConfigurationParser.parse("""
+        let allowed = ConfigurationParser.parse(
+            """
             {"allow_inline_secrets": true, "workspaces": [{"id": "a"}], "rule_files": [],
              "receivers": {"s": {"type": "slack", "url": "https://hooks.slack.com/services/T0/B0/SECRETVALUE"}}}
             """, file: "c.json")
@@ -64,7 +70,8 @@ struct ConfigurationParserTests {
     }
 
     @Test func everyProblemIsReportedWithPathAndPosition() {
-        let (_, diagnostics) = ConfigurationParser.parse("""
+        let (_, diagnostics) = ConfigurationParser.parse(
+            """
             {"workspaces": [{"id": "a", "poll_every": "0s"}, {"id": "a"}], "rule_files": 3,
              "receivers": {"s": {"type": "slak"}, "p": {"type": "pagerduty"}, "x": {"type": "console", "url": "u"}},
              "meta_receivers": ["slack"], "server": {"listen": "localhost"}, "defults": {}}

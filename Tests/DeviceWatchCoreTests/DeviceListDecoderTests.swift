@@ -23,7 +23,9 @@ struct DeviceListDecoderTests {
         #expect(device.hostname == "jetson-01")
         #expect(device.rfdmVersion == "1.2.3")
         #expect(device.type == "jetson")
-        #expect(device.hardware == Hardware(processor: "ARMv8", gpu: "Orin", totalMemoryMB: 7982, totalDiskSpaceMB: 57000.5))
+        #expect(
+            device.hardware == Hardware(processor: "ARMv8", gpu: "Orin", totalMemoryMB: 7982, totalDiskSpaceMB: 57000.5)
+        )
         #expect(device.tags == ["production", "site-a"])
         #expect(device.createdAt == Timestamp.parse("2026-10-29T12:00:00Z"))
     }
@@ -31,11 +33,12 @@ struct DeviceListDecoderTests {
     @Test func oneBadDeviceNeverSpoilsTheList() throws {
         let decoded = try DeviceListDecoder.decodeList(fixture("tolerant-list"))
         #expect(decoded.devices.map(\.id) == ["cam-1", "cam-2", "cam-3", "cam-4"])
-        #expect(decoded.skipped == [
-            SkippedDevice(index: 2, reason: "no \"id\""),
-            SkippedDevice(index: 4, reason: "\"id\" is not a string"),
-            SkippedDevice(index: 5, reason: "not a device object"),
-        ])
+        #expect(
+            decoded.skipped == [
+                SkippedDevice(index: 2, reason: "no \"id\""),
+                SkippedDevice(index: 4, reason: "\"id\" is not a string"),
+                SkippedDevice(index: 5, reason: "not a device object"),
+            ])
     }
 
     @Test func wrongTypedFieldsBecomeNilWithAWarningAndTheRestIsKept() throws {
@@ -86,7 +89,8 @@ struct DeviceListDecoderTests {
     }
 
     @Test func getDecodesOneUnwrappedDevice() throws {
-        let (device, warnings) = try DeviceListDecoder.decodeDevice(Data(#"{"id":"cam-9","status":"offline","tags":["x"],"extra":1}"#.utf8))
+        let (device, warnings) = try DeviceListDecoder.decodeDevice(
+            Data(#"{"id":"cam-9","status":"offline","tags":["x"],"extra":1}"#.utf8))
         #expect(device == Device(id: "cam-9", status: .offline, tags: ["x"]))
         #expect(warnings.isEmpty)
         #expect(throws: DeviceBodyError.self) { try DeviceListDecoder.decodeDevice(Data(#"{"name":"x"}"#.utf8)) }

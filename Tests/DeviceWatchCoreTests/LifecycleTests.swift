@@ -11,7 +11,10 @@ struct Harness {
     var silences: [Silence] = []
     static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
 
-    init(_ rules: [Rule], groupWait: Double = 0, groupInterval: Double = 60, repeatEvery: Double = 3600, meta: [String] = ["ops"]) {
+    init(
+        _ rules: [Rule], groupWait: Double = 0, groupInterval: Double = 60, repeatEvery: Double = 3600,
+        meta: [String] = ["ops"]
+    ) {
         self.rules = RuleSet(rules)
         var config = Configuration.Defaults()
         config.groupWait = groupWait
@@ -23,21 +26,29 @@ struct Harness {
     /// One successful poll at `t0 + seconds`, returning the transitions and the intents planned.
     /// Every cycle also checks that the book's journal of originals yields the same changes to
     /// persist as a diff against the whole book as it was, and rolls back to it exactly.
-    mutating func cycle(_ seconds: Double, _ devices: [Device]) -> (transitions: [Transition], intents: [NotificationIntent]) {
+    mutating func cycle(_ seconds: Double, _ devices: [Device]) -> (
+        transitions: [Transition], intents: [NotificationIntent]
+    ) {
         let now = Self.t0.addingTimeInterval(seconds)
         let (before, start) = begin()
-        let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
-        let transitions = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
-        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        let evaluation = rules.evaluate(
+            workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
+        let transitions = AlertLifecycle.apply(
+            evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
+        let intents = NotificationPlanner.plan(
+            book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
         check(before, start)
         return (transitions, intents)
     }
 
-    mutating func failedPoll(_ seconds: Double, reason: String = "HTTP 503", auth: Bool = false) -> [NotificationIntent] {
+    mutating func failedPoll(_ seconds: Double, reason: String = "HTTP 503", auth: Bool = false) -> [NotificationIntent]
+    {
         let now = Self.t0.addingTimeInterval(seconds)
         let (before, start) = begin()
-        _ = AlertLifecycle.pollFailed(workspace: "acme", reason: reason, isAuthFailure: auth, staleAfter: 300, book: &book, at: now)
-        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
+        _ = AlertLifecycle.pollFailed(
+            workspace: "acme", reason: reason, isAuthFailure: auth, staleAfter: 300, book: &book, at: now)
+        let intents = NotificationPlanner.plan(
+            book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
         check(before, start)
         return intents
     }
@@ -48,7 +59,9 @@ struct Harness {
     }
 
     private func check(_ before: (AlertBook, RoutingState), _ start: StateChanges.CycleStart) {
-        #expect(StateChanges.since(start, (book, routing), intents: []) == StateChanges.between(before, (book, routing), intents: []))
+        #expect(
+            StateChanges.since(start, (book, routing), intents: [])
+                == StateChanges.between(before, (book, routing), intents: []))
         var rolledBack = book
         rolledBack.rollBackAlerts()
         // Back to the durable state as it was; per-poll bookkeeping (lastTrue, device facts) may differ.
@@ -65,7 +78,8 @@ struct Harness {
     }
 }
 
-let offlineRule = Rule(id: "offline", summary: "{{device.name}} offline {{offline_for}}", severity: .critical,
+let offlineRule = Rule(
+    id: "offline", summary: "{{device.name}} offline {{offline_for}}", severity: .critical,
     condition: .offlineFor(seconds: 600), notify: ["pager", "chat"])
 
 @Suite("Alert lifecycle")
@@ -75,7 +89,9 @@ struct LifecycleTests {
         #expect(a == Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "cam-1"))
         #expect(a.count == 32 && a.allSatisfy(\.isHexDigit))
         #expect(a != Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "cam-2"))
-        #expect(Fingerprint.of(workspace: "a", ruleID: "bc", deviceID: "") != Fingerprint.of(workspace: "ab", ruleID: "c", deviceID: ""))
+        #expect(
+            Fingerprint.of(workspace: "a", ruleID: "bc", deviceID: "")
+                != Fingerprint.of(workspace: "ab", ruleID: "c", deviceID: ""))
         // Documented value: SHA-256("acme\0offline\0cam-1"), first 16 bytes.
         #expect(a == "e11c834bb3fafe1ce0a70aa745b5ca92")
     }
@@ -154,7 +170,8 @@ struct LifecycleTests {
         let meta = h.failedPoll(360)
         #expect(meta.count == 1)
         #expect(meta.first?.receiver == "ops")
-        #expect(meta.first.map { h.rules.summary(of: $0.firing[0]) } == "devicewatch cannot see workspace acme: HTTP 503")
+        #expect(
+            meta.first.map { h.rules.summary(of: $0.firing[0]) } == "devicewatch cannot see workspace acme: HTTP 503")
         #expect(h.book.alerts.values.contains { $0.key.ruleID == "devicewatch.workspace_unreachable" })
         // Polling recovers: the meta alert resolves (after group_interval for that group).
         _ = h.cycle(400, [Harness.offline("d1", since: -700)])
@@ -239,9 +256,12 @@ struct PlannerTests {
     @Test func aSilencedAlertIsTrackedNotSentButItsResolveIsStillDelivered() {
         var h = Harness([offlineRule])
         _ = h.cycle(0, [Harness.offline("d1", since: -700)])  // told firing
-        h.silences = [Silence(
-            id: "s1", matchers: [.init(name: "rule", pattern: "off*")], startsAt: Harness.t0.addingTimeInterval(30),
-            endsAt: Harness.t0.addingTimeInterval(7200), comment: "maintenance", author: "ops", createdAt: Harness.t0)]
+        h.silences = [
+            Silence(
+                id: "s1", matchers: [.init(name: "rule", pattern: "off*")], startsAt: Harness.t0.addingTimeInterval(30),
+                endsAt: Harness.t0.addingTimeInterval(7200), comment: "maintenance", author: "ops",
+                createdAt: Harness.t0)
+        ]
         #expect(h.cycle(60, [Harness.offline("d1", since: -700), Harness.offline("d2", since: -700)]).intents.isEmpty)
         #expect(h.cycle(3600, [Harness.offline("d1", since: -700)]).intents.isEmpty)  // no repeat while silenced
         let resolved = h.cycle(3660, [Harness.online("d1", at: 3650)]).intents
@@ -250,21 +270,33 @@ struct PlannerTests {
     }
 
     @Test func inhibitionMutesMatchingAlertsWhileTheSourceFires() {
-        let site = Rule(id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"], labels: ["site": "a"],
+        let site = Rule(
+            id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"], labels: ["site": "a"],
             inhibits: ["cam-offline"], inhibitEqual: ["workspace", "label:site"])
-        let camera = Rule(id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"], labels: ["site": "a"])
+        let camera = Rule(
+            id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"], labels: ["site": "a"])
         var h = Harness([site, camera])
-        let intents = h.cycle(0, [Device(id: "gateway", lastHeartbeat: Harness.t0.addingTimeInterval(-700)), Harness.offline("cam1", since: -700)]).intents
+        let intents = h.cycle(
+            0,
+            [
+                Device(id: "gateway", lastHeartbeat: Harness.t0.addingTimeInterval(-700)),
+                Harness.offline("cam1", since: -700),
+            ]
+        ).intents
         #expect(intents.flatMap(\.firing).map(\.key.ruleID) == ["site-down"])
     }
 
     @Test func anAlertToldFiringThenInhibitedStillHasItsResolveDelivered() {
-        let site = Rule(id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"],
+        let site = Rule(
+            id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"],
             inhibits: ["cam-offline"], inhibitEqual: ["workspace"])
         let camera = Rule(id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"])
         var h = Harness([site, camera])
         let gatewayDown = Device(id: "gateway", lastHeartbeat: Harness.t0.addingTimeInterval(-700))
-        #expect(h.cycle(0, [Harness.offline("cam1", since: -700)]).intents.flatMap(\.firing).map(\.key.ruleID) == ["cam-offline"])
+        #expect(
+            h.cycle(0, [Harness.offline("cam1", since: -700)]).intents.flatMap(\.firing).map(\.key.ruleID) == [
+                "cam-offline"
+            ])
         // The gateway goes down: the camera alert is now inhibited, and not re-sent.
         let inhibited = h.cycle(60, [gatewayDown, Harness.offline("cam1", since: -700)]).intents
         #expect(inhibited.flatMap(\.firing).map(\.key.ruleID) == ["site-down"])
@@ -287,9 +319,11 @@ struct JSONWriterTests {
     @Test func intentsAndAlertsReadBackEqualThroughJSONDecoder() throws {
         var h = Harness([offlineRule])
         let hostile = Device(
-            id: "d\"1\\", name: "cam \n\t\u{1}é😀 <b>", status: .other("re\"boot"), lastHeartbeat: Timestamp.parse("2026-11-28T11:00:00.123Z"),
+            id: "d\"1\\", name: "cam \n\t\u{1}é😀 <b>", status: .other("re\"boot"),
+            lastHeartbeat: Timestamp.parse("2026-11-28T11:00:00.123Z"),
             platform: "Linux", architecture: "aarch64", hostname: "h", rfdmVersion: "1.2", type: "jetson",
-            hardware: Hardware(gpu: "Orin", totalMemoryMB: 7982.5), tags: ["a,b", "\"q\""], createdAt: Timestamp.parse("2026-01-01T00:00:00Z"))
+            hardware: Hardware(gpu: "Orin", totalMemoryMB: 7982.5), tags: ["a,b", "\"q\""],
+            createdAt: Timestamp.parse("2026-01-01T00:00:00Z"))
         let intents = h.cycle(0.25, [hostile, Harness.offline("d2", since: -700)]).intents
         #expect(!intents.isEmpty)
         for intent in intents {
@@ -314,14 +348,18 @@ struct JSONWriterTests {
 
     @Test func theOutboxReaderRefusesWhatItCannotReadExactly() {
         for text in [
-            "", "{", #"{"id": "x"}"#, "[]", #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": "yesterday"}"#,
+            "", "{", #"{"id": "x"}"#, "[]",
+            #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": "yesterday"}"#,
             #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1} trailing"#,
             #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1, "firing": [{"key": {}}]}"#,
             #"{"id": "\u12"}"#,
         ] {
             #expect(throws: (any Error).self, "\(text)") { try NotificationIntent(outboxJSON: Data(text.utf8)) }
         }
-        let minimal = #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1.5, "unknown": [1, {"a": null}, true]}"#
-        #expect((try? NotificationIntent(outboxJSON: Data(minimal.utf8)))?.createdAt == Date(timeIntervalSinceReferenceDate: 1.5))
+        let minimal =
+            #"{"id": "x", "receiver": "r", "groupKey": "g", "reason": "new", "createdAt": 1.5, "unknown": [1, {"a": null}, true]}"#
+        #expect(
+            (try? NotificationIntent(outboxJSON: Data(minimal.utf8)))?.createdAt
+                == Date(timeIntervalSinceReferenceDate: 1.5))
     }
 }

@@ -31,18 +31,25 @@ struct PersistedFormatTests {
         let alert = AlertInstance(
             key: key, state: .firing, severity: .critical,
             labels: ["rule": "offline", "workspace": "acme", "device": "d1", "severity": "critical", "team": "vision"],
-            activeSince: Date(timeIntervalSince1970: 0), firingSince: Date(timeIntervalSince1970: 0), lastTrue: Date(timeIntervalSince1970: 60),
-            resolvedAt: nil, resolveReason: nil, device: Device(id: "d1"), evaluatedAt: Date(timeIntervalSince1970: 60), firstSeen: nil)
-        #expect(alert.labels == ["rule": "offline", "workspace": "acme", "device": "d1", "severity": "critical", "team": "vision"])
+            activeSince: Date(timeIntervalSince1970: 0), firingSince: Date(timeIntervalSince1970: 0),
+            lastTrue: Date(timeIntervalSince1970: 60),
+            resolvedAt: nil, resolveReason: nil, device: Device(id: "d1"), evaluatedAt: Date(timeIntervalSince1970: 60),
+            firstSeen: nil)
+        #expect(
+            alert.labels == [
+                "rule": "offline", "workspace": "acme", "device": "d1", "severity": "critical", "team": "vision",
+            ])
         #expect(alert.label("team") == "vision")
         #expect(alert.label("device") == "d1")
         #expect(alert.label("missing") == nil)
         #expect(alert.fingerprint == Fingerprint.of(workspace: "acme", ruleID: "offline", deviceID: "d1"))
         let meta = AlertInstance(
             key: AlertKey(workspace: "acme", ruleID: "devicewatch.workspace_unreachable", deviceID: ""), state: .firing,
-            severity: .critical, labels: [:], activeSince: .distantPast, firingSince: nil, lastTrue: .distantPast, resolvedAt: nil,
+            severity: .critical, labels: [:], activeSince: .distantPast, firingSince: nil, lastTrue: .distantPast,
+            resolvedAt: nil,
             resolveReason: nil, device: Device(id: ""), evaluatedAt: .distantPast, firstSeen: nil)
-        #expect(meta.labels == ["rule": "devicewatch.workspace_unreachable", "workspace": "acme", "severity": "critical"])
+        #expect(
+            meta.labels == ["rule": "devicewatch.workspace_unreachable", "workspace": "acme", "severity": "critical"])
         // The JSON the store writes (all labels) and JSONEncoder's (the rule's own) read back equal.
         #expect(try JSONDecoder().decode(AlertInstance.self, from: alert.jsonData) == alert)
         #expect(try JSONDecoder().decode(AlertInstance.self, from: JSONEncoder().encode(alert)) == alert)

@@ -9,7 +9,8 @@ struct RuleParserTests {
     }
 
     @Test func parsesEveryFieldOfARule() throws {
-        let (rules, diagnostics) = parse("""
+        let (rules, diagnostics) = parse(
+            """
             {"$schema": "schema/rules.schema.json", "rules": [{
               "id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "description": "d",
               "severity": "critical", "where": {"tags": {"all_of": ["production"], "none_of": ["retired", "lab-*"]}},
@@ -21,7 +22,8 @@ struct RuleParserTests {
         let rule = try #require(rules.first)
         #expect(rule.id == "production-offline")
         #expect(rule.severity == .critical)
-        #expect(rule.selector == .tags(TagFilter(allOf: [Glob("production")], noneOf: [Glob("retired"), Glob("lab-*")])))
+        #expect(
+            rule.selector == .tags(TagFilter(allOf: [Glob("production")], noneOf: [Glob("retired"), Glob("lab-*")])))
         #expect(rule.condition == .offlineFor(seconds: 900))
         #expect(rule.pendingFor == 60)
         #expect(rule.keepFiringFor == 120)
@@ -34,14 +36,20 @@ struct RuleParserTests {
     }
 
     @Test func severalKeysInOneConditionMustAllHold() throws {
-        let (rules, _) = parse(#"{"rules": [{"id": "a", "when": {"status": "offline", "type": ["jetson", "x86*"], "not": {"name": "lab-?"}}}]}"#)
-        #expect(rules.first?.condition == .all([
-            .status(["offline"]), .field(.type, [Glob("jetson"), Glob("x86*")]), .not(.field(.name, [Glob("lab-?")])),
-        ]))
+        let (rules, _) = parse(
+            #"{"rules": [{"id": "a", "when": {"status": "offline", "type": ["jetson", "x86*"], "not": {"name": "lab-?"}}}]}"#
+        )
+        #expect(
+            rules.first?.condition
+                == .all([
+                    .status(["offline"]), .field(.type, [Glob("jetson"), Glob("x86*")]),
+                    .not(.field(.name, [Glob("lab-?")])),
+                ]))
     }
 
     @Test func nearMissKeysGetASuggestionWithFileRulePathLineAndColumn() throws {
-        let (rules, diagnostics) = parse("""
+        let (rules, diagnostics) = parse(
+            """
             {"rules": [
               {"id": "ok", "when": {"offline_for": "15m"}},
               {"id": "typo",
@@ -51,11 +59,15 @@ struct RuleParserTests {
         #expect(rules.map(\.id) == ["ok"])
         let diagnostic = try #require(diagnostics.first)
         #expect(diagnostics.count == 1)
-        #expect(diagnostic.description == #"rules/test.json:4:13: rule "typo": rules[1].when.ofline_for: unknown key "ofline_for"; did you mean "offline_for"?"#)
+        #expect(
+            diagnostic.description
+                == #"rules/test.json:4:13: rule "typo": rules[1].when.ofline_for: unknown key "ofline_for"; did you mean "offline_for"?"#
+        )
     }
 
     @Test func everyProblemInAFileIsReportedAtOnce() {
-        let (_, diagnostics) = parse("""
+        let (_, diagnostics) = parse(
+            """
             {"rules": [
               {"id": "Bad ID", "when": {"offline_for": "soon"}, "severity": "critcal"},
               {"when": {"rfdm_version_below": "one.two"}},
@@ -87,7 +99,8 @@ struct RuleParserTests {
     }
 
     @Test func duplicateIDsInAFileAreErrors() {
-        let (rules, diagnostics) = parse(#"{"rules": [{"id": "a", "when": {"status": "offline"}}, {"id": "a", "when": {"status": "online"}}]}"#)
+        let (rules, diagnostics) = parse(
+            #"{"rules": [{"id": "a", "when": {"status": "offline"}}, {"id": "a", "when": {"status": "online"}}]}"#)
         #expect(rules.count == 1)
         #expect(diagnostics.first?.description.contains(#"duplicate rule id "a" (also at rules[0])"#) == true)
     }
@@ -105,12 +118,22 @@ struct RuleParserTests {
     }
 
     @Test func aDescriptionIsCheckedAsATemplateAndRenderedLikeTheSummary() {
-        let bad = parse("{\"rules\": [{\"id\": \"a\", \"when\": {\"status\": \"offline\"},\n  \"description\": \"{{#device.name}} open\"}]}")
-        #expect(bad.1.contains { $0.description.hasPrefix("rules/test.json:2:18: rule \"a\": rules[0].description: not a valid Mustache template") }, "\(bad.1)")
-        let (rules, diagnostics) = parse(#"{"rules": [{"id": "a", "when": {"status": "offline"}, "description": "{{device.name}} ({{device.id}}) on {{device.hostname}}"}]}"#)
+        let bad = parse(
+            "{\"rules\": [{\"id\": \"a\", \"when\": {\"status\": \"offline\"},\n  \"description\": \"{{#device.name}} open\"}]}"
+        )
+        #expect(
+            bad.1.contains {
+                $0.description.hasPrefix(
+                    "rules/test.json:2:18: rule \"a\": rules[0].description: not a valid Mustache template")
+            }, "\(bad.1)")
+        let (rules, diagnostics) = parse(
+            #"{"rules": [{"id": "a", "when": {"status": "offline"}, "description": "{{device.name}} ({{device.id}}) on {{device.hostname}}"}]}"#
+        )
         #expect(diagnostics.isEmpty)
-        let finding = Finding(workspace: "acme", ruleID: "a", severity: .warning,
-            device: Device(id: "cam-1", name: "gate\u{202E}cam", status: .offline, hostname: "jetson-1"), evaluatedAt: Date(timeIntervalSince1970: 0), firstSeen: nil)
+        let finding = Finding(
+            workspace: "acme", ruleID: "a", severity: .warning,
+            device: Device(id: "cam-1", name: "gate\u{202E}cam", status: .offline, hostname: "jetson-1"),
+            evaluatedAt: Date(timeIntervalSince1970: 0), firstSeen: nil)
         #expect(RuleSet(rules).description(of: finding) == "gatecam (cam-1) on jetson-1")
     }
 
@@ -134,7 +157,7 @@ struct JSONParserTests {
     }
 
     @Test(arguments: [
-        #""a\"b\\c\/\n\u00e9\ud83d\ude00""#,
+        #""a\"b\\c\/\n\u00e9\ud83d\ude00""#
     ])
     func decodesEscapes(text: String) throws {
         #expect(try JSONParser.parse(text).value == .string("a\"b\\c/\né😀"))

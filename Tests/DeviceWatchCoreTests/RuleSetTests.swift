@@ -10,20 +10,28 @@ struct RuleSetTests {
     static func ago(_ seconds: Double) -> Date { now.addingTimeInterval(-seconds) }
 
     static let fleet: [Device] = [
-        Device(id: "cam-1", name: "line-3-cam", status: .offline, lastHeartbeat: ago(17 * 60), hostname: "jetson-01",
+        Device(
+            id: "cam-1", name: "line-3-cam", status: .offline, lastHeartbeat: ago(17 * 60), hostname: "jetson-01",
             rfdmVersion: "1.2.3", type: "jetson", tags: ["production", "site-a"], createdAt: ago(30 * 86_400)),
-        Device(id: "cam-2", name: "dock-cam", status: .online, lastHeartbeat: ago(30), rfdmVersion: "1.10.0", type: "jetson",
+        Device(
+            id: "cam-2", name: "dock-cam", status: .online, lastHeartbeat: ago(30), rfdmVersion: "1.10.0",
+            type: "jetson",
             tags: ["production", "site-b"]),
         Device(id: "cam-3", name: "gate-cam", status: .unknown, tags: ["staging"], createdAt: ago(45 * 60)),
-        Device(id: "cam-4", name: "lab-cam", status: .offline, lastHeartbeat: ago(15 * 60), rfdmVersion: "nightly", type: "x86",
+        Device(
+            id: "cam-4", name: "lab-cam", status: .offline, lastHeartbeat: ago(15 * 60), rfdmVersion: "nightly",
+            type: "x86",
             tags: ["production", "retired"]),
-        Device(id: "cam-5", name: "future-cam", status: .online, lastHeartbeat: now.addingTimeInterval(600), rfdmVersion: "v1.4.0-rc.1"),
+        Device(
+            id: "cam-5", name: "future-cam", status: .online, lastHeartbeat: now.addingTimeInterval(600),
+            rfdmVersion: "v1.4.0-rc.1"),
         Device(id: "cam-6", status: .unknown),
     ]
 
     func matches(_ predicate: Condition, firstSeen: [String: Date] = [:]) -> [String] {
         let rules = RuleSet([Rule(id: "r", condition: predicate)])
-        return rules.evaluate(workspace: "acme", devices: Self.fleet, firstSeen: firstSeen, at: Self.now).findings.map(\.deviceID)
+        return rules.evaluate(workspace: "acme", devices: Self.fleet, firstSeen: firstSeen, at: Self.now).findings.map(
+            \.deviceID)
     }
 
     @Test(arguments: [
@@ -64,7 +72,8 @@ struct RuleSetTests {
 
     @Test func findingsExplainWhyAndRenderTheSummary() throws {
         let rule = Rule(
-            id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}} ({{rule.severity}}, {{workspace}})",
+            id: "production-offline",
+            summary: "{{device.name}} has been offline for {{offline_for}} ({{rule.severity}}, {{workspace}})",
             severity: .critical, selector: .tags(TagFilter(allOf: [Glob("production")], noneOf: [Glob("retired")])),
             condition: .offlineFor(seconds: 900))
         let rules = RuleSet([rule])
@@ -73,7 +82,10 @@ struct RuleSetTests {
         #expect(evaluation.findings.count == 1)
         #expect(finding.deviceID == "cam-1")
         #expect(finding.severity == .critical)
-        #expect(rules.reasons(for: finding) == ["tags include production", "tags include none of retired", "last heartbeat 17m ago (at least 15m)"])
+        #expect(
+            rules.reasons(for: finding) == [
+                "tags include production", "tags include none of retired", "last heartbeat 17m ago (at least 15m)",
+            ])
         #expect(rules.summary(of: finding) == "line-3-cam has been offline for 17m (critical, acme)")
         #expect(evaluation.matchCounts == ["production-offline": 1])
     }
@@ -86,7 +98,11 @@ struct RuleSetTests {
     }
 
     @Test func explanationsNameTheAlternativeThatHeldAndNegations() throws {
-        let rule = Rule(id: "r", condition: .all([.any([.field(.type, [Glob("x86")]), .status(["unknown"])]), .not(.field(.name, [Glob("lab-*")]))]))
+        let rule = Rule(
+            id: "r",
+            condition: .all([
+                .any([.field(.type, [Glob("x86")]), .status(["unknown"])]), .not(.field(.name, [Glob("lab-*")])),
+            ]))
         let rules = RuleSet([rule])
         let findings = rules.evaluate(workspace: "w", devices: Self.fleet, at: Self.now).findings
         #expect(findings.map(\.deviceID) == ["cam-3", "cam-6"])
@@ -99,7 +115,10 @@ struct RuleSetTests {
             Rule(id: "a-unknown", condition: .status(["unknown"])),
         ])
         let findings = rules.evaluate(workspace: "w", devices: Self.fleet, at: Self.now).findings
-        #expect(findings.map { "\($0.ruleID)/\($0.deviceID)" } == ["b-offline/cam-1", "b-offline/cam-4", "a-unknown/cam-3", "a-unknown/cam-6"])
+        #expect(
+            findings.map { "\($0.ruleID)/\($0.deviceID)" } == [
+                "b-offline/cam-1", "b-offline/cam-4", "a-unknown/cam-3", "a-unknown/cam-6",
+            ])
     }
 
     @Test func evaluationIsDeterministic() async {
@@ -111,8 +130,10 @@ struct RuleSetTests {
         let ages = Gen.int(in: 0...7200).array(of: 0...40)
         await propertyCheck(input: ages) { ages in
             let devices = ages.enumerated().map { index, age in
-                Device(id: "d\(index)", name: index % 3 == 0 ? "dock-\(index)" : "cam-\(index)",
-                    status: age % 5 == 0 ? .unknown : .online, lastHeartbeat: age % 5 == 0 ? nil : Self.ago(Double(age)),
+                Device(
+                    id: "d\(index)", name: index % 3 == 0 ? "dock-\(index)" : "cam-\(index)",
+                    status: age % 5 == 0 ? .unknown : .online,
+                    lastHeartbeat: age % 5 == 0 ? nil : Self.ago(Double(age)),
                     rfdmVersion: ["1.2.0", "1.10.1", nil, "x"][index % 4], tags: index % 2 == 0 ? ["site-a"] : [])
             }
             let first = rules.evaluate(workspace: "w", devices: devices, at: Self.now)
@@ -130,7 +151,8 @@ struct CompiledAgreementTests {
     static let conditions: [Condition] = [
         .offlineFor(seconds: 600), .unknownFor(seconds: 1200), .rfdmVersionBelow(Version("1.4.0")!),
         .status(["offline"]), .status(["unknown", "rebooting"]),
-        .tags(TagFilter(allOf: [Glob("prod*")], noneOf: [Glob("retired")])), .tags(TagFilter(anyOf: [Glob("site-?"), Glob("lab")])),
+        .tags(TagFilter(allOf: [Glob("prod*")], noneOf: [Glob("retired")])),
+        .tags(TagFilter(anyOf: [Glob("site-?"), Glob("lab")])),
         .field(.name, [Glob("cam-*")]), .field(.type, [Glob("jetson"), Glob("x86")]),
     ]
 
@@ -150,11 +172,16 @@ struct CompiledAgreementTests {
             random = (random &* 1_103_515_245 &+ 12_345) & 0x7FFF_FFFF
             return options[random % options.count]
         }
-        let heartbeat: Date? = pick([nil, now.addingTimeInterval(-300), now.addingTimeInterval(-600), now.addingTimeInterval(-5000), now.addingTimeInterval(60)])
+        let heartbeat: Date? = pick([
+            nil, now.addingTimeInterval(-300), now.addingTimeInterval(-600), now.addingTimeInterval(-5000),
+            now.addingTimeInterval(60),
+        ])
         return Device(
-            id: "d\(seed)", name: pick(["cam-1", "dock", nil]), status: pick([.online, .offline, .unknown, .other("rebooting"), nil]),
+            id: "d\(seed)", name: pick(["cam-1", "dock", nil]),
+            status: pick([.online, .offline, .unknown, .other("rebooting"), nil]),
             lastHeartbeat: heartbeat, rfdmVersion: pick(["1.2.0", "1.4.0", "1.10.0", "v1.4.0-rc.1", "nightly", nil]),
-            type: pick(["jetson", "x86", nil]), tags: pick([[], ["production"], ["prod-eu", "site-a"], ["production", "retired", "lab"], ["site-bb"]]),
+            type: pick(["jetson", "x86", nil]),
+            tags: pick([[], ["production"], ["prod-eu", "site-a"], ["production", "retired", "lab"], ["site-bb"]]),
             createdAt: pick([nil, now.addingTimeInterval(-1200), now.addingTimeInterval(-60)]))
     }
 
@@ -167,8 +194,10 @@ struct CompiledAgreementTests {
                 return device
             }
             let rules = RuleSet([Rule(id: "r", condition: condition)])
-            let firstSeen = Dictionary(uniqueKeysWithValues: devices.map { ($0.id, Self.now.addingTimeInterval(-1500)) })
-            let compiled = rules.evaluate(workspace: "w", devices: devices, firstSeen: firstSeen, at: Self.now).findings.map(\.deviceID)
+            let firstSeen = Dictionary(
+                uniqueKeysWithValues: devices.map { ($0.id, Self.now.addingTimeInterval(-1500)) })
+            let compiled = rules.evaluate(workspace: "w", devices: devices, firstSeen: firstSeen, at: Self.now).findings
+                .map(\.deviceID)
             let direct = devices.filter { device in
                 let seen = device.lastHeartbeat == nil && device.createdAt == nil ? firstSeen[device.id] : nil
                 return condition.holds(for: device, at: Self.now, firstSeen: seen)

@@ -7,7 +7,8 @@ struct SilenceRequestTests {
     let now = Timestamp.parse("2026-11-28T12:00:00Z")!
 
     @Test func aGoodRequestMakesASilenceStartingNowForTheDuration() throws {
-        let request = Silence.Request(matchers: ["rule=production-offline", "tag=site-*"], duration: "2h", comment: "maintenance", author: "ana")
+        let request = Silence.Request(
+            matchers: ["rule=production-offline", "tag=site-*"], duration: "2h", comment: "maintenance", author: "ana")
         let silence = try request.silence(id: "abc", now: now).get()
         #expect(silence.matchers.map(\.description) == ["rule=production-offline", "tag=site-*"])
         #expect(silence.startsAt == now)
@@ -16,14 +17,16 @@ struct SilenceRequestTests {
     }
 
     @Test func aGivenStartIsKept() throws {
-        let request = Silence.Request(matchers: ["device=cam-1"], duration: "30m", comment: "c", author: "a", startsAt: "2026-11-29T08:00:00Z")
+        let request = Silence.Request(
+            matchers: ["device=cam-1"], duration: "30m", comment: "c", author: "a", startsAt: "2026-11-29T08:00:00Z")
         let silence = try request.silence(id: "x", now: now).get()
         #expect(silence.startsAt == Timestamp.parse("2026-11-29T08:00:00Z"))
         #expect(!silence.isActive(at: now))
     }
 
     @Test func everyProblemIsReportedAtOnce() {
-        let request = Silence.Request(matchers: ["rules=x", "nothing"], duration: "0s", comment: " ", author: "a", startsAt: "tomorrow")
+        let request = Silence.Request(
+            matchers: ["rules=x", "nothing"], duration: "0s", comment: " ", author: "a", startsAt: "tomorrow")
         guard case .failure(let error) = request.silence(id: "x", now: now) else {
             Issue.record("a bad request made a silence")
             return
@@ -37,7 +40,9 @@ struct SilenceRequestTests {
     }
 
     @Test func noMatchersIsAProblem() {
-        #expect(Silence.Request(matchers: [], duration: "1h", comment: "c", author: "a").problems.first?.contains("at least one matcher") == true)
+        #expect(
+            Silence.Request(matchers: [], duration: "1h", comment: "c", author: "a").problems.first?.contains(
+                "at least one matcher") == true)
     }
 }
 
@@ -45,7 +50,8 @@ struct SilenceRequestTests {
 struct FleetCountsTests {
     @Test func devicesAreCountedByStatus() {
         let devices = [
-            Device(id: "a", status: .online), Device(id: "b", status: .online), Device(id: "c", status: .offline), Device(id: "d", status: .unknown),
+            Device(id: "a", status: .online), Device(id: "b", status: .online), Device(id: "c", status: .offline),
+            Device(id: "d", status: .unknown),
             Device(id: "e", status: .other("rebooting")), Device(id: "f"),
         ]
         let counts = FleetCounts(devices)

@@ -15,14 +15,17 @@ struct SlicedDecodingTests {
             case 13: items.append(#"{"id": \#(index)}"#)
             case 17: items.append(#"{"id": "d\#(index)", "last_heartbeat": "soon", "tags": "x"}"#)
             default:
-                items.append(#"""
+                items.append(
+                    #"""
                     {"id": "d\#(index)", "name": "cam \"\#(index)\" [a]{b}\\", "status": "online",
                      "last_heartbeat": "2026-11-28T12:00:00.000Z", "tags": ["t,1", "]"], "hardware": {"gpu": "}"},
                      "extra": [1, {"n": [2, 3]}, "\u005d"], "created_at": null}
                     """#)
             }
         }
-        return Data(("{ \"meta\": {\"data\": [1]}, \"data\" :\n [ " + items.joined(separator: " ,\n") + " ] , \"next\": null }").utf8)
+        return Data(
+            ("{ \"meta\": {\"data\": [1]}, \"data\" :\n [ " + items.joined(separator: " ,\n") + " ] , \"next\": null }")
+                .utf8)
     }
 
     @Test func slicedAndWholeDecodingAgreeExactly() throws {

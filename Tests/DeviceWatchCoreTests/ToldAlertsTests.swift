@@ -22,7 +22,9 @@ struct ToldAlertsTests {
     @Test func agreesWithASetOnRandomContents() {
         var generator = SplitMix64(seed: 20261201)
         for _ in 0..<50 {
-            let keys = (0..<Int.random(in: 0...40, using: &generator)).map { _ in Self.key("d\(Int.random(in: 0...30, using: &generator))") }
+            let keys = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                Self.key("d\(Int.random(in: 0...30, using: &generator))")
+            }
             let told = ToldAlerts(keys)
             let set = Set(keys)
             #expect(told.count == set.count)

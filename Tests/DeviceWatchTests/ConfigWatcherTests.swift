@@ -23,7 +23,8 @@ struct ConfigWatcherTests {
     static func folder() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dw-watch-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir + "/v1", withIntermediateDirectories: true)
-        try #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules/*.json"]}"#.write(toFile: dir + "/devicewatch.json", atomically: true, encoding: .utf8)
+        try #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules/*.json"]}"#.write(
+            toFile: dir + "/devicewatch.json", atomically: true, encoding: .utf8)
         try rules(["a"]).write(toFile: dir + "/v1/fleet.json", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: dir + "/rules", withDestinationPath: "v1")
         return dir
@@ -69,11 +70,15 @@ struct ConfigWatcherTests {
             try FileManager.default.createDirectory(atPath: "\(dir)/\(version)", withIntermediateDirectories: true)
             try Self.rules(ids).write(toFile: "\(dir)/\(version)/rules.json", atomically: true, encoding: .utf8)
         }
-        try #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"]}"#.write(toFile: dir + "/..v1/devicewatch.json", atomically: true, encoding: .utf8)
-        try #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"]}"#.write(toFile: dir + "/..v2/devicewatch.json", atomically: true, encoding: .utf8)
+        try #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"]}"#.write(
+            toFile: dir + "/..v1/devicewatch.json", atomically: true, encoding: .utf8)
+        try #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"]}"#.write(
+            toFile: dir + "/..v2/devicewatch.json", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: dir + "/..data", withDestinationPath: "..v1")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/devicewatch.json", withDestinationPath: "..data/devicewatch.json")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/rules.json", withDestinationPath: "..data/rules.json")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir + "/devicewatch.json", withDestinationPath: "..data/devicewatch.json")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir + "/rules.json", withDestinationPath: "..data/rules.json")
         let applied = Applied()
         let watcher = try Self.watcher(dir, applied: applied)
         try FileManager.default.createSymbolicLink(atPath: dir + "/..data.new", withDestinationPath: "..v2")
@@ -97,7 +102,8 @@ struct ConfigWatcherTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let applied = Applied()
         let watcher = try Self.watcher(dir, applied: applied)
-        try #"{"rules": [{"id": "a", "when": {"ofline_for": "15m"}}]}"#.write(toFile: dir + "/v1/fleet.json", atomically: true, encoding: .utf8)
+        try #"{"rules": [{"id": "a", "when": {"ofline_for": "15m"}}]}"#.write(
+            toFile: dir + "/v1/fleet.json", atomically: true, encoding: .utf8)
         await watcher.check()
         #expect(applied.count == 0)
         let status = await watcher.status

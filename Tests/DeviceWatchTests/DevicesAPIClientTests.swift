@@ -1,12 +1,13 @@
 import CurlHTTP
 import DeviceAPISimulator
-@testable import DeviceWatch
 import DeviceWatchCore
 import Foundation
 import HTTPTypes
 import HummingbirdCore
 import Synchronization
 import Testing
+
+@testable import DeviceWatch
 
 /// Waits that were asked for, instead of waiting.
 final class RecordedSleeps: Sendable {
@@ -40,7 +41,10 @@ struct Harness {
     }
 
     // Generous: the machine may be busy with other tests; no test here measures time.
-    func client(key: String = "ws-key-SECRET-123", retry: RetryPolicy = RetryPolicy(maxAttempts: 4), timeout: Duration = .seconds(60))
+    func client(
+        key: String = "ws-key-SECRET-123", retry: RetryPolicy = RetryPolicy(maxAttempts: 4),
+        timeout: Duration = .seconds(60)
+    )
         -> DevicesAPIClient
     {
         DevicesAPIClient(
@@ -49,7 +53,8 @@ struct Harness {
     }
 
     func faults(_ json: String) async throws {
-        let response = try await http.send(HTTPRequestSpec(method: "PUT", url: server.baseURL + "/_sim/faults", body: Data(json.utf8)))
+        let response = try await http.send(
+            HTTPRequestSpec(method: "PUT", url: server.baseURL + "/_sim/faults", body: Data(json.utf8)))
         precondition(response.status == 200)
     }
 
@@ -87,14 +92,20 @@ struct DevicesAPIClientTests {
         ("dev-key-SECRET-456", "cam-2", .forbiddenDevice, "bound to another device"),
         ("ws-key-SECRET-123", "nope", .notFound, "not found (404)"),
     ])
-    func authAndLookupFailuresAreTypedActionableAndNotRetried(key: String, device: String?, kind: DevicesAPIError.Kind, phrase: String)
+    func authAndLookupFailuresAreTypedActionableAndNotRetried(
+        key: String, device: String?, kind: DevicesAPIError.Kind, phrase: String
+    )
         async throws
     {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         let client = harness.client(key: key)
         let error = await #expect(throws: DevicesAPIError.self) {
-            if let device { _ = try await client.get(workspace: "acme", deviceID: device) } else { _ = try await client.list(workspace: "acme") }
+            if let device {
+                _ = try await client.get(workspace: "acme", deviceID: device)
+            } else {
+                _ = try await client.list(workspace: "acme")
+            }
         }
         #expect(error?.kind == kind)
         #expect(error?.attempts == 1)
@@ -108,12 +119,19 @@ struct DevicesAPIClientTests {
     @Test func theServicesMessageIsInTheErrorScrubbedAndCut() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        let error = await #expect(throws: DevicesAPIError.self) { try await harness.client(key: "update-only-SECRET-789").list(workspace: "acme") }
+        let error = await #expect(throws: DevicesAPIError.self) {
+            try await harness.client(key: "update-only-SECRET-789").list(workspace: "acme")
+        }
         #expect(error?.serviceMessage?.contains("lacks the required scope: device:read") == true)
-        #expect(error?.description.contains("the API said: \"Unsupported get request.") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.contains("the API said: \"Unsupported get request.") == true,
+            "\(String(describing: error))")
         #expect(error?.isAuthenticationProblem == true)
 
-        let echoed = APIErrorBody(Data(#"{"error": {"message": "key ws-key-SECRET-123 rejected\r\nInjected: line", "type": "OAuthException"}}"#.utf8))
+        let echoed = APIErrorBody(
+            Data(
+                #"{"error": {"message": "key ws-key-SECRET-123 rejected\r\nInjected: line", "type": "OAuthException"}}"#
+                    .utf8))
         #expect(echoed.type == "OAuthException")
         #expect(echoed.message == "key ws-key-SECRET-123 rejected Injected: line")
         #expect(Secret("ws-key-SECRET-123").scrub(echoed.message ?? "").contains("SECRET") == false)
@@ -186,7 +204,8 @@ struct DevicesAPIClientTests {
         #expect(error?.kind == .transport(.connectionLost))
         #expect(error?.attempts == 4)
         try await harness.faults(#"{"truncate_rate": 0.5}"#)
-        #expect(try await harness.client(retry: RetryPolicy(maxAttempts: 30)).list(workspace: "acme").devices.count == 2)
+        #expect(
+            try await harness.client(retry: RetryPolicy(maxAttempts: 30)).list(workspace: "acme").devices.count == 2)
     }
 
     @Test func malformedBodiesAreRetriedAndReportedClearly() async throws {
@@ -198,7 +217,8 @@ struct DevicesAPIClientTests {
         #expect(error?.attempts == 4)
         #expect(error?.description.contains("could not be read") == true)
         try await harness.faults(#"{"malformed_rate": 0.5}"#)
-        #expect(try await harness.client(retry: RetryPolicy(maxAttempts: 30)).list(workspace: "acme").devices.count == 2)
+        #expect(
+            try await harness.client(retry: RetryPolicy(maxAttempts: 30)).list(workspace: "acme").devices.count == 2)
     }
 
     @Test func slowAnswersTimeOutAndAreRetried() async throws {
@@ -206,7 +226,8 @@ struct DevicesAPIClientTests {
         defer { Task { await harness.stop() } }
         try await harness.faults(#"{"latency": "2s"}"#)
         let error = await #expect(throws: DevicesAPIError.self) {
-            try await harness.client(retry: RetryPolicy(maxAttempts: 2), timeout: .milliseconds(200)).list(workspace: "acme")
+            try await harness.client(retry: RetryPolicy(maxAttempts: 2), timeout: .milliseconds(200)).list(
+                workspace: "acme")
         }
         #expect(error?.kind == .transport(.timeout))
         #expect(error?.attempts == 2)
@@ -217,7 +238,8 @@ struct DevicesAPIClientTests {
         let harness = try await Harness.start()
         let url = harness.server.baseURL
         await harness.stop()
-        let client = DevicesAPIClient(baseURL: url, apiKey: Secret("k-SECRET"), http: CurlHTTPClient(),
+        let client = DevicesAPIClient(
+            baseURL: url, apiKey: Secret("k-SECRET"), http: CurlHTTPClient(),
             retry: RetryPolicy(maxAttempts: 2), sleep: harness.sleeps.sleep)
         let error = await #expect(throws: DevicesAPIError.self) { try await client.list(workspace: "acme") }
         #expect(error?.kind == .transport(.connect))
@@ -231,12 +253,14 @@ struct DevicesAPIClientTests {
             let status = statuses.withLock { $0.removeFirst() }
             let body = status == 200 ? #"{"data": [{"id": "x"}]}"# : "{}"
             try await writer.write(
-                response: HTTPResponse(status: .init(code: status), headerFields: [.contentLength: String(body.utf8.count)]),
+                response: HTTPResponse(
+                    status: .init(code: status), headerFields: [.contentLength: String(body.utf8.count)]),
                 body: .init(byteBuffer: .init(string: body)))
         }
         defer { Task { await server.stop() } }
         let sleeps = RecordedSleeps()
-        let client = DevicesAPIClient(baseURL: server.baseURL, apiKey: Secret("k"), http: CurlHTTPClient(), sleep: sleeps.sleep)
+        let client = DevicesAPIClient(
+            baseURL: server.baseURL, apiKey: Secret("k"), http: CurlHTTPClient(), sleep: sleeps.sleep)
         let badRequest = await #expect(throws: DevicesAPIError.self) { try await client.list(workspace: "acme") }
         #expect(badRequest?.kind == .badRequest)
         let teapot = await #expect(throws: DevicesAPIError.self) { try await client.list(workspace: "acme") }
@@ -281,13 +305,16 @@ struct DeviceTableTests {
     @Test func rowsAreSortedByNameWithAgesAndASummary() {
         let now = Timestamp.parse("2026-11-28T12:00:00Z")!
         let devices = [
-            Device(id: "b", name: "zeta", status: .offline, lastHeartbeat: now.addingTimeInterval(-7200), rfdmVersion: "1.4.0", type: "jetson",
+            Device(
+                id: "b", name: "zeta", status: .offline, lastHeartbeat: now.addingTimeInterval(-7200),
+                rfdmVersion: "1.4.0", type: "jetson",
                 tags: ["site-a", "prod"]),
             Device(id: "a", name: "alpha", status: .online, lastHeartbeat: now.addingTimeInterval(-180)),
             Device(id: "c", name: nil, status: .unknown),
             Device(id: "d", name: "evil\u{1B}[31m", status: .other("rebooting")),
         ]
-        let lines = DeviceTable.render(devices, now: now).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = DeviceTable.render(devices, now: now).split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init)
         #expect(lines[0].hasPrefix("NAME"))
         #expect(lines[1].hasPrefix("alpha"))
         #expect(lines[1].contains("3m ago"))

@@ -11,18 +11,25 @@ struct DispatcherTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-dispatch-\(UUID().uuidString).db").path
 
     func intent(_ sequence: Int, group: String = "g1", firing: Bool = true) -> NotificationIntent {
-        var intent = firing ? Fixed.intent(firing: [Fixed.alert(1)]) : Fixed.intent(firing: [], resolved: [Fixed.alert(1, status: .resolved)], reason: .resolved)
+        var intent =
+            firing
+            ? Fixed.intent(firing: [Fixed.alert(1)])
+            : Fixed.intent(firing: [], resolved: [Fixed.alert(1, status: .resolved)], reason: .resolved)
         intent.id = "\(group)-\(sequence)"
         intent.groupKey = group
         intent.receiver = "hook"
         return intent
     }
 
-    func dispatcher(_ sink: RecordingSink, store: SQLiteStateStore, settings: Dispatcher.Settings = .init(),
-        receiver: (any Receiver)? = nil) -> Dispatcher
-    {
-        let hook = receiver ?? WebhookReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1000, burst: 1000))
-        return Dispatcher(store: store, http: CurlHTTPClient(), receivers: ["hook": hook], context: Fixed.context, settings: settings)
+    func dispatcher(
+        _ sink: RecordingSink, store: SQLiteStateStore, settings: Dispatcher.Settings = .init(),
+        receiver: (any Receiver)? = nil
+    ) -> Dispatcher {
+        let hook =
+            receiver
+            ?? WebhookReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1000, burst: 1000))
+        return Dispatcher(
+            store: store, http: CurlHTTPClient(), receivers: ["hook": hook], context: Fixed.context, settings: settings)
     }
 
     func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
@@ -97,7 +104,9 @@ struct DispatcherTests {
         var settings = Dispatcher.Settings()
         settings.maxRetryAge = 0
         await dispatcher(sink, store: store, settings: settings).deliverDue()
-        #expect(try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("gave up after 1 attempts") == true)
+        #expect(
+            try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("gave up after 1 attempts")
+                == true)
     }
 
     @Test func aResolveNeverOvertakesItsFiring() async throws {
@@ -148,10 +157,13 @@ struct DispatcherTests {
         var settings = Dispatcher.Settings()
         settings.inFlightPerReceiver = 2
         let receivers: [String: any Receiver] = [
-            "hook": WebhookReceiver(name: "hook", url: Secret(sink.url + "/fast"), rateLimit: .init(perSecond: 1000, burst: 1000)),
-            "slow": WebhookReceiver(name: "slow", url: Secret(sink.url + "/slow"), rateLimit: .init(perSecond: 2, burst: 1)),
+            "hook": WebhookReceiver(
+                name: "hook", url: Secret(sink.url + "/fast"), rateLimit: .init(perSecond: 1000, burst: 1000)),
+            "slow": WebhookReceiver(
+                name: "slow", url: Secret(sink.url + "/slow"), rateLimit: .init(perSecond: 2, burst: 1)),
         ]
-        let dispatcher = Dispatcher(store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context, settings: settings)
+        let dispatcher = Dispatcher(
+            store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context, settings: settings)
         #expect(await dispatcher.deliverDue() == 26)
         // The slow receiver's last request (at least 2.5 s in) comes after every fast one.
         let paths = sink.requests.map(\.path)
@@ -201,7 +213,8 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         await dispatcher(sink, store: store).deliverDue()
-        #expect(try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("no longer configured") == true)
+        #expect(
+            try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("no longer configured") == true)
     }
 
     @Test func theTokenBucketAllowsABurstThenTheRate() {
@@ -217,8 +230,10 @@ struct DispatcherTests {
 
     @Test func discordsRetryAfterInTheBodyIsHonoured() {
         let discord = DiscordReceiver(name: "d", url: Secret("https://discord.test/x"))
-        let answer = HTTPResponseData(status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": false}"#.utf8))
-        #expect(discord.interpret(answer) == .retry(reason: "HTTP 429 (Discord rate limit)", after: .milliseconds(2500)))
+        let answer = HTTPResponseData(
+            status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": false}"#.utf8))
+        #expect(
+            discord.interpret(answer) == .retry(reason: "HTTP 429 (Discord rate limit)", after: .milliseconds(2500)))
     }
 
     @Test func aPauseHoldsEveryRequestUntilItEnds() {
@@ -230,11 +245,14 @@ struct DispatcherTests {
 
     @Test func discordsRateLimitHeadersPauseTheReceiver() {
         let discord = DiscordReceiver(name: "d", url: Secret("https://discord.test/x"))
-        let empty = HTTPResponseData(status: 204, headers: ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "1.5"], body: Data())
+        let empty = HTTPResponseData(
+            status: 204, headers: ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "1.5"], body: Data())
         #expect(discord.pause(after: empty) == 1.5)
-        let left = HTTPResponseData(status: 204, headers: ["X-RateLimit-Remaining": "3", "X-RateLimit-Reset-After": "1.5"], body: Data())
+        let left = HTTPResponseData(
+            status: 204, headers: ["X-RateLimit-Remaining": "3", "X-RateLimit-Reset-After": "1.5"], body: Data())
         #expect(discord.pause(after: left) == nil)
-        let limited = HTTPResponseData(status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": true}"#.utf8))
+        let limited = HTTPResponseData(
+            status: 429, headers: [:], body: Data(#"{"retry_after": 2.5, "global": true}"#.utf8))
         #expect(discord.pause(after: limited) == 2.5)
     }
 
@@ -242,7 +260,9 @@ struct DispatcherTests {
     /// group, which the 1/s rate alone would let go after 1 s) goes no sooner.
     @Test func anEmptyDiscordBucketDelaysTheNextRequestUntilItsReset() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(headers: ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "4"])
+        let sink = try await RecordingSink.start(headers: [
+            "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "4",
+        ])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
         try enqueue([intent(1, group: "a"), intent(1, group: "b")], store)
@@ -279,7 +299,11 @@ struct DispatcherLaneTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let hung = try await RecordingSink.start(statuses: [RecordingSink.hang])
         let healthy = try await RecordingSink.start(statuses: [429])  // then 200: a retry after Retry-After: 1
-        defer { Task { await hung.stop(); await healthy.stop() } }
+        defer {
+            Task {
+                await hung.stop(); await healthy.stop()
+            }
+        }
         let store = try SQLiteStateStore(path: path)
         let fast = Configuration.RateLimit(perSecond: 1000, burst: 1000)
         let receivers: [String: any Receiver] = [
@@ -301,13 +325,18 @@ struct DispatcherLaneTests {
         let first = try #require(healthy.requests.first)
         // A generous bound (the hang lasts 30 s; the benchmark measures a few milliseconds): a busy
         // test machine can take a second to schedule anything at all.
-        #expect(first.receivedAt.timeIntervalSince(planned) < 5, "the healthy page took \(first.receivedAt.timeIntervalSince(planned)) s")
+        #expect(
+            first.receivedAt.timeIntervalSince(planned) < 5,
+            "the healthy page took \(first.receivedAt.timeIntervalSince(planned)) s")
         // ...and its retry after the 429's Retry-After: 1 too, while the hang still lasts.
         #expect(await healthy.wait(seconds: 10) { $0.count >= 2 })
         let retry = try #require(healthy.requests.dropFirst().first)
         #expect(retry.receivedAt.timeIntervalSince(first.receivedAt) < 5)
         // Its 2xx is recorded within moments, not when the hung transfer ends.
-        #expect(await waitFor(seconds: 2) { (try? store.notifications(state: .sent, limit: 10).map(\.intent.id)) == ["page"] })
+        #expect(
+            await waitFor(seconds: 2) {
+                (try? store.notifications(state: .sent, limit: 10).map(\.intent.id)) == ["page"]
+            })
         let stuck = try #require(try store.notifications(state: .pending, limit: 10).first)
         #expect(stuck.intent.id == "stuck" && stuck.attempts == 0)
 

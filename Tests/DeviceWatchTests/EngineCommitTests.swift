@@ -12,7 +12,9 @@ final class FlakyStore: StateStore {
 
     init(path: String) throws { store = try SQLiteStateStore(path: path) }
 
-    func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges) throws(StateStoreError) {
+    func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
+        throws(StateStoreError)
+    {
         let fail = failNextCommit.withLock { value in
             defer { value = false }
             return value
@@ -35,8 +37,12 @@ final class FlakyStore: StateStore {
 
     func load() throws(StateStoreError) -> PersistedState { try store.load() }
     func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) { try store.commit(changes, at: now) }
-    func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] { try store.dueNotifications(at: now, limit: limit) }
-    func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
+    func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
+        try store.dueNotifications(at: now, limit: limit)
+    }
+    func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
+        throws(StateStoreError) -> [OutboxEntry]
+    {
         try store.dueNotifications(at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
     }
     func pendingReceivers() throws(StateStoreError) -> Set<String> { try store.pendingReceivers() }
@@ -44,17 +50,27 @@ final class FlakyStore: StateStore {
         try store.notifications(state: state, limit: limit)
     }
     func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int] { try store.outboxCounts() }
-    func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int { try store.prune(sentBefore: sentBefore, deadBefore: deadBefore) }
-    func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) { try store.record(outcomes, at: now) }
+    func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int {
+        try store.prune(sentBefore: sentBefore, deadBefore: deadBefore)
+    }
+    func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
+        try store.record(outcomes, at: now)
+    }
     func markSent(_ id: String, at now: Date) throws(StateStoreError) { try store.markSent(id, at: now) }
     func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError) {
         try store.markFailedAttempt(id, error: error, retryAt: retryAt, at: now)
     }
-    func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) { try store.markDead(id, error: error, at: now) }
+    func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) {
+        try store.markDead(id, error: error, at: now)
+    }
     func clockOffsets() throws(StateStoreError) -> [ClockOffset] { try store.clockOffsets() }
     func addSilence(_ silence: Silence) throws(StateStoreError) { try store.addSilence(silence) }
-    func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] { try store.silences(includeExpired: includeExpired, at: now) }
-    func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool { try store.expireSilence(id, at: now) }
+    func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
+        try store.silences(includeExpired: includeExpired, at: now)
+    }
+    func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
+        try store.expireSilence(id, at: now)
+    }
 }
 
 @Suite("Engine commits")
@@ -64,7 +80,8 @@ struct EngineCommitTests {
 
     func devices(offline: Bool) -> [Device] {
         (1...3).map { index in
-            Device(id: "cam-\(index)", name: "cam \(index)", status: offline ? .offline : .online,
+            Device(
+                id: "cam-\(index)", name: "cam \(index)", status: offline ? .offline : .online,
                 lastHeartbeat: Self.t0.addingTimeInterval(offline ? -3600 : -10), tags: ["production"])
         }
     }
@@ -74,8 +91,13 @@ struct EngineCommitTests {
         let store = try FlakyStore(path: path)
         var config = Configuration.Defaults()
         config.groupWait = 0
-        let rules = RuleSet([Rule(id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
-        let engine = Engine(rules: rules, defaults: RoutingDefaults(config), staleAfter: 300, state: try store.load(), store: store)
+        let rules = RuleSet([
+            Rule(
+                id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600),
+                notify: ["chat"])
+        ])
+        let engine = Engine(
+            rules: rules, defaults: RoutingDefaults(config), staleAfter: 300, state: try store.load(), store: store)
 
         // Three cameras go offline; the commit fails: nothing is written, and the engine forgets
         // the cycle's alerts and its notification group as if it had never run.
@@ -86,7 +108,8 @@ struct EngineCommitTests {
         #expect(try store.notifications(state: nil, limit: 10).isEmpty)
 
         // The next poll plans the same again and commits it: each alert and the page once.
-        await engine.pollSucceeded(workspace: "acme", devices: devices(offline: true), apiDate: Self.t0.addingTimeInterval(30))
+        await engine.pollSucceeded(
+            workspace: "acme", devices: devices(offline: true), apiDate: Self.t0.addingTimeInterval(30))
         #expect(await engine.alerts.map(\.key.deviceID) == ["cam-1", "cam-2", "cam-3"])
         let stored = try store.load()
         #expect(stored.book.alerts.count == 3)
@@ -97,11 +120,13 @@ struct EngineCommitTests {
 
         // They recover; that commit fails too: the alerts are firing again in memory, as stored.
         store.failNextCommit.withLock { $0 = true }
-        await engine.pollSucceeded(workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(60))
+        await engine.pollSucceeded(
+            workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(60))
         #expect(await engine.alerts.allSatisfy { $0.state == .firing })
         #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .firing })
         // And the next poll resolves them for good.
-        await engine.pollSucceeded(workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(90))
+        await engine.pollSucceeded(
+            workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(90))
         #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .resolved })
     }
 }

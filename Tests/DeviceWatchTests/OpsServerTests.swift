@@ -13,15 +13,21 @@ import Testing
 struct OpsServerTests {
     static let now = Timestamp.parse("2026-11-28T12:00:00Z")!
 
-    static func alert(_ device: String, name: String, rule: String = "production-offline", state: AlertInstance.State = .firing, workspace: String = "acme")
+    static func alert(
+        _ device: String, name: String, rule: String = "production-offline", state: AlertInstance.State = .firing,
+        workspace: String = "acme"
+    )
         -> AlertInstance
     {
         AlertInstance(
             key: AlertKey(workspace: workspace, ruleID: rule, deviceID: device), state: state, severity: .critical,
             labels: ["rule": rule, "workspace": workspace, "device": device, "severity": "critical"],
-            activeSince: now.addingTimeInterval(-600), firingSince: state == .firing ? now.addingTimeInterval(-540) : nil,
+            activeSince: now.addingTimeInterval(-600),
+            firingSince: state == .firing ? now.addingTimeInterval(-540) : nil,
             lastTrue: now, resolvedAt: nil, resolveReason: nil,
-            device: Device(id: device, name: name, status: .offline, lastHeartbeat: now.addingTimeInterval(-1200), hostname: "jetson-\(device)",
+            device: Device(
+                id: device, name: name, status: .offline, lastHeartbeat: now.addingTimeInterval(-1200),
+                hostname: "jetson-\(device)",
                 rfdmVersion: "1.4.0", tags: ["production"]),
             evaluatedAt: now, firstSeen: nil, message: nil)
     }
@@ -48,10 +54,14 @@ struct OpsServerTests {
             return (response.status, String(decoding: response.body, as: UTF8.self), response.headers)
         }
 
-        func send(_ method: String, _ path: String, body: String? = nil, token: String? = nil) async throws -> (status: Int, json: [String: Any]) {
+        func send(_ method: String, _ path: String, body: String? = nil, token: String? = nil) async throws -> (
+            status: Int, json: [String: Any]
+        ) {
             var headers: HTTPHeaderList = ["Content-Type": "application/json"]
             if let token { headers = ["Content-Type": "application/json", "Authorization": "Bearer \(token)"] }
-            let response = try await http.send(HTTPRequestSpec(method: method, url: address + path, headers: headers, body: body.map { Data($0.utf8) }))
+            let response = try await http.send(
+                HTTPRequestSpec(method: method, url: address + path, headers: headers, body: body.map { Data($0.utf8) })
+            )
             return (response.status, (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]) ?? [:])
         }
 
@@ -68,7 +78,8 @@ struct OpsServerTests {
     }
 
     static func start(
-        adminToken: String? = nil, anonymousWrites: Bool = true, status: WorkerStatus? = nil, clock: EngineClock = EngineClock()
+        adminToken: String? = nil, anonymousWrites: Bool = true, status: WorkerStatus? = nil,
+        clock: EngineClock = EngineClock()
     ) async throws -> Running {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-ops-\(UUID().uuidString).db").path
         let store = try SQLiteStateStore(path: path)
@@ -76,7 +87,8 @@ struct OpsServerTests {
         let listening = AsyncStream<String>.makeStream()
         let metrics = WorkerMetrics()
         let server = OpsServer(
-            settings: .init(listen: "127.0.0.1:0", adminToken: adminToken.map(Secret.init), allowsAnonymousWrites: anonymousWrites),
+            settings: .init(
+                listen: "127.0.0.1:0", adminToken: adminToken.map(Secret.init), allowsAnonymousWrites: anonymousWrites),
             store: store, metrics: metrics, logger: .init(label: "test"), status: { state.value.withLock { $0 } },
             clock: { clock }, onListening: { listening.continuation.yield($0) })
         let task = Task { try await server.run() }
@@ -86,21 +98,29 @@ struct OpsServerTests {
     }
 
     static func status(
-        alerts: [AlertInstance] = [alert("cam-1", name: "line-3-cam"), alert("cam-2", name: "dock-cam", rule: "staging-offline")],
-        health: [String: WorkspaceHealth] = ["acme": WorkspaceHealth(lastSuccess: now)], reload: ReloadStatus = ReloadStatus(succeeded: true, at: now)
+        alerts: [AlertInstance] = [
+            alert("cam-1", name: "line-3-cam"), alert("cam-2", name: "dock-cam", rule: "staging-offline"),
+        ],
+        health: [String: WorkspaceHealth] = ["acme": WorkspaceHealth(lastSuccess: now)],
+        reload: ReloadStatus = ReloadStatus(succeeded: true, at: now)
     ) -> WorkerStatus {
         var fleet = FleetCounts()
         fleet.online = 7
         fleet.offline = 2
         fleet.unknown = 1
         let rules = RuleSet([
-            Rule(id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}", severity: .critical,
+            Rule(
+                id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}",
+                severity: .critical,
                 condition: .offlineFor(seconds: 900), notify: ["r"])
         ])
         return WorkerStatus(
-            now: now, startedAt: now.addingTimeInterval(-3600), workspaces: ["acme"], fleet: ["acme": fleet], alerts: alerts, health: health,
+            now: now, startedAt: now.addingTimeInterval(-3600), workspaces: ["acme"], fleet: ["acme": fleet],
+            alerts: alerts, health: health,
             outbox: [.pending: 3, .sent: 10, .dead: 1], reload: reload,
-            readiness: Readiness.evaluate(workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-3600), now: now),
+            readiness: Readiness.evaluate(
+                workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-3600),
+                now: now),
             rules: rules)
     }
 
@@ -113,7 +133,9 @@ struct OpsServerTests {
     }
 
     @Test func readyzIsReadyWhenEveryWorkspaceIsSeenAndShowsAFailedReload() async throws {
-        let server = try await Self.start(status: Self.status(reload: ReloadStatus(succeeded: false, at: Self.now, problems: ["rules.json:3:5: unknown key"])))
+        let server = try await Self.start(
+            status: Self.status(
+                reload: ReloadStatus(succeeded: false, at: Self.now, problems: ["rules.json:3:5: unknown key"])))
         defer { server.stop() }
         #expect(try await server.get("/readyz").status == 200)
         let body = try await server.json("/readyz")
@@ -126,7 +148,11 @@ struct OpsServerTests {
     }
 
     @Test func readyzIsUnavailableWhileAWorkspaceIsBlindBeyondStaleAfter() async throws {
-        let blind = ["acme": WorkspaceHealth(lastSuccess: Self.now.addingTimeInterval(-900), failingSince: Self.now.addingTimeInterval(-600), failure: "HTTP 503")]
+        let blind = [
+            "acme": WorkspaceHealth(
+                lastSuccess: Self.now.addingTimeInterval(-900), failingSince: Self.now.addingTimeInterval(-600),
+                failure: "HTTP 503")
+        ]
         let server = try await Self.start(status: Self.status(health: blind))
         defer { server.stop() }
         let response = try await server.get("/readyz")
@@ -144,7 +170,8 @@ struct OpsServerTests {
         #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         let lines = Set(response.text.split(separator: "\n").map(String.init))
         #expect(lines.contains(#"devicewatch_devices{workspace="acme",status="offline"} 2.0"#))
-        #expect(lines.contains(#"devicewatch_alerts{rule="production-offline",severity="critical",state="firing"} 1.0"#))
+        #expect(
+            lines.contains(#"devicewatch_alerts{rule="production-offline",severity="critical",state="firing"} 1.0"#))
         #expect(lines.contains("devicewatch_outbox_pending 3.0"))
         #expect(lines.contains("devicewatch_outbox_dead 1.0"))
         #expect(lines.contains("devicewatch_config_reload_success 1.0"))
@@ -152,7 +179,9 @@ struct OpsServerTests {
 
         // An alert that is gone leaves no stale series behind; a failed reload reads 0.
         server.status.value.withLock {
-            $0 = Self.status(alerts: [Self.alert("cam-1", name: "line-3-cam")], reload: ReloadStatus(succeeded: false, at: Self.now, problems: ["x"]))
+            $0 = Self.status(
+                alerts: [Self.alert("cam-1", name: "line-3-cam")],
+                reload: ReloadStatus(succeeded: false, at: Self.now, problems: ["x"]))
         }
         response = try await server.get("/metrics")
         #expect(!response.text.contains(#"rule="staging-offline""#))
@@ -160,10 +189,12 @@ struct OpsServerTests {
     }
 
     @Test func alertsCanBeFilteredByStateRuleAndWorkspace() async throws {
-        let server = try await Self.start(status: Self.status(alerts: [
-            Self.alert("cam-1", name: "a"), Self.alert("cam-2", name: "b", state: .pending), Self.alert("cam-3", name: "c", rule: "other"),
-            Self.alert("cam-4", name: "d", workspace: "beta"),
-        ]))
+        let server = try await Self.start(
+            status: Self.status(alerts: [
+                Self.alert("cam-1", name: "a"), Self.alert("cam-2", name: "b", state: .pending),
+                Self.alert("cam-3", name: "c", rule: "other"),
+                Self.alert("cam-4", name: "d", workspace: "beta"),
+            ]))
         defer { server.stop() }
         func devices(_ query: String) async throws -> [String] {
             let alerts = try #require(try await server.json("/api/v1/alerts" + query)["alerts"] as? [[String: Any]])
@@ -173,7 +204,9 @@ struct OpsServerTests {
         #expect(try await devices("?state=pending") == ["cam-2"])
         #expect(try await devices("?rule=other") == ["cam-3"])
         #expect(try await devices("?workspace=beta&state=firing") == ["cam-4"])
-        let first = try #require(try await server.json("/api/v1/alerts?rule=production-offline&workspace=acme&state=firing")["alerts"] as? [[String: Any]])
+        let first = try #require(
+            try await server.json("/api/v1/alerts?rule=production-offline&workspace=acme&state=firing")["alerts"]
+                as? [[String: Any]])
         #expect(first.first?["summary"] as? String == "a has been offline for 20m")
         #expect(first.first?["firing_since"] as? String == "2026-11-28T11:51:00.000Z")
     }
@@ -181,7 +214,8 @@ struct OpsServerTests {
     @Test func silencesAreAddedListedAndExpiredWithTheAdminToken() async throws {
         let server = try await Self.start(adminToken: "s3cret-admin")
         defer { server.stop() }
-        let body = #"{"matchers": ["rule=production-offline", "tag=site-a"], "duration": "2h", "comment": "maintenance", "author": "ana"}"#
+        let body =
+            #"{"matchers": ["rule=production-offline", "tag=site-a"], "duration": "2h", "comment": "maintenance", "author": "ana"}"#
         #expect(try await server.send("POST", "/api/v1/silences", body: body).status == 401)
         #expect(try await server.send("POST", "/api/v1/silences", body: body, token: "wrong").status == 401)
         let created = try await server.send("POST", "/api/v1/silences", body: body, token: "s3cret-admin")
@@ -203,14 +237,18 @@ struct OpsServerTests {
     /// clock and lasts two of its hours, and the listing says how long it has left on that clock.
     @Test func aSilenceAddedOverTheAPIIsOnTheEnginesClock() async throws {
         let skew = -3 * 86_400.0
-        let server = try await Self.start(clock: EngineClock([ClockOffset(workspace: "acme", seconds: skew, measuredAt: Date())]))
+        let server = try await Self.start(
+            clock: EngineClock([ClockOffset(workspace: "acme", seconds: skew, measuredAt: Date())]))
         defer { server.stop() }
-        let created = try await server.send("POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "2h", "comment": "c"}"#)
+        let created = try await server.send(
+            "POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "2h", "comment": "c"}"#)
         #expect(created.status == 201)
         let starts = try #require(Timestamp.parse(created.json["starts_at"] as? String ?? ""))
         #expect(abs(starts.timeIntervalSince(Date().addingTimeInterval(skew))) < 60)
         #expect(created.json["state"] as? String == "active")
-        #expect((created.json["ends_in"] as? String)?.hasPrefix("1h59m") == true || created.json["ends_in"] as? String == "2h")
+        #expect(
+            (created.json["ends_in"] as? String)?.hasPrefix("1h59m") == true
+                || created.json["ends_in"] as? String == "2h")
         let listed = try #require(try await server.json("/api/v1/silences")["silences"] as? [[String: Any]])
         #expect(listed.first?["state"] as? String == "active")
     }
@@ -218,7 +256,8 @@ struct OpsServerTests {
     @Test func aBadSilenceIsRefusedWithEveryProblemAndNothingStored() async throws {
         let server = try await Self.start()
         defer { server.stop() }
-        let refused = try await server.send("POST", "/api/v1/silences", body: #"{"matchers": ["rules=x"], "duration": "soon", "comment": ""}"#)
+        let refused = try await server.send(
+            "POST", "/api/v1/silences", body: #"{"matchers": ["rules=x"], "duration": "soon", "comment": ""}"#)
         #expect(refused.status == 400)
         let problems = try #require(refused.json["problems"] as? [String])
         #expect(problems.count == 3)
@@ -230,7 +269,8 @@ struct OpsServerTests {
     @Test func writesOnANonLoopbackListenerWithoutATokenAreRefused() async throws {
         let server = try await Self.start(anonymousWrites: false)
         defer { server.stop() }
-        let refused = try await server.send("POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "1h", "comment": "c"}"#)
+        let refused = try await server.send(
+            "POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "1h", "comment": "c"}"#)
         #expect(refused.status == 403)
         #expect((refused.json["error"] as? String)?.contains("server.admin_token_env") == true)
         #expect(try await server.get("/api/v1/silences").status == 200)
@@ -249,7 +289,8 @@ struct OpsServerTests {
         try server.store.commit(changes, at: Date())
         try server.store.markDead("dead-1", error: "HTTP 404: no such webhook", at: Date())
 
-        let listed = try #require(try await server.json("/api/v1/notifications?state=dead")["notifications"] as? [[String: Any]])
+        let listed = try #require(
+            try await server.json("/api/v1/notifications?state=dead")["notifications"] as? [[String: Any]])
         #expect(listed.map { $0["id"] as? String } == ["dead-1"])
         #expect(listed.first?["last_error"] as? String == "HTTP 404: no such webhook")
         #expect(try await server.get("/api/v1/notifications?state=lost").status == 400)
@@ -259,11 +300,14 @@ struct OpsServerTests {
 
     @Test func theStatusPageShowsTheFleetAlertsAndSilencesWithDeviceTextEscaped() async throws {
         let hostile = Self.alert("cam-9", name: "<script>alert(1)</script>")
-        let server = try await Self.start(status: Self.status(alerts: [Self.alert("cam-1", name: "line-3-cam"), hostile]))
+        let server = try await Self.start(
+            status: Self.status(alerts: [Self.alert("cam-1", name: "line-3-cam"), hostile]))
         defer { server.stop() }
-        _ = try server.store.addSilence(Silence(
-            id: "abc123", matchers: [Silence.Matcher(name: "tag", pattern: "site-a")], startsAt: Date().addingTimeInterval(-60),
-            endsAt: Date().addingTimeInterval(3600), comment: "moving racks", author: "ana", createdAt: Date()))
+        _ = try server.store.addSilence(
+            Silence(
+                id: "abc123", matchers: [Silence.Matcher(name: "tag", pattern: "site-a")],
+                startsAt: Date().addingTimeInterval(-60),
+                endsAt: Date().addingTimeInterval(3600), comment: "moving racks", author: "ana", createdAt: Date()))
         let page = try await server.get("/")
         #expect(page.status == 200)
         #expect(page.headers["content-type"] == "text/html; charset=utf-8")
@@ -271,7 +315,9 @@ struct OpsServerTests {
         #expect(page.text.contains(#"name="viewport""#))
         #expect(page.text.contains("<b>7</b>online"))
         #expect(page.text.contains("line-3-cam has been offline for 20m"))
-        #expect(page.text.contains(#"id="alert-\#(Fingerprint.of(workspace: "acme", ruleID: "production-offline", deviceID: "cam-1"))""#))
+        #expect(
+            page.text.contains(
+                #"id="alert-\#(Fingerprint.of(workspace: "acme", ruleID: "production-offline", deviceID: "cam-1"))""#))
         #expect(page.text.contains("moving racks"))
         #expect(!page.text.contains("<script>alert(1)"))
         #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
@@ -287,7 +333,10 @@ final class StatusBox: Sendable {
 
 extension OpsServerTests {
     @Test func aSiteOutageIsCountedPerRuleAndTheListIsCapped() async throws {
-        let outage = (1...30).map { Self.alert("cam-\($0)", name: "cam \($0)") } + [Self.alert("gw-1", name: "gateway", rule: "gateway-down")]
+        let outage =
+            (1...30).map { Self.alert("cam-\($0)", name: "cam \($0)") } + [
+                Self.alert("gw-1", name: "gateway", rule: "gateway-down")
+            ]
         let server = try await Self.start(status: Self.status(alerts: outage))
         defer { server.stop() }
         let page = try await server.get("/").text
@@ -304,20 +353,32 @@ struct ReadinessTests {
     let now = Timestamp.parse("2026-11-28T12:00:00Z")!
 
     @Test func aWorkspaceFailingForLessThanStaleAfterIsStillReady() {
-        let health = ["acme": WorkspaceHealth(lastSuccess: now.addingTimeInterval(-200), failingSince: now.addingTimeInterval(-120), failure: "HTTP 500")]
-        #expect(Readiness.evaluate(workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-999), now: now).ready)
+        let health = [
+            "acme": WorkspaceHealth(
+                lastSuccess: now.addingTimeInterval(-200), failingSince: now.addingTimeInterval(-120),
+                failure: "HTTP 500")
+        ]
+        #expect(
+            Readiness.evaluate(
+                workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-999), now: now
+            ).ready)
     }
 
     @Test func anAuthenticationFailureIsBlindAtOnce() {
         let health = ["acme": WorkspaceHealth(failingSince: now, failure: "401", authFailure: true)]
-        let readiness = Readiness.evaluate(workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now)
+        let readiness = Readiness.evaluate(
+            workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now)
         #expect(!readiness.ready)
         #expect(readiness.blind == ["acme"])
     }
 
     @Test func aWorkspaceNeverPolledIsBlindOnceStaleAfterHasPassedSinceTheStart() {
-        #expect(Readiness.evaluate(workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-60), now: now).ready)
-        let late = Readiness.evaluate(workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-301), now: now)
+        #expect(
+            Readiness.evaluate(
+                workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-60), now: now
+            ).ready)
+        let late = Readiness.evaluate(
+            workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-301), now: now)
         #expect(late.problems == ["workspace acme not seen for 5m1s: no successful poll yet"])
     }
 }
@@ -349,7 +410,10 @@ struct WorkerMetricsTests {
             #expect(help.contains(family), "no # HELP for \(family)")
             #expect(types.contains(family), "no # TYPE for \(family)")
         }
-        #expect(families == Set(WorkerMetrics.help.keys), "documented but not emitted, or emitted but not documented: \(families.symmetricDifference(WorkerMetrics.help.keys))")
+        #expect(
+            families == Set(WorkerMetrics.help.keys),
+            "documented but not emitted, or emitted but not documented: \(families.symmetricDifference(WorkerMetrics.help.keys))"
+        )
         #expect(lines.contains("# TYPE devicewatch_poll_duration_seconds histogram"))
         #expect(lines.contains("# TYPE devicewatch_polls_total counter"))
     }

@@ -44,7 +44,9 @@ struct PollScheduleTests {
         (.failed(consecutive: 9, retryAfter: nil), 2.0, 150.0...180.0),  // up to half of stale_after (300 s)
         (.failed(consecutive: 9, retryAfter: 600), 2.0, 600.0...600.0),  // a Retry-After beyond the cap still wins
     ])
-    func theNextPollWaitsAtLeastPollEveryAndRetryAfter(outcome: PollSchedule.Outcome, elapsed: Double, expected: ClosedRange<Double>) {
+    func theNextPollWaitsAtLeastPollEveryAndRetryAfter(
+        outcome: PollSchedule.Outcome, elapsed: Double, expected: ClosedRange<Double>
+    ) {
         let schedule = PollSchedule(pollEvery: 60, maxBackoff: PollSchedule.maxBackoff(pollEvery: 60, staleAfter: 300))
         var random = SeededRandom(seed: 42)
         for _ in 0..<50 {
@@ -65,17 +67,20 @@ struct PollScheduleTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         let engine = Engine(
-            rules: RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])]), defaults: RoutingDefaults(.init()),
+            rules: RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])]),
+            defaults: RoutingDefaults(.init()),
             staleAfter: 300, state: try store.load(), store: store)
         let client = DevicesAPIClient(
             baseURL: harness.server.baseURL, apiKey: Secret("ws-key-SECRET-123"), http: harness.http,
             retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)), sleep: { try await time.sleep($0) })
         await Pollers.poll(
-            Configuration.Workspace(id: "acme", pollEvery: 10), client: client, engine: engine, metrics: WorkerMetrics(),
+            Configuration.Workspace(id: "acme", pollEvery: 10), client: client, engine: engine,
+            metrics: WorkerMetrics(),
             logger: Logger(label: "test"), staleAfter: 300, timing: time.timing)
 
         let stats = try await harness.http.send(HTTPRequestSpec(url: harness.server.baseURL + "/_sim/stats"))
-        let requests = try #require((try JSONSerialization.jsonObject(with: stats.body) as? [String: Any])?["requests"] as? Int)
+        let requests = try #require(
+            (try JSONSerialization.jsonObject(with: stats.body) as? [String: Any])?["requests"] as? Int)
         // Every wait between two requests honoured the Retry-After...
         let waits = time.waits
         #expect(requests >= 3, "the poller must have polled: \(requests) requests")

@@ -8,7 +8,9 @@ import Testing
 enum Fixed {
     static let now = Timestamp.parse("2026-11-28T12:00:00Z")!
     static let rules = RuleSet([
-        Rule(id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}", description: "Check power and network.",
+        Rule(
+            id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}",
+            description: "Check power and network.",
             severity: .critical, condition: .offlineFor(seconds: 900), notify: ["r"])
     ])
     static let context = RenderContext(rules: rules, externalURL: "http://devicewatch.example:9464")
@@ -16,18 +18,27 @@ enum Fixed {
     static func alert(_ index: Int, name: String? = nil, status: AlertInstance.State = .firing) -> AlertSnapshot {
         let key = AlertKey(workspace: "acme", ruleID: "production-offline", deviceID: "cam-\(index)")
         return AlertSnapshot(
-            key: key, fingerprint: Fingerprint.of(workspace: "acme", ruleID: key.ruleID, deviceID: key.deviceID), status: status,
-            severity: .critical, labels: ["rule": key.ruleID, "workspace": "acme", "device": key.deviceID, "severity": "critical"],
-            startsAt: now.addingTimeInterval(-300), endsAt: status == .resolved ? now : nil, resolveReason: status == .resolved ? "recovered" : nil,
-            device: Device(id: key.deviceID, name: name ?? "line-\(index)-cam", status: .offline, lastHeartbeat: now.addingTimeInterval(-1200),
+            key: key, fingerprint: Fingerprint.of(workspace: "acme", ruleID: key.ruleID, deviceID: key.deviceID),
+            status: status,
+            severity: .critical,
+            labels: ["rule": key.ruleID, "workspace": "acme", "device": key.deviceID, "severity": "critical"],
+            startsAt: now.addingTimeInterval(-300), endsAt: status == .resolved ? now : nil,
+            resolveReason: status == .resolved ? "recovered" : nil,
+            device: Device(
+                id: key.deviceID, name: name ?? "line-\(index)-cam", status: .offline,
+                lastHeartbeat: now.addingTimeInterval(-1200),
                 hostname: "jetson-\(index)", rfdmVersion: "1.4.0", type: "jetson", tags: ["production", "site-a"]),
             evaluatedAt: now, firstSeen: nil, message: nil)
     }
 
-    static func intent(firing: [AlertSnapshot], resolved: [AlertSnapshot] = [], reason: NotificationIntent.Reason = .new) -> NotificationIntent {
+    static func intent(
+        firing: [AlertSnapshot], resolved: [AlertSnapshot] = [], reason: NotificationIntent.Reason = .new
+    ) -> NotificationIntent {
         NotificationIntent(
-            id: "0123456789abcdef0123456789abcdef-1", receiver: "r", groupKey: #"{rule="production-offline",workspace="acme"}"#,
-            groupLabels: ["rule": "production-offline", "workspace": "acme"], firing: firing, resolved: resolved, reason: reason, createdAt: now)
+            id: "0123456789abcdef0123456789abcdef-1", receiver: "r",
+            groupKey: #"{rule="production-offline",workspace="acme"}"#,
+            groupLabels: ["rule": "production-offline", "workspace": "acme"], firing: firing, resolved: resolved,
+            reason: reason, createdAt: now)
     }
 
     static let firingGroup = intent(firing: [alert(1), alert(2)])
@@ -36,7 +47,9 @@ enum Fixed {
     static let hostile = intent(firing: [alert(1, name: "<!channel> <https://evil|click> @everyone & co")])
 }
 
-func body(_ receiver: any Receiver, _ intent: NotificationIntent, context: RenderContext = Fixed.context) throws -> [Data] {
+func body(_ receiver: any Receiver, _ intent: NotificationIntent, context: RenderContext = Fixed.context) throws
+    -> [Data]
+{
     switch try receiver.delivery(for: intent, context: context, at: Fixed.now) {
     case .http(let request): return [request.body ?? Data()]
     case .httpSequence(let requests): return requests.map { $0.body ?? Data() }
@@ -51,7 +64,11 @@ func json(_ data: Data) throws -> [String: Any] {
 /// Compares with `Golden/NAME.json` (canonical JSON: sorted keys, pretty). Set DEVICEWATCH_UPDATE_GOLDEN=1 to rewrite.
 func expectGolden(_ name: String, _ payloads: [Data], sourceLocation: SourceLocation = #_sourceLocation) throws {
     let canonical = try payloads.map { try JSONSerialization.jsonObject(with: $0) }
-    let text = String(decoding: try JSONSerialization.data(withJSONObject: canonical, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self) + "\n"
+    let text =
+        String(
+            decoding: try JSONSerialization.data(
+                withJSONObject: canonical, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+            as: UTF8.self) + "\n"
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).json")
     if ProcessInfo.processInfo.environment["DEVICEWATCH_UPDATE_GOLDEN"] == "1" {
         try text.write(to: url, atomically: true, encoding: .utf8)
@@ -64,7 +81,8 @@ func expectGolden(_ name: String, _ payloads: [Data], sourceLocation: SourceLoca
 /// One receiver of each kind, with made-up secrets, for payload tests.
 enum SampleReceivers {
     static let slack = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/services/T0/B0/SECRET"))
-    static let pagerduty = PagerDutyReceiver(name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
+    static let pagerduty = PagerDutyReceiver(
+        name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue")
     static let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
     static let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
     static let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
@@ -80,12 +98,18 @@ struct ReceiverPayloadTests {
 
     @Test(arguments: ["firing", "resolved", "large"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {
-        let intent = [("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup)].first { $0.0 == group }!.1
+        let intent = [("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup)]
+            .first { $0.0 == group }!.1
         try expectGolden("slack-\(group)", body(slack, intent))
         try expectGolden("discord-\(group)", body(discord, intent))
         try expectGolden("teams-\(group)", body(teams, intent))
         // The large webhook golden lists 20 alerts (max_alerts) to stay readable.
-        try expectGolden("webhook-\(group)", body(group == "large" ? WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"), maxAlerts: 20) : webhook, intent))
+        try expectGolden(
+            "webhook-\(group)",
+            body(
+                group == "large"
+                    ? WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"), maxAlerts: 20) : webhook,
+                intent))
         if group != "large" { try expectGolden("pagerduty-\(group)", body(pagerduty, intent)) }
     }
 
@@ -126,7 +150,8 @@ struct ReceiverPayloadTests {
 
         let events = try body(pagerduty, Fixed.largeGroup)
         #expect(events.count == 500)  // one event per alert, each deduplicated by fingerprint
-        let webhookPayload = try json(body(WebhookReceiver(name: "r", url: Secret("http://x/"), maxAlerts: 100), Fixed.largeGroup)[0])
+        let webhookPayload = try json(
+            body(WebhookReceiver(name: "r", url: Secret("http://x/"), maxAlerts: 100), Fixed.largeGroup)[0])
         #expect((webhookPayload["alerts"] as? [Any])?.count == 100)
         #expect(webhookPayload["truncatedAlerts"] as? Int == 400)
     }
@@ -155,9 +180,13 @@ struct ReceiverPayloadTests {
     }
 
     @Test func aTemplateOverrideReplacesTheText() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-template-\(UUID().uuidString).mustache").path
-        try "{{headline}}: {{#firing}}{{device.name}} {{/firing}}({{firing_count}})".write(toFile: path, atomically: true, encoding: .utf8)
-        let custom = SlackReceiver(name: "r", url: Secret("https://hooks.slack.test/x"), template: try TemplateOverride(path: path))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dw-template-\(UUID().uuidString).mustache"
+        ).path
+        try "{{headline}}: {{#firing}}{{device.name}} {{/firing}}({{firing_count}})".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let custom = SlackReceiver(
+            name: "r", url: Secret("https://hooks.slack.test/x"), template: try TemplateOverride(path: path))
         let text = String(decoding: try body(custom, Fixed.firingGroup)[0], as: UTF8.self)
         #expect(text.contains("[FIRING:2] production-offline in acme: line-1-cam line-2-cam (2)"))
         #expect(try TemplateOverride(path: path).check(rules: Fixed.rules).isEmpty)
@@ -168,15 +197,18 @@ struct ReceiverPayloadTests {
         // The Standard Webhooks specification's published example.
         let secret = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         let body = Data(#"{"test": 2432232314}"#.utf8)
-        let signature = try StandardWebhooks.signature(secret: secret, id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: "1614265330", body: body)
+        let signature = try StandardWebhooks.signature(
+            secret: secret, id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: "1614265330", body: body)
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
     }
 
     @Test func fileReceiverAppendsJSONLines() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-file-\(UUID().uuidString).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-file-\(UUID().uuidString).jsonl")
+            .path
         let receiver = FileReceiver(name: "f", path: path)
         for intent in [Fixed.firingGroup, Fixed.resolvedGroup] {
-            guard case .local(let write) = try receiver.delivery(for: intent, context: Fixed.context, at: Fixed.now) else {
+            guard case .local(let write) = try receiver.delivery(for: intent, context: Fixed.context, at: Fixed.now)
+            else {
                 Issue.record("expected a local delivery")
                 return
             }
@@ -186,6 +218,8 @@ struct ReceiverPayloadTests {
         #expect(lines.count == 2)
         let first = try json(Data(lines[0].utf8))
         #expect(first["status"] as? String == "firing")
-        #expect((first["alerts"] as? [[String: Any]])?.first?["summary"] as? String == "line-1-cam has been offline for 20m")
+        #expect(
+            (first["alerts"] as? [[String: Any]])?.first?["summary"] as? String == "line-1-cam has been offline for 20m"
+        )
     }
 }

@@ -1,17 +1,20 @@
 import CurlHTTP
-@testable import DeviceWatch
 import DeviceWatchCore
 import Foundation
 import Testing
 
+@testable import DeviceWatch
+
 /// Device text that tries everything: a Markdown link, mentions, markup, a bare URL, control
 /// characters, a bidirectional override and line breaks.
 enum Hostile {
-    static let name = "[click here](http://evil.example/phish) <!channel> @everyone <@123456> **bold** `code` ||spoiler|| "
+    static let name =
+        "[click here](http://evil.example/phish) <!channel> @everyone <@123456> **bold** `code` ||spoiler|| "
         + "\u{202E}gpj.exe\u{0}\u{1B}[31m red\r\n# Second line"
     static let device = Device(
         id: "cam-<1>", name: name, status: .offline, lastHeartbeat: Fixed.now.addingTimeInterval(-1200),
-        hostname: "evil.example\u{202E}\n> quoted", rfdmVersion: "1.4.0\u{1B}]0;title\u{7}", type: "jetson*[x](https://evil.example)",
+        hostname: "evil.example\u{202E}\n> quoted", rfdmVersion: "1.4.0\u{1B}]0;title\u{7}",
+        type: "jetson*[x](https://evil.example)",
         tags: ["production", "[x](http://evil.example)", "site\u{2066}-a"])
 
     static func alert(_ device: Device, status: AlertInstance.State = .firing) -> AlertSnapshot {
@@ -29,19 +32,25 @@ enum Hostile {
         ("ZWJ sequences", String(repeating: "👨‍👩‍👧‍👦", count: 400)),
         ("combining marks", "a" + String(repeating: "\u{301}", count: 10_000)),
         ("CJK", String(repeating: "監視カメラ", count: 700)),
-        ("right-to-left", String(repeating: "\u{5DE}\u{5E6}\u{5DC}\u{5de}\u{5D4} \u{643}\u{627}\u{645}\u{64A}\u{631}\u{627} ", count: 500)),
+        (
+            "right-to-left",
+            String(
+                repeating: "\u{5DE}\u{5E6}\u{5DC}\u{5de}\u{5D4} \u{643}\u{627}\u{645}\u{64A}\u{631}\u{627} ", count: 500
+            )
+        ),
         ("markup", String(repeating: "[a](http://e.x) *_~`|", count: 500)),
     ]
 
     /// A group of `count` alerts for devices with this name.
     static func group(name: String, count: Int) -> NotificationIntent {
-        Fixed.intent(firing: (1...count).map { index in
-            var snapshot = Fixed.alert(index, name: name)
-            snapshot.device.hostname = name
-            snapshot.device.type = name
-            snapshot.device.tags = [name]
-            return snapshot
-        })
+        Fixed.intent(
+            firing: (1...count).map { index in
+                var snapshot = Fixed.alert(index, name: name)
+                snapshot.device.hostname = name
+                snapshot.device.type = name
+                snapshot.device.tags = [name]
+                return snapshot
+            })
     }
 }
 
@@ -74,7 +83,9 @@ struct ReceiverTextTests {
     /// 10 KB names of flags, combining marks and CJK, in a group of 12: `scripts/check-payloads`
     /// checks these with Slack's SDK and Microsoft's Adaptive Card schema.
     @Test func longNamePayloadsMatchTheirGoldenFiles() throws {
-        let name = String(repeating: "🇺🇦", count: 300) + "a" + String(repeating: "\u{301}", count: 3000) + String(repeating: "監視カメラ", count: 120)
+        let name =
+            String(repeating: "🇺🇦", count: 300) + "a" + String(repeating: "\u{301}", count: 3000)
+            + String(repeating: "監視カメラ", count: 120)
         let group = Hostile.group(name: name, count: 12)
         try expectGolden("slack-long", body(slack, group))
         try expectGolden("discord-long", body(discord, group))
@@ -89,10 +100,13 @@ struct ReceiverTextTests {
         for payload in try body(receiver, Hostile.intent) {
             for text in strings(in: try JSONSerialization.jsonObject(with: payload)) {
                 for scalar in text.unicodeScalars {
-                    #expect(scalar == "\n" || scalar.properties.generalCategory != .control, "\(name): control U+\(String(scalar.value, radix: 16)) in \(text)")
+                    #expect(
+                        scalar == "\n" || scalar.properties.generalCategory != .control,
+                        "\(name): control U+\(String(scalar.value, radix: 16)) in \(text)")
                     #expect(!InertText.isBidirectionalControl(scalar), "\(name): bidi control in \(text)")
                 }
-                #expect(!text.contains("http://evil") && !text.contains("https://evil"), "\(name): a live link in \(text)")
+                #expect(
+                    !text.contains("http://evil") && !text.contains("https://evil"), "\(name): a live link in \(text)")
             }
         }
     }
@@ -118,7 +132,10 @@ struct ReceiverTextTests {
             #expect(!text.contains(" **bold**"), "\(name): formatting in \(text)")
             #expect(!text.contains(" <@123456>"), "\(name): a mention tag in \(text)")
         }
-        #expect(shown.contains { $0.contains(#"\[click here\]"#) && $0.contains(#"\*\*bold\*\*"#) && $0.contains(#"\<@123456\>"#) })
+        #expect(
+            shown.contains {
+                $0.contains(#"\[click here\]"#) && $0.contains(#"\*\*bold\*\*"#) && $0.contains(#"\<@123456\>"#)
+            })
     }
 
     @Test func aNameCannotForgeASecondLine() throws {
@@ -137,7 +154,8 @@ struct ReceiverTextTests {
             let blocks = try #require(payload["blocks"] as? [[String: Any]])
             #expect(blocks.count <= 50)
             for block in blocks {
-                let texts = [(block["text"] as? [String: Any])?["text"] as? String].compactMap { $0 }
+                let texts =
+                    [(block["text"] as? [String: Any])?["text"] as? String].compactMap { $0 }
                     + ((block["elements"] as? [[String: Any]]) ?? []).compactMap { $0["text"] as? String }
                 let limit = block["type"] as? String == "header" ? 150 : 3000
                 for text in texts { expectFits(text, limit, "slack \(kind) \(block["type"] ?? "")") }
@@ -186,7 +204,8 @@ struct ReceiverTextTests {
         for count in [1, 30] {
             let data = try body(teams, Hostile.group(name: name, count: count))[0]
             #expect(data.count <= 28_000, "teams \(kind), \(count) alerts: \(data.count) bytes")
-            let card = try #require(((try json(data))["attachments"] as? [[String: Any]])?.first?["content"] as? [String: Any])
+            let card = try #require(
+                ((try json(data))["attachments"] as? [[String: Any]])?.first?["content"] as? [String: Any])
             let blocks = try #require(card["body"] as? [[String: Any]])
             if count == 30 {
                 let listed = blocks.filter { $0["type"] as? String == "FactSet" }.count
@@ -207,8 +226,12 @@ struct ReceiverTextTests {
     }
 
     func expectFits(_ text: String, _ limit: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(text.unicodeScalars.count <= limit, "\(what): \(text.unicodeScalars.count) code points, limit \(limit)", sourceLocation: sourceLocation)
-        #expect(text.utf16.count <= limit, "\(what): \(text.utf16.count) UTF-16 units, limit \(limit)", sourceLocation: sourceLocation)
+        #expect(
+            text.unicodeScalars.count <= limit, "\(what): \(text.unicodeScalars.count) code points, limit \(limit)",
+            sourceLocation: sourceLocation)
+        #expect(
+            text.utf16.count <= limit, "\(what): \(text.utf16.count) UTF-16 units, limit \(limit)",
+            sourceLocation: sourceLocation)
     }
 
     // MARK: Descriptions
@@ -216,8 +239,10 @@ struct ReceiverTextTests {
     /// The shipped rules' summaries and descriptions are templates: every receiver gets them
     /// rendered, with the values the summary sees, and no `{{` survives anywhere.
     @Test func noTemplateSurvivesInAnyReceiversPayloadForTheShippedRules() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let loaded = try ConfigurationLoader.load(configPath: root.appendingPathComponent("examples/devicewatch.json").path)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let loaded = try ConfigurationLoader.load(
+            configPath: root.appendingPathComponent("examples/devicewatch.json").path)
         let context = RenderContext(rules: loaded.rules, externalURL: "http://devicewatch.example:9464")
         #expect(loaded.rules.rules.contains { $0.description?.contains("{{") == true })
         for rule in loaded.rules.rules {
@@ -240,11 +265,16 @@ struct ReceiverTextTests {
         // The description reaches webhooks (annotations) and PagerDuty (custom_details), rendered.
         var offline = Fixed.alert(1)
         offline.key = AlertKey(workspace: "acme", ruleID: "production-offline", deviceID: "cam-1")
-        let webhookAlert = try #require((try json(body(webhook, Fixed.intent(firing: [offline]), context: context)[0])["alerts"] as? [[String: Any]])?.first)
-        #expect((webhookAlert["annotations"] as? [String: String])?["description"]
-            == "line-1-cam (cam-1) on jetson-1 stopped heartbeating 20m ago. Check power and network at its site.")
+        let webhookAlert = try #require(
+            (try json(body(webhook, Fixed.intent(firing: [offline]), context: context)[0])["alerts"] as? [[String: Any]])?
+                .first)
+        #expect(
+            (webhookAlert["annotations"] as? [String: String])?["description"]
+                == "line-1-cam (cam-1) on jetson-1 stopped heartbeating 20m ago. Check power and network at its site.")
         let event = try json(body(pagerduty, Fixed.intent(firing: [offline]), context: context)[0])
-        #expect(((event["payload"] as? [String: Any])?["custom_details"] as? [String: String])?["description"]?.hasPrefix("line-1-cam (cam-1) on jetson-1") == true)
+        #expect(
+            ((event["payload"] as? [String: Any])?["custom_details"] as? [String: String])?["description"]?.hasPrefix(
+                "line-1-cam (cam-1) on jetson-1") == true)
     }
 }
 
@@ -253,7 +283,10 @@ struct ConsoleTextTests {
     /// The terminal: no escape sequence, no carriage return, no second line from a device's name.
     @Test func aHostileNameCannotMoveTheCursorOrForgeALine() {
         let text = ConsoleReceiver.render(Hostile.intent, context: Fixed.context, at: Fixed.now)
-        #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" || $0 == "\u{0}" || InertText.isBidirectionalControl($0) })
+        #expect(
+            !text.unicodeScalars.contains {
+                $0 == "\u{1B}" || $0 == "\r" || $0 == "\u{0}" || InertText.isBidirectionalControl($0)
+            })
         // The header line, one line for the alert, nothing else.
         #expect(text.split(separator: "\n").count == 2, "\(text)")
         #expect(text.contains("gpj.exe"))

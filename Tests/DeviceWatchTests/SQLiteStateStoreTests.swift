@@ -9,7 +9,9 @@ struct SQLiteStateStoreTests {
     static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-state-\(UUID().uuidString).db").path
 
-    let rules = RuleSet([Rule(id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
+    let rules = RuleSet([
+        Rule(id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600), notify: ["chat"])
+    ])
     let defaults: RoutingDefaults = {
         var config = Configuration.Defaults()
         config.groupWait = 0
@@ -24,19 +26,25 @@ struct SQLiteStateStoreTests {
 
     func devices(_ count: Int, offline: Bool) -> [Device] {
         (0..<count).map { index in
-            Device(id: "d\(index)", name: "cam \(index)", status: offline ? .offline : .online,
+            Device(
+                id: "d\(index)", name: "cam \(index)", status: offline ? .offline : .online,
                 lastHeartbeat: Self.t0.addingTimeInterval(offline ? -3600 : -10), tags: ["production"])
         }
     }
 
     /// One cycle as the engine runs it: evaluate, lifecycle, plan, diff, commit.
-    func cycle(_ book: inout AlertBook, _ routing: inout RoutingState, _ devices: [Device], at now: Date, store: SQLiteStateStore) throws
+    func cycle(
+        _ book: inout AlertBook, _ routing: inout RoutingState, _ devices: [Device], at now: Date,
+        store: SQLiteStateStore
+    ) throws
         -> StateChanges
     {
         let before = (book, routing)
-        let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
+        let evaluation = rules.evaluate(
+            workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
         _ = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
-        let intents = NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: [], at: now)
+        let intents = NotificationPlanner.plan(
+            book: &book, state: &routing, rules: rules, defaults: defaults, silences: [], at: now)
         let changes = StateChanges.between(before, (book, routing), intents: intents)
         try store.commit(changes, at: now)
         return changes
@@ -51,7 +59,8 @@ struct SQLiteStateStoreTests {
         #expect(first.intents.count == 1)
         #expect(first.addFirstSeen.count == 50)
 
-        let second = try cycle(&book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
+        let second = try cycle(
+            &book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
         #expect(second.isEmpty)
 
         let reopened = try SQLiteStateStore(path: path).load()
@@ -75,11 +84,17 @@ struct SQLiteStateStoreTests {
         let store = try SQLiteStateStore(path: path)
         let state = try store.load()
         var reloadedBook = state.book, reloadedRouting = state.routing
-        let again = try cycle(&reloadedBook, &reloadedRouting, devices(3, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
+        let again = try cycle(
+            &reloadedBook, &reloadedRouting, devices(3, offline: true), at: Self.t0.addingTimeInterval(60), store: store
+        )
         #expect(again.intents.isEmpty)
-        _ = try cycle(&reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(120), store: store)
+        _ = try cycle(
+            &reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(120),
+            store: store)
         // The resolve waits for group_interval (5m by default) after the first notification, across the restart.
-        let resolved = try cycle(&reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(300), store: store)
+        let resolved = try cycle(
+            &reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(300),
+            store: store)
         #expect(resolved.intents.map(\.reason) == [.resolved])
         #expect(resolved.intents.first?.resolved.count == 3)
         #expect(try store.load().book.alerts.isEmpty)
@@ -99,7 +114,10 @@ struct SQLiteStateStoreTests {
         #expect(try store.notifications(state: .dead, limit: 10).map(\.intent.id) == [id])
         #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(3600), limit: 10).isEmpty)
         // Committing the same intent again (a replayed cycle) never enqueues it twice.
-        try store.commit({ var c = StateChanges(); c.intents = changes.intents; return c }(), at: Self.t0)
+        try store.commit(
+            {
+                var c = StateChanges(); c.intents = changes.intents; return c
+            }(), at: Self.t0)
         #expect(try store.notifications(state: nil, limit: 10).count == 1)
     }
 
@@ -111,11 +129,14 @@ struct SQLiteStateStoreTests {
             let before = (book, routing)
             let devices = devices(30, offline: true)
             let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: [:], at: Self.t0)
-            _ = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: Self.t0)
+            _ = AlertLifecycle.apply(
+                evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: Self.t0)
             try store.commitCycle(at: Self.t0) { enqueue in
                 var enqueued = 0
                 var failure: (any Error)?
-                NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: perDeviceDefaults, silences: [], at: Self.t0) {
+                NotificationPlanner.plan(
+                    book: &book, state: &routing, rules: rules, defaults: perDeviceDefaults, silences: [], at: Self.t0
+                ) {
                     intent in
                     guard failure == nil else { return }
                     if let failingAfter, enqueued == failingAfter { failure = CancellationError(); return }
@@ -156,7 +177,8 @@ struct SQLiteStateStoreTests {
         var changes = StateChanges()
         changes.intents = (1...5).map { index in
             NotificationIntent(
-                id: "n-\(index)", receiver: "r", groupKey: "g\(index)", groupLabels: [:], firing: [], resolved: [], reason: .new, createdAt: Self.t0)
+                id: "n-\(index)", receiver: "r", groupKey: "g\(index)", groupLabels: [:], firing: [], resolved: [],
+                reason: .new, createdAt: Self.t0)
         }
         try store.commit(changes, at: Self.t0)
         try store.markSent("n-1", at: Self.t0)  // sent long ago
@@ -166,7 +188,9 @@ struct SQLiteStateStoreTests {
         // n-5 stays pending, however old.
         #expect(try store.outboxCounts() == [.pending: 1, .dead: 2])
         let now = Self.t0.addingTimeInterval(10 * 86_400)
-        #expect(try store.prune(sentBefore: now.addingTimeInterval(-7 * 86_400), deadBefore: now.addingTimeInterval(-5 * 86_400)) == 2)
+        #expect(
+            try store.prune(
+                sentBefore: now.addingTimeInterval(-7 * 86_400), deadBefore: now.addingTimeInterval(-5 * 86_400)) == 2)
         #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id).sorted() == ["n-2", "n-4", "n-5"])
         #expect(try store.prune(sentBefore: now, deadBefore: now) == 2)
         #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-5"])
@@ -175,7 +199,8 @@ struct SQLiteStateStoreTests {
     @Test func silencesAreAddedListedAndExpired() throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
-        let silence = Silence(id: "abc", matchers: [.init(name: "tag", pattern: "site-a")], startsAt: Self.t0,
+        let silence = Silence(
+            id: "abc", matchers: [.init(name: "tag", pattern: "site-a")], startsAt: Self.t0,
             endsAt: Self.t0.addingTimeInterval(7200), comment: "maintenance", author: "ops", createdAt: Self.t0)
         try store.addSilence(silence)
         #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(60)) == [silence])
@@ -221,7 +246,9 @@ struct SQLiteStateStoreTests {
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
         #expect(error?.kind == .corrupt)
-        #expect(error?.description.contains("not devicewatch's (its tables: photos)") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.contains("not devicewatch's (its tables: photos)") == true,
+            "\(String(describing: error))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
@@ -232,7 +259,8 @@ struct SQLiteStateStoreTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let file = folder + "/state.db"
         _ = try SQLiteStateStore(path: file)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix("state.db") }.isEmpty)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix("state.db") }.isEmpty)
         #expect(try SQLiteStateStore(path: file).integrityCheck() == ["ok"])
     }
 
@@ -260,6 +288,8 @@ struct SQLiteStateStoreTests {
         try handle.close()
         let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
         #expect(error?.kind == .corrupt)
-        #expect(error?.description.contains("quick_check") == true || error?.description.contains("malformed") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.contains("quick_check") == true || error?.description.contains("malformed") == true,
+            "\(String(describing: error))")
     }
 }

@@ -7,11 +7,15 @@ import Testing
 /// Silences are on the engine's clock (the API's), whatever the host's clock says.
 @Suite("Silences on the engine's clock", .serialized)
 struct SilenceClockTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-silence-clock-\(UUID().uuidString).db").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-silence-clock-\(UUID().uuidString).db")
+        .path
 
     func camera(offline: Bool, at now: Date) -> [Device] {
-        [Device(id: "cam-1", name: "gate cam", status: offline ? .offline : .online,
-            lastHeartbeat: now.addingTimeInterval(offline ? -3600 : -10), tags: ["production"])]
+        [
+            Device(
+                id: "cam-1", name: "gate cam", status: offline ? .offline : .online,
+                lastHeartbeat: now.addingTimeInterval(offline ? -3600 : -10), tags: ["production"])
+        ]
     }
 
     /// The API's clock 3 days behind the host's, then 2 hours ahead: a silence added "for 24h" the
@@ -24,19 +28,22 @@ struct SilenceClockTests {
         var defaults = Configuration.Defaults()
         defaults.groupWait = 0
         let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
-        let engine = Engine(rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store)
+        let engine = Engine(
+            rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store)
         let start = Date().addingTimeInterval(skew)
         await engine.pollSucceeded(workspace: "acme", devices: camera(offline: false, at: start), apiDate: start)
 
         // The worker wrote where the API's clock stands; the CLI reads it and places the silence.
         let clock = EngineClock(try store.clockOffsets())
         #expect(abs(clock.now(local: Date()).timeIntervalSince(start)) < 60)
-        let request = Silence.Request(matchers: ["rule=offline"], duration: "24h", comment: "maintenance", author: "test")
+        let request = Silence.Request(
+            matchers: ["rule=offline"], duration: "24h", comment: "maintenance", author: "test")
         let silence = try request.silence(id: "s1", now: clock.now(local: Date(), for: [])).get()
         try store.addSilence(silence)
 
         // The camera drops: muted at once.
-        await engine.pollSucceeded(workspace: "acme", devices: camera(offline: true, at: start + 60), apiDate: start + 60)
+        await engine.pollSucceeded(
+            workspace: "acme", devices: camera(offline: true, at: start + 60), apiDate: start + 60)
         #expect(await engine.alerts.map(\.state) == [.firing])
         #expect(try store.notifications(state: nil, limit: 10).isEmpty)
         // Still muted a minute before the day is up, on the API's clock.
@@ -56,18 +63,23 @@ struct SilenceClockTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
-        let engine = Engine(rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
+        let engine = Engine(
+            rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
         let skew = -86_400.0
-        await engine.pollSucceeded(workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
+        await engine.pollSucceeded(
+            workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
         let first = try #require(try store.clockOffsets().first)
         #expect(abs(first.seconds - skew) < 5)
-        await engine.pollSucceeded(workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
+        await engine.pollSucceeded(
+            workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
         #expect(try store.clockOffsets() == [first])  // within the tolerance: not rewritten
-        await engine.pollSucceeded(workspace: "acme", devices: camera(offline: false, at: Date() + skew + 30), apiDate: Date() + skew + 30)
+        await engine.pollSucceeded(
+            workspace: "acme", devices: camera(offline: false, at: Date() + skew + 30), apiDate: Date() + skew + 30)
         #expect(abs((try store.clockOffsets().first?.seconds ?? 0) - (skew + 30)) < 5)
 
         // A restarted engine is on the API's clock before its first poll.
-        let restarted = Engine(rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
+        let restarted = Engine(
+            rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
         #expect(abs(await restarted.now.timeIntervalSince(Date() + skew + 30)) < 5)
     }
 }

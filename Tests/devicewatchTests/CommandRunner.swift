@@ -11,9 +11,11 @@ enum CommandRunner {
     /// The `devicewatch` executable built beside the test bundle.
     static var binary: URL {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("devicewatch"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "devicewatch"),
             Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("devicewatch"),
-            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/devicewatch"),
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(
+                ".build/debug/devicewatch"),
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
@@ -35,7 +37,8 @@ enum CommandRunner {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
@@ -87,7 +90,8 @@ final class SimulatorProcess {
 
 /// A scenario file written to a temporary directory.
 func writeScenario(_ json: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scenario-\(UUID().uuidString).json").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scenario-\(UUID().uuidString).json")
+        .path
     try json.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }

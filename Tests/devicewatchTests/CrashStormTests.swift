@@ -11,35 +11,41 @@ struct CrashStormTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         let devices = (0..<400).map { #"{"id": "cam-\#($0)", "created_at": "-30d", "online": [["-30d", "-1h"]]}"# }
-        let simulator = try SimulatorProcess(scenario: try writeScenario("""
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
-              \(devices.joined(separator: ",\n  "))]}}}
-            """), timeScale: 1)
+        let simulator = try SimulatorProcess(
+            scenario: try writeScenario(
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
+                  \(devices.joined(separator: ",\n  "))]}}}
+                """), timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """
-                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1h"}],
-                 "rule_files": ["rules.json"],
-                 "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "rate_limit": {"per_second": 100000, "burst": 100000}}},
-                 "defaults": {"group_wait": "0s", "group_interval": "1h"}, "state": {"sqlite": "state.db"},
-                 "server": {"listen": "127.0.0.1:0"}}
-                """,
-            "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["hook"], "group_by": ["device"]}]}"#,
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1h"}],
+             "rule_files": ["rules.json"],
+             "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "rate_limit": {"per_second": 100000, "burst": 100000}}},
+             "defaults": {"group_wait": "0s", "group_interval": "1h"}, "state": {"sqlite": "state.db"},
+             "server": {"listen": "127.0.0.1:0"}}
+            """,
+            "rules.json":
+                #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["hook"], "group_by": ["device"]}]}"#,
         ])
         var environment = ["ROBOFLOW_API_KEY": "ws-key", "HOOK_URL": sink.url]
         // Killed as it records its fourth batch of outcomes, mid-storm.
         environment["DEVICEWATCH_CRASH_AT"] = "after-delivery"
         environment["DEVICEWATCH_CRASH_AFTER"] = "3"
-        let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment, arguments: ["--log-level", "warning"])
+        let crashing = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: environment, arguments: ["--log-level", "warning"])
         #expect(await crashing.waitForExit(seconds: 60) != nil, "the worker never reached the crash point")
         let beforeRestart = sink.requests.count
         #expect(beforeRestart > 0 && beforeRestart < 400, "the crash must fall mid-storm: \(beforeRestart) delivered")
 
         environment["DEVICEWATCH_CRASH_AT"] = nil
         environment["DEVICEWATCH_CRASH_AFTER"] = nil
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment, arguments: ["--log-level", "warning"])
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: environment, arguments: ["--log-level", "warning"])
         func unique(_ requests: [RecordingSink.Request]) -> Int {
-            Set(requests.compactMap { ($0.json?["alerts"] as? [[String: Any]])?.first?["fingerprint"] as? String }).count
+            Set(requests.compactMap { ($0.json?["alerts"] as? [[String: Any]])?.first?["fingerprint"] as? String })
+                .count
         }
         #expect(await sink.wait(seconds: 60) { unique($0) == 400 }, "\(worker.log)")
         #expect(await worker.terminate() == 0)

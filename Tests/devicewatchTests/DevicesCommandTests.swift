@@ -39,13 +39,16 @@ struct DevicesCommandTests {
 
     @Test func listPrintsASortedTableWithASummary() throws {
         try withSimulator { url in
-            let output = try CommandRunner.run(["devices", "list", "--workspace", "acme", "--api-url", url], environment: Self.key)
+            let output = try CommandRunner.run(
+                ["devices", "list", "--workspace", "acme", "--api-url", url], environment: Self.key)
             #expect(output.status == 0, "\(output.stderr)")
             let lines = output.stdout.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("NAME") == true)
             #expect(lines[1].hasPrefix("dock-cam") && lines[1].contains("offline") && lines[1].contains("2h ago"))
             #expect(lines[2].hasPrefix("gate-cam") && lines[2].contains("never"))
-            #expect(lines[3].hasPrefix("line-3-cam") && lines[3].contains("online") && lines[3].contains("production,site-a"))
+            #expect(
+                lines[3].hasPrefix("line-3-cam") && lines[3].contains("online")
+                    && lines[3].contains("production,site-a"))
             #expect(lines.last == "3 devices: 1 online, 1 offline, 1 unknown")
         }
     }
@@ -53,7 +56,8 @@ struct DevicesCommandTests {
     @Test func listFiltersByStatusAndTag() throws {
         try withSimulator { url in
             let byStatus = try CommandRunner.run(
-                ["devices", "list", "--workspace", "acme", "--api-url", url, "--status", "offline,unknown"], environment: Self.key)
+                ["devices", "list", "--workspace", "acme", "--api-url", url, "--status", "offline,unknown"],
+                environment: Self.key)
             #expect(byStatus.stdout.split(separator: "\n").last == "2 devices: 0 online, 1 offline, 1 unknown")
             let byTag = try CommandRunner.run(
                 ["devices", "list", "--workspace", "acme", "--api-url", url, "--tag", "production", "--tag", "site-a"],
@@ -68,7 +72,8 @@ struct DevicesCommandTests {
             let output = try CommandRunner.run(
                 ["devices", "list", "--workspace", "acme", "--api-url", url, "--format", "json"], environment: Self.key)
             #expect(output.status == 0)
-            let array = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
+            let array = try #require(
+                try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
             #expect(array.map { $0["id"] as? String } == ["cam-1", "cam-2", "cam-3"])
             #expect(array[0]["last_heartbeat"] as? String == "2026-11-28T12:00:00.000Z")
             #expect(array[2]["rfdm_version"] is NSNull)
@@ -88,7 +93,9 @@ struct DevicesCommandTests {
     @Test func keyFileIsReadInsteadOfTheEnvironment() throws {
         try withSimulator { url in
             let path = try writeScenario("ws-key-TOPSECRET\n")
-            let output = try CommandRunner.run(["devices", "list", "--workspace", "acme", "--api-url", url, "--api-key-file", path])
+            let output = try CommandRunner.run([
+                "devices", "list", "--workspace", "acme", "--api-url", url, "--api-key-file", path,
+            ])
             #expect(output.status == 0, "\(output.stderr)")
         }
     }
@@ -100,15 +107,18 @@ struct DevicesCommandTests {
             #expect(notFound.status == 4)
             #expect(notFound.stderr.contains("not found (404)"))
 
-            let scoped = try CommandRunner.run(["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "dev-key-TOPSECRET"])
+            let scoped = try CommandRunner.run(
+                ["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "dev-key-TOPSECRET"])
             #expect(scoped.status == 3)
             #expect(scoped.stderr.contains("device-scoped"))
 
-            let wrong = try CommandRunner.run(["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "bad-TOPSECRET"])
+            let wrong = try CommandRunner.run(
+                ["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "bad-TOPSECRET"])
             #expect(wrong.status == 3)
 
             // A 404 with GraphMethodException: the key lacks device:read; an authorization problem.
-            let noScope = try CommandRunner.run(["devices", "get", "cam-1"] + base, environment: ["ROBOFLOW_API_KEY": "noscope-TOPSECRET"])
+            let noScope = try CommandRunner.run(
+                ["devices", "get", "cam-1"] + base, environment: ["ROBOFLOW_API_KEY": "noscope-TOPSECRET"])
             #expect(noScope.status == 3)
             #expect(noScope.stderr.contains("lacks the device:read scope"))
             #expect(!noScope.stderr.contains("not found"))
@@ -145,7 +155,8 @@ struct DevicesCommandTests {
     }
 
     @Test func badScenarioIsRefusedWithFileAndPath() throws {
-        let path = try writeScenario(#"{"workspaces": {"acme": {"devices": [{"id": "x", "online": [["-1h", "later"]]}]}}}"#)
+        let path = try writeScenario(
+            #"{"workspaces": {"acme": {"devices": [{"id": "x", "online": [["-1h", "later"]]}]}}}"#)
         let output = try CommandRunner.run(["simulate", "--scenario", path, "--port", "0"])
         #expect(output.status == 2)
         #expect(output.stderr.contains(path))
@@ -156,12 +167,14 @@ struct DevicesCommandTests {
 @Suite("The README's worked example")
 struct ReadmeExampleTests {
     @Test func shippedExampleScenarioServesTheREADMEsListing() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let scenario = root.appendingPathComponent("examples/simulator/basic.json").path
         let simulator = try SimulatorProcess(scenario: scenario)
         defer { _ = simulator.stop() }
         let output = try CommandRunner.run(
-            ["devices", "list", "--workspace", "acme", "--api-url", simulator.baseURL], environment: ["ROBOFLOW_API_KEY": "ws-key"])
+            ["devices", "list", "--workspace", "acme", "--api-url", simulator.baseURL],
+            environment: ["ROBOFLOW_API_KEY": "ws-key"])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.hasSuffix("3 devices: 1 online, 1 offline, 1 unknown\n"))
     }

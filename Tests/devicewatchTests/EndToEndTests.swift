@@ -25,7 +25,10 @@ struct EndToEndTests {
     func opsAddress(_ worker: WorkerProcess) async -> String? {
         var address: String?
         _ = await waitFor(seconds: 20) {
-            guard let range = worker.log.range(of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression) else { return false }
+            guard
+                let range = worker.log.range(
+                    of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression)
+            else { return false }
             address = String(worker.log[range].dropFirst("ops server listening on ".count))
             return true
         }
@@ -35,7 +38,8 @@ struct EndToEndTests {
     @Test func pageRepeatBadEditCrashResolveAndShutdown() async throws {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
-        let scenario = try writeScenario("""
+        let scenario = try writeScenario(
+            """
             {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
               {"id": "cam-1", "name": "line-3-cam", "hostname": "jetson-3", "tags": ["production"], "rfdm_version": "1.4.0",
                "created_at": "-30d", "online": [["-30d", "-10m"]]},
@@ -47,22 +51,28 @@ struct EndToEndTests {
         let base = sink.url.replacingOccurrences(of: "/hook", with: "")
         let dir = try Workdir([
             "devicewatch.json": """
-                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-                 "rule_files": ["rules.json"],
-                 "receivers": {
-                   "pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_ROUTING_KEY", "url": "\(base)/pagerduty"},
-                   "slack-fleet": {"type": "slack", "url_env": "SLACK_WEBHOOK_URL"}},
-                 "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
-                 "server": {"listen": "127.0.0.1:0"}}
-                """,
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+             "rule_files": ["rules.json"],
+             "receivers": {
+               "pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_ROUTING_KEY", "url": "\(base)/pagerduty"},
+               "slack-fleet": {"type": "slack", "url_env": "SLACK_WEBHOOK_URL"}},
+             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+             "server": {"listen": "127.0.0.1:0"}}
+            """,
             "rules.json": Self.rules,
         ])
         let routingKey = "pd-routing-KEY-0123456789abcdef"
-        let environment = ["ROBOFLOW_API_KEY": "ws-key-TOPSECRET", "PD_ROUTING_KEY": routingKey, "SLACK_WEBHOOK_URL": base + "/slack/T000/B000/XXXSECRET"]
+        let environment = [
+            "ROBOFLOW_API_KEY": "ws-key-TOPSECRET", "PD_ROUTING_KEY": routingKey,
+            "SLACK_WEBHOOK_URL": base + "/slack/T000/B000/XXXSECRET",
+        ]
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         func advance(_ by: String) async throws {
-            let response = try await http.send(HTTPRequestSpec(method: "POST", url: simulator.baseURL + "/_sim/clock/advance", body: Data(#"{"by": "\#(by)"}"#.utf8)))
+            let response = try await http.send(
+                HTTPRequestSpec(
+                    method: "POST", url: simulator.baseURL + "/_sim/clock/advance",
+                    body: Data(#"{"by": "\#(by)"}"#.utf8)))
             #expect(response.status == 200)
         }
         func get(_ url: String) async throws -> (status: Int, text: String) {
@@ -80,7 +90,8 @@ struct EndToEndTests {
 
         // 2. Five more minutes: exactly one PagerDuty trigger and one Slack message.
         try await advance("5m")
-        #expect(await sink.wait { pagerDuty($0, "trigger").count >= 1 && slack($0, "[FIRING").count >= 1 }, "\(first.log)")
+        #expect(
+            await sink.wait { pagerDuty($0, "trigger").count >= 1 && slack($0, "[FIRING").count >= 1 }, "\(first.log)")
         #expect(await first.waitForMorePolls(3), "\(first.log)")  // more polls: nothing more is sent
         #expect(pagerDuty(sink.requests, "trigger").count == 1)
         #expect(slack(sink.requests, "[FIRING").count == 1)
@@ -88,14 +99,17 @@ struct EndToEndTests {
         #expect(trigger["routing_key"] as? String == routingKey)
         #expect((trigger["payload"] as? [String: Any])?["source"] as? String == "jetson-3")
         // The simulated clock runs on while the worker evaluates: "offline for 15m" and some seconds.
-        #expect(((trigger["payload"] as? [String: Any])?["summary"] as? String)?.hasPrefix("line-3-cam offline for 15m") == true)
+        #expect(
+            ((trigger["payload"] as? [String: Any])?["summary"] as? String)?.hasPrefix("line-3-cam offline for 15m")
+                == true)
         let dedupKey = try #require(trigger["dedup_key"] as? String)
         let alerts = try await get(ops + "/api/v1/alerts?state=firing").text
         #expect(alerts.contains(dedupKey))
 
         // 3. An hour of fleet time later: one repeat on each receiver.
         try await advance("1h")
-        #expect(await sink.wait { pagerDuty($0, "trigger").count >= 2 && slack($0, "[FIRING").count >= 2 }, "\(first.log)")
+        #expect(
+            await sink.wait { pagerDuty($0, "trigger").count >= 2 && slack($0, "[FIRING").count >= 2 }, "\(first.log)")
         #expect(await first.waitForMorePolls(3), "\(first.log)")
         #expect(pagerDuty(sink.requests, "trigger").count == 2)
         #expect(slack(sink.requests, "[FIRING").count == 2)
@@ -105,7 +119,8 @@ struct EndToEndTests {
         let rulesPath = dir.file("rules.json")
         func writeRules(_ text: String) throws {
             try text.write(toFile: rulesPath, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rulesPath)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rulesPath)
         }
         try writeRules(Self.rules.replacingOccurrences(of: "offline_for", with: "ofline_for"))
         #expect(await waitFor(seconds: 15) { first.log.contains("still running on the last good one") }, "\(first.log)")
@@ -120,11 +135,14 @@ struct EndToEndTests {
         // 5. kill -9 while the page fires; the camera recovers while the worker is down.
         kill(first.process.processIdentifier, SIGKILL)
         _ = await first.waitForExit(seconds: 5)
-        let beat = try await http.send(HTTPRequestSpec(method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
+        let beat = try await http.send(
+            HTTPRequestSpec(method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
         #expect(beat.status == 200)
 
         let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
-        #expect(await sink.wait { pagerDuty($0, "resolve").count >= 1 && slack($0, "[RESOLVED]").count >= 1 }, "\(second.log)")
+        #expect(
+            await sink.wait { pagerDuty($0, "resolve").count >= 1 && slack($0, "[RESOLVED]").count >= 1 },
+            "\(second.log)")
         #expect(await second.waitForMorePolls(3), "\(second.log)")
         #expect(pagerDuty(sink.requests, "resolve").count == 1)
         #expect(pagerDuty(sink.requests, "resolve").first?.json?["dedup_key"] as? String == dedupKey)
@@ -136,7 +154,8 @@ struct EndToEndTests {
 
         // 6. The camera drops off again later: a new page, not mistaken for the first one.
         try await advance("20m")
-        #expect(await sink.wait { pagerDuty($0, "trigger").count >= 3 && slack($0, "[FIRING").count >= 3 }, "\(second.log)")
+        #expect(
+            await sink.wait { pagerDuty($0, "trigger").count >= 3 && slack($0, "[FIRING").count >= 3 }, "\(second.log)")
         #expect(pagerDuty(sink.requests, "trigger").last?.json?["dedup_key"] as? String == dedupKey)
 
         // 7. SIGTERM: a clean exit, promptly.
@@ -153,7 +172,8 @@ struct EndToEndTests {
 struct WorkspaceReloadTests {
     @Test func aWorkspaceAddedOrRemovedByAnEditIsPolledOrDroppedWithoutARestart() async throws {
         // The key belongs to acme only, as Roboflow keys belong to one workspace: beta answers 403.
-        let scenario = try writeScenario("""
+        let scenario = try writeScenario(
+            """
             {"start": "2026-11-28T12:00:00Z", "workspaces": {
               "acme": {"api_keys": [{"key": "k-acme"}], "devices": [{"id": "cam-1", "online": [["-30d", null]]}]},
               "beta": {"api_keys": [{"key": "k-beta"}], "devices": [{"id": "cam-9", "online": [["-30d", null]]}]}}}
@@ -167,7 +187,8 @@ struct WorkspaceReloadTests {
             """
         }
         let dir = try Workdir(["devicewatch.json": config(["acme"])])
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "k-acme"])
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "k-acme"])
         // Stopped without waiting (a defer cannot await): the process ends on SIGTERM by itself.
         defer { worker.process.terminate() }
         let ops = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
@@ -177,7 +198,9 @@ struct WorkspaceReloadTests {
             let response = try await http.send(HTTPRequestSpec(url: ops + "/readyz"))
             return (response.status, (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]) ?? [:])
         }
-        func workspaces(_ body: [String: Any]) -> [String: [String: Any]] { body["workspaces"] as? [String: [String: Any]] ?? [:] }
+        func workspaces(_ body: [String: Any]) -> [String: [String: Any]] {
+            body["workspaces"] as? [String: [String: Any]] ?? [:]
+        }
         func eventually(_ condition: (Int, [String: Any]) -> Bool) async throws -> Bool {
             for _ in 0..<40 {
                 let (status, body) = try await readiness()
@@ -186,17 +209,21 @@ struct WorkspaceReloadTests {
             }
             return false
         }
-        #expect(try await eventually { status, body in status == 200 && workspaces(body)["acme"]?["last_success"] != nil }, "\(worker.log)")
+        #expect(
+            try await eventually { status, body in status == 200 && workspaces(body)["acme"]?["last_success"] != nil },
+            "\(worker.log)")
 
         // Added: polled at once (and, with a key that cannot see it, not ready).
         try config(["acme", "beta"]).write(toFile: dir.file("devicewatch.json"), atomically: true, encoding: .utf8)
-        #expect(try await eventually { status, body in
-            status == 503 && (workspaces(body)["beta"]?["failure"] as? String)?.contains("403") == true
-        }, "\(worker.log)")
+        #expect(
+            try await eventually { status, body in
+                status == 503 && (workspaces(body)["beta"]?["failure"] as? String)?.contains("403") == true
+            }, "\(worker.log)")
 
         // Removed: no longer polled, and ready again.
         try config(["acme"]).write(toFile: dir.file("devicewatch.json"), atomically: true, encoding: .utf8)
-        #expect(try await eventually { status, body in status == 200 && workspaces(body)["beta"] == nil }, "\(worker.log)")
+        #expect(
+            try await eventually { status, body in status == 200 && workspaces(body)["beta"] == nil }, "\(worker.log)")
         #expect(worker.log.contains("stopped polling"))
         let polls = worker.log.components(separatedBy: "workspace=beta").count
         // acme is polled three more times meanwhile: beta would have been too, were it still polled.

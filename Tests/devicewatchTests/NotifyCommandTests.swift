@@ -13,10 +13,11 @@ struct NotifyCommandTests {
         defer { Task { await sink.stop() } }
         let dir = try Workdir([
             "devicewatch.json": """
-                {"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}
-                """
+            {"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}
+            """
         ])
-        let output = try CommandRunner.run(["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
+        let output = try CommandRunner.run(
+            ["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         #expect(output.stdout.contains("firing: HTTP 200"))
         #expect(output.stdout.contains("resolved: HTTP 200"))
@@ -28,12 +29,15 @@ struct NotifyCommandTests {
         let sink = try await RecordingSink.start(statuses: [400, 400])
         defer { Task { await sink.stop() } }
         let dir = try Workdir([
-            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}"#
+            "devicewatch.json":
+                #"{"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}"#
         ])
-        let output = try CommandRunner.run(["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
+        let output = try CommandRunner.run(
+            ["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
         #expect(output.status == 1)
         #expect(output.stdout.contains("firing: HTTP 400"))
-        let unknown = try CommandRunner.run(["notify", "test", "hoook"] + config(dir), environment: ["HOOK_URL": sink.url])
+        let unknown = try CommandRunner.run(
+            ["notify", "test", "hoook"] + config(dir), environment: ["HOOK_URL": sink.url])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("did you mean \"hook\"?"))
         let missingSecret = try CommandRunner.run(["notify", "test", "hook"] + config(dir))
@@ -45,7 +49,9 @@ struct NotifyCommandTests {
         let dir = try Workdir([
             "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
         ])
-        #expect(try CommandRunner.run(["notifications", "list", "--dead"] + config(dir)).stdout == "no dead-lettered notifications\n")
+        #expect(
+            try CommandRunner.run(["notifications", "list", "--dead"] + config(dir)).stdout
+                == "no dead-lettered notifications\n")
         let store = try SQLiteStateStore(path: dir.file("state.db"))
         var changes = StateChanges()
         changes.intents = [SampleNotifications.intent(receiver: "hook", firing: 2, resolved: 0)]

@@ -11,7 +11,8 @@ struct Workdir {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-\(UUID().uuidString)").path
         for (name, text) in files {
             let file = (path as NSString).appendingPathComponent(name)
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: file, atomically: true, encoding: .utf8)
         }
     }
@@ -19,7 +20,8 @@ struct Workdir {
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 }
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 @Suite("devicewatch check, eval and test", .serialized)
 struct RuleCommandsTests {
@@ -36,27 +38,38 @@ struct RuleCommandsTests {
         // Without the key where it runs (a CI job, say): valid still, with a warning naming the workspace.
         let keyless = try CommandRunner.run(["check", "--config", path])
         #expect(keyless.status == 0)
-        #expect(keyless.stdout.hasPrefix(#"warning: the API key of workspace "acme" cannot be read from the environment variable ROBOFLOW_API_KEY"#))
+        #expect(
+            keyless.stdout.hasPrefix(
+                #"warning: the API key of workspace "acme" cannot be read from the environment variable ROBOFLOW_API_KEY"#
+            ))
         #expect(keyless.stdout.hasSuffix("1 rule file, 5 rules, 3 receivers: OK\n"))
     }
 
     /// Bytes that are not UTF-8 are never replaced silently: the file is refused at the first one.
     @Test func aRuleFileThatIsNotUTF8IsRefusedAtItsFirstBadByte() throws {
-        let dir = try Workdir(["devicewatch.json": Self.config.replacingOccurrences(of: #", "more/missing.json""#, with: "")])
-        var bytes = Array("{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"offline_for\": \"15m\"},\n   \"summary\": \"caf".utf8)
+        let dir = try Workdir([
+            "devicewatch.json": Self.config.replacingOccurrences(of: #", "more/missing.json""#, with: "")
+        ])
+        var bytes = Array(
+            "{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"offline_for\": \"15m\"},\n   \"summary\": \"caf".utf8)
         bytes += [0xE9, 0xFF, 0xFE] + Array(" is down\"}]}".utf8)
         try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: dir.file("rules/latin1.json")))
         let output = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
         #expect(output.status == 1)
-        #expect(output.stdout.contains("rules/latin1.json:3:19: not UTF-8: byte 0xE9 at line 3, column 19 is not UTF-8; save the file as UTF-8"), "\(output.stdout)")
+        #expect(
+            output.stdout.contains(
+                "rules/latin1.json:3:19: not UTF-8: byte 0xE9 at line 3, column 19 is not UTF-8; save the file as UTF-8"
+            ), "\(output.stdout)")
     }
 
     @Test func checkReportsEveryProblemAcrossFilesAndExits1() throws {
         let dir = try Workdir([
             "devicewatch.json": Self.config,
-            "rules/a.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}}, {"id": "n", "when": {"status": "offline"}, "notify": ["slak-fleet"]}]}"#,
-            "rules/b.json": "{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"status\": \"offline\"}},\n  {\"id\": \"x\", \"when\": {\"ofline_for\": \"1h\"}}\n]}",
+            "rules/a.json":
+                #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}}, {"id": "n", "when": {"status": "offline"}, "notify": ["slak-fleet"]}]}"#,
+            "rules/b.json":
+                "{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"status\": \"offline\"}},\n  {\"id\": \"x\", \"when\": {\"ofline_for\": \"1h\"}}\n]}",
             "rules/c.json": "{\"rules\": [\n  {\"id\": \"y\",}\n]}",
         ])
         let output = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
@@ -77,41 +90,55 @@ struct RuleCommandsTests {
 
     @Test func evalExplainsFindingsFromASavedListAtAGivenTime() throws {
         let dir = try Workdir([
-            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": ["\#(repositoryRoot.path)/rules/fleet.json"], "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}"#,
+            "devicewatch.json":
+                #"{"workspaces": [{"id": "acme"}], "rule_files": ["\#(repositoryRoot.path)/rules/fleet.json"], "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}"#,
             "list.json": """
-                {"data": [
-                  {"id": "cam-1", "name": "line-3-cam", "status": "offline", "last_heartbeat": "2026-11-28T11:40:00.000Z", "tags": ["production"], "rfdm_version": "1.4.0"},
-                  {"id": "cam-2", "name": "dock-cam", "status": "online", "last_heartbeat": "2026-11-28T11:59:50.000Z", "tags": ["production"], "rfdm_version": "1.2.0"},
-                  {"name": "no id"}
-                ]}
-                """,
+            {"data": [
+              {"id": "cam-1", "name": "line-3-cam", "status": "offline", "last_heartbeat": "2026-11-28T11:40:00.000Z", "tags": ["production"], "rfdm_version": "1.4.0"},
+              {"id": "cam-2", "name": "dock-cam", "status": "online", "last_heartbeat": "2026-11-28T11:59:50.000Z", "tags": ["production"], "rfdm_version": "1.2.0"},
+              {"name": "no id"}
+            ]}
+            """,
         ])
-        let base = ["eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at", "2026-11-28T12:00:00Z"]
+        let base = [
+            "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
+            "2026-11-28T12:00:00Z",
+        ]
         let output = try CommandRunner.run(base)
         #expect(output.status == 0, "\(output.stderr)")
-        #expect(output.stdout.contains("workspace acme: 2 devices evaluated at 2026-11-28T12:00:00.000Z (the time given with --at)"))
+        #expect(
+            output.stdout.contains(
+                "workspace acme: 2 devices evaluated at 2026-11-28T12:00:00.000Z (the time given with --at)"))
         #expect(output.stdout.contains("production-offline (critical): 1 device"))
         #expect(output.stdout.contains("line-3-cam [cam-1]: line-3-cam has been offline for 20m"))
-        #expect(output.stdout.contains("because tags include production; tags include none of retired; last heartbeat 20m ago (at least 15m)"))
+        #expect(
+            output.stdout.contains(
+                "because tags include production; tags include none of retired; last heartbeat 20m ago (at least 15m)"))
         #expect(output.stdout.contains("dock-cam [cam-2]: dock-cam runs Device Manager 1.2.0"))
-        #expect(output.stdout.contains("rules that matched no device: staging-offline, never-checked-in, edge-gpu-offline"))
+        #expect(
+            output.stdout.contains("rules that matched no device: staging-offline, never-checked-in, edge-gpu-offline"))
         #expect(output.stdout.hasSuffix("2 findings; nothing was sent\n"))
         #expect(output.stderr.contains("list entry #2 skipped"))
 
         let json = try CommandRunner.run(base + ["--format", "json"])
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let findings = try #require(reports.first?["findings"] as? [[String: Any]])
-        #expect(findings.map { "\($0["rule"]!)/\($0["device"]!)" } == ["production-offline/cam-1", "rfdm-outdated/cam-2"])
+        #expect(
+            findings.map { "\($0["rule"]!)/\($0["device"]!)" } == ["production-offline/cam-1", "rfdm-outdated/cam-2"])
         #expect(reports.first?["clock"] as? String == "given")
     }
 
     @Test func evalUsesTheFirstSeenTimesTheWorkerKept() throws {
         let dir = try Workdir([
-            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"], "state": {"sqlite": "state.db"}}"#,
+            "devicewatch.json":
+                #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"], "state": {"sqlite": "state.db"}}"#,
             "rules.json": #"{"rules": [{"id": "never-checked-in", "when": {"unknown_for": "30m"}}]}"#,
             "list.json": #"{"data": [{"id": "fresh", "status": "unknown"}]}"#,
         ])
-        let base = ["eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at", "2026-11-28T12:00:00Z"]
+        let base = [
+            "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
+            "2026-11-28T12:00:00Z",
+        ]
         #expect(try CommandRunner.run(base).stdout.contains("0 findings"))  // no created_at, never seen: no age
         let store = try SQLiteStateStore(path: dir.file("state.db"))
         var changes = StateChanges()
@@ -122,22 +149,25 @@ struct RuleCommandsTests {
     }
 
     @Test func evalPollsTheAPIAndUsesItsClock() throws {
-        let simulator = try SimulatorProcess(scenario: repositoryRoot.appendingPathComponent("examples/simulator/basic.json").path)
+        let simulator = try SimulatorProcess(
+            scenario: repositoryRoot.appendingPathComponent("examples/simulator/basic.json").path)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """
-                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme"}],
-                 "rule_files": ["\(repositoryRoot.path)/rules/fleet.json"],
-                 "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}
-                """
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme"}],
+             "rule_files": ["\(repositoryRoot.path)/rules/fleet.json"],
+             "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}
+            """
         ])
-        let output = try CommandRunner.run(["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "ws-key"])
+        let output = try CommandRunner.run(
+            ["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "ws-key"])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("3 devices evaluated at 2026-11-28T12:00:00.000Z (the API's clock)"))
         #expect(output.stdout.contains("dock-cam [cam-2]: dock-cam has been offline for 2h"))
         #expect(!output.stdout.contains("ws-key") && !output.stderr.contains("ws-key"))
 
-        let unauthorized = try CommandRunner.run(["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "nope-key"])
+        let unauthorized = try CommandRunner.run(
+            ["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "nope-key"])
         #expect(unauthorized.status == 3)
         #expect(!unauthorized.stderr.contains("nope-key"))
     }
@@ -150,18 +180,24 @@ struct RuleCommandsTests {
 
     @Test func aFailingRuleTestSaysWhatDiffered() throws {
         let dir = try Workdir([
-            "rules.json": #"{"rules": [{"id": "down", "summary": "{{device.name}} down {{offline_for}}", "when": {"offline_for": "10m"}}]}"#,
+            "rules.json":
+                #"{"rules": [{"id": "down", "summary": "{{device.name}} down {{offline_for}}", "when": {"offline_for": "10m"}}]}"#,
             "t.json": """
-                {"rule_files": "rules.json", "tests": [{"name": "wrong on purpose", "start": "2026-11-28T12:00:00Z",
-                  "devices": [{"id": "a", "name": "cam-a", "online": [["-1h", "-5m"]]}, {"id": "b", "name": "cam-b", "online": [["-1h", "-30m"]]}],
-                  "expect": [{"at": "+10m", "firing": [{"rule": "down", "device": "a", "summary": "cam-a down 10m"}, {"rule": "down", "device": "c"}]}]}]}
-                """,
+            {"rule_files": "rules.json", "tests": [{"name": "wrong on purpose", "start": "2026-11-28T12:00:00Z",
+              "devices": [{"id": "a", "name": "cam-a", "online": [["-1h", "-5m"]]}, {"id": "b", "name": "cam-b", "online": [["-1h", "-30m"]]}],
+              "expect": [{"at": "+10m", "firing": [{"rule": "down", "device": "a", "summary": "cam-a down 10m"}, {"rule": "down", "device": "c"}]}]}]}
+            """,
         ])
         let output = try CommandRunner.run(["test", dir.file("t.json")])
         #expect(output.status == 1)
         #expect(output.stdout.contains("FAIL \(dir.file("t.json")): wrong on purpose"))
-        #expect(output.stdout.contains("at +10m (2026-11-28T12:10:00.000Z): expected down / c to be firing, but it is not (its condition does not hold)"))
-        #expect(output.stdout.contains("down / b is firing but was not expected (because last heartbeat 40m30s ago (at least 10m))"))
+        #expect(
+            output.stdout.contains(
+                "at +10m (2026-11-28T12:10:00.000Z): expected down / c to be firing, but it is not (its condition does not hold)"
+            ))
+        #expect(
+            output.stdout.contains(
+                "down / b is firing but was not expected (because last heartbeat 40m30s ago (at least 10m))"))
         #expect(output.stdout.contains(#"the summary of down / a is "cam-a down 15m30s", expected "cam-a down 10m""#))
         #expect(output.stdout.contains("0 passed, 1 failed"))
     }
@@ -171,7 +207,9 @@ struct RuleCommandsTests {
         let output = try CommandRunner.run(["test", dir.file("t.json")])
         #expect(output.status == 1)
         #expect(output.stdout.contains("rule_files: no rule file matches \"nothing-*.json\""))
-        #expect(output.stdout.contains("tests[0]: a test needs \"devices\" or \"fleet\" (simulator definitions) or \"timeline\""))
+        #expect(
+            output.stdout.contains(
+                "tests[0]: a test needs \"devices\" or \"fleet\" (simulator definitions) or \"timeline\""))
     }
 }
 
@@ -183,8 +221,10 @@ struct SilenceCommandTests {
         ])
         let config = ["--config", dir.file("devicewatch.json")]
         let added = try CommandRunner.run(
-            ["silence", "add", "--matcher", "rule=production-offline", "--matcher", "tag=site-*", "--duration", "2h",
-             "--comment", "planned maintenance", "--author", "sam"] + config)
+            [
+                "silence", "add", "--matcher", "rule=production-offline", "--matcher", "tag=site-*", "--duration", "2h",
+                "--comment", "planned maintenance", "--author", "sam",
+            ] + config)
         #expect(added.status == 0, "\(added.stderr)")
         let id = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 12)
@@ -203,7 +243,9 @@ struct SilenceCommandTests {
     }
 
     @Test func badMatchersAreUsageErrors() throws {
-        let output = try CommandRunner.run(["silence", "add", "--matcher", "rules=x", "--duration", "1h", "--comment", "c"])
+        let output = try CommandRunner.run([
+            "silence", "add", "--matcher", "rules=x", "--duration", "1h", "--comment", "c",
+        ])
         #expect(output.status == 2)
         #expect(output.stderr.contains("did you mean \"rule\"?"))
     }
@@ -238,7 +280,7 @@ struct DemoCommandTests {
 struct StateCheckCommandTests {
     @Test func aSoundStateFilePassesAndADamagedOneFails() throws {
         let dir = try Workdir([
-            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#,
+            "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
         ])
         let missing = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
         #expect(missing.status == 1)
@@ -247,7 +289,8 @@ struct StateCheckCommandTests {
 
         // The worker's first start creates it; here a silence command does the same.
         let added = try CommandRunner.run([
-            "silence", "add", "--config", dir.file("devicewatch.json"), "--matcher", "rule=x", "--duration", "1h", "--comment", "c",
+            "silence", "add", "--config", dir.file("devicewatch.json"), "--matcher", "rule=x", "--duration", "1h",
+            "--comment", "c",
         ])
         #expect(added.status == 0, "\(added.stderr)")
         let sound = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])

@@ -8,20 +8,23 @@ import Testing
 @Suite("A state store that fails while running", .serialized)
 struct StoreFailureTests {
     @Test func aDamagedStoreSurfacesAndTheWorkerExitsNonZero() async throws {
-        let simulator = try SimulatorProcess(scenario: try writeScenario("""
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
-              {"id": "cam-1", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
-            """), timeScale: 1)
+        let simulator = try SimulatorProcess(
+            scenario: try writeScenario(
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
+                  {"id": "cam-1", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
+                """), timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """
-                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-                 "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
-                 "state": {"sqlite": "state.db", "give_up_after": "15s"}, "server": {"listen": "127.0.0.1:0"}}
-                """,
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+             "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
+             "state": {"sqlite": "state.db", "give_up_after": "15s"}, "server": {"listen": "127.0.0.1:0"}}
+            """,
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["console"]}]}"#,
         ])
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "ws-key"])
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": "ws-key"])
         // The first page is out: the worker and its store work.
         #expect(await waitFor(seconds: 20) { worker.log.contains("notification planned") }, "\(worker.log)")
         let address = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
@@ -37,18 +40,22 @@ struct StoreFailureTests {
         }
         let http = CurlHTTPClient()
         defer { http.shutdown() }
-        _ = try await http.send(HTTPRequestSpec(
-            method: "PUT", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-2",
-            body: Data(#"{"id": "cam-2", "created_at": "-30d", "online": [["-30d", "-1h"]]}"#.utf8)))
+        _ = try await http.send(
+            HTTPRequestSpec(
+                method: "PUT", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-2",
+                body: Data(#"{"id": "cam-2", "created_at": "-30d", "online": [["-30d", "-1h"]]}"#.utf8)))
 
         // It says so: /readyz 503 naming the store, the gauge, the log (read while it still runs).
         var readiness = ""
         var metrics = ""
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz", totalTimeout: .seconds(2))), answer.status == 503 {
+            if let answer = try? await http.send(HTTPRequestSpec(url: address + "/readyz", totalTimeout: .seconds(2))),
+                answer.status == 503
+            {
                 readiness = String(decoding: answer.body, as: UTF8.self)
-                metrics = (try? await http.send(HTTPRequestSpec(url: address + "/metrics", totalTimeout: .seconds(2))))
+                metrics =
+                    (try? await http.send(HTTPRequestSpec(url: address + "/metrics", totalTimeout: .seconds(2))))
                     .map { String(decoding: $0.body, as: UTF8.self) } ?? ""
                 break
             }

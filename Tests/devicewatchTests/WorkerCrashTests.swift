@@ -1,6 +1,6 @@
 import Crypto
-import DeviceAPISimulator
 import CurlHTTP
+import DeviceAPISimulator
 import Foundation
 import Testing
 
@@ -12,7 +12,8 @@ struct WorkerCrashTests {
 
     /// A simulator with one production camera offline for 20 minutes, and a config delivering to `sink`.
     func setUp(_ sink: RecordingSink) throws -> (simulator: SimulatorProcess, dir: Workdir) {
-        let scenario = try writeScenario("""
+        let scenario = try writeScenario(
+            """
             {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
               {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
                "online": [["-30d", "-20m"]]},
@@ -23,16 +24,16 @@ struct WorkerCrashTests {
         let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
         let dir = try Workdir([
             "devicewatch.json": """
-                {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-                 "rule_files": ["rules.json"],
-                 "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_SECRET"}},
-                 "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
-                 "server": {"listen": "127.0.0.1:0"}}
-                """,
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+             "rule_files": ["rules.json"],
+             "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_SECRET"}},
+             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+             "server": {"listen": "127.0.0.1:0"}}
+            """,
             "rules.json": """
-                {"rules": [{"id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "severity": "critical",
-                  "where": {"tags": {"all_of": ["production"]}}, "when": {"offline_for": "15m"}, "notify": ["hook"]}]}
-                """,
+            {"rules": [{"id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "severity": "critical",
+              "where": {"tags": {"all_of": ["production"]}}, "when": {"offline_for": "15m"}, "notify": ["hook"]}]}
+            """,
         ])
         return (simulator, dir)
     }
@@ -51,7 +52,8 @@ struct WorkerCrashTests {
         else { return false }
         var message = Data("\(id).\(timestamp).".utf8)
         message.append(request.body)
-        let expected = Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))).base64EncodedString()
+        let expected = Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+            .base64EncodedString()
         return String(signature.dropFirst(3)) == expected
     }
 
@@ -81,12 +83,15 @@ struct WorkerCrashTests {
         let alerts = try #require(body["alerts"] as? [[String: Any]])
         #expect(alerts.count == 1)
         let labels = try #require(alerts.first?["labels"] as? [String: String])
-        #expect(labels["rule"] == "production-offline" && labels["device"] == "cam-1" && labels["severity"] == "critical")
+        #expect(
+            labels["rule"] == "production-offline" && labels["device"] == "cam-1" && labels["severity"] == "critical")
         #expect((alerts.first?["annotations"] as? [String: String])?["summary"] == "line-3-cam offline for 20m30s")
         // The documented fingerprint: SHA-256 of "acme NUL production-offline NUL cam-1", first 16 bytes in hex.
         let digest = SHA256.hash(data: Data("acme\u{0}production-offline\u{0}cam-1".utf8))
-        #expect(alerts.first?["fingerprint"] as? String == digest.prefix(16).map { String(format: "%02x", $0) }.joined())
-        #expect(!worker.log.contains("TOPSECRET") && !worker.log.contains(Self.secret) && !worker.log.contains(sink.url))
+        #expect(
+            alerts.first?["fingerprint"] as? String == digest.prefix(16).map { String(format: "%02x", $0) }.joined())
+        #expect(
+            !worker.log.contains("TOPSECRET") && !worker.log.contains(Self.secret) && !worker.log.contains(sink.url))
     }
 
     @Test(arguments: ["before-commit", "after-commit"])
@@ -95,7 +100,8 @@ struct WorkerCrashTests {
         defer { Task { await sink.stop() } }
         let (simulator, dir) = try setUp(sink)
         defer { _ = simulator.stop() }
-        let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink, crash: point))
+        let crashing = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: environment(sink, crash: point))
         let status = await crashing.waitForExit(seconds: 15)
         #expect(status != nil && status != 0, "the worker should have killed itself at \(point)")
         #expect(firing(sink.requests).isEmpty)
@@ -112,7 +118,8 @@ struct WorkerCrashTests {
         defer { Task { await sink.stop() } }
         let (simulator, dir) = try setUp(sink)
         defer { _ = simulator.stop() }
-        let crashing = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink, crash: "after-delivery"))
+        let crashing = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: environment(sink, crash: "after-delivery"))
         #expect(await crashing.waitForExit(seconds: 15) != nil)
         #expect(firing(sink.requests).count == 1)
 
@@ -134,15 +141,18 @@ struct WorkerCrashTests {
         #expect(await sink.wait { firing($0).count == 1 }, "\(first.log)")
         // Past the instant between the receiver's 2xx and its record (that window is the other
         // test's): the outbox says it is sent.
-        #expect(await waitFor(seconds: 15) {
-            (try? CommandRunner.run(["notifications", "list", "--config", dir.file("devicewatch.json")]))?.stdout.contains("SENT") == true
-        })
+        #expect(
+            await waitFor(seconds: 15) {
+                (try? CommandRunner.run(["notifications", "list", "--config", dir.file("devicewatch.json")]))?.stdout
+                    .contains("SENT") == true
+            })
         kill(first.process.processIdentifier, SIGKILL)
         _ = await first.waitForExit(seconds: 5)
 
         // The camera comes back while the worker is down.
-        let beat = try await CurlHTTPClient().send(HTTPRequestSpec(
-            method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
+        let beat = try await CurlHTTPClient().send(
+            HTTPRequestSpec(
+                method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
         #expect(beat.status == 200)
 
         let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
@@ -156,7 +166,6 @@ struct WorkerCrashTests {
     }
 }
 
-
 @Suite("devicewatch run: JSON logs", .serialized)
 struct WorkerLogTests {
     @Test func jsonLogsAreOneObjectPerLineWithoutSecrets() async throws {
@@ -166,17 +175,22 @@ struct WorkerLogTests {
         let (simulator, dir) = try crash.setUp(sink)
         defer { _ = simulator.stop() }
         let worker = try WorkerProcess(
-            config: dir.file("devicewatch.json"), environment: crash.environment(sink), arguments: ["--log-format", "json", "--log-level", "info"])
+            config: dir.file("devicewatch.json"), environment: crash.environment(sink),
+            arguments: ["--log-format", "json", "--log-level", "info"])
         #expect(await sink.wait { !$0.isEmpty }, "\(worker.log)")
         #expect(await worker.terminate() == 0)
         let lines = worker.log.split(separator: "\n").filter { !$0.isEmpty }
         #expect(lines.count >= 3)
         for line in lines {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            #expect(object?["timestamp"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
+            #expect(
+                object?["timestamp"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
         }
-        #expect(lines.contains { $0.contains(#""message":"notification planned""#) && $0.contains(#""receiver":"hook""#) })
-        #expect(!worker.log.contains("TOPSECRET") && !worker.log.contains(sink.url) && !worker.log.contains(WorkerCrashTests.secret))
+        #expect(
+            lines.contains { $0.contains(#""message":"notification planned""#) && $0.contains(#""receiver":"hook""#) })
+        #expect(
+            !worker.log.contains("TOPSECRET") && !worker.log.contains(sink.url)
+                && !worker.log.contains(WorkerCrashTests.secret))
     }
 }
 
@@ -193,7 +207,8 @@ struct WorkerReloadTests {
         func write(_ text: String) throws {
             try text.write(toFile: rules, atomically: true, encoding: .utf8)
             // A new modification time even within the same second.
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rules)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rules)
         }
         try write(#"{"rules": [{"id": "production-offline", "when": {"offline_for": "1h"}, "notify": ["hook"]}]}"#)
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: crash.environment(sink))
@@ -201,7 +216,8 @@ struct WorkerReloadTests {
         #expect(sink.requests.isEmpty)
 
         try write(#"{"rules": [{"id": "production-offline", "when": {"ofline_for": "15m"}, "notify": ["hook"]}]}"#)
-        #expect(await waitFor(seconds: 10) { worker.log.contains("still running on the last good one") }, "\(worker.log)")
+        #expect(
+            await waitFor(seconds: 10) { worker.log.contains("still running on the last good one") }, "\(worker.log)")
         #expect(worker.log.contains(#"did you mean "offline_for"?"#))
         #expect(worker.process.isRunning)
 

@@ -19,7 +19,10 @@ struct WorkspaceKeyTests {
     func readiness(_ worker: WorkerProcess, http: CurlHTTPClient) async throws -> [String: [String: Any]] {
         var address: String?
         _ = await waitFor(seconds: 20) {
-            guard let range = worker.log.range(of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression) else { return false }
+            guard
+                let range = worker.log.range(
+                    of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression)
+            else { return false }
             address = String(worker.log[range].dropFirst("ops server listening on ".count))
             return true
         }
@@ -29,8 +32,14 @@ struct WorkspaceKeyTests {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let body = (try? await http.send(HTTPRequestSpec(url: ops + "/readyz")))?.body ?? Data()
-            workspaces = ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?["workspaces"] as? [String: [String: Any]] ?? [:]
-            if ["acme", "beta"].allSatisfy({ workspaces[$0]?["last_success"] != nil || workspaces[$0]?["failure"] != nil }) { break }
+            workspaces =
+                ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?["workspaces"]
+                as? [String: [String: Any]] ?? [:]
+            if ["acme", "beta"].allSatisfy({
+                workspaces[$0]?["last_success"] != nil || workspaces[$0]?["failure"] != nil
+            }) {
+                break
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         return workspaces
@@ -39,12 +48,12 @@ struct WorkspaceKeyTests {
     func config(_ simulator: SimulatorProcess) throws -> Workdir {
         try Workdir([
             "devicewatch.json": """
-                {"api": {"base_url": "\(simulator.baseURL)"},
-                 "workspaces": [{"id": "acme", "poll_every": "1s", "api_key_env": "ACME_KEY"},
-                                {"id": "beta", "poll_every": "1s", "api_key_file": "beta.key"}],
-                 "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}},
-                 "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
-                """,
+            {"api": {"base_url": "\(simulator.baseURL)"},
+             "workspaces": [{"id": "acme", "poll_every": "1s", "api_key_env": "ACME_KEY"},
+                            {"id": "beta", "poll_every": "1s", "api_key_file": "beta.key"}],
+             "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}},
+             "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
+            """,
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["console"]}]}"#,
         ])
     }
@@ -58,7 +67,8 @@ struct WorkspaceKeyTests {
         // Both keys right: both workspaces seen, each with its devices.
         let dir = try config(simulator)
         try "beta-key-TOPSECRET\n".write(toFile: dir.file("beta.key"), atomically: true, encoding: .utf8)
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: ["ACME_KEY": "acme-key-TOPSECRET"])
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: ["ACME_KEY": "acme-key-TOPSECRET"])
         let both = try await readiness(worker, http: http)
         #expect((both["acme"]?["devices"] as? [String: Any])?["online"] as? Int == 1, "\(both)")
         #expect((both["beta"]?["devices"] as? [String: Any])?["online"] as? Int == 2, "\(both)")
@@ -68,7 +78,8 @@ struct WorkspaceKeyTests {
         // A wrong key for beta: beta is blind at once (401), acme carries on.
         let wrong = try config(simulator)
         try "not-the-key-TOPSECRET\n".write(toFile: wrong.file("beta.key"), atomically: true, encoding: .utf8)
-        let second = try WorkerProcess(config: wrong.file("devicewatch.json"), environment: ["ACME_KEY": "acme-key-TOPSECRET"])
+        let second = try WorkerProcess(
+            config: wrong.file("devicewatch.json"), environment: ["ACME_KEY": "acme-key-TOPSECRET"])
         let one = try await readiness(second, http: http)
         #expect(one["acme"]?["blind"] as? Bool == false, "\(one)")
         #expect((one["acme"]?["devices"] as? [String: Any])?["online"] as? Int == 1)
@@ -87,7 +98,10 @@ struct WorkspaceKeyTests {
         // No beta.key file, no ACME_KEY.
         let check = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
         #expect(check.status == 0)
-        #expect(check.stdout.contains(#"warning: the API key of workspace "acme" cannot be read from the environment variable ACME_KEY"#), "\(check.stdout)")
+        #expect(
+            check.stdout.contains(
+                #"warning: the API key of workspace "acme" cannot be read from the environment variable ACME_KEY"#),
+            "\(check.stdout)")
         #expect(check.stdout.contains(#"workspace "beta" cannot be read from the file"#), "\(check.stdout)")
         let run = try CommandRunner.run(["run", "--config", dir.file("devicewatch.json")])
         #expect(run.status == 1)

@@ -13,7 +13,8 @@ let fleetBody: Data = {
 }()
 
 /// The baseline: the same body into plain `String?` fields with synthesized decoding:
-/// no date parsing, no tolerance.
+/// no date parsing, no tolerance. The names are the API's keys, so no CodingKeys stand in between.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 struct PlainDevice: Decodable {
     var id: String?
     var name: String?
@@ -31,6 +32,7 @@ struct PlainDevice: Decodable {
     var created_at: String?
 }
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
 struct PlainHardware: Decodable {
     var processor: String?
     var gpu: String?

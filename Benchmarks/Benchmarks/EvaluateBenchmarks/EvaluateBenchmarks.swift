@@ -7,7 +7,8 @@ import Foundation
 let now = Timestamp.parse("2026-11-28T12:00:00Z")!
 
 let fleet: [Device] = FleetGenerator(
-    count: 100_000, prefix: "gen", tagSets: [["production", "site-a"], ["production", "site-b"], ["staging"], ["lab-3", "retired"]],
+    count: 100_000, prefix: "gen",
+    tagSets: [["production", "site-a"], ["production", "site-b"], ["staging"], ["lab-3", "retired"]],
     offlineFraction: 0.05, unknownFraction: 0.02, rfdmVersions: ["1.2.3", "1.4.0", "1.10.0", "nightly"]
 ).devices(start: now, seed: 1).map { $0.snapshot(at: now) }
 

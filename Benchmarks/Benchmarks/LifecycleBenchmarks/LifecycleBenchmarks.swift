@@ -6,8 +6,10 @@ import Foundation
 /// A 100,000-device workspace with 5% of devices firing one rule that notifies two receivers.
 let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
 let rules = RuleSet([
-    Rule(id: "production-offline", summary: "{{device.name}} offline for {{offline_for}}", severity: .critical,
-        selector: .tags(TagFilter(allOf: [Glob("production")])), condition: .offlineFor(seconds: 900), notify: ["pager", "chat"]),
+    Rule(
+        id: "production-offline", summary: "{{device.name}} offline for {{offline_for}}", severity: .critical,
+        selector: .tags(TagFilter(allOf: [Glob("production")])), condition: .offlineFor(seconds: 900),
+        notify: ["pager", "chat"]),
     Rule(id: "never-checked-in", condition: .unknownFor(seconds: 1800), notify: ["chat"]),
 ])
 let defaults: RoutingDefaults = {
@@ -18,7 +20,8 @@ let defaults: RoutingDefaults = {
 
 func fleet(offline: Int) -> [Device] {
     (0..<100_000).map { index in
-        Device(id: "dev-\(index)", name: "camera \(index)", status: index < offline ? .offline : .online,
+        Device(
+            id: "dev-\(index)", name: "camera \(index)", status: index < offline ? .offline : .online,
             lastHeartbeat: t0.addingTimeInterval(index < offline ? -3600 : -20), rfdmVersion: "1.4.0", type: "jetson",
             tags: ["production", index % 2 == 0 ? "site-a" : "site-b"], createdAt: t0.addingTimeInterval(-86_400 * 30))
     }
@@ -29,13 +32,15 @@ struct Engine {
     var routing = RoutingState()
 
     mutating func cycle(_ devices: [Device], at now: Date) -> [NotificationIntent] {
-        let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
+        let evaluation = rules.evaluate(
+            workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
         return step(evaluation, devices, at: now)
     }
 
     mutating func step(_ evaluation: Evaluation, _ devices: [Device], at now: Date) -> [NotificationIntent] {
         _ = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
-        return NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: [], at: now)
+        return NotificationPlanner.plan(
+            book: &book, state: &routing, rules: rules, defaults: defaults, silences: [], at: now)
     }
 }
 
@@ -53,9 +58,11 @@ let steady: Engine = {
 
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .mallocCountTotal], timeUnits: .milliseconds, maxDuration: .seconds(20), maxIterations: 40)
+        metrics: [.wallClock, .mallocCountTotal], timeUnits: .milliseconds, maxDuration: .seconds(20), maxIterations: 40
+    )
 
-    let steadyEvaluation = rules.evaluate(workspace: "acme", devices: steadyDevices, firstSeen: steady.book.firstSeen["acme"] ?? [:],
+    let steadyEvaluation = rules.evaluate(
+        workspace: "acme", devices: steadyDevices, firstSeen: steady.book.firstSeen["acme"] ?? [:],
         at: t0.addingTimeInterval(120))
     Benchmark("lifecycle+routing: 100k devices, 5% firing, no change", configuration: configuration) { benchmark in
         var engine = steady
@@ -69,7 +76,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     let outageAt = t0.addingTimeInterval(120)
-    let outageEvaluation = rules.evaluate(workspace: "acme", devices: outageDevices, firstSeen: steady.book.firstSeen["acme"] ?? [:], at: outageAt)
+    let outageEvaluation = rules.evaluate(
+        workspace: "acme", devices: outageDevices, firstSeen: steady.book.firstSeen["acme"] ?? [:], at: outageAt)
     Benchmark("lifecycle+routing: 10,000 devices go offline at once", configuration: configuration) { benchmark in
         for _ in benchmark.scaledIterations {
             var engine = steady
@@ -84,16 +92,20 @@ let benchmarks: @Sendable () -> Void = {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bench-\(UUID().uuidString).db").path
     let store = try! SQLiteStateStore(path: path)
     var before = steady
-    try! store.commit(StateChanges.between((AlertBook(), RoutingState()), (before.book, before.routing), intents: []), at: t0)
+    try! store.commit(
+        StateChanges.between((AlertBook(), RoutingState()), (before.book, before.routing), intents: []), at: t0)
     var after = before
     let outageIntents = after.step(outageEvaluation, outageDevices, at: outageAt.addingTimeInterval(300))
-    let outageChanges = StateChanges.between((before.book, before.routing), (after.book, after.routing), intents: outageIntents)
+    let outageChanges = StateChanges.between(
+        (before.book, before.routing), (after.book, after.routing), intents: outageIntents)
     precondition(outageChanges.upsertAlerts.count == 10_000, "\(outageChanges.upsertAlerts.count)")
     // A cycle with no changes has nothing to write.
     _ = before.step(steadyEvaluation, steadyDevices, at: t0.addingTimeInterval(120))
-    precondition(StateChanges.between((steady.book, steady.routing), (before.book, before.routing), intents: []).isEmpty)
+    precondition(
+        StateChanges.between((steady.book, steady.routing), (before.book, before.routing), intents: []).isEmpty)
 
-    Benchmark("persist a 10,000-transition cycle in one SQLite transaction", configuration: configuration) { benchmark in
+    Benchmark("persist a 10,000-transition cycle in one SQLite transaction", configuration: configuration) {
+        benchmark in
         for _ in benchmark.scaledIterations {
             try store.commit(outageChanges, at: outageAt)
         }

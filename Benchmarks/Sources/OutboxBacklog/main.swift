@@ -13,7 +13,7 @@ import DeviceWatchCore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func residentMB(_ field: String) -> Double {
@@ -25,7 +25,8 @@ func residentMB(_ field: String) -> Double {
 func cpuSeconds() -> Double {
     var usage = rusage()
     getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+        usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 let arguments = CommandLine.arguments
@@ -47,17 +48,23 @@ func fill(rows: Int, path: String) throws {
         var changes = StateChanges()
         for index in written..<min(rows, written + 5000) {
             let device = Device(
-                id: "dev-\(index)", name: "camera \(index)", status: .offline, lastHeartbeat: now.addingTimeInterval(-3600),
+                id: "dev-\(index)", name: "camera \(index)", status: .offline,
+                lastHeartbeat: now.addingTimeInterval(-3600),
                 hostname: "jetson-\(index)", rfdmVersion: "1.4.0", type: "jetson", tags: ["production"])
             let key = AlertKey(workspace: "bench", ruleID: "offline", deviceID: device.id)
             let snapshot = AlertSnapshot(
-                key: key, fingerprint: Fingerprint.of(workspace: "bench", ruleID: "offline", deviceID: device.id), status: .firing,
-                severity: .critical, labels: ["rule": "offline", "workspace": "bench", "device": device.id, "severity": "critical"],
-                startsAt: now.addingTimeInterval(-3000), endsAt: nil, resolveReason: nil, device: device, evaluatedAt: now, firstSeen: nil,
+                key: key, fingerprint: Fingerprint.of(workspace: "bench", ruleID: "offline", deviceID: device.id),
+                status: .firing,
+                severity: .critical,
+                labels: ["rule": "offline", "workspace": "bench", "device": device.id, "severity": "critical"],
+                startsAt: now.addingTimeInterval(-3000), endsAt: nil, resolveReason: nil, device: device,
+                evaluatedAt: now, firstSeen: nil,
                 message: nil)
-            changes.intents.append(NotificationIntent(
-                id: "n-\(index)", receiver: "sink", groupKey: "{device=\"\(device.id)\"}", groupLabels: ["device": device.id],
-                firing: [snapshot], resolved: [], reason: .new, createdAt: now))
+            changes.intents.append(
+                NotificationIntent(
+                    id: "n-\(index)", receiver: "sink", groupKey: "{device=\"\(device.id)\"}",
+                    groupLabels: ["device": device.id],
+                    firing: [snapshot], resolved: [], reason: .new, createdAt: now))
         }
         try store.commit(changes, at: now)
         written += changes.intents.count
@@ -71,10 +78,14 @@ func deliver(path: String, sinkURL: String) async throws {
     let cpuBefore = cpuSeconds()
     let started = Date()
 
-    let rules = RuleSet([Rule(id: "offline", severity: .critical, condition: .offlineFor(seconds: 300), notify: ["sink"])])
-    let receiver = WebhookReceiver(name: "sink", url: Secret(sinkURL), rateLimit: .init(perSecond: 1_000_000, burst: 1_000_000))
+    let rules = RuleSet([
+        Rule(id: "offline", severity: .critical, condition: .offlineFor(seconds: 300), notify: ["sink"])
+    ])
+    let receiver = WebhookReceiver(
+        name: "sink", url: Secret(sinkURL), rateLimit: .init(perSecond: 1_000_000, burst: 1_000_000))
     let http = CurlHTTPClient()
-    let dispatcher = Dispatcher(store: store, http: http, receivers: ["sink": receiver], context: RenderContext(rules: rules))
+    let dispatcher = Dispatcher(
+        store: store, http: http, receivers: ["sink": receiver], context: RenderContext(rules: rules))
     var delivered = 0
     while delivered < pending {
         let count = await dispatcher.deliverDue()

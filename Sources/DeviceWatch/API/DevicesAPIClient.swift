@@ -40,7 +40,8 @@ public struct DevicesAPIClient: Sendable {
     ///   - sleep: waits between retries; injectable so tests need not wait.
     public init(
         baseURL: String = DevicesAPIClient.defaultBaseURL, apiKey: Secret, http: CurlHTTPClient,
-        retry: RetryPolicy = RetryPolicy(), connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(60),
+        retry: RetryPolicy = RetryPolicy(), connectTimeout: Duration = .seconds(10),
+        requestTimeout: Duration = .seconds(60),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         var base = baseURL
@@ -56,14 +57,16 @@ public struct DevicesAPIClient: Sendable {
 
     /// `GET /{workspace}/devices/v2`: every device of the workspace.
     public func list(workspace: String) async throws(DevicesAPIError) -> DeviceListResult {
-        let (response, attempts) = try await fetch(path: "/\(segment(workspace))/devices/v2", workspace: workspace, deviceID: nil)
+        let (response, attempts) = try await fetch(
+            path: "/\(segment(workspace))/devices/v2", workspace: workspace, deviceID: nil)
         do {
             let decoded = try DeviceListDecoder.decodeList(response.body)
             return DeviceListResult(
                 devices: decoded.devices, warnings: decoded.warnings, skipped: decoded.skipped,
                 apiDate: response.headers["Date"].flatMap(HTTPDate.parse), body: response.body, attempts: attempts)
         } catch {
-            throw DevicesAPIError(kind: .invalidBody, workspace: workspace, attempts: attempts, detail: apiKey.scrub(error.description))
+            throw DevicesAPIError(
+                kind: .invalidBody, workspace: workspace, attempts: attempts, detail: apiKey.scrub(error.description))
         }
     }
 
@@ -85,11 +88,15 @@ public struct DevicesAPIClient: Sendable {
 
     /// One call with retries: 429, 5xx, retryable transport errors and unreadable 200 bodies are tried
     /// again with backoff and full jitter, honouring `Retry-After`, within the policy's bounds.
-    private func fetch(path: String, workspace: String, deviceID: String?) async throws(DevicesAPIError) -> (HTTPResponseData, Int) {
+    private func fetch(path: String, workspace: String, deviceID: String?) async throws(DevicesAPIError) -> (
+        HTTPResponseData, Int
+    ) {
         let request = HTTPRequestSpec(
             url: baseURL + path,
-            headers: ["Authorization": "Bearer \(apiKey.exposedValue)", "Accept": "application/json",
-                "User-Agent": "devicewatch"],
+            headers: [
+                "Authorization": "Bearer \(apiKey.exposedValue)", "Accept": "application/json",
+                "User-Agent": "devicewatch",
+            ],
             connectTimeout: connectTimeout, totalTimeout: requestTimeout)
         let began = ContinuousClock.now
         // Time spent waiting between attempts, counted even when `sleep` is a test's virtual one.
@@ -104,18 +111,23 @@ public struct DevicesAPIClient: Sendable {
                 let response = try await http.send(request)
                 if response.status == 200 {
                     if isReadable(response.body, list: deviceID == nil) { return (response, attempt) }
-                    failure = DevicesAPIError(kind: .invalidBody, workspace: workspace, deviceID: deviceID, attempts: attempt,
+                    failure = DevicesAPIError(
+                        kind: .invalidBody, workspace: workspace, deviceID: deviceID, attempts: attempt,
                         detail: "the body is not the JSON the API sends")
                 } else {
-                    failure = error(status: response.status, body: response.body, workspace: workspace, deviceID: deviceID, attempts: attempt)
+                    failure = error(
+                        status: response.status, body: response.body, workspace: workspace, deviceID: deviceID,
+                        attempts: attempt)
                     retryAfter = response.headers["Retry-After"].flatMap(parseRetryAfter)
                 }
             } catch {
                 if error.kind == .cancelled {
-                    throw DevicesAPIError(kind: .transport(.cancelled), workspace: workspace, deviceID: deviceID,
+                    throw DevicesAPIError(
+                        kind: .transport(.cancelled), workspace: workspace, deviceID: deviceID,
                         attempts: attempt, detail: "cancelled")
                 }
-                failure = DevicesAPIError(kind: .transport(error.kind), workspace: workspace, deviceID: deviceID,
+                failure = DevicesAPIError(
+                    kind: .transport(error.kind), workspace: workspace, deviceID: deviceID,
                     attempts: attempt, detail: apiKey.scrub(error.description))
             }
             failure.retryAfter = retryAfter
@@ -141,7 +153,8 @@ public struct DevicesAPIClient: Sendable {
             || (list && first == UInt8(ascii: "[") && last == UInt8(ascii: "]"))
     }
 
-    private func error(status: Int, body: Data, workspace: String, deviceID: String?, attempts: Int) -> DevicesAPIError {
+    private func error(status: Int, body: Data, workspace: String, deviceID: String?, attempts: Int) -> DevicesAPIError
+    {
         let said = APIErrorBody(body)
         let kind: DevicesAPIError.Kind =
             switch status {
@@ -191,7 +204,8 @@ struct APIErrorBody {
         } else {
             message = String(decoding: body.prefix(4096), as: UTF8.self)
         }
-        message = message.map { InertText.line($0).trimmingCharacters(in: .whitespaces).capped(Self.messageLimit) }.flatMap { $0.isEmpty ? nil : $0 }
+        message = message.map { InertText.line($0).trimmingCharacters(in: .whitespaces).capped(Self.messageLimit) }
+            .flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

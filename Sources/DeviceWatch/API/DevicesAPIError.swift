@@ -41,7 +41,10 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
     /// The last answer's `Retry-After`: no request should go sooner.
     public var retryAfter: Duration?
 
-    public init(kind: Kind, workspace: String, deviceID: String? = nil, attempts: Int, detail: String, serviceMessage: String? = nil) {
+    public init(
+        kind: Kind, workspace: String, deviceID: String? = nil, attempts: Int, detail: String,
+        serviceMessage: String? = nil
+    ) {
         self.kind = kind
         self.workspace = workspace
         self.deviceID = deviceID
@@ -55,7 +58,8 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .rateLimited, .serverError, .invalidBody: true
         case .transport(let transport): CurlHTTPError(kind: transport, redactedURL: "").isRetryable
-        case .unauthorized, .forbiddenList, .forbiddenDevice, .missingScope, .notFound, .badRequest, .unexpectedStatus: false
+        case .unauthorized, .forbiddenList, .forbiddenDevice, .missingScope, .notFound, .badRequest, .unexpectedStatus:
+            false
         }
     }
 

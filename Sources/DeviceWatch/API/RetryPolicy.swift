@@ -11,9 +11,10 @@ public struct RetryPolicy: Sendable {
     /// No retry starts once this much time would have passed since the first attempt.
     public var maxTotal: Duration
 
-    public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(30),
-        maxTotal: Duration = .seconds(120))
-    {
+    public init(
+        maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(30),
+        maxTotal: Duration = .seconds(120)
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
@@ -25,7 +26,9 @@ public struct RetryPolicy: Sendable {
 
     /// The wait before retry number `attempt` (1 for the first retry): uniformly random in
     /// `[0, min(maxDelay, baseDelay * 2^(attempt-1))]`, or the server's `Retry-After` when it gave one.
-    public func delay(beforeRetry attempt: Int, retryAfter: Duration?, random: inout some RandomNumberGenerator) -> Duration {
+    public func delay(beforeRetry attempt: Int, retryAfter: Duration?, random: inout some RandomNumberGenerator)
+        -> Duration
+    {
         if let retryAfter { return retryAfter }
         let cap = min(maxDelay, baseDelay * Int(1 << min(attempt - 1, 30)))
         let capSeconds = cap.seconds

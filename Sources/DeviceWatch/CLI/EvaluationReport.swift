@@ -11,7 +11,10 @@ public struct EvaluationReport: Sendable {
     public var ruleSet: RuleSet
     var rules: [Rule] { ruleSet.rules }
 
-    public init(workspace: String, at: Date, clock: EvaluationTime.Source, deviceCount: Int, evaluation: Evaluation, rules: RuleSet) {
+    public init(
+        workspace: String, at: Date, clock: EvaluationTime.Source, deviceCount: Int, evaluation: Evaluation,
+        rules: RuleSet
+    ) {
         self.workspace = workspace
         self.at = at
         self.clock = clock
@@ -23,19 +26,24 @@ public struct EvaluationReport: Sendable {
     /// Findings grouped by rule, each with its explanation, then counts and silent rules.
     public var text: String {
         var lines: [String] = []
-        let clockName = switch clock {
-        case .api: "the API's clock"
-        case .local: "the local clock (the API sent no usable Date header)"
-        case .given: "the time given with --at"
-        }
-        lines.append("workspace \(workspace): \(deviceCount) devices evaluated at \(Timestamp.format(at)) (\(clockName))")
+        let clockName =
+            switch clock {
+            case .api: "the API's clock"
+            case .local: "the local clock (the API sent no usable Date header)"
+            case .given: "the time given with --at"
+            }
+        lines.append(
+            "workspace \(workspace): \(deviceCount) devices evaluated at \(Timestamp.format(at)) (\(clockName))")
         for rule in rules {
             let findings = evaluation.findings.filter { $0.ruleID == rule.id }
             guard !findings.isEmpty else { continue }
             lines.append("")
-            lines.append("\(rule.id) (\(rule.severity.rawValue)): \(findings.count) device\(findings.count == 1 ? "" : "s")")
+            lines.append(
+                "\(rule.id) (\(rule.severity.rawValue)): \(findings.count) device\(findings.count == 1 ? "" : "s")")
             for finding in findings {
-                lines.append("  \(clean(finding.device.displayName)) [\(clean(finding.deviceID))]: \(clean(ruleSet.summary(of: finding)))")
+                lines.append(
+                    "  \(clean(finding.device.displayName)) [\(clean(finding.deviceID))]: \(clean(ruleSet.summary(of: finding)))"
+                )
                 lines.append("      because " + ruleSet.reasons(for: finding).map(clean).joined(separator: "; "))
             }
         }
@@ -43,11 +51,16 @@ public struct EvaluationReport: Sendable {
         lines.append("")
         if !silent.isEmpty { lines.append("rules that matched no device: \(silent.joined(separator: ", "))") }
         if !evaluation.unversionedDevices.isEmpty {
-            let sample = evaluation.unversionedDevices.prefix(5).map { "\(clean($0.deviceID)) (\($0.raw.map { "\"\(clean($0))\"" } ?? "none"))" }
-            lines.append("devices whose rfdm version cannot be compared (never match rfdm_version_below): "
-                + "\(evaluation.unversionedDevices.count): \(sample.joined(separator: ", "))\(evaluation.unversionedDevices.count > 5 ? ", …" : "")")
+            let sample = evaluation.unversionedDevices.prefix(5).map {
+                "\(clean($0.deviceID)) (\($0.raw.map { "\"\(clean($0))\"" } ?? "none"))"
+            }
+            lines.append(
+                "devices whose rfdm version cannot be compared (never match rfdm_version_below): "
+                    + "\(evaluation.unversionedDevices.count): \(sample.joined(separator: ", "))\(evaluation.unversionedDevices.count > 5 ? ", …" : "")"
+            )
         }
-        lines.append("\(evaluation.findings.count) finding\(evaluation.findings.count == 1 ? "" : "s"); nothing was sent")
+        lines.append(
+            "\(evaluation.findings.count) finding\(evaluation.findings.count == 1 ? "" : "s"); nothing was sent")
         return lines.joined(separator: "\n")
     }
 
@@ -56,7 +69,8 @@ public struct EvaluationReport: Sendable {
         JSON(
             workspace: workspace, evaluatedAt: Timestamp.format(at), clock: clock.rawValue, devices: deviceCount,
             findings: evaluation.findings.map {
-                .init(rule: $0.ruleID, severity: $0.severity.rawValue, device: $0.deviceID, deviceName: $0.device.name,
+                .init(
+                    rule: $0.ruleID, severity: $0.severity.rawValue, device: $0.deviceID, deviceName: $0.device.name,
                     summary: ruleSet.summary(of: $0), reasons: ruleSet.reasons(for: $0))
             },
             matchCounts: evaluation.matchCounts,

@@ -38,17 +38,20 @@ public enum ConfigurationLoader {
         let (parsed, configDiagnostics) = ConfigurationParser.parse(text, file: configPath)
         var diagnostics = configDiagnostics
         guard let configuration = parsed else { throw ConfigurationError(diagnostics: diagnostics) }
-        let directory = (configPath as NSString).deletingLastPathComponent.isEmpty ? "." : (configPath as NSString).deletingLastPathComponent
+        let directory =
+            (configPath as NSString).deletingLastPathComponent.isEmpty
+            ? "." : (configPath as NSString).deletingLastPathComponent
 
         var files: [String] = []
         for (index, pattern) in configuration.ruleFiles.enumerated() {
             let matches = expand(pattern, relativeTo: directory)
             if matches.isEmpty {
-                diagnostics.append(Diagnostic(
-                    file: configPath, path: "rule_files[\(index)]",
-                    message: pattern.contains("*") || pattern.contains("?")
-                        ? "no file matches \"\(pattern)\" (relative to \(directory))"
-                        : "\"\(pattern)\" does not exist (relative to \(directory))"))
+                diagnostics.append(
+                    Diagnostic(
+                        file: configPath, path: "rule_files[\(index)]",
+                        message: pattern.contains("*") || pattern.contains("?")
+                            ? "no file matches \"\(pattern)\" (relative to \(directory))"
+                            : "\"\(pattern)\" does not exist (relative to \(directory))"))
             }
             for match in matches where !files.contains(match) { files.append(match) }
         }
@@ -70,9 +73,13 @@ public enum ConfigurationLoader {
             for rule in fileRules {
                 if let other = definedIn[rule.id] {
                     let there = other.definedAt.map { "\(other.file):\($0)" } ?? other.file
-                    diagnostics.append(Diagnostic(
-                        file: file, ruleID: rule.id, path: "rules", line: rule.definedAt?.line, column: rule.definedAt?.column,
-                        message: "rule id \"\(rule.id)\" is also defined at \(there); rule ids must be unique across files"))
+                    diagnostics.append(
+                        Diagnostic(
+                            file: file, ruleID: rule.id, path: "rules", line: rule.definedAt?.line,
+                            column: rule.definedAt?.column,
+                            message:
+                                "rule id \"\(rule.id)\" is also defined at \(there); rule ids must be unique across files"
+                        ))
                     continue
                 }
                 definedIn[rule.id] = rule
@@ -84,23 +91,30 @@ public enum ConfigurationLoader {
         let ruleSet = RuleSet(rules)
         for (name, receiver) in configuration.receivers.sorted(by: { $0.key < $1.key }) {
             guard let template = receiver.template else { continue }
-            let path = template.hasPrefix("/") || directory == "." ? template : (directory as NSString).appendingPathComponent(template)
+            let path =
+                template.hasPrefix("/") || directory == "."
+                ? template : (directory as NSString).appendingPathComponent(template)
             do {
                 for problem in try TemplateOverride(path: path).check(rules: ruleSet) {
-                    diagnostics.append(Diagnostic(file: configPath, path: "receivers.\(name).template", message: problem))
+                    diagnostics.append(
+                        Diagnostic(file: configPath, path: "receivers.\(name).template", message: problem))
                 }
             } catch {
-                diagnostics.append(Diagnostic(file: configPath, path: "receivers.\(name).template", message: "\(error)"))
+                diagnostics.append(
+                    Diagnostic(file: configPath, path: "receivers.\(name).template", message: "\(error)"))
             }
         }
 
         guard diagnostics.isEmpty else { throw ConfigurationError(diagnostics: diagnostics) }
-        return LoadedConfiguration(configuration: configuration, file: configPath, directory: directory, ruleFiles: files, rules: ruleSet)
+        return LoadedConfiguration(
+            configuration: configuration, file: configPath, directory: directory, ruleFiles: files, rules: ruleSet)
     }
 
     /// The files a path or glob names, sorted; a plain path is returned only if it exists.
     static func expand(_ pattern: String, relativeTo directory: String) -> [String] {
-        let full = pattern.hasPrefix("/") || directory == "." ? pattern : (directory as NSString).appendingPathComponent(pattern)
+        let full =
+            pattern.hasPrefix("/") || directory == "."
+            ? pattern : (directory as NSString).appendingPathComponent(pattern)
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(full, 0, nil, &result) == 0 else { return [] }
@@ -109,7 +123,9 @@ public enum ConfigurationLoader {
             if let pointer = result.gl_pathv[index] { paths.append(String(cString: pointer)) }
         }
         var isDirectory: ObjCBool = false
-        return paths.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue }.sorted()
+        return paths.filter {
+            FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }.sorted()
     }
 
     /// The file's text, or the problem: it cannot be read (`what` names it), or a byte is not UTF-8

@@ -143,13 +143,16 @@ enum OpsResources {
             ready = status.readiness.ready
             problems = status.readiness.problems
             config = Config(
-                reload: status.reload.succeeded ? "ok" : "failed", at: Timestamp.format(status.reload.at), problems: status.reload.problems)
+                reload: status.reload.succeeded ? "ok" : "failed", at: Timestamp.format(status.reload.at),
+                problems: status.reload.problems)
             workspaces = [:]
             for workspace in status.workspaces {
                 let health = status.health[workspace]
                 workspaces[workspace] = WorkspaceResource(
-                    lastSuccess: health?.lastSuccess.map(Timestamp.format), failingSince: health?.failingSince.map(Timestamp.format),
-                    failure: health?.failure, blind: status.blindWorkspaces.contains(workspace), devices: status.fleet[workspace])
+                    lastSuccess: health?.lastSuccess.map(Timestamp.format),
+                    failingSince: health?.failingSince.map(Timestamp.format),
+                    failure: health?.failure, blind: status.blindWorkspaces.contains(workspace),
+                    devices: status.fleet[workspace])
             }
         }
     }

@@ -37,7 +37,8 @@ public struct OpsServer: Sendable {
     ///   - onListening: told `http://host:port` once the server listens.
     public init(
         settings: Settings, store: any StateStore, metrics: WorkerMetrics, logger: Logger,
-        status: @escaping @Sendable () async -> WorkerStatus, clock: @escaping @Sendable () async -> EngineClock = { EngineClock() },
+        status: @escaping @Sendable () async -> WorkerStatus,
+        clock: @escaping @Sendable () async -> EngineClock = { EngineClock() },
         onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) {
         self.settings = settings
@@ -51,18 +52,22 @@ public struct OpsServer: Sendable {
 
     /// Serves until cancelled or shut down gracefully; throws when it cannot listen.
     public func run() async throws {
-        guard let colon = settings.listen.lastIndex(of: ":"), let port = Int(settings.listen[settings.listen.index(after: colon)...]) else {
+        guard let colon = settings.listen.lastIndex(of: ":"),
+            let port = Int(settings.listen[settings.listen.index(after: colon)...])
+        else {
             throw OpsServerError(listen: settings.listen, detail: "expected HOST:PORT")
         }
         let bracketed = String(settings.listen[..<colon])
-        let host = bracketed.hasPrefix("[") && bracketed.hasSuffix("]") ? String(bracketed.dropFirst().dropLast()) : bracketed
+        let host =
+            bracketed.hasPrefix("[") && bracketed.hasSuffix("]") ? String(bracketed.dropFirst().dropLast()) : bracketed
         // Hummingbird's own lines stay out of the worker's log: it reports startup and every request,
         // and an error when a shutdown cancels its open connections. What matters (the bound
         // address, a failure to listen) the worker says itself.
         var quiet = Logger(label: logger.label)
         quiet.logLevel = .critical
         let app = Application(
-            router: router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "devicewatch"),
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "devicewatch"),
             onServerRunning: { [logger, onListening] channel in
                 let bound = channel.localAddress?.port ?? port
                 let display = host.contains(":") ? "[\(host)]" : host
@@ -83,7 +88,8 @@ public struct OpsServer: Sendable {
         router.get("/healthz") { _, _ in Self.text("ok\n") }
         router.get("/readyz") { _, _ in
             let status = await status()
-            return Self.json(OpsResources.ReadinessResource(status), status: status.readiness.ready ? .ok : .serviceUnavailable)
+            return Self.json(
+                OpsResources.ReadinessResource(status), status: status.readiness.ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
             metrics.refresh(await status())
@@ -114,14 +120,16 @@ public struct OpsServer: Sendable {
             let body: OpsResources.SilenceRequestBody
             do {
                 let bytes = try await request.collectBody(upTo: 64 * 1024)
-                body = try OpsResources.decoder().decode(OpsResources.SilenceRequestBody.self, from: Data(buffer: bytes))
+                body = try OpsResources.decoder().decode(
+                    OpsResources.SilenceRequestBody.self, from: Data(buffer: bytes))
             } catch {
                 return Self.problem(
                     "the body must be JSON like {\"matchers\": [\"rule=production-offline\"], \"duration\": \"2h\", \"comment\": \"why\"}",
                     status: .badRequest)
             }
             let silenceRequest = Silence.Request(
-                matchers: body.matchers ?? [], duration: body.duration ?? "", comment: body.comment ?? "", author: body.author ?? "api",
+                matchers: body.matchers ?? [], duration: body.duration ?? "", comment: body.comment ?? "",
+                author: body.author ?? "api",
                 startsAt: body.startsAt)
             // On the engine's clock (the API's): "2h" means two hours as the engine judges alerts.
             let matchers = silenceRequest.matchers.compactMap { try? Silence.Matcher.parse($0).get() }
@@ -135,7 +143,8 @@ public struct OpsServer: Sendable {
                 } catch {
                     return Self.problem("\(error)", status: .internalServerError)
                 }
-                logger.info("silence added over the API", metadata: ["silence": "\(silence.id)", "author": "\(silence.author)"])
+                logger.info(
+                    "silence added over the API", metadata: ["silence": "\(silence.id)", "author": "\(silence.author)"])
                 return Self.json(OpsResources.SilenceResource(silence, now: now), status: .created)
             }
         }
@@ -208,7 +217,9 @@ public struct OpsServer: Sendable {
         return difference == 0
     }
 
-    static func text(_ body: String, contentType: String = "text/plain; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
+    static func text(
+        _ body: String, contentType: String = "text/plain; charset=utf-8", status: HTTPResponse.Status = .ok
+    ) -> Response {
         Response(
             status: status, headers: [.contentType: contentType, .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))

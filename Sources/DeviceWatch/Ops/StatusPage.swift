@@ -29,7 +29,8 @@ enum StatusPage {
             let health = status.health[workspace]
             var values: [String: Any] = [
                 "id": workspace, "blind": status.blindWorkspaces.contains(workspace), "polled": counts != nil,
-                "online": counts?.online ?? 0, "offline": counts?.offline ?? 0, "unknown": counts?.unknown ?? 0, "total": counts?.total ?? 0,
+                "online": counts?.online ?? 0, "offline": counts?.offline ?? 0, "unknown": counts?.unknown ?? 0,
+                "total": counts?.total ?? 0,
                 "firing": firing.filter { $0.key.workspace == workspace }.count,
             ]
             if let last = health?.lastSuccess { values["last_poll"] = ago(last, now: now) }
@@ -40,35 +41,47 @@ enum StatusPage {
         var byRule: [String: (severity: Severity, count: Int)] = [:]
         for alert in firing {
             let current = byRule[alert.key.ruleID]
-            byRule[alert.key.ruleID] = (max(current?.severity ?? alert.severity, alert.severity), (current?.count ?? 0) + 1)
+            byRule[alert.key.ruleID] = (
+                max(current?.severity ?? alert.severity, alert.severity), (current?.count ?? 0) + 1
+            )
         }
-        let ruleSummary: [[String: Any]] = byRule.sorted { ($0.value.severity, $0.value.count, $1.key) > ($1.value.severity, $1.value.count, $0.key) }
-            .map { ["rule": $0.key, "severity": $0.value.severity.rawValue, "count": $0.value.count] }
+        let ruleSummary: [[String: Any]] = byRule.sorted {
+            ($0.value.severity, $0.value.count, $1.key) > ($1.value.severity, $1.value.count, $0.key)
+        }
+        .map { ["rule": $0.key, "severity": $0.value.severity.rawValue, "count": $0.value.count] }
         let alerts: [[String: Any]] = firing.prefix(alertRows).map { alert in
             let since = alert.firingSince ?? alert.activeSince
             var values: [String: Any] = [
-                "fingerprint": alert.fingerprint, "severity": alert.severity.rawValue, "rule": alert.key.ruleID, "workspace": alert.key.workspace,
+                "fingerprint": alert.fingerprint, "severity": alert.severity.rawValue, "rule": alert.key.ruleID,
+                "workspace": alert.key.workspace,
                 "device": InertText.line(alert.device.displayName), "summary": status.rules.summary(of: alert),
                 "since": ago(since, now: now), "since_at": Timestamp.format(since),
             ]
-            if let hostname = alert.device.hostname, hostname != alert.device.displayName { values["hostname"] = InertText.line(hostname) }
+            if let hostname = alert.device.hostname, hostname != alert.device.displayName {
+                values["hostname"] = InertText.line(hostname)
+            }
             if let description = status.rules.description(of: alert) { values["description"] = description }
             return values
         }
         let recent: [[String: Any]] = notifications.map { entry in
             var values: [String: Any] = [
-                "receiver": entry.intent.receiver, "reason": entry.intent.reason.rawValue, "state": entry.state.rawValue,
-                "firing": entry.intent.firing.count, "resolved": entry.intent.resolved.count, "attempts": entry.attempts,
+                "receiver": entry.intent.receiver, "reason": entry.intent.reason.rawValue,
+                "state": entry.state.rawValue,
+                "firing": entry.intent.firing.count, "resolved": entry.intent.resolved.count,
+                "attempts": entry.attempts,
                 "when": ago(entry.createdAt, now: Date()), "when_at": Timestamp.format(entry.createdAt),
                 "title": entry.intent.groupLabelPairs.labels.map { "\($0.name)=\($0.value)" }.joined(separator: " "),
             ]
             if let error = entry.lastError, entry.state != .sent { values["error"] = error }
-            if entry.attempts > 0, entry.state != .sent { values["attempts_note"] = "\(entry.attempts) failed attempt(s)" }
+            if entry.attempts > 0, entry.state != .sent {
+                values["attempts_note"] = "\(entry.attempts) failed attempt(s)"
+            }
             return values
         }
         let muted: [[String: Any]] = silences.map { silence in
             [
-                "id": silence.id, "matchers": silence.matchers.map(\.description).joined(separator: " "), "author": silence.author,
+                "id": silence.id, "matchers": silence.matchers.map(\.description).joined(separator: " "),
+                "author": silence.author,
                 "comment": silence.comment, "ends": Timestamp.format(silence.endsAt),
                 "ends_in": DurationText.format(seconds: max(0, silence.endsAt.timeIntervalSince(now))),
                 "state": silence.isActive(at: now) ? "active" : "future",
@@ -76,8 +89,10 @@ enum StatusPage {
         }
         let outbox = status.outbox
         var values: [String: Any] = [
-            "ready": status.readiness.ready, "problems": status.readiness.problems, "reload_failed": !status.reload.succeeded,
-            "reload_problems": status.reload.problems, "workspaces": workspaces, "alerts": alerts, "firing_count": firing.count,
+            "ready": status.readiness.ready, "problems": status.readiness.problems,
+            "reload_failed": !status.reload.succeeded,
+            "reload_problems": status.reload.problems, "workspaces": workspaces, "alerts": alerts,
+            "firing_count": firing.count,
             "pending_count": pending, "notifications": recent, "silences": muted, "updated": Timestamp.format(now),
             "outbox_pending": outbox?[.pending] ?? 0, "outbox_dead": outbox?[.dead] ?? 0,
         ]

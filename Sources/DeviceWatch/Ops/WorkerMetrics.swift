@@ -17,18 +17,24 @@ public final class WorkerMetrics: Sendable {
     public static let help: [String: String] = [
         "devicewatch_polls_total": "Polls of a workspace's device list, by outcome (success or failure after retries).",
         "devicewatch_poll_duration_seconds": "Time one poll of a workspace took, retries included, in seconds.",
-        "devicewatch_last_successful_poll_timestamp_seconds": "When a workspace was last polled successfully, in seconds since the epoch (the API's clock).",
-        "devicewatch_workspace_blind": "1 when a workspace has not been seen for stale_after (at once on 401, 403 or a missing scope), else 0.",
+        "devicewatch_last_successful_poll_timestamp_seconds":
+            "When a workspace was last polled successfully, in seconds since the epoch (the API's clock).",
+        "devicewatch_workspace_blind":
+            "1 when a workspace has not been seen for stale_after (at once on 401, 403 or a missing scope), else 0.",
         "devicewatch_devices": "Devices of a workspace at its latest successful poll, by status.",
         "devicewatch_alerts": "Alerts devicewatch tracks, by rule, severity and state.",
-        "devicewatch_notifications_total": "Delivery attempts of notifications, by receiver and outcome (sent, retry, dead).",
+        "devicewatch_notifications_total":
+            "Delivery attempts of notifications, by receiver and outcome (sent, retry, dead).",
         "devicewatch_dispatcher_retries_total": "Delivery attempts that failed and will be tried again, by receiver.",
         "devicewatch_outbox_pending": "Notifications waiting in the outbox to be delivered.",
         "devicewatch_outbox_dead": "Notifications given up on (dead letters) still kept in the outbox.",
-        "devicewatch_config_reload_success": "1 when the configuration files on disk are the ones running, 0 after a refused edit.",
-        "devicewatch_config_reload_timestamp_seconds": "When the configuration was last loaded or a reload was attempted, in seconds since the epoch.",
+        "devicewatch_config_reload_success":
+            "1 when the configuration files on disk are the ones running, 0 after a refused edit.",
+        "devicewatch_config_reload_timestamp_seconds":
+            "When the configuration was last loaded or a reload was attempted, in seconds since the epoch.",
         "devicewatch_ready": "1 when devicewatch is ready (as /readyz answers 200), else 0.",
-        "devicewatch_store_failing": "1 while the state store keeps failing (devicewatch exits after store.give_up_after of it), else 0.",
+        "devicewatch_store_failing":
+            "1 while the state store keeps failing (devicewatch exits after store.give_up_after of it), else 0.",
         "devicewatch_store_errors_total": "State store operations that failed, by operation.",
     ]
 
@@ -53,10 +59,12 @@ public final class WorkerMetrics: Sendable {
 
     /// One poll of a workspace and how it went (`success` or `failure`).
     public func poll(workspace: String, succeeded: Bool, duration: Duration) {
-        counter("devicewatch_polls_total", [("workspace", workspace), ("outcome", succeeded ? "success" : "failure")]).increment()
+        counter("devicewatch_polls_total", [("workspace", workspace), ("outcome", succeeded ? "success" : "failure")])
+            .increment()
         registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(
-                metricName: "devicewatch_poll_duration_seconds", unitName: "", helpText: Self.help["devicewatch_poll_duration_seconds"]!),
+                metricName: "devicewatch_poll_duration_seconds", unitName: "",
+                helpText: Self.help["devicewatch_poll_duration_seconds"]!),
             labels: [("workspace", workspace)], buckets: Self.pollBuckets
         ).record(duration)
     }
@@ -64,7 +72,8 @@ public final class WorkerMetrics: Sendable {
     /// What became of delivery attempts to one receiver.
     public func deliveries(receiver: String, sent: Int, retried: Int, dead: Int) {
         for (outcome, count) in [("sent", sent), ("retry", retried), ("dead", dead)] where count > 0 {
-            counter("devicewatch_notifications_total", [("receiver", receiver), ("outcome", outcome)]).increment(by: Int64(count))
+            counter("devicewatch_notifications_total", [("receiver", receiver), ("outcome", outcome)]).increment(
+                by: Int64(count))
         }
         if retried > 0 {
             counter("devicewatch_dispatcher_retries_total", [("receiver", receiver)]).increment(by: Int64(retried))
@@ -91,14 +100,23 @@ public final class WorkerMetrics: Sendable {
             alerts[[alert.key.ruleID, alert.severity.rawValue, alert.state.rawValue], default: 0] += 1
         }
         for (key, count) in alerts {
-            values.append(("devicewatch_alerts", [("rule", key[0]), ("severity", key[1]), ("state", key[2])], Double(count)))
+            values.append(
+                ("devicewatch_alerts", [("rule", key[0]), ("severity", key[1]), ("state", key[2])], Double(count)))
         }
         for workspace in status.workspaces {
             let health = status.health[workspace]
             if let last = health?.lastSuccess {
-                values.append(("devicewatch_last_successful_poll_timestamp_seconds", [("workspace", workspace)], last.timeIntervalSince1970))
+                values.append(
+                    (
+                        "devicewatch_last_successful_poll_timestamp_seconds", [("workspace", workspace)],
+                        last.timeIntervalSince1970
+                    ))
             }
-            values.append(("devicewatch_workspace_blind", [("workspace", workspace)], status.blindWorkspaces.contains(workspace) ? 1 : 0))
+            values.append(
+                (
+                    "devicewatch_workspace_blind", [("workspace", workspace)],
+                    status.blindWorkspaces.contains(workspace) ? 1 : 0
+                ))
         }
         if let outbox = status.outbox {
             values.append(("devicewatch_outbox_pending", [], Double(outbox[.pending] ?? 0)))

@@ -37,8 +37,9 @@ public struct Readiness: Sendable, Equatable {
         var blind: [String] = []
         var problems: [String] = []
         if let since = store.failingSince {
-            problems.append("the state store has been failing for \(DurationText.format(seconds: max(0, localNow.timeIntervalSince(since)))): "
-                + (store.lastError ?? "unknown error"))
+            problems.append(
+                "the state store has been failing for \(DurationText.format(seconds: max(0, localNow.timeIntervalSince(since)))): "
+                    + (store.lastError ?? "unknown error"))
         }
         for workspace in workspaces.sorted() {
             let health = health[workspace] ?? WorkspaceHealth()
@@ -48,7 +49,8 @@ public struct Readiness: Sendable, Equatable {
             guard health.authFailure || blindFor >= staleAfter else { continue }
             blind.append(workspace)
             let why = health.failure ?? "no successful poll yet"
-            problems.append("workspace \(workspace) not seen for \(DurationText.format(seconds: max(0, blindFor))): \(why)")
+            problems.append(
+                "workspace \(workspace) not seen for \(DurationText.format(seconds: max(0, blindFor))): \(why)")
         }
         return Readiness(ready: problems.isEmpty, blind: blind, problems: problems)
     }

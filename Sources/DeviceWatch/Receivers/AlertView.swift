@@ -36,16 +36,21 @@ struct AlertView {
     func templateValues(escaping escape: (String) -> String) -> [String: Any] {
         let device = snapshot.device
         var values: [String: Any] = [
-            "id": escape(deviceID), "name": escape(deviceName), "tags": escape(InertText.line(device.tags.joined(separator: ", "))),
+            "id": escape(deviceID), "name": escape(deviceName),
+            "tags": escape(InertText.line(device.tags.joined(separator: ", "))),
         ]
-        for (key, value) in [("hostname", device.hostname), ("rfdm_version", device.rfdmVersion), ("type", device.type)] {
+        for (key, value) in [
+            ("hostname", device.hostname), ("rfdm_version", device.rfdmVersion), ("type", device.type),
+        ] {
             if let value { values[key] = escape(InertText.line(value)) }
         }
         if let heartbeat = device.lastHeartbeat { values["last_heartbeat"] = Timestamp.format(heartbeat) }
         var alert: [String: Any] = [
             "summary": escape(summary), "severity": snapshot.severity.rawValue, "rule": snapshot.key.ruleID,
-            "workspace": escape(snapshot.key.workspace), "fingerprint": snapshot.fingerprint, "status": isFiring ? "firing" : "resolved",
-            "starts_at": Timestamp.format(snapshot.startsAt), "device": values, "reasons": escape(reasons.joined(separator: "; ")),
+            "workspace": escape(snapshot.key.workspace), "fingerprint": snapshot.fingerprint,
+            "status": isFiring ? "firing" : "resolved",
+            "starts_at": Timestamp.format(snapshot.startsAt), "device": values,
+            "reasons": escape(reasons.joined(separator: "; ")),
             "labels": snapshot.labels.mapValues { escape(InertText.line($0)) },
         ]
         if let description { alert["description"] = escape(description) }
@@ -81,14 +86,20 @@ struct NotificationView {
 
     /// `rule` and `workspace` of the group, or of the first alert; inert.
     var title: String {
-        let rule = intent.groupLabelPairs["rule"] ?? intent.firing.first?.key.ruleID ?? intent.resolved.first?.key.ruleID ?? "alerts"
-        let workspace = intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key.workspace
+        let rule =
+            intent.groupLabelPairs["rule"] ?? intent.firing.first?.key.ruleID ?? intent.resolved.first?.key.ruleID
+            ?? "alerts"
+        let workspace =
+            intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace
+            ?? intent.resolved.first?.key.workspace
         return InertText.line(workspace.map { "\(rule) in \($0)" } ?? rule)
     }
 
     /// The group's workspace, inert.
     var workspace: String {
-        InertText.line(intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key.workspace ?? "-")
+        InertText.line(
+            intent.groupLabelPairs["workspace"] ?? intent.firing.first?.key.workspace ?? intent.resolved.first?.key
+                .workspace ?? "-")
     }
 
     /// `[FIRING:3] production-offline in acme` (with `, 2 resolved` when some resolved).
@@ -105,14 +116,16 @@ struct NotificationView {
     /// The values a receiver's Mustache template sees, device text escaped by `escape`.
     func templateValues(escaping escape: (String) -> String) -> [String: Any] {
         [
-            "status": isFiring ? "firing" : "resolved", "receiver": intent.receiver, "group_key": escape(InertText.line(intent.groupKey)),
-            "group_labels": intent.groupLabels.mapValues { escape(InertText.line($0)) }, "title": escape(title), "headline": headline(escaping: escape),
+            "status": isFiring ? "firing" : "resolved", "receiver": intent.receiver,
+            "group_key": escape(InertText.line(intent.groupKey)),
+            "group_labels": intent.groupLabels.mapValues { escape(InertText.line($0)) }, "title": escape(title),
+            "headline": headline(escaping: escape),
             "severity": severity.rawValue,
-            "firing": firing.map { $0.templateValues(escaping: escape) }, "resolved": resolved.map { $0.templateValues(escaping: escape) },
+            "firing": firing.map { $0.templateValues(escaping: escape) },
+            "resolved": resolved.map { $0.templateValues(escaping: escape) },
             "firing_count": firingCount, "resolved_count": resolvedCount,
             "more_firing": max(0, firingCount - firing.count), "more_resolved": max(0, resolvedCount - resolved.count),
             "external_url": externalURL ?? "", "reason": intent.reason.rawValue,
         ]
     }
 }
-

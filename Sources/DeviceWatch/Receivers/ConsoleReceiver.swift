@@ -7,7 +7,9 @@ public struct ConsoleReceiver: Receiver {
     public let rateLimit = Configuration.RateLimit(perSecond: 1000, burst: 1000)
     private let write: @Sendable (String) -> Void
 
-    public init(name: String, write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+    public init(
+        name: String, write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }
+    ) {
         self.name = name
         self.write = write
     }
@@ -24,14 +26,22 @@ public struct ConsoleReceiver: Receiver {
     static func render(_ intent: NotificationIntent, context: RenderContext, at now: Date) -> String {
         var lines: [String] = []
         let firing = !intent.firing.isEmpty
-        let state = colours ? (firing ? "\u{1B}[1;31mFIRING\u{1B}[0m" : "\u{1B}[1;32mRESOLVED\u{1B}[0m") : (firing ? "FIRING" : "RESOLVED")
-        lines.append("[\(Timestamp.format(now))] \(state) \(clean(intent.groupKey)) (\(intent.reason.rawValue)) -> \(intent.receiver)")
+        let state =
+            colours
+            ? (firing ? "\u{1B}[1;31mFIRING\u{1B}[0m" : "\u{1B}[1;32mRESOLVED\u{1B}[0m")
+            : (firing ? "FIRING" : "RESOLVED")
+        lines.append(
+            "[\(Timestamp.format(now))] \(state) \(clean(intent.groupKey)) (\(intent.reason.rawValue)) -> \(intent.receiver)"
+        )
         for alert in intent.firing.prefix(20) {
-            lines.append("  ! \(alert.severity.rawValue.uppercased()) \(clean(AlertView(alert, context: context).summary))")
+            lines.append(
+                "  ! \(alert.severity.rawValue.uppercased()) \(clean(AlertView(alert, context: context).summary))")
         }
         if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
         for alert in intent.resolved.prefix(20) {
-            lines.append("  ✓ \(clean(AlertView(alert, context: context).summary)) (\(clean(alert.resolveReason ?? "recovered")))")
+            lines.append(
+                "  ✓ \(clean(AlertView(alert, context: context).summary)) (\(clean(alert.resolveReason ?? "recovered")))"
+            )
         }
         if intent.resolved.count > 20 { lines.append("  ... and \(intent.resolved.count - 20) more resolved") }
         return lines.joined(separator: "\n") + "\n"

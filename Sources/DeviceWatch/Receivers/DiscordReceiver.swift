@@ -25,7 +25,10 @@ public struct DiscordReceiver: Receiver {
     public let template: TemplateOverride?
     public var secrets: [Secret] { [url] }
 
-    public init(name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 0.5, burst: 5), template: TemplateOverride? = nil) {
+    public init(
+        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 0.5, burst: 5),
+        template: TemplateOverride? = nil
+    ) {
         self.name = name
         self.url = url
         self.rateLimit = rateLimit
@@ -65,12 +68,18 @@ public struct DiscordReceiver: Receiver {
         var embeds: [Embed] = []
         var budget = Self.embedsLimit
         for alert in view.firing + view.resolved {
-            var description = alert.isFiring
-                ? Markup.markdown(alert.summary) : "\(Markup.markdown(alert.snapshot.key.ruleID)) resolved (\(Markup.markdown(alert.resolveReason)))"
-            if alert.isFiring, !alert.reasons.isEmpty { description += "\n" + Markup.markdown(alert.reasons.joined(separator: "; ")) }
-            let footer = "\(alert.snapshot.key.ruleID) · \(InertText.line(alert.snapshot.key.workspace)) · \(alert.deviceID)"
+            var description =
+                alert.isFiring
+                ? Markup.markdown(alert.summary)
+                : "\(Markup.markdown(alert.snapshot.key.ruleID)) resolved (\(Markup.markdown(alert.resolveReason)))"
+            if alert.isFiring, !alert.reasons.isEmpty {
+                description += "\n" + Markup.markdown(alert.reasons.joined(separator: "; "))
+            }
+            let footer =
+                "\(alert.snapshot.key.ruleID) · \(InertText.line(alert.snapshot.key.workspace)) · \(alert.deviceID)"
             let embed = Embed(
-                title: "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(Markup.markdown(alert.deviceName))".capped(Self.titleLimit),
+                title: "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(Markup.markdown(alert.deviceName))".capped(
+                    Self.titleLimit),
                 description: description.capped(Self.descriptionLimit), color: alert.isFiring ? color : 0x2EB67D,
                 footer: .init(text: Markup.unlinked(footer).capped(Self.footerLimit)),
                 timestamp: Timestamp.format(alert.snapshot.endsAt ?? alert.snapshot.startsAt))

@@ -16,10 +16,13 @@ public struct FileReceiver: Receiver {
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
         let view = NotificationView(intent, context: context)
         let line = Line(
-            id: intent.id, receiver: intent.receiver, status: view.isFiring ? "firing" : "resolved", reason: intent.reason.rawValue,
+            id: intent.id, receiver: intent.receiver, status: view.isFiring ? "firing" : "resolved",
+            reason: intent.reason.rawValue,
             groupKey: intent.groupKey, sentAt: Timestamp.format(now),
             alerts: (view.firing + view.resolved).map {
-                .init(status: $0.isFiring ? "firing" : "resolved", rule: $0.snapshot.key.ruleID, workspace: $0.snapshot.key.workspace,
+                .init(
+                    status: $0.isFiring ? "firing" : "resolved", rule: $0.snapshot.key.ruleID,
+                    workspace: $0.snapshot.key.workspace,
                     device: $0.snapshot.device.id, severity: $0.snapshot.severity.rawValue, summary: $0.summary,
                     fingerprint: $0.snapshot.fingerprint, reasons: $0.reasons)
             })
@@ -30,7 +33,9 @@ public struct FileReceiver: Receiver {
         let data = encoded
         let path = self.path
         return .local {
-            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
             guard let handle = FileHandle(forWritingAtPath: path) else {
                 throw TemplateError(path: path, problem: "cannot be opened for appending")
             }

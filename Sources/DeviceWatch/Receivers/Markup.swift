@@ -11,7 +11,9 @@ enum Markup {
     /// Slack mrkdwn: its three control characters as entities (`<!channel>`, `<https://x|y>`).
     static func slack(_ text: String) -> String {
         var text = unlinked(text)
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+        guard
+            text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
+        else {
             return text
         }
         text = text.replacingOccurrences(of: "&", with: "&amp;")
@@ -25,7 +27,11 @@ enum Markup {
     /// character, literally" (CommonMark; Discord's parser likewise).
     static func markdown(_ text: String) -> String {
         let text = unlinked(text)
-        guard text.utf8.contains(where: { Self.anywhere.contains($0) || Self.lineStart.contains($0) || ($0 >= 0x30 && $0 <= 0x39) }) else {
+        guard
+            text.utf8.contains(where: {
+                Self.anywhere.contains($0) || Self.lineStart.contains($0) || ($0 >= 0x30 && $0 <= 0x39)
+            })
+        else {
             return text
         }
         var result = String.UnicodeScalarView()
@@ -33,7 +39,10 @@ enum Markup {
         var digitsAtLineStart = false
         for scalar in text.unicodeScalars {
             let byte = scalar.isASCII ? UInt8(scalar.value) : 0
-            if scalar.isASCII, anywhere.contains(byte) || (atLineStart && lineStart.contains(byte)) || (digitsAtLineStart && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: ")"))) {
+            if scalar.isASCII,
+                anywhere.contains(byte) || (atLineStart && lineStart.contains(byte))
+                    || (digitsAtLineStart && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: ")")))
+            {
                 result.append("\\")
             }
             result.append(scalar)

@@ -20,7 +20,10 @@ public struct PagerDutyReceiver: Receiver {
 
     public var secrets: [Secret] { [routingKey] }
 
-    public init(name: String, routingKey: Secret, endpoint: String? = nil, rateLimit: Configuration.RateLimit = .init(perSecond: 2, burst: 2)) {
+    public init(
+        name: String, routingKey: Secret, endpoint: String? = nil,
+        rateLimit: Configuration.RateLimit = .init(perSecond: 2, burst: 2)
+    ) {
         self.name = name
         self.routingKey = routingKey
         self.endpoint = endpoint ?? Self.defaultEndpoint
@@ -33,39 +36,53 @@ public struct PagerDutyReceiver: Receiver {
         let requests = try (intent.firing + intent.resolved).map { snapshot in
             HTTPRequestSpec(
                 method: "POST", url: endpoint, headers: ["Content-Type": "application/json"],
-                body: try encoder.encode(event(for: snapshot, context: context)), connectTimeout: .seconds(10), totalTimeout: .seconds(30))
+                body: try encoder.encode(event(for: snapshot, context: context)), connectTimeout: .seconds(10),
+                totalTimeout: .seconds(30))
         }
         return .httpSequence(requests)
     }
 
     func event(for snapshot: AlertSnapshot, context: RenderContext) -> Event {
         guard snapshot.status != .resolved else {
-            return Event(routingKey: routingKey.exposedValue, eventAction: "resolve", dedupKey: snapshot.fingerprint, payload: nil, links: nil)
+            return Event(
+                routingKey: routingKey.exposedValue, eventAction: "resolve", dedupKey: snapshot.fingerprint,
+                payload: nil, links: nil)
         }
         let alert = AlertView(snapshot, context: context)
         // Device text is inert and within the limits; people read all of it in PagerDuty's UI.
         func detail(_ text: String) -> String { Markup.unlinked(InertText.line(text)).capped(Self.detailLimit) }
         var details: [String: String] = [
-            "rule": snapshot.key.ruleID, "workspace": detail(snapshot.key.workspace), "device_id": detail(snapshot.device.id),
+            "rule": snapshot.key.ruleID, "workspace": detail(snapshot.key.workspace),
+            "device_id": detail(snapshot.device.id),
             "device_name": detail(alert.deviceName), "tags": detail(snapshot.device.tags.joined(separator: ", ")),
         ]
         if !alert.reasons.isEmpty { details["reasons"] = detail(alert.reasons.joined(separator: "; ")) }
-        if let description = alert.description { details["description"] = Markup.unlinked(description).capped(Self.detailLimit) }
-        for (key, value) in [("status", snapshot.device.status?.rawValue), ("hostname", snapshot.device.hostname),
+        if let description = alert.description {
+            details["description"] = Markup.unlinked(description).capped(Self.detailLimit)
+        }
+        for (key, value) in [
+            ("status", snapshot.device.status?.rawValue), ("hostname", snapshot.device.hostname),
             ("rfdm_version", snapshot.device.rfdmVersion), ("type", snapshot.device.type),
-            ("last_heartbeat", snapshot.device.lastHeartbeat.map(Timestamp.format))]
-        {
+            ("last_heartbeat", snapshot.device.lastHeartbeat.map(Timestamp.format)),
+        ] {
             if let value { details[key] = detail(value) }
         }
-        let source = snapshot.device.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? snapshot.device.id.nonEmpty ?? snapshot.key.workspace
+        let source =
+            snapshot.device.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? snapshot.device.id.nonEmpty
+            ?? snapshot.key.workspace
         let payload = Event.Payload(
             summary: Markup.unlinked(alert.summary).capped(Self.summaryLimit),
             source: Markup.unlinked(InertText.line(source)).capped(Self.fieldLimit),
             severity: snapshot.severity.rawValue, timestamp: Timestamp.format(snapshot.startsAt),
             component: snapshot.device.type.map { Markup.unlinked(InertText.line($0)).capped(Self.fieldLimit) },
-            group: InertText.line(snapshot.key.workspace).capped(Self.fieldLimit), eventClass: snapshot.key.ruleID, customDetails: details)
-        let links = context.externalURL.map { [Event.Link(href: "\($0)/#alert-\(snapshot.fingerprint)", text: "devicewatch status page")] }
-        return Event(routingKey: routingKey.exposedValue, eventAction: "trigger", dedupKey: snapshot.fingerprint, payload: payload, links: links)
+            group: InertText.line(snapshot.key.workspace).capped(Self.fieldLimit), eventClass: snapshot.key.ruleID,
+            customDetails: details)
+        let links = context.externalURL.map {
+            [Event.Link(href: "\($0)/#alert-\(snapshot.fingerprint)", text: "devicewatch status page")]
+        }
+        return Event(
+            routingKey: routingKey.exposedValue, eventAction: "trigger", dedupKey: snapshot.fingerprint,
+            payload: payload, links: links)
     }
 
     struct Event: Encodable {

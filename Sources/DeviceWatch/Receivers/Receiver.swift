@@ -57,9 +57,11 @@ extension Receiver {
 
     /// A JSON POST to the receiver's webhook URL, with the usual timeouts.
     func jsonPost(to url: Secret, body: Data) -> Delivery {
-        .http(HTTPRequestSpec(
-            method: "POST", url: url.exposedValue, headers: ["Content-Type": "application/json", "User-Agent": "devicewatch"], body: body,
-            connectTimeout: .seconds(10), totalTimeout: .seconds(30)))
+        .http(
+            HTTPRequestSpec(
+                method: "POST", url: url.exposedValue,
+                headers: ["Content-Type": "application/json", "User-Agent": "devicewatch"], body: body,
+                connectTimeout: .seconds(10), totalTimeout: .seconds(30)))
     }
 
     /// `text` with every secret of this receiver replaced.

@@ -26,7 +26,8 @@ public struct SlackReceiver: Receiver {
     public var secrets: [Secret] { [url] }
 
     public init(
-        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 3), template: TemplateOverride? = nil,
+        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 3),
+        template: TemplateOverride? = nil,
         maxAlerts: Int = 20
     ) {
         self.name = name
@@ -44,14 +45,18 @@ public struct SlackReceiver: Receiver {
         let view = NotificationView(intent, context: context, limit: maxAlerts)
         let icon = view.isFiring ? (view.severity <= .warning ? ":warning:" : ":red_circle:") : ":large_green_circle:"
         // A header is plain text (no mrkdwn, nothing to escape): links are still broken.
-        var blocks: [Block] = [.header("\(view.headline(escaping: Markup.unlinked)) (\(view.severity.rawValue))".capped(Self.headerLimit))]
+        var blocks: [Block] = [
+            .header("\(view.headline(escaping: Markup.unlinked)) (\(view.severity.rawValue))".capped(Self.headerLimit))
+        ]
         if let template {
             blocks.append(.section(try template.render(view, escaping: Markup.slack).capped(Self.sectionLimit)))
         } else {
             for alert in view.firing {
                 blocks.append(.section(Self.line(alert, icon: icon).capped(Self.sectionLimit)))
             }
-            if view.firingCount > view.firing.count { blocks.append(.section("and \(view.firingCount - view.firing.count) more firing")) }
+            if view.firingCount > view.firing.count {
+                blocks.append(.section("and \(view.firingCount - view.firing.count) more firing"))
+            }
             for alert in view.resolved {
                 blocks.append(.section(Self.line(alert, icon: ":large_green_circle:").capped(Self.sectionLimit)))
             }
@@ -63,7 +68,9 @@ public struct SlackReceiver: Receiver {
         context += " · \(intent.reason.rawValue)"
         if let external = view.externalURL { context += " · <\(external)|status page>" }
         blocks.append(.context(context.capped(Self.sectionLimit)))
-        let body = Body(text: view.headline(escaping: Markup.slack).capped(Self.textLimit), blocks: Array(blocks.prefix(Self.maxBlocks)))
+        let body = Body(
+            text: view.headline(escaping: Markup.slack).capped(Self.textLimit),
+            blocks: Array(blocks.prefix(Self.maxBlocks)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(body)
@@ -72,7 +79,8 @@ public struct SlackReceiver: Receiver {
     static func line(_ alert: AlertView, icon: String) -> String {
         let device = "\(icon) *\(Markup.slack(alert.deviceName))* (\(Markup.slack(alert.deviceID)))"
         guard alert.isFiring else {
-            return "\(device): \(Markup.slack(alert.snapshot.key.ruleID)) resolved (\(Markup.slack(alert.resolveReason)))"
+            return
+                "\(device): \(Markup.slack(alert.snapshot.key.ruleID)) resolved (\(Markup.slack(alert.resolveReason)))"
         }
         var text = "\(device): \(Markup.slack(alert.summary))"
         if !alert.reasons.isEmpty { text += "\n_\(Markup.slack(alert.reasons.joined(separator: "; ")))_" }
@@ -95,8 +103,12 @@ public struct SlackReceiver: Receiver {
         var text: Text?
         var elements: [Text]?
 
-        static func header(_ text: String) -> Block { Block(type: "header", text: Text(type: "plain_text", text: text, emoji: true)) }
+        static func header(_ text: String) -> Block {
+            Block(type: "header", text: Text(type: "plain_text", text: text, emoji: true))
+        }
         static func section(_ text: String) -> Block { Block(type: "section", text: Text(type: "mrkdwn", text: text)) }
-        static func context(_ text: String) -> Block { Block(type: "context", elements: [Text(type: "mrkdwn", text: text)]) }
+        static func context(_ text: String) -> Block {
+            Block(type: "context", elements: [Text(type: "mrkdwn", text: text)])
+        }
     }
 }

@@ -25,7 +25,10 @@ public struct TeamsReceiver: Receiver {
     public let template: TemplateOverride?
     public var secrets: [Secret] { [url] }
 
-    public init(name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 4), template: TemplateOverride? = nil) {
+    public init(
+        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 4),
+        template: TemplateOverride? = nil
+    ) {
         self.name = name
         self.url = url
         self.rateLimit = rateLimit
@@ -38,16 +41,23 @@ public struct TeamsReceiver: Receiver {
 
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
         let view = NotificationView(intent, context: context, limit: Self.maxAlerts)
-        var body: [[String: Any]] = [[
-            "type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": true,
-            "color": view.isFiring ? (view.severity <= .warning ? "Warning" : "Attention") : "Good",
-            "text": view.headline(escaping: Markup.markdown).capped(Self.textLimit),
-        ]]
+        var body: [[String: Any]] = [
+            [
+                "type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": true,
+                "color": view.isFiring ? (view.severity <= .warning ? "Warning" : "Attention") : "Good",
+                "text": view.headline(escaping: Markup.markdown).capped(Self.textLimit),
+            ]
+        ]
         if let template {
-            body.append(["type": "TextBlock", "wrap": true, "text": try template.render(view, escaping: Markup.markdown).capped(Self.templateLimit)])
+            body.append([
+                "type": "TextBlock", "wrap": true,
+                "text": try template.render(view, escaping: Markup.markdown).capped(Self.templateLimit),
+            ])
         } else {
             // What the card takes without alerts, and a line saying how many are left out.
-            var used = try Self.size(of: Self.message(body: body + [Self.more(view.firingCount + view.resolvedCount)], externalURL: view.externalURL))
+            var used = try Self.size(
+                of: Self.message(
+                    body: body + [Self.more(view.firingCount + view.resolvedCount)], externalURL: view.externalURL))
             var listed = 0
             for alert in view.firing + view.resolved {
                 let elements = Self.elements(for: alert)
@@ -60,7 +70,8 @@ public struct TeamsReceiver: Receiver {
             let more = view.firingCount + view.resolvedCount - listed
             if more > 0 { body.append(Self.more(more)) }
         }
-        return try JSONSerialization.data(withJSONObject: Self.message(body: body, externalURL: view.externalURL), options: Self.options)
+        return try JSONSerialization.data(
+            withJSONObject: Self.message(body: body, externalURL: view.externalURL), options: Self.options)
     }
 
     /// An alert's text block and facts, every device-controlled value escaped and capped.
@@ -74,8 +85,11 @@ public struct TeamsReceiver: Receiver {
         ]
         if !alert.reasons.isEmpty { facts.append(fact("Why", alert.reasons.joined(separator: "; "))) }
         return [
-            ["type": "TextBlock", "wrap": true, "weight": "Bolder",
-                "text": "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(Markup.markdown(alert.summary))".capped(textLimit)],
+            [
+                "type": "TextBlock", "wrap": true, "weight": "Bolder",
+                "text": "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(Markup.markdown(alert.summary))".capped(
+                    textLimit),
+            ],
             ["type": "FactSet", "facts": facts],
         ]
     }
@@ -86,14 +100,17 @@ public struct TeamsReceiver: Receiver {
 
     static func message(body: [[String: Any]], externalURL: String?) -> [String: Any] {
         var card: [String: Any] = [
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4", "body": body,
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+            "body": body,
         ]
         if let externalURL {
             card["actions"] = [["type": "Action.OpenUrl", "title": "Status page", "url": externalURL]]
         }
         return [
             "type": "message",
-            "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": NSNull(), "content": card]],
+            "attachments": [
+                ["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": NSNull(), "content": card]
+            ],
         ]
     }
 

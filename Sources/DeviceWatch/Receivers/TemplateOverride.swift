@@ -41,7 +41,11 @@ public struct TemplateOverride: Sendable {
         var problems: [String] = []
         for intent in SampleNotifications.all() {
             let text = (try? render(NotificationView(intent, context: RenderContext(rules: rules), limit: 20))) ?? ""
-            if text.isEmpty { problems.append("\(path) renders an empty message for a \(intent.firing.isEmpty ? "resolved" : "firing") notification of \(intent.firing.count + intent.resolved.count) alerts") }
+            if text.isEmpty {
+                problems.append(
+                    "\(path) renders an empty message for a \(intent.firing.isEmpty ? "resolved" : "firing") notification of \(intent.firing.count + intent.resolved.count) alerts"
+                )
+            }
         }
         return problems
     }
@@ -55,27 +59,44 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
 
 /// Sample notifications for `notify test` and template checks.
 public enum SampleNotifications {
-    public static func intent(receiver: String = "sample", firing: Int, resolved: Int, at now: Date = Date()) -> NotificationIntent {
+    public static func intent(receiver: String = "sample", firing: Int, resolved: Int, at now: Date = Date())
+        -> NotificationIntent
+    {
         func alert(_ index: Int, status: AlertInstance.State) -> AlertSnapshot {
-            let key = AlertKey(workspace: "sample-workspace", ruleID: "devicewatch.sample", deviceID: "sample-device-\(index)")
+            let key = AlertKey(
+                workspace: "sample-workspace", ruleID: "devicewatch.sample", deviceID: "sample-device-\(index)")
             return AlertSnapshot(
-                key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID), status: status,
-                severity: .warning, labels: ["rule": key.ruleID, "workspace": key.workspace, "device": key.deviceID, "severity": "warning"],
-                startsAt: now.addingTimeInterval(-900), endsAt: status == .resolved ? now : nil, resolveReason: status == .resolved ? "recovered" : nil,
-                device: Device(id: key.deviceID, name: "sample camera \(index)", status: .offline, lastHeartbeat: now.addingTimeInterval(-1020),
+                key: key,
+                fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID),
+                status: status,
+                severity: .warning,
+                labels: [
+                    "rule": key.ruleID, "workspace": key.workspace, "device": key.deviceID, "severity": "warning",
+                ],
+                startsAt: now.addingTimeInterval(-900), endsAt: status == .resolved ? now : nil,
+                resolveReason: status == .resolved ? "recovered" : nil,
+                device: Device(
+                    id: key.deviceID, name: "sample camera \(index)", status: .offline,
+                    lastHeartbeat: now.addingTimeInterval(-1020),
                     hostname: "sample-host-\(index)", rfdmVersion: "1.4.0", type: "jetson", tags: ["sample"]),
                 evaluatedAt: now, firstSeen: nil,
-                message: status == .resolved ? "sample camera \(index) is back (a devicewatch test notification)"
+                message: status == .resolved
+                    ? "sample camera \(index) is back (a devicewatch test notification)"
                     : "sample camera \(index) has been offline for 17m (a devicewatch test notification)")
         }
         return NotificationIntent(
-            id: "sample-\(Int(now.timeIntervalSince1970))-\(firing)-\(resolved)", receiver: receiver, groupKey: "{rule=\"devicewatch.sample\"}",
+            id: "sample-\(Int(now.timeIntervalSince1970))-\(firing)-\(resolved)", receiver: receiver,
+            groupKey: "{rule=\"devicewatch.sample\"}",
             groupLabels: ["rule": "devicewatch.sample", "workspace": "sample-workspace"],
-            firing: (0..<firing).map { alert($0, status: .firing) }, resolved: (0..<resolved).map { alert($0 + firing, status: .resolved) },
+            firing: (0..<firing).map { alert($0, status: .firing) },
+            resolved: (0..<resolved).map { alert($0 + firing, status: .resolved) },
             reason: firing > 0 ? .new : .resolved, createdAt: now)
     }
 
     public static func all() -> [NotificationIntent] {
-        [intent(firing: 1, resolved: 0), intent(firing: 0, resolved: 1), intent(firing: 500, resolved: 0), intent(firing: 0, resolved: 500)]
+        [
+            intent(firing: 1, resolved: 0), intent(firing: 0, resolved: 1), intent(firing: 500, resolved: 0),
+            intent(firing: 0, resolved: 500),
+        ]
     }
 }

@@ -20,7 +20,8 @@ public struct WebhookReceiver: Receiver {
 
     public init(
         name: String, url: Secret, signingSecret: Secret? = nil, headers: [String: String] = [:],
-        rateLimit: Configuration.RateLimit = .init(perSecond: 10, burst: 10), maxAlerts: Int = 1000, timeout: Duration = .seconds(30)
+        rateLimit: Configuration.RateLimit = .init(perSecond: 10, burst: 10), maxAlerts: Int = 1000,
+        timeout: Duration = .seconds(30)
     ) {
         self.timeout = timeout
         self.name = name
@@ -33,17 +34,23 @@ public struct WebhookReceiver: Receiver {
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
         let body = try WebhookPayload.body(for: intent, receiver: name, context: context, maxAlerts: maxAlerts)
-        var list = HTTPHeaderList([.init(name: "Content-Type", value: "application/json"), .init(name: "User-Agent", value: "devicewatch")])
+        var list = HTTPHeaderList([
+            .init(name: "Content-Type", value: "application/json"), .init(name: "User-Agent", value: "devicewatch"),
+        ])
         for (header, value) in headers.sorted(by: { $0.key < $1.key }) { list.set(name: header, value: value) }
         if let signingSecret {
             let timestamp = String(Int(now.timeIntervalSince1970))
             list.set(name: "webhook-id", value: intent.id)
             list.set(name: "webhook-timestamp", value: timestamp)
-            list.set(name: "webhook-signature", value: try StandardWebhooks.signature(
-                secret: signingSecret, id: intent.id, timestamp: timestamp, body: body))
+            list.set(
+                name: "webhook-signature",
+                value: try StandardWebhooks.signature(
+                    secret: signingSecret, id: intent.id, timestamp: timestamp, body: body))
         }
-        return .http(HTTPRequestSpec(method: "POST", url: url.exposedValue, headers: list, body: body,
-            connectTimeout: min(.seconds(10), timeout), totalTimeout: timeout))
+        return .http(
+            HTTPRequestSpec(
+                method: "POST", url: url.exposedValue, headers: list, body: body,
+                connectTimeout: min(.seconds(10), timeout), totalTimeout: timeout))
     }
 }
 
@@ -76,7 +83,9 @@ enum WebhookPayload {
         var reasons: [String]
     }
 
-    static func body(for intent: NotificationIntent, receiver: String, context: RenderContext, maxAlerts: Int) throws -> Data {
+    static func body(for intent: NotificationIntent, receiver: String, context: RenderContext, maxAlerts: Int) throws
+        -> Data
+    {
         let all = intent.firing + intent.resolved
         let listed = all.prefix(maxAlerts)
         let alerts = listed.map { snapshot -> Alert in

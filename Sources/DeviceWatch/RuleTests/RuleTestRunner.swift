@@ -20,10 +20,13 @@ public enum RuleTestRunner {
         func cycle(at instant: Date) {
             let devices = testCase.devices.devices(at: instant)
             let evaluation = rules.evaluate(
-                workspace: testCase.workspace, devices: devices, firstSeen: book.firstSeen[testCase.workspace] ?? [:], at: instant)
-            _ = AlertLifecycle.apply(evaluation, workspace: testCase.workspace, devices: devices, rules: rules, to: &book, at: instant)
+                workspace: testCase.workspace, devices: devices, firstSeen: book.firstSeen[testCase.workspace] ?? [:],
+                at: instant)
+            _ = AlertLifecycle.apply(
+                evaluation, workspace: testCase.workspace, devices: devices, rules: rules, to: &book, at: instant)
             sent += NotificationPlanner.plan(
-                book: &book, state: &routing, rules: rules, defaults: testCase.defaults, silences: testCase.silences, at: instant)
+                book: &book, state: &routing, rules: rules, defaults: testCase.defaults, silences: testCase.silences,
+                at: instant)
         }
         for expectation in testCase.expectations {
             while time < expectation.at {
@@ -32,14 +35,18 @@ public enum RuleTestRunner {
             }
             cycle(at: expectation.at)
             if time == expectation.at { time = time.addingTimeInterval(testCase.evaluateEvery) }
-            if let firing = expectation.firing { failures += compareFiring(expectation, firing, book: book, rules: rules) }
+            if let firing = expectation.firing {
+                failures += compareFiring(expectation, firing, book: book, rules: rules)
+            }
             if let expected = expectation.notifications {
                 failures += compareNotifications(expectation, expected: expected, sent: sent)
             }
             sent.removeAll()
         }
         // A mass failure is summarised, not printed a line per device.
-        if failures.count > 12 { failures = Array(failures.prefix(10)) + ["... and \(failures.count - 10) more differences"] }
+        if failures.count > 12 {
+            failures = Array(failures.prefix(10)) + ["... and \(failures.count - 10) more differences"]
+        }
         return CaseResult(name: testCase.name, failures: failures)
     }
 
@@ -48,19 +55,27 @@ public enum RuleTestRunner {
     }
 
     static func compareFiring(
-        _ expectation: RuleTestSuite.Expectation, _ expectedFiring: [RuleTestSuite.ExpectedAlert], book: AlertBook, rules: RuleSet
+        _ expectation: RuleTestSuite.Expectation, _ expectedFiring: [RuleTestSuite.ExpectedAlert], book: AlertBook,
+        rules: RuleSet
     ) -> [String] {
         let known = Set(rules.rules.map(\.id))
         var failures: [String] = []
-        for rule in Set(expectedFiring.map(\.rule)).union(expectation.rules ?? []).sorted() where !known.contains(rule) {
+        for rule in Set(expectedFiring.map(\.rule)).union(expectation.rules ?? []).sorted() where !known.contains(rule)
+        {
             failures.append("\(when(expectation)): the rule files have no rule \"\(rule)\"")
         }
-        let firing = book.alerts.values.filter { $0.state == .firing && !$0.isMeta && (expectation.rules?.contains($0.key.ruleID) ?? true) }
-        let actual = Dictionary(firing.map { ("\($0.key.ruleID) / \($0.key.deviceID)", $0) }, uniquingKeysWith: { first, _ in first })
+        let firing = book.alerts.values.filter {
+            $0.state == .firing && !$0.isMeta && (expectation.rules?.contains($0.key.ruleID) ?? true)
+        }
+        let actual = Dictionary(
+            firing.map { ("\($0.key.ruleID) / \($0.key.deviceID)", $0) }, uniquingKeysWith: { first, _ in first })
         let expected = Set(expectedFiring.map { "\($0.rule) / \($0.device)" })
         for name in expected.subtracting(actual.keys).sorted() {
-            let pending = book.alerts.values.first { "\($0.key.ruleID) / \($0.key.deviceID)" == name && $0.state == .pending }
-            let why = pending.map { "pending since \(Timestamp.format($0.activeSince))" } ?? "its condition does not hold"
+            let pending = book.alerts.values.first {
+                "\($0.key.ruleID) / \($0.key.deviceID)" == name && $0.state == .pending
+            }
+            let why =
+                pending.map { "pending since \(Timestamp.format($0.activeSince))" } ?? "its condition does not hold"
             failures.append("\(when(expectation)): expected \(name) to be firing, but it is not (\(why))")
         }
         for name in Set(actual.keys).subtracting(expected).sorted() {
@@ -71,14 +86,17 @@ public enum RuleTestRunner {
             let name = "\(alert.rule) / \(alert.device)"
             guard let summary = alert.summary, let instance = actual[name] else { continue }
             let got = rules.summary(of: instance.finding)
-            if got != summary { failures.append("\(when(expectation)): the summary of \(name) is \"\(got)\", expected \"\(summary)\"") }
+            if got != summary {
+                failures.append("\(when(expectation)): the summary of \(name) is \"\(got)\", expected \"\(summary)\"")
+            }
         }
         return failures
     }
 
     /// The notifications planned since the previous expectation, against the expected ones (as multisets).
     static func compareNotifications(
-        _ expectation: RuleTestSuite.Expectation, expected: [RuleTestSuite.ExpectedNotification], sent: [NotificationIntent]
+        _ expectation: RuleTestSuite.Expectation, expected: [RuleTestSuite.ExpectedNotification],
+        sent: [NotificationIntent]
     ) -> [String] {
         var unmatched = sent
         var failures: [String] = []
@@ -98,7 +116,9 @@ public enum RuleTestRunner {
     static func describe(_ intent: NotificationIntent) -> String {
         var text = "to \(intent.receiver) (\(intent.reason.rawValue))"
         if !intent.firing.isEmpty { text += ", firing: \(intent.firing.map(\.key.deviceID).joined(separator: ", "))" }
-        if !intent.resolved.isEmpty { text += ", resolved: \(intent.resolved.map(\.key.deviceID).joined(separator: ", "))" }
+        if !intent.resolved.isEmpty {
+            text += ", resolved: \(intent.resolved.map(\.key.deviceID).joined(separator: ", "))"
+        }
         return text
     }
 }

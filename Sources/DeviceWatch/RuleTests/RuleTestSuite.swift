@@ -95,14 +95,20 @@ public enum RuleTestLoader {
         do {
             root = try JSONParser.parse(text)
         } catch {
-            throw ConfigurationError(diagnostics: [Diagnostic(
-                file: path, path: "", line: error.line, column: error.column, message: "not valid JSON: \(error.message)")])
+            throw ConfigurationError(diagnostics: [
+                Diagnostic(
+                    file: path, path: "", line: error.line, column: error.column,
+                    message: "not valid JSON: \(error.message)")
+            ])
         }
         let reader = NodeReader(node: root, log: log)
         let fields = reader.object(known: ["rule_files", "tests"]) ?? [:]
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let directory =
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         var ruleFiles: [String] = []
-        if let list = fields["rule_files"], let patterns = list.stringOrList("a rule file path or glob, or a list of them") {
+        if let list = fields["rule_files"],
+            let patterns = list.stringOrList("a rule file path or glob, or a list of them")
+        {
             for pattern in patterns {
                 let matches = ConfigurationLoader.expand(pattern, relativeTo: directory)
                 if matches.isEmpty { list.report("no rule file matches \"\(pattern)\" (relative to \(directory))") }
@@ -141,8 +147,12 @@ public enum RuleTestLoader {
 
     static func parseCase(_ reader: NodeReader) -> RuleTestSuite.Case? {
         let before = reader.log.diagnostics.count
-        guard let fields = reader.object(
-            known: ["name", "workspace", "start", "evaluate_every", "devices", "fleet", "timeline", "expect", "defaults", "silences"])
+        guard
+            let fields = reader.object(
+                known: [
+                    "name", "workspace", "start", "evaluate_every", "devices", "fleet", "timeline", "expect",
+                    "defaults", "silences",
+                ])
         else {
             return nil
         }
@@ -150,7 +160,11 @@ public enum RuleTestLoader {
         let workspace = fields["workspace"]?.string() ?? "test"
         var start = defaultStart
         if let startReader = fields["start"], let text = startReader.string("an ISO-8601 time") {
-            if let date = Timestamp.parse(text) { start = date } else { startReader.report("expected an ISO-8601 time, got \"\(text)\"") }
+            if let date = Timestamp.parse(text) {
+                start = date
+            } else {
+                startReader.report("expected an ISO-8601 time, got \"\(text)\"")
+            }
         }
         let step = fields["evaluate_every"]?.duration() ?? 60
         if step <= 0 { fields["evaluate_every"]?.report("evaluate_every must be longer than 0s") }
@@ -162,12 +176,15 @@ public enum RuleTestLoader {
             if let fleet = fields["fleet"] {
                 definitions += parseFleet(fleet, origin: start, file: reader.log.file)
             }
-            let devices = fields["devices"] ?? NodeReader(node: JSONNode(value: .array([]), line: 0, column: 0), log: reader.log)
+            let devices =
+                fields["devices"] ?? NodeReader(node: JSONNode(value: .array([]), line: 0, column: 0), log: reader.log)
             for item in devices.array() ?? [] {
                 do {
-                    definitions.append(try SimulatedDevice.parse(item.node.plainValue, source: reader.log.file, origin: start))
+                    definitions.append(
+                        try SimulatedDevice.parse(item.node.plainValue, source: reader.log.file, origin: start))
                 } catch let error as ScenarioError {
-                    item.report("not a device definition: \(error.path.isEmpty ? "" : error.path + ": ")\(error.problem)")
+                    item.report(
+                        "not a device definition: \(error.path.isEmpty ? "" : error.path + ": ")\(error.problem)")
                 } catch {
                     item.report("not a device definition: \(error)")
                 }
@@ -176,8 +193,12 @@ public enum RuleTestLoader {
         case (nil, let timeline?):
             var entries: [(Date, [Device])] = []
             for entry in timeline.array() ?? [] {
-                guard let parts = entry.object(known: ["at", "devices"]), let at = parts["at"].flatMap({ time($0, start: start) }) else {
-                    if case .object = entry.node.value, entry.node["at"] == nil { entry.report("a timeline entry needs \"at\"") }
+                guard let parts = entry.object(known: ["at", "devices"]),
+                    let at = parts["at"].flatMap({ time($0, start: start) })
+                else {
+                    if case .object = entry.node.value, entry.node["at"] == nil {
+                        entry.report("a timeline entry needs \"at\"")
+                    }
                     continue
                 }
                 var devices: [Device] = []
@@ -188,7 +209,8 @@ public enum RuleTestLoader {
             }
             source = .timeline(entries.sorted { $0.0 < $1.0 })
         case (nil, nil):
-            reader.report("a test needs \"devices\" or \"fleet\" (simulator definitions) or \"timeline\" (device lists at times)")
+            reader.report(
+                "a test needs \"devices\" or \"fleet\" (simulator definitions) or \"timeline\" (device lists at times)")
         case (_?, _?):
             reader.report("give either \"devices\" or \"timeline\", not both")
         }
@@ -205,25 +227,34 @@ public enum RuleTestLoader {
                 for alert in parts["firing"]?.array() ?? [] {
                     guard let alertFields = alert.object(known: ["rule", "device", "summary"]) else { continue }
                     guard let rule = alertFields["rule"]?.string(), let device = alertFields["device"]?.string() else {
-                        if alertFields["rule"] == nil || alertFields["device"] == nil { alert.report("an expected alert needs \"rule\" and \"device\"") }
+                        if alertFields["rule"] == nil || alertFields["device"] == nil {
+                            alert.report("an expected alert needs \"rule\" and \"device\"")
+                        }
                         continue
                     }
                     firing.append(.init(rule: rule, device: device, summary: alertFields["summary"]?.string()))
                 }
                 if parts["firing"] == nil, parts["notifications"] == nil {
-                    item.report("an expectation needs \"firing\" (the alerts firing then, [] for none) or \"notifications\"")
+                    item.report(
+                        "an expectation needs \"firing\" (the alerts firing then, [] for none) or \"notifications\"")
                 }
                 let rules = parts["rules"]?.stringOrList().map(Set.init)
-                let notifications = parts["notifications"].map { list in (list.array() ?? []).compactMap(expectedNotification) }
-                expectations.append(.init(
-                    at: at, atText: atReader.string() ?? "", firing: parts["firing"] == nil ? nil : firing, rules: rules,
-                    notifications: notifications))
+                let notifications = parts["notifications"].map { list in
+                    (list.array() ?? []).compactMap(expectedNotification)
+                }
+                expectations.append(
+                    .init(
+                        at: at, atText: atReader.string() ?? "", firing: parts["firing"] == nil ? nil : firing,
+                        rules: rules,
+                        notifications: notifications))
             }
         } else {
             reader.report("a test needs \"expect\": what fires when")
         }
         var defaults = Configuration.Defaults()
-        if let defaultsReader = fields["defaults"] { ConfigurationParser.parseDefaults(defaultsReader, into: &defaults) }
+        if let defaultsReader = fields["defaults"] {
+            ConfigurationParser.parseDefaults(defaultsReader, into: &defaults)
+        }
         var silences: [Silence] = []
         for (index, item) in (fields["silences"]?.array() ?? []).enumerated() {
             guard let parts = item.object(known: ["matchers", "starts", "ends", "comment"]) else { continue }
@@ -234,20 +265,25 @@ public enum RuleTestLoader {
                 case .failure(let error): parts["matchers"]?.report(error.description)
                 }
             }
-            if matchers.isEmpty, parts["matchers"] == nil { item.report("a silence needs \"matchers\", e.g. [\"rule=production-offline\"]") }
+            if matchers.isEmpty, parts["matchers"] == nil {
+                item.report("a silence needs \"matchers\", e.g. [\"rule=production-offline\"]")
+            }
             let starts = parts["starts"].flatMap { time($0, start: start) } ?? start
             guard let ends = parts["ends"].flatMap({ time($0, start: start) }) else {
                 if parts["ends"] == nil { item.report("a silence needs \"ends\"") }
                 continue
             }
-            silences.append(Silence(
-                id: "test-\(index)", matchers: matchers, startsAt: starts, endsAt: ends, comment: parts["comment"]?.string() ?? "",
-                author: "test", createdAt: start))
+            silences.append(
+                Silence(
+                    id: "test-\(index)", matchers: matchers, startsAt: starts, endsAt: ends,
+                    comment: parts["comment"]?.string() ?? "",
+                    author: "test", createdAt: start))
         }
         guard reader.log.diagnostics.count == before, let source else { return nil }
         return RuleTestSuite.Case(
             name: name, workspace: workspace, start: start, evaluateEvery: step, devices: source,
-            expectations: expectations.sorted { $0.at < $1.at }, defaults: RoutingDefaults(defaults), silences: silences)
+            expectations: expectations.sorted { $0.at < $1.at }, defaults: RoutingDefaults(defaults), silences: silences
+        )
     }
 
     /// `{"count": 500, "id_prefix": "cam", "device": {definition}}`: many devices alike, ids `cam-001`...
@@ -256,13 +292,17 @@ public enum RuleTestLoader {
         guard let count = fields["count"]?.number(), count >= 1, count <= 100_000, count == count.rounded(),
             let prefix = fields["id_prefix"]?.string(), let template = fields["device"]
         else {
-            reader.report("a fleet needs \"count\" (1 to 100000), \"id_prefix\" and \"device\" (a definition without an id)")
+            reader.report(
+                "a fleet needs \"count\" (1 to 100000), \"id_prefix\" and \"device\" (a definition without an id)")
             return []
         }
         var node = template.node
         if case .object(var members) = node.value {
             members.removeAll { $0.key == "id" }
-            members.append(.init(key: "id", value: JSONNode(value: .string("x"), line: node.line, column: node.column), keyLine: node.line, keyColumn: node.column))
+            members.append(
+                .init(
+                    key: "id", value: JSONNode(value: .string("x"), line: node.line, column: node.column),
+                    keyLine: node.line, keyColumn: node.column))
             node.value = .object(members)
         }
         let definition: SimulatedDevice
@@ -286,7 +326,9 @@ public enum RuleTestLoader {
     }
 
     static func expectedNotification(_ reader: NodeReader) -> RuleTestSuite.ExpectedNotification? {
-        guard let fields = reader.object(known: ["receiver", "reason", "firing", "resolved", "firing_count"]) else { return nil }
+        guard let fields = reader.object(known: ["receiver", "reason", "firing", "resolved", "firing_count"]) else {
+            return nil
+        }
         guard let receiver = fields["receiver"]?.string() else {
             if fields["receiver"] == nil { reader.report("an expected notification needs \"receiver\"") }
             return nil
@@ -298,7 +340,11 @@ public enum RuleTestLoader {
         }
         var count: Int?
         if let number = fields["firing_count"]?.number() {
-            if number >= 0, number == number.rounded() { count = Int(number) } else { fields["firing_count"]?.report("expected a whole number") }
+            if number >= 0, number == number.rounded() {
+                count = Int(number)
+            } else {
+                fields["firing_count"]?.report("expected a whole number")
+            }
         }
         return .init(
             receiver: receiver, reason: reason, firing: fields["firing"]?.stringOrList().map(Set.init),
@@ -307,14 +353,18 @@ public enum RuleTestLoader {
 
     /// An ISO-8601 time or one relative to `start` (`+20m`, `-1h`).
     static func time(_ reader: NodeReader, start: Date) -> Date? {
-        guard let text = reader.string("a time: ISO-8601 or relative to the test's start like \"+20m\"") else { return nil }
+        guard let text = reader.string("a time: ISO-8601 or relative to the test's start like \"+20m\"") else {
+            return nil
+        }
         if let date = relative(text, to: start) ?? Timestamp.parse(text) { return date }
         reader.report("expected a time: ISO-8601 or relative to the test's start like \"+20m\", got \"\(text)\"")
         return nil
     }
 
     static func relative(_ text: String, to origin: Date) -> Date? {
-        guard let sign = text.first, sign == "+" || sign == "-", let seconds = DurationText.seconds(String(text.dropFirst())) else {
+        guard let sign = text.first, sign == "+" || sign == "-",
+            let seconds = DurationText.seconds(String(text.dropFirst()))
+        else {
             return nil
         }
         return origin.addingTimeInterval(sign == "-" ? -seconds : seconds)

@@ -14,7 +14,9 @@ public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads the secret; surrounding whitespace (a file's trailing newline) is dropped.
     /// - Parameter environment: the process environment, injectable for tests.
-    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(SecretError) -> Secret {
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(SecretError)
+        -> Secret
+    {
         let raw: String
         switch self {
         case .environment(let name):

@@ -4,7 +4,9 @@ import Foundation
 extension LoadedConfiguration {
     /// The state store only if it already exists (for read-only commands such as `eval`).
     public func existingStore() throws(StateStoreError) -> (any StateStore)? {
-        guard case .sqlite(let path) = configuration.state, FileManager.default.fileExists(atPath: resolve(path)) else { return nil }
+        guard case .sqlite(let path) = configuration.state, FileManager.default.fileExists(atPath: resolve(path)) else {
+            return nil
+        }
         return try openStore()
     }
 

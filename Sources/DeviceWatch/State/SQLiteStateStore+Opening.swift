@@ -28,7 +28,9 @@ extension SQLiteStateStore {
         guard size > 0 else {
             throw StateStoreError(
                 kind: .corrupt, path: path,
-                detail: "the file is empty; a devicewatch state database is never empty (if this is a new install, delete the empty file)")
+                detail:
+                    "the file is empty; a devicewatch state database is never empty (if this is a new install, delete the empty file)"
+            )
         }
         var readOnly = GRDB.Configuration()
         readOnly.readonly = true
@@ -41,11 +43,13 @@ extension SQLiteStateStore {
                     kind: .corrupt, path: path,
                     detail: tables.isEmpty
                         ? "the file is an SQLite database with no tables, not a devicewatch state database"
-                        : "the file is an SQLite database but not devicewatch's (its tables: \(tables.prefix(5).joined(separator: ", ")))")
+                        : "the file is an SQLite database but not devicewatch's (its tables: \(tables.prefix(5).joined(separator: ", ")))"
+                )
             }
             let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
             guard problems == ["ok"] else {
-                throw StateStoreError(kind: .corrupt, path: path, detail: "quick_check found: " + problems.joined(separator: "; "))
+                throw StateStoreError(
+                    kind: .corrupt, path: path, detail: "quick_check found: " + problems.joined(separator: "; "))
             }
         }
     }
@@ -59,7 +63,9 @@ extension SQLiteStateStore {
             try migrator.migrate(pool)
             try pool.close()
             guard rename(temporary, path) == 0 else {
-                throw StateStoreError(kind: .unavailable, path: path, detail: "cannot move the new database into place: \(String(cString: strerror(errno)))")
+                throw StateStoreError(
+                    kind: .unavailable, path: path,
+                    detail: "cannot move the new database into place: \(String(cString: strerror(errno)))")
             }
         } catch {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
@@ -70,30 +76,32 @@ extension SQLiteStateStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("1-alerts-outbox-silences") { db in
-            try db.execute(sql: """
-                CREATE TABLE alerts (
-                  workspace TEXT NOT NULL, rule_id TEXT NOT NULL, device_id TEXT NOT NULL,
-                  fingerprint TEXT NOT NULL, state TEXT NOT NULL, body TEXT NOT NULL,
-                  PRIMARY KEY (workspace, rule_id, device_id));
-                CREATE TABLE first_seen (
-                  workspace TEXT NOT NULL, device_id TEXT NOT NULL, first_seen REAL NOT NULL,
-                  PRIMARY KEY (workspace, device_id));
-                CREATE TABLE workspace_health (workspace TEXT PRIMARY KEY, body TEXT NOT NULL);
-                CREATE TABLE notification_groups (id TEXT PRIMARY KEY, body TEXT NOT NULL);
-                CREATE TABLE silences (id TEXT PRIMARY KEY, ends_at REAL NOT NULL, body TEXT NOT NULL);
-                CREATE TABLE outbox (
-                  id TEXT PRIMARY KEY, receiver TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                  next_attempt_at REAL NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, last_error TEXT,
-                  payload TEXT NOT NULL);
-                CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE alerts (
+                      workspace TEXT NOT NULL, rule_id TEXT NOT NULL, device_id TEXT NOT NULL,
+                      fingerprint TEXT NOT NULL, state TEXT NOT NULL, body TEXT NOT NULL,
+                      PRIMARY KEY (workspace, rule_id, device_id));
+                    CREATE TABLE first_seen (
+                      workspace TEXT NOT NULL, device_id TEXT NOT NULL, first_seen REAL NOT NULL,
+                      PRIMARY KEY (workspace, device_id));
+                    CREATE TABLE workspace_health (workspace TEXT PRIMARY KEY, body TEXT NOT NULL);
+                    CREATE TABLE notification_groups (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+                    CREATE TABLE silences (id TEXT PRIMARY KEY, ends_at REAL NOT NULL, body TEXT NOT NULL);
+                    CREATE TABLE outbox (
+                      id TEXT PRIMARY KEY, receiver TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                      next_attempt_at REAL NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, last_error TEXT,
+                      payload TEXT NOT NULL);
+                    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+                    """)
         }
         migrator.registerMigration("2-outbox-group-order") { db in
             // Delivery order is per (receiver, group): only the oldest pending notification of a group may go.
-            try db.execute(sql: """
-                ALTER TABLE outbox ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
-                CREATE INDEX outbox_group_order ON outbox (receiver, group_key, state);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
+                    CREATE INDEX outbox_group_order ON outbox (receiver, group_key, state);
+                    """)
         }
         migrator.registerMigration("3-outbox-created-order") { db in
             // Newest first (status page, notifications list, the API) without sorting the whole outbox.
@@ -103,10 +111,11 @@ extension SQLiteStateStore {
             // Due notifications are read oldest first: an index on state alone hands pending rows
             // out in row order, so a pass reads its batch and stops (with 100,000 pending, 1 ms
             // instead of sorting them all, 60 ms, for every batch). It also serves the counts.
-            try db.execute(sql: """
-                DROP INDEX outbox_due;
-                CREATE INDEX outbox_state ON outbox (state);
-                """)
+            try db.execute(
+                sql: """
+                    DROP INDEX outbox_due;
+                    CREATE INDEX outbox_state ON outbox (state);
+                    """)
         }
         migrator.registerMigration("5-outbox-receiver-order") { db in
             // Each receiver's lane reads its own due notifications, in row order: equality on
@@ -117,7 +126,10 @@ extension SQLiteStateStore {
         migrator.registerMigration("6-clock-offsets") { db in
             // The API's clock against the local one, so silences added from outside the worker
             // are placed on the engine's clock.
-            try db.execute(sql: "CREATE TABLE clock_offsets (workspace TEXT PRIMARY KEY, seconds REAL NOT NULL, measured_at REAL NOT NULL)")
+            try db.execute(
+                sql:
+                    "CREATE TABLE clock_offsets (workspace TEXT PRIMARY KEY, seconds REAL NOT NULL, measured_at REAL NOT NULL)"
+            )
         }
         return migrator
     }

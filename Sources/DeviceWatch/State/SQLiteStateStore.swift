@@ -44,9 +44,12 @@ public final class SQLiteStateStore: StateStore {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return StateStoreError(kind: .corrupt, path: path, detail: database.message ?? "\(database.resultCode)")
             case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_FULL, .SQLITE_IOERR:
-                return StateStoreError(kind: .unavailable, path: path, detail: database.message ?? "\(database.resultCode)")
+                return StateStoreError(
+                    kind: .unavailable, path: path, detail: database.message ?? "\(database.resultCode)")
             default:
-                if database.message?.contains("unknown migration") == true || database.message?.contains("newer") == true {
+                if database.message?.contains("unknown migration") == true
+                    || database.message?.contains("newer") == true
+                {
                     return StateStoreError(kind: .tooNew, path: path, detail: database.message ?? "")
                 }
                 return StateStoreError(kind: .other, path: path, detail: database.message ?? "\(database.resultCode)")
@@ -75,9 +78,13 @@ public final class SQLiteStateStore: StateStore {
 
     public func load() throws(StateStoreError) -> PersistedState {
         try read { db in
-            var book = AlertBook(alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map { try decode(AlertInstance.self, $0["body"]) })
+            var book = AlertBook(
+                alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map {
+                    try decode(AlertInstance.self, $0["body"])
+                })
             for row in try Row.fetchAll(db, sql: "SELECT workspace, device_id, first_seen FROM first_seen") {
-                book.firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(timeIntervalSince1970: row["first_seen"])
+                book.firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(
+                    timeIntervalSince1970: row["first_seen"])
             }
             for row in try Row.fetchAll(db, sql: "SELECT workspace, body FROM workspace_health") {
                 book.health[row["workspace"]] = try decode(WorkspaceHealth.self, row["body"])
@@ -87,8 +94,11 @@ public final class SQLiteStateStore: StateStore {
                 let group = try decode(NotificationGroup.self, row["body"])
                 routing.groups[group.id] = group
             }
-            let silences = try Row.fetchAll(db, sql: "SELECT body FROM silences ORDER BY id").map { try decode(Silence.self, $0["body"]) }
-            return PersistedState(book: book, routing: routing, silences: silences, clockOffsets: try Self.clockOffsets(db))
+            let silences = try Row.fetchAll(db, sql: "SELECT body FROM silences ORDER BY id").map {
+                try decode(Silence.self, $0["body"])
+            }
+            return PersistedState(
+                book: book, routing: routing, silences: silences, clockOffsets: try Self.clockOffsets(db))
         }
     }
 
@@ -97,7 +107,9 @@ public final class SQLiteStateStore: StateStore {
         try write { db in try Self.write(changes, at: now, to: db) }
     }
 
-    public func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
+    public func commitCycle(
+        at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges
+    )
         throws(StateStoreError)
     {
         // The transaction begins with the first write: most cycles (a tick every second, a poll
@@ -134,11 +146,12 @@ public final class SQLiteStateStore: StateStore {
     /// tens of thousands of rows.
     private static func write(_ changes: StateChanges, at now: Date, to db: Database) throws {
         if !changes.upsertAlerts.isEmpty {
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (workspace, rule_id, device_id) DO UPDATE SET fingerprint = excluded.fingerprint,
-                  state = excluded.state, body = excluded.body
-                """)
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (workspace, rule_id, device_id) DO UPDATE SET fingerprint = excluded.fingerprint,
+                      state = excluded.state, body = excluded.body
+                    """)
             for alert in changes.upsertAlerts {
                 try upsert.execute(arguments: [
                     alert.key.workspace, alert.key.ruleID, alert.key.deviceID, alert.fingerprint, alert.state.rawValue,
@@ -158,8 +171,10 @@ public final class SQLiteStateStore: StateStore {
             try db.cachedStatement(sql: "DELETE FROM notification_groups WHERE id = ?").execute(arguments: [id])
         }
         for entry in changes.addFirstSeen {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO first_seen (workspace, device_id, first_seen) VALUES (?, ?, ?)")
-                .execute(arguments: [entry.workspace, entry.deviceID, entry.at.timeIntervalSince1970])
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO first_seen (workspace, device_id, first_seen) VALUES (?, ?, ?)"
+            )
+            .execute(arguments: [entry.workspace, entry.deviceID, entry.at.timeIntervalSince1970])
         }
         for entry in changes.deleteFirstSeen {
             try db.cachedStatement(sql: "DELETE FROM first_seen WHERE workspace = ? AND device_id = ?")
@@ -170,15 +185,20 @@ public final class SQLiteStateStore: StateStore {
                 .execute(arguments: [entry.workspace, try encode(entry.health)])
         }
         for offset in changes.upsertClockOffsets {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO clock_offsets (workspace, seconds, measured_at) VALUES (?, ?, ?)")
-                .execute(arguments: [offset.workspace, offset.seconds, offset.measuredAt.timeIntervalSince1970])
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO clock_offsets (workspace, seconds, measured_at) VALUES (?, ?, ?)"
+            )
+            .execute(arguments: [offset.workspace, offset.seconds, offset.measuredAt.timeIntervalSince1970])
         }
         for intent in changes.intents { try enqueue(intent, at: now, to: db) }
     }
 
     private static func clockOffsets(_ db: Database) throws -> [ClockOffset] {
-        try Row.fetchAll(db, sql: "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace").map { row in
-            ClockOffset(workspace: row["workspace"], seconds: row["seconds"], measuredAt: Date(timeIntervalSince1970: row["measured_at"]))
+        try Row.fetchAll(db, sql: "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace").map {
+            row in
+            ClockOffset(
+                workspace: row["workspace"], seconds: row["seconds"],
+                measuredAt: Date(timeIntervalSince1970: row["measured_at"]))
         }
     }
 
@@ -188,12 +208,14 @@ public final class SQLiteStateStore: StateStore {
 
     private static func enqueue(_ intent: NotificationIntent, at now: Date, to db: Database) throws {
         // OR IGNORE: an intent id is stable, so a replayed cycle never enqueues it twice.
-        try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
-            VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)
-            """
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
+                VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+                """
         ).execute(arguments: [
-            intent.id, intent.receiver, intent.groupKey, now.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
+            intent.id, intent.receiver, intent.groupKey, now.timeIntervalSince1970, now.timeIntervalSince1970,
+            now.timeIntervalSince1970,
             String(decoding: intent.jsonData, as: UTF8.self),
         ])
     }
@@ -217,40 +239,52 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int) throws(StateStoreError)
+    public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
+        throws(StateStoreError)
         -> [OutboxEntry]
     {
         try read { db in
             let excluded = excludingGroups.sorted()
-            let placeholders = excluded.isEmpty ? "" : " AND o.group_key NOT IN (" + Array(repeating: "?", count: excluded.count).joined(separator: ", ") + ")"
+            let placeholders =
+                excluded.isEmpty
+                ? ""
+                : " AND o.group_key NOT IN (" + Array(repeating: "?", count: excluded.count).joined(separator: ", ")
+                    + ")"
             var arguments: [any DatabaseValueConvertible] = [receiver, now.timeIntervalSince1970]
             arguments += excluded
             arguments.append(limit)
             // Compiled once per connection and number of groups left out.
             return try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT * FROM outbox AS o INDEXED BY outbox_receiver_state
-                    WHERE o.receiver = ? AND o.state = 'pending' AND o.next_attempt_at <= ?\(placeholders)
-                      AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
-                                      AND p.group_key = o.group_key AND p.rowid < o.rowid)
-                    ORDER BY o.rowid LIMIT ?
-                    """),
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM outbox AS o INDEXED BY outbox_receiver_state
+                        WHERE o.receiver = ? AND o.state = 'pending' AND o.next_attempt_at <= ?\(placeholders)
+                          AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
+                                          AND p.group_key = o.group_key AND p.rowid < o.rowid)
+                        ORDER BY o.rowid LIMIT ?
+                        """),
                 arguments: StatementArguments(arguments)
             ).map(entry)
         }
     }
 
     public func pendingReceivers() throws(StateStoreError) -> Set<String> {
-        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT receiver FROM outbox WHERE state = 'pending'")) }
+        try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT receiver FROM outbox WHERE state = 'pending'"))
+        }
     }
 
     public func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
         try read { db in
             if let state {
-                return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, id LIMIT ?",
-                    arguments: [state.rawValue, limit]).map(entry)
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, id LIMIT ?",
+                    arguments: [state.rawValue, limit]
+                ).map(entry)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY created_at DESC, id LIMIT ?", arguments: [limit]).map(entry)
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox ORDER BY created_at DESC, id LIMIT ?", arguments: [limit]
+            ).map(entry)
         }
     }
 
@@ -259,7 +293,9 @@ public final class SQLiteStateStore: StateStore {
             // Index ranges: cheap on every scrape, however many sent notifications are kept.
             var counts: [OutboxEntry.State: Int] = [:]
             for state in [OutboxEntry.State.pending, .dead] {
-                counts[state] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = ?", arguments: [state.rawValue]) ?? 0
+                counts[state] =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM outbox WHERE state = ?", arguments: [state.rawValue]) ?? 0
             }
             return counts
         }
@@ -268,7 +304,8 @@ public final class SQLiteStateStore: StateStore {
     public func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int {
         try write { db in
             try db.execute(
-                sql: "DELETE FROM outbox WHERE (state = 'sent' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
+                sql:
+                    "DELETE FROM outbox WHERE (state = 'sent' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
                 arguments: [sentBefore.timeIntervalSince1970, deadBefore.timeIntervalSince1970])
             return db.changesCount
         }
@@ -279,17 +316,25 @@ public final class SQLiteStateStore: StateStore {
         try write { db in
             // Compiled once per connection (a storm records thousands).
             let sent = try db.cachedStatement(
-                sql: "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?")
+                sql:
+                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?"
+            )
             let retry = try db.cachedStatement(
-                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?")
+                sql:
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?"
+            )
             let dead = try db.cachedStatement(
-                sql: "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?")
+                sql:
+                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?"
+            )
             for outcome in outcomes {
                 switch outcome.kind {
                 case .sent:
                     try sent.execute(arguments: [now.timeIntervalSince1970, outcome.id])
                 case .retry(let at, let error):
-                    try retry.execute(arguments: [at.timeIntervalSince1970, error, now.timeIntervalSince1970, outcome.id])
+                    try retry.execute(arguments: [
+                        at.timeIntervalSince1970, error, now.timeIntervalSince1970, outcome.id,
+                    ])
                 case .dead(let error):
                     try dead.execute(arguments: [error, now.timeIntervalSince1970, outcome.id])
                 }
@@ -299,7 +344,9 @@ public final class SQLiteStateStore: StateStore {
 
     public func markSent(_ id: String, at now: Date) throws(StateStoreError) {
         try write { db in
-            try db.execute(sql: "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?",
+            try db.execute(
+                sql:
+                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?",
                 arguments: [now.timeIntervalSince1970, id])
         }
     }
@@ -307,14 +354,17 @@ public final class SQLiteStateStore: StateStore {
     public func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError) {
         try write { db in
             try db.execute(
-                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                sql:
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [retryAt.timeIntervalSince1970, error, now.timeIntervalSince1970, id])
         }
     }
 
     public func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) {
         try write { db in
-            try db.execute(sql: "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+            try db.execute(
+                sql:
+                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [error, now.timeIntervalSince1970, id])
         }
     }
@@ -322,39 +372,50 @@ public final class SQLiteStateStore: StateStore {
     private func entry(_ row: Row) throws -> OutboxEntry {
         let payload: String = row["payload"]
         // The core's pull reader first (what JSONWriter wrote); JSONDecoder for anything else.
-        let intent = try (try? NotificationIntent(outboxJSON: Array(payload.utf8))) ?? decode(NotificationIntent.self, payload)
+        let intent =
+            try (try? NotificationIntent(outboxJSON: Array(payload.utf8))) ?? decode(NotificationIntent.self, payload)
         return OutboxEntry(
             intent: intent, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
-            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]), lastError: row["last_error"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+            lastError: row["last_error"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 
     // MARK: Silences
 
     public func addSilence(_ silence: Silence) throws(StateStoreError) {
         try write { db in
-            try db.execute(sql: "INSERT INTO silences (id, ends_at, body) VALUES (?, ?, ?)",
+            try db.execute(
+                sql: "INSERT INTO silences (id, ends_at, body) VALUES (?, ?, ?)",
                 arguments: [silence.id, silence.endsAt.timeIntervalSince1970, try encode(silence)])
         }
     }
 
     public func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
         try read { db in
-            let rows = includeExpired
+            let rows =
+                includeExpired
                 ? try Row.fetchAll(db, sql: "SELECT body FROM silences")
-                : try Row.fetchAll(db, sql: "SELECT body FROM silences WHERE ends_at > ?", arguments: [now.timeIntervalSince1970])
-            return try rows.map { try decode(Silence.self, $0["body"]) }.sorted { ($0.startsAt, $0.id) < ($1.startsAt, $1.id) }
+                : try Row.fetchAll(
+                    db, sql: "SELECT body FROM silences WHERE ends_at > ?", arguments: [now.timeIntervalSince1970])
+            return try rows.map { try decode(Silence.self, $0["body"]) }.sorted {
+                ($0.startsAt, $0.id) < ($1.startsAt, $1.id)
+            }
         }
     }
 
     public func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT body FROM silences WHERE id = ? AND ends_at > ?",
-                arguments: [id, now.timeIntervalSince1970])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT body FROM silences WHERE id = ? AND ends_at > ?",
+                    arguments: [id, now.timeIntervalSince1970])
             else { return false }
             var silence = try decode(Silence.self, row["body"])
             silence.endsAt = max(now, silence.startsAt)
-            try db.execute(sql: "UPDATE silences SET ends_at = ?, body = ? WHERE id = ?",
+            try db.execute(
+                sql: "UPDATE silences SET ends_at = ?, body = ? WHERE id = ?",
                 arguments: [silence.endsAt.timeIntervalSince1970, try encode(silence), id])
             return true
         }

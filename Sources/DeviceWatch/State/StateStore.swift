@@ -59,7 +59,8 @@ public protocol StateStore: Sendable {
     func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     /// The same for one receiver, leaving out the groups in `excludingGroups` (those the
     /// dispatcher has in flight): what one receiver's lane delivers next.
-    func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
+        throws(StateStoreError) -> [OutboxEntry]
     /// The receivers that pending notifications are for.
     func pendingReceivers() throws(StateStoreError) -> Set<String>
     func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]

@@ -45,7 +45,10 @@ public final class StoreHealth: Sendable {
     private let metrics: WorkerMetrics?
     private let now: @Sendable () -> Date
 
-    public init(logger: Logger = Logger(label: "devicewatch.store"), metrics: WorkerMetrics? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        logger: Logger = Logger(label: "devicewatch.store"), metrics: WorkerMetrics? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.logger = logger
         self.metrics = metrics
         self.now = now
@@ -83,15 +86,18 @@ public final class StoreHealth: Sendable {
         if let log {
             let lasting = at.timeIntervalSince(log.since)
             logger.error(
-                lasting < 1 ? "the state store failed: \(text)"
-                    : "the state store has been failing for \(DurationText.format(seconds: lasting)) (\(log.failures) errors): \(text)")
+                lasting < 1
+                    ? "the state store failed: \(text)"
+                    : "the state store has been failing for \(DurationText.format(seconds: lasting)) (\(log.failures) errors): \(text)"
+            )
         }
     }
 
     public var snapshot: Snapshot {
         state.withLock { state in
             Snapshot(
-                failingSince: state.failingSince.values.min(), lastError: state.failingSince.isEmpty ? nil : state.lastError,
+                failingSince: state.failingSince.values.min(),
+                lastError: state.failingSince.isEmpty ? nil : state.lastError,
                 failingOperations: state.failingSince.keys.map(\.rawValue).sorted())
         }
     }

@@ -14,7 +14,10 @@ public actor ConfigWatcher {
     public private(set) var status: ReloadStatus
 
     /// - Parameter apply: puts a validated configuration to work; if it throws, the reload counts as failed.
-    public init(loaded: LoadedConfiguration, logger: Logger, apply: @escaping @Sendable (LoadedConfiguration) async throws -> Void) {
+    public init(
+        loaded: LoadedConfiguration, logger: Logger,
+        apply: @escaping @Sendable (LoadedConfiguration) async throws -> Void
+    ) {
         path = loaded.file
         stamps = Self.stamps(of: loaded)
         self.logger = logger
@@ -33,7 +36,9 @@ public actor ConfigWatcher {
 
     /// Reloads when a watched file changed (or when `force`, for SIGHUP).
     public func check(force: Bool = false) async {
-        let current = stamps.keys.reduce(into: [String: FileStamp]()) { result, file in result[file] = FileStamp(path: file) }
+        let current = stamps.keys.reduce(into: [String: FileStamp]()) { result, file in
+            result[file] = FileStamp(path: file)
+        }
         guard force || current != stamps else { return }
         stamps = current
         let loaded: LoadedConfiguration
@@ -41,7 +46,8 @@ public actor ConfigWatcher {
             loaded = try ConfigurationLoader.load(configPath: path)
         } catch {
             status = ReloadStatus(succeeded: false, at: Date(), problems: error.diagnostics.map(\.description))
-            logger.error("the new configuration has \(error.diagnostics.count) problem(s); still running on the last good one")
+            logger.error(
+                "the new configuration has \(error.diagnostics.count) problem(s); still running on the last good one")
             for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
             return
         }

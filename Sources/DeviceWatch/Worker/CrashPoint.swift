@@ -10,9 +10,11 @@ public enum CrashPoint: String, Sendable {
     /// A receiver answered 2xx, and the outbox does not know yet.
     case afterDelivery = "after-delivery"
 
-    private static let armed: CrashPoint? = ProcessInfo.processInfo.environment["DEVICEWATCH_CRASH_AT"].flatMap(CrashPoint.init)
+    private static let armed: CrashPoint? = ProcessInfo.processInfo.environment["DEVICEWATCH_CRASH_AT"].flatMap(
+        CrashPoint.init)
     /// Skip this many hits first (`DEVICEWATCH_CRASH_AFTER`), to crash later in a run.
-    nonisolated(unsafe) private static var skip = Int(ProcessInfo.processInfo.environment["DEVICEWATCH_CRASH_AFTER"] ?? "0") ?? 0
+    nonisolated(unsafe) private static var skip =
+        Int(ProcessInfo.processInfo.environment["DEVICEWATCH_CRASH_AFTER"] ?? "0") ?? 0
     private static let lock = NSLock()
 
     public func hit() {

@@ -8,7 +8,9 @@ struct DeliveryPolicy: Sendable {
     /// Backoff between attempts: exponential with full jitter, or the receiver's `Retry-After`.
     var backoff: RetryPolicy
 
-    func decide(_ outcome: DeliveryOutcome, entry: OutboxEntry, at now: Date, random: inout some RandomNumberGenerator) -> DeliveryRecord {
+    func decide(_ outcome: DeliveryOutcome, entry: OutboxEntry, at now: Date, random: inout some RandomNumberGenerator)
+        -> DeliveryRecord
+    {
         let id = entry.intent.id
         switch outcome {
         case .delivered:
@@ -17,7 +19,8 @@ struct DeliveryPolicy: Sendable {
             return DeliveryRecord(id: id, kind: .dead(error: reason))
         case .retry(let reason, let after):
             if now.timeIntervalSince(entry.createdAt) >= maxRetryAge {
-                return DeliveryRecord(id: id, kind: .dead(error: "gave up after \(entry.attempts + 1) attempts: \(reason)"))
+                return DeliveryRecord(
+                    id: id, kind: .dead(error: "gave up after \(entry.attempts + 1) attempts: \(reason)"))
             }
             let wait = backoff.delay(beforeRetry: entry.attempts + 1, retryAfter: after, random: &random)
             return DeliveryRecord(id: id, kind: .retry(at: now.addingTimeInterval(wait.seconds), error: reason))

@@ -47,7 +47,9 @@ extension Dispatcher {
             if let pause = receiver.pause(after: response) {
                 let seconds = now().timeIntervalSince1970
                 withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
-                logger.info("receiver asked for a pause of \(DurationText.format(seconds: pause))", metadata: ["receiver": "\(receiver.name)"])
+                logger.info(
+                    "receiver asked for a pause of \(DurationText.format(seconds: pause))",
+                    metadata: ["receiver": "\(receiver.name)"])
             }
             return receiver.interpret(response)
         } catch {
@@ -69,7 +71,8 @@ extension Dispatcher {
         case .dead(let error):
             logger.error("notification dead-lettered: \(error)", metadata: metadata)
         case .retry(let at, let error):
-            logger.warning("delivery failed, retrying in \(DurationText.format(seconds: max(0, at.timeIntervalSince(now())))): \(error)",
+            logger.warning(
+                "delivery failed, retrying in \(DurationText.format(seconds: max(0, at.timeIntervalSince(now())))): \(error)",
                 metadata: metadata)
         }
         return record

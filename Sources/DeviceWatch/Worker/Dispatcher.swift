@@ -91,7 +91,8 @@ public actor Dispatcher {
         self.settings = settings
         self.policy = DeliveryPolicy(
             maxRetryAge: settings.maxRetryAge,
-            backoff: RetryPolicy(maxAttempts: .max, baseDelay: .milliseconds(Int(settings.baseBackoff * 1000)),
+            backoff: RetryPolicy(
+                maxAttempts: .max, baseDelay: .milliseconds(Int(settings.baseBackoff * 1000)),
                 maxDelay: .milliseconds(Int(settings.maxBackoff * 1000)), maxTotal: .seconds(Int.max / 2)))
         self.logger = logger
         self.now = now
@@ -137,7 +138,9 @@ public actor Dispatcher {
     /// Deletes what is long done: sent notifications after `keepSent`, dead letters after `keepDead`.
     public func prune(now: Date) {
         do {
-            let count = try store.prune(sentBefore: now.addingTimeInterval(-settings.keepSent), deadBefore: now.addingTimeInterval(-settings.keepDead))
+            let count = try store.prune(
+                sentBefore: now.addingTimeInterval(-settings.keepSent),
+                deadBefore: now.addingTimeInterval(-settings.keepDead))
             if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
         } catch {
             logger.error("cannot prune the outbox: \(error)")
@@ -241,8 +244,11 @@ public actor Dispatcher {
             while let event = await tasks.next() {
                 if case .answered(let receiver, let entry, let record) = event {
                     lanes[receiver, default: Lane()].transfers -= 1
-                    if let record { unrecorded.append((receiver, entry.intent.groupKey, record)) }
-                    else { lanes[receiver]?.held.remove(entry.intent.groupKey) }
+                    if let record {
+                        unrecorded.append((receiver, entry.intent.groupKey, record))
+                    } else {
+                        lanes[receiver]?.held.remove(entry.intent.groupKey)
+                    }
                 }
             }
             sent += recordAnswers()
@@ -279,13 +285,16 @@ public actor Dispatcher {
         return starting
     }
 
-    private func fill(_ lane: inout Lane, name: String, at now: Date, stopRetried: Bool, into starting: inout [(String, OutboxEntry)]) {
+    private func fill(
+        _ lane: inout Lane, name: String, at now: Date, stopRetried: Bool, into starting: inout [(String, OutboxEntry)]
+    ) {
         while lane.transfers < settings.inFlightPerReceiver {
             if lane.ready.isEmpty {
                 guard !lane.exhausted else { return }
                 let excluded = stopRetried ? lane.held.union(lane.retried) : lane.held
                 do {
-                    let rows = try store.dueNotifications(at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
+                    let rows = try store.dueNotifications(
+                        at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
                     storeHealth?.succeeded(.readOutbox)
                     lane.ready = rows[...]
                     lane.exhausted = rows.count < settings.batch

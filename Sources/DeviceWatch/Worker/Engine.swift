@@ -28,8 +28,8 @@ public actor Engine {
     /// Device counts by status at each workspace's latest successful poll.
     private var fleet: [String: FleetCounts] = [:]
     #if DEBUG
-    /// Debug builds (the tests) check each cycle's journaled diff against one with the whole book.
-    private var wholeBefore: (book: AlertBook, routing: RoutingState)?
+        /// Debug builds (the tests) check each cycle's journaled diff against one with the whole book.
+        private var wholeBefore: (book: AlertBook, routing: RoutingState)?
     #endif
 
     public init(
@@ -70,12 +70,15 @@ public actor Engine {
         }
         fleet[workspace] = FleetCounts(copy devices)
         let start = beginCycle()
-        let evaluation = rules.evaluate(workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
-        let transitions = AlertLifecycle.apply(evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
+        let evaluation = rules.evaluate(
+            workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
+        let transitions = AlertLifecycle.apply(
+            evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
         // Alerts keep the devices they need; the rest of the list goes before planning.
         _ = consume devices
         for transition in transitions {
-            logger.info("\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
+            logger.info(
+                "\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
                 metadata: ["workspace": "\(workspace)", "fingerprint": "\(transition.fingerprint)"])
         }
         await finishCycle(start, at: at)
@@ -86,7 +89,8 @@ public actor Engine {
         let at = now
         let start = beginCycle()
         let transitions = AlertLifecycle.pollFailed(
-            workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem, staleAfter: staleAfter,
+            workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem,
+            staleAfter: staleAfter,
             book: &book, at: at)
         for transition in transitions { logger.error("\(transition.reason)", metadata: ["workspace": "\(workspace)"]) }
         await finishCycle(start, at: at)
@@ -133,7 +137,7 @@ public actor Engine {
     private func beginCycle() -> StateChanges.CycleStart {
         book.beginCycle()
         #if DEBUG
-        wholeBefore = (book, routing)
+            wholeBefore = (book, routing)
         #endif
         return StateChanges.CycleStart(book: book, routing: routing)
     }
@@ -159,7 +163,9 @@ public actor Engine {
             silences = try store.silences(includeExpired: false, at: now)
             storeHealth?.succeeded(.readSilences)
         } catch {
-            if let storeHealth { storeHealth.failed(.readSilences, error: error) } else {
+            if let storeHealth {
+                storeHealth.failed(.readSilences, error: error)
+            } else {
                 logger.error("cannot read silences, keeping the cycle for later: \(error)")
             }
             rollBack(to: start)
@@ -171,7 +177,9 @@ public actor Engine {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
             try store.commitCycle(at: Date()) { enqueue in
                 var failure: (any Error)?
-                NotificationPlanner.plan(book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now) { intent in
+                NotificationPlanner.plan(
+                    book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now
+                ) { intent in
                     guard failure == nil else { return }
                     do {
                         try enqueue(intent)
@@ -180,17 +188,22 @@ public actor Engine {
                         return
                     }
                     planned += 1
-                    logger.info("notification planned", metadata: [
-                        "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)", "reason": "\(intent.reason.rawValue)",
-                        "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
-                    ])
+                    logger.info(
+                        "notification planned",
+                        metadata: [
+                            "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)",
+                            "reason": "\(intent.reason.rawValue)",
+                            "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
+                        ])
                 }
                 if let failure { throw failure }
                 var changes = StateChanges.since(start, (book, routing), intents: [])
                 #if DEBUG
-                if let wholeBefore {
-                    assert(changes == StateChanges.between(wholeBefore, (book, routing), intents: []), "the cycle's journal missed a change")
-                }
+                    if let wholeBefore {
+                        assert(
+                            changes == StateChanges.between(wholeBefore, (book, routing), intents: []),
+                            "the cycle's journal missed a change")
+                    }
                 #endif
                 changes.upsertClockOffsets = movedOffsets()
                 wrote = planned > 0 || !changes.isEmpty
@@ -199,7 +212,9 @@ public actor Engine {
             }
         } catch {
             // Back to what is committed: the next cycle plans the same again.
-            if let storeHealth { storeHealth.failed(.commitCycle, error: error) } else {
+            if let storeHealth {
+                storeHealth.failed(.commitCycle, error: error)
+            } else {
                 logger.error("cannot commit the cycle, it will be retried: \(error)")
             }
             rollBack(to: start)

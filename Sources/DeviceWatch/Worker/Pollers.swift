@@ -12,7 +12,10 @@ actor Pollers {
     private var running: [String: (workspace: Configuration.Workspace, key: Secret, task: Task<Void, Never>)] = [:]
 
     /// - Parameter makeClient: the Devices API client for one workspace's key.
-    init(makeClient: @escaping @Sendable (Secret) -> DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger) {
+    init(
+        makeClient: @escaping @Sendable (Secret) -> DevicesAPIClient, engine: Engine, metrics: WorkerMetrics,
+        logger: Logger
+    ) {
         self.makeClient = makeClient
         self.engine = engine
         self.metrics = metrics
@@ -41,7 +44,8 @@ actor Pollers {
                 // A re-timed workspace: its old poller finishes (or abandons) its poll first, so
                 // one workspace is never polled twice at once.
                 await previous?.value
-                await Self.poll(workspace, client: client, engine: engine, metrics: metrics, logger: logger, staleAfter: staleAfter)
+                await Self.poll(
+                    workspace, client: client, engine: engine, metrics: metrics, logger: logger, staleAfter: staleAfter)
             }
             running[id] = (workspace, key, task)
         }
@@ -53,7 +57,8 @@ actor Pollers {
     }
 
     private static func listed(
-        _ workspace: Configuration.Workspace, client: DevicesAPIClient, metrics: WorkerMetrics, started: ContinuousClock.Instant, logger: Logger
+        _ workspace: Configuration.Workspace, client: DevicesAPIClient, metrics: WorkerMetrics,
+        started: ContinuousClock.Instant, logger: Logger
     ) async throws(DevicesAPIError) -> ([Device], Date?) {
         let result = try await client.list(workspace: workspace.id)
         metrics.poll(workspace: workspace.id, succeeded: true, duration: started.duration(to: .now))
@@ -66,12 +71,14 @@ actor Pollers {
     /// Polls one workspace until cancelled, every `poll_every` while polls succeed and backing off
     /// while they fail (``PollSchedule``); one poll at a time, never two at once.
     static func poll(
-        _ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics, logger: Logger,
+        _ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics,
+        logger: Logger,
         staleAfter: Double, timing: PollTiming = .real
     ) async {
         let metadata: Logger.Metadata = ["workspace": "\(workspace.id)"]
         let schedule = PollSchedule(
-            pollEvery: workspace.pollEvery, maxBackoff: PollSchedule.maxBackoff(pollEvery: workspace.pollEvery, staleAfter: staleAfter))
+            pollEvery: workspace.pollEvery,
+            maxBackoff: PollSchedule.maxBackoff(pollEvery: workspace.pollEvery, staleAfter: staleAfter))
         var random = SystemRandomNumberGenerator()
         var failures = 0
         while !Task.isCancelled {
@@ -79,7 +86,8 @@ actor Pollers {
             let outcome: PollSchedule.Outcome
             do {
                 // The raw body (megabytes for a large fleet) is let go before the cycle runs.
-                let (devices, apiDate) = try await listed(workspace, client: client, metrics: metrics, started: ContinuousClock.now, logger: logger)
+                let (devices, apiDate) = try await listed(
+                    workspace, client: client, metrics: metrics, started: ContinuousClock.now, logger: logger)
                 if Task.isCancelled { break }
                 let count = devices.count
                 await engine.pollSucceeded(workspace: workspace.id, devices: consume devices, apiDate: apiDate)
@@ -97,7 +105,9 @@ actor Pollers {
             }
             let wait = schedule.wait(after: outcome, elapsed: (timing.now() - started).seconds, random: &random)
             if failures > 1 {
-                logger.info("backing off after \(failures) failed polls: next in \(DurationText.format(seconds: wait))", metadata: metadata)
+                logger.info(
+                    "backing off after \(failures) failed polls: next in \(DurationText.format(seconds: wait))",
+                    metadata: metadata)
             }
             do {
                 try await timing.sleep(.milliseconds(Int(wait * 1000)))

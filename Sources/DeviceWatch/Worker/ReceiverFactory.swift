@@ -13,7 +13,9 @@ extension LoadedConfiguration {
     public func makeReceivers() throws(ReceiverSetupError) -> [String: any Receiver] {
         var receivers: [String: any Receiver] = [:]
         for (name, config) in configuration.receivers {
-            func secret(_ reference: Configuration.SecretReference?, _ what: String) throws(ReceiverSetupError) -> Secret? {
+            func secret(_ reference: Configuration.SecretReference?, _ what: String) throws(ReceiverSetupError)
+                -> Secret?
+            {
                 guard let reference else { return nil }
                 do {
                     return try self.secret(reference)
@@ -29,33 +31,44 @@ extension LoadedConfiguration {
                     throw ReceiverSetupError(receiver: name, problem: "\(error)")
                 }
             }
-            func required(_ reference: Configuration.SecretReference?, _ what: String) throws(ReceiverSetupError) -> Secret {
-                guard let value = try secret(reference, what) else { throw ReceiverSetupError(receiver: name, problem: "no \(what)") }
+            func required(_ reference: Configuration.SecretReference?, _ what: String) throws(ReceiverSetupError)
+                -> Secret
+            {
+                guard let value = try secret(reference, what) else {
+                    throw ReceiverSetupError(receiver: name, problem: "no \(what)")
+                }
                 return value
             }
             switch config.type {
             case .slack:
                 receivers[name] = SlackReceiver(
-                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3),
+                    name: name, url: try required(config.url, "webhook URL"),
+                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3),
                     template: template)
             case .discord:
                 receivers[name] = DiscordReceiver(
-                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit ?? .init(perSecond: 0.5, burst: 5),
+                    name: name, url: try required(config.url, "webhook URL"),
+                    rateLimit: config.rateLimit ?? .init(perSecond: 0.5, burst: 5),
                     template: template)
             case .teams:
                 receivers[name] = TeamsReceiver(
-                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 4),
+                    name: name, url: try required(config.url, "webhook URL"),
+                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 4),
                     template: template)
             case .pagerduty:
                 receivers[name] = PagerDutyReceiver(
                     name: name, routingKey: try required(config.routingKey, "routing key"), endpoint: config.endpoint,
                     rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 2))
             case .file:
-                receivers[name] = FileReceiver(name: name, path: resolve(config.path ?? "devicewatch-notifications.jsonl"))
+                receivers[name] = FileReceiver(
+                    name: name, path: resolve(config.path ?? "devicewatch-notifications.jsonl"))
             case .webhook:
-                guard let url = try secret(config.url, "URL") else { throw ReceiverSetupError(receiver: name, problem: "no URL") }
+                guard let url = try secret(config.url, "URL") else {
+                    throw ReceiverSetupError(receiver: name, problem: "no URL")
+                }
                 receivers[name] = WebhookReceiver(
-                    name: name, url: url, signingSecret: try secret(config.signingSecret, "signing secret"), headers: config.headers,
+                    name: name, url: url, signingSecret: try secret(config.signingSecret, "signing secret"),
+                    headers: config.headers,
                     rateLimit: config.rateLimit ?? .init(perSecond: 10, burst: 10))
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)

@@ -12,7 +12,8 @@ public struct Worker: Service {
 
     /// - Parameter onListening: told the ops server's address (`http://host:port`) once it listens.
     public init(
-        loaded: LoadedConfiguration, logger: Logger = Logger(label: "devicewatch"), onListening: @escaping @Sendable (String) async -> Void = { _ in }
+        loaded: LoadedConfiguration, logger: Logger = Logger(label: "devicewatch"),
+        onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) {
         self.loaded = loaded
         self.logger = logger
@@ -58,19 +59,24 @@ public struct Worker: Service {
             storeHealth: storeHealth, logger: logger.with(label: "dispatcher"))
         let engine = Engine(
             rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
-            staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store, storeHealth: storeHealth, logger: logger,
+            staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store, storeHealth: storeHealth,
+            logger: logger,
             committed: { await dispatcher.wake() })
         // One client per workspace, each with that workspace's key.
         let makeClient: @Sendable (Secret) -> DevicesAPIClient = { key in
             DevicesAPIClient(
-                baseURL: config.api.baseURL, apiKey: key, http: http, retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
+                baseURL: config.api.baseURL, apiKey: key, http: http,
+                retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
                 requestTimeout: .milliseconds(Int(config.api.timeout * 1000)))
         }
         let pollers = Pollers(makeClient: makeClient, engine: engine, metrics: metrics, logger: logger)
-        logger.info("devicewatch started", metadata: [
-            "workspaces": "\(config.workspaces.map(\.id).joined(separator: ","))", "rules": "\(loaded.rules.rules.count)",
-            "receivers": "\(parts.receivers.keys.sorted().joined(separator: ","))",
-        ])
+        logger.info(
+            "devicewatch started",
+            metadata: [
+                "workspaces": "\(config.workspaces.map(\.id).joined(separator: ","))",
+                "rules": "\(loaded.rules.rules.count)",
+                "receivers": "\(parts.receivers.keys.sorted().joined(separator: ","))",
+            ])
         // Deliver what a previous run left in the outbox.
         await dispatcher.wake()
 
@@ -82,7 +88,9 @@ public struct Worker: Service {
             if next.api != config.api || next.state != config.state || next.server != config.server {
                 logger.warning("changes to api, state and server take effect at the next restart")
             }
-            await dispatcher.update(receivers: receivers, context: RenderContext(rules: reloaded.rules, externalURL: config.server.externalURL))
+            await dispatcher.update(
+                receivers: receivers,
+                context: RenderContext(rules: reloaded.rules, externalURL: config.server.externalURL))
             await engine.reload(
                 rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
                 staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
@@ -90,7 +98,9 @@ public struct Worker: Service {
             await workspaceList.set(next.workspaces.map(\.id))
         }
         let ops = OpsServer(
-            settings: OpsServer.Settings(listen: config.server.listen, adminToken: parts.adminToken, allowsAnonymousWrites: config.server.isLoopback),
+            settings: OpsServer.Settings(
+                listen: config.server.listen, adminToken: parts.adminToken,
+                allowsAnonymousWrites: config.server.isLoopback),
             store: parts.store, metrics: metrics, logger: logger.with(label: "ops"),
             status: { [store = parts.store] in
                 let snapshot = await engine.snapshot()
@@ -99,13 +109,15 @@ public struct Worker: Service {
                 let started = snapshot.now.addingTimeInterval(-Date().timeIntervalSince(startedAt))
                 let storeState = storeHealth.snapshot
                 return WorkerStatus(
-                    now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet, alerts: snapshot.alerts,
+                    now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet,
+                    alerts: snapshot.alerts,
                     // Not from a store known to be failing: a damaged file can hold a read for the whole
                     // busy timeout, and /readyz must answer at once that the store is failing.
                     health: snapshot.health, outbox: storeState.failingSince == nil ? try? store.outboxCounts() : nil,
                     reload: await watcher.status,
                     readiness: Readiness.evaluate(
-                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter, startedAt: started, now: snapshot.now,
+                        workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter,
+                        startedAt: started, now: snapshot.now,
                         store: storeState),
                     rules: snapshot.rules, store: storeState)
             },
@@ -115,51 +127,56 @@ public struct Worker: Service {
 
         var gaveUp: StoreGaveUp?
         do {
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                // The ops server first: if it cannot listen, nothing else starts for long.
-                group.addTask { try await ops.run() }
-                group.addTask { await dispatcher.run() }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        if Task.isCancelled { break }
-                        await engine.tick()
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    // The ops server first: if it cannot listen, nothing else starts for long.
+                    group.addTask { try await ops.run() }
+                    group.addTask { await dispatcher.run() }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(1))
+                            if Task.isCancelled { break }
+                            await engine.tick()
+                        }
                     }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(2))
-                        await watcher.check()
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(2))
+                            await watcher.check()
+                        }
                     }
-                }
-                group.addTask {
-                    // A store that keeps failing: exit, so the supervisor restarts devicewatch.
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        let state = storeHealth.snapshot
-                        if let since = state.failingSince, Date().timeIntervalSince(since) >= config.stateGiveUpAfter {
-                            throw StoreGaveUp(failingFor: Date().timeIntervalSince(since), lastError: state.lastError ?? "unknown error")
+                    group.addTask {
+                        // A store that keeps failing: exit, so the supervisor restarts devicewatch.
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(1))
+                            let state = storeHealth.snapshot
+                            if let since = state.failingSince,
+                                Date().timeIntervalSince(since) >= config.stateGiveUpAfter
+                            {
+                                throw StoreGaveUp(
+                                    failingFor: Date().timeIntervalSince(since),
+                                    lastError: state.lastError ?? "unknown error")
+                            }
+                        }
+                    }
+                    group.addTask {
+                        for await _ in hangups {
+                            logger.info("SIGHUP: reloading the configuration")
+                            await watcher.check(force: true)
+                        }
+                    }
+                    group.addTask {
+                        await pollers.update(
+                            config.workspaces, keys: parts.apiKeys, staleAfter: config.defaults.staleAfter)
+                        // Pollers are their own tasks (a reload starts and stops them): stop them with the group.
+                        await withTaskCancellationHandler {
+                            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                        } onCancel: {
+                            Task { await pollers.stop() }
                         }
                     }
                 }
-                group.addTask {
-                    for await _ in hangups {
-                        logger.info("SIGHUP: reloading the configuration")
-                        await watcher.check(force: true)
-                    }
-                }
-                group.addTask {
-                    await pollers.update(config.workspaces, keys: parts.apiKeys, staleAfter: config.defaults.staleAfter)
-                    // Pollers are their own tasks (a reload starts and stops them): stop them with the group.
-                    await withTaskCancellationHandler {
-                        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                    } onCancel: {
-                        Task { await pollers.stop() }
-                    }
-                }
             }
-        }
         } catch let error as StoreGaveUp {
             gaveUp = error
         }

@@ -1,17 +1,21 @@
 /// Reads `devicewatch.json`, reporting every problem with its JSON path, line and column.
 public enum ConfigurationParser {
     static let topKeys = [
-        "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server", "allow_inline_secrets",
+        "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server",
+        "allow_inline_secrets",
     ]
 
     /// Parses a configuration file's text; the configuration is nil when there are problems.
-    public static func parse(_ text: String, file: String) -> (configuration: Configuration?, diagnostics: [Diagnostic]) {
+    public static func parse(_ text: String, file: String) -> (configuration: Configuration?, diagnostics: [Diagnostic])
+    {
         let log = DiagnosticLog(file: file)
         let root: JSONNode
         do {
             root = try JSONParser.parse(text)
         } catch {
-            log.report("not valid JSON: \(error.message)", path: "", at: JSONNode(value: .null, line: error.line, column: error.column))
+            log.report(
+                "not valid JSON: \(error.message)", path: "",
+                at: JSONNode(value: .null, line: error.line, column: error.column))
             return (nil, log.diagnostics)
         }
         let reader = NodeReader(node: root, log: log)
@@ -19,22 +23,36 @@ public enum ConfigurationParser {
         var config = Configuration()
         config.allowInlineSecrets = fields["allow_inline_secrets"]?.bool() ?? false
 
-        if let api = fields["api"], let parts = api.object(known: ["base_url", "api_key_env", "api_key_file", "timeout"]) {
+        if let api = fields["api"],
+            let parts = api.object(known: ["base_url", "api_key_env", "api_key_file", "timeout"])
+        {
             if let url = parts["base_url"], let text = url.string() {
-                if isHTTPURL(text) { config.api.baseURL = text } else { url.report("base_url must start with http:// or https://") }
+                if isHTTPURL(text) {
+                    config.api.baseURL = text
+                } else {
+                    url.report("base_url must start with http:// or https://")
+                }
             }
-            if let key = secret(parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: api) {
+            if let key = secret(
+                parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: api)
+            {
                 config.api.apiKey = key
             }
             if let timeout = parts["timeout"]?.duration() {
-                if timeout > 0 { config.api.timeout = timeout } else { parts["timeout"]?.report("timeout must be longer than 0s") }
+                if timeout > 0 {
+                    config.api.timeout = timeout
+                } else {
+                    parts["timeout"]?.report("timeout must be longer than 0s")
+                }
             }
         }
 
         if let workspaces = fields["workspaces"] {
             var seen: Set<String> = []
             for item in workspaces.array() ?? [] {
-                guard let parts = item.object(known: ["id", "poll_every", "api_key_env", "api_key_file"]) else { continue }
+                guard let parts = item.object(known: ["id", "poll_every", "api_key_env", "api_key_file"]) else {
+                    continue
+                }
                 guard let id = parts["id"]?.string() else {
                     if parts["id"] == nil { item.report("a workspace needs an \"id\" (its URL slug)") }
                     continue
@@ -48,9 +66,14 @@ public enum ConfigurationParser {
                     continue
                 }
                 var workspace = Configuration.Workspace(id: id)
-                workspace.apiKey = secret(parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: item)
+                workspace.apiKey = secret(
+                    parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: item)
                 if let every = parts["poll_every"]?.duration() {
-                    if every >= 1 { workspace.pollEvery = every } else { parts["poll_every"]?.report("poll_every must be at least 1s") }
+                    if every >= 1 {
+                        workspace.pollEvery = every
+                    } else {
+                        parts["poll_every"]?.report("poll_every must be at least 1s")
+                    }
                 }
                 config.workspaces.append(workspace)
             }
@@ -88,7 +111,11 @@ public enum ConfigurationParser {
 
         if let state = fields["state"], let parts = state.object(known: ["sqlite", "postgres", "give_up_after"]) {
             if let giveUp = parts["give_up_after"]?.duration() {
-                if giveUp >= 1 { config.stateGiveUpAfter = giveUp } else { parts["give_up_after"]?.report("give_up_after must be at least 1s") }
+                if giveUp >= 1 {
+                    config.stateGiveUpAfter = giveUp
+                } else {
+                    parts["give_up_after"]?.report("give_up_after must be at least 1s")
+                }
             }
             if let sqlite = parts["sqlite"], let path = sqlite.string() {
                 config.state = .sqlite(path: path)
@@ -103,16 +130,25 @@ public enum ConfigurationParser {
             }
         }
 
-        if let server = fields["server"], let parts = server.object(known: ["listen", "admin_token_env", "admin_token_file", "external_url"]) {
+        if let server = fields["server"],
+            let parts = server.object(known: ["listen", "admin_token_env", "admin_token_file", "external_url"])
+        {
             if let listen = parts["listen"], let text = listen.string() {
-                if isHostPort(text) { config.server.listen = text } else { listen.report("listen must be HOST:PORT, e.g. \"127.0.0.1:9464\" (port 0 picks a free one)") }
+                if isHostPort(text) {
+                    config.server.listen = text
+                } else {
+                    listen.report("listen must be HOST:PORT, e.g. \"127.0.0.1:9464\" (port 0 picks a free one)")
+                }
             }
-            config.server.adminToken = secret(parts, env: "admin_token_env", file: "admin_token_file", inline: nil, allowInline: false, owner: server)
+            config.server.adminToken = secret(
+                parts, env: "admin_token_env", file: "admin_token_file", inline: nil, allowInline: false, owner: server)
             if let external = parts["external_url"], let text = external.string() {
                 if (text.hasPrefix("http://") || text.hasPrefix("https://")) && text.count > 8 {
                     config.server.externalURL = text.hasSuffix("/") ? String(text.dropLast()) : text
                 } else {
-                    external.report("external_url must be the status page's address as people reach it, e.g. \"https://devicewatch.example.com\"")
+                    external.report(
+                        "external_url must be the status page's address as people reach it, e.g. \"https://devicewatch.example.com\""
+                    )
                 }
             }
         }
@@ -127,14 +163,21 @@ public enum ConfigurationParser {
             return nil
         }
         guard let typeNode = reader.node["type"] else {
-            reader.report("receiver \"\(name)\" needs a \"type\": one of \(Configuration.ReceiverType.allCases.map(\.rawValue).joined(separator: ", "))")
+            reader.report(
+                "receiver \"\(name)\" needs a \"type\": one of \(Configuration.ReceiverType.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
             return nil
         }
         let typeReader = reader.child("type", typeNode)
         guard let typeName = typeReader.string() else { return nil }
         guard let type = Configuration.ReceiverType(rawValue: typeName) else {
-            let hint = NameSuggestion.closest(to: typeName, among: Configuration.ReceiverType.allCases.map(\.rawValue)).map { "; did you mean \"\($0)\"?" } ?? ""
-            typeReader.report("unknown receiver type \"\(typeName)\"; expected one of \(Configuration.ReceiverType.allCases.map(\.rawValue).joined(separator: ", "))\(hint)")
+            let hint =
+                NameSuggestion.closest(to: typeName, among: Configuration.ReceiverType.allCases.map(\.rawValue)).map {
+                    "; did you mean \"\($0)\"?"
+                } ?? ""
+            typeReader.report(
+                "unknown receiver type \"\(typeName)\"; expected one of \(Configuration.ReceiverType.allCases.map(\.rawValue).joined(separator: ", "))\(hint)"
+            )
             return nil
         }
         let specific: [String]
@@ -160,24 +203,39 @@ public enum ConfigurationParser {
         }
         switch type {
         case .slack, .discord, .teams:
-            receiver.url = secret(fields, env: "url_env", file: "url_file", inline: "url", allowInline: allowInline, owner: reader, required: "the webhook URL")
+            receiver.url = secret(
+                fields, env: "url_env", file: "url_file", inline: "url", allowInline: allowInline, owner: reader,
+                required: "the webhook URL")
         case .pagerduty:
             receiver.routingKey = secret(
-                fields, env: "routing_key_env", file: "routing_key_file", inline: "routing_key", allowInline: allowInline, owner: reader,
+                fields, env: "routing_key_env", file: "routing_key_file", inline: "routing_key",
+                allowInline: allowInline, owner: reader,
                 required: "the Events API routing key")
             if let url = fields["url"], let text = url.string() {
-                if isHTTPURL(text) { receiver.endpoint = text } else { url.report("url must start with http:// or https://") }
+                if isHTTPURL(text) {
+                    receiver.endpoint = text
+                } else {
+                    url.report("url must start with http:// or https://")
+                }
             }
         case .webhook:
             // A generic webhook URL is often not secret, so a literal one is allowed.
-            receiver.url = secret(fields, env: "url_env", file: "url_file", inline: "url", allowInline: true, owner: reader, required: "the URL")
-            if case .inline(let text)? = receiver.url, !isHTTPURL(text) { fields["url"]?.report("url must start with http:// or https://") }
-            receiver.signingSecret = secret(fields, env: "secret_env", file: "secret_file", inline: "secret", allowInline: allowInline, owner: reader)
+            receiver.url = secret(
+                fields, env: "url_env", file: "url_file", inline: "url", allowInline: true, owner: reader,
+                required: "the URL")
+            if case .inline(let text)? = receiver.url, !isHTTPURL(text) {
+                fields["url"]?.report("url must start with http:// or https://")
+            }
+            receiver.signingSecret = secret(
+                fields, env: "secret_env", file: "secret_file", inline: "secret", allowInline: allowInline,
+                owner: reader)
             for (header, value) in fields["headers"]?.members() ?? [] {
                 if let text = value.string() { receiver.headers[header] = text }
             }
         case .file:
-            if let path = fields["path"]?.string() { receiver.path = path } else if fields["path"] == nil {
+            if let path = fields["path"]?.string() {
+                receiver.path = path
+            } else if fields["path"] == nil {
                 reader.report("a file receiver needs a \"path\"")
             }
         case .console:
@@ -188,7 +246,8 @@ public enum ConfigurationParser {
 
     /// One secret from `*_env`, `*_file` or (only when allowed) a literal; exactly one may be given.
     static func secret(
-        _ fields: [String: NodeReader], env: String, file: String, inline: String?, allowInline: Bool, owner: NodeReader,
+        _ fields: [String: NodeReader], env: String, file: String, inline: String?, allowInline: Bool,
+        owner: NodeReader,
         required: String? = nil
     ) -> Configuration.SecretReference? {
         let given = [env, file, inline].compactMap { $0 }.filter { fields[$0] != nil }
@@ -205,7 +264,9 @@ public enum ConfigurationParser {
         if let inline, let reader = fields[inline] {
             guard allowInline else {
                 // Never echo the value: it is the secret.
-                reader.report("a literal \(inline) puts a secret in the configuration file; use \"\(env)\" or \"\(file)\", or set \"allow_inline_secrets\": true")
+                reader.report(
+                    "a literal \(inline) puts a secret in the configuration file; use \"\(env)\" or \"\(file)\", or set \"allow_inline_secrets\": true"
+                )
                 return nil
             }
             return reader.string().map { .inline($0) }
@@ -217,26 +278,37 @@ public enum ConfigurationParser {
     }
 
     public static func parseDefaults(_ reader: NodeReader, into defaults: inout Configuration.Defaults) {
-        guard let fields = reader.object(known: ["group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after"])
+        guard
+            let fields = reader.object(known: [
+                "group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after",
+            ])
         else { return }
         if let groupBy = fields["group_by"], let keys = groupBy.strings() {
-            for (index, key) in keys.enumerated() where !(RuleParser.groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
-                groupBy.element(index).report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"")
+            for (index, key) in keys.enumerated()
+            where !(RuleParser.groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
+                groupBy.element(index).report(
+                    "group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"")
             }
             defaults.groupBy = keys
         }
         if let value = fields["group_wait"]?.duration() { defaults.groupWait = value }
         if let value = fields["group_interval"]?.duration() { defaults.groupInterval = value }
         if let value = fields["repeat_every"]?.duration() {
-            if value > 0 { defaults.repeatEvery = value } else { fields["repeat_every"]?.report("repeat_every must be longer than 0s") }
+            if value > 0 {
+                defaults.repeatEvery = value
+            } else {
+                fields["repeat_every"]?.report("repeat_every must be longer than 0s")
+            }
         }
         if let value = fields["send_resolved"]?.bool() { defaults.sendResolved = value }
         if let value = fields["stale_after"]?.duration() { defaults.staleAfter = value }
     }
 
     static func reportUnknownReceiver(_ name: String, at reader: NodeReader, known: [String]) {
-        let hint = NameSuggestion.closest(to: name, among: known).map { "; did you mean \"\($0)\"?" }
-            ?? (known.isEmpty ? "; no receivers are configured" : "; configured receivers: \(known.sorted().joined(separator: ", "))")
+        let hint =
+            NameSuggestion.closest(to: name, among: known).map { "; did you mean \"\($0)\"?" }
+            ?? (known.isEmpty
+                ? "; no receivers are configured" : "; configured receivers: \(known.sorted().joined(separator: ", "))")
         reader.report("no receiver named \"\(name)\"\(hint)")
     }
 
@@ -245,7 +317,9 @@ public enum ConfigurationParser {
     }
 
     static func isHostPort(_ text: String) -> Bool {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             return false
         }
         return colon > text.startIndex

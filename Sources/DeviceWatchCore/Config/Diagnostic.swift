@@ -11,7 +11,9 @@ public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong and what was expected.
     public var message: String
 
-    public init(file: String, ruleID: String? = nil, path: String, line: Int? = nil, column: Int? = nil, message: String) {
+    public init(
+        file: String, ruleID: String? = nil, path: String, line: Int? = nil, column: Int? = nil, message: String
+    ) {
         self.file = file
         self.ruleID = ruleID
         self.path = path
@@ -43,7 +45,9 @@ public final class DiagnosticLog {
     }
 
     public func report(_ message: String, path: String, at node: JSONNode?) {
-        diagnostics.append(Diagnostic(file: file, ruleID: ruleID, path: path, line: node?.line, column: node?.column, message: message))
+        diagnostics.append(
+            Diagnostic(file: file, ruleID: ruleID, path: path, line: node?.line, column: node?.column, message: message)
+        )
     }
 
     public var isEmpty: Bool { diagnostics.isEmpty }

@@ -16,7 +16,9 @@ public struct NodeReader {
     }
 
     public func child(_ key: String, _ node: JSONNode) -> NodeReader {
-        let simple = !key.isEmpty && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "$") }
+        let simple =
+            !key.isEmpty
+            && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "$") }
         let step = simple ? (path.isEmpty ? key : ".\(key)") : "[\"\(key)\"]"
         return NodeReader(node: node, path: path + step, log: log)
     }
@@ -49,9 +51,10 @@ public struct NodeReader {
                 fields[member.key] = reader
             } else {
                 let keyNode = JSONNode(value: .string(member.key), line: member.keyLine, column: member.keyColumn)
-                let message = NameSuggestion.closest(to: member.key, among: known).map {
-                    "unknown key \"\(member.key)\"; did you mean \"\($0)\"?"
-                } ?? "unknown key \"\(member.key)\"; expected one of: \(known.joined(separator: ", "))"
+                let message =
+                    NameSuggestion.closest(to: member.key, among: known).map {
+                        "unknown key \"\(member.key)\"; did you mean \"\($0)\"?"
+                    } ?? "unknown key \"\(member.key)\"; expected one of: \(known.joined(separator: ", "))"
                 log.report(message, path: reader.path, at: keyNode)
             }
         }
@@ -107,7 +110,8 @@ public struct NodeReader {
             var strings: [String] = []
             for (index, item) in items.enumerated() {
                 guard case .string(let text) = item.value else {
-                    NodeReader(node: item, path: "\(path)[\(index)]", log: log).report("expected a string, got \(item.kindDescription)")
+                    NodeReader(node: item, path: "\(path)[\(index)]", log: log).report(
+                        "expected a string, got \(item.kindDescription)")
                     return nil
                 }
                 strings.append(text)

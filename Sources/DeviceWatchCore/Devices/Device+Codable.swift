@@ -48,7 +48,7 @@ extension Device: Decodable {
         defer { warnings = reader.warnings }
         let hardware: Hardware? =
             if container.contains(.hardware), (try? container.decodeNil(forKey: .hardware)) == false,
-            let nested = reader.nested(container, .hardware)
+                let nested = reader.nested(container, .hardware)
             {
                 Hardware(
                     processor: reader.read(nested, .processor, prefix: "hardware."),
@@ -101,7 +101,8 @@ private struct FieldReader {
         }
     }
 
-    mutating func read<K: CodingKey>(_ container: KeyedDecodingContainer<K>, _ key: K, prefix: String = "") -> [String]? {
+    mutating func read<K: CodingKey>(_ container: KeyedDecodingContainer<K>, _ key: K, prefix: String = "") -> [String]?
+    {
         do {
             return try container.decodeIfPresent([String].self, forKey: key)
         } catch {

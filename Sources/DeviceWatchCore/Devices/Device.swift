@@ -108,10 +108,13 @@ public struct Device: Sendable, Equatable {
         architecture: String? = nil, hostname: String? = nil, rfdmVersion: String? = nil, type: String? = nil,
         hardware: Hardware? = nil, tags: [String] = [], createdAt: Date? = nil
     ) {
-        box = Box(Fields(
-            id: id, name: name, status: status, lastHeartbeat: lastHeartbeat, platform: platform, platformRelease: platformRelease,
-            platformVersion: platformVersion, architecture: architecture, hostname: hostname, rfdmVersion: rfdmVersion, type: type,
-            hardware: hardware, tags: tags, createdAt: createdAt))
+        box = Box(
+            Fields(
+                id: id, name: name, status: status, lastHeartbeat: lastHeartbeat, platform: platform,
+                platformRelease: platformRelease,
+                platformVersion: platformVersion, architecture: architecture, hostname: hostname,
+                rfdmVersion: rfdmVersion, type: type,
+                hardware: hardware, tags: tags, createdAt: createdAt))
     }
 
     /// The name when the device has one, else its id: what a person reads.
@@ -125,7 +128,9 @@ public struct Hardware: Sendable, Equatable {
     public var totalMemoryMB: Double?
     public var totalDiskSpaceMB: Double?
 
-    public init(processor: String? = nil, gpu: String? = nil, totalMemoryMB: Double? = nil, totalDiskSpaceMB: Double? = nil) {
+    public init(
+        processor: String? = nil, gpu: String? = nil, totalMemoryMB: Double? = nil, totalDiskSpaceMB: Double? = nil
+    ) {
         self.processor = processor
         self.gpu = gpu
         self.totalMemoryMB = totalMemoryMB

@@ -67,7 +67,9 @@ public enum DeviceListDecoder {
                 let last = min(first + sliceSize, ranges.count) - 1
                 var slice = Data(capacity: ranges[last].upperBound - ranges[first].lowerBound + 2)
                 slice.append(UInt8(ascii: "["))
-                slice.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[ranges[first].lowerBound..<ranges[last].upperBound]))
+                slice.append(
+                    contentsOf: UnsafeRawBufferPointer(
+                        rebasing: bytes[ranges[first].lowerBound..<ranges[last].upperBound]))
                 slice.append(UInt8(ascii: "]"))
                 guard let slots = try? decoder.decode([DeviceSlot].self, from: slice) else { return nil }
                 for (offset, slot) in slots.enumerated() {
@@ -80,7 +82,9 @@ public enum DeviceListDecoder {
     }
 
     /// Decodes a get response: one device object, not wrapped.
-    public static func decodeDevice(_ body: Data) throws(DeviceBodyError) -> (device: Device, warnings: [DeviceDecodeWarning]) {
+    public static func decodeDevice(_ body: Data) throws(DeviceBodyError) -> (
+        device: Device, warnings: [DeviceDecodeWarning]
+    ) {
         let slot: DeviceSlot
         do {
             slot = try JSONDecoder().decode(DeviceSlot.self, from: body)
@@ -97,7 +101,8 @@ public enum DeviceListDecoder {
         switch error {
         case DecodingError.dataCorrupted(let context):
             let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "the body (\(bytes) bytes) is not valid JSON, perhaps truncated: \(underlying ?? context.debugDescription)"
+            return
+                "the body (\(bytes) bytes) is not valid JSON, perhaps truncated: \(underlying ?? context.debugDescription)"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "unexpected JSON shape at \(path(context.codingPath)): \(context.debugDescription)"
         case DecodingError.keyNotFound(let key, let context):
@@ -108,7 +113,9 @@ public enum DeviceListDecoder {
     }
 
     private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.isEmpty ? "the top level" : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        codingPath.isEmpty
+            ? "the top level"
+            : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 }
 

@@ -134,7 +134,8 @@ private struct ByteScanner {
             guard current == UInt8(ascii: "\"") else { return nil }
             let keyStart = index
             guard skipString() else { return nil }
-            let isData = index - keyStart == 6 && bytes[keyStart + 1] == UInt8(ascii: "d")
+            let isData =
+                index - keyStart == 6 && bytes[keyStart + 1] == UInt8(ascii: "d")
                 && bytes[keyStart + 2] == UInt8(ascii: "a") && bytes[keyStart + 3] == UInt8(ascii: "t")
                 && bytes[keyStart + 4] == UInt8(ascii: "a")
             skipWhitespace()

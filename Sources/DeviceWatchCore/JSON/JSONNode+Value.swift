@@ -7,7 +7,8 @@ extension JSONNode {
         case .number(let number): .number(number)
         case .string(let text): .string(text)
         case .array(let items): .array(items.map(\.plainValue))
-        case .object(let members): .object(Dictionary(members.map { ($0.key, $0.value.plainValue) }, uniquingKeysWith: { $1 }))
+        case .object(let members):
+            .object(Dictionary(members.map { ($0.key, $0.value.plainValue) }, uniquingKeysWith: { $1 }))
         }
     }
 }

@@ -42,7 +42,8 @@ public struct JSONNode: Sendable, Equatable {
         switch value {
         case .null: "null"
         case .bool(let flag): flag ? "true" : "false"
-        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? "the number \(Int(number))" : "the number \(number)"
+        case .number(let number):
+            number == number.rounded() && abs(number) < 1e15 ? "the number \(Int(number))" : "the number \(number)"
         case .string(let text): "the string \"\(text.count > 40 ? String(text.prefix(40)) + "…" : text)\""
         case .array: "an array"
         case .object: "an object"

@@ -83,7 +83,9 @@ private struct Parser {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits() -> Int {
             let from = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
             return index - from
         }
         let integerStart = index
@@ -96,10 +98,14 @@ private struct Parser {
         }
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digits() > 0 else { throw error("a number needs digits in its exponent") }
         }
-        guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else { throw error("not a number") }
+        guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
+            throw error("not a number")
+        }
         return value
     }
 
@@ -116,8 +122,10 @@ private struct Parser {
                 return result
             }
             if byte < 0x20 {
-                throw error(byte == 0x0A ? "unterminated string (a line break inside a string must be written \\n)"
-                    : "control character in a string")
+                throw error(
+                    byte == 0x0A
+                        ? "unterminated string (a line break inside a string must be written \\n)"
+                        : "control character in a string")
             }
             guard byte == UInt8(ascii: "\\") else {
                 index += 1
@@ -140,7 +148,9 @@ private struct Parser {
             case UInt8(ascii: "u"):
                 var code = try hex4()
                 if (0xD800..<0xDC00).contains(code) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    else {
                         throw error("a \\u escape of a high surrogate must be followed by a low surrogate")
                     }
                     index += 2
@@ -217,7 +227,10 @@ private struct Parser {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file: the object is not closed with }") }
             guard bytes[index] == UInt8(ascii: "\"") else {
-                throw error(bytes[index] == UInt8(ascii: "}") ? "trailing comma before }" : "expected a key in double quotes, found \(describe(bytes[index]))")
+                throw error(
+                    bytes[index] == UInt8(ascii: "}")
+                        ? "trailing comma before }" : "expected a key in double quotes, found \(describe(bytes[index]))"
+                )
             }
             let keyLine = line, keyColumn = column
             let key = try string()
@@ -225,10 +238,13 @@ private struct Parser {
                 throw JSONSyntaxError(line: keyLine, column: keyColumn, message: "duplicate key \"\(key)\"")
             }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected : after the key \"\(key)\"") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error("expected : after the key \"\(key)\"")
+            }
             index += 1
             skipWhitespace()
-            members.append(JSONNode.Member(key: key, value: try value(depth: depth + 1), keyLine: keyLine, keyColumn: keyColumn))
+            members.append(
+                JSONNode.Member(key: key, value: try value(depth: depth + 1), keyLine: keyLine, keyColumn: keyColumn))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file: the object is not closed with }") }
             switch bytes[index] {
@@ -243,6 +259,7 @@ private struct Parser {
     }
 
     func describe(_ byte: UInt8) -> String {
-        byte >= 0x21 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x" + String(byte, radix: 16, uppercase: true)
+        byte >= 0x21 && byte < 0x7F
+            ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x" + String(byte, radix: 16, uppercase: true)
     }
 }

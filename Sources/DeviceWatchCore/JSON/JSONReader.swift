@@ -105,7 +105,9 @@ public struct JSONReader {
         skipSpace()
         let start = index
         while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
-        guard index > start, let value = bytes.withUnsafeBufferPointer({ Double(String(decoding: $0[start..<index], as: UTF8.self)) }) else {
+        guard index > start,
+            let value = bytes.withUnsafeBufferPointer({ Double(String(decoding: $0[start..<index], as: UTF8.self)) })
+        else {
             throw Malformed(offset: start, expected: "a number")
         }
         return value
@@ -153,7 +155,9 @@ public struct JSONReader {
     private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     private mutating func skipSpace() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
+        while index < bytes.count,
+            bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+        { index += 1 }
     }
 
     private mutating func expect(_ byte: UInt8) throws {
@@ -198,10 +202,14 @@ public struct JSONReader {
                         index += 1
                         try literal("u")
                         let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw Malformed(offset: index, expected: "a low surrogate") }
+                        guard (0xDC00..<0xE000).contains(low) else {
+                            throw Malformed(offset: index, expected: "a low surrogate")
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw Malformed(offset: index, expected: "a Unicode scalar") }
+                    guard let unicode = Unicode.Scalar(scalar) else {
+                        throw Malformed(offset: index, expected: "a Unicode scalar")
+                    }
                     out.append(contentsOf: Array(String(Character(unicode)).utf8))
                 default: out.append(escape)  // \" \\ \/
                 }
@@ -260,10 +268,12 @@ extension NotificationIntent {
         }
         try reader.end()
         guard let id, let receiver, let groupKey, let reason, let createdAt else {
-            throw JSONReader.Malformed(offset: 0, expected: "a notification with id, receiver, groupKey, reason and createdAt")
+            throw JSONReader.Malformed(
+                offset: 0, expected: "a notification with id, receiver, groupKey, reason and createdAt")
         }
         self.init(
-            id: id, receiver: receiver, groupKey: groupKey, groupLabels: GroupLabels(groupLabels), firing: firing, resolved: resolved, reason: reason,
+            id: id, receiver: receiver, groupKey: groupKey, groupLabels: GroupLabels(groupLabels), firing: firing,
+            resolved: resolved, reason: reason,
             createdAt: createdAt)
     }
 }
@@ -272,7 +282,8 @@ extension AlertSnapshot {
     init(reading reader: inout JSONReader) throws {
         var key: AlertKey?, fingerprint: String?, status: AlertInstance.State?, severity: Severity?
         var labels: [String: String] = [:]
-        var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?, firstSeen: Date?, message: String?
+        var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?,
+            firstSeen: Date?, message: String?
         try reader.object { reader, name in
             switch name {
             case "key":
@@ -301,11 +312,15 @@ extension AlertSnapshot {
             }
         }
         guard let key, let fingerprint, let status, let severity, let startsAt, let device, let evaluatedAt else {
-            throw JSONReader.Malformed(offset: 0, expected: "an alert with key, fingerprint, status, severity, startsAt, device and evaluatedAt")
+            throw JSONReader.Malformed(
+                offset: 0,
+                expected: "an alert with key, fingerprint, status, severity, startsAt, device and evaluatedAt")
         }
         self.init(
-            key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt, endsAt: endsAt,
-            resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
+            key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt,
+            endsAt: endsAt,
+            resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen,
+            message: message)
     }
 }
 
@@ -316,7 +331,9 @@ extension Device {
         var sawID = false
         func timestamp(_ text: String?) throws -> Date? {
             guard let text else { return nil }
-            guard let date = Timestamp.parse(text) else { throw JSONReader.Malformed(offset: 0, expected: "an ISO-8601 time") }
+            guard let date = Timestamp.parse(text) else {
+                throw JSONReader.Malformed(offset: 0, expected: "an ISO-8601 time")
+            }
             return date
         }
         try reader.object { reader, key in

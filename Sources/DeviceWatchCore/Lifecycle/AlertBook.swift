@@ -18,7 +18,10 @@ public struct AlertBook: Sendable, Equatable {
 
     public init() {}
 
-    public init(alerts: some Sequence<AlertInstance>, firstSeen: [String: [String: Date]] = [:], health: [String: WorkspaceHealth] = [:]) {
+    public init(
+        alerts: some Sequence<AlertInstance>, firstSeen: [String: [String: Date]] = [:],
+        health: [String: WorkspaceHealth] = [:]
+    ) {
         for alert in alerts { self.alerts[alert.key] = alert }
         self.firstSeen = firstSeen
         self.health = health
@@ -43,7 +46,9 @@ public struct AlertBook: Sendable, Equatable {
     /// Updates an alert's per-poll bookkeeping only (when its condition last held, the device's
     /// facts, the evaluation time): not a durable change, so nothing to keep.
     public mutating func refresh(_ alert: AlertInstance) {
-        assert(alerts[alert.key].map { $0.durablyEqual(alert) } == true, "refresh(_:) changed \(alert.key) durably; use set(_:)")
+        assert(
+            alerts[alert.key].map { $0.durablyEqual(alert) } == true,
+            "refresh(_:) changed \(alert.key) durably; use set(_:)")
         alerts[alert.key] = alert
     }
 
@@ -75,7 +80,8 @@ public struct WorkspaceHealth: Sendable, Equatable, Codable {
     /// The latest failure was a 401/403: the meta alert fires at once.
     public var authFailure = false
 
-    public init(lastSuccess: Date? = nil, failingSince: Date? = nil, failure: String? = nil, authFailure: Bool = false) {
+    public init(lastSuccess: Date? = nil, failingSince: Date? = nil, failure: String? = nil, authFailure: Bool = false)
+    {
         self.lastSuccess = lastSuccess
         self.failingSince = failingSince
         self.failure = failure

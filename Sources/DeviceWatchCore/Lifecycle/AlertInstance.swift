@@ -50,7 +50,9 @@ public struct AlertInstance: Sendable, Equatable, Codable {
 
     /// See ``Fingerprint``. Derived from the key when asked, not kept: 32 characters a string
     /// must store apart, for every alert of a large outage.
-    public var fingerprint: String { Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID) }
+    public var fingerprint: String {
+        Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID)
+    }
 
     /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
     public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
@@ -67,7 +69,8 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     ///   severity) are dropped, since ``labels`` derives them from the key and severity.
     public init(
         key: AlertKey, state: State, severity: Severity, labels: [String: String], activeSince: Date,
-        firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date,
+        firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: String?, device: Device,
+        evaluatedAt: Date,
         firstSeen: Date?, message: String? = nil
     ) {
         self.key = key
@@ -87,7 +90,9 @@ public struct AlertInstance: Sendable, Equatable, Codable {
 
     /// The finding this instance stands for, for explanations and summaries.
     public var finding: Finding {
-        Finding(workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen)
+        Finding(
+            workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt,
+            firstSeen: firstSeen)
     }
 }
 

@@ -15,7 +15,8 @@ public enum AlertLifecycle {
     ///   resolves its alerts (`rule removed`). A rule changed under the same id keeps its alerts.
     /// - The workspace counts as seen again: its unreachable meta alert resolves.
     public static func apply(
-        _ evaluation: Evaluation, workspace: String, devices: [Device], rules: RuleSet, to book: inout AlertBook, at now: Date
+        _ evaluation: Evaluation, workspace: String, devices: [Device], rules: RuleSet, to book: inout AlertBook,
+        at now: Date
     ) -> [Transition] {
         var transitions: [Transition] = []
         let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -33,7 +34,10 @@ public enum AlertLifecycle {
                 if alert.state == .pending, now.timeIntervalSince(alert.activeSince) >= (rule?.pendingFor ?? 0) {
                     alert.state = .firing
                     alert.firingSince = now
-                    transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now, reason: "held for \(DurationText.format(seconds: rule?.pendingFor ?? 0))"))
+                    transitions.append(
+                        Transition(
+                            key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now,
+                            reason: "held for \(DurationText.format(seconds: rule?.pendingFor ?? 0))"))
                     book.set(alert)
                 } else {
                     book.refresh(alert)
@@ -47,15 +51,20 @@ public enum AlertLifecycle {
                 labels: rule?.labels ?? [:],
                 activeSince: now, firingSince: fires ? now : nil, lastTrue: now, resolvedAt: nil, resolveReason: nil,
                 device: finding.device, evaluatedAt: now, firstSeen: finding.firstSeen)
-            transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: book.alerts[key]?.state == .resolved ? .resolved : nil,
-                to: alert.state, at: now, reason: "condition holds"))
+            transitions.append(
+                Transition(
+                    key: key, fingerprint: alert.fingerprint,
+                    from: book.alerts[key]?.state == .resolved ? .resolved : nil,
+                    to: alert.state, at: now, reason: "condition holds"))
             book.set(alert)
         }
 
         // Built only when some alert stopped holding: a no-change cycle must stay cheap.
         var index: [String: Int]?
         func listedIndex(_ id: String) -> Int? {
-            if index == nil { index = Dictionary(devices.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }) }
+            if index == nil {
+                index = Dictionary(devices.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+            }
             return index![id]
         }
         for (key, alert) in book.alerts where key.workspace == workspace && !holding.contains(key) && !alert.isMeta {
@@ -67,12 +76,16 @@ public enum AlertLifecycle {
             } else if listedIndex(key.deviceID) == nil {
                 reason = "device removed"
             } else {
-                if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) { continue }
+                if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) {
+                    continue
+                }
                 reason = "recovered"
             }
             if alert.state == .pending {
                 book.remove(key)
-                transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now, reason: reason))
+                transitions.append(
+                    Transition(
+                        key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now, reason: reason))
                 continue
             }
             var resolved = alert
@@ -82,7 +95,9 @@ public enum AlertLifecycle {
             if reason == "recovered", let position = listedIndex(key.deviceID) { resolved.device = devices[position] }
             resolved.evaluatedAt = now
             book.set(resolved)
-            transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason))
+            transitions.append(
+                Transition(
+                    key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason))
         }
 
         var seen = book.firstSeen.removeValue(forKey: workspace) ?? [:]
@@ -121,15 +136,20 @@ public enum AlertLifecycle {
             return []
         }
         let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
-        book.set(AlertInstance(
-            key: key, state: .firing, severity: .critical,
-            labels: [:],
-            activeSince: health.failingSince ?? now, firingSince: now, lastTrue: now, resolvedAt: nil, resolveReason: nil,
-            device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil, message: message))
+        book.set(
+            AlertInstance(
+                key: key, state: .firing, severity: .critical,
+                labels: [:],
+                activeSince: health.failingSince ?? now, firingSince: now, lastTrue: now, resolvedAt: nil,
+                resolveReason: nil,
+                device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil,
+                message: message))
         return [Transition(key: key, fingerprint: fingerprint, from: nil, to: .firing, at: now, reason: message)]
     }
 
-    private static func resolveMeta(workspace: String, in book: inout AlertBook, at now: Date, reason: String) -> [Transition] {
+    private static func resolveMeta(workspace: String, in book: inout AlertBook, at now: Date, reason: String)
+        -> [Transition]
+    {
         let key = AlertKey(workspace: workspace, ruleID: unreachableRule, deviceID: "")
         guard var alert = book.alerts[key], alert.state == .firing else { return [] }
         alert.state = .resolved
@@ -137,11 +157,15 @@ public enum AlertLifecycle {
         alert.resolveReason = reason
         alert.evaluatedAt = now
         book.set(alert)
-        return [Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason)]
+        return [
+            Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason)
+        ]
     }
 
     /// Resolves the alerts of workspaces no longer configured (`workspace removed`).
-    public static func retainWorkspaces(_ workspaces: Set<String>, in book: inout AlertBook, at now: Date) -> [Transition] {
+    public static func retainWorkspaces(_ workspaces: Set<String>, in book: inout AlertBook, at now: Date)
+        -> [Transition]
+    {
         var transitions: [Transition] = []
         for (key, alert) in book.alerts where !workspaces.contains(key.workspace) && alert.state != .resolved {
             if alert.state == .pending {
@@ -153,7 +177,10 @@ public enum AlertLifecycle {
             resolved.resolvedAt = now
             resolved.resolveReason = "workspace removed"
             book.set(resolved)
-            transitions.append(Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: "workspace removed"))
+            transitions.append(
+                Transition(
+                    key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now,
+                    reason: "workspace removed"))
         }
         return transitions
     }

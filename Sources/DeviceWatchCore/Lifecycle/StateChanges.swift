@@ -20,23 +20,28 @@ public struct StateChanges: Sendable, Equatable {
     public init() {}
 
     public var isEmpty: Bool {
-        upsertAlerts.isEmpty && deleteAlerts.isEmpty && upsertGroups.isEmpty && deleteGroups.isEmpty && addFirstSeen.isEmpty
+        upsertAlerts.isEmpty && deleteAlerts.isEmpty && upsertGroups.isEmpty && deleteGroups.isEmpty
+            && addFirstSeen.isEmpty
             && deleteFirstSeen.isEmpty && upsertHealth.isEmpty && upsertClockOffsets.isEmpty && intents.isEmpty
     }
 
     public static func == (lhs: StateChanges, rhs: StateChanges) -> Bool {
-        lhs.upsertAlerts == rhs.upsertAlerts && lhs.deleteAlerts == rhs.deleteAlerts && lhs.upsertGroups == rhs.upsertGroups
+        lhs.upsertAlerts == rhs.upsertAlerts && lhs.deleteAlerts == rhs.deleteAlerts
+            && lhs.upsertGroups == rhs.upsertGroups
             && lhs.deleteGroups == rhs.deleteGroups && lhs.intents == rhs.intents
             && lhs.addFirstSeen.map { "\($0.workspace)/\($0.deviceID)@\($0.at.timeIntervalSince1970)" }
                 == rhs.addFirstSeen.map { "\($0.workspace)/\($0.deviceID)@\($0.at.timeIntervalSince1970)" }
-            && lhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" } == rhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" }
+            && lhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" }
+                == rhs.deleteFirstSeen.map { "\($0.workspace)/\($0.deviceID)" }
             && lhs.upsertHealth.map(\.workspace) == rhs.upsertHealth.map(\.workspace)
-            && lhs.upsertHealth.map(\.health) == rhs.upsertHealth.map(\.health) && lhs.upsertClockOffsets == rhs.upsertClockOffsets
+            && lhs.upsertHealth.map(\.health) == rhs.upsertHealth.map(\.health)
+            && lhs.upsertClockOffsets == rhs.upsertClockOffsets
     }
 
     /// The changes from `old` to `new` (both the book and the routing state), plus the intents to enqueue.
     public static func between(
-        _ old: (book: AlertBook, routing: RoutingState), _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]
+        _ old: (book: AlertBook, routing: RoutingState), _ new: (book: AlertBook, routing: RoutingState),
+        intents: [NotificationIntent]
     ) -> StateChanges {
         var changedAlerts: [AlertKey] = []
         for (key, alert) in new.book.alerts {
@@ -45,7 +50,8 @@ public struct StateChanges: Sendable, Equatable {
         }
         let deleted = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }
         return assemble(
-            changedAlerts: changedAlerts, deletedAlerts: deleted, old: (old.book.firstSeen, old.book.health, old.routing), new, intents: intents)
+            changedAlerts: changedAlerts, deletedAlerts: deleted,
+            old: (old.book.firstSeen, old.book.health, old.routing), new, intents: intents)
     }
 
     /// What a cycle's state was when it began, besides its alerts (whose originals the book keeps).
@@ -64,7 +70,9 @@ public struct StateChanges: Sendable, Equatable {
     /// The changes of a cycle begun with ``AlertBook/beginCycle()``: the alerts from the book's
     /// ``AlertBook/originals`` and ``AlertBook/added`` (only those changed durably are looked at), the rest against their
     /// values at `start`. The same as ``between(_:_:intents:)`` with the whole book as it was.
-    public static func since(_ start: CycleStart, _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]) -> StateChanges {
+    public static func since(
+        _ start: CycleStart, _ new: (book: AlertBook, routing: RoutingState), intents: [NotificationIntent]
+    ) -> StateChanges {
         var changedAlerts: [AlertKey] = []
         var deletedAlerts: [AlertKey] = []
         for (key, original) in new.book.originals {
@@ -76,7 +84,8 @@ public struct StateChanges: Sendable, Equatable {
         }
         for key in new.book.added where new.book.alerts[key] != nil { changedAlerts.append(key) }
         return assemble(
-            changedAlerts: changedAlerts, deletedAlerts: deletedAlerts, old: (start.firstSeen, start.health, start.routing), new,
+            changedAlerts: changedAlerts, deletedAlerts: deletedAlerts,
+            old: (start.firstSeen, start.health, start.routing), new,
             intents: intents)
     }
 

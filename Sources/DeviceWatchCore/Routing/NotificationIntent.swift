@@ -23,7 +23,8 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var message: String?
 
     public init(
-        key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String], startsAt: Date,
+        key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
+        startsAt: Date,
         endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?
     ) {
         self.key = key
@@ -44,12 +45,15 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
 
     enum CodingKeys: String, CodingKey {
-        case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device, evaluatedAt, firstSeen, message
+        case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device,
+            evaluatedAt, firstSeen, message
     }
 
     /// The finding the snapshot stands for, for rendering its text.
     public var finding: Finding {
-        Finding(workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen)
+        Finding(
+            workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt,
+            firstSeen: firstSeen)
     }
 }
 
@@ -125,7 +129,8 @@ public struct NotificationIntent: Sendable, Equatable, Codable {
     }
 
     public init(
-        id: String, receiver: String, groupKey: String, groupLabels: GroupLabels, firing: [AlertSnapshot], resolved: [AlertSnapshot],
+        id: String, receiver: String, groupKey: String, groupLabels: GroupLabels, firing: [AlertSnapshot],
+        resolved: [AlertSnapshot],
         reason: Reason, createdAt: Date
     ) {
         self.id = id
@@ -161,8 +166,12 @@ public struct NotificationGroup: Sendable, Equatable, Codable {
     }
 
     /// - Parameter id: `receiver:groupKey`.
-    public init(id: String, receiver: String, labels: GroupLabels, createdAt: Date, lastSentAt: Date?, told: ToldAlerts, sequence: Int) {
-        precondition(id.utf8.starts(with: receiver.utf8) && id.utf8.dropFirst(receiver.utf8.count).first == UInt8(ascii: ":"),
+    public init(
+        id: String, receiver: String, labels: GroupLabels, createdAt: Date, lastSentAt: Date?, told: ToldAlerts,
+        sequence: Int
+    ) {
+        precondition(
+            id.utf8.starts(with: receiver.utf8) && id.utf8.dropFirst(receiver.utf8.count).first == UInt8(ascii: ":"),
             "a group's id is receiver:groupKey")
         self.id = id
         self.receiver = receiver

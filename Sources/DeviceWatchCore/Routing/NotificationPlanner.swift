@@ -9,17 +9,21 @@ import Foundation
 /// that an alert fired is always told when it resolves, muted or not.
 public enum NotificationPlanner {
     public static func plan(
-        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults, silences: [Silence], at now: Date
+        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults,
+        silences: [Silence], at now: Date
     ) -> [NotificationIntent] {
         var intents: [NotificationIntent] = []
-        plan(book: &book, state: &state, rules: rules, defaults: defaults, silences: silences, at: now) { intents.append($0) }
+        plan(book: &book, state: &state, rules: rules, defaults: defaults, silences: silences, at: now) {
+            intents.append($0)
+        }
         return intents
     }
 
     /// The same, handing each intent to `emit` as soon as it is planned, in group order: a caller
     /// that writes them out never holds a large outage's notifications all at once.
     public static func plan(
-        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults, silences: [Silence], at now: Date,
+        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults,
+        silences: [Silence], at now: Date,
         emit: (NotificationIntent) -> Void
     ) {
         let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -35,18 +39,21 @@ public enum NotificationPlanner {
             let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
             guard !receivers.isEmpty else { continue }
             let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
-            let names = sortedGroupBy[groupBy] ?? {
-                let names = groupLabelNames(groupBy)
-                sortedGroupBy[groupBy] = names
-                return names
-            }()
+            let names =
+                sortedGroupBy[groupBy]
+                ?? {
+                    let names = groupLabelNames(groupBy)
+                    sortedGroupBy[groupBy] = names
+                    return names
+                }()
             let values = names.map { labelValue($0.name, alert) ?? "" }
             let key = groupKeyParts(names, values)
             for receiver in receivers {
                 let id = exactString([receiver, ":"] + key)
                 if members[id] == nil {
                     // A known group's labels are its own (shared), not built again every cycle.
-                    let labels = state.groups[id]?.labels
+                    let labels =
+                        state.groups[id]?.labels
                         ?? GroupLabels(sorted: zip(names, values).map { GroupLabels.Label(name: $0.label, value: $1) })
                     members[id] = (receiver, labels, [alertKey])
                 } else {
@@ -63,9 +70,11 @@ public enum NotificationPlanner {
 
         for id in Set(members.keys).union(state.groups.keys).sorted() {
             let membership = members[id]
-            var group = state.groups[id] ?? NotificationGroup(
-                id: id, receiver: membership!.receiver, labels: membership!.labels, createdAt: now,
-                lastSentAt: nil, told: [], sequence: 0)
+            var group =
+                state.groups[id]
+                ?? NotificationGroup(
+                    id: id, receiver: membership!.receiver, labels: membership!.labels, createdAt: now,
+                    lastSentAt: nil, told: [], sequence: 0)
             var firing: [AlertKey] = []
             var held: [AlertKey] = []
             var newlyFiring = 0
@@ -88,7 +97,8 @@ public enum NotificationPlanner {
                 let gone = group.told.filter { !keep.contains($0) }
                 // Resolves a rule does not want sent are forgotten without a message.
                 resolves = gone.filter { key in
-                    key.ruleID.hasPrefix("devicewatch.") ? defaults.sendResolved : (rulesByID[key.ruleID]?.sendResolved ?? defaults.sendResolved)
+                    key.ruleID.hasPrefix("devicewatch.")
+                        ? defaults.sendResolved : (rulesByID[key.ruleID]?.sendResolved ?? defaults.sendResolved)
                 }.sorted()
                 if resolves.isEmpty { group.told.subtract(gone) }
             }
@@ -98,7 +108,9 @@ public enum NotificationPlanner {
             if let last = group.lastSentAt {
                 if changed, now.timeIntervalSince(last) >= defaults.groupInterval {
                     reason = firing.isEmpty ? .resolved : .changed
-                } else if !changed, !firing.isEmpty, now.timeIntervalSince(last) >= repeatEvery(firing, rulesByID, defaults) {
+                } else if !changed, !firing.isEmpty,
+                    now.timeIntervalSince(last) >= repeatEvery(firing, rulesByID, defaults)
+                {
                     reason = .repeat
                 }
             } else if !firing.isEmpty, now.timeIntervalSince(group.createdAt) >= defaults.groupWait {
@@ -110,14 +122,18 @@ public enum NotificationPlanner {
             if let reason {
                 firing.sort()
                 group.sequence += 1
-                emit(NotificationIntent(
-                    id: Fingerprint.ofGroup(id, createdAt: group.createdAt) + "-\(group.sequence)",
-                    receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
-                    firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason, createdAt: now))
+                emit(
+                    NotificationIntent(
+                        id: Fingerprint.ofGroup(id, createdAt: group.createdAt) + "-\(group.sequence)",
+                        receiver: group.receiver, groupKey: group.groupKey, groupLabels: group.labels,
+                        firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason,
+                        createdAt: now))
                 group.told = ToldAlerts(firing + held)
                 group.lastSentAt = now
             }
-            if group.told.isEmpty, firing.isEmpty, membership?.alerts.contains(where: { book.alerts[$0]?.state == .firing }) != true {
+            if group.told.isEmpty, firing.isEmpty,
+                membership?.alerts.contains(where: { book.alerts[$0]?.state == .firing }) != true
+            {
                 state.groups.removeValue(forKey: id)
             } else if state.groups[id] != group {
                 state.groups[id] = group
@@ -132,7 +148,9 @@ public enum NotificationPlanner {
         }
     }
 
-    private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults) -> Double {
+    private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults)
+        -> Double
+    {
         firing.compactMap { rules[$0.ruleID]?.repeatEvery }.min() ?? defaults.repeatEvery
     }
 
@@ -194,14 +212,17 @@ public enum NotificationPlanner {
 
     static func snapshot(_ alert: AlertInstance) -> AlertSnapshot {
         AlertSnapshot(
-            key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity, labels: alert.ownLabels.values,
-            startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt, resolveReason: alert.resolveReason,
+            key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity,
+            labels: alert.ownLabels.values,
+            startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt,
+            resolveReason: alert.resolveReason,
             device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message)
     }
 
     private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {
         AlertSnapshot(
-            key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID), status: .resolved,
+            key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID),
+            status: .resolved,
             severity: .info, labels: [:], startsAt: now, endsAt: now,
             resolveReason: "forgotten", device: Device(id: key.deviceID), evaluatedAt: now, firstSeen: nil,
             message: "\(key.ruleID) on \(key.deviceID) is no longer tracked")

@@ -24,7 +24,9 @@ extension Silence {
         /// Every problem with the request, in words that say what to give instead.
         public var problems: [String] {
             var problems: [String] = []
-            if matchers.isEmpty { problems.append("give at least one matcher NAME=PATTERN, e.g. rule=production-offline") }
+            if matchers.isEmpty {
+                problems.append("give at least one matcher NAME=PATTERN, e.g. rule=production-offline")
+            }
             for text in matchers {
                 if case .failure(let error) = Matcher.parse(text) { problems.append(error.description) }
             }
@@ -46,9 +48,11 @@ extension Silence {
             let problems = problems
             guard problems.isEmpty else { return .failure(RequestError(problems: problems)) }
             let start = startsAt.flatMap(Timestamp.parse) ?? now
-            return .success(Silence(
-                id: id, matchers: matchers.compactMap { try? Matcher.parse($0).get() }, startsAt: start,
-                endsAt: start.addingTimeInterval(DurationText.seconds(duration) ?? 0), comment: comment, author: author, createdAt: now))
+            return .success(
+                Silence(
+                    id: id, matchers: matchers.compactMap { try? Matcher.parse($0).get() }, startsAt: start,
+                    endsAt: start.addingTimeInterval(DurationText.seconds(duration) ?? 0), comment: comment,
+                    author: author, createdAt: now))
         }
     }
 

@@ -19,13 +19,20 @@ public struct Silence: Sendable, Equatable, Codable {
         /// Parses `name=pattern`; nil with a reason when malformed.
         public static func parse(_ text: String) -> Result<Matcher, MatcherError> {
             guard let equals = text.firstIndex(of: "=") else {
-                return .failure(MatcherError(text: text, problem: "expected NAME=PATTERN, e.g. rule=production-offline or tag=site-*"))
+                return .failure(
+                    MatcherError(
+                        text: text, problem: "expected NAME=PATTERN, e.g. rule=production-offline or tag=site-*"))
             }
             let name = String(text[..<equals]).trimmingCharacters(in: .whitespaces)
             let pattern = String(text[text.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
             guard names.contains(name) || (name.hasPrefix("label:") && name.count > 6) else {
                 let hint = NameSuggestion.closest(to: name, among: names).map { "; did you mean \"\($0)\"?" } ?? ""
-                return .failure(MatcherError(text: text, problem: "unknown matcher \"\(name)\": use rule, workspace, device, tag, severity or label:NAME\(hint)"))
+                return .failure(
+                    MatcherError(
+                        text: text,
+                        problem:
+                            "unknown matcher \"\(name)\": use rule, workspace, device, tag, severity or label:NAME\(hint)"
+                    ))
             }
             guard !pattern.isEmpty else { return .failure(MatcherError(text: text, problem: "the pattern is empty")) }
             return .success(Matcher(name: name, pattern: pattern))
@@ -62,7 +69,9 @@ public struct Silence: Sendable, Equatable, Codable {
     public var author: String
     public var createdAt: Date
 
-    public init(id: String, matchers: [Matcher], startsAt: Date, endsAt: Date, comment: String, author: String, createdAt: Date) {
+    public init(
+        id: String, matchers: [Matcher], startsAt: Date, endsAt: Date, comment: String, author: String, createdAt: Date
+    ) {
         self.id = id
         self.matchers = matchers
         self.startsAt = startsAt

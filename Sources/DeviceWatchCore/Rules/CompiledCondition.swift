@@ -67,12 +67,13 @@ struct AtomTable: Sendable {
             if let value = field.value(of: device.pointee), patterns.contains(where: { $0.matches(value) }) { set(bit) }
         }
         if let status = device.pointee.status {
-            let bit: Int? = switch status {
-            case .online: statuses["online"]
-            case .offline: statuses["offline"]
-            case .unknown: statuses["unknown"]
-            case .other(let value): statuses[value]
-            }
+            let bit: Int? =
+                switch status {
+                case .online: statuses["online"]
+                case .offline: statuses["offline"]
+                case .unknown: statuses["unknown"]
+                case .other(let value): statuses[value]
+                }
             if let bit { set(bit) }
         }
         for bit in versionBits { set(bit) }
@@ -157,7 +158,9 @@ struct CompiledCondition: Sendable {
         case .tags(let filter):
             var members = filter.allOf.map { atom(atoms.tag($0)) }
             if !filter.anyOf.isEmpty { members.append(group(.any, filter.anyOf.map { atom(atoms.tag($0)) })) }
-            if !filter.noneOf.isEmpty { members.append(group(.not, [group(.any, filter.noneOf.map { atom(atoms.tag($0)) })])) }
+            if !filter.noneOf.isEmpty {
+                members.append(group(.not, [group(.any, filter.noneOf.map { atom(atoms.tag($0)) })]))
+            }
             return members.count == 1 ? members[0] : group(.all, members)
         case .all(let parts): return group(.all, parts.map { add($0, atoms: &atoms) })
         case .any(let parts): return group(.any, parts.map { add($0, atoms: &atoms) })

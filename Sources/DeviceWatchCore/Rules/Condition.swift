@@ -55,11 +55,16 @@ extension Condition {
         case .rfdmVersionBelow(let version): "rfdm version below \(version)"
         case .status(let statuses): "status is \(statuses.joined(separator: " or "))"
         case .tags(let filter):
-            ([filter.allOf.isEmpty ? nil : "tags include \(filter.allOf.map(\.pattern).joined(separator: " and "))",
-              filter.anyOf.isEmpty ? nil : "tags include one of \(filter.anyOf.map(\.pattern).joined(separator: ", "))",
-              filter.noneOf.isEmpty ? nil : "tags include none of \(filter.noneOf.map(\.pattern).joined(separator: ", "))"]
-                .compactMap { $0 }).joined(separator: "; ")
-        case .field(let field, let patterns): "\(field.rawValue) matches \(patterns.map { "\"\($0.pattern)\"" }.joined(separator: " or "))"
+            ([
+                filter.allOf.isEmpty ? nil : "tags include \(filter.allOf.map(\.pattern).joined(separator: " and "))",
+                filter.anyOf.isEmpty
+                    ? nil : "tags include one of \(filter.anyOf.map(\.pattern).joined(separator: ", "))",
+                filter.noneOf.isEmpty
+                    ? nil : "tags include none of \(filter.noneOf.map(\.pattern).joined(separator: ", "))",
+            ]
+            .compactMap { $0 }).joined(separator: "; ")
+        case .field(let field, let patterns):
+            "\(field.rawValue) matches \(patterns.map { "\"\($0.pattern)\"" }.joined(separator: " or "))"
         case .all(let parts): parts.map(\.summary).joined(separator: " and ")
         case .any(let parts): "(" + parts.map(\.summary).joined(separator: " or ") + ")"
         case .not(let inner): "not (\(inner.summary))"

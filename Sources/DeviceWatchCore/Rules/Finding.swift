@@ -14,7 +14,9 @@ public struct Finding: Sendable, Equatable {
     /// When devicewatch first saw the device, if known (for `unknown_for` without `created_at`).
     public var firstSeen: Date?
 
-    public init(workspace: String, ruleID: String, severity: Severity, device: Device, evaluatedAt: Date, firstSeen: Date? = nil) {
+    public init(
+        workspace: String, ruleID: String, severity: Severity, device: Device, evaluatedAt: Date, firstSeen: Date? = nil
+    ) {
         self.workspace = workspace
         self.ruleID = ruleID
         self.severity = severity

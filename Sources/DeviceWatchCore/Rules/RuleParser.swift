@@ -5,22 +5,27 @@ public enum RuleParser {
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
         "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal",
     ]
-    static let conditionKeys = [
-        "offline_for", "unknown_for", "rfdm_version_below", "status", "tags", "all", "any", "not",
-    ] + DeviceField.allCases.map(\.rawValue)
+    static let conditionKeys =
+        [
+            "offline_for", "unknown_for", "rfdm_version_below", "status", "tags", "all", "any", "not",
+        ] + DeviceField.allCases.map(\.rawValue)
     static let groupByKeys = ["rule", "workspace", "severity", "device"]
 
     /// Parses one rule file's text.
     /// - Returns: the rules that are valid, and every problem found. A file with problems
     ///   should not be used at all; the rules are returned for tools that show what they can.
     /// - Parameter receivers: the configured receiver names; when given, every `notify` entry must name one.
-    public static func parse(_ text: String, file: String, receivers: Set<String>? = nil) -> (rules: [Rule], diagnostics: [Diagnostic]) {
+    public static func parse(_ text: String, file: String, receivers: Set<String>? = nil) -> (
+        rules: [Rule], diagnostics: [Diagnostic]
+    ) {
         let log = DiagnosticLog(file: file)
         let root: JSONNode
         do {
             root = try JSONParser.parse(text)
         } catch {
-            log.report("not valid JSON: \(error.message)", path: "", at: JSONNode(value: .null, line: error.line, column: error.column))
+            log.report(
+                "not valid JSON: \(error.message)", path: "",
+                at: JSONNode(value: .null, line: error.line, column: error.column))
             return ([], log.diagnostics)
         }
         guard let top = NodeReader(node: root, log: log).object(known: ["rules"]) else { return ([], log.diagnostics) }
@@ -48,7 +53,9 @@ public enum RuleParser {
     /// In file order, so a person fixes them top to bottom.
     public static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
         diagnostics.enumerated().sorted {
-            ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
+            ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < (
+                $1.element.line ?? 0, $1.element.column ?? 0, $1.offset
+            )
         }.map(\.element)
     }
 
@@ -70,7 +77,9 @@ public enum RuleParser {
                 if isValidID(text) {
                     id = text
                 } else {
-                    idReader.report("a rule id is lowercase letters, digits, '_', '.' and '-', starting with a letter or digit; got \"\(text)\"")
+                    idReader.report(
+                        "a rule id is lowercase letters, digits, '_', '.' and '-', starting with a letter or digit; got \"\(text)\""
+                    )
                     valid = false
                 }
             }
@@ -84,7 +93,10 @@ public enum RuleParser {
             if let parsed = Severity(rawValue: text) {
                 severity = parsed
             } else {
-                let hint = NameSuggestion.closest(to: text, among: Severity.allCases.map(\.rawValue)).map { "; did you mean \"\($0)\"?" } ?? ""
+                let hint =
+                    NameSuggestion.closest(to: text, among: Severity.allCases.map(\.rawValue)).map {
+                        "; did you mean \"\($0)\"?"
+                    } ?? ""
                 severityReader.report("severity must be critical, error, warning or info; got \"\(text)\"\(hint)")
                 valid = false
             }
@@ -109,7 +121,9 @@ public enum RuleParser {
         }
 
         var notify: [String] = []
-        if let notifyReader = fields["notify"], let names = need(notifyReader.stringOrList("a receiver name or a list of them")) {
+        if let notifyReader = fields["notify"],
+            let names = need(notifyReader.stringOrList("a receiver name or a list of them"))
+        {
             notify = names
             for (index, name) in names.enumerated() {
                 let at = notifyReader.element(index)
@@ -132,9 +146,11 @@ public enum RuleParser {
 
         var groupBy: [String]?
         if let groupReader = fields["group_by"], let keys = need(groupReader.strings()) {
-            for (index, key) in keys.enumerated() where !(groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
+            for (index, key) in keys.enumerated()
+            where !(groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
                 let hint = NameSuggestion.closest(to: key, among: groupByKeys).map { "; did you mean \"\($0)\"?" } ?? ""
-                groupReader.element(index).report("group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"\(hint)")
+                groupReader.element(index).report(
+                    "group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"\(hint)")
                 valid = false
             }
             groupBy = keys
@@ -153,8 +169,10 @@ public enum RuleParser {
         let inhibits = fields["inhibits"].flatMap { need($0.stringOrList("a rule id or a list of them")) } ?? []
         var inhibitEqual: [String] = []
         if let equalReader = fields["inhibit_equal"], let keys = need(equalReader.strings()) {
-            for (index, key) in keys.enumerated() where !(["workspace", "device", "severity"].contains(key) || key.hasPrefix("label:") && key.count > 6) {
-                equalReader.element(index).report("inhibit_equal entries are workspace, device, severity or label:NAME; got \"\(key)\"")
+            for (index, key) in keys.enumerated()
+            where !(["workspace", "device", "severity"].contains(key) || key.hasPrefix("label:") && key.count > 6) {
+                equalReader.element(index).report(
+                    "inhibit_equal entries are workspace, device, severity or label:NAME; got \"\(key)\"")
                 valid = false
             }
             inhibitEqual = keys
@@ -218,13 +236,17 @@ public enum RuleParser {
             }
             return .rfdmVersionBelow(version)
         case "status":
-            guard let statuses = reader.stringOrList("a status or a list of them (online, offline, unknown)") else { return nil }
+            guard let statuses = reader.stringOrList("a status or a list of them (online, offline, unknown)") else {
+                return nil
+            }
             guard !statuses.isEmpty else {
                 reader.report("list at least one status")
                 return nil
             }
             for status in statuses where !["online", "offline", "unknown"].contains(status) {
-                let hint = NameSuggestion.closest(to: status, among: ["online", "offline", "unknown"]).map { "; did you mean \"\($0)\"?" }
+                let hint = NameSuggestion.closest(to: status, among: ["online", "offline", "unknown"]).map {
+                    "; did you mean \"\($0)\"?"
+                }
                 // Unknown statuses are allowed (the API may add some); a near miss is surely a typo.
                 if let hint {
                     reader.report("\"\(status)\" is not a status the API sends\(hint)")
@@ -270,7 +292,9 @@ public enum RuleParser {
             return parseCondition(reader).map { .not($0) }
         default:
             guard let field = DeviceField(rawValue: key) else { return nil }
-            guard let patterns = reader.stringOrList("a string, a glob such as \"cam-*\", or a list of them") else { return nil }
+            guard let patterns = reader.stringOrList("a string, a glob such as \"cam-*\", or a list of them") else {
+                return nil
+            }
             guard !patterns.isEmpty else {
                 reader.report("list at least one pattern")
                 return nil

@@ -21,7 +21,8 @@ public struct RuleSet: Sendable {
         var atoms = AtomTable()
         var compiled = CompiledRules()
         for rule in rules {
-            compiled.append(CompiledCondition(rule.selector.map { .all([$0, rule.condition]) } ?? rule.condition, atoms: &atoms))
+            compiled.append(
+                CompiledCondition(rule.selector.map { .all([$0, rule.condition]) } ?? rule.condition, atoms: &atoms))
         }
         self.compiled = compiled
         summaries = rules.map { rule in
@@ -42,7 +43,9 @@ public struct RuleSet: Sendable {
         for rule in rules {
             for (field, text) in [("summary", rule.summary), ("description", rule.description)] {
                 guard let text else { continue }
-                do { _ = try template(text) } catch { problems.append((rule, field, "not a valid Mustache template: \(error)")) }
+                do { _ = try template(text) } catch {
+                    problems.append((rule, field, "not a valid Mustache template: \(error)"))
+                }
             }
         }
         return problems
@@ -56,50 +59,59 @@ public struct RuleSet: Sendable {
     ///   - devices: the workspace's device list.
     ///   - firstSeen: when devicewatch first saw each device, for `unknown_for` without `created_at`.
     ///   - now: the evaluation time (the API's clock).
-    public func evaluate(workspace: String, devices: [Device], firstSeen: [String: Date] = [:], at now: Date) -> Evaluation {
+    public func evaluate(workspace: String, devices: [Device], firstSeen: [String: Date] = [:], at now: Date)
+        -> Evaluation
+    {
         var byRule = [[Finding]](repeating: [], count: rules.count)
         var unversioned: [(String, String?)] = []
         var versionBits: [String: (parsed: Bool, bits: [Int])] = [:]
         var bits = [UInt64](repeating: 0, count: atoms.wordCount)
         let nowSeconds = now.timeIntervalSince1970
         compiled.nodes.withUnsafeBufferPointer { nodes in
-        compiled.children.withUnsafeBufferPointer { children in
-        compiled.roots.withUnsafeBufferPointer { roots in
-        devices.withUnsafeBufferPointer { devices in
-            for deviceIndex in devices.indices {
-                let device = devices.baseAddress! + deviceIndex
-                var ownVersionBits: [Int] = []
-                if atoms.comparesVersions {
-                    var parsed = false
-                    if let raw = device.pointee.rfdmVersion {
-                        if let cached = versionBits[raw] {
-                            (parsed, ownVersionBits) = cached
-                        } else {
-                            let computed = atoms.versionBits(for: raw)
-                            versionBits[raw] = computed
-                            (parsed, ownVersionBits) = computed
+            compiled.children.withUnsafeBufferPointer { children in
+                compiled.roots.withUnsafeBufferPointer { roots in
+                    devices.withUnsafeBufferPointer { devices in
+                        for deviceIndex in devices.indices {
+                            let device = devices.baseAddress! + deviceIndex
+                            var ownVersionBits: [Int] = []
+                            if atoms.comparesVersions {
+                                var parsed = false
+                                if let raw = device.pointee.rfdmVersion {
+                                    if let cached = versionBits[raw] {
+                                        (parsed, ownVersionBits) = cached
+                                    } else {
+                                        let computed = atoms.versionBits(for: raw)
+                                        versionBits[raw] = computed
+                                        (parsed, ownVersionBits) = computed
+                                    }
+                                }
+                                if !parsed { unversioned.append((device.pointee.id, device.pointee.rfdmVersion)) }
+                            }
+                            bits.withUnsafeMutableBufferPointer {
+                                atoms.fill($0, for: device, versionBits: ownVersionBits)
+                            }
+                            let lastHeartbeat = device.pointee.lastHeartbeat, createdAt = device.pointee.createdAt
+                            let seen = lastHeartbeat == nil && createdAt == nil ? firstSeen[device.pointee.id] : nil
+                            let heartbeatAge = lastHeartbeat.map { max(0, nowSeconds - $0.timeIntervalSince1970) } ?? -1
+                            let unknownAge =
+                                lastHeartbeat != nil
+                                ? -1 : (createdAt ?? seen).map { max(0, nowSeconds - $0.timeIntervalSince1970) } ?? -1
+                            bits.withUnsafeBufferPointer { bits in
+                                let evaluator = ConditionEvaluator(
+                                    nodes: nodes, children: children, bits: bits, heartbeatAge: heartbeatAge,
+                                    unknownAge: unknownAge)
+                                for ruleIndex in roots.indices where evaluator.holds(roots[ruleIndex]) {
+                                    byRule[ruleIndex].append(
+                                        Finding(
+                                            workspace: workspace, ruleID: rules[ruleIndex].id,
+                                            severity: rules[ruleIndex].severity,
+                                            device: device.pointee, evaluatedAt: now, firstSeen: seen))
+                                }
+                            }
                         }
-                    }
-                    if !parsed { unversioned.append((device.pointee.id, device.pointee.rfdmVersion)) }
-                }
-                bits.withUnsafeMutableBufferPointer { atoms.fill($0, for: device, versionBits: ownVersionBits) }
-                let lastHeartbeat = device.pointee.lastHeartbeat, createdAt = device.pointee.createdAt
-                let seen = lastHeartbeat == nil && createdAt == nil ? firstSeen[device.pointee.id] : nil
-                let heartbeatAge = lastHeartbeat.map { max(0, nowSeconds - $0.timeIntervalSince1970) } ?? -1
-                let unknownAge = lastHeartbeat != nil ? -1 : (createdAt ?? seen).map { max(0, nowSeconds - $0.timeIntervalSince1970) } ?? -1
-                bits.withUnsafeBufferPointer { bits in
-                    let evaluator = ConditionEvaluator(
-                        nodes: nodes, children: children, bits: bits, heartbeatAge: heartbeatAge, unknownAge: unknownAge)
-                    for ruleIndex in roots.indices where evaluator.holds(roots[ruleIndex]) {
-                        byRule[ruleIndex].append(Finding(
-                            workspace: workspace, ruleID: rules[ruleIndex].id, severity: rules[ruleIndex].severity,
-                            device: device.pointee, evaluatedAt: now, firstSeen: seen))
                     }
                 }
             }
-        }
-        }
-        }
         }
         var counts: [String: Int] = [:]
         for (index, rule) in rules.enumerated() { counts[rule.id] = byRule[index].count }
@@ -120,14 +132,18 @@ public struct RuleSet: Sendable {
     /// The rule's summary template rendered for a finding; device text in it is inert (``InertText``).
     public func summary(of finding: Finding) -> String {
         guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }) else { return finding.ruleID }
-        return InertText.block(summaries[index].render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
+        return InertText.block(
+            summaries[index].render(
+                templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
     }
 
     /// The rule's description template rendered for a finding, with the values its summary sees;
     /// nil when the rule has no description.
     public func description(of finding: Finding) -> String? {
-        guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }), let template = descriptions[index] else { return nil }
-        return InertText.block(template.render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
+        guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }), let template = descriptions[index]
+        else { return nil }
+        return InertText.block(
+            template.render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
     }
 
     public func rule(_ id: String) -> Rule? {
@@ -135,7 +151,8 @@ public struct RuleSet: Sendable {
     }
 
     private func facts(of finding: Finding) -> DeviceFacts {
-        DeviceFacts(device: finding.device, now: finding.evaluatedAt.timeIntervalSince1970, firstSeen: finding.firstSeen)
+        DeviceFacts(
+            device: finding.device, now: finding.evaluatedAt.timeIntervalSince1970, firstSeen: finding.firstSeen)
     }
 
     // MARK: Explanations (only for matches)
@@ -143,10 +160,14 @@ public struct RuleSet: Sendable {
     private func explain(_ predicate: Condition, _ facts: DeviceFacts, into reasons: inout [String]) {
         switch predicate {
         case .offlineFor(let seconds):
-            reasons.append("last heartbeat \(DurationText.format(seconds: facts.heartbeatAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))")
+            reasons.append(
+                "last heartbeat \(DurationText.format(seconds: facts.heartbeatAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))"
+            )
         case .unknownFor(let seconds):
             let since = facts.device.createdAt != nil ? "created" : "first seen"
-            reasons.append("never checked in; \(since) \(DurationText.format(seconds: facts.unknownAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))")
+            reasons.append(
+                "never checked in; \(since) \(DurationText.format(seconds: facts.unknownAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))"
+            )
         case .rfdmVersionBelow(let minimum):
             reasons.append("rfdm \(facts.device.rfdmVersion ?? "?") is below \(minimum)")
         case .status:
@@ -156,7 +177,9 @@ public struct RuleSet: Sendable {
                 let tag = facts.device.tags.first(where: glob.matches) ?? glob.pattern
                 reasons.append("tags include \(tag)")
             }
-            if !filter.anyOf.isEmpty, let tag = facts.device.tags.first(where: { tag in filter.anyOf.contains { $0.matches(tag) } }) {
+            if !filter.anyOf.isEmpty,
+                let tag = facts.device.tags.first(where: { tag in filter.anyOf.contains { $0.matches(tag) } })
+            {
                 reasons.append("tags include \(tag)")
             }
             if !filter.noneOf.isEmpty {
@@ -165,7 +188,9 @@ public struct RuleSet: Sendable {
         case .field(let field, let patterns):
             let value = field.value(of: facts.device) ?? ""
             let pattern = patterns.first { $0.matches(value) }?.pattern ?? ""
-            reasons.append(pattern == value ? "\(field.rawValue) is \"\(value)\"" : "\(field.rawValue) \"\(value)\" matches \"\(pattern)\"")
+            reasons.append(
+                pattern == value
+                    ? "\(field.rawValue) is \"\(value)\"" : "\(field.rawValue) \"\(value)\" matches \"\(pattern)\"")
         case .all(let parts):
             for part in parts { explain(part, facts, into: &reasons) }
         case .any(let parts):
@@ -183,11 +208,13 @@ public struct RuleSet: Sendable {
         // Every value from the device is inert and on one line: a name cannot add a line to a summary.
         var deviceContext: [String: Any] = [
             "id": InertText.line(device.id), "name": InertText.line(device.displayName),
-            "status": InertText.line(device.status?.rawValue ?? ""), "tags": InertText.line(device.tags.joined(separator: ", ")),
+            "status": InertText.line(device.status?.rawValue ?? ""),
+            "tags": InertText.line(device.tags.joined(separator: ", ")),
         ]
-        for (key, value) in [("hostname", device.hostname), ("rfdm_version", device.rfdmVersion), ("type", device.type),
-            ("platform", device.platform), ("architecture", device.architecture)]
-        {
+        for (key, value) in [
+            ("hostname", device.hostname), ("rfdm_version", device.rfdmVersion), ("type", device.type),
+            ("platform", device.platform), ("architecture", device.architecture),
+        ] {
             if let value { deviceContext[key] = InertText.line(value) }
         }
         if let heartbeat = device.lastHeartbeat { deviceContext["last_heartbeat"] = Timestamp.format(heartbeat) }

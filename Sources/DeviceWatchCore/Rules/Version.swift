@@ -24,7 +24,10 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
             release = body[..<dash]
             let tail = body[body.index(after: dash)...]
             prerelease = tail.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard !prerelease.isEmpty, prerelease.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } })
+            guard !prerelease.isEmpty,
+                prerelease.allSatisfy({
+                    !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                })
             else { return nil }
         }
         var components: [UInt64] = []
@@ -39,7 +42,8 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var description: String {
-        components.map(String.init).joined(separator: ".") + (prerelease.isEmpty ? "" : "-" + prerelease.joined(separator: "."))
+        components.map(String.init).joined(separator: ".")
+            + (prerelease.isEmpty ? "" : "-" + prerelease.joined(separator: "."))
     }
 
     public static func == (lhs: Version, rhs: Version) -> Bool {
@@ -87,8 +91,12 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
 extension String {
     func trimmingASCIIWhitespace() -> Substring {
         var slice = Substring(self)
-        while let first = slice.first, first == " " || first == "\t" || first == "\n" || first == "\r" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" || last == "\n" || last == "\r" { slice = slice.dropLast() }
+        while let first = slice.first, first == " " || first == "\t" || first == "\n" || first == "\r" {
+            slice = slice.dropFirst()
+        }
+        while let last = slice.last, last == " " || last == "\t" || last == "\n" || last == "\r" {
+            slice = slice.dropLast()
+        }
         return slice
     }
 }

@@ -29,7 +29,8 @@ public struct EngineClock: Sendable, Equatable {
     public var offsets: [String: ClockOffset]
 
     public init(_ offsets: [ClockOffset] = []) {
-        self.offsets = Dictionary(offsets.map { ($0.workspace, $0) }, uniquingKeysWith: { $0.measuredAt > $1.measuredAt ? $0 : $1 })
+        self.offsets = Dictionary(
+            offsets.map { ($0.workspace, $0) }, uniquingKeysWith: { $0.measuredAt > $1.measuredAt ? $0 : $1 })
     }
 
     /// The engine's time when the local clock reads `local`: by `workspace`'s latest offset, or
@@ -41,7 +42,9 @@ public struct EngineClock: Sendable, Equatable {
 
     /// The engine's time for a silence: on the clock of the workspace its matchers name exactly, if one.
     public func now(local: Date, for matchers: [Silence.Matcher]) -> Date {
-        let workspace = matchers.first { $0.name == "workspace" && !$0.pattern.contains("*") && !$0.pattern.contains("?") }?.pattern
+        let workspace = matchers.first {
+            $0.name == "workspace" && !$0.pattern.contains("*") && !$0.pattern.contains("?")
+        }?.pattern
         return now(local: local, workspace: workspace)
     }
 }
