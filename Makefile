@@ -14,7 +14,7 @@ LLD := $(dir $(realpath $(shell command -v swiftc)))ld.lld
 STATIC_FLAGS = --static-swift-stdlib --toolset .build-static/lld-toolset.json \
 	-Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs
 
-.PHONY: all deps build release test demo bench bench-throughput clean
+.PHONY: all deps build release test format demo bench bench-throughput clean
 
 all: build
 
@@ -46,12 +46,20 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
-# The shipped configuration, rules and rule tests are checked with the real binary, the
-# schemas against the loader, the simulator against the official Roboflow client, deploy/ (example config, Kubernetes, Dockerfile, systemd-analyze
-# verify when systemd is installed), then every Swift test runs, then the receivers' golden
-# payloads are checked with the services' own SDK and schemas, and a live /metrics scrape with
-# Prometheus' promtool.
+# Every Swift file as the repository's .swift-format has it (the toolchain's swift-format).
+FORMATTED = Sources Tests Benchmarks/Sources Benchmarks/Benchmarks Package.swift Benchmarks/Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive $(FORMATTED)
+
+# The sources are linted first (`make format` formats them); then the shipped configuration,
+# rules and rule tests are checked with the real binary, the schemas against the loader, the
+# simulator against the official Roboflow client, deploy/ (example config, Kubernetes,
+# Dockerfile, systemd-analyze verify when systemd is installed); then every Swift test runs,
+# the receivers' golden payloads are checked with the services' own SDK and schemas, and a live
+# /metrics scrape with Prometheus' promtool.
 test: deps
+	$(SWIFT) format lint --strict --recursive $(FORMATTED)
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	.build/debug/devicewatch check --config examples/devicewatch.json
 	.build/debug/devicewatch check --config examples/simulator/devicewatch.json
