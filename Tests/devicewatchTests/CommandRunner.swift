@@ -20,8 +20,10 @@ enum CommandRunner {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    /// Runs to completion and captures both streams.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    /// Runs to completion and captures both streams. The waiting is done on a dispatch thread,
+    /// never on the test's cooperative pool (on 2 cores, two tests blocked there would stall every
+    /// other test's servers and clients).
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -29,21 +31,31 @@ enum CommandRunner {
         env.removeValue(forKey: "ROBOFLOW_API_KEY")
         env.merge(environment) { $1 }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        // Read before waiting, so a full pipe never blocks the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                // Read before waiting, so a full pipe never blocks the child.
+                let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                let stderr = err.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(
+                    returning: Output(
+                        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                        stderr: String(decoding: stderr, as: UTF8.self)))
+            }
+        }
     }
 }
 
-/// `devicewatch simulate` running in the background.
 final class SimulatorProcess {
     let process = Process()
     let baseURL: String

@@ -25,10 +25,10 @@ let scenarioJSON = """
 struct DevicesCommandTests {
     static let key = ["ROBOFLOW_API_KEY": "ws-key-TOPSECRET"]
 
-    func withSimulator(_ body: (String) throws -> Void) throws {
+    func withSimulator(_ body: (String) async throws -> Void) async throws {
         let simulator = try SimulatorProcess(scenario: try writeScenario(scenarioJSON))
         defer { _ = simulator.stop() }
-        try body(simulator.baseURL)
+        try await body(simulator.baseURL)
     }
 
     @Test func simulatePrintsItsAddressFirstAndStopsCleanlyOnSIGTERM() throws {
@@ -37,9 +37,9 @@ struct DevicesCommandTests {
         #expect(simulator.stop() == 0)
     }
 
-    @Test func listPrintsASortedTableWithASummary() throws {
-        try withSimulator { url in
-            let output = try CommandRunner.run(
+    @Test func listPrintsASortedTableWithASummary() async throws {
+        try await withSimulator { url in
+            let output = try await CommandRunner.run(
                 ["devices", "list", "--workspace", "acme", "--api-url", url], environment: Self.key)
             #expect(output.status == 0, "\(output.stderr)")
             let lines = output.stdout.split(separator: "\n").map(String.init)
@@ -53,13 +53,13 @@ struct DevicesCommandTests {
         }
     }
 
-    @Test func listFiltersByStatusAndTag() throws {
-        try withSimulator { url in
-            let byStatus = try CommandRunner.run(
+    @Test func listFiltersByStatusAndTag() async throws {
+        try await withSimulator { url in
+            let byStatus = try await CommandRunner.run(
                 ["devices", "list", "--workspace", "acme", "--api-url", url, "--status", "offline,unknown"],
                 environment: Self.key)
             #expect(byStatus.stdout.split(separator: "\n").last == "2 devices: 0 online, 1 offline, 1 unknown")
-            let byTag = try CommandRunner.run(
+            let byTag = try await CommandRunner.run(
                 ["devices", "list", "--workspace", "acme", "--api-url", url, "--tag", "production", "--tag", "site-a"],
                 environment: Self.key)
             #expect(byTag.stdout.contains("line-3-cam"))
@@ -67,9 +67,9 @@ struct DevicesCommandTests {
         }
     }
 
-    @Test func listAsJSONPrintsTheAPIsObjects() throws {
-        try withSimulator { url in
-            let output = try CommandRunner.run(
+    @Test func listAsJSONPrintsTheAPIsObjects() async throws {
+        try await withSimulator { url in
+            let output = try await CommandRunner.run(
                 ["devices", "list", "--workspace", "acme", "--api-url", url, "--format", "json"], environment: Self.key)
             #expect(output.status == 0)
             let array = try #require(
@@ -80,9 +80,9 @@ struct DevicesCommandTests {
         }
     }
 
-    @Test func getShowsOneDevice() throws {
-        try withSimulator { url in
-            let output = try CommandRunner.run(
+    @Test func getShowsOneDevice() async throws {
+        try await withSimulator { url in
+            let output = try await CommandRunner.run(
                 ["devices", "get", "cam-1", "--workspace", "acme", "--api-url", url, "--format", "json"],
                 environment: ["ROBOFLOW_API_KEY": "dev-key-TOPSECRET"])
             #expect(output.status == 0)
@@ -90,40 +90,40 @@ struct DevicesCommandTests {
         }
     }
 
-    @Test func keyFileIsReadInsteadOfTheEnvironment() throws {
-        try withSimulator { url in
+    @Test func keyFileIsReadInsteadOfTheEnvironment() async throws {
+        try await withSimulator { url in
             let path = try writeScenario("ws-key-TOPSECRET\n")
-            let output = try CommandRunner.run([
+            let output = try await CommandRunner.run([
                 "devices", "list", "--workspace", "acme", "--api-url", url, "--api-key-file", path,
             ])
             #expect(output.status == 0, "\(output.stderr)")
         }
     }
 
-    @Test func exitCodesFollowTheKindOfFailure() throws {
-        try withSimulator { url in
+    @Test func exitCodesFollowTheKindOfFailure() async throws {
+        try await withSimulator { url in
             let base = ["--workspace", "acme", "--api-url", url]
-            let notFound = try CommandRunner.run(["devices", "get", "nope"] + base, environment: Self.key)
+            let notFound = try await CommandRunner.run(["devices", "get", "nope"] + base, environment: Self.key)
             #expect(notFound.status == 4)
             #expect(notFound.stderr.contains("not found (404)"))
 
-            let scoped = try CommandRunner.run(
+            let scoped = try await CommandRunner.run(
                 ["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "dev-key-TOPSECRET"])
             #expect(scoped.status == 3)
             #expect(scoped.stderr.contains("device-scoped"))
 
-            let wrong = try CommandRunner.run(
+            let wrong = try await CommandRunner.run(
                 ["devices", "list"] + base, environment: ["ROBOFLOW_API_KEY": "bad-TOPSECRET"])
             #expect(wrong.status == 3)
 
             // A 404 with GraphMethodException: the key lacks device:read; an authorization problem.
-            let noScope = try CommandRunner.run(
+            let noScope = try await CommandRunner.run(
                 ["devices", "get", "cam-1"] + base, environment: ["ROBOFLOW_API_KEY": "noscope-TOPSECRET"])
             #expect(noScope.status == 3)
             #expect(noScope.stderr.contains("lacks the device:read scope"))
             #expect(!noScope.stderr.contains("not found"))
 
-            let noKey = try CommandRunner.run(["devices", "list"] + base)
+            let noKey = try await CommandRunner.run(["devices", "list"] + base)
             #expect(noKey.status == 3)
             #expect(noKey.stderr.contains("ROBOFLOW_API_KEY"))
 
@@ -134,30 +134,30 @@ struct DevicesCommandTests {
         }
     }
 
-    @Test func unavailableAPIExitsWith5() throws {
+    @Test func unavailableAPIExitsWith5() async throws {
         let simulator = try SimulatorProcess(scenario: try writeScenario(scenarioJSON))
         let url = simulator.baseURL
         _ = simulator.stop()
-        let output = try CommandRunner.run(
+        let output = try await CommandRunner.run(
             ["devices", "list", "--workspace", "acme", "--api-url", url, "--retries", "0"], environment: Self.key)
         #expect(output.status == 5)
         #expect(output.stderr.contains("could not reach the Devices API"))
     }
 
-    @Test func usageErrorsExitWith2() throws {
-        #expect(try CommandRunner.run(["devices", "list"]).status == 2)  // no --workspace
-        #expect(try CommandRunner.run(["devices", "list", "--workspace", "a", "--format", "xml"]).status == 2)
-        #expect(try CommandRunner.run(["devices", "list", "--workspace", "a", "--timeout", "soon"]).status == 2)
-        #expect(try CommandRunner.run(["bogus"]).status == 2)
-        let help = try CommandRunner.run(["--help"])
+    @Test func usageErrorsExitWith2() async throws {
+        #expect(try await CommandRunner.run(["devices", "list"]).status == 2)  // no --workspace
+        #expect(try await CommandRunner.run(["devices", "list", "--workspace", "a", "--format", "xml"]).status == 2)
+        #expect(try await CommandRunner.run(["devices", "list", "--workspace", "a", "--timeout", "soon"]).status == 2)
+        #expect(try await CommandRunner.run(["bogus"]).status == 2)
+        let help = try await CommandRunner.run(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("Exit codes"))
     }
 
-    @Test func badScenarioIsRefusedWithFileAndPath() throws {
+    @Test func badScenarioIsRefusedWithFileAndPath() async throws {
         let path = try writeScenario(
             #"{"workspaces": {"acme": {"devices": [{"id": "x", "online": [["-1h", "later"]]}]}}}"#)
-        let output = try CommandRunner.run(["simulate", "--scenario", path, "--port", "0"])
+        let output = try await CommandRunner.run(["simulate", "--scenario", path, "--port", "0"])
         #expect(output.status == 2)
         #expect(output.stderr.contains(path))
         #expect(output.stderr.contains("workspaces.acme.devices[0].online[0][1]"))
@@ -166,13 +166,13 @@ struct DevicesCommandTests {
 
 @Suite("The README's worked example")
 struct ReadmeExampleTests {
-    @Test func shippedExampleScenarioServesTheREADMEsListing() throws {
+    @Test func shippedExampleScenarioServesTheREADMEsListing() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let scenario = root.appendingPathComponent("examples/simulator/basic.json").path
         let simulator = try SimulatorProcess(scenario: scenario)
         defer { _ = simulator.stop() }
-        let output = try CommandRunner.run(
+        let output = try await CommandRunner.run(
             ["devices", "list", "--workspace", "acme", "--api-url", simulator.baseURL],
             environment: ["ROBOFLOW_API_KEY": "ws-key"])
         #expect(output.status == 0, "\(output.stderr)")

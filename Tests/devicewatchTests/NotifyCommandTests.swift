@@ -16,7 +16,7 @@ struct NotifyCommandTests {
             {"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}
             """
         ])
-        let output = try CommandRunner.run(
+        let output = try await CommandRunner.run(
             ["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         #expect(output.stdout.contains("firing: HTTP 200"))
@@ -32,32 +32,32 @@ struct NotifyCommandTests {
             "devicewatch.json":
                 #"{"workspaces": [{"id": "acme"}], "rule_files": [], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}}}"#
         ])
-        let output = try CommandRunner.run(
+        let output = try await CommandRunner.run(
             ["notify", "test", "hook"] + config(dir), environment: ["HOOK_URL": sink.url])
         #expect(output.status == 1)
         #expect(output.stdout.contains("firing: HTTP 400"))
-        let unknown = try CommandRunner.run(
+        let unknown = try await CommandRunner.run(
             ["notify", "test", "hoook"] + config(dir), environment: ["HOOK_URL": sink.url])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("did you mean \"hook\"?"))
-        let missingSecret = try CommandRunner.run(["notify", "test", "hook"] + config(dir))
+        let missingSecret = try await CommandRunner.run(["notify", "test", "hook"] + config(dir))
         #expect(missingSecret.status == 1)
         #expect(missingSecret.stderr.contains("environment variable HOOK_URL is not set"))
     }
 
-    @Test func notificationsListShowsDeadLettersWithTheReceiversAnswer() throws {
+    @Test func notificationsListShowsDeadLettersWithTheReceiversAnswer() async throws {
         let dir = try Workdir([
             "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
         ])
         #expect(
-            try CommandRunner.run(["notifications", "list", "--dead"] + config(dir)).stdout
+            try await CommandRunner.run(["notifications", "list", "--dead"] + config(dir)).stdout
                 == "no dead-lettered notifications\n")
         let store = try SQLiteStateStore(path: dir.file("state.db"))
         var changes = StateChanges()
         changes.intents = [SampleNotifications.intent(receiver: "hook", firing: 2, resolved: 0)]
         try store.commit(changes, at: Date())
         try store.markDead(changes.intents[0].id, error: "HTTP 400: invalid payload", at: Date())
-        let output = try CommandRunner.run(["notifications", "list", "--dead"] + config(dir))
+        let output = try await CommandRunner.run(["notifications", "list", "--dead"] + config(dir))
         #expect(output.stdout.contains("DEAD  hook"))
         #expect(output.stdout.contains("2 firing, 0 resolved; 1 attempts"))
         #expect(output.stdout.contains("last answer: HTTP 400: invalid payload"))

@@ -30,13 +30,13 @@ struct RuleCommandsTests {
          "receivers": {"slack-fleet": {"type": "slack", "url_env": "SLACK_URL"}}}
         """
 
-    @Test func checkAcceptsTheShippedExample() throws {
+    @Test func checkAcceptsTheShippedExample() async throws {
         let path = repositoryRoot.appendingPathComponent("examples/devicewatch.json").path
-        let output = try CommandRunner.run(["check", "--config", path], environment: ["ROBOFLOW_API_KEY": "k"])
+        let output = try await CommandRunner.run(["check", "--config", path], environment: ["ROBOFLOW_API_KEY": "k"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         #expect(output.stdout == "1 rule file, 5 rules, 3 receivers: OK\n")
         // Without the key where it runs (a CI job, say): valid still, with a warning naming the workspace.
-        let keyless = try CommandRunner.run(["check", "--config", path])
+        let keyless = try await CommandRunner.run(["check", "--config", path])
         #expect(keyless.status == 0)
         #expect(
             keyless.stdout.hasPrefix(
@@ -46,7 +46,7 @@ struct RuleCommandsTests {
     }
 
     /// Bytes that are not UTF-8 are never replaced silently: the file is refused at the first one.
-    @Test func aRuleFileThatIsNotUTF8IsRefusedAtItsFirstBadByte() throws {
+    @Test func aRuleFileThatIsNotUTF8IsRefusedAtItsFirstBadByte() async throws {
         let dir = try Workdir([
             "devicewatch.json": Self.config.replacingOccurrences(of: #", "more/missing.json""#, with: "")
         ])
@@ -55,7 +55,7 @@ struct RuleCommandsTests {
         bytes += [0xE9, 0xFF, 0xFE] + Array(" is down\"}]}".utf8)
         try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: dir.file("rules/latin1.json")))
-        let output = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
+        let output = try await CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
         #expect(output.status == 1)
         #expect(
             output.stdout.contains(
@@ -63,7 +63,7 @@ struct RuleCommandsTests {
             ), "\(output.stdout)")
     }
 
-    @Test func checkReportsEveryProblemAcrossFilesAndExits1() throws {
+    @Test func checkReportsEveryProblemAcrossFilesAndExits1() async throws {
         let dir = try Workdir([
             "devicewatch.json": Self.config,
             "rules/a.json":
@@ -72,7 +72,7 @@ struct RuleCommandsTests {
                 "{\"rules\": [\n  {\"id\": \"offline\", \"when\": {\"status\": \"offline\"}},\n  {\"id\": \"x\", \"when\": {\"ofline_for\": \"1h\"}}\n]}",
             "rules/c.json": "{\"rules\": [\n  {\"id\": \"y\",}\n]}",
         ])
-        let output = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
+        let output = try await CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
         #expect(output.status == 1)
         let lines = output.stdout.split(separator: "\n").map(String.init)
         let expected = [
@@ -88,7 +88,7 @@ struct RuleCommandsTests {
         #expect(output.stderr.contains("problems found"))
     }
 
-    @Test func evalExplainsFindingsFromASavedListAtAGivenTime() throws {
+    @Test func evalExplainsFindingsFromASavedListAtAGivenTime() async throws {
         let dir = try Workdir([
             "devicewatch.json":
                 #"{"workspaces": [{"id": "acme"}], "rule_files": ["\#(repositoryRoot.path)/rules/fleet.json"], "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}"#,
@@ -104,7 +104,7 @@ struct RuleCommandsTests {
             "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
             "2026-11-28T12:00:00Z",
         ]
-        let output = try CommandRunner.run(base)
+        let output = try await CommandRunner.run(base)
         #expect(output.status == 0, "\(output.stderr)")
         #expect(
             output.stdout.contains(
@@ -120,7 +120,7 @@ struct RuleCommandsTests {
         #expect(output.stdout.hasSuffix("2 findings; nothing was sent\n"))
         #expect(output.stderr.contains("list entry #2 skipped"))
 
-        let json = try CommandRunner.run(base + ["--format", "json"])
+        let json = try await CommandRunner.run(base + ["--format", "json"])
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let findings = try #require(reports.first?["findings"] as? [[String: Any]])
         #expect(
@@ -128,7 +128,7 @@ struct RuleCommandsTests {
         #expect(reports.first?["clock"] as? String == "given")
     }
 
-    @Test func evalUsesTheFirstSeenTimesTheWorkerKept() throws {
+    @Test func evalUsesTheFirstSeenTimesTheWorkerKept() async throws {
         let dir = try Workdir([
             "devicewatch.json":
                 #"{"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"], "state": {"sqlite": "state.db"}}"#,
@@ -139,16 +139,16 @@ struct RuleCommandsTests {
             "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
             "2026-11-28T12:00:00Z",
         ]
-        #expect(try CommandRunner.run(base).stdout.contains("0 findings"))  // no created_at, never seen: no age
+        #expect(try await CommandRunner.run(base).stdout.contains("0 findings"))  // no created_at, never seen: no age
         let store = try SQLiteStateStore(path: dir.file("state.db"))
         var changes = StateChanges()
         changes.addFirstSeen = [("acme", "fresh", Timestamp.parse("2026-11-28T11:00:00Z")!)]
         try store.commit(changes, at: Date())
-        let output = try CommandRunner.run(base)
+        let output = try await CommandRunner.run(base)
         #expect(output.stdout.contains("never checked in; first seen 1h ago (at least 30m)"), "\(output.stdout)")
     }
 
-    @Test func evalPollsTheAPIAndUsesItsClock() throws {
+    @Test func evalPollsTheAPIAndUsesItsClock() async throws {
         let simulator = try SimulatorProcess(
             scenario: repositoryRoot.appendingPathComponent("examples/simulator/basic.json").path)
         defer { _ = simulator.stop() }
@@ -159,26 +159,26 @@ struct RuleCommandsTests {
              "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}
             """
         ])
-        let output = try CommandRunner.run(
+        let output = try await CommandRunner.run(
             ["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "ws-key"])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("3 devices evaluated at 2026-11-28T12:00:00.000Z (the API's clock)"))
         #expect(output.stdout.contains("dock-cam [cam-2]: dock-cam has been offline for 2h"))
         #expect(!output.stdout.contains("ws-key") && !output.stderr.contains("ws-key"))
 
-        let unauthorized = try CommandRunner.run(
+        let unauthorized = try await CommandRunner.run(
             ["eval", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "nope-key"])
         #expect(unauthorized.status == 3)
         #expect(!unauthorized.stderr.contains("nope-key"))
     }
 
-    @Test func testRunsTheShippedRuleTests() throws {
-        let output = try CommandRunner.run(["test", repositoryRoot.appendingPathComponent("rules/tests").path])
+    @Test func testRunsTheShippedRuleTests() async throws {
+        let output = try await CommandRunner.run(["test", repositoryRoot.appendingPathComponent("rules/tests").path])
         #expect(output.status == 0, "\(output.stdout)")
         #expect(output.stdout.split(separator: "\n").last?.hasSuffix("passed, 0 failed") == true)
     }
 
-    @Test func aFailingRuleTestSaysWhatDiffered() throws {
+    @Test func aFailingRuleTestSaysWhatDiffered() async throws {
         let dir = try Workdir([
             "rules.json":
                 #"{"rules": [{"id": "down", "summary": "{{device.name}} down {{offline_for}}", "when": {"offline_for": "10m"}}]}"#,
@@ -188,7 +188,7 @@ struct RuleCommandsTests {
               "expect": [{"at": "+10m", "firing": [{"rule": "down", "device": "a", "summary": "cam-a down 10m"}, {"rule": "down", "device": "c"}]}]}]}
             """,
         ])
-        let output = try CommandRunner.run(["test", dir.file("t.json")])
+        let output = try await CommandRunner.run(["test", dir.file("t.json")])
         #expect(output.status == 1)
         #expect(output.stdout.contains("FAIL \(dir.file("t.json")): wrong on purpose"))
         #expect(
@@ -202,9 +202,9 @@ struct RuleCommandsTests {
         #expect(output.stdout.contains("0 passed, 1 failed"))
     }
 
-    @Test func aBrokenTestFileIsReportedPrecisely() throws {
+    @Test func aBrokenTestFileIsReportedPrecisely() async throws {
         let dir = try Workdir(["t.json": #"{"rule_files": "nothing-*.json", "tests": [{"name": "x", "expect": []}]}"#])
-        let output = try CommandRunner.run(["test", dir.file("t.json")])
+        let output = try await CommandRunner.run(["test", dir.file("t.json")])
         #expect(output.status == 1)
         #expect(output.stdout.contains("rule_files: no rule file matches \"nothing-*.json\""))
         #expect(
@@ -215,12 +215,12 @@ struct RuleCommandsTests {
 
 @Suite("devicewatch silence")
 struct SilenceCommandTests {
-    @Test func addListAndExpireThroughTheConfiguredStore() throws {
+    @Test func addListAndExpireThroughTheConfiguredStore() async throws {
         let dir = try Workdir([
             "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
         ])
         let config = ["--config", dir.file("devicewatch.json")]
-        let added = try CommandRunner.run(
+        let added = try await CommandRunner.run(
             [
                 "silence", "add", "--matcher", "rule=production-offline", "--matcher", "tag=site-*", "--duration", "2h",
                 "--comment", "planned maintenance", "--author", "sam",
@@ -230,20 +230,20 @@ struct SilenceCommandTests {
         #expect(id.count == 12)
         #expect(FileManager.default.fileExists(atPath: dir.file("state.db")))
 
-        let listed = try CommandRunner.run(["silence", "list"] + config)
+        let listed = try await CommandRunner.run(["silence", "list"] + config)
         #expect(listed.stdout.contains(id))
         #expect(listed.stdout.contains("active"))
         #expect(listed.stdout.contains("rule=production-offline tag=site-*"))
         #expect(listed.stdout.contains("planned maintenance"))
 
-        #expect(try CommandRunner.run(["silence", "expire", id] + config).status == 0)
-        #expect(try CommandRunner.run(["silence", "list"] + config).stdout == "no active or future silences\n")
-        #expect(try CommandRunner.run(["silence", "list", "--all"] + config).stdout.contains("expired"))
-        #expect(try CommandRunner.run(["silence", "expire", id] + config).status == 4)
+        #expect(try await CommandRunner.run(["silence", "expire", id] + config).status == 0)
+        #expect(try await CommandRunner.run(["silence", "list"] + config).stdout == "no active or future silences\n")
+        #expect(try await CommandRunner.run(["silence", "list", "--all"] + config).stdout.contains("expired"))
+        #expect(try await CommandRunner.run(["silence", "expire", id] + config).status == 4)
     }
 
-    @Test func badMatchersAreUsageErrors() throws {
-        let output = try CommandRunner.run([
+    @Test func badMatchersAreUsageErrors() async throws {
+        let output = try await CommandRunner.run([
             "silence", "add", "--matcher", "rules=x", "--duration", "1h", "--comment", "c",
         ])
         #expect(output.status == 2)
@@ -254,8 +254,8 @@ struct SilenceCommandTests {
 @Suite("devicewatch demo")
 struct DemoCommandTests {
     /// At 900x, 12 s are 3 h of fleet time: what a person sees in the first 2 minutes at 60x, and more.
-    @Test func theDemoShowsPagesWarningsNoticesAnOutageARepeatAndResolves() throws {
-        let output = try CommandRunner.run([
+    @Test func theDemoShowsPagesWarningsNoticesAnOutageARepeatAndResolves() async throws {
+        let output = try await CommandRunner.run([
             "demo", "--time-scale", "900", "--duration", "12s", "--listen", "127.0.0.1:0",
             "--scenario", repositoryRoot.appendingPathComponent("examples/demo/scenario.json").path,
             "--config", repositoryRoot.appendingPathComponent("examples/demo/devicewatch.json").path,
@@ -278,27 +278,27 @@ struct DemoCommandTests {
 
 @Suite("devicewatch state check")
 struct StateCheckCommandTests {
-    @Test func aSoundStateFilePassesAndADamagedOneFails() throws {
+    @Test func aSoundStateFilePassesAndADamagedOneFails() async throws {
         let dir = try Workdir([
             "devicewatch.json": #"{"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"}}"#
         ])
-        let missing = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
+        let missing = try await CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("there is no state database"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("state.db")), "state check must never create the file")
 
         // The worker's first start creates it; here a silence command does the same.
-        let added = try CommandRunner.run([
+        let added = try await CommandRunner.run([
             "silence", "add", "--config", dir.file("devicewatch.json"), "--matcher", "rule=x", "--duration", "1h",
             "--comment", "c",
         ])
         #expect(added.status == 0, "\(added.stderr)")
-        let sound = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
+        let sound = try await CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
         #expect(sound.status == 0, "\(sound.stderr)")
         #expect(sound.stdout.contains("ok (integrity_check)") && sound.stdout.contains("1 silences"), "\(sound.stdout)")
 
         try Data().write(to: URL(fileURLWithPath: dir.file("state.db")))
-        let empty = try CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
+        let empty = try await CommandRunner.run(["state", "check", "--config", dir.file("devicewatch.json")])
         #expect(empty.status == 1)
         #expect(empty.stderr.contains("the file is empty"), "\(empty.stderr)")
     }

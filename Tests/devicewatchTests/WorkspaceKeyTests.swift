@@ -91,19 +91,19 @@ struct WorkspaceKeyTests {
         #expect(!(worker.log + second.log).contains("TOPSECRET"))
     }
 
-    @Test func aWorkspaceWhoseKeyCannotBeReadIsNamedByCheckAndRun() throws {
+    @Test func aWorkspaceWhoseKeyCannotBeReadIsNamedByCheckAndRun() async throws {
         let simulator = try SimulatorProcess(scenario: try writeScenario(Self.scenario), timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try config(simulator)
         // No beta.key file, no ACME_KEY.
-        let check = try CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
+        let check = try await CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
         #expect(check.status == 0)
         #expect(
             check.stdout.contains(
                 #"warning: the API key of workspace "acme" cannot be read from the environment variable ACME_KEY"#),
             "\(check.stdout)")
         #expect(check.stdout.contains(#"workspace "beta" cannot be read from the file"#), "\(check.stdout)")
-        let run = try CommandRunner.run(["run", "--config", dir.file("devicewatch.json")])
+        let run = try await CommandRunner.run(["run", "--config", dir.file("devicewatch.json")])
         #expect(run.status == 1)
         #expect(run.stderr.contains(#"the API key of workspace "acme" cannot be read"#), "\(run.stderr)")
     }

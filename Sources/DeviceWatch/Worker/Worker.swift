@@ -77,8 +77,6 @@ public struct Worker: Service {
                 "rules": "\(loaded.rules.rules.count)",
                 "receivers": "\(parts.receivers.keys.sorted().joined(separator: ","))",
             ])
-        // Deliver what a previous run left in the outbox.
-        await dispatcher.wake()
 
         let workspaceList = WorkspaceList(config.workspaces.map(\.id))
         let watcher = ConfigWatcher(loaded: loaded, logger: logger) { [logger] reloaded in
@@ -123,79 +121,35 @@ public struct Worker: Service {
             },
             clock: { await engine.clock },
             onListening: onListening)
-        let hangups = SignalStream.hangups()
-
-        var gaveUp: StoreGaveUp?
+        // Started in this order, stopped in the reverse one (see WorkerServices.swift): the ops
+        // server first (if it cannot listen, nothing else starts for long) and last; the
+        // dispatcher drains after everything that feeds it has stopped.
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                OpsService(server: ops), DeliveryService(dispatcher: dispatcher, logger: logger),
+                TickService(engine: engine),
+                PollingService(
+                    pollers: pollers, workspaces: config.workspaces, keys: parts.apiKeys,
+                    staleAfter: config.defaults.staleAfter),
+                ReloadService(watcher: watcher, logger: logger),
+                StoreWatchdog(health: storeHealth, giveUpAfter: config.stateGiveUpAfter),
+            ],
+            logger: logger)
+        // What is due when a shutdown begins gets this long to go; the rest waits for the next start.
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let services = ServiceGroup(configuration: configuration)
         do {
-            try await cancelWhenGracefulShutdown {
-                try await withThrowingDiscardingTaskGroup { group in
-                    // The ops server first: if it cannot listen, nothing else starts for long.
-                    group.addTask { try await ops.run() }
-                    group.addTask { await dispatcher.run() }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try? await Task.sleep(for: .seconds(1))
-                            if Task.isCancelled { break }
-                            await engine.tick()
-                        }
-                    }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try? await Task.sleep(for: .seconds(2))
-                            await watcher.check()
-                        }
-                    }
-                    group.addTask {
-                        // A store that keeps failing: exit, so the supervisor restarts devicewatch.
-                        while !Task.isCancelled {
-                            try? await Task.sleep(for: .seconds(1))
-                            let state = storeHealth.snapshot
-                            if let since = state.failingSince,
-                                Date().timeIntervalSince(since) >= config.stateGiveUpAfter
-                            {
-                                throw StoreGaveUp(
-                                    failingFor: Date().timeIntervalSince(since),
-                                    lastError: state.lastError ?? "unknown error")
-                            }
-                        }
-                    }
-                    group.addTask {
-                        for await _ in hangups {
-                            logger.info("SIGHUP: reloading the configuration")
-                            await watcher.check(force: true)
-                        }
-                    }
-                    group.addTask {
-                        await pollers.update(
-                            config.workspaces, keys: parts.apiKeys, staleAfter: config.defaults.staleAfter)
-                        // Pollers are their own tasks (a reload starts and stops them): stop them with the group.
-                        await withTaskCancellationHandler {
-                            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                        } onCancel: {
-                            Task { await pollers.stop() }
-                        }
-                    }
-                }
+            try await withGracefulShutdownHandler {
+                try await services.run()
+            } onGracefulShutdown: {
+                Task { await services.triggerGracefulShutdown() }
             }
-        } catch let error as StoreGaveUp {
-            gaveUp = error
-        }
-        hangups.stop()
-        await pollers.stop()
-        if let gaveUp {
+        } catch let gaveUp as StoreGaveUp {
             // Nothing can be recorded: what is pending stays pending for the next start.
             http.shutdown()
             logger.critical("\(gaveUp)")
             throw gaveUp
         }
-        logger.info("devicewatch stopping: delivering what is due, for up to 10 s")
-        let drain = Task { await dispatcher.deliverDue() }
-        let deadline = Task {
-            try? await Task.sleep(for: .seconds(10))
-            drain.cancel()
-        }
-        _ = await drain.value
-        deadline.cancel()
         http.shutdown()
         logger.info("devicewatch stopped")
     }

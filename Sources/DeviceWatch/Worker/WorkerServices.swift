@@ -1,0 +1,121 @@
+import DeviceWatchCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+// The worker's long-running loops, one `Service` each, run by one `ServiceGroup` (see
+// `Worker.run()`). The group starts them in order and, on graceful shutdown, stops them in the
+// reverse order: what feeds the outbox stops first, the dispatcher then delivers what is due, and
+// the ops server, which reports on all of them, goes last.
+
+/// The ops server (`/healthz`, `/readyz`, `/metrics`, the API and the status page).
+struct OpsService: Service, CustomStringConvertible {
+    let server: OpsServer
+    var description: String { "ops server" }
+
+    func run() async throws { try await server.run() }
+}
+
+/// Delivers the outbox until graceful shutdown; then what is due, until the group's maximum
+/// graceful shutdown duration cancels it (what is left goes at the next start).
+struct DeliveryService: Service, CustomStringConvertible {
+    let dispatcher: Dispatcher
+    let logger: Logger
+    var description: String { "dispatcher" }
+
+    func run() async {
+        // What a previous run left in the outbox goes at once.
+        await dispatcher.wake()
+        await cancelWhenGracefulShutdown { await dispatcher.run() }
+        guard !Task.isCancelled else { return }
+        logger.info("devicewatch stopping: delivering what is due")
+        await dispatcher.deliverDue()
+    }
+}
+
+/// Plans what timers made due (group_wait, group_interval, repeat_every) once a second.
+struct TickService: Service, CustomStringConvertible {
+    let engine: Engine
+    var description: String { "engine ticker" }
+
+    func run() async {
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: .seconds(1))
+                await engine.tick()
+            }
+        }
+    }
+}
+
+/// One poller per workspace (``Pollers``), started with the configured workspaces and stopped
+/// at graceful shutdown; reloads change them in between.
+struct PollingService: Service, CustomStringConvertible {
+    let pollers: Pollers
+    let workspaces: [Configuration.Workspace]
+    let keys: [String: Secret]
+    let staleAfter: Double
+    var description: String { "pollers" }
+
+    func run() async {
+        await pollers.update(workspaces, keys: keys, staleAfter: staleAfter)
+        // Until shutdown (or cancellation), then no more polls.
+        try? await gracefulShutdown()
+        await pollers.stop()
+    }
+}
+
+/// Reloads the configuration when its files change (checked every 2 s) and on SIGHUP.
+struct ReloadService: Service, CustomStringConvertible {
+    let watcher: ConfigWatcher
+    let logger: Logger
+    var description: String { "configuration watcher" }
+
+    func run() async {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    while true {
+                        try await Task.sleep(for: .seconds(2))
+                        await watcher.check()
+                    }
+                }
+            }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    for await _ in hangups {
+                        logger.info("SIGHUP: reloading the configuration")
+                        await watcher.check(force: true)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Ends the worker when the state store has kept failing for `giveUpAfter`: the group stops and
+/// ``StoreGaveUp`` reaches the supervisor as a non-zero exit, rather than the worker running deaf.
+struct StoreWatchdog: Service, CustomStringConvertible {
+    let health: StoreHealth
+    let giveUpAfter: Double
+    var description: String { "state store watchdog" }
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    let state = health.snapshot
+                    if let since = state.failingSince, Date().timeIntervalSince(since) >= giveUpAfter {
+                        throw StoreGaveUp(
+                            failingFor: Date().timeIntervalSince(since), lastError: state.lastError ?? "unknown error")
+                    }
+                }
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+}
