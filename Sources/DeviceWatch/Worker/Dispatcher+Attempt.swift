@@ -17,7 +17,7 @@ extension Dispatcher {
         if Task.isCancelled { return nil }
         let outcome: DeliveryOutcome
         do {
-            switch try receiver.delivery(for: intent, context: context, at: now()) {
+            switch try receiver.delivery(for: intent, context: context, at: clock.now()) {
             case .local(let write):
                 try write()
                 outcome = .delivered
@@ -45,7 +45,7 @@ extension Dispatcher {
         do {
             let response = try await http.send(request)
             if let pause = receiver.pause(after: response) {
-                let seconds = now().timeIntervalSince1970
+                let seconds = clock.now().timeIntervalSince1970
                 withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
                 logger.info(
                     "receiver asked for a pause of \(DurationText.format(seconds: pause))",
@@ -63,7 +63,7 @@ extension Dispatcher {
     /// What to record for an outcome (``DeliveryPolicy``), and the log line about it.
     func decide(_ outcome: DeliveryOutcome, entry: OutboxEntry) -> DeliveryRecord {
         var random = SystemRandomNumberGenerator()
-        let record = policy.decide(outcome, entry: entry, at: now(), random: &random)
+        let record = policy.decide(outcome, entry: entry, at: clock.now(), random: &random)
         let metadata: Logger.Metadata = ["notification": "\(entry.intent.id)", "receiver": "\(entry.intent.receiver)"]
         switch record.kind {
         case .sent:
@@ -72,7 +72,7 @@ extension Dispatcher {
             logger.error("notification dead-lettered: \(error)", metadata: metadata)
         case .retry(let at, let error):
             logger.warning(
-                "delivery failed, retrying in \(DurationText.format(seconds: max(0, at.timeIntervalSince(now())))): \(error)",
+                "delivery failed, retrying in \(DurationText.format(seconds: max(0, at.timeIntervalSince(clock.now())))): \(error)",
                 metadata: metadata)
         }
         return record
@@ -80,9 +80,9 @@ extension Dispatcher {
 
     func waitForToken(_ receiver: any Receiver) async {
         while !Task.isCancelled {
-            let seconds = now().timeIntervalSince1970
+            let seconds = clock.now().timeIntervalSince1970
             guard let wait = withBucket(of: receiver, now: seconds, { $0.take(now: seconds) }) else { return }
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+            try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))
         }
     }
 

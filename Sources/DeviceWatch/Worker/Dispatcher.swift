@@ -66,7 +66,7 @@ public actor Dispatcher {
     let logger: Logger
     let metrics: WorkerMetrics?
     private let storeHealth: StoreHealth?
-    let now: @Sendable () -> Date
+    let clock: WorkerClock
     var buckets: [String: TokenBucket] = [:]
     private var lanes: [String: Lane] = [:]
     /// Outcomes answered and not yet recorded, with their receiver and group.
@@ -76,11 +76,12 @@ public actor Dispatcher {
     private var nextRetry: Date?
     private var lastPrune = Date.distantPast
 
-    /// - Parameter now: the local wall clock (the outbox's times are on it).
+    /// - Parameter clock: the local wall clock (the outbox's times are on it) and the sleeps of
+    ///   rate limits and retries.
     public init(
         store: any StateStore, http: CurlHTTPClient, receivers: [String: any Receiver], context: RenderContext,
         settings: Settings = Settings(), metrics: WorkerMetrics? = nil, storeHealth: StoreHealth? = nil,
-        logger: Logger = Logger(label: "devicewatch.dispatcher"), now: @escaping @Sendable () -> Date = Date.init
+        logger: Logger = Logger(label: "devicewatch.dispatcher"), clock: WorkerClock = .system
     ) {
         self.metrics = metrics
         self.storeHealth = storeHealth
@@ -95,7 +96,7 @@ public actor Dispatcher {
                 maxAttempts: .max, baseDelay: .milliseconds(Int(settings.baseBackoff * 1000)),
                 maxDelay: .milliseconds(Int(settings.maxBackoff * 1000)), maxTotal: .seconds(Int.max / 2)))
         self.logger = logger
-        self.now = now
+        self.clock = clock
     }
 
     /// New receivers or rules after a reload.
@@ -130,8 +131,8 @@ public actor Dispatcher {
 
     /// Prunes the outbox once an hour, from the delivery loop.
     private func pruneIfDue() {
-        guard now().timeIntervalSince(lastPrune) >= 3600 else { return }
-        lastPrune = now()
+        guard clock.now().timeIntervalSince(lastPrune) >= 3600 else { return }
+        lastPrune = clock.now()
         prune(now: lastPrune)
     }
 
@@ -179,7 +180,7 @@ public actor Dispatcher {
             refreshLanes()
             while true {
                 if Task.isCancelled, wakeups != nil { break }
-                let at = fixedNow ?? now()
+                let at = fixedNow ?? clock.now()
                 for (receiver, entry) in fill(at: at, stopRetried: wakeups == nil) {
                     tasks.addTask { [self] in
                         .answered(receiver: receiver, entry: entry, record: await self.attempt(entry))
@@ -187,9 +188,9 @@ public actor Dispatcher {
                 }
                 if wakeups != nil, let due = nextRetry, retryTimer.map({ due < $0 }) ?? true {
                     retryTimer = due
-                    let wait = max(0, due.timeIntervalSince(now()))
-                    tasks.addTask {
-                        try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+                    let wait = max(0, due.timeIntervalSince(clock.now()))
+                    tasks.addTask { [clock] in
+                        try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))
                         return .wake(fromStream: false)
                     }
                 }
@@ -212,8 +213,8 @@ public actor Dispatcher {
                         } else if !recordScheduled {
                             recordScheduled = true
                             let within = settings.recordWithin
-                            tasks.addTask {
-                                try? await Task.sleep(for: within)
+                            tasks.addTask { [clock] in
+                                try? await clock.sleep(within)
                                 return .recordDue
                             }
                         }
@@ -230,7 +231,7 @@ public actor Dispatcher {
                         waitingForWake = false
                         listen()
                     }
-                    let at = now()
+                    let at = clock.now()
                     if let timer = retryTimer, timer <= at { retryTimer = nil }
                     if let due = nextRetry, due <= at { nextRetry = nil }
                     // Outcomes the store refused before are tried again.
@@ -321,7 +322,7 @@ public actor Dispatcher {
         let records = batch.map(\.record)
         if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
         do {
-            try store.record(records, at: now())
+            try store.record(records, at: clock.now())
             storeHealth?.succeeded(.recordOutcomes)
         } catch {
             outboxFailed(.recordOutcomes, error)
@@ -342,7 +343,7 @@ public actor Dispatcher {
             }
             tally[receiver] = counts
         }
-        if let due = nextRetry, due <= now() { nextRetry = nil }
+        if let due = nextRetry, due <= clock.now() { nextRetry = nil }
         if let metrics {
             for (receiver, counts) in tally {
                 metrics.deliveries(receiver: receiver, sent: counts.sent, retried: counts.retried, dead: counts.dead)

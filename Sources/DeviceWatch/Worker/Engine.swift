@@ -19,6 +19,8 @@ public actor Engine {
     private let storeHealth: StoreHealth?
     private let logger: Logger
     private let committed: @Sendable () async -> Void
+    /// The local wall clock; the API's is this plus `clockOffset`.
+    private let localNow: @Sendable () -> Date
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
     private var clockOffset: Double = 0
     /// The same per workspace, as measured (`offsets`) and as stored (`storedOffsets`): a cycle
@@ -35,8 +37,9 @@ public actor Engine {
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
         storeHealth: StoreHealth? = nil, logger: Logger = Logger(label: "devicewatch.engine"),
-        committed: @escaping @Sendable () async -> Void = {}
+        localNow: @escaping @Sendable () -> Date = Date.init, committed: @escaping @Sendable () async -> Void = {}
     ) {
+        self.localNow = localNow
         self.storeHealth = storeHealth
         self.rules = rules
         self.defaults = defaults
@@ -55,14 +58,14 @@ public actor Engine {
     }
 
     /// The time on the API's clock now, as the engine sees it.
-    public var now: Date { Date().addingTimeInterval(clockOffset) }
+    public var now: Date { localNow().addingTimeInterval(clockOffset) }
 
     /// The engine's clock per workspace, for silences added over the ops API.
     public var clock: EngineClock { EngineClock(Array(offsets.values)) }
 
     /// Applies a successful poll: evaluate at `apiDate` (the API's clock; the local one when absent or absurd).
     public func pollSucceeded(workspace: String, devices: consuming [Device], apiDate: Date?) async {
-        let local = Date()
+        let local = localNow()
         let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
         if source == .api {
             clockOffset = at.timeIntervalSince(local)
@@ -175,7 +178,7 @@ public actor Engine {
         var wrote = false
         do {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
-            try store.commitCycle(at: Date()) { enqueue in
+            try store.commitCycle(at: localNow()) { enqueue in
                 var failure: (any Error)?
                 NotificationPlanner.plan(
                     book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now
