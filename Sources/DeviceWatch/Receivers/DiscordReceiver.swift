@@ -8,7 +8,7 @@ import Foundation
 /// Markdown escaped (no masked links, no `<@id>` tags, no formatting). A 429's `retry_after` (in the JSON body) is honoured, and so is an empty
 /// rate-limit bucket (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`): the next request
 /// waits for the reset.
-public struct DiscordReceiver: Receiver {
+public struct DiscordReceiver: ChatWebhookReceiver {
     /// Discord's limits, counted as Discord counts (UTF-16 units): a message's `content`, an
     /// embed's title, description (Discord allows 4,096; alerts need far less) and footer, all
     /// embeds' text together, and embeds in a message.
@@ -23,7 +23,6 @@ public struct DiscordReceiver: Receiver {
     public let url: Secret
     public let rateLimit: Configuration.RateLimit
     public let template: TemplateOverride?
-    public var secrets: [Secret] { [url] }
 
     public init(
         name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 0.5, burst: 5),
@@ -33,10 +32,6 @@ public struct DiscordReceiver: Receiver {
         self.url = url
         self.rateLimit = rateLimit
         self.template = template
-    }
-
-    public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
-        jsonPost(to: url, body: try payload(for: intent, context: context))
     }
 
     public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {
@@ -62,7 +57,7 @@ public struct DiscordReceiver: Receiver {
         return min(reset, 300)
     }
 
-    func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
+    public func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
         let view = NotificationView(intent, context: context, limit: Self.maxEmbeds)
         let color = view.isFiring ? (view.severity <= .warning ? 0xF2C744 : 0xD93F0B) : 0x2EB67D
         var embeds: [Embed] = []

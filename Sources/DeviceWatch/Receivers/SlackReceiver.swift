@@ -8,7 +8,7 @@ import Foundation
 /// grapheme clusters). Every device-controlled string is escaped (`&`, `<`, `>`) and has its
 /// `scheme://` broken, so a device named `<!channel>` mentions no one and `<https://evil|click>`
 /// or `https://evil` links nowhere.
-public struct SlackReceiver: Receiver {
+public struct SlackReceiver: ChatWebhookReceiver {
     /// Slack's limits: a header's plain text, a section's or context element's mrkdwn, the
     /// message's fallback `text` (Slack truncates past 40,000), blocks in a message.
     public static let headerLimit = TextLimit(150)
@@ -23,8 +23,6 @@ public struct SlackReceiver: Receiver {
     /// Alert sections at most (each kind); the rest are counted.
     public let maxAlerts: Int
 
-    public var secrets: [Secret] { [url] }
-
     public init(
         name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 3),
         template: TemplateOverride? = nil,
@@ -37,11 +35,7 @@ public struct SlackReceiver: Receiver {
         self.maxAlerts = maxAlerts
     }
 
-    public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
-        jsonPost(to: url, body: try payload(for: intent, context: context))
-    }
-
-    func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
+    public func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
         let view = NotificationView(intent, context: context, limit: maxAlerts)
         let icon = view.isFiring ? (view.severity <= .warning ? ":warning:" : ":red_circle:") : ":large_green_circle:"
         // A header is plain text (no mrkdwn, nothing to escape): links are still broken.

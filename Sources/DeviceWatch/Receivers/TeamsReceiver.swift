@@ -8,7 +8,7 @@ import Foundation
 /// while the message stays within ``messageLimit`` bytes, then "and N more"; every text block and
 /// fact is capped too. Device-controlled text has its Markdown escaped (TextBlocks and facts
 /// render Markdown: no masked links, no formatting) and its `scheme://` broken.
-public struct TeamsReceiver: Receiver {
+public struct TeamsReceiver: ChatWebhookReceiver {
     /// The most bytes of JSON a message may take, with room to spare under Teams' ~28 KB.
     public static let messageLimit = 26_000
     /// A text block (the headline, an alert's summary) and a fact's value.
@@ -23,7 +23,6 @@ public struct TeamsReceiver: Receiver {
     public let url: Secret
     public let rateLimit: Configuration.RateLimit
     public let template: TemplateOverride?
-    public var secrets: [Secret] { [url] }
 
     public init(
         name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 4),
@@ -35,11 +34,7 @@ public struct TeamsReceiver: Receiver {
         self.template = template
     }
 
-    public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
-        jsonPost(to: url, body: try payload(for: intent, context: context))
-    }
-
-    func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
+    public func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
         let view = NotificationView(intent, context: context, limit: Self.maxAlerts)
         var body: [[String: Any]] = [
             [
