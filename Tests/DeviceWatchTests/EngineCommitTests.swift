@@ -36,10 +36,6 @@ final class FlakyStore: StateStore {
     }
 
     func load() throws(StateStoreError) -> PersistedState { try store.load() }
-    func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) { try store.commit(changes, at: now) }
-    func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
-        try store.dueNotifications(at: now, limit: limit)
-    }
     func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
         throws(StateStoreError) -> [OutboxEntry]
     {
@@ -55,13 +51,6 @@ final class FlakyStore: StateStore {
     }
     func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
         try store.record(outcomes, at: now)
-    }
-    func markSent(_ id: String, at now: Date) throws(StateStoreError) { try store.markSent(id, at: now) }
-    func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError) {
-        try store.markFailedAttempt(id, error: error, retryAt: retryAt, at: now)
-    }
-    func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) {
-        try store.markDead(id, error: error, at: now)
     }
     func clockOffsets() throws(StateStoreError) -> [ClockOffset] { try store.clockOffsets() }
     func addSilence(_ silence: Silence) throws(StateStoreError) { try store.addSilence(silence) }

@@ -287,7 +287,8 @@ struct OpsServerTests {
         fine.groupKey = "other"
         changes.intents = [dead, fine]
         try server.store.commit(changes, at: Date())
-        try server.store.markDead("dead-1", error: "HTTP 404: no such webhook", at: Date())
+        try server.store.record(
+            [DeliveryRecord(id: "dead-1", kind: .dead(error: "HTTP 404: no such webhook"))], at: Date())
 
         let listed = try #require(
             try await server.json("/api/v1/notifications?state=dead")["notifications"] as? [[String: Any]])

@@ -106,11 +106,14 @@ struct SQLiteStateStoreTests {
         var book = AlertBook(), routing = RoutingState()
         let changes = try cycle(&book, &routing, devices(1, offline: true), at: Self.t0, store: store)
         let id = try #require(changes.intents.first?.id)
-        try store.markFailedAttempt(id, error: "HTTP 503", retryAt: Self.t0.addingTimeInterval(30), at: Self.t0)
+        try store.record(
+            [DeliveryRecord(id: id, kind: .retry(at: Self.t0.addingTimeInterval(30), error: "HTTP 503"))], at: Self.t0)
         #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(29), limit: 10).isEmpty)
         let due = try store.dueNotifications(at: Self.t0.addingTimeInterval(30), limit: 10)
         #expect(due.first?.attempts == 1 && due.first?.lastError == "HTTP 503")
-        try store.markDead(id, error: "HTTP 400: invalid payload", at: Self.t0.addingTimeInterval(31))
+        try store.record(
+            [DeliveryRecord(id: id, kind: .dead(error: "HTTP 400: invalid payload"))],
+            at: Self.t0.addingTimeInterval(31))
         #expect(try store.notifications(state: .dead, limit: 10).map(\.intent.id) == [id])
         #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(3600), limit: 10).isEmpty)
         // Committing the same intent again (a replayed cycle) never enqueues it twice.
@@ -181,10 +184,11 @@ struct SQLiteStateStoreTests {
                 reason: .new, createdAt: Self.t0)
         }
         try store.commit(changes, at: Self.t0)
-        try store.markSent("n-1", at: Self.t0)  // sent long ago
-        try store.markSent("n-2", at: Self.t0.addingTimeInterval(9 * 86_400))  // sent recently
-        try store.markDead("n-3", error: "HTTP 404", at: Self.t0)  // dead long ago
-        try store.markDead("n-4", error: "HTTP 404", at: Self.t0.addingTimeInterval(9 * 86_400))  // dead recently
+        try store.record([DeliveryRecord(id: "n-1", kind: .sent)], at: Self.t0)  // sent long ago
+        try store.record([DeliveryRecord(id: "n-2", kind: .sent)], at: Self.t0.addingTimeInterval(9 * 86_400))  // sent recently
+        try store.record([DeliveryRecord(id: "n-3", kind: .dead(error: "HTTP 404"))], at: Self.t0)  // dead long ago
+        try store.record(
+            [DeliveryRecord(id: "n-4", kind: .dead(error: "HTTP 404"))], at: Self.t0.addingTimeInterval(9 * 86_400))  // dead recently
         // n-5 stays pending, however old.
         #expect(try store.outboxCounts() == [.pending: 1, .dead: 2])
         let now = Self.t0.addingTimeInterval(10 * 86_400)
@@ -291,5 +295,25 @@ struct SQLiteStateStoreTests {
         #expect(
             error?.description.contains("quick_check") == true || error?.description.contains("malformed") == true,
             "\(String(describing: error))")
+    }
+}
+
+@Suite("SQLiteStateStore versions")
+struct SQLiteStateStoreVersionTests {
+    /// A database migrated by a newer devicewatch is refused, not written to by an older one.
+    @Test func aDatabaseFromANewerVersionIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-newer-\(UUID().uuidString).db")
+            .path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        _ = try SQLiteStateStore(path: path)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write {
+                try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('99-from-the-future')")
+            }
+        }
+        let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
+        #expect(error?.kind == .tooNew, "\(String(describing: error))")
+        #expect(error?.description.contains("newer devicewatch") == true)
     }
 }

@@ -56,7 +56,8 @@ struct NotifyCommandTests {
         var changes = StateChanges()
         changes.intents = [SampleNotifications.intent(receiver: "hook", firing: 2, resolved: 0)]
         try store.commit(changes, at: Date())
-        try store.markDead(changes.intents[0].id, error: "HTTP 400: invalid payload", at: Date())
+        try store.record(
+            [DeliveryRecord(id: changes.intents[0].id, kind: .dead(error: "HTTP 400: invalid payload"))], at: Date())
         let output = try await CommandRunner.run(["notifications", "list", "--dead"] + config(dir))
         #expect(output.stdout.contains("DEAD  hook"))
         #expect(output.stdout.contains("2 firing, 0 resolved; 1 attempts"))

@@ -25,6 +25,15 @@ public final class SQLiteStateStore: StateStore {
                 try Self.create(path, configuration: configuration)
             }
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Migrations this version does not know: a newer devicewatch wrote the file.
+            if try pool.read({ try Self.migrator.hasBeenSuperseded($0) }) {
+                let applied = try pool.read { try Self.migrator.appliedIdentifiers($0) }
+                let known = Set(Self.migrator.migrations)
+                throw StateStoreError(
+                    kind: .tooNew, path: path,
+                    detail: "it has schema versions this one does not know: "
+                        + applied.subtracting(known).sorted().joined(separator: ", "))
+            }
             try Self.migrator.migrate(pool)
         } catch {
             throw Self.classify(error, path: path)
@@ -100,11 +109,6 @@ public final class SQLiteStateStore: StateStore {
             return PersistedState(
                 book: book, routing: routing, silences: silences, clockOffsets: try Self.clockOffsets(db))
         }
-    }
-
-    public func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) {
-        guard !changes.isEmpty else { return }
-        try write { db in try Self.write(changes, at: now, to: db) }
     }
 
     public func commitCycle(
@@ -222,6 +226,8 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Outbox
 
+    /// The oldest pending notification of each (receiver, group), where it is due at `now`, over
+    /// every receiver; oldest first. (The dispatcher reads per receiver; this is for inspection.)
     public func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
         try read { db in
             // The oldest pending notification of each group, when it is due: a group waiting for a
@@ -339,33 +345,6 @@ public final class SQLiteStateStore: StateStore {
                     try dead.execute(arguments: [error, now.timeIntervalSince1970, outcome.id])
                 }
             }
-        }
-    }
-
-    public func markSent(_ id: String, at now: Date) throws(StateStoreError) {
-        try write { db in
-            try db.execute(
-                sql:
-                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?",
-                arguments: [now.timeIntervalSince1970, id])
-        }
-    }
-
-    public func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError) {
-        try write { db in
-            try db.execute(
-                sql:
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                arguments: [retryAt.timeIntervalSince1970, error, now.timeIntervalSince1970, id])
-        }
-    }
-
-    public func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError) {
-        try write { db in
-            try db.execute(
-                sql:
-                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
-                arguments: [error, now.timeIntervalSince1970, id])
         }
     }
 

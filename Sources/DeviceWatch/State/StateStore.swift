@@ -43,20 +43,18 @@ public struct DeliveryRecord: Sendable, Equatable {
     }
 }
 
-/// The durable state and the notification outbox. One protocol, so a PostgreSQL store can stand
-/// beside the SQLite one for a highly available pair of workers.
+/// The durable state and the notification outbox: what the engine, the dispatcher, the ops server
+/// and the commands need of a store, and no more, so a PostgreSQL store can stand beside the
+/// SQLite one for a highly available pair of workers. Every implementation passes the same
+/// contract suite (`StoreContractTests`).
 public protocol StateStore: Sendable {
     /// Reads the whole state; a store that cannot be read throws, it never starts empty silently.
     func load() throws(StateStoreError) -> PersistedState
-    /// Writes one cycle's changes and its new outbox rows in one transaction. Empty changes write nothing.
-    func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError)
     /// One cycle in one transaction, planned inside it: `cycle` enqueues each notification as it
     /// is planned (a large outage's notifications are written out, never all held at once) and
     /// returns the rest of the cycle's changes. If anything throws, nothing is written.
     func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
         throws(StateStoreError)
-    /// The oldest pending notification of each (receiver, group), where it is due at `now`; oldest first.
-    func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry]
     /// The same for one receiver, leaving out the groups in `excludingGroups` (those the
     /// dispatcher has in flight): what one receiver's lane delivers next.
     func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
@@ -71,9 +69,6 @@ public protocol StateStore: Sendable {
     func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int
     /// Records many delivery outcomes in one transaction.
     func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError)
-    func markSent(_ id: String, at now: Date) throws(StateStoreError)
-    func markFailedAttempt(_ id: String, error: String, retryAt: Date, at now: Date) throws(StateStoreError)
-    func markDead(_ id: String, error: String, at now: Date) throws(StateStoreError)
     /// The API's clock against the local one, per workspace, as the worker last wrote it: how
     /// commands outside the worker tell the engine's time (``EngineClock``).
     func clockOffsets() throws(StateStoreError) -> [ClockOffset]
@@ -82,6 +77,15 @@ public protocol StateStore: Sendable {
     func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence]
     /// Ends a silence now; false when there is no such active silence.
     func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool
+}
+
+extension StateStore {
+    /// Writes one cycle's changes and its new outbox rows in one transaction (a cycle planned
+    /// elsewhere, as tests and benchmarks plan them). Empty changes write nothing.
+    public func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) {
+        guard !changes.isEmpty else { return }
+        try commitCycle(at: now) { _ in changes }
+    }
 }
 
 /// A state store failure, saying what to do about it.

@@ -1,0 +1,187 @@
+import DeviceWatchCore
+import Foundation
+import Testing
+
+@testable import DeviceWatch
+
+/// A state store under test, made fresh for each test, and how to throw it away.
+struct StoreUnderTest: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable () throws -> (store: any StateStore, cleanUp: @Sendable () -> Void)
+
+    var testDescription: String { name }
+
+    static let sqlite = StoreUnderTest(name: "SQLite") {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-contract-\(UUID().uuidString).db")
+            .path
+        let store = try SQLiteStateStore(path: path)
+        return (
+            store,
+            { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        )
+    }
+
+    /// Every implementation: each contract test runs against all of them.
+    static let all: [StoreUnderTest] = [.sqlite]
+}
+
+/// What the engine, the dispatcher, the ops server and the commands rely on of a state store,
+/// run against every implementation (``StoreUnderTest/all``).
+@Suite("State store contract")
+struct StoreContractTests {
+    static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
+
+    func intent(_ id: String, group: String = "g", receiver: String = "r", at: Date = t0) -> NotificationIntent {
+        var intent = Fixed.intent(firing: [Fixed.alert(1)])
+        intent.id = id
+        intent.groupKey = group
+        intent.receiver = receiver
+        intent.createdAt = at
+        return intent
+    }
+
+    func enqueue(_ store: any StateStore, _ intents: [NotificationIntent], at now: Date = t0) throws {
+        var changes = StateChanges()
+        changes.intents = intents
+        try store.commit(changes, at: now)
+    }
+
+    func due(
+        _ store: any StateStore, at now: Date = t0.addingTimeInterval(1), receiver: String = "r",
+        excluding: Set<String> = []
+    )
+        throws -> [String]
+    {
+        try store.dueNotifications(at: now, receiver: receiver, excludingGroups: excluding, limit: 100).map(\.intent.id)
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func aCycleCommitsItsChangesAndNotificationsTogether(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        var alert = OpsServerTests.alert("cam-1", name: "gate")
+        alert.evaluatedAt = Self.t0
+        try store.commitCycle(at: Self.t0) { enqueue in
+            try enqueue(intent("n-1"))
+            var changes = StateChanges()
+            var book = AlertBook()
+            book.set(alert)
+            changes.upsertAlerts = Selection([alert.key], from: book.alerts)
+            changes.upsertClockOffsets = [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)]
+            return changes
+        }
+        let state = try store.load()
+        #expect(state.book.alerts.keys.map(\.deviceID) == ["cam-1"])
+        #expect(state.clockOffsets == [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)])
+        #expect(try store.clockOffsets().map(\.seconds) == [-60])
+        #expect(try due(store) == ["n-1"])
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func aCycleThatFailsWritesNothingAtAll(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        struct Refused: Error {}
+        #expect(throws: (any Error).self) {
+            try store.commitCycle(at: Self.t0) { enqueue in
+                try enqueue(intent("n-1"))
+                throw Refused()
+            }
+        }
+        #expect(try store.notifications(state: nil, limit: 10).isEmpty)
+        #expect(try store.load().book.alerts.isEmpty)
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func aReplayedNotificationIsEnqueuedOnce(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        try enqueue(store, [intent("n-1")])
+        try enqueue(store, [intent("n-1")])
+        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-1"])
+    }
+
+    /// Only the oldest pending notification of a group is due: a resolve never overtakes its firing.
+    @Test(arguments: StoreUnderTest.all)
+    func aGroupsNotificationsGoInOrderOneAtATime(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        try enqueue(store, [intent("a-1", group: "a"), intent("a-2", group: "a"), intent("b-1", group: "b")])
+        #expect(try due(store) == ["a-1", "b-1"])
+        try store.record([DeliveryRecord(id: "a-1", kind: .sent)], at: Self.t0)
+        #expect(try due(store) == ["a-2", "b-1"])
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func dueNotificationsAreAReceiversOwnLeavingOutGroupsInFlight(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        try enqueue(
+            store, [intent("a-1", group: "a"), intent("b-1", group: "b"), intent("x-1", group: "x", receiver: "other")])
+        #expect(try due(store, excluding: ["a"]) == ["b-1"])
+        #expect(try due(store, receiver: "other") == ["x-1"])
+        #expect(try store.pendingReceivers() == ["r", "other"])
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func outcomesAreRecordedAndARetryWaitsItsTime(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        try enqueue(store, [intent("s", group: "1"), intent("t", group: "2"), intent("d", group: "3")])
+        try store.record(
+            [
+                DeliveryRecord(id: "s", kind: .sent),
+                DeliveryRecord(id: "t", kind: .retry(at: Self.t0.addingTimeInterval(60), error: "HTTP 503")),
+                DeliveryRecord(id: "d", kind: .dead(error: "HTTP 400")),
+            ], at: Self.t0)
+        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["s"])
+        #expect(try store.notifications(state: .dead, limit: 10).first?.lastError == "HTTP 400")
+        #expect(try due(store, at: Self.t0.addingTimeInterval(59)).isEmpty)
+        let retried = try store.dueNotifications(
+            at: Self.t0.addingTimeInterval(60), receiver: "r", excludingGroups: [], limit: 10)
+        #expect(retried.map(\.intent.id) == ["t"])
+        #expect(retried.first?.attempts == 1 && retried.first?.lastError == "HTTP 503")
+        #expect(try store.outboxCounts() == [.pending: 1, .dead: 1])
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func pruningDeletesOnlyWhatIsLongDone(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        try enqueue(
+            store, [intent("old-sent", group: "1"), intent("old-dead", group: "2"), intent("pending", group: "3")])
+        try store.record(
+            [DeliveryRecord(id: "old-sent", kind: .sent), DeliveryRecord(id: "old-dead", kind: .dead(error: "x"))],
+            at: Self.t0)
+        #expect(
+            try store.prune(sentBefore: Self.t0.addingTimeInterval(1), deadBefore: Self.t0.addingTimeInterval(1)) == 2)
+        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["pending"])
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func silencesAreAddedListedAndExpired(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        let silence = Silence(
+            id: "s1", matchers: [.init(name: "rule", pattern: "x")], startsAt: Self.t0,
+            endsAt: Self.t0.addingTimeInterval(3600),
+            comment: "c", author: "a", createdAt: Self.t0)
+        try store.addSilence(silence)
+        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(10)).map(\.id) == ["s1"])
+        #expect(try store.expireSilence("s1", at: Self.t0.addingTimeInterval(10)))
+        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(11)).isEmpty)
+        #expect(try store.silences(includeExpired: true, at: Self.t0.addingTimeInterval(11)).map(\.id) == ["s1"])
+        #expect(try !store.expireSilence("s1", at: Self.t0.addingTimeInterval(12)))
+    }
+
+    /// A store reopened (a restart) reads back exactly what was written.
+    @Test(arguments: StoreUnderTest.all)
+    func whatIsWrittenIsReadBackWhole(_ subject: StoreUnderTest) throws {
+        let (store, cleanUp) = try subject.make()
+        defer { cleanUp() }
+        try enqueue(store, [intent("n-1")])
+        let entry = try #require(try store.notifications(state: .pending, limit: 1).first)
+        #expect(entry.intent == intent("n-1"))
+        #expect(entry.attempts == 0 && entry.state == .pending)
+    }
+}
