@@ -127,7 +127,8 @@ struct DispatcherTests {
 
     @Test func aGroupWaitingForARetryNeverHoldsUpAnother() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [503])
+        // A 429 with Retry-After: 1, so a-1 waits a whole second (a 503's full jitter may be ~0).
+        let sink = try await RecordingSink.start(statuses: [429])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
         try enqueue([intent(1, group: "a")], store)

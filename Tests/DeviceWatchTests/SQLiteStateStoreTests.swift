@@ -184,11 +184,12 @@ struct SQLiteStateStoreTests {
                 reason: .new, createdAt: Self.t0)
         }
         try store.commit(changes, at: Self.t0)
-        try store.record([DeliveryRecord(id: "n-1", kind: .sent)], at: Self.t0)  // sent long ago
-        try store.record([DeliveryRecord(id: "n-2", kind: .sent)], at: Self.t0.addingTimeInterval(9 * 86_400))  // sent recently
-        try store.record([DeliveryRecord(id: "n-3", kind: .dead(error: "HTTP 404"))], at: Self.t0)  // dead long ago
-        try store.record(
-            [DeliveryRecord(id: "n-4", kind: .dead(error: "HTTP 404"))], at: Self.t0.addingTimeInterval(9 * 86_400))  // dead recently
+        let recently = Self.t0.addingTimeInterval(9 * 86_400)
+        // n-1 sent and n-3 dead long ago; n-2 sent and n-4 dead recently.
+        try store.record([DeliveryRecord(id: "n-1", kind: .sent)], at: Self.t0)
+        try store.record([DeliveryRecord(id: "n-2", kind: .sent)], at: recently)
+        try store.record([DeliveryRecord(id: "n-3", kind: .dead(error: "HTTP 404"))], at: Self.t0)
+        try store.record([DeliveryRecord(id: "n-4", kind: .dead(error: "HTTP 404"))], at: recently)
         // n-5 stays pending, however old.
         #expect(try store.outboxCounts() == [.pending: 1, .dead: 2])
         let now = Self.t0.addingTimeInterval(10 * 86_400)
