@@ -17,16 +17,7 @@ struct WorkspaceKeyTests {
         """
 
     func readiness(_ worker: WorkerProcess, http: CurlHTTPClient) async throws -> [String: [String: Any]] {
-        var address: String?
-        _ = await waitFor(seconds: 20) {
-            guard
-                let range = worker.log.range(
-                    of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression)
-            else { return false }
-            address = String(worker.log[range].dropFirst("ops server listening on ".count))
-            return true
-        }
-        let ops = try #require(address, "\(worker.log)")
+        let ops = try #require(await EndToEndTests().opsAddress(worker), "\(worker.log)")
         var workspaces: [String: [String: Any]] = [:]
         // Until both workspaces were polled at least once (a success or a failure on record).
         let deadline = Date().addingTimeInterval(20)
