@@ -5,16 +5,19 @@ import Testing
 
 @testable import DeviceWatch
 
-/// The real SQLite store, with a switch that makes the next cycle's commit fail as a full disk would.
+/// The real SQLite store, with a switch that makes the next cycle's commit fail as a full disk
+/// would, and a count of the cycles it was asked to commit.
 final class FlakyStore: StateStore {
     let store: SQLiteStateStore
     let failNextCommit = Mutex(false)
+    let cycles = Mutex(0)
 
     init(path: String) throws { store = try SQLiteStateStore(path: path) }
 
     func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
         throws(StateStoreError)
     {
+        cycles.withLock { $0 += 1 }
         let fail = failNextCommit.withLock { value in
             defer { value = false }
             return value
@@ -117,5 +120,57 @@ struct EngineCommitTests {
         await engine.pollSucceeded(
             workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(90))
         #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .resolved })
+    }
+
+    /// A tick with nothing due (no timer run out, the silences unchanged) plans nothing and opens
+    /// no transaction; one at the moment a timer runs out, or after a silence ends, does.
+    @Test func aTickWithNothingDueDoesNothingAndOneWithSomethingDueSendsIt() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try FlakyStore(path: path)
+        var defaults = Configuration.Defaults()
+        defaults.groupWait = 30
+        defaults.repeatEvery = 3600
+        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
+        let clock = Mutex(Self.t0)
+        let engine = Engine(
+            rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store,
+            localNow: { clock.withLock { $0 } })
+        await engine.pollSucceeded(workspace: "acme", devices: devices(offline: true), apiDate: Self.t0)
+        #expect(try store.store.notifications(state: nil, limit: 10).isEmpty)  // group_wait runs
+        let afterPoll = store.cycles.withLock { $0 }
+
+        // Ten seconds on: nothing is due yet; the ticks open no transaction.
+        for second in 1...10 {
+            clock.withLock { $0 = Self.t0.addingTimeInterval(Double(second)) }
+            await engine.tick()
+        }
+        #expect(store.cycles.withLock { $0 } == afterPoll)
+
+        // group_wait has run out: the next tick plans and sends.
+        clock.withLock { $0 = Self.t0.addingTimeInterval(31) }
+        await engine.tick()
+        #expect(store.cycles.withLock { $0 } == afterPoll + 1)
+        #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.new])
+
+        // Quiet again until repeat_every; then a silence added and expired from outside (the CLI)
+        // is seen at the next tick as a change of silences, and planned.
+        clock.withLock { $0 = Self.t0.addingTimeInterval(40) }
+        await engine.tick()
+        #expect(store.cycles.withLock { $0 } == afterPoll + 1)
+        try store.addSilence(
+            Silence(
+                id: "s", matchers: [.init(name: "rule", pattern: "offline")], startsAt: Self.t0,
+                endsAt: Self.t0.addingTimeInterval(7200), comment: "c", author: "a", createdAt: Self.t0))
+        clock.withLock { $0 = Self.t0.addingTimeInterval(41) }
+        await engine.tick()
+        #expect(store.cycles.withLock { $0 } == afterPoll + 2)
+        // An hour on, the repeat is muted by the silence; when it is expired, the repeat goes.
+        clock.withLock { $0 = Self.t0.addingTimeInterval(3700) }
+        await engine.tick()
+        #expect(try store.store.notifications(state: nil, limit: 10).count == 1)
+        _ = try store.expireSilence("s", at: Self.t0.addingTimeInterval(3701))
+        clock.withLock { $0 = Self.t0.addingTimeInterval(3702) }
+        await engine.tick()
+        #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.repeat, .new])
     }
 }

@@ -23,6 +23,10 @@ public actor Engine {
     private let localNow: @Sendable () -> Date
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
     private var clockOffset: Double = 0
+    /// The silences the latest plan saw, and when it said a notification may next be due: a tick
+    /// before then, with the same silences, has nothing to plan.
+    private var plannedSilences: [Silence]?
+    private var nextDue: Date?
     /// The same per workspace, as measured (`offsets`) and as stored (`storedOffsets`): a cycle
     /// writes an offset only when it moved by more than ``ClockOffset/tolerance``.
     private var offsets: [String: ClockOffset] = [:]
@@ -99,9 +103,15 @@ public actor Engine {
         await finishCycle(start, at: at)
     }
 
-    /// Plans what timers made due (group_wait, group_interval, repeat_every) without a new poll.
+    /// Plans what timers made due (group_wait, group_interval, repeat_every, a silence ending)
+    /// without a new poll. A tick before the earliest of them, with the silences as the last plan
+    /// saw them, does nothing more than read the silences: no plan, no transaction, whatever the
+    /// number of alerts.
     public func tick() async {
-        await finishCycle(beginCycle(), at: now)
+        let at = now
+        guard let silences = readSilences(at: at) else { return }
+        if silences == plannedSilences, nextDue.map({ at < $0 }) ?? true { return }
+        await finishCycle(beginCycle(), at: at, silences: silences)
     }
 
     /// A reloaded configuration: alerts of removed rules resolve at the next poll of their workspace,
@@ -153,34 +163,42 @@ public actor Engine {
         routing = start.routing
     }
 
-    private func finishCycle(_ start: StateChanges.CycleStart, at now: Date) async {
-        if commitCycle(start, at: now) > 0 { await committed() }
+    private func finishCycle(_ start: StateChanges.CycleStart, at now: Date, silences: [Silence]? = nil) async {
+        if commitCycle(start, at: now, silences: silences) > 0 { await committed() }
     }
 
-    /// Plans and commits one cycle; returns how many notifications it enqueued. The plan runs
-    /// inside the store's transaction and each notification is written as it is planned, so a
-    /// large outage's notifications (megabytes) are never all in memory at once.
-    private func commitCycle(_ start: StateChanges.CycleStart, at now: Date) -> Int {
-        let silences: [Silence]
+    /// The silences active or to come at `now`; nil (reported) when the store cannot say.
+    private func readSilences(at now: Date) -> [Silence]? {
         do {
-            silences = try store.silences(includeExpired: false, at: now)
+            let silences = try store.silences(includeExpired: false, at: now)
             storeHealth?.succeeded(.readSilences)
+            return silences
         } catch {
             if let storeHealth {
                 storeHealth.failed(.readSilences, error: error)
             } else {
                 logger.error("cannot read silences, keeping the cycle for later: \(error)")
             }
+            return nil
+        }
+    }
+
+    /// Plans and commits one cycle; returns how many notifications it enqueued. The plan runs
+    /// inside the store's transaction and each notification is written as it is planned, so a
+    /// large outage's notifications (megabytes) are never all in memory at once.
+    private func commitCycle(_ start: StateChanges.CycleStart, at now: Date, silences given: [Silence]?) -> Int {
+        guard let silences = given ?? readSilences(at: now) else {
             rollBack(to: start)
             return 0
         }
         var planned = 0
         var wrote = false
+        var due: Date?
         do {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
             try store.commitCycle(at: localNow()) { enqueue in
                 var failure: (any Error)?
-                NotificationPlanner.plan(
+                due = NotificationPlanner.plan(
                     book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now
                 ) { intent in
                     guard failure == nil else { return }
@@ -221,9 +239,13 @@ public actor Engine {
                 logger.error("cannot commit the cycle, it will be retried: \(error)")
             }
             rollBack(to: start)
+            // Planned again at the next tick.
+            plannedSilences = nil
             return 0
         }
         storeHealth?.succeeded(.commitCycle)
+        plannedSilences = silences
+        nextDue = due
         book.beginCycle()
         for offset in movedOffsets() { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }

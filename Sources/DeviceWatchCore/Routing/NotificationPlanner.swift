@@ -21,11 +21,17 @@ public enum NotificationPlanner {
 
     /// The same, handing each intent to `emit` as soon as it is planned, in group order: a caller
     /// that writes them out never holds a large outage's notifications all at once.
+    /// - Returns: when a notification may next be due if nothing else changes (a group's
+    ///   `group_wait`, `group_interval` or `repeat_every` running out, a silence ending); nil
+    ///   when none is waiting. Until then, planning again without a poll finds nothing to send.
+    @discardableResult
     public static func plan(
         book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults,
         silences: [Silence], at now: Date,
         emit: (NotificationIntent) -> Void
-    ) {
+    ) -> Date? {
+        var nextDue: Date?
+        func soonest(_ time: Date) { nextDue = min(nextDue ?? time, time) }
         let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let inhibited = inhibitedAlerts(book: book, rules: rulesByID)
         let activeSilences = silences.filter { $0.isActive(at: now) }
@@ -131,6 +137,16 @@ public enum NotificationPlanner {
                 group.told = ToldAlerts(firing + held)
                 group.lastSentAt = now
             }
+            // When this group may next need a notification, if nothing else changes.
+            if let last = group.lastSentAt {
+                if reason == nil, changed {
+                    soonest(last.addingTimeInterval(defaults.groupInterval))
+                } else if !firing.isEmpty {
+                    soonest(last.addingTimeInterval(repeatEvery(firing, rulesByID, defaults)))
+                }
+            } else if !firing.isEmpty {
+                soonest(group.createdAt.addingTimeInterval(defaults.groupWait))
+            }
             if group.told.isEmpty, firing.isEmpty,
                 membership?.alerts.contains(where: { book.alerts[$0]?.state == .firing }) != true
             {
@@ -140,12 +156,16 @@ public enum NotificationPlanner {
             }
         }
 
+        // A silence that ends unmutes what it held.
+        for silence in activeSilences { soonest(silence.endsAt) }
+
         // Resolved alerts no receiver still has to hear about are done.
-        guard book.alerts.values.contains(where: { $0.state == .resolved }) else { return }
+        guard book.alerts.values.contains(where: { $0.state == .resolved }) else { return nextDue }
         let stillTold = Set(state.groups.values.flatMap(\.told))
         for (key, alert) in book.alerts where alert.state == .resolved && !stillTold.contains(key) {
             book.remove(key)
         }
+        return nextDue
     }
 
     private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults)
