@@ -104,6 +104,24 @@ let benchmarks: @Sendable () -> Void = {
     precondition(
         StateChanges.between((steady.book, steady.routing), (before.book, before.routing), intents: []).isEmpty)
 
+    // The worker's engine holding 100,000 firing alerts, told: its 1-second tick with nothing due.
+    let tickPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "dw-bench-tick-\(UUID().uuidString).db"
+    ).path
+    let tickStore = try! SQLiteStateStore(path: tickPath)
+    let tickEngine = DeviceWatch.Engine(
+        rules: rules, defaults: defaults, staleAfter: 300, state: try! tickStore.load(), store: tickStore,
+        localNow: { t0.addingTimeInterval(1) })
+    let everyDeviceOffline = fleet(offline: 100_000)
+    Benchmark(
+        "engine tick with nothing due, 100,000 alerts",
+        configuration: .init(
+            metrics: [.wallClock], timeUnits: .microseconds, maxDuration: .seconds(10), maxIterations: 1000,
+            setup: { await tickEngine.pollSucceeded(workspace: "acme", devices: everyDeviceOffline, apiDate: t0) })
+    ) { benchmark in
+        for _ in benchmark.scaledIterations { await tickEngine.tick() }
+    }
+
     Benchmark("persist a 10,000-transition cycle in one SQLite transaction", configuration: configuration) {
         benchmark in
         for _ in benchmark.scaledIterations {
