@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(name: "devicewatch", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -53,6 +54,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DeviceWatchCore", package: "devicewatch"),
                 .product(name: "DeviceWatch", package: "devicewatch"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/LifecycleBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -2,6 +2,7 @@ import Benchmark
 import DeviceWatch
 import DeviceWatchCore
 import Foundation
+import Logging
 
 /// A 100,000-device workspace with 5% of devices firing one rule that notifies two receivers.
 let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
@@ -111,7 +112,11 @@ let benchmarks: @Sendable () -> Void = {
     let tickStore = try! SQLiteStateStore(path: tickPath)
     let tickEngine = DeviceWatch.Engine(
         rules: rules, defaults: defaults, staleAfter: 300, state: try! tickStore.load(), store: tickStore,
-        localNow: { t0.addingTimeInterval(1) })
+        logger: { () -> Logger in
+            var quiet = Logger(label: "bench")
+            quiet.logLevel = .warning  // not 100,000 transition lines
+            return quiet
+        }(), localNow: { t0.addingTimeInterval(1) })
     let everyDeviceOffline = fleet(offline: 100_000)
     Benchmark(
         "engine tick with nothing due, 100,000 alerts",
