@@ -16,7 +16,7 @@ struct DeviceWatchCommand: AsyncParsableCommand {
                                          devicewatch eval --config devicewatch.json
                                          devicewatch run --config devicewatch.json
 
-            Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or authorization (401/403), \
+            Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or authorization (401, 403, or 404 GraphMethodException: no device:read), \
             4 not found (404), 5 API unavailable after retries.
             """,
         subcommands: [
