@@ -1,0 +1,85 @@
+/// The route stage: which receivers' groups each alert belongs to, by its rule's `notify` and
+/// `group_by` (devicewatch's own alerts go to the meta receivers, by rule and workspace).
+enum AlertRouter {
+    /// A receiver's group and the alerts in it.
+    struct Membership {
+        var receiver: String
+        var labels: GroupLabels
+        var alerts: [AlertKey]
+    }
+
+    /// Every firing or resolved alert in each of its receivers' groups, by group id. A group's
+    /// labels are built once, when its first member is met (a known group keeps its own, shared);
+    /// an alert adds only its key.
+    static func members(book: AlertBook, rules: [String: Rule], defaults: RoutingDefaults, known: RoutingState)
+        -> [String: Membership]
+    {
+        var members: [String: Membership] = [:]
+        var sortedGroupBy: [[String]: [(label: String, name: String)]] = [:]
+        for (alertKey, alert) in book.alerts where alert.state != .pending {
+            let rule = rules[alertKey.ruleID]
+            let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
+            guard !receivers.isEmpty else { continue }
+            let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
+            let names =
+                sortedGroupBy[groupBy]
+                ?? {
+                    let names = groupLabelNames(groupBy)
+                    sortedGroupBy[groupBy] = names
+                    return names
+                }()
+            let values = names.map { labelValue($0.name, alert) ?? "" }
+            let key = groupKeyParts(names, values)
+            for receiver in receivers {
+                let id = exactString([receiver, ":"] + key)
+                if members[id] == nil {
+                    let labels =
+                        known.groups[id]?.labels
+                        ?? GroupLabels(sorted: zip(names, values).map { GroupLabels.Label(name: $0.label, value: $1) })
+                    members[id] = Membership(receiver: receiver, labels: labels, alerts: [alertKey])
+                } else {
+                    members[id]!.alerts.append(alertKey)
+                }
+            }
+        }
+        return members
+    }
+
+    /// A group's label names in key order, each with the `group_by` entry it comes from (the
+    /// last entry wins when two name the same label).
+    static func groupLabelNames(_ groupBy: [String]) -> [(label: String, name: String)] {
+        var byLabel: [String: String] = [:]
+        for name in groupBy { byLabel[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = name }
+        return byLabel.sorted { $0.key < $1.key }.map { (label: $0.key, name: $0.value) }
+    }
+
+    /// The parts of a group key, `{label="value",...}` in label order.
+    static func groupKeyParts(_ names: [(label: String, name: String)], _ values: [String]) -> [String] {
+        var parts = ["{"]
+        for (index, (name, value)) in zip(names, values).enumerated() {
+            parts += [index > 0 ? "," : "", name.label, "=\"", value, "\""]
+        }
+        parts.append("}")
+        return parts
+    }
+
+    /// The parts joined in a string stored at exactly its length: appending grows a string's
+    /// storage in steps, and one group id is kept per group.
+    static func exactString(_ parts: [String]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+        for part in parts { bytes += part.utf8 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func labelValue(_ name: String, _ alert: AlertInstance) -> String? {
+        switch name {
+        case "rule": alert.key.ruleID
+        case "workspace": alert.key.workspace
+        case "device": alert.key.deviceID
+        case "severity": alert.severity.rawValue
+        default: name.hasPrefix("label:") ? alert.label(String(name.dropFirst(6))) : nil
+        }
+    }
+
+}

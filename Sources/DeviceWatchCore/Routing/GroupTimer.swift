@@ -1,0 +1,45 @@
+import Foundation
+
+/// The group timing stage, pure: whether a receiver's group is to be notified now, and when it
+/// may next need to be (the counterpart of Alertmanager's `needsUpdate`).
+///
+/// A new group is sent `group_wait` after it appears; later changes (newly firing alerts, or
+/// resolves to tell) at most every `group_interval` after the last notification; an unchanged
+/// firing group again every `repeat_every`; a group of resolves only, never notified, at once.
+struct GroupTimer: Sendable, Equatable {
+    var groupWait: Double
+    var groupInterval: Double
+    var repeatEvery: Double
+
+    /// What the timer looks at of a group.
+    struct Group: Sendable, Equatable {
+        var createdAt: Date
+        var lastSentAt: Date?
+        /// Some alert of the group fires, unmuted.
+        var firing: Bool
+        /// Something to tell since the last notification: a newly firing alert or a resolve.
+        var changed: Bool
+    }
+
+    /// Why to notify the group now; nil when it waits.
+    func reason(_ group: Group, at now: Date) -> NotificationIntent.Reason? {
+        if let last = group.lastSentAt {
+            if group.changed, now.timeIntervalSince(last) >= groupInterval {
+                return group.firing ? .changed : .resolved
+            }
+            if !group.changed, group.firing, now.timeIntervalSince(last) >= repeatEvery { return .repeat }
+            return nil
+        }
+        if group.firing { return now.timeIntervalSince(group.createdAt) >= groupWait ? .new : nil }
+        return group.changed ? .resolved : nil
+    }
+
+    /// When the group may next need a notification if nothing else changes; nil when never.
+    func nextDue(_ group: Group) -> Date? {
+        if let last = group.lastSentAt {
+            if group.changed { return last.addingTimeInterval(groupInterval) }
+            return group.firing ? last.addingTimeInterval(repeatEvery) : nil
+        }
+        return group.firing ? group.createdAt.addingTimeInterval(groupWait) : nil
+    }
+}

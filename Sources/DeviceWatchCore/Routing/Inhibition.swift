@@ -1,0 +1,24 @@
+/// The inhibit stage: while a rule fires, alerts of the rules it lists in `inhibits`, with equal
+/// `inhibit_equal` labels, are not sent (a site gateway down mutes that site's cameras).
+enum Inhibition {
+    /// The alerts inhibited now.
+    static func inhibited(book: AlertBook, rules: [String: Rule]) -> Set<AlertKey> {
+        let sources = rules.values.filter { !$0.inhibits.isEmpty }
+        guard !sources.isEmpty else { return [] }
+        var muted: Set<AlertKey> = []
+        for source in sources {
+            var signatures: Set<[String?]> = []
+            for alert in book.alerts.values where alert.key.ruleID == source.id && alert.state == .firing {
+                signatures.insert(source.inhibitEqual.map { AlertRouter.labelValue($0, alert) })
+            }
+            guard !signatures.isEmpty else { continue }
+            let targets = Set(source.inhibits)
+            for (key, alert) in book.alerts where targets.contains(key.ruleID) && key.ruleID != source.id {
+                if signatures.contains(source.inhibitEqual.map { AlertRouter.labelValue($0, alert) }) {
+                    muted.insert(key)
+                }
+            }
+        }
+        return muted
+    }
+}
