@@ -17,8 +17,8 @@ struct GroupTimerTests {
     }
 
     @Test(arguments: [
-        // (group, seconds after t0, reason now, next due in seconds after t0)
-        (group(firing: true, changed: true), 10.0, nil as NotificationIntent.Reason?, 30.0 as Double?),  // group_wait runs
+        // (group, seconds after t0, reason now, next due in seconds after t0); first, group_wait runs
+        (group(firing: true, changed: true), 10.0, nil as NotificationIntent.Reason?, 30.0 as Double?),
         (group(firing: true, changed: true), 30, .new, 30),
         (group(firing: false, changed: true), 5, .resolved, nil),  // never told: resolves at once
         (group(firing: false, changed: false), 5, nil, nil),
