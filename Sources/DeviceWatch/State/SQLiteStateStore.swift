@@ -67,7 +67,7 @@ public final class SQLiteStateStore: StateStore {
         return StateStoreError(kind: .other, path: path, detail: "\(error)")
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
         do {
             return try pool.write(body)
         } catch {
@@ -75,7 +75,7 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
         do {
             return try pool.read(body)
         } catch {
@@ -223,194 +223,18 @@ public final class SQLiteStateStore: StateStore {
             String(decoding: intent.jsonData, as: UTF8.self),
         ])
     }
-
-    // MARK: Outbox
-
-    /// The oldest pending notification of each (receiver, group), where it is due at `now`, over
-    /// every receiver; oldest first. (The dispatcher reads per receiver; this is for inspection.)
-    public func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
-        try read { db in
-            // The oldest pending notification of each group, when it is due: a group waiting for a
-            // retry never holds up another, and a group's resolve never overtakes its firing.
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM outbox AS o WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-                      AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
-                                      AND p.group_key = o.group_key AND p.rowid < o.rowid)
-                    ORDER BY o.rowid LIMIT ?
-                    """,
-                arguments: [now.timeIntervalSince1970, limit]
-            ).map(entry)
-        }
-    }
-
-    public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
-        throws(StateStoreError)
-        -> [OutboxEntry]
-    {
-        try read { db in
-            let excluded = excludingGroups.sorted()
-            let placeholders =
-                excluded.isEmpty
-                ? ""
-                : " AND o.group_key NOT IN (" + Array(repeating: "?", count: excluded.count).joined(separator: ", ")
-                    + ")"
-            var arguments: [any DatabaseValueConvertible] = [receiver, now.timeIntervalSince1970]
-            arguments += excluded
-            arguments.append(limit)
-            // Compiled once per connection and number of groups left out.
-            return try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT * FROM outbox AS o INDEXED BY outbox_receiver_state
-                        WHERE o.receiver = ? AND o.state = 'pending' AND o.next_attempt_at <= ?\(placeholders)
-                          AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.receiver = o.receiver
-                                          AND p.group_key = o.group_key AND p.rowid < o.rowid)
-                        ORDER BY o.rowid LIMIT ?
-                        """),
-                arguments: StatementArguments(arguments)
-            ).map(entry)
-        }
-    }
-
-    public func pendingReceivers() throws(StateStoreError) -> Set<String> {
-        try read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT receiver FROM outbox WHERE state = 'pending'"))
-        }
-    }
-
-    public func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
-        try read { db in
-            if let state {
-                return try Row.fetchAll(
-                    db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, id LIMIT ?",
-                    arguments: [state.rawValue, limit]
-                ).map(entry)
-            }
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM outbox ORDER BY created_at DESC, id LIMIT ?", arguments: [limit]
-            ).map(entry)
-        }
-    }
-
-    public func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int] {
-        try read { db in
-            // Index ranges: cheap on every scrape, however many sent notifications are kept.
-            var counts: [OutboxEntry.State: Int] = [:]
-            for state in [OutboxEntry.State.pending, .dead] {
-                counts[state] =
-                    try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM outbox WHERE state = ?", arguments: [state.rawValue]) ?? 0
-            }
-            return counts
-        }
-    }
-
-    public func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int {
-        try write { db in
-            try db.execute(
-                sql:
-                    "DELETE FROM outbox WHERE (state = 'sent' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
-                arguments: [sentBefore.timeIntervalSince1970, deadBefore.timeIntervalSince1970])
-            return db.changesCount
-        }
-    }
-
-    public func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
-        guard !outcomes.isEmpty else { return }
-        try write { db in
-            // Compiled once per connection (a storm records thousands).
-            let sent = try db.cachedStatement(
-                sql:
-                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, last_error = NULL WHERE id = ?"
-            )
-            let retry = try db.cachedStatement(
-                sql:
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?"
-            )
-            let dead = try db.cachedStatement(
-                sql:
-                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?"
-            )
-            for outcome in outcomes {
-                switch outcome.kind {
-                case .sent:
-                    try sent.execute(arguments: [now.timeIntervalSince1970, outcome.id])
-                case .retry(let at, let error):
-                    try retry.execute(arguments: [
-                        at.timeIntervalSince1970, error, now.timeIntervalSince1970, outcome.id,
-                    ])
-                case .dead(let error):
-                    try dead.execute(arguments: [error, now.timeIntervalSince1970, outcome.id])
-                }
-            }
-        }
-    }
-
-    private func entry(_ row: Row) throws -> OutboxEntry {
-        let payload: String = row["payload"]
-        // The core's pull reader first (what JSONWriter wrote); JSONDecoder for anything else.
-        let intent =
-            try (try? NotificationIntent(outboxJSON: Array(payload.utf8))) ?? decode(NotificationIntent.self, payload)
-        return OutboxEntry(
-            intent: intent, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
-            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
-            lastError: row["last_error"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
-    }
-
-    // MARK: Silences
-
-    public func addSilence(_ silence: Silence) throws(StateStoreError) {
-        try write { db in
-            try db.execute(
-                sql: "INSERT INTO silences (id, ends_at, body) VALUES (?, ?, ?)",
-                arguments: [silence.id, silence.endsAt.timeIntervalSince1970, try encode(silence)])
-        }
-    }
-
-    public func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
-        try read { db in
-            let rows =
-                includeExpired
-                ? try Row.fetchAll(db, sql: "SELECT body FROM silences")
-                : try Row.fetchAll(
-                    db, sql: "SELECT body FROM silences WHERE ends_at > ?", arguments: [now.timeIntervalSince1970])
-            return try rows.map { try decode(Silence.self, $0["body"]) }.sorted {
-                ($0.startsAt, $0.id) < ($1.startsAt, $1.id)
-            }
-        }
-    }
-
-    public func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
-        try write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT body FROM silences WHERE id = ? AND ends_at > ?",
-                    arguments: [id, now.timeIntervalSince1970])
-            else { return false }
-            var silence = try decode(Silence.self, row["body"])
-            silence.endsAt = max(now, silence.startsAt)
-            try db.execute(
-                sql: "UPDATE silences SET ends_at = ?, body = ? WHERE id = ?",
-                arguments: [silence.endsAt.timeIntervalSince1970, try encode(silence), id])
-            return true
-        }
-    }
 }
 
-private let jsonEncoder: JSONEncoder = {
+let stateJSONEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return encoder
 }()
 
-private func encode(_ value: some Encodable) throws -> String {
-    String(decoding: try jsonEncoder.encode(value), as: UTF8.self)
+func encode(_ value: some Encodable) throws -> String {
+    String(decoding: try stateJSONEncoder.encode(value), as: UTF8.self)
 }
 
-private func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
     try JSONDecoder().decode(T.self, from: Data(text.utf8))
 }

@@ -1,0 +1,44 @@
+import DeviceWatchCore
+import Foundation
+import GRDB
+
+/// Silences in SQLite.
+extension SQLiteStateStore {
+
+    public func addSilence(_ silence: Silence) throws(StateStoreError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO silences (id, ends_at, body) VALUES (?, ?, ?)",
+                arguments: [silence.id, silence.endsAt.timeIntervalSince1970, try encode(silence)])
+        }
+    }
+
+    public func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
+        try read { db in
+            let rows =
+                includeExpired
+                ? try Row.fetchAll(db, sql: "SELECT body FROM silences")
+                : try Row.fetchAll(
+                    db, sql: "SELECT body FROM silences WHERE ends_at > ?", arguments: [now.timeIntervalSince1970])
+            return try rows.map { try decode(Silence.self, $0["body"]) }.sorted {
+                ($0.startsAt, $0.id) < ($1.startsAt, $1.id)
+            }
+        }
+    }
+
+    public func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
+        try write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT body FROM silences WHERE id = ? AND ends_at > ?",
+                    arguments: [id, now.timeIntervalSince1970])
+            else { return false }
+            var silence = try decode(Silence.self, row["body"])
+            silence.endsAt = max(now, silence.startsAt)
+            try db.execute(
+                sql: "UPDATE silences SET ends_at = ?, body = ? WHERE id = ?",
+                arguments: [silence.endsAt.timeIntervalSince1970, try encode(silence), id])
+            return true
+        }
+    }
+}
