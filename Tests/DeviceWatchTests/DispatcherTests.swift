@@ -349,6 +349,27 @@ struct DispatcherLaneTests {
     }
 }
 
+extension DispatcherLaneTests {
+    /// A graceful shutdown lets a transfer under way finish and records it; nothing is cut off.
+    @Test func finishingLetsATransferUnderWayCompleteAndRecordsIt() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start(statuses: [RecordingSink.slow])  // answers after 3 s
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        let receivers: [String: any Receiver] = [
+            "hook": WebhookReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1000, burst: 1000))
+        ]
+        let dispatcher = Dispatcher(store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context)
+        try enqueue([intent("slow", receiver: "hook")], store)
+        let loop = Task { await dispatcher.run() }
+        await dispatcher.wake()
+        #expect(await sink.wait(seconds: 10) { $0.count == 1 })  // under way
+        await dispatcher.finish()
+        await loop.value
+        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["slow"])
+    }
+}
+
 func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {

@@ -75,6 +75,8 @@ public actor Dispatcher {
     /// When the next retry falls due: the loop wakes for it.
     private var nextRetry: Date?
     private var lastPrune = Date.distantPast
+    /// Set by ``finish()``: the delivery loop drains and returns.
+    private var finishing = false
 
     /// - Parameter clock: the local wall clock (the outbox's times are on it) and the sleeps of
     ///   rate limits and retries.
@@ -112,9 +114,17 @@ public actor Dispatcher {
         wakeups?.yield()
     }
 
-    /// Delivers until cancelled: after every wake-up, when a retry falls due, and at least every
-    /// second. Outcomes answered when it is cancelled are recorded; transfers it cancels are not
-    /// (they stay pending and go at the next start).
+    /// Asks ``run()`` to finish: transfers under way complete and are recorded (none is cut off),
+    /// what is due goes, and then it returns. For a graceful shutdown.
+    public func finish() {
+        finishing = true
+        for name in lanes.keys { lanes[name]?.retried = [] }
+        wakeups?.yield()
+    }
+
+    /// Delivers until cancelled or told to ``finish()``: after every wake-up, when a retry falls
+    /// due, and at least every second. Outcomes answered when it is cancelled are recorded;
+    /// transfers it cancels are not (they stay pending and go at the next start).
     public func run() async {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeups = continuation
@@ -180,8 +190,10 @@ public actor Dispatcher {
             refreshLanes()
             while true {
                 if Task.isCancelled, wakeups != nil { break }
+                // Draining (deliverDue, or run() told to finish): what is due goes, then the loop ends.
+                let draining = wakeups == nil || finishing
                 let at = fixedNow ?? clock.now()
-                for (receiver, entry) in fill(at: at, stopRetried: wakeups == nil) {
+                for (receiver, entry) in fill(at: at, stopRetried: draining) {
                     tasks.addTask { [self] in
                         .answered(receiver: receiver, entry: entry, record: await self.attempt(entry))
                     }
@@ -194,7 +206,7 @@ public actor Dispatcher {
                         return .wake(fromStream: false)
                     }
                 }
-                if wakeups == nil, lanes.values.allSatisfy({ $0.transfers == 0 }) {
+                if draining, lanes.values.allSatisfy({ $0.transfers == 0 }) {
                     // Draining: record what is answered; stop once that releases nothing new.
                     if unrecorded.isEmpty { break }
                     sent += recordAnswers()

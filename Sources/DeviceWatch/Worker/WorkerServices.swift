@@ -17,8 +17,9 @@ struct OpsService: Service, CustomStringConvertible {
     func run() async throws { try await server.run() }
 }
 
-/// Delivers the outbox until graceful shutdown; then what is due, until the group's maximum
-/// graceful shutdown duration cancels it (what is left goes at the next start).
+/// Delivers the outbox until graceful shutdown; then finishes the transfers under way and what is
+/// due, until the group's maximum graceful shutdown duration cancels it (what is left goes at
+/// the next start).
 struct DeliveryService: Service, CustomStringConvertible {
     let dispatcher: Dispatcher
     let logger: Logger
@@ -27,10 +28,14 @@ struct DeliveryService: Service, CustomStringConvertible {
     func run() async {
         // What a previous run left in the outbox goes at once.
         await dispatcher.wake()
-        await cancelWhenGracefulShutdown { await dispatcher.run() }
-        guard !Task.isCancelled else { return }
-        logger.info("devicewatch stopping: delivering what is due")
-        await dispatcher.deliverDue()
+        // At graceful shutdown the loop finishes what is under way and what is due, then returns;
+        // the group's maximum graceful shutdown duration cancels it if that takes too long.
+        await withGracefulShutdownHandler {
+            await dispatcher.run()
+        } onGracefulShutdown: { [dispatcher, logger] in
+            logger.info("devicewatch stopping: delivering what is due")
+            Task { await dispatcher.finish() }
+        }
     }
 }
 
