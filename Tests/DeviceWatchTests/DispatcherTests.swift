@@ -102,7 +102,7 @@ struct DispatcherTests {
         let store = try SQLiteStateStore(path: path)
         try enqueue([intent(1)], store)
         var settings = Dispatcher.Settings()
-        settings.maxRetryAge = 0
+        settings.maxRetryAge = .zero
         await dispatcher(sink, store: store, settings: settings).deliverDue()
         #expect(
             try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("gave up after 1 attempts")

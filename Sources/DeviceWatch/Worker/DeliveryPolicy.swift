@@ -4,7 +4,7 @@ import Foundation
 /// on. Pure: the answer, the outbox entry, the time and a random source in; the record out.
 struct DeliveryPolicy: Sendable {
     /// An undelivered notification older than this (seconds since it entered the outbox) is dead-lettered.
-    var maxRetryAge: Double
+    var maxRetryAge: Duration
     /// Backoff between attempts: exponential with full jitter, or the receiver's `Retry-After`.
     var backoff: RetryPolicy
 
@@ -18,7 +18,7 @@ struct DeliveryPolicy: Sendable {
         case .permanentFailure(let reason):
             return DeliveryRecord(id: id, kind: .dead(error: reason))
         case .retry(let reason, let after):
-            if now.timeIntervalSince(entry.createdAt) >= maxRetryAge {
+            if now.timeIntervalSince(entry.createdAt) >= maxRetryAge.seconds {
                 return DeliveryRecord(
                     id: id, kind: .dead(error: "gave up after \(entry.attempts + 1) attempts: \(reason)"))
             }

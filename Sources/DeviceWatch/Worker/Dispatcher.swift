@@ -18,9 +18,10 @@ import Logging
 public actor Dispatcher {
     public struct Settings: Sendable {
         /// An undelivered notification older than this is dead-lettered.
-        public var maxRetryAge: Double = 86_400
-        public var baseBackoff: Double = 1
-        public var maxBackoff: Double = 300
+        public var maxRetryAge: Duration = .seconds(86_400)
+        /// The backoff cap before the first retry (it doubles after each attempt, full jitter).
+        public var baseBackoff: Duration = .seconds(1)
+        public var maxBackoff: Duration = .seconds(300)
         /// Due notifications read from the store at once, per receiver.
         public var batch: Int = 64
         /// Groups of one receiver delivered at once (libcurl keeps at most 16 connections per host).
@@ -28,9 +29,9 @@ public actor Dispatcher {
         /// The longest an answer waits to be recorded: outcomes arriving meanwhile share its transaction.
         public var recordWithin: Duration = .milliseconds(5)
         /// Delivered notifications are kept this long (for `notifications list` and the status page), then deleted.
-        public var keepSent: Double = 7 * 86_400
+        public var keepSent: Duration = .seconds(7 * 86_400)
         /// Dead letters are kept this long, then deleted.
-        public var keepDead: Double = 30 * 86_400
+        public var keepDead: Duration = .seconds(30 * 86_400)
 
         public init() {}
     }
@@ -95,8 +96,8 @@ public actor Dispatcher {
         self.policy = DeliveryPolicy(
             maxRetryAge: settings.maxRetryAge,
             backoff: RetryPolicy(
-                maxAttempts: .max, baseDelay: .milliseconds(Int(settings.baseBackoff * 1000)),
-                maxDelay: .milliseconds(Int(settings.maxBackoff * 1000)), maxTotal: .seconds(Int.max / 2)))
+                maxAttempts: .max, baseDelay: settings.baseBackoff, maxDelay: settings.maxBackoff,
+                maxTotal: .seconds(Int.max / 2)))
         self.logger = logger
         self.clock = clock
     }
@@ -150,8 +151,8 @@ public actor Dispatcher {
     public func prune(now: Date) {
         do {
             let count = try store.prune(
-                sentBefore: now.addingTimeInterval(-settings.keepSent),
-                deadBefore: now.addingTimeInterval(-settings.keepDead))
+                sentBefore: now.addingTimeInterval(-settings.keepSent.seconds),
+                deadBefore: now.addingTimeInterval(-settings.keepDead.seconds))
             if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
         } catch {
             logger.error("cannot prune the outbox: \(error)")
