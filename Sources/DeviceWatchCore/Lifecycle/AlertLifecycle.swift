@@ -19,7 +19,7 @@ public enum AlertLifecycle {
         at now: Date
     ) -> [Transition] {
         var transitions: [Transition] = []
-        let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rulesByID = rules.byID
         var holding: Set<AlertKey> = []
         holding.reserveCapacity(evaluation.findings.count)
         for finding in evaluation.findings {

@@ -37,7 +37,7 @@ public enum NotificationPlanner {
             guard let time else { return }
             nextDue = min(nextDue ?? time, time)
         }
-        let rulesByID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rulesByID = rules.byID
         let muting = Muting(book: book, rules: rulesByID, silences: silences, at: now)
         let members = AlertRouter.members(book: book, rules: rulesByID, defaults: defaults, known: state)
 

@@ -6,6 +6,9 @@ import Mustache
 /// bits, globs precompiled and summary and description templates parsed.
 public struct RuleSet: Sendable {
     public let rules: [Rule]
+    /// Each rule by id (the first of an id), built once per rule set.
+    public let byID: [String: Rule]
+    private let indexByID: [String: Int]
     /// Each rule's `where` and `when` as one compiled condition (`all` of both).
     private let compiled: CompiledRules
     private let summaries: [MustacheTemplate]
@@ -18,6 +21,10 @@ public struct RuleSet: Sendable {
     /// invalid description is left out.
     public init(_ rules: [Rule]) {
         self.rules = rules
+        var indexByID: [String: Int] = [:]
+        for (index, rule) in rules.enumerated() where indexByID[rule.id] == nil { indexByID[rule.id] = index }
+        self.indexByID = indexByID
+        byID = indexByID.mapValues { rules[$0] }
         var atoms = AtomTable()
         var compiled = CompiledRules()
         for rule in rules {
@@ -131,7 +138,7 @@ public struct RuleSet: Sendable {
 
     /// The rule's summary template rendered for a finding; device text in it is inert (``InertText``).
     public func summary(of finding: Finding) -> String {
-        guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }) else { return finding.ruleID }
+        guard let index = indexByID[finding.ruleID] else { return finding.ruleID }
         return InertText.block(
             summaries[index].render(
                 templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
@@ -140,14 +147,14 @@ public struct RuleSet: Sendable {
     /// The rule's description template rendered for a finding, with the values its summary sees;
     /// nil when the rule has no description.
     public func description(of finding: Finding) -> String? {
-        guard let index = rules.firstIndex(where: { $0.id == finding.ruleID }), let template = descriptions[index]
+        guard let index = indexByID[finding.ruleID], let template = descriptions[index]
         else { return nil }
         return InertText.block(
             template.render(templateContext(rules[index], workspace: finding.workspace, facts: facts(of: finding))))
     }
 
     public func rule(_ id: String) -> Rule? {
-        rules.first { $0.id == id }
+        byID[id]
     }
 
     private func facts(of finding: Finding) -> DeviceFacts {
