@@ -2,14 +2,16 @@ import DeviceWatchCore
 import Foundation
 import Testing
 
-/// Drives the lifecycle and the planner over time, as the worker does each cycle.
+/// Drives ``AlertCycle`` over time, as the worker does each cycle.
 struct Harness {
-    var book = AlertBook()
-    var routing = RoutingState()
+    var state = AlertState()
     var rules: RuleSet
     var defaults: RoutingDefaults
     var silences: [Silence] = []
     static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
+
+    var book: AlertBook { state.book }
+    var routing: RoutingState { state.routing }
 
     init(
         _ rules: [Rule], groupWait: Double = 0, groupInterval: Double = 60, repeatEvery: Double = 3600,
@@ -24,49 +26,37 @@ struct Harness {
     }
 
     /// One successful poll at `t0 + seconds`, returning the transitions and the intents planned.
-    /// Every cycle also checks that the book's journal of originals yields the same changes to
-    /// persist as a diff against the whole book as it was, and rolls back to it exactly.
     mutating func cycle(_ seconds: Double, _ devices: [Device]) -> (
         transitions: [Transition], intents: [NotificationIntent]
     ) {
-        let now = Self.t0.addingTimeInterval(seconds)
-        let (before, start) = begin()
-        let evaluation = rules.evaluate(
-            workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
-        let transitions = AlertLifecycle.apply(
-            evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
-        let intents = NotificationPlanner.plan(
-            book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
-        check(before, start)
-        return (transitions, intents)
+        let result = run(.poll(workspace: "acme", devices: devices, at: Self.t0.addingTimeInterval(seconds)))
+        return (result.result.transitions, result.intents)
     }
 
     mutating func failedPoll(_ seconds: Double, reason: String = "HTTP 503", auth: Bool = false) -> [NotificationIntent]
     {
-        let now = Self.t0.addingTimeInterval(seconds)
-        let (before, start) = begin()
-        _ = AlertLifecycle.pollFailed(
-            workspace: "acme", reason: reason, isAuthFailure: auth, staleAfter: 300, book: &book, at: now)
-        let intents = NotificationPlanner.plan(
-            book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now)
-        check(before, start)
-        return intents
+        run(
+            .pollFailed(
+                workspace: "acme", reason: reason, isAuthFailure: auth, at: Self.t0.addingTimeInterval(seconds))
+        ).intents
     }
 
-    private mutating func begin() -> ((AlertBook, RoutingState), StateChanges.CycleStart) {
-        book.beginCycle()
-        return ((book, routing), StateChanges.CycleStart(book: book, routing: routing))
-    }
-
-    private func check(_ before: (AlertBook, RoutingState), _ start: StateChanges.CycleStart) {
-        #expect(
-            StateChanges.since(start, (book, routing), intents: [])
-                == StateChanges.between(before, (book, routing), intents: []))
-        var rolledBack = book
-        rolledBack.rollBackAlerts()
+    /// Every cycle also checks its journal: the changes it yields are those a diff of the whole
+    /// state before and after finds, and rolling it back restores the state as it was.
+    private mutating func run(_ input: AlertCycle.Input) -> (result: AlertCycle.Result, intents: [NotificationIntent]) {
+        let before = state
+        let settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: 300)
+        let outcome = AlertCycle.run(&state, input, settings: settings, silences: silences)
+        #expect(outcome.result.changes == ReferenceDiff.between(before, state))
+        var rolledBack = state
+        rolledBack.rollBack()
         // Back to the durable state as it was; per-poll bookkeeping (lastTrue, device facts) may differ.
-        #expect(rolledBack.alerts.keys.sorted() == before.0.alerts.keys.sorted())
-        for (key, alert) in rolledBack.alerts { #expect(before.0.alerts[key]?.durablyEqual(alert) == true) }
+        #expect(rolledBack.book.alerts.keys.sorted() == before.book.alerts.keys.sorted())
+        for (key, alert) in rolledBack.book.alerts { #expect(before.book.alerts[key]?.durablyEqual(alert) == true) }
+        #expect(rolledBack.routing == before.routing)
+        #expect(rolledBack.book.firstSeen == before.book.firstSeen)
+        #expect(rolledBack.book.health == before.book.health)
+        return outcome
     }
 
     static func offline(_ id: String, since seconds: Double, tags: [String] = ["production"]) -> Device {

@@ -32,21 +32,22 @@ struct SQLiteStateStoreTests {
         }
     }
 
-    /// One cycle as the engine runs it: evaluate, lifecycle, plan, diff, commit.
+    /// One cycle as the engine runs it: the pure cycle, then its changes and intents committed.
     func cycle(
         _ book: inout AlertBook, _ routing: inout RoutingState, _ devices: [Device], at now: Date,
         store: SQLiteStateStore
     ) throws
         -> StateChanges
     {
-        let before = (book, routing)
-        let evaluation = rules.evaluate(
-            workspace: "acme", devices: devices, firstSeen: book.firstSeen["acme"] ?? [:], at: now)
-        _ = AlertLifecycle.apply(evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: now)
-        let intents = NotificationPlanner.plan(
-            book: &book, state: &routing, rules: rules, defaults: defaults, silences: [], at: now)
-        let changes = StateChanges.between(before, (book, routing), intents: intents)
+        var state = AlertState(book: book, routing: routing)
+        let (result, intents) = AlertCycle.run(
+            &state, .poll(workspace: "acme", devices: devices, at: now),
+            settings: AlertCycle.Settings(rules: rules, defaults: defaults))
+        var changes = result.changes
+        changes.intents = intents
         try store.commit(changes, at: now)
+        state.endCycle()
+        (book, routing) = (state.book, state.routing)
         return changes
     }
 
@@ -128,26 +129,21 @@ struct SQLiteStateStoreTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         func planCycle(failingAfter: Int?) throws {
-            var book = AlertBook(), routing = RoutingState()
-            let before = (book, routing)
-            let devices = devices(30, offline: true)
-            let evaluation = rules.evaluate(workspace: "acme", devices: devices, firstSeen: [:], at: Self.t0)
-            _ = AlertLifecycle.apply(
-                evaluation, workspace: "acme", devices: devices, rules: rules, to: &book, at: Self.t0)
+            var state = AlertState()
             try store.commitCycle(at: Self.t0) { enqueue in
                 var enqueued = 0
                 var failure: (any Error)?
-                NotificationPlanner.plan(
-                    book: &book, state: &routing, rules: rules, defaults: perDeviceDefaults, silences: [], at: Self.t0
-                ) {
-                    intent in
+                let result = AlertCycle.run(
+                    &state, .poll(workspace: "acme", devices: devices(30, offline: true), at: Self.t0),
+                    settings: AlertCycle.Settings(rules: rules, defaults: perDeviceDefaults), silences: []
+                ) { intent in
                     guard failure == nil else { return }
                     if let failingAfter, enqueued == failingAfter { failure = CancellationError(); return }
                     do { try enqueue(intent) } catch { failure = error }
                     enqueued += 1
                 }
                 if let failure { throw failure }
-                return StateChanges.between(before, (book, routing), intents: [])
+                return result.changes
             }
         }
         // A failure halfway through planning: not one row of the cycle is written.

@@ -1,8 +1,9 @@
 import DeviceWatchCore
 import Foundation
 
-/// Runs rule test cases through the worker's own pure engine: evaluation, the alert lifecycle
-/// and notification planning, every `evaluate_every` from the case's start and at each expectation.
+/// Runs rule test cases through the worker's own cycle (``AlertCycle``: evaluation, the alert
+/// lifecycle and notification planning), every `evaluate_every` from the case's start and at
+/// each expectation.
 public enum RuleTestRunner {
     public struct CaseResult: Sendable {
         public var name: String
@@ -12,21 +13,15 @@ public enum RuleTestRunner {
     }
 
     public static func run(_ testCase: RuleTestSuite.Case, rules: RuleSet) -> CaseResult {
-        var book = AlertBook()
-        var routing = RoutingState()
+        var state = AlertState()
+        let settings = AlertCycle.Settings(rules: rules, defaults: testCase.defaults)
         var failures: [String] = []
         var time = testCase.start
         var sent: [NotificationIntent] = []
         func cycle(at instant: Date) {
-            let devices = testCase.devices.devices(at: instant)
-            let evaluation = rules.evaluate(
-                workspace: testCase.workspace, devices: devices, firstSeen: book.firstSeen[testCase.workspace] ?? [:],
-                at: instant)
-            _ = AlertLifecycle.apply(
-                evaluation, workspace: testCase.workspace, devices: devices, rules: rules, to: &book, at: instant)
-            sent += NotificationPlanner.plan(
-                book: &book, state: &routing, rules: rules, defaults: testCase.defaults, silences: testCase.silences,
-                at: instant)
+            let poll = AlertCycle.Input.poll(
+                workspace: testCase.workspace, devices: testCase.devices.devices(at: instant), at: instant)
+            sent += AlertCycle.run(&state, poll, settings: settings, silences: testCase.silences).intents
         }
         for expectation in testCase.expectations {
             while time < expectation.at {
@@ -36,7 +31,7 @@ public enum RuleTestRunner {
             cycle(at: expectation.at)
             if time == expectation.at { time = time.addingTimeInterval(testCase.evaluateEvery) }
             if let firing = expectation.firing {
-                failures += compareFiring(expectation, firing, book: book, rules: rules)
+                failures += compareFiring(expectation, firing, book: state.book, rules: rules)
             }
             if let expected = expectation.notifications {
                 failures += compareNotifications(expectation, expected: expected, sent: sent)

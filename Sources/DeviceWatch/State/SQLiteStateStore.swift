@@ -87,22 +87,23 @@ public final class SQLiteStateStore: StateStore {
 
     public func load() throws(StateStoreError) -> PersistedState {
         try read { db in
-            var book = AlertBook(
-                alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map {
-                    try decode(AlertInstance.self, $0["body"])
-                })
+            var firstSeen: [String: [String: Date]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT workspace, device_id, first_seen FROM first_seen") {
-                book.firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(
+                firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(
                     timeIntervalSince1970: row["first_seen"])
             }
+            var health: [String: WorkspaceHealth] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT workspace, body FROM workspace_health") {
-                book.health[row["workspace"]] = try decode(WorkspaceHealth.self, row["body"])
+                health[row["workspace"]] = try decode(WorkspaceHealth.self, row["body"])
             }
-            var routing = RoutingState()
-            for row in try Row.fetchAll(db, sql: "SELECT body FROM notification_groups") {
-                let group = try decode(NotificationGroup.self, row["body"])
-                routing.groups[group.id] = group
-            }
+            let book = AlertBook(
+                alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map {
+                    try decode(AlertInstance.self, $0["body"])
+                }, firstSeen: firstSeen, health: health)
+            let routing = RoutingState(
+                groups: try Row.fetchAll(db, sql: "SELECT body FROM notification_groups").map {
+                    try decode(NotificationGroup.self, $0["body"])
+                })
             let silences = try Row.fetchAll(db, sql: "SELECT body FROM silences ORDER BY id").map {
                 try decode(Silence.self, $0["body"])
             }

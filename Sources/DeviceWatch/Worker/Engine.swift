@@ -2,19 +2,15 @@ import DeviceWatchCore
 import Foundation
 import Logging
 
-/// Owns the alert state: applies each poll through the pure core (evaluate, lifecycle, plan) and
-/// commits each cycle's changes and new notifications to the store in one transaction.
+/// Owns the alert state: runs each poll, failed poll, tick and reload through the pure
+/// ``AlertCycle`` and commits the cycle's changes and new notifications in one transaction.
 ///
-/// If a commit fails, the in-memory state goes back to what is committed (alerts changed durably
-/// are restored from the originals the book kept; per-poll bookkeeping such as the device facts
-/// stays new, as after a restart), so the next cycle recomputes the same changes: nothing planned
-/// is lost, nothing committed is repeated.
+/// If a commit fails, the state goes back to what is committed (``AlertState/rollBack()``;
+/// per-poll bookkeeping such as the device facts stays new, as after a restart), so the next
+/// cycle recomputes the same changes: nothing planned is lost, nothing committed is repeated.
 public actor Engine {
-    private var rules: RuleSet
-    private var defaults: RoutingDefaults
-    private var staleAfter: Double
-    private var book: AlertBook
-    private var routing: RoutingState
+    private var settings: AlertCycle.Settings
+    private var state: AlertState
     private let store: any StateStore
     private let storeHealth: StoreHealth?
     private let logger: Logger
@@ -33,10 +29,6 @@ public actor Engine {
     private var storedOffsets: [String: ClockOffset] = [:]
     /// Device counts by status at each workspace's latest successful poll.
     private var fleet: [String: FleetCounts] = [:]
-    #if DEBUG
-        /// Debug builds (the tests) check each cycle's journaled diff against one with the whole book.
-        private var wholeBefore: (book: AlertBook, routing: RoutingState)?
-    #endif
 
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
@@ -45,11 +37,8 @@ public actor Engine {
     ) {
         self.localNow = localNow
         self.storeHealth = storeHealth
-        self.rules = rules
-        self.defaults = defaults
-        self.staleAfter = staleAfter
-        self.book = state.book
-        self.routing = state.routing
+        settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter)
+        self.state = AlertState(book: state.book, routing: state.routing)
         self.store = store
         self.logger = logger
         self.committed = committed
@@ -76,31 +65,20 @@ public actor Engine {
             offsets[workspace] = ClockOffset(workspace: workspace, seconds: clockOffset, measuredAt: local)
         }
         fleet[workspace] = FleetCounts(copy devices)
-        let start = beginCycle()
-        let evaluation = rules.evaluate(
-            workspace: workspace, devices: devices, firstSeen: book.firstSeen[workspace] ?? [:], at: at)
-        let transitions = AlertLifecycle.apply(
-            evaluation, workspace: workspace, devices: devices, rules: rules, to: &book, at: at)
-        // Alerts keep the devices they need; the rest of the list goes before planning.
-        _ = consume devices
-        for transition in transitions {
+        await run(.poll(workspace: workspace, devices: devices, at: at)) { transition in
             logger.info(
                 "\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
                 metadata: ["workspace": "\(workspace)", "fingerprint": "\(transition.fingerprint)"])
         }
-        await finishCycle(start, at: at)
     }
 
     /// Records a failed poll: nothing is evaluated on stale data; a meta alert follows after `stale_after`.
     public func pollFailed(workspace: String, error: DevicesAPIError) async {
-        let at = now
-        let start = beginCycle()
-        let transitions = AlertLifecycle.pollFailed(
-            workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem,
-            staleAfter: staleAfter,
-            book: &book, at: at)
-        for transition in transitions { logger.error("\(transition.reason)", metadata: ["workspace": "\(workspace)"]) }
-        await finishCycle(start, at: at)
+        let input = AlertCycle.Input.pollFailed(
+            workspace: workspace, reason: error.description, isAuthFailure: error.isAuthenticationProblem, at: now)
+        await run(input) { transition in
+            logger.error("\(transition.reason)", metadata: ["workspace": "\(workspace)"])
+        }
     }
 
     /// Plans what timers made due (group_wait, group_interval, repeat_every, a silence ending)
@@ -111,25 +89,21 @@ public actor Engine {
         let at = now
         guard let silences = readSilences(at: at) else { return }
         if silences == plannedSilences, nextDue.map({ at < $0 }) ?? true { return }
-        await finishCycle(beginCycle(), at: at, silences: silences)
+        await run(.tick(at: at), silences: silences)
     }
 
     /// A reloaded configuration: alerts of removed rules resolve at the next poll of their workspace,
     /// alerts of removed workspaces now.
     public func reload(rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, workspaces: Set<String>) async {
-        self.rules = rules
-        self.defaults = defaults
-        self.staleAfter = staleAfter
-        let start = beginCycle()
-        _ = AlertLifecycle.retainWorkspaces(workspaces, in: &book, at: now)
+        settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter)
         fleet = fleet.filter { workspaces.contains($0.key) }
-        await finishCycle(start, at: now)
+        await run(.reload(workspaces: workspaces, at: now))
     }
 
     /// The current alerts, for the ops API and status page.
-    public var alerts: [AlertInstance] { book.alerts.values.sorted { $0.key < $1.key } }
+    public var alerts: [AlertInstance] { state.book.alerts.values.sorted { $0.key < $1.key } }
 
-    public var health: [String: WorkspaceHealth] { book.health }
+    public var health: [String: WorkspaceHealth] { state.book.health }
 
     /// What the ops server shows, read at one moment.
     public struct Snapshot: Sendable {
@@ -142,29 +116,9 @@ public actor Engine {
     }
 
     public func snapshot() -> Snapshot {
-        Snapshot(now: now, alerts: alerts, health: book.health, fleet: fleet, rules: rules, staleAfter: staleAfter)
-    }
-
-    /// Starts a cycle: the book keeps the originals of what the cycle changes durably, and the
-    /// rest of the state is remembered as it is (sharing storage; copied only if the cycle writes it).
-    private func beginCycle() -> StateChanges.CycleStart {
-        book.beginCycle()
-        #if DEBUG
-            wholeBefore = (book, routing)
-        #endif
-        return StateChanges.CycleStart(book: book, routing: routing)
-    }
-
-    /// Back to what is committed: alerts changed this cycle as they were, and the rest as it was.
-    private func rollBack(to start: StateChanges.CycleStart) {
-        book.rollBackAlerts()
-        book.firstSeen = start.firstSeen
-        book.health = start.health
-        routing = start.routing
-    }
-
-    private func finishCycle(_ start: StateChanges.CycleStart, at now: Date, silences: [Silence]? = nil) async {
-        if commitCycle(start, at: now, silences: silences) > 0 { await committed() }
+        Snapshot(
+            now: now, alerts: alerts, health: state.book.health, fleet: fleet, rules: settings.rules,
+            staleAfter: settings.staleAfter)
     }
 
     /// The silences active or to come at `now`; nil (reported) when the store cannot say.
@@ -183,24 +137,24 @@ public actor Engine {
         }
     }
 
-    /// Plans and commits one cycle; returns how many notifications it enqueued. The plan runs
-    /// inside the store's transaction and each notification is written as it is planned, so a
-    /// large outage's notifications (megabytes) are never all in memory at once.
-    private func commitCycle(_ start: StateChanges.CycleStart, at now: Date, silences given: [Silence]?) -> Int {
-        guard let silences = given ?? readSilences(at: now) else {
-            rollBack(to: start)
-            return 0
-        }
-        var planned = 0
+    /// Runs one cycle and commits it: the cycle runs inside the store's transaction and each
+    /// notification is written as it is planned, so a large outage's notifications (megabytes)
+    /// are never all in memory at once. If the commit fails, the state goes back to what is
+    /// committed and the next cycle plans the same again.
+    private func run(
+        _ input: consuming AlertCycle.Input, silences given: [Silence]? = nil,
+        transition: (Transition) -> Void = { _ in }
+    ) async {
+        guard let silences = given ?? readSilences(at: input.at) else { return }
+        // Moved into the cycle, not copied: a poll's device list goes before planning.
+        var pending: AlertCycle.Input? = consume input
+        var result: AlertCycle.Result?
         var wrote = false
-        var due: Date?
         do {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
             try store.commitCycle(at: localNow()) { enqueue in
                 var failure: (any Error)?
-                due = NotificationPlanner.plan(
-                    book: &book, state: &routing, rules: rules, defaults: defaults, silences: silences, at: now
-                ) { intent in
+                var cycle = AlertCycle.run(&state, pending.take()!, settings: settings, silences: silences) { intent in
                     guard failure == nil else { return }
                     do {
                         try enqueue(intent)
@@ -208,7 +162,6 @@ public actor Engine {
                         failure = error
                         return
                     }
-                    planned += 1
                     logger.info(
                         "notification planned",
                         metadata: [
@@ -218,38 +171,32 @@ public actor Engine {
                         ])
                 }
                 if let failure { throw failure }
-                var changes = StateChanges.since(start, (book, routing), intents: [])
-                #if DEBUG
-                    if let wholeBefore {
-                        assert(
-                            changes == StateChanges.between(wholeBefore, (book, routing), intents: []),
-                            "the cycle's journal missed a change")
-                    }
-                #endif
-                changes.upsertClockOffsets = movedOffsets()
-                wrote = planned > 0 || !changes.isEmpty
+                cycle.changes.upsertClockOffsets = movedOffsets()
+                result = cycle
+                wrote = cycle.planned > 0 || !cycle.changes.isEmpty
                 if wrote { CrashPoint.beforeCommit.hit() }
-                return changes
+                return cycle.changes
             }
         } catch {
-            // Back to what is committed: the next cycle plans the same again.
             if let storeHealth {
                 storeHealth.failed(.commitCycle, error: error)
             } else {
                 logger.error("cannot commit the cycle, it will be retried: \(error)")
             }
-            rollBack(to: start)
+            state.rollBack()
             // Planned again at the next tick.
             plannedSilences = nil
-            return 0
+            return
         }
         storeHealth?.succeeded(.commitCycle)
+        state.endCycle()
+        guard let result else { return }
+        for change in result.transitions { transition(change) }
         plannedSilences = silences
-        nextDue = due
-        book.beginCycle()
+        nextDue = result.nextDue
         for offset in movedOffsets() { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }
-        return planned
+        if result.planned > 0 { await committed() }
     }
 
     /// The workspaces whose clock offset moved since it was stored (or was never stored).

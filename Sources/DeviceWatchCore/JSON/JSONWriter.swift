@@ -259,7 +259,7 @@ extension AlertInstance {
         writer.member("firingSince", firingSince)
         writer.member("lastTrue", lastTrue)
         writer.member("resolvedAt", resolvedAt)
-        writer.member("resolveReason", resolveReason)
+        writer.member("resolveReason", resolveReason?.rawValue)
         writer.alertFacts(device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
         return writer.data
     }

@@ -2,22 +2,42 @@ import Foundation
 
 /// Every alert instance and what is known about each workspace's devices: the state the
 /// lifecycle works on. Pure data; the shell persists it.
+///
+/// Every durable change goes through a mutating method that writes it into the book's
+/// ``Journal`` as it is made: the journal is what a cycle commits (``StateChanges``), and what a
+/// failed commit rolls back. Nothing is found by comparing the book with an older copy of itself.
 public struct AlertBook: Sendable, Equatable {
-    /// Changed only through ``set(_:)``, ``remove(_:)`` and ``refresh(_:)``, which keep ``originals``.
     public private(set) var alerts: [AlertKey: AlertInstance] = [:]
     /// When devicewatch first saw each device, per workspace (for `unknown_for` without `created_at`).
-    public var firstSeen: [String: [String: Date]] = [:]
+    public private(set) var firstSeen: [String: [String: Date]] = [:]
     /// Poll health per workspace (blind spots).
-    public var health: [String: WorkspaceHealth] = [:]
-    /// Each alert as it was before its first durable change since ``beginCycle()``, and the alerts
-    /// that did not exist then: what a cycle's diff and its rollback need. Keeping these few,
-    /// rather than the whole book as it was, spares every poll of a long outage a copy of all its
-    /// alerts.
-    public private(set) var originals: [AlertKey: AlertInstance] = [:]
-    public private(set) var added: Set<AlertKey> = []
+    public private(set) var health: [String: WorkspaceHealth] = [:]
+    /// What changed since the cycle began.
+    public private(set) var journal = Journal()
+
+    /// The durable changes of one cycle, written as they are made, with what they replaced.
+    public struct Journal: Sendable {
+        /// Each alert as it was before its first durable change this cycle; nil when it did not
+        /// exist. Keeping these few, rather than the whole book as it was, spares every poll of a
+        /// long outage a copy of all its alerts.
+        var alertsBefore: [AlertKey: AlertInstance?] = [:]
+        var firstSeenAdded: [(workspace: String, deviceID: String, at: Date)] = []
+        var firstSeenRemoved: [(workspace: String, deviceID: String)] = []
+        /// Each workspace's first sightings as they were before the cycle changed them.
+        var firstSeenBefore: [String: [String: Date]?] = [:]
+        var healthBefore: [String: WorkspaceHealth?] = [:]
+        /// The workspaces whose health changed in a way worth writing (not a success after a success).
+        var healthChanged: Set<String> = []
+
+        public var isEmpty: Bool {
+            alertsBefore.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty && healthChanged.isEmpty
+                && firstSeenBefore.isEmpty && healthBefore.isEmpty
+        }
+    }
 
     public init() {}
 
+    /// A book as loaded from a store: no journal.
     public init(
         alerts: some Sequence<AlertInstance>, firstSeen: [String: [String: Date]] = [:],
         health: [String: WorkspaceHealth] = [:]
@@ -27,10 +47,12 @@ public struct AlertBook: Sendable, Equatable {
         self.health = health
     }
 
-    /// Equal alerts, first sightings and health; ``originals`` and ``added`` are the cycle's bookkeeping.
+    /// Equal alerts, first sightings and health; the journal is the cycle's bookkeeping.
     public static func == (lhs: AlertBook, rhs: AlertBook) -> Bool {
         lhs.alerts == rhs.alerts && lhs.firstSeen == rhs.firstSeen && lhs.health == rhs.health
     }
+
+    // MARK: Alerts
 
     /// Adds or changes an alert durably (state, labels, times of its life, message).
     public mutating func set(_ alert: AlertInstance) {
@@ -44,7 +66,7 @@ public struct AlertBook: Sendable, Equatable {
     }
 
     /// Updates an alert's per-poll bookkeeping only (when its condition last held, the device's
-    /// facts, the evaluation time): not a durable change, so nothing to keep.
+    /// facts, the evaluation time): not a durable change, so not journaled.
     public mutating func refresh(_ alert: AlertInstance) {
         assert(
             alerts[alert.key].map { $0.durablyEqual(alert) } == true,
@@ -52,22 +74,81 @@ public struct AlertBook: Sendable, Equatable {
         alerts[alert.key] = alert
     }
 
-    /// Starts a cycle, or ends one (committed): nothing is kept from the last.
-    public mutating func beginCycle() {
-        originals = [:]
-        added = []
-    }
-
-    /// Puts every alert changed durably this cycle back as it was (per-poll bookkeeping stays).
-    public mutating func rollBackAlerts() {
-        for (key, original) in originals { alerts[key] = original }
-        for key in added { alerts.removeValue(forKey: key) }
-        beginCycle()
-    }
-
     private mutating func keepOriginal(_ key: AlertKey) {
-        guard originals[key] == nil, !added.contains(key) else { return }
-        if let alert = alerts[key] { originals[key] = alert } else { added.insert(key) }
+        guard journal.alertsBefore.index(forKey: key) == nil else { return }
+        journal.alertsBefore[key] = .some(alerts[key])
+    }
+
+    // MARK: Workspaces
+
+    /// Records a workspace's devices as seen at `now`: new ones are first seen now, and devices
+    /// no longer listed are forgotten (a device that returns counts as new).
+    public mutating func see(workspace: String, deviceIDs: some Collection<String>, at now: Date) {
+        let existing = firstSeen.removeValue(forKey: workspace)
+        // Copied (by `seen`'s first write) only in a cycle that sees or loses a device.
+        var seen = existing ?? [:]
+        var changed = false
+        for id in deviceIDs where seen[id] == nil {
+            seen[id] = now
+            journal.firstSeenAdded.append((workspace, id, now))
+            changed = true
+        }
+        if seen.count > deviceIDs.count {
+            let listed = Set(deviceIDs)
+            let gone = seen.keys.filter { !listed.contains($0) }
+            for id in gone {
+                seen.removeValue(forKey: id)
+                journal.firstSeenRemoved.append((workspace, id))
+            }
+            changed = true
+        }
+        if changed, journal.firstSeenBefore.index(forKey: workspace) == nil {
+            journal.firstSeenBefore[workspace] = .some(existing)
+        }
+        firstSeen[workspace] = seen
+    }
+
+    /// Sets a workspace's poll health. A success after a success is not news and is not
+    /// journaled; the first success, and every change in failure, is.
+    public mutating func setHealth(_ new: WorkspaceHealth, of workspace: String) {
+        let old = health[workspace]
+        if journal.healthBefore.index(forKey: workspace) == nil { journal.healthBefore[workspace] = .some(old) }
+        health[workspace] = new
+        let news =
+            old?.failingSince != new.failingSince || old?.failure != new.failure
+            || old?.authFailure != new.authFailure || (old?.lastSuccess == nil && new.lastSuccess != nil)
+        if news { journal.healthChanged.insert(workspace) }
+    }
+
+    // MARK: Cycles
+
+    /// Forgets the journal: the cycle is committed (or is starting).
+    public mutating func endCycle() {
+        journal = Journal()
+    }
+
+    /// Puts everything changed durably this cycle back as it was (per-poll bookkeeping stays).
+    public mutating func rollBack() {
+        for (key, original) in journal.alertsBefore {
+            if let original { alerts[key] = original } else { alerts.removeValue(forKey: key) }
+        }
+        for (workspace, original) in journal.firstSeenBefore { firstSeen[workspace] = original }
+        for (workspace, original) in journal.healthBefore { health[workspace] = original }
+        endCycle()
+    }
+
+    /// The alerts to write and to delete, per the journal, in key order.
+    func journaledAlerts() -> (upsert: [AlertKey], delete: [AlertKey]) {
+        var upsert: [AlertKey] = []
+        var delete: [AlertKey] = []
+        for (key, original) in journal.alertsBefore {
+            if alerts[key] != nil {
+                upsert.append(key)
+            } else if original != nil {
+                delete.append(key)
+            }
+        }
+        return (upsert.sorted(), delete.sorted())
     }
 }
 

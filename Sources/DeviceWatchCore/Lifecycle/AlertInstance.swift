@@ -36,8 +36,8 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     /// The latest evaluation at which the condition held.
     public var lastTrue: Date
     public var resolvedAt: Date?
-    /// `recovered`, `device removed`, `rule removed`, or why a meta alert resolved.
-    public var resolveReason: String?
+    /// Why it resolved.
+    public var resolveReason: ResolveReason?
     /// The device as last seen (for templates and receivers).
     public var device: Device
     /// The evaluation time of the latest update.
@@ -69,7 +69,7 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     ///   severity) are dropped, since ``labels`` derives them from the key and severity.
     public init(
         key: AlertKey, state: State, severity: Severity, labels: [String: String], activeSince: Date,
-        firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: String?, device: Device,
+        firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: ResolveReason?, device: Device,
         evaluatedAt: Date,
         firstSeen: Date?, message: String? = nil
     ) {
@@ -152,4 +152,13 @@ public struct Transition: Sendable, Equatable, Codable {
     public var to: AlertInstance.State?
     public var at: Date
     public var reason: String
+}
+
+extension AlertInstance {
+    /// Equal in everything that is persisted as a change (not the per-poll bookkeeping).
+    public func durablyEqual(_ other: AlertInstance) -> Bool {
+        key == other.key && state == other.state && severity == other.severity
+            && ownLabels == other.ownLabels && activeSince == other.activeSince && firingSince == other.firingSince
+            && resolvedAt == other.resolvedAt && resolveReason == other.resolveReason && message == other.message
+    }
 }

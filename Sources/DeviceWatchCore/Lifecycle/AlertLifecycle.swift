@@ -14,7 +14,7 @@ public enum AlertLifecycle {
     /// - A device no longer listed resolves its alerts (`device removed`); a rule no longer loaded
     ///   resolves its alerts (`rule removed`). A rule changed under the same id keeps its alerts.
     /// - The workspace counts as seen again: its unreachable meta alert resolves.
-    public static func apply(
+    static func apply(
         _ evaluation: Evaluation, workspace: String, devices: [Device], rules: RuleSet, to book: inout AlertBook,
         at now: Date
     ) -> [Transition] {
@@ -70,59 +70,54 @@ public enum AlertLifecycle {
         for (key, alert) in book.alerts where key.workspace == workspace && !holding.contains(key) && !alert.isMeta {
             guard alert.state != .resolved else { continue }
             let rule = rulesByID[key.ruleID]
-            let reason: String
+            let reason: ResolveReason
             if rule == nil {
-                reason = "rule removed"
+                reason = .ruleRemoved
             } else if listedIndex(key.deviceID) == nil {
-                reason = "device removed"
+                reason = .deviceRemoved
             } else {
                 if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) {
                     continue
                 }
-                reason = "recovered"
+                reason = .recovered
             }
             if alert.state == .pending {
                 book.remove(key)
                 transitions.append(
                     Transition(
-                        key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now, reason: reason))
+                        key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now,
+                        reason: reason.rawValue))
                 continue
             }
             var resolved = alert
             resolved.state = .resolved
             resolved.resolvedAt = now
             resolved.resolveReason = reason
-            if reason == "recovered", let position = listedIndex(key.deviceID) { resolved.device = devices[position] }
+            if reason == .recovered, let position = listedIndex(key.deviceID) { resolved.device = devices[position] }
             resolved.evaluatedAt = now
             book.set(resolved)
             transitions.append(
                 Transition(
-                    key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason))
+                    key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now,
+                    reason: reason.rawValue))
         }
 
-        var seen = book.firstSeen.removeValue(forKey: workspace) ?? [:]
-        for device in devices where seen[device.id] == nil { seen[device.id] = now }
-        if seen.count > devices.count {
-            // Some devices left the list: forget them (a device that returns counts as new).
-            let listed = Set(devices.map(\.id))
-            seen = seen.filter { listed.contains($0.key) }
-        }
-        book.firstSeen[workspace] = seen
-        book.health[workspace] = WorkspaceHealth(lastSuccess: now)
-        transitions += resolveMeta(workspace: workspace, in: &book, at: now, reason: "polling recovered")
+        book.see(workspace: workspace, deviceIDs: devices.lazy.map(\.id), at: now)
+        book.setHealth(WorkspaceHealth(lastSuccess: now), of: workspace)
+        transitions += resolveMeta(workspace: workspace, in: &book, at: now)
         return transitions
     }
 
     /// Records a failed poll. The workspace's alerts neither fire nor resolve on stale data; after
     /// `staleAfter` (at once for 401/403) a meta alert says devicewatch cannot see the workspace.
-    public static func pollFailed(
+    static func pollFailed(
         workspace: String, reason: String, isAuthFailure: Bool, staleAfter: Double, book: inout AlertBook, at now: Date
     ) -> [Transition] {
         var health = book.health[workspace] ?? WorkspaceHealth()
         if health.failingSince == nil { health.failingSince = now }
         health.failure = reason
         health.authFailure = isAuthFailure
-        book.health[workspace] = health
+        book.setHealth(health, of: workspace)
         let blindFor = now.timeIntervalSince(health.failingSince ?? now)
         guard isAuthFailure || blindFor >= staleAfter else { return [] }
 
@@ -131,8 +126,12 @@ public enum AlertLifecycle {
         if var alert = book.alerts[key], alert.state == .firing {
             alert.lastTrue = now
             alert.evaluatedAt = now
-            alert.message = message
-            book.set(alert)
+            if alert.message == message {
+                book.refresh(alert)
+            } else {
+                alert.message = message
+                book.set(alert)
+            }
             return []
         }
         let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
@@ -147,9 +146,8 @@ public enum AlertLifecycle {
         return [Transition(key: key, fingerprint: fingerprint, from: nil, to: .firing, at: now, reason: message)]
     }
 
-    private static func resolveMeta(workspace: String, in book: inout AlertBook, at now: Date, reason: String)
-        -> [Transition]
-    {
+    private static func resolveMeta(workspace: String, in book: inout AlertBook, at now: Date) -> [Transition] {
+        let reason = ResolveReason.pollingRecovered
         let key = AlertKey(workspace: workspace, ruleID: unreachableRule, deviceID: "")
         guard var alert = book.alerts[key], alert.state == .firing else { return [] }
         alert.state = .resolved
@@ -158,12 +156,14 @@ public enum AlertLifecycle {
         alert.evaluatedAt = now
         book.set(alert)
         return [
-            Transition(key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason)
+            Transition(
+                key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason.rawValue
+            )
         ]
     }
 
     /// Resolves the alerts of workspaces no longer configured (`workspace removed`).
-    public static func retainWorkspaces(_ workspaces: Set<String>, in book: inout AlertBook, at now: Date)
+    static func retainWorkspaces(_ workspaces: Set<String>, in book: inout AlertBook, at now: Date)
         -> [Transition]
     {
         var transitions: [Transition] = []
@@ -175,7 +175,7 @@ public enum AlertLifecycle {
             var resolved = alert
             resolved.state = .resolved
             resolved.resolvedAt = now
-            resolved.resolveReason = "workspace removed"
+            resolved.resolveReason = .workspaceRemoved
             book.set(resolved)
             transitions.append(
                 Transition(

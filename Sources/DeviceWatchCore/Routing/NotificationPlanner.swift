@@ -9,25 +9,15 @@ import Foundation
 /// later changes at most every `group_interval`, and an unchanged firing group again every
 /// `repeat_every`. Muted (silenced or inhibited) alerts are tracked, not sent; but a receiver told
 /// that an alert fired is always told when it resolves, muted or not.
-public enum NotificationPlanner {
-    public static func plan(
-        book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults,
-        silences: [Silence], at now: Date
-    ) -> [NotificationIntent] {
-        var intents: [NotificationIntent] = []
-        plan(book: &book, state: &state, rules: rules, defaults: defaults, silences: silences, at: now) {
-            intents.append($0)
-        }
-        return intents
-    }
-
-    /// The same, handing each intent to `emit` as soon as it is planned, in group order: a caller
-    /// that writes them out never holds a large outage's notifications all at once.
+enum NotificationPlanner {
+    /// Plans the notifications due at `now`, handing each intent to `emit` as soon as it is
+    /// planned, in group order: a caller that writes them out never holds a large outage's
+    /// notifications all at once.
     /// - Returns: when a notification may next be due if nothing else changes (a group's
     ///   `group_wait`, `group_interval` or `repeat_every` running out, a silence ending); nil
     ///   when none is waiting. Until then, planning again without a poll finds nothing to send.
     @discardableResult
-    public static func plan(
+    static func plan(
         book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults,
         silences: [Silence], at now: Date,
         emit: (NotificationIntent) -> Void
@@ -106,9 +96,9 @@ public enum NotificationPlanner {
             soonest(timer.nextDue(timing))
 
             if Retention.keeps(group, firing: firing, membership: membership, book: book) {
-                if state.groups[id] != group { state.groups[id] = group }
+                state.set(group)
             } else {
-                state.groups.removeValue(forKey: id)
+                state.remove(id)
             }
         }
 
@@ -129,7 +119,7 @@ public enum NotificationPlanner {
             key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity,
             labels: alert.ownLabels.values,
             startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt,
-            resolveReason: alert.resolveReason,
+            resolveReason: alert.resolveReason?.rawValue,
             device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message)
     }
 

@@ -1,0 +1,98 @@
+import Foundation
+
+/// An alert as a notification tells it: its facts frozen when the notification is planned.
+///
+/// Text (summary, description, reasons) is rendered from these facts when the notification is
+/// delivered, and only for the alerts a receiver shows: a 15,000-device outage stores facts,
+/// not 15,000 rendered summaries. See ``RuleSet/summary(of:)-(AlertSnapshot)``.
+public struct AlertSnapshot: Sendable, Equatable, Codable {
+    public var key: AlertKey
+    public var fingerprint: String
+    public var status: AlertInstance.State
+    public var severity: Severity
+    /// The rule's own labels; see ``labels``.
+    var ownLabels: OwnLabels
+    public var startsAt: Date
+    public var endsAt: Date?
+    public var resolveReason: String?
+    public var device: Device
+    /// The evaluation time the facts are from.
+    public var evaluatedAt: Date
+    public var firstSeen: Date?
+    /// For devicewatch's own alerts: what is wrong, in words.
+    public var message: String?
+
+    public init(
+        key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
+        startsAt: Date,
+        endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?
+    ) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.status = status
+        self.severity = severity
+        self.ownLabels = OwnLabels(labels)
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.resolveReason = resolveReason
+        self.device = device
+        self.evaluatedAt = evaluatedAt
+        self.firstSeen = firstSeen
+        self.message = message
+    }
+
+    /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
+    public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
+
+    enum CodingKeys: String, CodingKey {
+        case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device,
+            evaluatedAt, firstSeen, message
+    }
+
+    /// The finding the snapshot stands for, for rendering its text.
+    public var finding: Finding {
+        Finding(
+            workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt,
+            firstSeen: firstSeen)
+    }
+}
+
+extension RuleSet {
+    /// The summary of an alert in a notification: its rule's template, or for devicewatch's own
+    /// alerts their message, or plain words when the rule is gone.
+    public func summary(of alert: AlertSnapshot) -> String {
+        summary(key: alert.key, message: alert.message, finding: alert.finding)
+    }
+
+    /// The same for an alert as it stands (the status page and the alerts API).
+    public func summary(of alert: AlertInstance) -> String {
+        summary(key: alert.key, message: alert.message, finding: alert.finding)
+    }
+
+    private func summary(key: AlertKey, message: String?, finding: @autoclosure () -> Finding) -> String {
+        // devicewatch's own alerts quote the API's error message: inert too.
+        if let message { return InertText.block(message) }
+        let finding = finding()
+        guard rule(key.ruleID) != nil else { return "\(key.ruleID) on \(InertText.line(finding.device.displayName))" }
+        return summary(of: finding)
+    }
+
+    /// The rendered description of an alert in a notification (nil without one, and for resolves
+    /// and devicewatch's own alerts).
+    public func description(of alert: AlertSnapshot) -> String? {
+        guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
+        return description(of: alert.finding)
+    }
+
+    /// The same for an alert as it stands (the status page and the alerts API).
+    public func description(of alert: AlertInstance) -> String? {
+        guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
+        return description(of: alert.finding)
+    }
+
+    /// Why a firing alert matched (empty for resolved and meta alerts).
+    public func reasons(for alert: AlertSnapshot) -> [String] {
+        guard alert.status == .firing, alert.message == nil, rule(alert.key.ruleID) != nil else { return [] }
+        return reasons(for: alert.finding)
+    }
+}

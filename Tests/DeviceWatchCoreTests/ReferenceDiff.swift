@@ -1,0 +1,38 @@
+import DeviceWatchCore
+import Foundation
+
+/// The changes between two whole states, found by comparing them: the slow, obvious reference
+/// that the cycle's journal (built as the state changes) is checked against.
+enum ReferenceDiff {
+    static func between(_ old: AlertState, _ new: AlertState) -> StateChanges {
+        var changes = StateChanges()
+        var changedAlerts: [AlertKey] = []
+        for (key, alert) in new.book.alerts {
+            if let previous = old.book.alerts[key], previous.durablyEqual(alert) { continue }
+            changedAlerts.append(key)
+        }
+        changes.upsertAlerts = Selection(changedAlerts.sorted(), from: new.book.alerts)
+        changes.deleteAlerts = old.book.alerts.keys.filter { new.book.alerts[$0] == nil }.sorted()
+        let changedGroups = new.routing.groups.filter { old.routing.groups[$0.key] != $0.value }.keys.sorted()
+        changes.upsertGroups = Selection(changedGroups, from: new.routing.groups)
+        changes.deleteGroups = old.routing.groups.keys.filter { new.routing.groups[$0] == nil }.sorted()
+        for (workspace, devices) in new.book.firstSeen {
+            let before = old.book.firstSeen[workspace] ?? [:]
+            for (id, at) in devices.sorted(by: { $0.key < $1.key }) where before[id] == nil {
+                changes.addFirstSeen.append((workspace, id, at))
+            }
+            for id in before.keys.sorted() where devices[id] == nil { changes.deleteFirstSeen.append((workspace, id)) }
+        }
+        for (workspace, health) in new.book.health.sorted(by: { $0.key < $1.key }) {
+            let before = old.book.health[workspace]
+            // A successful poll after a success is not news; the first one, and every failure change, is.
+            if before?.failingSince == health.failingSince, before?.failure == health.failure,
+                before?.authFailure == health.authFailure, before?.lastSuccess != nil || health.lastSuccess == nil
+            {
+                continue
+            }
+            changes.upsertHealth.append((workspace, health))
+        }
+        return changes
+    }
+}
