@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "DeviceWatch", targets: ["DeviceWatch"]),
         .library(name: "DeviceAPISimulator", targets: ["DeviceAPISimulator"]),
         .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
+        .library(name: "RuleTesting", targets: ["RuleTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -49,8 +50,6 @@ let package = Package(
             dependencies: [
                 "CurlHTTP",
                 "DeviceWatchCore",
-                // Rule tests describe devices in the simulator's scenario form.
-                "DeviceAPISimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -75,10 +74,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `devicewatch test`: rule test files, run through the worker's own cycle. Devices are
+        // described in the simulator's scenario form, so the worker library needs no simulator.
+        .target(name: "RuleTesting", dependencies: ["DeviceWatch", "DeviceWatchCore", "DeviceAPISimulator"]),
         .executableTarget(
             name: "devicewatch",
             dependencies: [
                 "CMalloc",
+                "RuleTesting",
                 "DeviceWatch",
                 "DeviceWatchCore",
                 "DeviceAPISimulator",

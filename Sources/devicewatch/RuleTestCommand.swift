@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceWatch
 import DeviceWatchCore
 import Foundation
+import RuleTesting
 
 /// `devicewatch test`: rule unit tests.
 struct RuleTestCommand: ParsableCommand {

@@ -23,6 +23,8 @@ public struct LoadedConfiguration: Sendable {
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
 
+    public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
@@ -111,7 +113,7 @@ public enum ConfigurationLoader {
     }
 
     /// The files a path or glob names, sorted; a plain path is returned only if it exists.
-    static func expand(_ pattern: String, relativeTo directory: String) -> [String] {
+    public static func expand(_ pattern: String, relativeTo directory: String) -> [String] {
         let full =
             pattern.hasPrefix("/") || directory == "."
             ? pattern : (directory as NSString).appendingPathComponent(pattern)
@@ -130,7 +132,7 @@ public enum ConfigurationLoader {
 
     /// The file's text, or the problem: it cannot be read (`what` names it), or a byte is not UTF-8
     /// (with its line and column).
-    static func readSource(_ path: String, what: String) -> Result<String, Diagnostic> {
+    public static func readSource(_ path: String, what: String) -> Result<String, Diagnostic> {
         guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(Diagnostic(file: path, path: "", message: "cannot read \(what)"))
         }

@@ -1,4 +1,5 @@
 import DeviceAPISimulator
+import DeviceWatch
 import DeviceWatchCore
 import Foundation
 
