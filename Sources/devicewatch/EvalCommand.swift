@@ -44,7 +44,7 @@ struct EvalCommand: AsyncParsableCommand {
             workspaces = [workspace ?? workspaces.first ?? "default"]
         }
         // When the worker has run, the first-seen times it kept serve unknown_for without created_at.
-        let firstSeen = (try? loaded.existingStore()?.load().book.firstSeen) ?? [:]
+        let firstSeen = await (try? loaded.existingStore()?.load().book.firstSeen) ?? [:]
         var reports: [EvaluationReport] = []
         for id in workspaces {
             let (list, apiDate) = try await deviceList(for: id, loaded: loaded)

@@ -83,11 +83,11 @@ struct NotifyCommand: AsyncParsableCommand {
 }
 
 /// `devicewatch notifications list [--dead]`.
-struct NotificationsCommand: ParsableCommand {
+struct NotificationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notifications", abstract: "Inspect the notification outbox.", subcommands: [List.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recent notifications and their delivery state.")
 
         @Option(help: "The configuration file.")
@@ -102,11 +102,11 @@ struct NotificationsCommand: ParsableCommand {
         @Option(help: "At most this many.")
         var limit: Int = 50
 
-        func run() throws {
+        func run() async throws {
             let loaded = try loadConfiguration(config)
             let entries: [OutboxEntry]
             do {
-                entries = try loaded.openStore().notifications(
+                entries = try await loaded.openStore().notifications(
                     state: dead ? .dead : (pending ? .pending : nil), limit: limit)
             } catch {
                 throw CLIFailure(message: error.description, code: 1)

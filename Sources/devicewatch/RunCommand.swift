@@ -58,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
         let loaded = try loadConfiguration(config)
         let worker = Worker(loaded: loaded, logger: logger)
         do {
-            _ = try worker.prepare()
+            _ = try await worker.prepare()
         } catch {
             throw CLIFailure(message: "cannot start: \(error)", code: 1)
         }

@@ -4,7 +4,7 @@ import DeviceWatchCore
 import Foundation
 
 /// `devicewatch silence add|list|expire`.
-struct SilenceCommand: ParsableCommand {
+struct SilenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "silence",
         abstract: "Mute matching alerts for a while: they are tracked, not sent.",
@@ -31,15 +31,15 @@ struct SilenceCommand: ParsableCommand {
     }
 
     /// The engine's clock as the worker last wrote it to the store.
-    static func clock(_ store: any StateStore) throws -> EngineClock {
+    static func clock(_ store: any StateStore) async throws -> EngineClock {
         do {
-            return EngineClock(try store.clockOffsets())
+            return await EngineClock(try store.clockOffsets())
         } catch {
             throw CLIFailure(message: error.description, code: 1)
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a silence and print its id.",
             discussion: """
@@ -76,9 +76,9 @@ struct SilenceCommand: ParsableCommand {
             if let problem = request.problems.first { throw ValidationError(problem) }
         }
 
-        func run() throws {
+        func run() async throws {
             let store = try store.store()
-            let now = try SilenceCommand.clock(store).now(
+            let now = try await SilenceCommand.clock(store).now(
                 local: Date(), for: request.matchers.compactMap { try? Silence.Matcher.parse($0).get() })
             let silence: Silence
             switch request.silence(id: Silence.newID(), now: now) {
@@ -86,7 +86,7 @@ struct SilenceCommand: ParsableCommand {
             case .failure(let error): throw ValidationError(error.description)
             }
             do {
-                try store.addSilence(silence)
+                try await store.addSilence(silence)
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
@@ -94,7 +94,7 @@ struct SilenceCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "List active and future silences (--all: expired ones too), with the time left on the engine's clock.")
@@ -104,12 +104,12 @@ struct SilenceCommand: ParsableCommand {
         @Flag(help: "Include expired silences.")
         var all = false
 
-        func run() throws {
+        func run() async throws {
             let store = try store.store()
-            let now = try SilenceCommand.clock(store).now(local: Date())
+            let now = try await SilenceCommand.clock(store).now(local: Date())
             let silences: [Silence]
             do {
-                silences = try store.silences(includeExpired: all, at: now)
+                silences = try await store.silences(includeExpired: all, at: now)
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
@@ -137,7 +137,7 @@ struct SilenceCommand: ParsableCommand {
         }
     }
 
-    struct Expire: ParsableCommand {
+    struct Expire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a silence now.")
 
         @OptionGroup var store: StoreOptions
@@ -145,12 +145,12 @@ struct SilenceCommand: ParsableCommand {
         @Argument(help: "The silence id (from `silence add` or `silence list`).")
         var id: String
 
-        func run() throws {
+        func run() async throws {
             let store = try store.store()
-            let now = try SilenceCommand.clock(store).now(local: Date())
+            let now = try await SilenceCommand.clock(store).now(local: Date())
             let expired: Bool
             do {
-                expired = try store.expireSilence(id, at: now)
+                expired = try await store.expireSilence(id, at: now)
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }

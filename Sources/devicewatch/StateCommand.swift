@@ -4,12 +4,12 @@ import DeviceWatchCore
 import Foundation
 
 /// `devicewatch state check`.
-struct StateCommand: ParsableCommand {
+struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state", abstract: "Look after the state database (alerts, silences, the notification outbox).",
         subcommands: [Check.self])
 
-    struct Check: ParsableCommand {
+    struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the state database for damage (SQLite's integrity_check); safe while the worker runs.",
             discussion: """
@@ -23,7 +23,7 @@ struct StateCommand: ParsableCommand {
         @Option(help: "The configuration file (its state store is checked).")
         var config: String = "devicewatch.json"
 
-        func run() throws {
+        func run() async throws {
             let loaded = try loadConfiguration(config)
             guard case .sqlite(let relative) = loaded.configuration.state else {
                 throw CLIFailure(
@@ -45,9 +45,9 @@ struct StateCommand: ParsableCommand {
             let counts: [OutboxEntry.State: Int]
             let state: PersistedState
             do {
-                problems = try store.integrityCheck()
-                counts = try store.outboxCounts()
-                state = try store.load()
+                problems = try await store.integrityCheck()
+                counts = try await store.outboxCounts()
+                state = try await store.load()
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }

@@ -23,17 +23,18 @@ struct DispatcherTests {
 
     func dispatcher(
         _ sink: RecordingSink, store: SQLiteStateStore, settings: Dispatcher.Settings = .init(),
-        receiver: (any Receiver)? = nil
+        receiver: (any Receiver)? = nil, clock: WorkerClock = .system
     ) -> Dispatcher {
         let hook =
             receiver
             ?? WebhookReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1000, burst: 1000))
         return Dispatcher(
-            store: store, http: CurlHTTPClient(), receivers: ["hook": hook], context: Fixed.context, settings: settings)
+            store: store, http: CurlHTTPClient(), receivers: ["hook": hook], context: Fixed.context, settings: settings,
+            clock: clock)
     }
 
-    func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
-        try enqueueInOutbox(intents, store)
+    func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) async throws {
+        try await enqueueInOutbox(intents, store)
     }
 
     @Test func aSuccessIsDeliveredOnceAndMarkedSent() async throws {
@@ -41,12 +42,12 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         let dispatcher = dispatcher(sink, store: store)
         #expect(await dispatcher.deliverDue() == 1)
         #expect(await dispatcher.deliverDue() == 0)
         #expect(sink.requests.count == 1)
-        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["g1-1"])
+        await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["g1-1"])
     }
 
     @Test func serverErrorsAreRetriedWithBackoffThenDelivered() async throws {
@@ -54,10 +55,10 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [503])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         let dispatcher = dispatcher(sink, store: store)
         #expect(await dispatcher.deliverDue() == 0)
-        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
         #expect(pending.attempts == 1)
         #expect(pending.lastError?.hasPrefix("HTTP 503") == true)
         #expect(pending.nextAttemptAt <= Date().addingTimeInterval(1.01))  // full jitter within the first 1s cap
@@ -71,11 +72,11 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [429])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         let before = Date()
         let dispatcher = dispatcher(sink, store: store)
         await dispatcher.deliverDue()
-        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
         #expect(pending.nextAttemptAt >= before.addingTimeInterval(1))  // Retry-After: 1
         #expect(await dispatcher.deliverDue(now: before) == 0)  // not due yet: nothing sent
         #expect(sink.requests.count == 1)
@@ -86,12 +87,12 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [400])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         let dispatcher = dispatcher(sink, store: store)
         await dispatcher.deliverDue()
         await dispatcher.deliverDue(now: .distantFuture)
         #expect(sink.requests.count == 1)
-        let dead = try #require(try store.notifications(state: .dead, limit: 10).first)
+        let dead = try await #require(try store.notifications(state: .dead, limit: 10).first)
         #expect(dead.lastError?.hasPrefix("HTTP 400") == true)
     }
 
@@ -100,11 +101,11 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [500])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         var settings = Dispatcher.Settings()
         settings.maxRetryAge = .zero
         await dispatcher(sink, store: store, settings: settings).deliverDue()
-        #expect(
+        await #expect(
             try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("gave up after 1 attempts")
                 == true)
     }
@@ -114,7 +115,7 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [503])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1), intent(2, firing: false)], store)
+        try await enqueue([intent(1), intent(2, firing: false)], store)
         let dispatcher = dispatcher(sink, store: store)
         await dispatcher.deliverDue()
         // The firing failed: its resolve waited behind it.
@@ -131,16 +132,16 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [429])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1, group: "a")], store)
+        try await enqueue([intent(1, group: "a")], store)
         var settings = Dispatcher.Settings()
         settings.batch = 2
         let dispatcher = dispatcher(sink, store: store, settings: settings)
         #expect(await dispatcher.deliverDue() == 0)  // a-1 fails and waits
         // Many more for group a, then one for group b: b goes although a's queue is long.
-        try enqueue((2...50).map { intent($0, group: "a", firing: $0 % 2 == 1) } + [intent(1, group: "b")], store)
+        try await enqueue((2...50).map { intent($0, group: "a", firing: $0 % 2 == 1) } + [intent(1, group: "b")], store)
         #expect(await dispatcher.deliverDue() == 1)
         #expect(sink.requests.count == 2)
-        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["b-1"])
+        await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["b-1"])
     }
 
     @Test func aRateLimitedReceiverNeverHoldsUpAnother() async throws {
@@ -154,7 +155,7 @@ struct DispatcherTests {
             intent.receiver = "slow"
             return intent
         }
-        try enqueue(slow + (1...20).map { intent(1, group: "fast-\($0)") }, store)
+        try await enqueue(slow + (1...20).map { intent(1, group: "fast-\($0)") }, store)
         var settings = Dispatcher.Settings()
         settings.inFlightPerReceiver = 2
         let receivers: [String: any Receiver] = [
@@ -163,15 +164,37 @@ struct DispatcherTests {
             "slow": WebhookReceiver(
                 name: "slow", url: Secret(sink.url + "/slow"), rateLimit: .init(perSecond: 2, burst: 1)),
         ]
+        let clock = ManualClock()
         let dispatcher = Dispatcher(
-            store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context, settings: settings)
-        #expect(await dispatcher.deliverDue() == 26)
-        // The slow receiver's last request (at least 2.5 s in) comes after every fast one.
-        let paths = sink.requests.map(\.path)
-        #expect(paths.filter { $0.hasSuffix("/fast") }.count == 20)
-        #expect(paths.last?.hasSuffix("/slow") == true)
-        let lastFast = try #require(paths.lastIndex { $0.hasSuffix("/fast") })
-        #expect(paths[..<lastFast].filter { $0.hasSuffix("/slow") }.count < 6)
+            store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context, settings: settings,
+            clock: clock.workerClock)
+        let delivering = Task { await dispatcher.deliverDue() }
+        func count(_ suffix: String) -> Int { sink.requests.filter { $0.path.hasSuffix(suffix) }.count }
+        // Without the clock moving: every fast notification, and the one request the slow
+        // receiver's bucket holds, then the slow lane waits for its next token.
+        #expect(await sink.wait { _ in count("/fast") == 20 && count("/slow") == 1 })
+        #expect(await clock.waitForSleepers())
+        #expect(count("/slow") == 1)
+        // Each half second of the clock releases one more slow request, and no more (the lane
+        // sleeps a millisecond past the token, hence 0.51).
+        for released in 2...6 {
+            clock.advance(by: 0.51)
+            #expect(await sink.wait { _ in count("/slow") == released })
+            guard released < 6 else { break }
+            // Waiting for the next token again, with no more sent meanwhile.
+            #expect(await clock.waitForSleepers())
+            #expect(count("/slow") == released)
+        }
+        // Recording waits on the clock too (record_within): move it until the pass is done.
+        let driving = Task {
+            while !Task.isCancelled {
+                clock.advance(by: 0.01)
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        #expect(await delivering.value == 26)
+        driving.cancel()
+        #expect(count("/fast") == 20)
     }
 
     @Test func anUnreachableReceiverIsRetriedAndItsURLNeverLogged() async throws {
@@ -180,10 +203,10 @@ struct DispatcherTests {
         let url = sink.url + "/SECRET-PATH"
         await sink.stop()
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         let receiver = WebhookReceiver(name: "hook", url: Secret(url))
         await dispatcher(sink, store: store, receiver: receiver).deliverDue()
-        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
         #expect(pending.attempts == 1)
         #expect(pending.lastError?.contains("could not connect") == true)
         #expect(pending.lastError?.contains("SECRET-PATH") == false)
@@ -195,14 +218,14 @@ struct DispatcherTests {
         let sink = try await RecordingSink.start(statuses: [answer])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1)], store)
+        try await enqueue([intent(1)], store)
         let receiver = WebhookReceiver(name: "hook", url: Secret(sink.url), timeout: .milliseconds(500))
         let dispatcher = dispatcher(sink, store: store, receiver: receiver)
         #expect(await dispatcher.deliverDue() == 0)
-        let pending = try #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
         #expect(pending.lastError?.hasPrefix(expected) == true, "\(pending.lastError ?? "")")
         #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
-        #expect(try store.notifications(state: .sent, limit: 10).count == 1)
+        await #expect(try store.notifications(state: .sent, limit: 10).count == 1)
     }
 
     @Test func aNotificationForARemovedReceiverIsDeadLettered() async throws {
@@ -210,11 +233,11 @@ struct DispatcherTests {
         let store = try SQLiteStateStore(path: path)
         var orphan = intent(1)
         orphan.receiver = "gone"
-        try enqueue([orphan], store)
+        try await enqueue([orphan], store)
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         await dispatcher(sink, store: store).deliverDue()
-        #expect(
+        await #expect(
             try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("no longer configured") == true)
     }
 
@@ -266,15 +289,27 @@ struct DispatcherTests {
         ])
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try enqueue([intent(1, group: "a"), intent(1, group: "b")], store)
+        try await enqueue([intent(1, group: "a"), intent(1, group: "b")], store)
         let discord = DiscordReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1, burst: 1))
-        let dispatcher = dispatcher(sink, store: store, receiver: discord)
-        _ = await dispatcher.deliverDue()
-        _ = await dispatcher.deliverDue()
-        #expect(await sink.wait(seconds: 15) { $0.count == 2 })
-        let times = sink.requests.map(\.receivedAt).sorted()
-        #expect(times.count == 2)
-        if times.count == 2 { #expect(times[1].timeIntervalSince(times[0]) >= 3.9) }
+        let clock = ManualClock()
+        let dispatcher = dispatcher(sink, store: store, receiver: discord, clock: clock.workerClock)
+        let delivering = Task { await dispatcher.deliverDue() }
+        // The first request goes at once and empties the bucket for 4 s (X-RateLimit-Reset-After).
+        #expect(await sink.wait { $0.count == 1 })
+        #expect(await clock.waitForSleepers())
+        clock.advance(by: 3.9)
+        // Still waiting: the pause is 4 s, not the 1 s of the configured rate.
+        #expect(await sink.wait(seconds: 0.3) { $0.count == 2 } == false)
+        clock.advance(by: 0.2)
+        #expect(await sink.wait { $0.count == 2 })
+        let driving = Task {
+            while !Task.isCancelled {
+                clock.advance(by: 0.01)
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        #expect(await delivering.value == 2)
+        driving.cancel()
     }
 }
 
@@ -292,8 +327,8 @@ struct DispatcherLaneTests {
         return intent
     }
 
-    func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
-        try enqueueInOutbox(intents, store)
+    func enqueue(_ intents: [NotificationIntent], _ store: SQLiteStateStore) async throws {
+        try await enqueueInOutbox(intents, store)
     }
 
     @Test func aHungReceiverNeverDelaysAnotherReceiversPageOrRetry() async throws {
@@ -312,7 +347,7 @@ struct DispatcherLaneTests {
             "healthy": WebhookReceiver(name: "healthy", url: Secret(healthy.url), rateLimit: fast),
         ]
         let dispatcher = Dispatcher(store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context)
-        try enqueue([intent("stuck", receiver: "hung")], store)
+        try await enqueue([intent("stuck", receiver: "hung")], store)
         let loop = Task { await dispatcher.run() }
         await dispatcher.wake()
         // The hang has begun: the hung receiver has the request and answers nothing.
@@ -320,7 +355,7 @@ struct DispatcherLaneTests {
 
         // A page for the healthy receiver, planned while the hang lasts, goes at once...
         let planned = Date()
-        try enqueue([intent("page", receiver: "healthy")], store)
+        try await enqueue([intent("page", receiver: "healthy")], store)
         await dispatcher.wake()
         #expect(await healthy.wait(seconds: 10) { $0.count >= 1 })
         let first = try #require(healthy.requests.first)
@@ -336,16 +371,16 @@ struct DispatcherLaneTests {
         // Its 2xx is recorded within moments, not when the hung transfer ends.
         #expect(
             await waitFor(seconds: 2) {
-                (try? store.notifications(state: .sent, limit: 10).map(\.intent.id)) == ["page"]
+                (try? await store.notifications(state: .sent, limit: 10).map(\.intent.id)) == ["page"]
             })
-        let stuck = try #require(try store.notifications(state: .pending, limit: 10).first)
+        let stuck = try await #require(try store.notifications(state: .pending, limit: 10).first)
         #expect(stuck.intent.id == "stuck" && stuck.attempts == 0)
 
         // Stopping cancels the hung transfer without recording it: it stays pending, not dead.
         loop.cancel()
         await loop.value
-        #expect(try store.notifications(state: .pending, limit: 10).map(\.intent.id) == ["stuck"])
-        #expect(try store.notifications(state: .dead, limit: 10).isEmpty)
+        await #expect(try store.notifications(state: .pending, limit: 10).map(\.intent.id) == ["stuck"])
+        await #expect(try store.notifications(state: .dead, limit: 10).isEmpty)
     }
 }
 
@@ -360,28 +395,28 @@ extension DispatcherLaneTests {
             "hook": WebhookReceiver(name: "hook", url: Secret(sink.url), rateLimit: .init(perSecond: 1000, burst: 1000))
         ]
         let dispatcher = Dispatcher(store: store, http: CurlHTTPClient(), receivers: receivers, context: Fixed.context)
-        try enqueue([intent("slow", receiver: "hook")], store)
+        try await enqueue([intent("slow", receiver: "hook")], store)
         let loop = Task { await dispatcher.run() }
         await dispatcher.wake()
         #expect(await sink.wait(seconds: 10) { $0.count == 1 })  // under way
         await dispatcher.finish()
         await loop.value
-        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["slow"])
+        await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["slow"])
     }
 }
 
-func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
+func waitFor(seconds: Double, _ condition: () async -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if condition() { return true }
+        if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
-    return condition()
+    return await condition()
 }
 
 /// Puts notifications in the outbox as a cycle would.
-func enqueueInOutbox(_ intents: [NotificationIntent], _ store: SQLiteStateStore) throws {
+func enqueueInOutbox(_ intents: [NotificationIntent], _ store: SQLiteStateStore) async throws {
     var changes = StateChanges()
     changes.intents = intents
-    try store.commit(changes, at: Date())
+    try await store.commit(changes, at: Date())
 }

@@ -14,54 +14,45 @@ final class FlakyStore: StateStore {
 
     init(path: String) throws { store = try SQLiteStateStore(path: path) }
 
-    func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
-        throws(StateStoreError)
-    {
+    func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
         cycles.withLock { $0 += 1 }
         let fail = failNextCommit.withLock { value in
             defer { value = false }
             return value
         }
-        guard fail else { return try store.commitCycle(at: now, cycle) }
-        // Plan and write inside the transaction as usual, then fail before it commits.
-        do {
-            try withoutActuallyEscaping(cycle) { cycle in
-                try store.commitCycle(at: now) { enqueue in
-                    try withoutActuallyEscaping(enqueue) { enqueue in _ = try cycle(enqueue) }
-                    throw StateStoreError(kind: .unavailable, path: store.path, detail: "disk full")
-                }
-            }
-        } catch let error as StateStoreError {
-            throw error
-        } catch {
-            throw StateStoreError(kind: .other, path: store.path, detail: "\(error)")
+        guard fail else { return try await store.commit(changes, at: now) }
+        // Write inside the transaction as usual, then fail before it commits.
+        let path = store.path
+        try await store.write { db in
+            try SQLiteStateStore.write(changes, at: now, to: db)
+            throw StateStoreError(kind: .unavailable, path: path, detail: "disk full")
         }
     }
 
-    func load() throws(StateStoreError) -> PersistedState { try store.load() }
+    func load() async throws(StateStoreError) -> PersistedState { try await store.load() }
     func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
-        throws(StateStoreError) -> [OutboxEntry]
+        async throws(StateStoreError) -> [OutboxEntry]
     {
-        try store.dueNotifications(at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
+        try await store.dueNotifications(at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
     }
-    func pendingReceivers() throws(StateStoreError) -> Set<String> { try store.pendingReceivers() }
-    func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
-        try store.notifications(state: state, limit: limit)
+    func pendingReceivers() async throws(StateStoreError) -> Set<String> { try await store.pendingReceivers() }
+    func notifications(state: OutboxEntry.State?, limit: Int) async throws(StateStoreError) -> [OutboxEntry] {
+        try await store.notifications(state: state, limit: limit)
     }
-    func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int] { try store.outboxCounts() }
-    func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int {
-        try store.prune(sentBefore: sentBefore, deadBefore: deadBefore)
+    func outboxCounts() async throws(StateStoreError) -> [OutboxEntry.State: Int] { try await store.outboxCounts() }
+    func prune(sentBefore: Date, deadBefore: Date) async throws(StateStoreError) -> Int {
+        try await store.prune(sentBefore: sentBefore, deadBefore: deadBefore)
     }
-    func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
-        try store.record(outcomes, at: now)
+    func record(_ outcomes: [DeliveryRecord], at now: Date) async throws(StateStoreError) {
+        try await store.record(outcomes, at: now)
     }
-    func clockOffsets() throws(StateStoreError) -> [ClockOffset] { try store.clockOffsets() }
-    func addSilence(_ silence: Silence) throws(StateStoreError) { try store.addSilence(silence) }
-    func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
-        try store.silences(includeExpired: includeExpired, at: now)
+    func clockOffsets() async throws(StateStoreError) -> [ClockOffset] { try await store.clockOffsets() }
+    func addSilence(_ silence: Silence) async throws(StateStoreError) { try await store.addSilence(silence) }
+    func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence] {
+        try await store.silences(includeExpired: includeExpired, at: now)
     }
-    func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
-        try store.expireSilence(id, at: now)
+    func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
+        try await store.expireSilence(id, at: now)
     }
 }
 
@@ -88,7 +79,7 @@ struct EngineCommitTests {
                 id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600),
                 notify: ["chat"])
         ])
-        let engine = Engine(
+        let engine = await Engine(
             rules: rules, defaults: RoutingDefaults(config), staleAfter: 300, state: try store.load(), store: store)
 
         // Three cameras go offline; the commit fails: nothing is written, and the engine forgets
@@ -96,17 +87,17 @@ struct EngineCommitTests {
         store.failNextCommit.withLock { $0 = true }
         await engine.pollSucceeded(workspace: "acme", devices: devices(offline: true), apiDate: Self.t0)
         #expect(await engine.alerts.isEmpty)
-        #expect(try store.load().book.alerts.isEmpty)
-        #expect(try store.notifications(state: nil, limit: 10).isEmpty)
+        await #expect(try store.load().book.alerts.isEmpty)
+        await #expect(try store.notifications(state: nil, limit: 10).isEmpty)
 
         // The next poll plans the same again and commits it: each alert and the page once.
         await engine.pollSucceeded(
             workspace: "acme", devices: devices(offline: true), apiDate: Self.t0.addingTimeInterval(30))
         #expect(await engine.alerts.map(\.key.deviceID) == ["cam-1", "cam-2", "cam-3"])
-        let stored = try store.load()
+        let stored = try await store.load()
         #expect(stored.book.alerts.count == 3)
         #expect(stored.routing.groups.count == 1)
-        let notifications = try store.notifications(state: nil, limit: 10)
+        let notifications = try await store.notifications(state: nil, limit: 10)
         #expect(notifications.count == 1)
         #expect(notifications.first?.intent.firing.count == 3)
 
@@ -115,11 +106,11 @@ struct EngineCommitTests {
         await engine.pollSucceeded(
             workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(60))
         #expect(await engine.alerts.allSatisfy { $0.state == .firing })
-        #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .firing })
+        await #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .firing })
         // And the next poll resolves them for good.
         await engine.pollSucceeded(
             workspace: "acme", devices: devices(offline: false), apiDate: Self.t0.addingTimeInterval(90))
-        #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .resolved })
+        await #expect(try store.load().book.alerts.values.allSatisfy { $0.state == .resolved })
     }
 
     /// A tick with nothing due (no timer run out, the silences unchanged) plans nothing and opens
@@ -132,11 +123,11 @@ struct EngineCommitTests {
         defaults.repeatEvery = 3600
         let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
         let clock = Mutex(Self.t0)
-        let engine = Engine(
+        let engine = await Engine(
             rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store,
             localNow: { clock.withLock { $0 } })
         await engine.pollSucceeded(workspace: "acme", devices: devices(offline: true), apiDate: Self.t0)
-        #expect(try store.store.notifications(state: nil, limit: 10).isEmpty)  // group_wait runs
+        await #expect(try store.store.notifications(state: nil, limit: 10).isEmpty)  // group_wait runs
         let afterPoll = store.cycles.withLock { $0 }
 
         // Ten seconds on: nothing is due yet; the ticks open no transaction.
@@ -150,14 +141,14 @@ struct EngineCommitTests {
         clock.withLock { $0 = Self.t0.addingTimeInterval(31) }
         await engine.tick()
         #expect(store.cycles.withLock { $0 } == afterPoll + 1)
-        #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.new])
+        await #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.new])
 
         // Quiet again until repeat_every; then a silence added and expired from outside (the CLI)
         // is seen at the next tick as a change of silences, and planned.
         clock.withLock { $0 = Self.t0.addingTimeInterval(40) }
         await engine.tick()
         #expect(store.cycles.withLock { $0 } == afterPoll + 1)
-        try store.addSilence(
+        try await store.addSilence(
             Silence(
                 id: "s", matchers: [.init(name: "rule", pattern: "offline")], startsAt: Self.t0,
                 endsAt: Self.t0.addingTimeInterval(7200), comment: "c", author: "a", createdAt: Self.t0))
@@ -167,10 +158,10 @@ struct EngineCommitTests {
         // An hour on, the repeat is muted by the silence; when it is expired, the repeat goes.
         clock.withLock { $0 = Self.t0.addingTimeInterval(3700) }
         await engine.tick()
-        #expect(try store.store.notifications(state: nil, limit: 10).count == 1)
-        _ = try store.expireSilence("s", at: Self.t0.addingTimeInterval(3701))
+        await #expect(try store.store.notifications(state: nil, limit: 10).count == 1)
+        _ = try await store.expireSilence("s", at: Self.t0.addingTimeInterval(3701))
         clock.withLock { $0 = Self.t0.addingTimeInterval(3702) }
         await engine.tick()
-        #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.repeat, .new])
+        await #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.repeat, .new])
     }
 }

@@ -225,12 +225,12 @@ struct OpsServerTests {
 
         let listed = try #require(try await server.json("/api/v1/silences")["silences"] as? [[String: Any]])
         #expect(listed.map { $0["id"] as? String } == [id])
-        #expect(try server.store.silences(includeExpired: false, at: Date()).map(\.id) == [id])
+        await #expect(try server.store.silences(includeExpired: false, at: Date()).map(\.id) == [id])
 
         #expect(try await server.send("DELETE", "/api/v1/silences/\(id)").status == 401)
         #expect(try await server.send("DELETE", "/api/v1/silences/\(id)", token: "s3cret-admin").status == 200)
         #expect(try await server.send("DELETE", "/api/v1/silences/\(id)", token: "s3cret-admin").status == 404)
-        #expect(try server.store.silences(includeExpired: false, at: Date()).isEmpty)
+        await #expect(try server.store.silences(includeExpired: false, at: Date()).isEmpty)
     }
 
     /// With the API's clock 3 days behind the host's, "2h" over the API starts now on the API's
@@ -263,7 +263,7 @@ struct OpsServerTests {
         #expect(problems.count == 3)
         #expect(problems[0].contains(#"did you mean "rule"?"#))
         #expect(try await server.send("POST", "/api/v1/silences", body: "not json").status == 400)
-        #expect(try server.store.silences(includeExpired: true, at: Date()).isEmpty)
+        await #expect(try server.store.silences(includeExpired: true, at: Date()).isEmpty)
     }
 
     @Test func writesOnANonLoopbackListenerWithoutATokenAreRefused() async throws {
@@ -286,8 +286,8 @@ struct OpsServerTests {
         fine.id = "fine-1"
         fine.groupKey = "other"
         changes.intents = [dead, fine]
-        try server.store.commit(changes, at: Date())
-        try server.store.record(
+        try await server.store.commit(changes, at: Date())
+        try await server.store.record(
             [DeliveryRecord(id: "dead-1", kind: .dead(error: "HTTP 404: no such webhook"))], at: Date())
 
         let listed = try #require(
@@ -304,7 +304,7 @@ struct OpsServerTests {
         let server = try await Self.start(
             status: Self.status(alerts: [Self.alert("cam-1", name: "line-3-cam"), hostile]))
         defer { server.stop() }
-        _ = try server.store.addSilence(
+        _ = try await server.store.addSilence(
             Silence(
                 id: "abc123", matchers: [Silence.Matcher(name: "tag", pattern: "site-a")],
                 startsAt: Date().addingTimeInterval(-60),

@@ -66,7 +66,7 @@ struct PollScheduleTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-poll-\(UUID().uuidString).db").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
-        let engine = Engine(
+        let engine = await Engine(
             rules: RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])]),
             defaults: RoutingDefaults(.init()),
             staleAfter: 300, state: try store.load(), store: store)

@@ -36,7 +36,7 @@ struct SQLiteStateStoreTests {
     func cycle(
         _ book: inout AlertBook, _ routing: inout RoutingState, _ devices: [Device], at now: Date,
         store: SQLiteStateStore
-    ) throws
+    ) async throws
         -> StateChanges
     {
         var state = AlertState(book: book, routing: routing)
@@ -45,132 +45,106 @@ struct SQLiteStateStoreTests {
             settings: AlertCycle.Settings(rules: rules, defaults: defaults))
         var changes = result.changes
         changes.intents = intents
-        try store.commit(changes, at: now)
+        try await store.commit(changes, at: now)
         state.endCycle()
         (book, routing) = (state.book, state.routing)
         return changes
     }
 
-    @Test func aCycleRoundTripsAndANoChangeCycleWritesNothing() throws {
+    @Test func aCycleRoundTripsAndANoChangeCycleWritesNothing() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         var book = AlertBook(), routing = RoutingState()
-        let first = try cycle(&book, &routing, devices(50, offline: true), at: Self.t0, store: store)
+        let first = try await cycle(&book, &routing, devices(50, offline: true), at: Self.t0, store: store)
         #expect(first.upsertAlerts.count == 50)
         #expect(first.intents.count == 1)
         #expect(first.addFirstSeen.count == 50)
 
-        let second = try cycle(
+        let second = try await cycle(
             &book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
         #expect(second.isEmpty)
 
-        let reopened = try SQLiteStateStore(path: path).load()
+        let reopened = try await SQLiteStateStore(path: path).load()
         #expect(reopened.book.alerts.count == 50)
         #expect(reopened.book.alerts.values.allSatisfy { $0.state == .firing })
         #expect(reopened.routing == routing)
         #expect(reopened.book.firstSeen == book.firstSeen)
-        let pending = try store.dueNotifications(at: Self.t0, limit: 10)
+        let pending = try await store.dueNotifications(at: Self.t0, limit: 10)
         #expect(pending.map(\.intent) == first.intents)
         #expect(pending.first?.state == .pending)
     }
 
-    @Test func aRestartCarriesOnWithoutRepeatingOrLosing() throws {
+    @Test func aRestartCarriesOnWithoutRepeatingOrLosing() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         var book = AlertBook(), routing = RoutingState()
         do {
             let store = try SQLiteStateStore(path: path)
-            _ = try cycle(&book, &routing, devices(3, offline: true), at: Self.t0, store: store)
+            _ = try await cycle(&book, &routing, devices(3, offline: true), at: Self.t0, store: store)
         }
         // A new process: load, and the next cycle neither re-pages nor forgets.
         let store = try SQLiteStateStore(path: path)
-        let state = try store.load()
+        let state = try await store.load()
         var reloadedBook = state.book, reloadedRouting = state.routing
-        let again = try cycle(
+        let again = try await cycle(
             &reloadedBook, &reloadedRouting, devices(3, offline: true), at: Self.t0.addingTimeInterval(60), store: store
         )
         #expect(again.intents.isEmpty)
-        _ = try cycle(
+        _ = try await cycle(
             &reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(120),
             store: store)
         // The resolve waits for group_interval (5m by default) after the first notification, across the restart.
-        let resolved = try cycle(
+        let resolved = try await cycle(
             &reloadedBook, &reloadedRouting, devices(3, offline: false), at: Self.t0.addingTimeInterval(300),
             store: store)
         #expect(resolved.intents.map(\.reason) == [.resolved])
         #expect(resolved.intents.first?.resolved.count == 3)
-        #expect(try store.load().book.alerts.isEmpty)
+        await #expect(try store.load().book.alerts.isEmpty)
     }
 
-    @Test func outboxEntriesMoveThroughAttemptsToSentOrDead() throws {
+    @Test func outboxEntriesMoveThroughAttemptsToSentOrDead() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         var book = AlertBook(), routing = RoutingState()
-        let changes = try cycle(&book, &routing, devices(1, offline: true), at: Self.t0, store: store)
+        let changes = try await cycle(&book, &routing, devices(1, offline: true), at: Self.t0, store: store)
         let id = try #require(changes.intents.first?.id)
-        try store.record(
+        try await store.record(
             [DeliveryRecord(id: id, kind: .retry(at: Self.t0.addingTimeInterval(30), error: "HTTP 503"))], at: Self.t0)
-        #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(29), limit: 10).isEmpty)
-        let due = try store.dueNotifications(at: Self.t0.addingTimeInterval(30), limit: 10)
+        await #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(29), limit: 10).isEmpty)
+        let due = try await store.dueNotifications(at: Self.t0.addingTimeInterval(30), limit: 10)
         #expect(due.first?.attempts == 1 && due.first?.lastError == "HTTP 503")
-        try store.record(
+        try await store.record(
             [DeliveryRecord(id: id, kind: .dead(error: "HTTP 400: invalid payload"))],
             at: Self.t0.addingTimeInterval(31))
-        #expect(try store.notifications(state: .dead, limit: 10).map(\.intent.id) == [id])
-        #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(3600), limit: 10).isEmpty)
+        await #expect(try store.notifications(state: .dead, limit: 10).map(\.intent.id) == [id])
+        await #expect(try store.dueNotifications(at: Self.t0.addingTimeInterval(3600), limit: 10).isEmpty)
         // Committing the same intent again (a replayed cycle) never enqueues it twice.
-        try store.commit(
+        try await store.commit(
             {
                 var c = StateChanges(); c.intents = changes.intents; return c
             }(), at: Self.t0)
-        #expect(try store.notifications(state: nil, limit: 10).count == 1)
+        await #expect(try store.notifications(state: nil, limit: 10).count == 1)
     }
 
-    @Test func aCyclePlannedInsideTheTransactionIsWrittenWholeOrNotAtAll() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try SQLiteStateStore(path: path)
-        func planCycle(failingAfter: Int?) throws {
-            var state = AlertState()
-            try store.commitCycle(at: Self.t0) { enqueue in
-                var enqueued = 0
-                var failure: (any Error)?
-                let result = AlertCycle.run(
-                    &state, .poll(workspace: "acme", devices: devices(30, offline: true), at: Self.t0),
-                    settings: AlertCycle.Settings(rules: rules, defaults: perDeviceDefaults), silences: []
-                ) { intent in
-                    guard failure == nil else { return }
-                    if let failingAfter, enqueued == failingAfter { failure = CancellationError(); return }
-                    do { try enqueue(intent) } catch { failure = error }
-                    enqueued += 1
-                }
-                if let failure { throw failure }
-                return result.changes
-            }
-        }
-        // A failure halfway through planning: not one row of the cycle is written.
-        #expect(throws: StateStoreError.self) { try planCycle(failingAfter: 10) }
-        #expect(try store.notifications(state: nil, limit: 100).isEmpty)
-        #expect(try store.load().book.alerts.isEmpty)
-        // The whole cycle: every notification and the alerts and groups behind them.
-        try planCycle(failingAfter: nil)
-        #expect(try store.notifications(state: nil, limit: 100).count == 30)
-        let loaded = try store.load()
-        #expect(loaded.book.alerts.count == 30)
-        #expect(loaded.routing.groups.count == 30)
-    }
-
-    @Test func aCycleWithNothingToWriteTakesNoLock() throws {
+    @Test func aCycleWithNothingToWriteTakesNoLock() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         // Another process (a `silence add`, say) holds the write lock: a cycle that writes nothing
         // neither waits for it (the store waits up to 10 s, then fails) nor fails.
-        let other = try DatabaseQueue(path: path)
-        try other.inTransaction(.immediate) { _ in
-            try store.commitCycle(at: Self.t0) { _ in StateChanges() }
-            return .commit
+        let lock = try DatabaseQueue(path: path)
+        try await lock.writeWithoutTransaction { db in
+            try db.beginTransaction(.immediate)
+            defer { try? db.rollback() }
+            // Inside another connection's write lock (a blocking call is fine here: GRDB's queue).
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                try? await store.commit(StateChanges(), at: Self.t0)
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 5) == .success)
         }
     }
 
-    @Test func pruningDeletesOnlyLongDoneNotifications() throws {
+    @Test func pruningDeletesOnlyLongDoneNotifications() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         var changes = StateChanges()
@@ -179,37 +153,39 @@ struct SQLiteStateStoreTests {
                 id: "n-\(index)", receiver: "r", groupKey: "g\(index)", groupLabels: [:], firing: [], resolved: [],
                 reason: .new, createdAt: Self.t0)
         }
-        try store.commit(changes, at: Self.t0)
+        try await store.commit(changes, at: Self.t0)
         let recently = Self.t0.addingTimeInterval(9 * 86_400)
         // n-1 sent and n-3 dead long ago; n-2 sent and n-4 dead recently.
-        try store.record([DeliveryRecord(id: "n-1", kind: .sent)], at: Self.t0)
-        try store.record([DeliveryRecord(id: "n-2", kind: .sent)], at: recently)
-        try store.record([DeliveryRecord(id: "n-3", kind: .dead(error: "HTTP 404"))], at: Self.t0)
-        try store.record([DeliveryRecord(id: "n-4", kind: .dead(error: "HTTP 404"))], at: recently)
+        try await store.record([DeliveryRecord(id: "n-1", kind: .sent)], at: Self.t0)
+        try await store.record([DeliveryRecord(id: "n-2", kind: .sent)], at: recently)
+        try await store.record([DeliveryRecord(id: "n-3", kind: .dead(error: "HTTP 404"))], at: Self.t0)
+        try await store.record([DeliveryRecord(id: "n-4", kind: .dead(error: "HTTP 404"))], at: recently)
         // n-5 stays pending, however old.
-        #expect(try store.outboxCounts() == [.pending: 1, .dead: 2])
+        await #expect(try store.outboxCounts() == [.pending: 1, .dead: 2])
         let now = Self.t0.addingTimeInterval(10 * 86_400)
-        #expect(
+        await #expect(
             try store.prune(
                 sentBefore: now.addingTimeInterval(-7 * 86_400), deadBefore: now.addingTimeInterval(-5 * 86_400)) == 2)
-        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id).sorted() == ["n-2", "n-4", "n-5"])
-        #expect(try store.prune(sentBefore: now, deadBefore: now) == 2)
-        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-5"])
+        await #expect(
+            try store.notifications(state: nil, limit: 10).map(\.intent.id).sorted() == ["n-2", "n-4", "n-5"])
+        await #expect(try store.prune(sentBefore: now, deadBefore: now) == 2)
+        await #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-5"])
     }
 
-    @Test func silencesAreAddedListedAndExpired() throws {
+    @Test func silencesAreAddedListedAndExpired() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         let silence = Silence(
             id: "abc", matchers: [.init(name: "tag", pattern: "site-a")], startsAt: Self.t0,
             endsAt: Self.t0.addingTimeInterval(7200), comment: "maintenance", author: "ops", createdAt: Self.t0)
-        try store.addSilence(silence)
-        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(60)) == [silence])
-        #expect(try store.expireSilence("abc", at: Self.t0.addingTimeInterval(60)))
-        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(61)).isEmpty)
-        #expect(try store.silences(includeExpired: true, at: Self.t0).first?.endsAt == Self.t0.addingTimeInterval(60))
-        #expect(try store.expireSilence("abc", at: Self.t0.addingTimeInterval(120)) == false)
-        #expect(try store.load().silences.count == 1)
+        try await store.addSilence(silence)
+        await #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(60)) == [silence])
+        await #expect(try store.expireSilence("abc", at: Self.t0.addingTimeInterval(60)))
+        await #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(61)).isEmpty)
+        await #expect(
+            try store.silences(includeExpired: true, at: Self.t0).first?.endsAt == Self.t0.addingTimeInterval(60))
+        await #expect(try store.expireSilence("abc", at: Self.t0.addingTimeInterval(120)) == false)
+        await #expect(try store.load().silences.count == 1)
     }
 
     @Test func aCorruptDatabaseStopsWithAClearErrorAndIsNeverReplaced() throws {
@@ -254,7 +230,7 @@ struct SQLiteStateStoreTests {
     }
 
     /// A new database is made under a temporary name and moved into place: nothing else is left.
-    @Test func aNewDatabaseIsCreatedOnlyWhereNoFileIs() throws {
+    @Test func aNewDatabaseIsCreatedOnlyWhereNoFileIs() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-new-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -262,12 +238,12 @@ struct SQLiteStateStoreTests {
         _ = try SQLiteStateStore(path: file)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix("state.db") }.isEmpty)
-        #expect(try SQLiteStateStore(path: file).integrityCheck() == ["ok"])
+        await #expect(try SQLiteStateStore(path: file).integrityCheck() == ["ok"])
     }
 
     /// A damaged page in the middle of the file is found at open (quick_check), and by
     /// `devicewatch state check` (integrity_check).
-    @Test func aDamagedPageIsFoundAtOpen() throws {
+    @Test func aDamagedPageIsFoundAtOpen() async throws {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         do {
             let store = try SQLiteStateStore(path: path)
@@ -278,7 +254,7 @@ struct SQLiteStateStoreTests {
                 intent.groupKey = "g-\(index)"
                 return intent
             }
-            try store.commit(changes, at: Date())
+            try await store.commit(changes, at: Date())
         }
         // Every store is closed: overwrite a page well inside the file.
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))

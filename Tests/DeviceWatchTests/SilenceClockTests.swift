@@ -28,32 +28,32 @@ struct SilenceClockTests {
         var defaults = Configuration.Defaults()
         defaults.groupWait = 0
         let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
-        let engine = Engine(
+        let engine = await Engine(
             rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store)
         let start = Date().addingTimeInterval(skew)
         await engine.pollSucceeded(workspace: "acme", devices: camera(offline: false, at: start), apiDate: start)
 
         // The worker wrote where the API's clock stands; the CLI reads it and places the silence.
-        let clock = EngineClock(try store.clockOffsets())
+        let clock = await EngineClock(try store.clockOffsets())
         #expect(abs(clock.now(local: Date()).timeIntervalSince(start)) < 60)
         let request = Silence.Request(
             matchers: ["rule=offline"], duration: "24h", comment: "maintenance", author: "test")
         let silence = try request.silence(id: "s1", now: clock.now(local: Date(), for: [])).get()
-        try store.addSilence(silence)
+        try await store.addSilence(silence)
 
         // The camera drops: muted at once.
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: true, at: start + 60), apiDate: start + 60)
         #expect(await engine.alerts.map(\.state) == [.firing])
-        #expect(try store.notifications(state: nil, limit: 10).isEmpty)
+        await #expect(try store.notifications(state: nil, limit: 10).isEmpty)
         // Still muted a minute before the day is up, on the API's clock.
         let almost = start + 86_400 - 60
         await engine.pollSucceeded(workspace: "acme", devices: camera(offline: true, at: almost), apiDate: almost)
-        #expect(try store.notifications(state: nil, limit: 10).isEmpty)
+        await #expect(try store.notifications(state: nil, limit: 10).isEmpty)
         // And the page goes once the day has passed.
         let after = start + 86_400 + 120
         await engine.pollSucceeded(workspace: "acme", devices: camera(offline: true, at: after), apiDate: after)
-        let sent = try store.notifications(state: nil, limit: 10)
+        let sent = try await store.notifications(state: nil, limit: 10)
         #expect(sent.count == 1)
         #expect(sent.first?.intent.firing.map(\.key.deviceID) == ["cam-1"])
     }
@@ -63,22 +63,22 @@ struct SilenceClockTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
-        let engine = Engine(
+        let engine = await Engine(
             rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
         let skew = -86_400.0
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
-        let first = try #require(try store.clockOffsets().first)
+        let first = try await #require(try store.clockOffsets().first)
         #expect(abs(first.seconds - skew) < 5)
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
-        #expect(try store.clockOffsets() == [first])  // within the tolerance: not rewritten
+        await #expect(try store.clockOffsets() == [first])  // within the tolerance: not rewritten
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew + 30), apiDate: Date() + skew + 30)
-        #expect(abs((try store.clockOffsets().first?.seconds ?? 0) - (skew + 30)) < 5)
+        await #expect(abs((try store.clockOffsets().first?.seconds ?? 0) - (skew + 30)) < 5)
 
         // A restarted engine is on the API's clock before its first poll.
-        let restarted = Engine(
+        let restarted = await Engine(
             rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
         #expect(abs(await restarted.now.timeIntervalSince(Date() + skew + 30)) < 5)
     }

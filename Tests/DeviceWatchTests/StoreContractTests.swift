@@ -1,5 +1,6 @@
 import DeviceWatchCore
 import Foundation
+import GRDB
 import Testing
 
 @testable import DeviceWatch
@@ -8,6 +9,9 @@ import Testing
 struct StoreUnderTest: Sendable, CustomTestStringConvertible {
     let name: String
     let make: @Sendable () throws -> (store: any StateStore, cleanUp: @Sendable () -> Void)
+    /// Makes the store's database refuse any outbox row with this id, as a failing disk or a
+    /// constraint would, from outside the store (a second connection).
+    let refuseOutboxRow: @Sendable (_ store: any StateStore, _ id: String) throws -> Void
 
     var testDescription: String { name }
 
@@ -19,6 +23,15 @@ struct StoreUnderTest: Sendable, CustomTestStringConvertible {
             store,
             { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         )
+    } refuseOutboxRow: { store, id in
+        let path = (store as! SQLiteStateStore).path
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_row BEFORE INSERT ON outbox WHEN NEW.id = '\(id)'
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                    """)
+        }
     }
 
     /// Every implementation: each contract test runs against all of them.
@@ -40,147 +53,154 @@ struct StoreContractTests {
         return intent
     }
 
-    func enqueue(_ store: any StateStore, _ intents: [NotificationIntent], at now: Date = t0) throws {
+    func enqueue(_ store: any StateStore, _ intents: [NotificationIntent], at now: Date = t0) async throws {
         var changes = StateChanges()
         changes.intents = intents
-        try store.commit(changes, at: now)
+        try await store.commit(changes, at: now)
     }
 
     func due(
         _ store: any StateStore, at now: Date = t0.addingTimeInterval(1), receiver: String = "r",
         excluding: Set<String> = []
     )
-        throws -> [String]
+        async throws -> [String]
     {
-        try store.dueNotifications(at: now, receiver: receiver, excludingGroups: excluding, limit: 100).map(\.intent.id)
+        try await store.dueNotifications(at: now, receiver: receiver, excludingGroups: excluding, limit: 100).map(
+            \.intent.id)
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func aCycleCommitsItsChangesAndNotificationsTogether(_ subject: StoreUnderTest) throws {
+    func aCycleCommitsItsChangesAndNotificationsTogether(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
         var alert = OpsServerTests.alert("cam-1", name: "gate")
         alert.evaluatedAt = Self.t0
-        try store.commitCycle(at: Self.t0) { enqueue in
-            try enqueue(intent("n-1"))
-            var changes = StateChanges()
-            var book = AlertBook()
-            book.set(alert)
-            changes.upsertAlerts = Selection([alert.key], from: book.alerts)
-            changes.upsertClockOffsets = [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)]
-            return changes
-        }
-        let state = try store.load()
+        var book = AlertBook()
+        book.set(alert)
+        var changes = StateChanges()
+        changes.intents = [intent("n-1")]
+        changes.upsertAlerts = Selection([alert.key], from: book.alerts)
+        changes.upsertClockOffsets = [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)]
+        try await store.commit(changes, at: Self.t0)
+        let state = try await store.load()
         #expect(state.book.alerts.keys.map(\.deviceID) == ["cam-1"])
         #expect(state.clockOffsets == [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)])
-        #expect(try store.clockOffsets().map(\.seconds) == [-60])
-        #expect(try due(store) == ["n-1"])
+        await #expect(try store.clockOffsets().map(\.seconds) == [-60])
+        await #expect(try due(store) == ["n-1"])
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func aCycleThatFailsWritesNothingAtAll(_ subject: StoreUnderTest) throws {
+    func aCycleThatFailsWritesNothingAtAll(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        struct Refused: Error {}
-        #expect(throws: (any Error).self) {
-            try store.commitCycle(at: Self.t0) { enqueue in
-                try enqueue(intent("n-1"))
-                throw Refused()
-            }
-        }
-        #expect(try store.notifications(state: nil, limit: 10).isEmpty)
-        #expect(try store.load().book.alerts.isEmpty)
+        try subject.refuseOutboxRow(store, "n-3")
+        var alert = OpsServerTests.alert("cam-1", name: "gate")
+        alert.evaluatedAt = Self.t0
+        var book = AlertBook()
+        book.set(alert)
+        var changes = StateChanges()
+        changes.upsertAlerts = Selection([alert.key], from: book.alerts)
+        changes.intents = (1...5).map { intent("n-\($0)", group: "g\($0)") }
+        // The third row is refused: the alert and the two rows before it go too.
+        await #expect(throws: StateStoreError.self) { try await store.commit(changes, at: Self.t0) }
+        await #expect(try store.notifications(state: nil, limit: 10).isEmpty)
+        await #expect(try store.load().book.alerts.isEmpty)
+        // Without the refused row, the same commit goes through whole.
+        changes.intents.remove(at: 2)
+        try await store.commit(changes, at: Self.t0)
+        await #expect(try store.notifications(state: nil, limit: 10).count == 4)
+        await #expect(try store.load().book.alerts.count == 1)
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func aReplayedNotificationIsEnqueuedOnce(_ subject: StoreUnderTest) throws {
+    func aReplayedNotificationIsEnqueuedOnce(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        try enqueue(store, [intent("n-1")])
-        try enqueue(store, [intent("n-1")])
-        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-1"])
+        try await enqueue(store, [intent("n-1")])
+        try await enqueue(store, [intent("n-1")])
+        await #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["n-1"])
     }
 
     /// Only the oldest pending notification of a group is due: a resolve never overtakes its firing.
     @Test(arguments: StoreUnderTest.all)
-    func aGroupsNotificationsGoInOrderOneAtATime(_ subject: StoreUnderTest) throws {
+    func aGroupsNotificationsGoInOrderOneAtATime(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        try enqueue(store, [intent("a-1", group: "a"), intent("a-2", group: "a"), intent("b-1", group: "b")])
-        #expect(try due(store) == ["a-1", "b-1"])
-        try store.record([DeliveryRecord(id: "a-1", kind: .sent)], at: Self.t0)
-        #expect(try due(store) == ["a-2", "b-1"])
+        try await enqueue(store, [intent("a-1", group: "a"), intent("a-2", group: "a"), intent("b-1", group: "b")])
+        await #expect(try due(store) == ["a-1", "b-1"])
+        try await store.record([DeliveryRecord(id: "a-1", kind: .sent)], at: Self.t0)
+        await #expect(try due(store) == ["a-2", "b-1"])
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func dueNotificationsAreAReceiversOwnLeavingOutGroupsInFlight(_ subject: StoreUnderTest) throws {
+    func dueNotificationsAreAReceiversOwnLeavingOutGroupsInFlight(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        try enqueue(
+        try await enqueue(
             store, [intent("a-1", group: "a"), intent("b-1", group: "b"), intent("x-1", group: "x", receiver: "other")])
-        #expect(try due(store, excluding: ["a"]) == ["b-1"])
-        #expect(try due(store, receiver: "other") == ["x-1"])
-        #expect(try store.pendingReceivers() == ["r", "other"])
+        await #expect(try due(store, excluding: ["a"]) == ["b-1"])
+        await #expect(try due(store, receiver: "other") == ["x-1"])
+        await #expect(try store.pendingReceivers() == ["r", "other"])
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func outcomesAreRecordedAndARetryWaitsItsTime(_ subject: StoreUnderTest) throws {
+    func outcomesAreRecordedAndARetryWaitsItsTime(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        try enqueue(store, [intent("s", group: "1"), intent("t", group: "2"), intent("d", group: "3")])
-        try store.record(
+        try await enqueue(store, [intent("s", group: "1"), intent("t", group: "2"), intent("d", group: "3")])
+        try await store.record(
             [
                 DeliveryRecord(id: "s", kind: .sent),
                 DeliveryRecord(id: "t", kind: .retry(at: Self.t0.addingTimeInterval(60), error: "HTTP 503")),
                 DeliveryRecord(id: "d", kind: .dead(error: "HTTP 400")),
             ], at: Self.t0)
-        #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["s"])
-        #expect(try store.notifications(state: .dead, limit: 10).first?.lastError == "HTTP 400")
-        #expect(try due(store, at: Self.t0.addingTimeInterval(59)).isEmpty)
-        let retried = try store.dueNotifications(
+        await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["s"])
+        await #expect(try store.notifications(state: .dead, limit: 10).first?.lastError == "HTTP 400")
+        await #expect(try due(store, at: Self.t0.addingTimeInterval(59)).isEmpty)
+        let retried = try await store.dueNotifications(
             at: Self.t0.addingTimeInterval(60), receiver: "r", excludingGroups: [], limit: 10)
         #expect(retried.map(\.intent.id) == ["t"])
         #expect(retried.first?.attempts == 1 && retried.first?.lastError == "HTTP 503")
-        #expect(try store.outboxCounts() == [.pending: 1, .dead: 1])
+        await #expect(try store.outboxCounts() == [.pending: 1, .dead: 1])
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func pruningDeletesOnlyWhatIsLongDone(_ subject: StoreUnderTest) throws {
+    func pruningDeletesOnlyWhatIsLongDone(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        try enqueue(
+        try await enqueue(
             store, [intent("old-sent", group: "1"), intent("old-dead", group: "2"), intent("pending", group: "3")])
-        try store.record(
+        try await store.record(
             [DeliveryRecord(id: "old-sent", kind: .sent), DeliveryRecord(id: "old-dead", kind: .dead(error: "x"))],
             at: Self.t0)
-        #expect(
+        await #expect(
             try store.prune(sentBefore: Self.t0.addingTimeInterval(1), deadBefore: Self.t0.addingTimeInterval(1)) == 2)
-        #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["pending"])
+        await #expect(try store.notifications(state: nil, limit: 10).map(\.intent.id) == ["pending"])
     }
 
     @Test(arguments: StoreUnderTest.all)
-    func silencesAreAddedListedAndExpired(_ subject: StoreUnderTest) throws {
+    func silencesAreAddedListedAndExpired(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
         let silence = Silence(
             id: "s1", matchers: [.init(name: "rule", pattern: "x")], startsAt: Self.t0,
             endsAt: Self.t0.addingTimeInterval(3600),
             comment: "c", author: "a", createdAt: Self.t0)
-        try store.addSilence(silence)
-        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(10)).map(\.id) == ["s1"])
-        #expect(try store.expireSilence("s1", at: Self.t0.addingTimeInterval(10)))
-        #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(11)).isEmpty)
-        #expect(try store.silences(includeExpired: true, at: Self.t0.addingTimeInterval(11)).map(\.id) == ["s1"])
-        #expect(try !store.expireSilence("s1", at: Self.t0.addingTimeInterval(12)))
+        try await store.addSilence(silence)
+        await #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(10)).map(\.id) == ["s1"])
+        await #expect(try store.expireSilence("s1", at: Self.t0.addingTimeInterval(10)))
+        await #expect(try store.silences(includeExpired: false, at: Self.t0.addingTimeInterval(11)).isEmpty)
+        await #expect(try store.silences(includeExpired: true, at: Self.t0.addingTimeInterval(11)).map(\.id) == ["s1"])
+        await #expect(try !store.expireSilence("s1", at: Self.t0.addingTimeInterval(12)))
     }
 
     /// A store reopened (a restart) reads back exactly what was written.
     @Test(arguments: StoreUnderTest.all)
-    func whatIsWrittenIsReadBackWhole(_ subject: StoreUnderTest) throws {
+    func whatIsWrittenIsReadBackWhole(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try subject.make()
         defer { cleanUp() }
-        try enqueue(store, [intent("n-1")])
-        let entry = try #require(try store.notifications(state: .pending, limit: 1).first)
+        try await enqueue(store, [intent("n-1")])
+        let entry = try await #require(try store.notifications(state: .pending, limit: 1).first)
         #expect(entry.intent == intent("n-1"))
         #expect(entry.attempts == 0 && entry.state == .pending)
     }

@@ -55,8 +55,8 @@ struct NotifyCommandTests {
         let store = try SQLiteStateStore(path: dir.file("state.db"))
         var changes = StateChanges()
         changes.intents = [SampleNotifications.intent(receiver: "hook", firing: 2, resolved: 0)]
-        try store.commit(changes, at: Date())
-        try store.record(
+        try await store.commit(changes, at: Date())
+        try await store.record(
             [DeliveryRecord(id: changes.intents[0].id, kind: .dead(error: "HTTP 400: invalid payload"))], at: Date())
         let output = try await CommandRunner.run(["notifications", "list", "--dead"] + config(dir))
         #expect(output.stdout.contains("DEAD  hook"))

@@ -143,7 +143,7 @@ struct RuleCommandsTests {
         let store = try SQLiteStateStore(path: dir.file("state.db"))
         var changes = StateChanges()
         changes.addFirstSeen = [("acme", "fresh", Timestamp.parse("2026-11-28T11:00:00Z")!)]
-        try store.commit(changes, at: Date())
+        try await store.commit(changes, at: Date())
         let output = try await CommandRunner.run(base)
         #expect(output.stdout.contains("never checked in; first seen 1h ago (at least 30m)"), "\(output.stdout)")
     }

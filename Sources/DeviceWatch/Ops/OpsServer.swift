@@ -108,7 +108,7 @@ public struct OpsServer: Sendable {
             let now = await clock().now(local: Date())
             let all = request.uri.queryParameters.get("all") == "true"
             do {
-                let silences = try store.silences(includeExpired: all, at: now)
+                let silences = try await store.silences(includeExpired: all, at: now)
                 return Self.json(["silences": silences.map { OpsResources.SilenceResource($0, now: now) }])
             } catch {
                 return Self.problem("\(error)", status: .internalServerError)
@@ -139,7 +139,7 @@ public struct OpsServer: Sendable {
                 return Self.problem("the silence was not added", problems: error.problems, status: .badRequest)
             case .success(let silence):
                 do {
-                    try store.addSilence(silence)
+                    try await store.addSilence(silence)
                 } catch {
                     return Self.problem("\(error)", status: .internalServerError)
                 }
@@ -153,7 +153,7 @@ public struct OpsServer: Sendable {
             let id = context.parameters.get("id") ?? ""
             let now = await clock().now(local: Date())
             do {
-                guard try store.expireSilence(id, at: now) else {
+                guard try await store.expireSilence(id, at: now) else {
                     return Self.problem("no active or future silence has id \(id)", status: .notFound)
                 }
             } catch {
@@ -173,7 +173,7 @@ public struct OpsServer: Sendable {
             }
             let limit = min(max(query.get("limit", as: Int.self) ?? 100, 1), 1000)
             do {
-                let entries = try store.notifications(state: state, limit: limit)
+                let entries = try await store.notifications(state: state, limit: limit)
                 return Self.json(["notifications": entries.map(OpsResources.NotificationResource.init)])
             } catch {
                 return Self.problem("\(error)", status: .internalServerError)
@@ -182,8 +182,8 @@ public struct OpsServer: Sendable {
         router.get("/") { _, _ in
             let status = await status()
             let now = status.now
-            let recent = (try? store.notifications(state: nil, limit: 20)) ?? []
-            let silences = (try? store.silences(includeExpired: false, at: now)) ?? []
+            let recent = await (try? store.notifications(state: nil, limit: 20)) ?? []
+            let silences = await (try? store.silences(includeExpired: false, at: now)) ?? []
             let html = StatusPage.render(status: status, notifications: recent, silences: silences)
             return Self.text(html, contentType: "text/html; charset=utf-8")
         }

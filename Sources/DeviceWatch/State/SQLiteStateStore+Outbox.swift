@@ -7,8 +7,8 @@ extension SQLiteStateStore {
 
     /// The oldest pending notification of each (receiver, group), where it is due at `now`, over
     /// every receiver; oldest first. (The dispatcher reads per receiver; this is for inspection.)
-    public func dueNotifications(at now: Date, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
-        try read { db in
+    public func dueNotifications(at now: Date, limit: Int) async throws(StateStoreError) -> [OutboxEntry] {
+        try await read { db in
             // The oldest pending notification of each group, when it is due: a group waiting for a
             // retry never holds up another, and a group's resolve never overtakes its firing.
             try Row.fetchAll(
@@ -25,10 +25,10 @@ extension SQLiteStateStore {
     }
 
     public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
-        throws(StateStoreError)
+        async throws(StateStoreError)
         -> [OutboxEntry]
     {
-        try read { db in
+        try await read { db in
             let excluded = excludingGroups.sorted()
             let placeholders =
                 excluded.isEmpty
@@ -53,14 +53,14 @@ extension SQLiteStateStore {
         }
     }
 
-    public func pendingReceivers() throws(StateStoreError) -> Set<String> {
-        try read { db in
+    public func pendingReceivers() async throws(StateStoreError) -> Set<String> {
+        try await read { db in
             Set(try String.fetchAll(db, sql: "SELECT DISTINCT receiver FROM outbox WHERE state = 'pending'"))
         }
     }
 
-    public func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry] {
-        try read { db in
+    public func notifications(state: OutboxEntry.State?, limit: Int) async throws(StateStoreError) -> [OutboxEntry] {
+        try await read { db in
             if let state {
                 return try Row.fetchAll(
                     db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, id LIMIT ?",
@@ -73,8 +73,8 @@ extension SQLiteStateStore {
         }
     }
 
-    public func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int] {
-        try read { db in
+    public func outboxCounts() async throws(StateStoreError) -> [OutboxEntry.State: Int] {
+        try await read { db in
             // Index ranges: cheap on every scrape, however many sent notifications are kept.
             var counts: [OutboxEntry.State: Int] = [:]
             for state in [OutboxEntry.State.pending, .dead] {
@@ -86,8 +86,8 @@ extension SQLiteStateStore {
         }
     }
 
-    public func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int {
-        try write { db in
+    public func prune(sentBefore: Date, deadBefore: Date) async throws(StateStoreError) -> Int {
+        try await write { db in
             try db.execute(
                 sql:
                     "DELETE FROM outbox WHERE (state = 'sent' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
@@ -96,9 +96,9 @@ extension SQLiteStateStore {
         }
     }
 
-    public func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError) {
+    public func record(_ outcomes: [DeliveryRecord], at now: Date) async throws(StateStoreError) {
         guard !outcomes.isEmpty else { return }
-        try write { db in
+        try await write { db in
             // Compiled once per connection (a storm records thousands).
             let sent = try db.cachedStatement(
                 sql:

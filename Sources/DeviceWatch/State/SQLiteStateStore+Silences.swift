@@ -5,16 +5,16 @@ import GRDB
 /// Silences in SQLite.
 extension SQLiteStateStore {
 
-    public func addSilence(_ silence: Silence) throws(StateStoreError) {
-        try write { db in
+    public func addSilence(_ silence: Silence) async throws(StateStoreError) {
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO silences (id, ends_at, body) VALUES (?, ?, ?)",
                 arguments: [silence.id, silence.endsAt.timeIntervalSince1970, try encode(silence)])
         }
     }
 
-    public func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence] {
-        try read { db in
+    public func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence] {
+        try await read { db in
             let rows =
                 includeExpired
                 ? try Row.fetchAll(db, sql: "SELECT body FROM silences")
@@ -26,8 +26,8 @@ extension SQLiteStateStore {
         }
     }
 
-    public func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool {
-        try write { db in
+    public func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
+        try await write { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT body FROM silences WHERE id = ? AND ends_at > ?",

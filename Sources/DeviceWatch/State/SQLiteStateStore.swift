@@ -42,8 +42,8 @@ public final class SQLiteStateStore: StateStore {
 
     /// SQLite's `integrity_check` (every page and index, slower than the `quick_check` at open):
     /// "ok" or the problems found, at most `limit`.
-    public func integrityCheck(limit: Int = 20) throws(StateStoreError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))") }
+    public func integrityCheck(limit: Int = 20) async throws(StateStoreError) -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))") }
     }
 
     static func classify(_ error: any Error, path: String) -> StateStoreError {
@@ -67,17 +67,19 @@ public final class SQLiteStateStore: StateStore {
         return StateStoreError(kind: .other, path: path, detail: "\(error)")
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+    /// Runs `body` in a write transaction on GRDB's writer queue, suspending the caller meanwhile.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws(StateStoreError) -> T {
         do {
-            return try pool.write(body)
+            return try await pool.write(body)
         } catch {
             throw Self.classify(error, path: path)
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+    /// Runs `body` on a reader connection (a snapshot of the last commit), suspending the caller meanwhile.
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws(StateStoreError) -> T {
         do {
-            return try pool.read(body)
+            return try await pool.read(body)
         } catch {
             throw Self.classify(error, path: path)
         }
@@ -85,8 +87,8 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: State
 
-    public func load() throws(StateStoreError) -> PersistedState {
-        try read { db in
+    public func load() async throws(StateStoreError) -> PersistedState {
+        try await read { db in
             var firstSeen: [String: [String: Date]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT workspace, device_id, first_seen FROM first_seen") {
                 firstSeen[row["workspace"], default: [:]][row["device_id"]] = Date(
@@ -112,44 +114,15 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func commitCycle(
-        at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges
-    )
-        throws(StateStoreError)
-    {
-        // The transaction begins with the first write: most cycles (a tick every second, a poll
-        // with no news) write nothing and take no lock.
-        do {
-            try pool.writeWithoutTransaction { db in
-                var began = false
-                func begin() throws {
-                    guard !began else { return }
-                    try db.beginTransaction(.immediate)
-                    began = true
-                }
-                do {
-                    let changes = try cycle { intent in
-                        try begin()
-                        try Self.enqueue(intent, at: now, to: db)
-                    }
-                    if !changes.isEmpty {
-                        try begin()
-                        try Self.write(changes, at: now, to: db)
-                    }
-                    if began { try db.commit() }
-                } catch {
-                    if began { try? db.rollback() }
-                    throw error
-                }
-            }
-        } catch {
-            throw Self.classify(error, path: path)
-        }
+    public func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
+        // Most cycles (a tick every second, a poll with no news) write nothing and take no lock.
+        guard !changes.isEmpty else { return }
+        try await write { db in try Self.write(changes, at: now, to: db) }
     }
 
     /// Statements are compiled once per connection and reused (GRDB's cache): a large cycle writes
     /// tens of thousands of rows.
-    private static func write(_ changes: StateChanges, at now: Date, to db: Database) throws {
+    static func write(_ changes: StateChanges, at now: Date, to db: Database) throws {
         if !changes.upsertAlerts.isEmpty {
             let upsert = try db.cachedStatement(
                 sql: """
@@ -207,8 +180,8 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func clockOffsets() throws(StateStoreError) -> [ClockOffset] {
-        try read { db in try Self.clockOffsets(db) }
+    public func clockOffsets() async throws(StateStoreError) -> [ClockOffset] {
+        try await read { db in try Self.clockOffsets(db) }
     }
 
     private static func enqueue(_ intent: NotificationIntent, at now: Date, to db: Database) throws {

@@ -47,45 +47,39 @@ public struct DeliveryRecord: Sendable, Equatable {
 /// and the commands need of a store, and no more, so a PostgreSQL store can stand beside the
 /// SQLite one for a highly available pair of workers. Every implementation passes the same
 /// contract suite (`StoreContractTests`).
+///
+/// Every call is `async`: a store does its work off the caller's thread (SQLite on GRDB's own
+/// queues, a networked database over its connections), so a command holding the write lock
+/// never stalls one of a small host's few cooperative threads.
 public protocol StateStore: Sendable {
     /// Reads the whole state; a store that cannot be read throws, it never starts empty silently.
-    func load() throws(StateStoreError) -> PersistedState
-    /// One cycle in one transaction, planned inside it: `cycle` enqueues each notification as it
-    /// is planned (a large outage's notifications are written out, never all held at once) and
-    /// returns the rest of the cycle's changes. If anything throws, nothing is written.
-    func commitCycle(at now: Date, _ cycle: (_ enqueue: (NotificationIntent) throws -> Void) throws -> StateChanges)
-        throws(StateStoreError)
-    /// The same for one receiver, leaving out the groups in `excludingGroups` (those the
-    /// dispatcher has in flight): what one receiver's lane delivers next.
+    func load() async throws(StateStoreError) -> PersistedState
+    /// Writes one cycle's changes and its new outbox rows in one transaction: all or nothing.
+    /// Empty changes write nothing and take no lock.
+    func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError)
+    /// The oldest pending notification of each of one receiver's groups, where it is due at
+    /// `now`, leaving out the groups in `excludingGroups` (those the dispatcher has in flight):
+    /// what one receiver's lane delivers next, oldest first.
     func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
-        throws(StateStoreError) -> [OutboxEntry]
+        async throws(StateStoreError) -> [OutboxEntry]
     /// The receivers that pending notifications are for.
-    func pendingReceivers() throws(StateStoreError) -> Set<String>
-    func notifications(state: OutboxEntry.State?, limit: Int) throws(StateStoreError) -> [OutboxEntry]
+    func pendingReceivers() async throws(StateStoreError) -> Set<String>
+    func notifications(state: OutboxEntry.State?, limit: Int) async throws(StateStoreError) -> [OutboxEntry]
     /// How many notifications are pending and dead (sent ones are not counted: there can be millions).
-    func outboxCounts() throws(StateStoreError) -> [OutboxEntry.State: Int]
+    func outboxCounts() async throws(StateStoreError) -> [OutboxEntry.State: Int]
     /// Deletes sent notifications last updated before `sentBefore` and dead ones before
     /// `deadBefore`; pending ones are never touched. Returns how many went.
-    func prune(sentBefore: Date, deadBefore: Date) throws(StateStoreError) -> Int
+    func prune(sentBefore: Date, deadBefore: Date) async throws(StateStoreError) -> Int
     /// Records many delivery outcomes in one transaction.
-    func record(_ outcomes: [DeliveryRecord], at now: Date) throws(StateStoreError)
+    func record(_ outcomes: [DeliveryRecord], at now: Date) async throws(StateStoreError)
     /// The API's clock against the local one, per workspace, as the worker last wrote it: how
     /// commands outside the worker tell the engine's time (``EngineClock``).
-    func clockOffsets() throws(StateStoreError) -> [ClockOffset]
-    func addSilence(_ silence: Silence) throws(StateStoreError)
+    func clockOffsets() async throws(StateStoreError) -> [ClockOffset]
+    func addSilence(_ silence: Silence) async throws(StateStoreError)
     /// Active and future silences; with `includeExpired`, every one.
-    func silences(includeExpired: Bool, at now: Date) throws(StateStoreError) -> [Silence]
+    func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence]
     /// Ends a silence now; false when there is no such active silence.
-    func expireSilence(_ id: String, at now: Date) throws(StateStoreError) -> Bool
-}
-
-extension StateStore {
-    /// Writes one cycle's changes and its new outbox rows in one transaction (a cycle planned
-    /// elsewhere, as tests and benchmarks plan them). Empty changes write nothing.
-    public func commit(_ changes: StateChanges, at now: Date) throws(StateStoreError) {
-        guard !changes.isEmpty else { return }
-        try commitCycle(at: now) { _ in changes }
-    }
+    func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool
 }
 
 /// A state store failure, saying what to do about it.

@@ -106,7 +106,8 @@ public actor Dispatcher {
     public func update(receivers: [String: any Receiver], context: RenderContext) {
         self.receivers = receivers
         self.context = context
-        refreshLanes()
+        // Lanes of receivers the outbox names are read again when the loop (re)starts.
+        markAllUnexhausted()
         wake()
     }
 
@@ -141,16 +142,16 @@ public actor Dispatcher {
     }
 
     /// Prunes the outbox once an hour, from the delivery loop.
-    private func pruneIfDue() {
+    private func pruneIfDue() async {
         guard clock.now().timeIntervalSince(lastPrune) >= 3600 else { return }
         lastPrune = clock.now()
-        prune(now: lastPrune)
+        await prune(now: lastPrune)
     }
 
     /// Deletes what is long done: sent notifications after `keepSent`, dead letters after `keepDead`.
-    public func prune(now: Date) {
+    public func prune(now: Date) async {
         do {
-            let count = try store.prune(
+            let count = try await store.prune(
                 sentBefore: now.addingTimeInterval(-settings.keepSent.seconds),
                 deadBefore: now.addingTimeInterval(-settings.keepDead.seconds))
             if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
@@ -188,13 +189,13 @@ public actor Dispatcher {
                 }
             }
             listen()
-            refreshLanes()
+            await refreshLanes()
             while true {
                 if Task.isCancelled, wakeups != nil { break }
                 // Draining (deliverDue, or run() told to finish): what is due goes, then the loop ends.
                 let draining = wakeups == nil || finishing
                 let at = fixedNow ?? clock.now()
-                for (receiver, entry) in fill(at: at, stopRetried: draining) {
+                for (receiver, entry) in await fill(at: at, stopRetried: draining) {
                     tasks.addTask { [self] in
                         .answered(receiver: receiver, entry: entry, record: await self.attempt(entry))
                     }
@@ -210,7 +211,7 @@ public actor Dispatcher {
                 if draining, lanes.values.allSatisfy({ $0.transfers == 0 }) {
                     // Draining: record what is answered; stop once that releases nothing new.
                     if unrecorded.isEmpty { break }
-                    sent += recordAnswers()
+                    sent += await recordAnswers()
                     continue
                 }
                 guard let event = await tasks.next() else { break }
@@ -222,7 +223,7 @@ public actor Dispatcher {
                         if case .retry = record.kind { lanes[receiver]?.retried.insert(entry.intent.groupKey) }
                         if unrecorded.count >= settings.inFlightPerReceiver {
                             // A transaction's worth: record now rather than let a crash repeat more.
-                            sent += recordAnswers()
+                            sent += await recordAnswers()
                         } else if !recordScheduled {
                             recordScheduled = true
                             let within = settings.recordWithin
@@ -237,7 +238,7 @@ public actor Dispatcher {
                     }
                 case .recordDue:
                     recordScheduled = false
-                    sent += recordAnswers()
+                    sent += await recordAnswers()
                 case .wake(let fromStream):
                     // One listener on the stream at a time: a new one only when this one has ended.
                     if fromStream {
@@ -248,9 +249,9 @@ public actor Dispatcher {
                     if let timer = retryTimer, timer <= at { retryTimer = nil }
                     if let due = nextRetry, due <= at { nextRetry = nil }
                     // Outcomes the store refused before are tried again.
-                    if !unrecorded.isEmpty { sent += recordAnswers() }
+                    if !unrecorded.isEmpty { sent += await recordAnswers() }
                     markAllUnexhausted()
-                    pruneIfDue()
+                    await pruneIfDue()
                 }
             }
             tasks.cancelAll()
@@ -265,17 +266,17 @@ public actor Dispatcher {
                     }
                 }
             }
-            sent += recordAnswers()
+            sent += await recordAnswers()
         }
         return sent
     }
 
     /// A lane for every configured receiver, and for any the outbox still names (a receiver
     /// removed by a reload: its notifications are dead-lettered, not left pending forever).
-    private func refreshLanes() {
+    private func refreshLanes() async {
         var names = Set(receivers.keys)
         do {
-            names.formUnion(try store.pendingReceivers())
+            names.formUnion(try await store.pendingReceivers())
             storeHealth?.succeeded(.readOutbox)
         } catch {
             outboxFailed(.readOutbox, error)
@@ -290,24 +291,27 @@ public actor Dispatcher {
     }
 
     /// Takes due notifications for every lane with a free slot; returns what to send now.
-    private func fill(at now: Date, stopRetried: Bool) -> [(String, OutboxEntry)] {
+    private func fill(at now: Date, stopRetried: Bool) async -> [(String, OutboxEntry)] {
         var starting: [(String, OutboxEntry)] = []
-        for name in lanes.keys {
-            // In place: a copy of the lane would copy its read-ahead and held set on every change.
-            fill(&lanes[name]!, name: name, at: now, stopRetried: stopRetried, into: &starting)
+        for name in Array(lanes.keys) {
+            // Taken out while it fills, not copied: a copy of the lane would copy its read-ahead
+            // and held set on every change. Only this loop reads the lanes meanwhile.
+            guard var lane = lanes.removeValue(forKey: name) else { continue }
+            await fill(&lane, name: name, at: now, stopRetried: stopRetried, into: &starting)
+            lanes[name] = lane
         }
         return starting
     }
 
     private func fill(
         _ lane: inout Lane, name: String, at now: Date, stopRetried: Bool, into starting: inout [(String, OutboxEntry)]
-    ) {
+    ) async {
         while lane.transfers < settings.inFlightPerReceiver {
             if lane.ready.isEmpty {
                 guard !lane.exhausted else { return }
                 let excluded = stopRetried ? lane.held.union(lane.retried) : lane.held
                 do {
-                    let rows = try store.dueNotifications(
+                    let rows = try await store.dueNotifications(
                         at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
                     storeHealth?.succeeded(.readOutbox)
                     lane.ready = rows[...]
@@ -329,13 +333,13 @@ public actor Dispatcher {
     /// Records every answered outcome in one transaction and releases their groups; returns how
     /// many were sent. If the store fails, the outcomes stay unrecorded (the groups held) and are
     /// tried again with the next ones: a group never moves on past an unrecorded answer.
-    private func recordAnswers() -> Int {
+    private func recordAnswers() async -> Int {
         guard !unrecorded.isEmpty else { return 0 }
         let batch = unrecorded
         let records = batch.map(\.record)
         if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
         do {
-            try store.record(records, at: clock.now())
+            try await store.record(records, at: clock.now())
             storeHealth?.succeeded(.recordOutcomes)
         } catch {
             outboxFailed(.recordOutcomes, error)

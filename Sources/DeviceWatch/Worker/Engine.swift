@@ -29,6 +29,10 @@ public actor Engine {
     private var storedOffsets: [String: ClockOffset] = [:]
     /// Device counts by status at each workspace's latest successful poll.
     private var fleet: [String: FleetCounts] = [:]
+    /// Cycles run one at a time (see ``run(_:silences:transition:)``): those waiting for the one
+    /// under way, in order.
+    private var cycleRunning = false
+    private var cyclesWaiting: [CheckedContinuation<Void, Never>] = []
 
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
@@ -87,7 +91,7 @@ public actor Engine {
     /// number of alerts.
     public func tick() async {
         let at = now
-        guard let silences = readSilences(at: at) else { return }
+        guard let silences = await readSilences(at: at) else { return }
         if silences == plannedSilences, nextDue.map({ at < $0 }) ?? true { return }
         await run(.tick(at: at), silences: silences)
     }
@@ -122,9 +126,9 @@ public actor Engine {
     }
 
     /// The silences active or to come at `now`; nil (reported) when the store cannot say.
-    private func readSilences(at now: Date) -> [Silence]? {
+    private func readSilences(at now: Date) async -> [Silence]? {
         do {
-            let silences = try store.silences(includeExpired: false, at: now)
+            let silences = try await store.silences(includeExpired: false, at: now)
             storeHealth?.succeeded(.readSilences)
             return silences
         } catch {
@@ -137,46 +141,45 @@ public actor Engine {
         }
     }
 
-    /// Runs one cycle and commits it: the cycle runs inside the store's transaction and each
-    /// notification is written as it is planned, so a large outage's notifications (megabytes)
-    /// are never all in memory at once. If the commit fails, the state goes back to what is
-    /// committed and the next cycle plans the same again.
+    /// Runs one cycle and commits its changes with its notifications in one transaction. If the
+    /// commit fails, the state goes back to what is committed and the next cycle plans the same
+    /// again. Cycles run one at a time: the actor is reentrant while the commit is awaited, and
+    /// a cycle must never start on another's uncommitted journal.
     private func run(
         _ input: consuming AlertCycle.Input, silences given: [Silence]? = nil,
         transition: (Transition) -> Void = { _ in }
     ) async {
-        guard let silences = given ?? readSilences(at: input.at) else { return }
-        // Moved into the cycle, not copied: a poll's device list goes before planning.
-        var pending: AlertCycle.Input? = consume input
-        var result: AlertCycle.Result?
-        var wrote = false
+        if cycleRunning {
+            // Resumed by the cycle before it, which hands its turn on (still running).
+            await withCheckedContinuation { cyclesWaiting.append($0) }
+        }
+        cycleRunning = true
+        defer {
+            if cyclesWaiting.isEmpty { cycleRunning = false } else { cyclesWaiting.removeFirst().resume() }
+        }
+        let at = input.at
+        var fetched = given
+        if fetched == nil { fetched = await readSilences(at: at) }
+        guard let silences = fetched else { return }
+        var intents: [NotificationIntent] = []
+        let result = AlertCycle.run(&state, input, settings: settings, silences: silences) { intent in
+            logger.info(
+                "notification planned",
+                metadata: [
+                    "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)",
+                    "reason": "\(intent.reason.rawValue)",
+                    "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
+                ])
+            intents.append(intent)
+        }
+        var changes = result.changes
+        changes.intents = intents
+        changes.upsertClockOffsets = movedOffsets()
+        let wrote = !changes.isEmpty
+        if wrote { CrashPoint.beforeCommit.hit() }
         do {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
-            try store.commitCycle(at: localNow()) { enqueue in
-                var failure: (any Error)?
-                var cycle = AlertCycle.run(&state, pending.take()!, settings: settings, silences: silences) { intent in
-                    guard failure == nil else { return }
-                    do {
-                        try enqueue(intent)
-                    } catch {
-                        failure = error
-                        return
-                    }
-                    logger.info(
-                        "notification planned",
-                        metadata: [
-                            "receiver": "\(intent.receiver)", "group": "\(intent.groupKey)",
-                            "reason": "\(intent.reason.rawValue)",
-                            "firing": "\(intent.firing.count)", "resolved": "\(intent.resolved.count)",
-                        ])
-                }
-                if let failure { throw failure }
-                cycle.changes.upsertClockOffsets = movedOffsets()
-                result = cycle
-                wrote = cycle.planned > 0 || !cycle.changes.isEmpty
-                if wrote { CrashPoint.beforeCommit.hit() }
-                return cycle.changes
-            }
+            try await store.commit(changes, at: localNow())
         } catch {
             if let storeHealth {
                 storeHealth.failed(.commitCycle, error: error)
@@ -190,11 +193,10 @@ public actor Engine {
         }
         storeHealth?.succeeded(.commitCycle)
         state.endCycle()
-        guard let result else { return }
         for change in result.transitions { transition(change) }
         plannedSilences = silences
         nextDue = result.nextDue
-        for offset in movedOffsets() { storedOffsets[offset.workspace] = offset }
+        for offset in changes.upsertClockOffsets { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }
         if result.planned > 0 { await committed() }
     }

@@ -30,9 +30,9 @@ public struct Worker: Service {
         public var adminToken: Secret?
     }
 
-    public func prepare() throws -> Parts {
+    public func prepare() async throws -> Parts {
         let store = try loaded.openStore()
-        let state = try store.load()
+        let state = try await store.load()
         let receivers = try loaded.makeReceivers()
         let apiKeys = try loaded.apiKeys()
         var adminToken: Secret?
@@ -47,7 +47,7 @@ public struct Worker: Service {
     }
 
     public func run() async throws {
-        let parts = try prepare()
+        let parts = try await prepare()
         let config = loaded.configuration
         let startedAt = Date()
         let metrics = WorkerMetrics()
@@ -106,7 +106,7 @@ public struct Worker: Service {
                 // Health times are on the API's clock, as the engine keeps them; so is the start here.
                 let started = snapshot.now.addingTimeInterval(-Date().timeIntervalSince(startedAt))
                 let storeState = storeHealth.snapshot
-                return WorkerStatus(
+                return await WorkerStatus(
                     now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet,
                     alerts: snapshot.alerts,
                     // Not from a store known to be failing: a damaged file can hold a read for the whole
