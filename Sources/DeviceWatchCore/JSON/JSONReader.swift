@@ -283,7 +283,7 @@ extension AlertSnapshot {
         var key: AlertKey?, fingerprint: String?, status: AlertInstance.State?, severity: Severity?
         var labels: [String: String] = [:]
         var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?,
-            firstSeen: Date?, message: String?
+            firstSeen: Date?, message: String?, text: AlertText?
         try reader.object { reader, name in
             switch name {
             case "key":
@@ -308,6 +308,17 @@ extension AlertSnapshot {
             case "evaluatedAt": evaluatedAt = Date(timeIntervalSinceReferenceDate: try reader.number())
             case "firstSeen": firstSeen = try reader.optionalNumber().map(Date.init(timeIntervalSinceReferenceDate:))
             case "message": message = try reader.optionalString()
+            case "text":
+                var summary = "", description: String?, reasons: [String] = []
+                try reader.object { reader, part in
+                    switch part {
+                    case "summary": summary = try reader.string()
+                    case "description": description = try reader.optionalString()
+                    case "reasons": reasons = try reader.strings()
+                    default: try reader.skip()
+                    }
+                }
+                text = AlertText(summary: summary, description: description, reasons: reasons)
             default: try reader.skip()
             }
         }
@@ -320,7 +331,7 @@ extension AlertSnapshot {
             key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt,
             endsAt: endsAt,
             resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen,
-            message: message)
+            message: message, text: text)
     }
 }
 

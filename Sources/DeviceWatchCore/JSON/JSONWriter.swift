@@ -218,6 +218,17 @@ extension AlertSnapshot {
         writer.member("startsAt", startsAt)
         writer.member("endsAt", endsAt)
         writer.member("resolveReason", resolveReason)
+        if let text {
+            writer.key("text")
+            writer.beginObject()
+            writer.member("summary", text.summary)
+            writer.member("description", text.description)
+            writer.key("reasons")
+            writer.beginArray()
+            for reason in text.reasons { writer.string(reason) }
+            writer.endArray()
+            writer.endObject()
+        }
         writer.alertFacts(device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
     }
 }

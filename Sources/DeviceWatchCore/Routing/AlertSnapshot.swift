@@ -2,9 +2,8 @@ import Foundation
 
 /// An alert as a notification tells it: its facts frozen when the notification is planned.
 ///
-/// Text (summary, description, reasons) is rendered from these facts when the notification is
-/// delivered, and only for the alerts a receiver shows: a 15,000-device outage stores facts,
-/// not 15,000 rendered summaries. See ``RuleSet/summary(of:)-(AlertSnapshot)``.
+/// Its text (summary, description, reasons) is rendered once, when the notification is planned,
+/// from the rule that fired (``text``): what it says never changes with a later reload.
 public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var key: AlertKey
     public var fingerprint: String
@@ -21,11 +20,15 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var firstSeen: Date?
     /// For devicewatch's own alerts: what is wrong, in words.
     public var message: String?
+    /// What the notification says about it, fixed when planned; nil for devicewatch's own
+    /// alerts (see ``message``), and in notifications written before this field existed.
+    public var text: AlertText?
 
     public init(
         key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
         startsAt: Date,
-        endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?
+        endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?,
+        text: AlertText? = nil
     ) {
         self.key = key
         self.fingerprint = fingerprint
@@ -39,6 +42,7 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
         self.evaluatedAt = evaluatedAt
         self.firstSeen = firstSeen
         self.message = message
+        self.text = text
     }
 
     /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
@@ -46,7 +50,7 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device,
-            evaluatedAt, firstSeen, message
+            evaluatedAt, firstSeen, message, text
     }
 
     /// The finding the snapshot stands for, for rendering its text.
@@ -58,10 +62,12 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
 }
 
 extension RuleSet {
-    /// The summary of an alert in a notification: its rule's template, or for devicewatch's own
-    /// alerts their message, or plain words when the rule is gone.
+    /// The summary of an alert in a notification: the text fixed when it was planned; for
+    /// notifications planned before texts were kept, its rule's template now, or for
+    /// devicewatch's own alerts their message, or plain words when the rule is gone.
     public func summary(of alert: AlertSnapshot) -> String {
-        summary(key: alert.key, message: alert.message, finding: alert.finding)
+        if let text = alert.text { return text.summary }
+        return summary(key: alert.key, message: alert.message, finding: alert.finding)
     }
 
     /// The same for an alert as it stands (the status page and the alerts API).
@@ -80,6 +86,7 @@ extension RuleSet {
     /// The rendered description of an alert in a notification (nil without one, and for resolves
     /// and devicewatch's own alerts).
     public func description(of alert: AlertSnapshot) -> String? {
+        if let text = alert.text { return text.description }
         guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
         return description(of: alert.finding)
     }
@@ -92,6 +99,7 @@ extension RuleSet {
 
     /// Why a firing alert matched (empty for resolved and meta alerts).
     public func reasons(for alert: AlertSnapshot) -> [String] {
+        if let text = alert.text { return alert.status == .firing ? text.reasons : [] }
         guard alert.status == .firing, alert.message == nil, rule(alert.key.ruleID) != nil else { return [] }
         return reasons(for: alert.finding)
     }

@@ -31,10 +31,19 @@ enum NotificationPlanner {
         let muting = Muting(book: book, rules: rulesByID, silences: silences, at: now)
         let members = AlertRouter.members(book: book, rules: rulesByID, defaults: defaults, known: state)
 
-        // Not cached across groups: each intent keeps its own copy of a snapshot anyway, and a
-        // cache of 10,000 snapshots would only add to a large cycle's peak memory.
+        // Snapshots are not cached across groups: each intent keeps its own copy anyway. Their
+        // text is: rendered once per alert and cycle, its strings shared by every receiver's copy.
+        var texts: [AlertKey: AlertText?] = [:]
         func snapshotOf(_ key: AlertKey) -> AlertSnapshot {
-            book.alerts[key].map(snapshot) ?? removedSnapshot(key, at: now)
+            guard let alert = book.alerts[key] else { return removedSnapshot(key, at: now) }
+            var made = snapshot(alert)
+            if let text = texts[key] {
+                made.text = text
+            } else {
+                made.text = rules.text(of: alert)
+                texts[key] = made.text
+            }
+            return made
         }
 
         for id in Set(members.keys).union(state.groups.keys).sorted() {
