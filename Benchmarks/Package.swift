@@ -2,6 +2,17 @@
 // Benchmarks live in their own package so the main build stays lean.
 import PackageDescription
 
+/// A package-benchmark suite in Benchmarks/NAME, using these products of devicewatch.
+func benchmark(_ name: String, uses products: [String], also: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [.product(name: "Benchmark", package: "benchmark")]
+            + products.map { .product(name: $0, package: "devicewatch") } + also,
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "devicewatch-benchmarks",
     platforms: [.macOS(.v15)],
@@ -29,36 +40,11 @@ let package = Package(
             ],
             path: "Sources/OutboxBacklog"
         ),
-        .executableTarget(
-            name: "DecodeBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "DeviceWatchCore", package: "devicewatch"),
-            ],
-            path: "Benchmarks/DecodeBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "EvaluateBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "DeviceWatchCore", package: "devicewatch"),
-                .product(name: "DeviceAPISimulator", package: "devicewatch"),
-            ],
-            path: "Benchmarks/EvaluateBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "LifecycleBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "DeviceWatchCore", package: "devicewatch"),
-                .product(name: "DeviceWatch", package: "devicewatch"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Benchmarks/LifecycleBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("DecodeBenchmarks", uses: ["DeviceWatchCore"]),
+        benchmark("EvaluateBenchmarks", uses: ["DeviceWatchCore", "DeviceAPISimulator"]),
+        benchmark(
+            "LifecycleBenchmarks", uses: ["DeviceWatchCore", "DeviceWatch"],
+            also: [.product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

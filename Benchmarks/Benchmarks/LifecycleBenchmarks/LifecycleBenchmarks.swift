@@ -30,6 +30,20 @@ func fleet(offline: Int) -> [Device] {
 
 let settings = AlertCycle.Settings(rules: rules, defaults: defaults)
 
+/// Runs async work to completion from the benchmarks' synchronous setup (never while measuring).
+final class ResultBox<T>: @unchecked Sendable { var value: Result<T, any Error>? }
+
+func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.value = .success(try await body()) } catch { box.value = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try! box.value!.get()
+}
+
 /// The worker's pure cycle over a state: evaluate, lifecycle, plan.
 struct Cycle {
     var state = AlertState()
@@ -95,11 +109,13 @@ let benchmarks: @Sendable () -> Void = {
     let store = try! SQLiteStateStore(path: path)
     var fromScratch = Cycle()
     _ = fromScratch.run(steadyDevices, at: t0)
-    try! store.commit(fromScratch.state.changes, at: t0)
+    let seed = fromScratch.state.changes
+    waitFor { try await store.commit(seed, at: t0) }
     var after = steady
     let outageIntents = after.run(outageDevices, at: outageAt)
-    var outageChanges = after.state.changes
-    outageChanges.intents = outageIntents
+    var changesOfTheOutage = after.state.changes
+    changesOfTheOutage.intents = outageIntents
+    let outageChanges = changesOfTheOutage
     precondition(outageChanges.upsertAlerts.count == 10_000, "\(outageChanges.upsertAlerts.count)")
     // A cycle with no changes has nothing to write.
     var quiet = steady
@@ -112,7 +128,8 @@ let benchmarks: @Sendable () -> Void = {
     ).path
     let tickStore = try! SQLiteStateStore(path: tickPath)
     let tickEngine = DeviceWatch.Engine(
-        rules: rules, defaults: defaults, staleAfter: 300, state: try! tickStore.load(), store: tickStore,
+        rules: rules, defaults: defaults, staleAfter: 300, state: waitFor { try await tickStore.load() },
+        store: tickStore,
         logger: { () -> Logger in
             var quiet = Logger(label: "bench")
             quiet.logLevel = .warning  // not 100,000 transition lines
@@ -131,7 +148,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("persist a 10,000-transition cycle in one SQLite transaction", configuration: configuration) {
         benchmark in
         for _ in benchmark.scaledIterations {
-            try store.commit(outageChanges, at: outageAt)
+            try await store.commit(outageChanges, at: outageAt)
         }
     }
 }

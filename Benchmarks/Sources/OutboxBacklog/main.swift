@@ -32,7 +32,7 @@ func cpuSeconds() -> Double {
 let arguments = CommandLine.arguments
 switch (arguments.count, arguments.dropFirst().first) {
 case (4, "fill") where Int(arguments[2]) != nil:
-    try fill(rows: Int(arguments[2])!, path: arguments[3])
+    try await fill(rows: Int(arguments[2])!, path: arguments[3])
 case (4, "deliver"):
     try await deliver(path: arguments[2], sinkURL: arguments[3])
 default:
@@ -40,7 +40,7 @@ default:
     exit(2)
 }
 
-func fill(rows: Int, path: String) throws {
+func fill(rows: Int, path: String) async throws {
     let store = try SQLiteStateStore(path: path)
     let now = Date()
     var written = 0
@@ -66,14 +66,14 @@ func fill(rows: Int, path: String) throws {
                     groupLabels: ["device": device.id],
                     firing: [snapshot], resolved: [], reason: .new, createdAt: now))
         }
-        try store.commit(changes, at: now)
+        try await store.commit(changes, at: now)
         written += changes.intents.count
     }
 }
 
 func deliver(path: String, sinkURL: String) async throws {
     let store = try SQLiteStateStore(path: path)
-    let pending = try store.outboxCounts()[.pending] ?? 0
+    let pending = try await store.outboxCounts()[.pending] ?? 0
     let before = residentMB("VmRSS")
     let cpuBefore = cpuSeconds()
     let started = Date()

@@ -6,14 +6,32 @@ import Foundation
 /// the secret (scrubbed from every error and log line), one JSON POST per notification, a rate
 /// limit and an optional template. Each supplies only its payload.
 public protocol ChatWebhookReceiver: Receiver {
-    /// The incoming webhook's URL; whoever has it can post to the channel.
-    var url: Secret { get }
-    var template: TemplateOverride? { get }
+    var endpoint: ChatEndpoint { get }
     /// The service's JSON body for one notification.
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data
 }
 
+/// How a chat receiver is configured: its name, the incoming webhook's URL (whoever has it can
+/// post to the channel), its rate limit and an optional template.
+public struct ChatEndpoint: Sendable {
+    public let name: String
+    public let url: Secret
+    public let rateLimit: Configuration.RateLimit
+    public let template: TemplateOverride?
+
+    public init(name: String, url: Secret, rateLimit: Configuration.RateLimit, template: TemplateOverride?) {
+        self.name = name
+        self.url = url
+        self.rateLimit = rateLimit
+        self.template = template
+    }
+}
+
 extension ChatWebhookReceiver {
+    public var name: String { endpoint.name }
+    public var url: Secret { endpoint.url }
+    public var rateLimit: Configuration.RateLimit { endpoint.rateLimit }
+    public var template: TemplateOverride? { endpoint.template }
     public var secrets: [Secret] { [url] }
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {

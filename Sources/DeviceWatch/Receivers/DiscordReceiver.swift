@@ -19,19 +19,13 @@ public struct DiscordReceiver: ChatWebhookReceiver {
     public static let embedsLimit = 6000
     public static let maxEmbeds = 10
 
-    public let name: String
-    public let url: Secret
-    public let rateLimit: Configuration.RateLimit
-    public let template: TemplateOverride?
+    public let endpoint: ChatEndpoint
 
     public init(
         name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 0.5, burst: 5),
         template: TemplateOverride? = nil
     ) {
-        self.name = name
-        self.url = url
-        self.rateLimit = rateLimit
-        self.template = template
+        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
     }
 
     public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {

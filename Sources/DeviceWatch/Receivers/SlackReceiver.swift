@@ -16,10 +16,7 @@ public struct SlackReceiver: ChatWebhookReceiver {
     public static let textLimit = TextLimit(3000)
     public static let maxBlocks = 50
 
-    public let name: String
-    public let url: Secret
-    public let rateLimit: Configuration.RateLimit
-    public let template: TemplateOverride?
+    public let endpoint: ChatEndpoint
     /// Alert sections at most (each kind); the rest are counted.
     public let maxAlerts: Int
 
@@ -28,10 +25,7 @@ public struct SlackReceiver: ChatWebhookReceiver {
         template: TemplateOverride? = nil,
         maxAlerts: Int = 20
     ) {
-        self.name = name
-        self.url = url
-        self.rateLimit = rateLimit
-        self.template = template
+        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
         self.maxAlerts = maxAlerts
     }
 

@@ -19,19 +19,13 @@ public struct TeamsReceiver: ChatWebhookReceiver {
     /// Alerts listed at most, whatever their size.
     public static let maxAlerts = 25
 
-    public let name: String
-    public let url: Secret
-    public let rateLimit: Configuration.RateLimit
-    public let template: TemplateOverride?
+    public let endpoint: ChatEndpoint
 
     public init(
         name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 4),
         template: TemplateOverride? = nil
     ) {
-        self.name = name
-        self.url = url
-        self.rateLimit = rateLimit
-        self.template = template
+        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
     }
 
     public func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {

@@ -186,6 +186,20 @@ extension Device {
 
 extension JSONWriter {
     /// The members alerts and their snapshots share at their end, and the closing brace.
+    /// Opens an alert's object with what every alert form starts with.
+    fileprivate mutating func alertHead(
+        _ alertKey: AlertKey, _ fingerprint: String, state: (name: String, value: String), _ severity: Severity,
+        _ labels: [String: String]
+    ) {
+        beginObject()
+        key("key")
+        alertKey.write(to: &self)
+        member("fingerprint", fingerprint)
+        member(state.name, state.value)
+        member("severity", severity.rawValue)
+        member("labels", labels)
+    }
+
     fileprivate mutating func alertFacts(device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?) {
         key("device")
         device.write(to: &self)
@@ -208,13 +222,7 @@ extension AlertKey {
 
 extension AlertSnapshot {
     public func write(to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("key")
-        key.write(to: &writer)
-        writer.member("fingerprint", fingerprint)
-        writer.member("status", status.rawValue)
-        writer.member("severity", severity.rawValue)
-        writer.member("labels", labels)
+        writer.alertHead(key, fingerprint, state: ("status", status.rawValue), severity, labels)
         writer.member("startsAt", startsAt)
         writer.member("endsAt", endsAt)
         writer.member("resolveReason", resolveReason)
@@ -259,13 +267,7 @@ extension AlertInstance {
     /// The alert as JSON that `JSONDecoder` reads back into an equal instance.
     public var jsonData: Data {
         var writer = JSONWriter(capacity: 768)
-        writer.beginObject()
-        writer.key("key")
-        key.write(to: &writer)
-        writer.member("fingerprint", fingerprint)
-        writer.member("state", state.rawValue)
-        writer.member("severity", severity.rawValue)
-        writer.member("labels", labels)
+        writer.alertHead(key, fingerprint, state: ("state", state.rawValue), severity, labels)
         writer.member("activeSince", activeSince)
         writer.member("firingSince", firingSince)
         writer.member("lastTrue", lastTrue)
