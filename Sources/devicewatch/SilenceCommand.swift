@@ -20,10 +20,10 @@ struct SilenceCommand: AsyncParsableCommand {
         @Option(help: "The configuration file (its state store holds the silences).")
         var config: String = "devicewatch.json"
 
-        func store() throws -> any StateStore {
+        func store() async throws -> any StateStore {
             let loaded = try loadConfiguration(config)
             do {
-                return try loaded.openStore()
+                return try await loaded.openStore()
             } catch {
                 throw CLIFailure(message: error.description, code: 1)
             }
@@ -77,7 +77,7 @@ struct SilenceCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try store.store()
+            let store = try await store.store()
             let now = try await SilenceCommand.clock(store).now(
                 local: Date(), for: request.matchers.compactMap { try? Silence.Matcher.parse($0).get() })
             let silence: Silence
@@ -105,7 +105,7 @@ struct SilenceCommand: AsyncParsableCommand {
         var all = false
 
         func run() async throws {
-            let store = try store.store()
+            let store = try await store.store()
             let now = try await SilenceCommand.clock(store).now(local: Date())
             let silences: [Silence]
             do {
@@ -146,7 +146,7 @@ struct SilenceCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let store = try store.store()
+            let store = try await store.store()
             let now = try await SilenceCommand.clock(store).now(local: Date())
             let expired: Bool
             do {

@@ -1,6 +1,7 @@
 import DeviceWatchCore
 import Foundation
 import GRDB
+import PostgresNIO
 import Testing
 
 @testable import DeviceWatch
@@ -8,10 +9,10 @@ import Testing
 /// A state store under test, made fresh for each test, and how to throw it away.
 struct StoreUnderTest: Sendable, CustomTestStringConvertible {
     let name: String
-    let make: @Sendable () throws -> (store: any StateStore, cleanUp: @Sendable () -> Void)
+    let make: @Sendable () async throws -> (store: any StateStore, cleanUp: @Sendable () -> Void)
     /// Makes the store's database refuse any outbox row with this id, as a failing disk or a
     /// constraint would, from outside the store (a second connection).
-    let refuseOutboxRow: @Sendable (_ store: any StateStore, _ id: String) throws -> Void
+    let refuseOutboxRow: @Sendable (_ store: any StateStore, _ id: String) async throws -> Void
 
     var testDescription: String { name }
 
@@ -34,8 +35,24 @@ struct StoreUnderTest: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// A database of its own in the tests' throwaway PostgreSQL cluster (``TestPostgres``).
+    static let postgres = StoreUnderTest(name: "PostgreSQL") {
+        let store = try await PostgresStateStore(url: Secret(try await TestPostgres.shared.newDatabase()))
+        return (store, { store.close() })
+    } refuseOutboxRow: { store, id in
+        let client = (store as! PostgresStateStore).client
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN IF NEW.id = '\(id)' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$
+                    """))
+        try await client.query(
+            "CREATE TRIGGER refuse_row BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse_row()")
+    }
+
     /// Every implementation: each contract test runs against all of them.
-    static let all: [StoreUnderTest] = [.sqlite]
+    static let all: [StoreUnderTest] = [.sqlite, .postgres]
 }
 
 /// What the engine, the dispatcher, the ops server and the commands rely on of a state store,
@@ -71,7 +88,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func aCycleCommitsItsChangesAndNotificationsTogether(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         var alert = OpsServerTests.alert("cam-1", name: "gate")
         alert.evaluatedAt = Self.t0
@@ -91,9 +108,9 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func aCycleThatFailsWritesNothingAtAll(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
-        try subject.refuseOutboxRow(store, "n-3")
+        try await subject.refuseOutboxRow(store, "n-3")
         var alert = OpsServerTests.alert("cam-1", name: "gate")
         alert.evaluatedAt = Self.t0
         var book = AlertBook()
@@ -114,7 +131,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func aReplayedNotificationIsEnqueuedOnce(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         try await enqueue(store, [intent("n-1")])
         try await enqueue(store, [intent("n-1")])
@@ -124,7 +141,7 @@ struct StoreContractTests {
     /// Only the oldest pending notification of a group is due: a resolve never overtakes its firing.
     @Test(arguments: StoreUnderTest.all)
     func aGroupsNotificationsGoInOrderOneAtATime(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         try await enqueue(store, [intent("a-1", group: "a"), intent("a-2", group: "a"), intent("b-1", group: "b")])
         await #expect(try due(store) == ["a-1", "b-1"])
@@ -134,7 +151,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func dueNotificationsAreAReceiversOwnLeavingOutGroupsInFlight(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         try await enqueue(
             store, [intent("a-1", group: "a"), intent("b-1", group: "b"), intent("x-1", group: "x", receiver: "other")])
@@ -145,7 +162,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func outcomesAreRecordedAndARetryWaitsItsTime(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         try await enqueue(store, [intent("s", group: "1"), intent("t", group: "2"), intent("d", group: "3")])
         try await store.record(
@@ -166,7 +183,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func pruningDeletesOnlyWhatIsLongDone(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         try await enqueue(
             store, [intent("old-sent", group: "1"), intent("old-dead", group: "2"), intent("pending", group: "3")])
@@ -180,7 +197,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreUnderTest.all)
     func silencesAreAddedListedAndExpired(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         let silence = Silence(
             id: "s1", matchers: [.init(name: "rule", pattern: "x")], startsAt: Self.t0,
@@ -197,7 +214,7 @@ struct StoreContractTests {
     /// A store reopened (a restart) reads back exactly what was written.
     @Test(arguments: StoreUnderTest.all)
     func whatIsWrittenIsReadBackWhole(_ subject: StoreUnderTest) async throws {
-        let (store, cleanUp) = try subject.make()
+        let (store, cleanUp) = try await subject.make()
         defer { cleanUp() }
         try await enqueue(store, [intent("n-1")])
         let entry = try await #require(try store.notifications(state: .pending, limit: 1).first)

@@ -128,15 +128,9 @@ extension SQLiteStateStore {
     }
 
     func entry(_ row: Row) throws -> OutboxEntry {
-        let payload: String = row["payload"]
-        // The core's pull reader first (what JSONWriter wrote); JSONDecoder for anything else.
-        let intent =
-            try (try? NotificationIntent(outboxJSON: Array(payload.utf8))) ?? decode(NotificationIntent.self, payload)
-        return OutboxEntry(
-            intent: intent, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
-            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
-            lastError: row["last_error"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+        try OutboxEntry(
+            payload: row["payload"], state: row["state"], attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"], createdAt: row["created_at"],
+            updatedAt: row["updated_at"])
     }
 }

@@ -43,6 +43,22 @@ public struct DeliveryRecord: Sendable, Equatable {
     }
 }
 
+extension OutboxEntry {
+    /// An outbox row as a store keeps it (times as seconds since 1970, the intent as JSON).
+    init(
+        payload: String, state: String, attempts: Int, nextAttemptAt: Double, lastError: String?, createdAt: Double,
+        updatedAt: Double
+    ) throws {
+        // The core's pull reader first (what JSONWriter wrote); JSONDecoder for anything else.
+        let intent =
+            try (try? NotificationIntent(outboxJSON: Array(payload.utf8))) ?? decode(NotificationIntent.self, payload)
+        self.init(
+            intent: intent, state: OutboxEntry.State(rawValue: state) ?? .pending, attempts: attempts,
+            nextAttemptAt: Date(timeIntervalSince1970: nextAttemptAt), lastError: lastError,
+            createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt))
+    }
+}
+
 /// The durable state and the notification outbox: what the engine, the dispatcher, the ops server
 /// and the commands need of a store, and no more, so a PostgreSQL store can stand beside the
 /// SQLite one for a highly available pair of workers. Every implementation passes the same

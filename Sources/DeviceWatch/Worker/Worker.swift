@@ -31,7 +31,7 @@ public struct Worker: Service {
     }
 
     public func prepare() async throws -> Parts {
-        let store = try loaded.openStore()
+        let store = try await loaded.openStore()
         let state = try await store.load()
         let receivers = try loaded.makeReceivers()
         let apiKeys = try loaded.apiKeys()

@@ -106,7 +106,9 @@ public struct Configuration: Sendable, Equatable {
 
     public enum StateStore: Sendable, Equatable {
         case sqlite(path: String)
-        case postgres(urlEnvironment: String)
+        /// The connection URL (`postgres://user:password@host:5432/db?sslmode=...`) is a secret:
+        /// it comes from an environment variable or a file, never the configuration itself.
+        case postgres(url: SecretReference)
     }
 
     public var api = API()

@@ -119,14 +119,16 @@ public enum ConfigurationParser {
             }
             if let sqlite = parts["sqlite"], let path = sqlite.string() {
                 config.state = .sqlite(path: path)
-            } else if let postgres = parts["postgres"], let inner = postgres.object(known: ["url_env"]) {
-                if let name = inner["url_env"]?.string() {
-                    config.state = .postgres(urlEnvironment: name)
-                } else if inner["url_env"] == nil {
-                    postgres.report("postgres needs \"url_env\": the environment variable holding the connection URL")
+            } else if let postgres = parts["postgres"], let inner = postgres.object(known: ["url_env", "url_file"]) {
+                if let url = secret(
+                    inner, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: postgres,
+                    required: "the connection URL (postgres://USER:PASSWORD@HOST:5432/DATABASE)")
+                {
+                    config.state = .postgres(url: url)
                 }
             } else if parts["sqlite"] == nil, parts["postgres"] == nil {
-                state.report("state needs \"sqlite\": PATH or \"postgres\": {\"url_env\": NAME}")
+                state.report(
+                    "state needs \"sqlite\": PATH or \"postgres\": {\"url_env\": NAME} (or \"url_file\": PATH)")
             }
         }
 

@@ -1,0 +1,81 @@
+import DeviceWatchCore
+import Foundation
+import PostgresNIO
+
+/// The PostgreSQL schema, by version. Each version is applied once, in one transaction, under a
+/// transaction-level advisory lock: workers starting together migrate once.
+extension PostgresStateStore {
+    static let migrations: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE alerts (
+                  workspace TEXT NOT NULL, rule_id TEXT NOT NULL, device_id TEXT NOT NULL,
+                  fingerprint TEXT NOT NULL, state TEXT NOT NULL, body TEXT NOT NULL,
+                  PRIMARY KEY (workspace, rule_id, device_id))
+                """,
+                """
+                CREATE TABLE first_seen (
+                  workspace TEXT NOT NULL, device_id TEXT NOT NULL, first_seen DOUBLE PRECISION NOT NULL,
+                  PRIMARY KEY (workspace, device_id))
+                """,
+                "CREATE TABLE workspace_health (workspace TEXT PRIMARY KEY, body TEXT NOT NULL)",
+                "CREATE TABLE notification_groups (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+                "CREATE TABLE silences (id TEXT PRIMARY KEY, ends_at DOUBLE PRECISION NOT NULL, body TEXT NOT NULL)",
+                """
+                CREATE TABLE clock_offsets (
+                  workspace TEXT PRIMARY KEY, seconds DOUBLE PRECISION NOT NULL, measured_at DOUBLE PRECISION NOT NULL)
+                """,
+                // seq: the order notifications were planned in (SQLite's rowid).
+                """
+                CREATE TABLE outbox (
+                  seq BIGSERIAL NOT NULL UNIQUE, id TEXT PRIMARY KEY, receiver TEXT NOT NULL, group_key TEXT NOT NULL,
+                  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL,
+                  created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL, last_error TEXT,
+                  payload TEXT NOT NULL)
+                """,
+                "CREATE INDEX outbox_receiver_state ON outbox (receiver, state, seq)",
+                "CREATE INDEX outbox_group_order ON outbox (receiver, group_key, state, seq)",
+                "CREATE INDEX outbox_created ON outbox (created_at)",
+                "CREATE INDEX outbox_state ON outbox (state)",
+            ]
+        )
+    ]
+
+    /// An arbitrary constant: the key of the migration lock.
+    static let migrationLock: Int64 = 0x6465_7669_6365_7761
+
+    func migrate() async throws(StateStoreError) {
+        let path = path
+        try await transaction { db in
+            try await db.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
+            try await db.query(
+                """
+                CREATE TABLE IF NOT EXISTS devicewatch_schema (
+                  version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: self.logger)
+            var applied: Set<Int> = []
+            for try await version in try await db.query("SELECT version FROM devicewatch_schema", logger: self.logger)
+                .decode(Int.self)
+            {
+                applied.insert(version)
+            }
+            let known = Set(Self.migrations.map(\.version))
+            let unknown = applied.subtracting(known)
+            guard unknown.isEmpty else {
+                throw StateStoreError(
+                    kind: .tooNew, path: path,
+                    detail: "it has schema versions this one does not know: "
+                        + unknown.sorted().map(String.init).joined(separator: ", "))
+            }
+            for migration in Self.migrations where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await db.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+                try await db.query(
+                    "INSERT INTO devicewatch_schema (version) VALUES (\(migration.version))", logger: self.logger)
+            }
+        }
+    }
+}

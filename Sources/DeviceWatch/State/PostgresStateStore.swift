@@ -1,0 +1,281 @@
+import DeviceWatchCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The state store in PostgreSQL, for several workers on one database; migrated by version at
+/// open, like the SQLite store, and held to the same contract (`StoreContractTests`).
+///
+/// Works through PgBouncer in transaction mode: every statement runs in its own transaction or
+/// in a commit's, with no session state (no session advisory locks, no temporary tables, no
+/// `SET`), and the migration lock is a transaction-level advisory lock.
+public final class PostgresStateStore: StateStore {
+    /// `postgres://HOST:PORT/DATABASE`, never with the user or password: what errors name.
+    public let path: String
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// How long one call may wait for the database (a connection, a lock, an answer).
+    let timeout: Duration
+
+    /// Connects, migrates, and refuses a database a newer devicewatch wrote.
+    /// - Parameter url: the connection URL (a secret: it holds the password).
+    public init(url: Secret, timeout: Duration = .seconds(10), logger: Logger = Logger(label: "devicewatch.store"))
+        async throws(StateStoreError)
+    {
+        let parsed: PostgresURL
+        do {
+            parsed = try PostgresURL(url.exposedValue)
+        } catch {
+            throw StateStoreError(kind: .unavailable, path: "postgres", detail: error.description)
+        }
+        path = parsed.redacted
+        self.logger = logger
+        self.timeout = timeout
+        var quiet = logger
+        quiet.logLevel = .critical  // the client's own lines can quote connection details
+        let client = PostgresClient(configuration: parsed.configuration, backgroundLogger: quiet)
+        self.client = client
+        runner = Task { await client.run() }
+        do {
+            // One connection alone first: a wrong password or an unknown database is reported as
+            // the server says it, where the pool would only retry until the timeout.
+            let probe = parsed.probe
+            let probeLogger = quiet
+            try await call { _ in
+                let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: probeLogger)
+                try? await connection.close()
+            }
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes the connections (the store is not used afterwards).
+    public func close() { runner.cancel() }
+
+    // MARK: Calls
+
+    /// Runs `body` in one transaction, within ``timeout``.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws(StateStoreError) -> T
+    {
+        let logger = logger
+        return try await call { client in try await client.withTransaction(logger: logger) { try await body($0) } }
+    }
+
+    /// Runs `body` with a connection from the pool (each statement its own transaction), within ``timeout``.
+    func connection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws(StateStoreError) -> T
+    {
+        try await call { client in try await client.withConnection { try await body($0) } }
+    }
+
+    private func call<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T)
+        async throws(StateStoreError) -> T
+    {
+        let client = client
+        let timeout = timeout
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body(client) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else { throw TimedOut() }
+                return value
+            }
+        } catch {
+            throw classify(error)
+        }
+    }
+
+    private struct TimedOut: Error {}
+
+    /// What went wrong, in words that never include the password or the statement's values.
+    func classify(_ error: any Error) -> StateStoreError {
+        if let error = error as? StateStoreError { return error }
+        if let error = error as? PostgresTransactionError {
+            // The first of what failed: BEGIN, the work, or COMMIT.
+            if let inner = error.beginError ?? error.closureError ?? error.commitError { return classify(inner) }
+        }
+        if error is TimedOut {
+            return StateStoreError(
+                kind: .unavailable, path: path,
+                detail: "no answer within \(DurationText.format(seconds: Double(timeout.components.seconds)))")
+        }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let state = error.serverInfo?[.sqlState] ?? ""
+                // 28xxx: authentication; 3D000: no such database; 42501: not permitted.
+                let kind: StateStoreError.Kind =
+                    state.hasPrefix("28") || state == "3D000" || state == "42501" || state.hasPrefix("53")
+                    ? .unavailable : .other
+                return StateStoreError(kind: kind, path: path, detail: "\(message) (SQLSTATE \(state))")
+            }
+            return StateStoreError(kind: .unavailable, path: path, detail: "cannot reach the server (\(error.code))")
+        }
+        if error is CancellationError {
+            return StateStoreError(kind: .unavailable, path: path, detail: "cancelled")
+        }
+        return StateStoreError(kind: .other, path: path, detail: "\(type(of: error))")
+    }
+
+    // MARK: State
+
+    public func load() async throws(StateStoreError) -> PersistedState {
+        try await transaction { db in
+            var alerts: [AlertInstance] = []
+            for try await body in try await db.query("SELECT body FROM alerts", logger: self.logger).decode(String.self)
+            {
+                alerts.append(try decode(AlertInstance.self, body))
+            }
+            var firstSeen: [String: [String: Date]] = [:]
+            for try await (workspace, device, at) in try await db.query(
+                "SELECT workspace, device_id, first_seen FROM first_seen", logger: self.logger
+            ).decode((String, String, Double).self) {
+                firstSeen[workspace, default: [:]][device] = Date(timeIntervalSince1970: at)
+            }
+            var health: [String: WorkspaceHealth] = [:]
+            for try await (workspace, body) in try await db.query(
+                "SELECT workspace, body FROM workspace_health", logger: self.logger
+            ).decode((String, String).self) {
+                health[workspace] = try decode(WorkspaceHealth.self, body)
+            }
+            var groups: [NotificationGroup] = []
+            for try await body in try await db.query("SELECT body FROM notification_groups", logger: self.logger)
+                .decode(String.self)
+            {
+                groups.append(try decode(NotificationGroup.self, body))
+            }
+            var silences: [Silence] = []
+            for try await body in try await db.query("SELECT body FROM silences ORDER BY id", logger: self.logger)
+                .decode(String.self)
+            {
+                silences.append(try decode(Silence.self, body))
+            }
+            return PersistedState(
+                book: AlertBook(alerts: alerts, firstSeen: firstSeen, health: health),
+                routing: RoutingState(groups: groups), silences: silences,
+                clockOffsets: try await Self.clockOffsets(db, logger: self.logger))
+        }
+    }
+
+    public func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
+        guard !changes.isEmpty else { return }
+        try await transaction { db in try await self.write(changes, at: now, to: db) }
+    }
+
+    /// One statement per table, its rows bound as arrays (UNNEST): a 10,000-alert cycle is a
+    /// few round trips, not 10,000.
+    func write(_ changes: StateChanges, at now: Date, to db: PostgresConnection) async throws {
+        let logger = logger
+        if !changes.upsertAlerts.isEmpty {
+            let alerts = Array(changes.upsertAlerts)
+            try await db.query(
+                """
+                INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body)
+                SELECT * FROM UNNEST(\(alerts.map(\.key.workspace))::text[], \(alerts.map(\.key.ruleID))::text[],
+                  \(alerts.map(\.key.deviceID))::text[], \(alerts.map(\.fingerprint))::text[],
+                  \(alerts.map(\.state.rawValue))::text[],
+                  \(alerts.map { String(decoding: $0.jsonData, as: UTF8.self) })::text[])
+                ON CONFLICT (workspace, rule_id, device_id) DO UPDATE
+                  SET fingerprint = excluded.fingerprint, state = excluded.state, body = excluded.body
+                """, logger: logger)
+        }
+        if !changes.deleteAlerts.isEmpty {
+            let keys = changes.deleteAlerts
+            try await db.query(
+                """
+                DELETE FROM alerts WHERE (workspace, rule_id, device_id) IN (
+                  SELECT * FROM UNNEST(\(keys.map(\.workspace))::text[], \(keys.map(\.ruleID))::text[],
+                    \(keys.map(\.deviceID))::text[]))
+                """, logger: logger)
+        }
+        if !changes.upsertGroups.isEmpty {
+            let groups = Array(changes.upsertGroups)
+            try await db.query(
+                """
+                INSERT INTO notification_groups (id, body)
+                SELECT * FROM UNNEST(\(groups.map(\.id))::text[], \(try groups.map(encode))::text[])
+                ON CONFLICT (id) DO UPDATE SET body = excluded.body
+                """, logger: logger)
+        }
+        if !changes.deleteGroups.isEmpty {
+            try await db.query(
+                "DELETE FROM notification_groups WHERE id = ANY(\(changes.deleteGroups)::text[])", logger: logger)
+        }
+        if !changes.addFirstSeen.isEmpty {
+            let seen = changes.addFirstSeen
+            try await db.query(
+                """
+                INSERT INTO first_seen (workspace, device_id, first_seen)
+                SELECT * FROM UNNEST(\(seen.map(\.workspace))::text[], \(seen.map(\.deviceID))::text[],
+                  \(seen.map { $0.at.timeIntervalSince1970 })::float8[])
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !changes.deleteFirstSeen.isEmpty {
+            let gone = changes.deleteFirstSeen
+            try await db.query(
+                """
+                DELETE FROM first_seen WHERE (workspace, device_id) IN (
+                  SELECT * FROM UNNEST(\(gone.map(\.workspace))::text[], \(gone.map(\.deviceID))::text[]))
+                """, logger: logger)
+        }
+        for entry in changes.upsertHealth {
+            let body = try encode(entry.health)
+            try await db.query(
+                """
+                INSERT INTO workspace_health (workspace, body) VALUES (\(entry.workspace), \(body))
+                ON CONFLICT (workspace) DO UPDATE SET body = excluded.body
+                """, logger: logger)
+        }
+        for offset in changes.upsertClockOffsets {
+            try await db.query(
+                """
+                INSERT INTO clock_offsets (workspace, seconds, measured_at)
+                VALUES (\(offset.workspace), \(offset.seconds), \(offset.measuredAt.timeIntervalSince1970))
+                ON CONFLICT (workspace) DO UPDATE SET seconds = excluded.seconds, measured_at = excluded.measured_at
+                """, logger: logger)
+        }
+        if !changes.intents.isEmpty {
+            let intents = changes.intents
+            let at = now.timeIntervalSince1970
+            // In the cycle's order (seq), and never twice: an intent id is stable across replays.
+            try await db.query(
+                """
+                INSERT INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
+                SELECT id, receiver, group_key, 'pending', 0, \(at), \(at), \(at), payload
+                FROM UNNEST(\(intents.map(\.id))::text[], \(intents.map(\.receiver))::text[],
+                  \(intents.map(\.groupKey))::text[],
+                  \(intents.map { String(decoding: $0.jsonData, as: UTF8.self) })::text[])
+                  WITH ORDINALITY AS t(id, receiver, group_key, payload, position)
+                ORDER BY position
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    static func clockOffsets(_ db: PostgresConnection, logger: Logger) async throws -> [ClockOffset] {
+        var offsets: [ClockOffset] = []
+        for try await (workspace, seconds, measuredAt) in try await db.query(
+            "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace", logger: logger
+        ).decode((String, Double, Double).self) {
+            offsets.append(
+                ClockOffset(workspace: workspace, seconds: seconds, measuredAt: Date(timeIntervalSince1970: measuredAt))
+            )
+        }
+        return offsets
+    }
+
+    public func clockOffsets() async throws(StateStoreError) -> [ClockOffset] {
+        try await connection { db in try await Self.clockOffsets(db, logger: self.logger) }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+
+@testable import DeviceWatch
+
+/// A throwaway PostgreSQL cluster for the tests, from Debian's `postgresql` package (which
+/// `make test` installs): made once per test process in a temporary folder, listening on a free
+/// loopback port, run as the `postgres` user when the tests run as root (the server refuses
+/// root), and stopped and deleted when the process exits. Password authentication (SCRAM) over
+/// TCP, as a real deployment has. Each store under test gets a database of its own.
+actor TestPostgres {
+    static let shared = TestPostgres()
+
+    struct Server: Sendable {
+        let bin: String
+        let folder: String
+        let port: Int
+        static let user = "devicewatch"
+        /// Not a real secret: the throwaway cluster's role, which the tests look for in output.
+        static let password = "pw-4b1d-never-logged"
+
+        func url(database: String) -> String {
+            "postgres://\(Self.user):\(Self.password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The one start, shared by every caller (the actor is reentrant while it runs).
+    private var starting: Task<Server, any Error>?
+
+    func server() async throws -> Server {
+        if starting == nil { starting = Task { try await Self.start() } }
+        return try await starting!.value
+    }
+
+    /// A new, empty database owned by the test role; its URL.
+    func newDatabase() async throws -> String {
+        let server = try await server()
+        let name = "dw_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        try await Self.psql(server, "CREATE DATABASE \(name) OWNER \(Server.user)")
+        return server.url(database: String(name))
+    }
+
+    /// Runs SQL as the cluster's superuser over its socket.
+    static func psql(_ server: Server, _ sql: String, database: String = "postgres") async throws {
+        try await run(
+            server.bin + "/psql",
+            [
+                "-h", server.folder, "-p", "\(server.port)", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
+                "-q", "-c", sql,
+            ])
+    }
+
+    private static func start() async throws -> Server {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let version = versions.compactMap(Int.init).max() else {
+            throw Failure(
+                description: "PostgreSQL is not installed (/usr/lib/postgresql/*/bin): `make test` installs Debian's "
+                    + "postgresql package; or run apt-get install -y postgresql")
+        }
+        let bin = "/usr/lib/postgresql/\(version)/bin"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dw-pg-\(UUID().uuidString.prefix(8))"
+        ).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if getuid() == 0 { try await run("/bin/chown", ["postgres:postgres", folder], asPostgres: false) }
+        let data = folder + "/data"
+        try await run(
+            bin + "/initdb",
+            [
+                "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync",
+                "-E", "UTF8", "--locale=C",
+            ])
+        let port = try freePort()
+        try await run(
+            bin + "/pg_ctl",
+            [
+                "-D", data, "-l", folder + "/server.log", "-w", "-t", "60", "-o",
+                "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+                    + "-c full_page_writes=off -c max_connections=200",
+                "start",
+            ])
+        let server = Server(bin: bin, folder: folder, port: port)
+        stopAtExit(bin: bin, data: data, folder: folder)
+        try await psql(server, "CREATE ROLE \(Server.user) LOGIN CREATEDB PASSWORD '\(Server.password)'")
+        return server
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw Failure(description: "no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs a program (as `postgres` when root) on a thread of its own, never a cooperative one.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], asPostgres: Bool = true) async throws -> String {
+        let argv =
+            asPostgres && getuid() == 0
+            ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] + arguments
+            : [program] + arguments
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                // A file, not a pipe: the server pg_ctl starts inherits it and would hold a pipe open.
+                let log = FileManager.default.temporaryDirectory.appendingPathComponent("dw-pg-run-\(UUID()).log").path
+                defer { unlink(log) }
+                let status = spawnAndWait(argv, output: log)
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                guard status == 0 else {
+                    continuation.resume(
+                        throwing: Failure(
+                            description:
+                                "\((program as NSString).lastPathComponent) failed (\(status)): \(text.suffix(2000))"
+                        ))
+                    return
+                }
+                continuation.resume(returning: text)
+            }
+        }
+    }
+
+    /// posix_spawn and waitpid: Foundation's Process left a child unreaped here (its SIGCHLD
+    /// watcher never saw pg_ctl's runuser exit), so the tests wait for their own children.
+    static func spawnAndWait(_ argv: [String], output: String) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, which Swift does not import.
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
+
+/// What `atexit` stops: the one cluster of this process.
+nonisolated(unsafe) private var clusterToStop: (bin: String, data: String, folder: String)?
+
+private func stopAtExit(bin: String, data: String, folder: String) {
+    clusterToStop = (bin, data, folder)
+    atexit {
+        guard let cluster = clusterToStop else { return }
+        let stop = [cluster.bin + "/pg_ctl", "-D", cluster.data, "-m", "immediate", "-w", "stop"]
+        _ = TestPostgres.spawnAndWait(
+            getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + stop : stop, output: "/dev/null")
+        try? FileManager.default.removeItem(atPath: cluster.folder)
+    }
+}
