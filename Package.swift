@@ -109,10 +109,12 @@ let package = Package(
             dependencies: ["DeviceWatchCore", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
+        // The tests' throwaway PostgreSQL cluster (initdb and pg_ctl on a free loopback port).
+        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
         .testTarget(
             name: "DeviceWatchTests",
             dependencies: [
-                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP",
+                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP", "PostgresTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 // A second connection to the state file, holding its write lock.
@@ -129,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "devicewatchTests",
             dependencies: [
-                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore",
+                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore", "PostgresTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import DeviceWatchCore
 import Foundation
 import GRDB
 import PostgresNIO
+import PostgresTestSupport
 import Testing
 
 @testable import DeviceWatch

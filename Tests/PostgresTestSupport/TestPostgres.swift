@@ -1,42 +1,40 @@
 import Foundation
 
-@testable import DeviceWatch
-
 /// A throwaway PostgreSQL cluster for the tests, from Debian's `postgresql` package (which
 /// `make test` installs): made once per test process in a temporary folder, listening on a free
 /// loopback port, run as the `postgres` user when the tests run as root (the server refuses
 /// root), and stopped and deleted when the process exits. Password authentication (SCRAM) over
 /// TCP, as a real deployment has. Each store under test gets a database of its own.
-actor TestPostgres {
-    static let shared = TestPostgres()
+public actor TestPostgres {
+    public static let shared = TestPostgres()
 
-    struct Server: Sendable {
-        let bin: String
-        let folder: String
-        let port: Int
-        static let user = "devicewatch"
+    public struct Server: Sendable {
+        public let bin: String
+        public let folder: String
+        public let port: Int
+        public static let user = "devicewatch"
         /// Not a real secret: the throwaway cluster's role, which the tests look for in output.
-        static let password = "pw-4b1d-never-logged"
+        public static let password = "pw-4b1d-never-logged"
 
-        func url(database: String) -> String {
+        public func url(database: String) -> String {
             "postgres://\(Self.user):\(Self.password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
         }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The one start, shared by every caller (the actor is reentrant while it runs).
     private var starting: Task<Server, any Error>?
 
-    func server() async throws -> Server {
+    public func server() async throws -> Server {
         if starting == nil { starting = Task { try await Self.start() } }
         return try await starting!.value
     }
 
     /// A new, empty database owned by the test role; its URL.
-    func newDatabase() async throws -> String {
+    public func newDatabase() async throws -> String {
         let server = try await server()
         let name = "dw_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         try await Self.psql(server, "CREATE DATABASE \(name) OWNER \(Server.user)")
@@ -44,7 +42,7 @@ actor TestPostgres {
     }
 
     /// Runs SQL as the cluster's superuser over its socket.
-    static func psql(_ server: Server, _ sql: String, database: String = "postgres") async throws {
+    public static func psql(_ server: Server, _ sql: String, database: String = "postgres") async throws {
         try await run(
             server.bin + "/psql",
             [
