@@ -46,7 +46,7 @@ struct ConfigurationParserTests {
         #expect(receivers["f"]?.path == "out.jsonl")
         #expect(receivers["c"]?.template == "t.mustache")
         #expect(config?.defaults.groupWait == 0)
-        #expect(config?.state == .postgres(url: .environment("DB")))
+        #expect(config?.state == .postgres(url: .environment("DB"), leaseTTL: 30))
         #expect(config?.workspaces.first?.pollEvery == 1)
     }
 

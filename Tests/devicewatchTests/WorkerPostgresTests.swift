@@ -7,10 +7,22 @@ import Testing
 /// and the tests' throwaway PostgreSQL cluster.
 @Suite("devicewatch run on PostgreSQL", .serialized)
 struct WorkerPostgresTests {
-    @Test func aPageIsSentOnceAndARestartResumesFromTheDatabaseWithoutTheURLInAnyLog() async throws {
+    struct Setup {
+        let url: String
+        let sink: RecordingSink
+        let simulator: SimulatorProcess
+        let dir: Workdir
+        var environment: [String: String] {
+            ["ROBOFLOW_API_KEY": "ws-key-PGTEST", "HOOK_URL": sink.url, "DEVICEWATCH_DATABASE_URL": url]
+        }
+        var config: String { dir.file("devicewatch.json") }
+        func firing() -> Int { sink.requests.filter { $0.json?["status"] as? String == "firing" }.count }
+    }
+
+    /// One camera offline for 20 minutes, a webhook, the state in a new PostgreSQL database.
+    func setUp(leaseTTL: String = "30s") async throws -> Setup {
         let url = try await TestPostgres.shared.newDatabase()
         let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
         let scenario = try writeScenario(
             """
             {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-PGTEST"}], "devices": [
@@ -18,35 +30,76 @@ struct WorkerPostgresTests {
                "online": [["-30d", "-20m"]]}]}}}
             """)
         let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
-        defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
              "rule_files": ["rules.json"], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}},
              "defaults": {"group_wait": "0s", "group_interval": "1s"},
-             "state": {"postgres": {"url_env": "DEVICEWATCH_DATABASE_URL"}}, "server": {"listen": "127.0.0.1:0"}}
+             "state": {"postgres": {"url_env": "DEVICEWATCH_DATABASE_URL", "lease_ttl": "\(leaseTTL)"}},
+             "server": {"listen": "127.0.0.1:0"}}
             """,
             "rules.json": """
             {"rules": [{"id": "production-offline", "severity": "critical", "when": {"offline_for": "15m"},
               "notify": ["hook"]}]}
             """,
         ])
-        let environment = ["ROBOFLOW_API_KEY": "ws-key-PGTEST", "HOOK_URL": sink.url, "DEVICEWATCH_DATABASE_URL": url]
-        func firing() -> Int { sink.requests.filter { $0.json?["status"] as? String == "firing" }.count }
+        return Setup(url: url, sink: sink, simulator: simulator, dir: dir)
+    }
 
-        let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
-        #expect(await sink.wait { _ in firing() == 1 }, "\(first.log)")
+    @Test func aPageIsSentOnceAndARestartResumesFromTheDatabaseWithoutTheURLInAnyLog() async throws {
+        let setup = try await setUp()
+        let sink = setup.sink
+        defer {
+            _ = setup.simulator.stop()
+            Task { await sink.stop() }
+        }
+        let first = try WorkerProcess(config: setup.config, environment: setup.environment)
+        #expect(await setup.sink.wait { _ in setup.firing() == 1 }, "\(first.log)")
         #expect(await first.waitForMorePolls(2), "\(first.log)")
         #expect(await first.terminate() == 0)
+        #expect(first.log.contains("gave the database up") && !first.log.contains("the state store failed"))
         // A new process reads the alert, its group and the sent notification back from the
         // database: more polls, and no second page.
-        let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment)
+        let second = try WorkerProcess(config: setup.config, environment: setup.environment)
         #expect(await second.waitForMorePolls(3), "\(second.log)")
         #expect(await second.terminate() == 0)
-        #expect(firing() == 1)
+        #expect(setup.firing() == 1)
         for log in [first.log, second.log] {
             #expect(!log.contains(TestPostgres.Server.password))
-            #expect(!log.contains(url))
+            #expect(!log.contains(setup.url))
         }
+    }
+
+    /// One worker per database: a second is refused while the first holds it; a worker paused
+    /// past its lease is taken over, and when it wakes it commits and sends nothing, and stops.
+    @Test func aSecondWorkerIsRefusedAndAPausedOneIsTakenOverAndFenced() async throws {
+        let setup = try await setUp(leaseTTL: "3s")
+        let sink = setup.sink
+        defer {
+            _ = setup.simulator.stop()
+            Task { await sink.stop() }
+        }
+        let first = try WorkerProcess(config: setup.config, environment: setup.environment)
+        #expect(await setup.sink.wait { _ in setup.firing() == 1 }, "\(first.log)")
+
+        let second = try WorkerProcess(config: setup.config, environment: setup.environment)
+        let refused = await second.waitForExit(seconds: 20)
+        #expect(refused != nil && refused != 0, "\(second.log)")
+        #expect(second.log.contains("held by another devicewatch worker"), "\(second.log)")
+
+        // Paused past its lease (a frozen VM, a long stall): another worker takes over.
+        kill(first.process.processIdentifier, SIGSTOP)
+        try await Task.sleep(for: .seconds(4))
+        let third = try WorkerProcess(config: setup.config, environment: setup.environment)
+        #expect(await third.waitForMorePolls(3), "\(third.log)")
+        #expect(third.log.contains("holding the database"))
+        // The paused worker wakes up: its renewal is refused and it stops, having sent nothing more.
+        kill(first.process.processIdentifier, SIGCONT)
+        let fenced = await first.waitForExit(seconds: 20)
+        #expect(fenced != nil && fenced != 0, "\(first.log)")
+        #expect(first.log.contains("took the database over"), "\(first.log)")
+        #expect(await third.waitForMorePolls(2), "\(third.log)")
+        #expect(await third.terminate() == 0)
+        #expect(setup.firing() == 1)
     }
 }

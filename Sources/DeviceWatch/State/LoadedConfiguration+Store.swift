@@ -16,7 +16,7 @@ extension LoadedConfiguration {
         switch configuration.state {
         case .sqlite(let path):
             return try SQLiteStateStore(path: resolve(path))
-        case .postgres(let reference):
+        case .postgres(let reference, _):
             let url: Secret
             do {
                 url = try secret(reference)

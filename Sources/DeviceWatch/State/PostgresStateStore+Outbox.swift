@@ -24,6 +24,8 @@ extension PostgresStateStore {
     {
         let excluded = excludingGroups.sorted()
         let at = now.timeIntervalSince1970
+        // A worker that holds no live lease (it lost the database to another) finds nothing due.
+        let owner = lease.withLock { $0?.owner }
         return try await connection { db in
             // The oldest pending notification of each group: a group waiting for a retry never
             // holds up another, and a group's resolve never overtakes its firing.
@@ -35,6 +37,9 @@ extension PostgresStateStore {
                       AND NOT (o.group_key = ANY(\(excluded)::text[]))
                       AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.receiver = o.receiver
                                       AND p.group_key = o.group_key AND p.state = 'pending' AND p.seq < o.seq)
+                      AND (\(owner)::text IS NULL OR EXISTS (
+                        SELECT 1 FROM worker_lease WHERE id = 1 AND owner = \(owner)
+                          AND expires_at > \(unescaped: Self.now)))
                     ORDER BY o.seq LIMIT \(limit)
                     """, logger: self.logger))
         }

@@ -40,7 +40,13 @@ extension PostgresStateStore {
                 "CREATE INDEX outbox_created ON outbox (created_at)",
                 "CREATE INDEX outbox_state ON outbox (state)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                "CREATE TABLE worker_lease (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)"
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the key of the migration lock.

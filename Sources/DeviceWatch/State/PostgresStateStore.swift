@@ -2,6 +2,7 @@ import DeviceWatchCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The state store in PostgreSQL, for several workers on one database; migrated by version at
 /// open, like the SQLite store, and held to the same contract (`StoreContractTests`).
@@ -17,6 +18,8 @@ public final class PostgresStateStore: StateStore {
     private let runner: Task<Void, Never>
     /// How long one call may wait for the database (a connection, a lock, an answer).
     let timeout: Duration
+    /// This worker's hold on the database, once taken (``takeWorkerLease(owner:ttl:)``).
+    let lease = Mutex<Lease?>(nil)
 
     /// Connects, migrates, and refuses a database a newer devicewatch wrote.
     /// - Parameter url: the connection URL (a secret: it holds the password).
@@ -36,7 +39,10 @@ public final class PostgresStateStore: StateStore {
         quiet.logLevel = .critical  // the client's own lines can quote connection details
         let client = PostgresClient(configuration: parsed.configuration, backgroundLogger: quiet)
         self.client = client
-        runner = Task { await client.run() }
+        // Detached: a task made here would inherit the worker's graceful-shutdown signal (a task
+        // local), and PostgresClient.run() closes the pool on it, before the dispatcher's drain
+        // and the lease's release have used it. The store closes it (``close()``, deinit).
+        runner = Task.detached { await client.run() }
         do {
             // One connection alone first: a wrong password or an unknown database is reported as
             // the server says it, where the pool would only retry until the timeout.
@@ -169,7 +175,12 @@ public final class PostgresStateStore: StateStore {
 
     public func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
         guard !changes.isEmpty else { return }
-        try await transaction { db in try await self.write(changes, at: now, to: db) }
+        let held = lease.withLock { $0 }
+        try await transaction { db in
+            // Fencing: a worker that lost the database commits nothing (see the lease).
+            if let held { try await self.renew(held, in: db) }
+            try await self.write(changes, at: now, to: db)
+        }
     }
 
     /// One statement per table, its rows bound as arrays (UNNEST): a 10,000-alert cycle is a

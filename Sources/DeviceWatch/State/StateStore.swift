@@ -107,6 +107,8 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
         case unavailable
         /// It was written by a newer devicewatch.
         case tooNew
+        /// Another worker holds the database (PostgreSQL), or took it over from this one.
+        case heldByAnother
         case other
     }
 
@@ -123,6 +125,9 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
             "the state database \(path) cannot be used (\(detail)); check that its folder exists and is writable"
         case .tooNew:
             "the state database \(path) was written by a newer devicewatch (\(detail)); run that version or restore a backup"
+        case .heldByAnother:
+            "the state database \(path) is held by another devicewatch worker (\(detail)); several workers on one "
+                + "database are not supported in this version: stop the other, or give this one a database of its own"
         case .other:
             "the state database \(path) failed: \(detail)"
         }

@@ -49,6 +49,14 @@ public struct Worker: Service {
     public func run() async throws {
         let parts = try await prepare()
         let config = loaded.configuration
+        // On PostgreSQL: this worker holds the database, or it does not start.
+        var leaseServices: [any Service] = []
+        if let postgres = parts.store as? PostgresStateStore, case .postgres(_, let ttl) = config.state {
+            let owner = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8))"
+            try await postgres.takeWorkerLease(owner: owner, ttl: ttl)
+            logger.info("holding the database", metadata: ["database": "\(postgres.path)", "owner": "\(owner)"])
+            leaseServices = [LeaseService(store: postgres, ttl: ttl, logger: logger)]
+        }
         let startedAt = Date()
         let metrics = WorkerMetrics()
         let storeHealth = StoreHealth(logger: logger.with(label: "store"), metrics: metrics)
@@ -125,7 +133,8 @@ public struct Worker: Service {
         // server first (if it cannot listen, nothing else starts for long) and last; the
         // dispatcher drains after everything that feeds it has stopped.
         var configuration = ServiceGroupConfiguration(
-            services: [
+            // The database lease (PostgreSQL) first of all, so it is given up last of all.
+            services: leaseServices + [
                 OpsService(server: ops), DeliveryService(dispatcher: dispatcher, logger: logger),
                 TickService(engine: engine),
                 PollingService(

@@ -124,3 +124,41 @@ struct StoreWatchdog: Service, CustomStringConvertible {
         }
     }
 }
+
+/// Renews the worker's hold on a PostgreSQL database every third of its TTL. When another
+/// worker has taken the database over (this one was paused or cut off past its lease), it
+/// stops the worker: the group ends and the worker exits non-zero, having committed nothing on
+/// the lost lease (every commit renews the lease first, in its own transaction).
+struct LeaseService: Service, CustomStringConvertible {
+    let store: PostgresStateStore
+    let ttl: Double
+    let logger: Logger
+    var description: String { "database lease" }
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
+                    do {
+                        try await store.renewWorkerLease()
+                    } catch let error as StateStoreError where error.kind == .heldByAnother {
+                        throw error
+                    } catch {
+                        // The database is away: commits fail meanwhile, and the store's health says so.
+                        logger.warning("cannot renew the database lease, trying again: \(error)")
+                    }
+                }
+            }
+        } catch let error as StateStoreError where error.kind == .heldByAnother {
+            logger.critical("\(error)")
+            throw error
+        } catch {
+            // Stopping (graceful shutdown or cancellation).
+        }
+        // This service stops last: the next worker need not wait for the lease to run out.
+        // Detached: this task is cancelled by now, and would cancel the query.
+        await Task.detached { [store] in await store.releaseWorkerLease() }.value
+        logger.info("gave the database up", metadata: ["database": "\(store.path)"])
+    }
+}

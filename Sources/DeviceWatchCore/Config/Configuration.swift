@@ -108,7 +108,9 @@ public struct Configuration: Sendable, Equatable {
         case sqlite(path: String)
         /// The connection URL (`postgres://user:password@host:5432/db?sslmode=...`) is a secret:
         /// it comes from an environment variable or a file, never the configuration itself.
-        case postgres(url: SecretReference)
+        /// `leaseTTL`: seconds a worker's hold on the database lasts unrenewed (it renews every
+        /// third of it); another worker may take the database over only after that.
+        case postgres(url: SecretReference, leaseTTL: Double = 30)
     }
 
     public var api = API()

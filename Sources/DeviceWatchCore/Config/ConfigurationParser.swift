@@ -119,12 +119,18 @@ public enum ConfigurationParser {
             }
             if let sqlite = parts["sqlite"], let path = sqlite.string() {
                 config.state = .sqlite(path: path)
-            } else if let postgres = parts["postgres"], let inner = postgres.object(known: ["url_env", "url_file"]) {
+            } else if let postgres = parts["postgres"],
+                let inner = postgres.object(known: ["url_env", "url_file", "lease_ttl"])
+            {
+                var ttl = 30.0
+                if let given = inner["lease_ttl"]?.duration() {
+                    if given >= 3 { ttl = given } else { inner["lease_ttl"]?.report("lease_ttl must be at least 3s") }
+                }
                 if let url = secret(
                     inner, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: postgres,
                     required: "the connection URL (postgres://USER:PASSWORD@HOST:5432/DATABASE)")
                 {
-                    config.state = .postgres(url: url)
+                    config.state = .postgres(url: url, leaseTTL: ttl)
                 }
             } else if parts["sqlite"] == nil, parts["postgres"] == nil {
                 state.report(
