@@ -67,6 +67,7 @@ public final class PostgresStateStore: StateStore {
     // MARK: Calls
 
     /// Runs `body` in one transaction, within ``timeout``.
+    @discardableResult
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
         async throws(StateStoreError) -> T
     {
@@ -75,6 +76,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     /// Runs `body` with a connection from the pool (each statement its own transaction), within ``timeout``.
+    @discardableResult
     func connection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
         async throws(StateStoreError) -> T
     {
