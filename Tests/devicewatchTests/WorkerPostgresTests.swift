@@ -64,9 +64,31 @@ struct WorkerPostgresTests {
         #expect(await second.waitForMorePolls(3), "\(second.log)")
         #expect(await second.terminate() == 0)
         #expect(setup.firing() == 1)
-        for log in [first.log, second.log] {
+        // `state check` reads it all back, writes nothing, and says nobody holds it now.
+        let check = try await CommandRunner.run(
+            ["state", "check", "--config", setup.config], environment: setup.environment)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("ok") && check.stdout.contains("1 alerts (1 firing)"), "\(check.stdout)")
+        #expect(check.stdout.contains("held by no worker"), "\(check.stdout)")
+        for log in [first.log, second.log, check.stdout, check.stderr] {
             #expect(!log.contains(TestPostgres.Server.password))
             #expect(!log.contains(setup.url))
+        }
+    }
+
+    @Test func stateCheckOnADatabaseNoWorkerHasUsedSaysSoAndCreatesNothing() async throws {
+        let setup = try await setUp()
+        let sink = setup.sink
+        defer {
+            _ = setup.simulator.stop()
+            Task { await sink.stop() }
+        }
+        for _ in 0..<2 {
+            let check = try await CommandRunner.run(
+                ["state", "check", "--config", setup.config], environment: setup.environment)
+            #expect(check.status == 1)
+            #expect(check.stderr.contains("no devicewatch schema yet"), "\(check.stderr)")
+            #expect(!check.stderr.contains(TestPostgres.Server.password))
         }
     }
 

@@ -72,4 +72,17 @@ extension PostgresStateStore {
                 "DELETE FROM worker_lease WHERE id = 1 AND owner = \(held.owner)", logger: self.logger)
         }
     }
+
+    /// Who holds the database, and for how many seconds more unless renewed; nil when nobody does.
+    public func leaseHolder() async throws(StateStoreError) -> (owner: String, secondsLeft: Double)? {
+        try await connection { db in
+            var holder: (owner: String, secondsLeft: Double)?
+            for try await (owner, left) in try await db.query(
+                "SELECT owner, expires_at - \(unescaped: Self.now) FROM worker_lease WHERE id = 1", logger: self.logger
+            ).decode((String, Double).self) where left > 0 {
+                holder = (owner, left)
+            }
+            return holder
+        }
+    }
 }

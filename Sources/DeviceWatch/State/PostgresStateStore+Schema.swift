@@ -84,4 +84,40 @@ extension PostgresStateStore {
             }
         }
     }
+
+    /// The schema as this version would leave it, without writing: refused when it is missing,
+    /// older (the worker migrates it at its next start) or newer.
+    func checkSchema() async throws(StateStoreError) {
+        let path = path
+        try await connection { db in
+            var applied: Set<Int> = []
+            let exists = try await db.query(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'devicewatch_schema'", logger: self.logger
+            ).collect()
+            if !exists.isEmpty {
+                for try await version in try await db.query(
+                    "SELECT version FROM devicewatch_schema", logger: self.logger
+                ).decode(Int.self) {
+                    applied.insert(version)
+                }
+            }
+            let known = Set(Self.migrations.map(\.version))
+            if applied.isEmpty {
+                throw StateStoreError(
+                    kind: .unavailable, path: path,
+                    detail: "it has no devicewatch schema yet (the worker creates it at its first start)")
+            }
+            if !applied.subtracting(known).isEmpty {
+                throw StateStoreError(
+                    kind: .tooNew, path: path,
+                    detail: "it has schema versions this one does not know: "
+                        + applied.subtracting(known).sorted().map(String.init).joined(separator: ", "))
+            }
+            if !known.subtracting(applied).isEmpty {
+                throw StateStoreError(
+                    kind: .other, path: path,
+                    detail: "its schema is older than this devicewatch's (the worker migrates it at its next start)")
+            }
+        }
+    }
 }

@@ -22,10 +22,14 @@ public final class PostgresStateStore: StateStore {
     let lease = Mutex<Lease?>(nil)
 
     /// Connects, migrates, and refuses a database a newer devicewatch wrote.
-    /// - Parameter url: the connection URL (a secret: it holds the password).
-    public init(url: Secret, timeout: Duration = .seconds(10), logger: Logger = Logger(label: "devicewatch.store"))
-        async throws(StateStoreError)
-    {
+    /// - Parameters:
+    ///   - url: the connection URL (a secret: it holds the password).
+    ///   - migrate: false to write nothing: a database without devicewatch's schema, or with an
+    ///     older one, is refused instead of migrated (for `state check`).
+    public init(
+        url: Secret, timeout: Duration = .seconds(10), migrate: Bool = true,
+        logger: Logger = Logger(label: "devicewatch.store")
+    ) async throws(StateStoreError) {
         let parsed: PostgresURL
         do {
             parsed = try PostgresURL(url.exposedValue)
@@ -52,7 +56,7 @@ public final class PostgresStateStore: StateStore {
                 let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: probeLogger)
                 try? await connection.close()
             }
-            try await migrate()
+            if migrate { try await self.migrate() } else { try await checkSchema() }
         } catch {
             runner.cancel()
             throw error
