@@ -29,6 +29,8 @@ public actor Engine {
     private var storedOffsets: [String: ClockOffset] = [:]
     /// Device counts by status at each workspace's latest successful poll.
     private var fleet: [String: FleetCounts] = [:]
+    /// The local time of the latest poll judged and committed (the heartbeat's evidence).
+    public private(set) var lastGoodPoll: Date?
     /// Cycles run one at a time (see ``run(_:silences:transition:)``): those waiting for the one
     /// under way, in order.
     private var cycleRunning = false
@@ -69,11 +71,12 @@ public actor Engine {
             offsets[workspace] = ClockOffset(workspace: workspace, seconds: clockOffset, measuredAt: local)
         }
         fleet[workspace] = FleetCounts(copy devices)
-        await run(.poll(workspace: workspace, devices: devices, at: at)) { transition in
+        let committed = await run(.poll(workspace: workspace, devices: devices, at: at)) { transition in
             logger.info(
                 "\(transition.key.ruleID) on \(transition.key.deviceID): \(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive") (\(transition.reason))",
                 metadata: ["workspace": "\(workspace)", "fingerprint": "\(transition.fingerprint)"])
         }
+        if committed { lastGoodPoll = local }
     }
 
     /// Records a failed poll: nothing is evaluated on stale data; a meta alert follows after `stale_after`.
@@ -141,14 +144,16 @@ public actor Engine {
         }
     }
 
-    /// Runs one cycle and commits its changes with its notifications in one transaction. If the
+    /// Runs one cycle and commits its changes with its notifications in one transaction (true
+    /// when it did, or had nothing to write). If the
     /// commit fails, the state goes back to what is committed and the next cycle plans the same
     /// again. Cycles run one at a time: the actor is reentrant while the commit is awaited, and
     /// a cycle must never start on another's uncommitted journal.
+    @discardableResult
     private func run(
         _ input: consuming AlertCycle.Input, silences given: [Silence]? = nil,
         transition: (Transition) -> Void = { _ in }
-    ) async {
+    ) async -> Bool {
         if cycleRunning {
             // Resumed by the cycle before it, which hands its turn on (still running).
             await withCheckedContinuation { cyclesWaiting.append($0) }
@@ -160,7 +165,7 @@ public actor Engine {
         let at = input.at
         var fetched = given
         if fetched == nil { fetched = await readSilences(at: at) }
-        guard let silences = fetched else { return }
+        guard let silences = fetched else { return false }
         var intents: [NotificationIntent] = []
         let result = AlertCycle.run(&state, input, settings: settings, silences: silences) { intent in
             logger.info(
@@ -189,7 +194,7 @@ public actor Engine {
             state.rollBack()
             // Planned again at the next tick.
             plannedSilences = nil
-            return
+            return false
         }
         storeHealth?.succeeded(.commitCycle)
         state.endCycle()
@@ -199,6 +204,7 @@ public actor Engine {
         for offset in changes.upsertClockOffsets { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }
         if result.planned > 0 { await committed() }
+        return true
     }
 
     /// The workspaces whose clock offset moved since it was stored (or was never stored).

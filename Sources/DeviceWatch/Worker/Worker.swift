@@ -129,6 +129,14 @@ public struct Worker: Service {
             },
             clock: { await engine.clock },
             onListening: onListening)
+        var heartbeatServices: [any Service] = []
+        if let heartbeat = config.heartbeat {
+            heartbeatServices = [
+                HeartbeatService(
+                    engine: engine, url: try loaded.secret(heartbeat.url), every: heartbeat.every, http: http,
+                    logger: logger)
+            ]
+        }
         // Started in this order, stopped in the reverse one (see WorkerServices.swift): the ops
         // server first (if it cannot listen, nothing else starts for long) and last; the
         // dispatcher drains after everything that feeds it has stopped.
@@ -142,7 +150,7 @@ public struct Worker: Service {
                     staleAfter: config.defaults.staleAfter),
                 ReloadService(watcher: watcher, logger: logger),
                 StoreWatchdog(health: storeHealth, giveUpAfter: config.stateGiveUpAfter),
-            ],
+            ] + heartbeatServices,
             logger: logger)
         // What is due when a shutdown begins gets this long to go; the rest waits for the next start.
         configuration.maximumGracefulShutdownDuration = .seconds(10)

@@ -1,3 +1,4 @@
+import CurlHTTP
 import DeviceWatchCore
 import Foundation
 import Logging
@@ -160,5 +161,43 @@ struct LeaseService: Service, CustomStringConvertible {
         // Detached: this task is cancelled by now, and would cancel the query.
         await Task.detached { [store] in await store.releaseWorkerLease() }.value
         logger.info("gave the database up", metadata: ["database": "\(store.path)"])
+    }
+}
+
+/// The dead-man's switch: every `every`, if a poll was judged and committed since the last
+/// request, requests the heartbeat URL. A worker that cannot poll or cannot commit stays quiet,
+/// and the service expecting the heartbeat says so. The URL is a secret: never logged.
+struct HeartbeatService: Service, CustomStringConvertible {
+    let engine: Engine
+    let url: Secret
+    let every: Double
+    let http: CurlHTTPClient
+    let logger: Logger
+    var description: String { "heartbeat" }
+
+    func run() async {
+        try? await cancelWhenGracefulShutdown {
+            var lastSent: Date?
+            while true {
+                // The first as soon as the first poll is in; then at most one each `every`.
+                try await Task.sleep(for: .milliseconds(lastSent == nil ? 200 : Int(every * 1000)))
+                guard let good = await engine.lastGoodPoll, lastSent.map({ good > $0 }) ?? true else { continue }
+                do {
+                    let response = try await http.send(
+                        HTTPRequestSpec(url: url.exposedValue, connectTimeout: .seconds(10), totalTimeout: .seconds(15))
+                    )
+                    if (200..<300).contains(response.status) {
+                        lastSent = Date()
+                        logger.debug("heartbeat sent")
+                    } else {
+                        logger.warning("the heartbeat URL answered HTTP \(response.status)")
+                    }
+                } catch let error as CurlHTTPError {
+                    logger.warning("cannot send the heartbeat: \(url.scrub("\(error.kind.rawValue): \(error.detail)"))")
+                } catch {
+                    return  // cancelled: stopping
+                }
+            }
+        }
     }
 }

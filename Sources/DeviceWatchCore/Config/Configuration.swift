@@ -113,6 +113,21 @@ public struct Configuration: Sendable, Equatable {
         case postgres(url: SecretReference, leaseTTL: Double = 30)
     }
 
+    /// A dead-man's switch: a URL requested after good cycles, at most every `every` seconds,
+    /// so a service that expects it (Healthchecks.io, Cronitor, a PagerDuty dead-man switch)
+    /// tells the team when devicewatch itself stops.
+    public struct Heartbeat: Sendable, Equatable {
+        /// The URL is a secret (whoever has it can keep the switch quiet).
+        public var url: SecretReference
+        public var every: Double = 60
+
+        public init(url: SecretReference, every: Double = 60) {
+            self.url = url
+            self.every = every
+        }
+    }
+
+    public var heartbeat: Heartbeat?
     public var api = API()
     public var workspaces: [Workspace] = []
     /// Paths and globs, relative to the configuration file.

@@ -2,7 +2,7 @@
 public enum ConfigurationParser {
     static let topKeys = [
         "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server",
-        "allow_inline_secrets",
+        "allow_inline_secrets", "heartbeat",
     ]
 
     /// Parses a configuration file's text; the configuration is nil when there are problems.
@@ -135,6 +135,19 @@ public enum ConfigurationParser {
             } else if parts["sqlite"] == nil, parts["postgres"] == nil {
                 state.report(
                     "state needs \"sqlite\": PATH or \"postgres\": {\"url_env\": NAME} (or \"url_file\": PATH)")
+            }
+        }
+
+        if let heartbeat = fields["heartbeat"], let parts = heartbeat.object(known: ["url_env", "url_file", "every"]) {
+            var every = 60.0
+            if let given = parts["every"]?.duration() {
+                if given >= 1 { every = given } else { parts["every"]?.report("every must be at least 1s") }
+            }
+            if let url = secret(
+                parts, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: heartbeat,
+                required: "the URL to request (e.g. a Healthchecks.io ping URL)")
+            {
+                config.heartbeat = Configuration.Heartbeat(url: url, every: every)
             }
         }
 
