@@ -7,7 +7,79 @@ import Foundation
 struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state", abstract: "Look after the state database (alerts, silences, the notification outbox).",
-        subcommands: [Check.self])
+        subcommands: [Check.self, Migrate.self])
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a SQLite state into an empty PostgreSQL database, to move a worker onto PostgreSQL.",
+            discussion: """
+                Copies everything devicewatch remembers (alerts, what each receiver was told, first sightings, \
+                workspace health, clock offsets, silences, and the notification outbox with each row's state and \
+                attempts, in order) in one transaction, so the worker started on the database re-pages nothing. \
+                The target must hold no devicewatch state yet (it is migrated to this version's schema first). \
+                Stop the worker first: what it writes after the copy is not copied. Then set \
+                "state": {"postgres": {"url_env": ...}} and start it.
+
+                  devicewatch state migrate --from devicewatch-state.db --to-env DEVICEWATCH_DATABASE_URL
+                """)
+
+        @Option(help: "The SQLite state file to copy (it is only read).")
+        var from: String
+
+        @Option(name: .customLong("to-env"), help: "The environment variable holding the target database's URL.")
+        var toEnvironment: String?
+
+        @Option(name: .customLong("to-file"), help: "A file holding the target database's URL.")
+        var toFile: String?
+
+        /// The copy, its failure as a value (the compiler of this toolchain crashed on the same
+        /// typed throws inside `run`'s do/catch).
+        static func copy(from: String, url: String) async -> Result<(StateMigration.Copied, String), StateStoreError> {
+            let source: SQLiteStateStore
+            let target: PostgresStateStore
+            do {
+                source = try SQLiteStateStore(path: from)
+                target = try await PostgresStateStore(url: Secret(url))
+            } catch {
+                return .failure(error)
+            }
+            defer { target.close() }
+            do {
+                return .success((try await StateMigration.copy(from: source, to: target), target.path))
+            } catch {
+                return .failure(error)
+            }
+        }
+
+        func validate() throws {
+            if (toEnvironment == nil) == (toFile == nil) {
+                throw ValidationError("give the target's URL with exactly one of --to-env NAME or --to-file PATH")
+            }
+        }
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: from) else {
+                throw CLIFailure(message: "there is no state database at \(from)", code: 1)
+            }
+            let url: String
+            if let toEnvironment {
+                guard let value = ProcessInfo.processInfo.environment[toEnvironment], !value.isEmpty else {
+                    throw CLIFailure(message: "the environment variable \(toEnvironment) is not set", code: 1)
+                }
+                url = value
+            } else {
+                guard let data = FileManager.default.contents(atPath: toFile!) else {
+                    throw CLIFailure(message: "cannot read \(toFile!)", code: 1)
+                }
+                url = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let result = await Self.copy(from: from, url: url)
+            switch result {
+            case .success(let (copied, path)): print("copied \(copied) from \(from) to \(path)")
+            case .failure(let error): throw CLIFailure(message: error.description, code: 1)
+            }
+        }
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

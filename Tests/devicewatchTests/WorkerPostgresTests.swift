@@ -38,6 +38,13 @@ struct WorkerPostgresTests {
              "state": {"postgres": {"url_env": "DEVICEWATCH_DATABASE_URL", "lease_ttl": "\(leaseTTL)"}},
              "server": {"listen": "127.0.0.1:0"}}
             """,
+            // The same worker on a SQLite file, to migrate from.
+            "sqlite.json": """
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+             "rule_files": ["rules.json"], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}},
+             "defaults": {"group_wait": "0s", "group_interval": "1s"},
+             "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
+            """,
             "rules.json": """
             {"rules": [{"id": "production-offline", "severity": "critical", "when": {"offline_for": "15m"},
               "notify": ["hook"]}]}
@@ -90,6 +97,41 @@ struct WorkerPostgresTests {
             #expect(check.stderr.contains("no devicewatch schema yet"), "\(check.stderr)")
             #expect(!check.stderr.contains(TestPostgres.Server.password))
         }
+    }
+
+    /// From one worker on SQLite to PostgreSQL: `state migrate` copies it all, and the worker on
+    /// the database carries on without paging again.
+    @Test func aSQLiteStateMigratedToPostgreSQLCarriesOnWithoutRepaging() async throws {
+        let setup = try await setUp()
+        let sink = setup.sink
+        defer {
+            _ = setup.simulator.stop()
+            Task { await sink.stop() }
+        }
+        let onFile = try WorkerProcess(config: setup.dir.file("sqlite.json"), environment: setup.environment)
+        #expect(await sink.wait { _ in setup.firing() == 1 }, "\(onFile.log)")
+        #expect(await onFile.waitForMorePolls(2), "\(onFile.log)")
+        #expect(await onFile.terminate() == 0)
+
+        let migrate = [
+            "state", "migrate", "--from", setup.dir.file("state.db"), "--to-env", "DEVICEWATCH_DATABASE_URL",
+        ]
+        let copied = try await CommandRunner.run(migrate, environment: setup.environment)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(
+            copied.stdout.contains("copied 1 alerts") && copied.stdout.contains("1 notifications"), "\(copied.stdout)")
+        // Twice would mix two histories: refused.
+        let again = try await CommandRunner.run(migrate, environment: setup.environment)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already holds devicewatch state"), "\(again.stderr)")
+        for output in [copied.stdout, copied.stderr, again.stderr] {
+            #expect(!output.contains(TestPostgres.Server.password))
+        }
+
+        let onDatabase = try WorkerProcess(config: setup.config, environment: setup.environment)
+        #expect(await onDatabase.waitForMorePolls(3), "\(onDatabase.log)")
+        #expect(await onDatabase.terminate() == 0)
+        #expect(setup.firing() == 1)
     }
 
     /// One worker per database: a second is refused while the first holds it; a worker paused
