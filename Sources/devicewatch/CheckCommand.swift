@@ -29,6 +29,7 @@ struct CheckCommand: ParsableCommand {
             throw CLIFailure(message: "\(count) problem\(count == 1 ? "" : "s") found", code: 1)
         }
         for problem in loaded.unreadableAPIKeys() { print("warning: \(problem)") }
+        for problem in loaded.unreadableStartSecrets() { print("warning: \(problem)") }
         let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count,
             receivers = loaded.configuration.receivers.count
         print(

@@ -45,6 +45,35 @@ struct RuleCommandsTests {
         #expect(keyless.stdout.hasSuffix("1 rule file, 5 rules, 3 receivers: OK\n"))
     }
 
+    /// The database and heartbeat URLs are read at start: `check` warns when they cannot be read
+    /// where it runs, and still accepts the configuration (they may be set where the worker runs).
+    @Test func checkWarnsOfADatabaseOrHeartbeatURLItCannotRead() async throws {
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"],
+             "receivers": {"log": {"type": "console"}},
+             "state": {"postgres": {"url_env": "DW_TEST_DATABASE_URL"}},
+             "heartbeat": {"url_file": "heartbeat-url", "every": "5m"}}
+            """,
+            "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["log"]}]}"#,
+        ])
+        let unset = try await CommandRunner.run(
+            ["check", "--config", dir.file("devicewatch.json")], environment: ["ROBOFLOW_API_KEY": "k"])
+        #expect(unset.status == 0, "\(unset.stdout)\(unset.stderr)")
+        #expect(
+            unset.stdout.contains(
+                "warning: the database URL cannot be read from the environment variable DW_TEST_DATABASE_URL"),
+            "\(unset.stdout)")
+        #expect(unset.stdout.contains("warning: the heartbeat URL cannot be read from the file"), "\(unset.stdout)")
+        try "https://hc-ping.example/abc\n".write(toFile: dir.file("heartbeat-url"), atomically: true, encoding: .utf8)
+        let set = try await CommandRunner.run(
+            ["check", "--config", dir.file("devicewatch.json")],
+            environment: ["ROBOFLOW_API_KEY": "k", "DW_TEST_DATABASE_URL": "postgres://u:p@h/db"])
+        #expect(set.status == 0)
+        #expect(!set.stdout.contains("warning"), "\(set.stdout)")
+        #expect(!set.stdout.contains("hc-ping") && !set.stdout.contains("u:p@"))
+    }
+
     /// Bytes that are not UTF-8 are never replaced silently: the file is refused at the first one.
     @Test func aRuleFileThatIsNotUTF8IsRefusedAtItsFirstBadByte() async throws {
         let dir = try Workdir([

@@ -56,4 +56,21 @@ extension LoadedConfiguration {
             }
         }
     }
+
+    /// The other secrets the worker reads at start (the database URL, the heartbeat URL) that
+    /// cannot be read here, each in words: `check` warns of them, as the worker would refuse to start.
+    public func unreadableStartSecrets() -> [String] {
+        var needed: [(what: String, reference: Configuration.SecretReference)] = []
+        if case .postgres(let reference, _) = configuration.state { needed.append(("the database URL", reference)) }
+        if let heartbeat = configuration.heartbeat { needed.append(("the heartbeat URL", heartbeat.url)) }
+        return needed.compactMap { what, reference in
+            do {
+                _ = try secret(reference)
+                return nil
+            } catch {
+                return
+                    "\(what) cannot be read from the \(reference) (\(error)); the worker will not start where that is so"
+            }
+        }
+    }
 }
