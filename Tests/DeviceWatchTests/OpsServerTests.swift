@@ -365,6 +365,24 @@ struct ReadinessTests {
             ).ready)
     }
 
+    @Test func aDatabaseLeaseNotRenewedForLongerThanItsTTLMakesTheWorkerUnready() {
+        let health = ["acme": WorkspaceHealth(lastSuccess: now)]
+        func lease(renewedSecondsAgo: Double) -> DatabaseLease {
+            DatabaseLease(
+                database: "postgres://db:5432/dw", owner: "host pid 1", ttl: 30,
+                renewedAt: now.addingTimeInterval(-renewedSecondsAgo))
+        }
+        let fresh = Readiness.evaluate(
+            workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now,
+            lease: lease(renewedSecondsAgo: 10), localNow: now)
+        #expect(fresh.ready)
+        let stale = Readiness.evaluate(
+            workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now,
+            lease: lease(renewedSecondsAgo: 45), localNow: now)
+        #expect(!stale.ready)
+        #expect(stale.problems.first?.contains("another worker may take postgres://db:5432/dw over") == true)
+    }
+
     @Test func anAuthenticationFailureIsBlindAtOnce() {
         let health = ["acme": WorkspaceHealth(failingSince: now, failure: "401", authFailure: true)]
         let readiness = Readiness.evaluate(

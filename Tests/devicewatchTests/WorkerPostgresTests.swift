@@ -1,3 +1,4 @@
+import CurlHTTP
 import DeviceAPISimulator
 import Foundation
 import PostgresTestSupport
@@ -63,6 +64,13 @@ struct WorkerPostgresTests {
         let first = try WorkerProcess(config: setup.config, environment: setup.environment)
         #expect(await setup.sink.wait { _ in setup.firing() == 1 }, "\(first.log)")
         #expect(await first.waitForMorePolls(2), "\(first.log)")
+        // /readyz names the database and this worker as its holder, never with the password.
+        let ops = try #require(await EndToEndTests().opsAddress(first), "\(first.log)")
+        let ready = try await CurlHTTPClient().send(HTTPRequestSpec(url: ops + "/readyz"))
+        let readyText = String(decoding: ready.body, as: UTF8.self)
+        #expect(ready.status == 200, "\(readyText)")
+        #expect(readyText.contains(#""held_by" : ""#) && readyText.contains("postgres://127.0.0.1:"), "\(readyText)")
+        #expect(!readyText.contains(TestPostgres.Server.password))
         #expect(await first.terminate() == 0)
         #expect(first.log.contains("gave the database up") && !first.log.contains("the state store failed"))
         // A new process reads the alert, its group and the sent notification back from the

@@ -134,13 +134,27 @@ enum OpsResources {
             var problems: [String]
         }
 
+        struct Lease: Encodable {
+            var database: String
+            var heldBy: String
+            var leaseTtl: String
+            var renewedAt: String
+        }
+
         var ready: Bool
         var problems: [String]
         var config: Config
         var workspaces: [String: WorkspaceResource]
+        /// On PostgreSQL: which database, held by this worker since its last renewal.
+        var database: Lease?
 
         init(_ status: WorkerStatus) {
             ready = status.readiness.ready
+            database = status.lease.map {
+                Lease(
+                    database: $0.database, heldBy: $0.owner, leaseTtl: DurationText.format(seconds: $0.ttl),
+                    renewedAt: Timestamp.format($0.renewedAt))
+            }
             problems = status.readiness.problems
             config = Config(
                 reload: status.reload.succeeded ? "ok" : "failed", at: Timestamp.format(status.reload.at),

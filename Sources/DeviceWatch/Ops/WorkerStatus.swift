@@ -32,10 +32,16 @@ public struct Readiness: Sendable, Equatable {
     ///   - store: the state store's health; a store that keeps failing makes the worker unready.
     public static func evaluate(
         workspaces: [String], health: [String: WorkspaceHealth], staleAfter: Double, startedAt: Date, now: Date,
-        store: StoreHealth.Snapshot = .init(), localNow: Date = Date()
+        store: StoreHealth.Snapshot = .init(), lease: DatabaseLease? = nil, localNow: Date = Date()
     ) -> Readiness {
         var blind: [String] = []
         var problems: [String] = []
+        if let lease, localNow.timeIntervalSince(lease.renewedAt) > lease.ttl {
+            problems.append(
+                "the database lease was last renewed \(DurationText.format(seconds: localNow.timeIntervalSince(lease.renewedAt))) "
+                    + "ago, longer than its \(DurationText.format(seconds: lease.ttl)): another worker may take \(lease.database) over"
+            )
+        }
         if let since = store.failingSince {
             problems.append(
                 "the state store has been failing for \(DurationText.format(seconds: max(0, localNow.timeIntervalSince(since)))): "
@@ -56,6 +62,23 @@ public struct Readiness: Sendable, Equatable {
     }
 }
 
+/// This worker's hold on a PostgreSQL database, as `/readyz` shows it.
+public struct DatabaseLease: Sendable, Equatable {
+    /// `postgres://HOST:PORT/DB`, without credentials.
+    public var database: String
+    public var owner: String
+    public var ttl: Double
+    /// When the lease was last renewed (the local clock).
+    public var renewedAt: Date
+
+    public init(database: String, owner: String, ttl: Double, renewedAt: Date) {
+        self.database = database
+        self.owner = owner
+        self.ttl = ttl
+        self.renewedAt = renewedAt
+    }
+}
+
 /// One consistent look at the running worker, for metrics, `/readyz`, the API and the status page.
 public struct WorkerStatus: Sendable {
     public var now: Date
@@ -71,6 +94,8 @@ public struct WorkerStatus: Sendable {
     public var rules: RuleSet
     /// The state store's health.
     public var store: StoreHealth.Snapshot = .init()
+    /// On PostgreSQL: this worker's lease on the database.
+    public var lease: DatabaseLease?
 
     public var blindWorkspaces: Set<String> { Set(readiness.blind) }
 }

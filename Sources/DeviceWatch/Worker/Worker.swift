@@ -51,11 +51,14 @@ public struct Worker: Service {
         let config = loaded.configuration
         // On PostgreSQL: this worker holds the database, or it does not start.
         var leaseServices: [any Service] = []
+        var leaseStatus: LeaseStatus?
         if let postgres = parts.store as? PostgresStateStore, case .postgres(_, let ttl) = config.state {
             let owner = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8))"
             try await postgres.takeWorkerLease(owner: owner, ttl: ttl)
             logger.info("holding the database", metadata: ["database": "\(postgres.path)", "owner": "\(owner)"])
-            leaseServices = [LeaseService(store: postgres, ttl: ttl, logger: logger)]
+            let status = LeaseStatus(DatabaseLease(database: postgres.path, owner: owner, ttl: ttl, renewedAt: Date()))
+            leaseStatus = status
+            leaseServices = [LeaseService(store: postgres, ttl: ttl, logger: logger, status: status)]
         }
         let startedAt = Date()
         let metrics = WorkerMetrics()
@@ -108,12 +111,13 @@ public struct Worker: Service {
                 listen: config.server.listen, adminToken: parts.adminToken,
                 allowsAnonymousWrites: config.server.isLoopback),
             store: parts.store, metrics: metrics, logger: logger.with(label: "ops"),
-            status: { [store = parts.store] in
+            status: { [store = parts.store, leaseStatus] in
                 let snapshot = await engine.snapshot()
                 let workspaces = await workspaceList.ids
                 // Health times are on the API's clock, as the engine keeps them; so is the start here.
                 let started = snapshot.now.addingTimeInterval(-Date().timeIntervalSince(startedAt))
                 let storeState = storeHealth.snapshot
+                let lease = leaseStatus?.current
                 return await WorkerStatus(
                     now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet,
                     alerts: snapshot.alerts,
@@ -124,8 +128,8 @@ public struct Worker: Service {
                     readiness: Readiness.evaluate(
                         workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter,
                         startedAt: started, now: snapshot.now,
-                        store: storeState),
-                    rules: snapshot.rules, store: storeState)
+                        store: storeState, lease: lease),
+                    rules: snapshot.rules, store: storeState, lease: lease)
             },
             clock: { await engine.clock },
             onListening: onListening)

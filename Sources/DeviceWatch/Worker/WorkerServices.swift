@@ -3,6 +3,7 @@ import DeviceWatchCore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 // The worker's long-running loops, one `Service` each, run by one `ServiceGroup` (see
@@ -134,6 +135,8 @@ struct LeaseService: Service, CustomStringConvertible {
     let store: PostgresStateStore
     let ttl: Double
     let logger: Logger
+    /// The lease as `/readyz` shows it, its renewal time updated here.
+    let status: LeaseStatus
     var description: String { "database lease" }
 
     func run() async throws {
@@ -143,6 +146,7 @@ struct LeaseService: Service, CustomStringConvertible {
                     try await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
                     do {
                         try await store.renewWorkerLease()
+                        status.renewed(at: Date())
                     } catch let error as StateStoreError where error.kind == .heldByAnother {
                         throw error
                     } catch {
@@ -200,4 +204,15 @@ struct HeartbeatService: Service, CustomStringConvertible {
             }
         }
     }
+}
+
+/// The worker's lease as it stands, shared by ``LeaseService`` (which renews it) and the status.
+final class LeaseStatus: Sendable {
+    private let state: Mutex<DatabaseLease>
+
+    init(_ lease: DatabaseLease) { state = Mutex(lease) }
+
+    var current: DatabaseLease { state.withLock { $0 } }
+
+    func renewed(at time: Date) { state.withLock { $0.renewedAt = time } }
 }
