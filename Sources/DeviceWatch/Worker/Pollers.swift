@@ -58,10 +58,10 @@ actor Pollers {
 
     private static func listed(
         _ workspace: Configuration.Workspace, client: DevicesAPIClient, metrics: WorkerMetrics,
-        started: ContinuousClock.Instant, logger: Logger
+        started: Duration, timing: PollTiming, logger: Logger
     ) async throws(DevicesAPIError) -> ([Device], Date?) {
         let result = try await client.list(workspace: workspace.id)
-        metrics.poll(workspace: workspace.id, succeeded: true, duration: started.duration(to: .now))
+        metrics.poll(workspace: workspace.id, succeeded: true, duration: timing.now() - started)
         let metadata: Logger.Metadata = ["workspace": "\(workspace.id)"]
         for warning in result.warnings.prefix(5) { logger.warning("\(warning)", metadata: metadata) }
         for skipped in result.skipped.prefix(5) { logger.warning("\(skipped)", metadata: metadata) }
@@ -87,7 +87,7 @@ actor Pollers {
             do {
                 // The raw body (megabytes for a large fleet) is let go before the cycle runs.
                 let (devices, apiDate) = try await listed(
-                    workspace, client: client, metrics: metrics, started: ContinuousClock.now, logger: logger)
+                    workspace, client: client, metrics: metrics, started: started, timing: timing, logger: logger)
                 if Task.isCancelled { break }
                 let count = devices.count
                 await engine.pollSucceeded(workspace: workspace.id, devices: consume devices, apiDate: apiDate)
