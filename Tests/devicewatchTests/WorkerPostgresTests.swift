@@ -17,6 +17,12 @@ struct WorkerPostgresTests {
             ["ROBOFLOW_API_KEY": "ws-key-PGTEST", "HOOK_URL": sink.url, "DEVICEWATCH_DATABASE_URL": url]
         }
         var config: String { dir.file("devicewatch.json") }
+        /// Stops the simulator and the sink (for a test's `defer`).
+        func tearDown() {
+            _ = simulator.stop()
+            let sink = sink
+            Task { await sink.stop() }
+        }
         func firing() -> Int { sink.requests.filter { $0.json?["status"] as? String == "firing" }.count }
     }
 
@@ -56,11 +62,7 @@ struct WorkerPostgresTests {
 
     @Test func aPageIsSentOnceAndARestartResumesFromTheDatabaseWithoutTheURLInAnyLog() async throws {
         let setup = try await setUp()
-        let sink = setup.sink
-        defer {
-            _ = setup.simulator.stop()
-            Task { await sink.stop() }
-        }
+        defer { setup.tearDown() }
         let first = try WorkerProcess(config: setup.config, environment: setup.environment)
         #expect(await setup.sink.wait { _ in setup.firing() == 1 }, "\(first.log)")
         #expect(await first.waitForMorePolls(2), "\(first.log)")
@@ -93,11 +95,7 @@ struct WorkerPostgresTests {
 
     @Test func stateCheckOnADatabaseNoWorkerHasUsedSaysSoAndCreatesNothing() async throws {
         let setup = try await setUp()
-        let sink = setup.sink
-        defer {
-            _ = setup.simulator.stop()
-            Task { await sink.stop() }
-        }
+        defer { setup.tearDown() }
         for _ in 0..<2 {
             let check = try await CommandRunner.run(
                 ["state", "check", "--config", setup.config], environment: setup.environment)
@@ -111,13 +109,9 @@ struct WorkerPostgresTests {
     /// the database carries on without paging again.
     @Test func aSQLiteStateMigratedToPostgreSQLCarriesOnWithoutRepaging() async throws {
         let setup = try await setUp()
-        let sink = setup.sink
-        defer {
-            _ = setup.simulator.stop()
-            Task { await sink.stop() }
-        }
+        defer { setup.tearDown() }
         let onFile = try WorkerProcess(config: setup.dir.file("sqlite.json"), environment: setup.environment)
-        #expect(await sink.wait { _ in setup.firing() == 1 }, "\(onFile.log)")
+        #expect(await setup.sink.wait { _ in setup.firing() == 1 }, "\(onFile.log)")
         #expect(await onFile.waitForMorePolls(2), "\(onFile.log)")
         #expect(await onFile.terminate() == 0)
 
@@ -146,11 +140,7 @@ struct WorkerPostgresTests {
     /// past its lease is taken over, and when it wakes it commits and sends nothing, and stops.
     @Test func aSecondWorkerIsRefusedAndAPausedOneIsTakenOverAndFenced() async throws {
         let setup = try await setUp(leaseTTL: "3s")
-        let sink = setup.sink
-        defer {
-            _ = setup.simulator.stop()
-            Task { await sink.stop() }
-        }
+        defer { setup.tearDown() }
         let first = try WorkerProcess(config: setup.config, environment: setup.environment)
         #expect(await setup.sink.wait { _ in setup.firing() == 1 }, "\(first.log)")
 

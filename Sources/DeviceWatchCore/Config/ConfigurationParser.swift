@@ -110,22 +110,13 @@ public enum ConfigurationParser {
         }
 
         if let state = fields["state"], let parts = state.object(known: ["sqlite", "postgres", "give_up_after"]) {
-            if let giveUp = parts["give_up_after"]?.duration() {
-                if giveUp >= 1 {
-                    config.stateGiveUpAfter = giveUp
-                } else {
-                    parts["give_up_after"]?.report("give_up_after must be at least 1s")
-                }
-            }
+            config.stateGiveUpAfter = duration(parts, "give_up_after", atLeast: 1) ?? config.stateGiveUpAfter
             if let sqlite = parts["sqlite"], let path = sqlite.string() {
                 config.state = .sqlite(path: path)
             } else if let postgres = parts["postgres"],
                 let inner = postgres.object(known: ["url_env", "url_file", "lease_ttl"])
             {
-                var ttl = 30.0
-                if let given = inner["lease_ttl"]?.duration() {
-                    if given >= 3 { ttl = given } else { inner["lease_ttl"]?.report("lease_ttl must be at least 3s") }
-                }
+                let ttl = duration(inner, "lease_ttl", atLeast: 3) ?? 30
                 if let url = secret(
                     inner, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: postgres,
                     required: "the connection URL (postgres://USER:PASSWORD@HOST:5432/DATABASE)")
@@ -139,10 +130,7 @@ public enum ConfigurationParser {
         }
 
         if let heartbeat = fields["heartbeat"], let parts = heartbeat.object(known: ["url_env", "url_file", "every"]) {
-            var every = 60.0
-            if let given = parts["every"]?.duration() {
-                if given >= 1 { every = given } else { parts["every"]?.report("every must be at least 1s") }
-            }
+            let every = duration(parts, "every", atLeast: 1) ?? 60
             if let url = secret(
                 parts, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: heartbeat,
                 required: "the URL to request (e.g. a Healthchecks.io ping URL)")
@@ -263,6 +251,17 @@ public enum ConfigurationParser {
             break
         }
         return reader.log.diagnostics.count == before ? receiver : nil
+    }
+
+    /// The duration at `fields[name]`, in seconds, when given and at least `minimum` (a shorter
+    /// one is reported); nil when absent or refused.
+    static func duration(_ fields: [String: NodeReader], _ name: String, atLeast minimum: Double) -> Double? {
+        guard let reader = fields[name], let seconds = reader.duration() else { return nil }
+        guard seconds >= minimum else {
+            reader.report("\(name) must be at least \(DurationText.format(seconds: minimum))")
+            return nil
+        }
+        return seconds
     }
 
     /// One secret from `*_env`, `*_file` or (only when allowed) a literal; exactly one may be given.
