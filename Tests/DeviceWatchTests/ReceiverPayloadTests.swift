@@ -223,3 +223,44 @@ struct ReceiverPayloadTests {
         )
     }
 }
+
+/// Text fixed at planning (``AlertText``) goes through exactly the escaping and limits that text
+/// rendered at delivery does: for hostile device text, every receiver's payload is byte for byte
+/// the one the hostile and limit tests check, planned text or not.
+@Suite("Receiver payloads from planned text")
+struct PlannedTextPayloadTests {
+    @Test func everyReceiverSaysTheSameOfAHostileDeviceWhetherItsTextWasFixedAtPlanning() throws {
+        let flags = String(repeating: "🇺🇦e\u{301}", count: 1500)  // about 10 KB of flags and combining marks
+        let names = ["<!channel> <https://evil|click> @everyone & co [x](https://evil) \u{202E}\u{7}", flags]
+        let devices = names.enumerated().map { index, name in
+            Device(
+                id: "cam-\(index)", name: name, status: .offline, lastHeartbeat: Fixed.now.addingTimeInterval(-1200),
+                tags: ["production", "@here"])
+        }
+        var defaults = Configuration.Defaults()
+        defaults.groupWait = 0
+        var state = AlertState()
+        let planned = try #require(
+            AlertCycle.run(
+                &state, .poll(workspace: "acme", devices: devices, at: Fixed.now),
+                settings: AlertCycle.Settings(rules: Fixed.rules, defaults: RoutingDefaults(defaults))
+            ).intents.first)
+        #expect(planned.firing.count == 2 && planned.firing.allSatisfy { $0.text != nil })
+        var unplanned = planned
+        unplanned.firing = planned.firing.map { snapshot in
+            var old = snapshot
+            old.text = nil
+            return old
+        }
+        let receivers: [any Receiver] = [
+            SampleReceivers.slack, SampleReceivers.discord, SampleReceivers.teams, SampleReceivers.pagerduty,
+            SampleReceivers.webhook,
+        ]
+        for receiver in receivers {
+            #expect(try body(receiver, planned) == body(receiver, unplanned), "\(receiver.name) \(type(of: receiver))")
+        }
+        // And the planned text itself is the device's text made inert.
+        let summary = try #require(planned.firing.first { $0.key.deviceID == "cam-0" }?.text?.summary)
+        #expect(!summary.contains("\u{202E}") && !summary.contains("\u{7}"))
+    }
+}
