@@ -220,9 +220,12 @@ struct WorkerReloadTests {
         #expect(sink.requests.isEmpty)
 
         try write(#"{"rules": [{"id": "production-offline", "when": {"ofline_for": "15m"}, "notify": ["hook"]}]}"#)
+        // The summary and each problem are separate log lines: they may reach the pipe apart.
         #expect(
-            await waitFor(seconds: 10) { worker.log.contains("still running on the last good one") }, "\(worker.log)")
-        #expect(worker.log.contains(#"did you mean "offline_for"?"#))
+            await waitFor(seconds: 10) {
+                worker.log.contains("still running on the last good one")
+                    && worker.log.contains(#"did you mean "offline_for"?"#)
+            }, "\(worker.log)")
         #expect(worker.process.isRunning)
 
         kill(worker.process.processIdentifier, SIGHUP)
