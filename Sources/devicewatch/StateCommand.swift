@@ -146,7 +146,7 @@ extension StateCommand.Check {
         let store: PostgresStateStore
         let counts: [OutboxEntry.State: Int]
         let state: PersistedState
-        let holder: (owner: String, secondsLeft: Double)?
+        let leases: [PostgresStateStore.WorkspaceLease]
         do {
             let url: Secret
             do {
@@ -158,13 +158,18 @@ extension StateCommand.Check {
             defer { store.close() }
             counts = try await store.outboxCounts()
             state = try await store.load()
-            holder = try await store.leaseHolder()
+            leases = try await store.leases()
         } catch let error as StateStoreError {
             throw CLIFailure(message: error.description, code: 1)
         }
         let firing = state.book.alerts.values.filter { $0.state == .firing }.count
+        let live = leases.filter { $0.secondsLeft > 0 }
         let held =
-            holder.map { "held by \($0.owner) (lease \(Int($0.secondsLeft.rounded(.up)))s)" } ?? "held by no worker"
+            live.isEmpty
+            ? "held by no worker"
+            : "held: "
+                + live.map { "\($0.workspace) by \($0.owner) (epoch \($0.epoch), \(Int($0.secondsLeft.rounded(.up)))s left)" }
+                .joined(separator: ", ")
         print(
             "\(store.path): ok (schema, every alert, group and silence read back): \(state.book.alerts.count) alerts "
                 + "(\(firing) firing), \(state.silences.count) silences, \(counts[.pending] ?? 0) notifications pending, "

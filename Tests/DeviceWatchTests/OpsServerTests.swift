@@ -380,7 +380,14 @@ struct ReadinessTests {
             workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now,
             lease: lease(renewedSecondsAgo: 45), localNow: now)
         #expect(!stale.ready)
-        #expect(stale.problems.first?.contains("another worker may take postgres://db:5432/dw over") == true)
+        #expect(stale.problems.first?.contains("other workers take its workspaces over") == true)
+        // Before the first round the database confirmed: not ready either.
+        let unconfirmed = DatabaseLease(database: "postgres://db:5432/dw", owner: "w", ttl: 30, renewedAt: .distantPast)
+        #expect(
+            !Readiness.evaluate(
+                workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now, lease: unconfirmed,
+                localNow: now
+            ).ready)
     }
 
     @Test func anAuthenticationFailureIsBlindAtOnce() {

@@ -135,10 +135,22 @@ enum OpsResources {
         }
 
         struct Lease: Encodable {
+            struct Holder: Encodable {
+                var owner: String
+                var epoch: Int64
+                var expiresIn: String
+            }
+
             var database: String
-            var heldBy: String
+            /// This worker.
+            var worker: String
             var leaseTtl: String
-            var renewedAt: String
+            var renewedAt: String?
+            /// The workspaces this worker holds, with their epochs.
+            var holds: [String: Int64]
+            var workers: [String]
+            /// Every workspace's lease.
+            var leases: [String: Holder]
         }
 
         var ready: Bool
@@ -152,8 +164,19 @@ enum OpsResources {
             ready = status.readiness.ready
             database = status.lease.map {
                 Lease(
-                    database: $0.database, heldBy: $0.owner, leaseTtl: DurationText.format(seconds: $0.ttl),
-                    renewedAt: Timestamp.format($0.renewedAt))
+                    database: $0.database, worker: $0.owner, leaseTtl: DurationText.format(seconds: $0.ttl),
+                    renewedAt: $0.renewedAt == .distantPast ? nil : Timestamp.format($0.renewedAt), holds: $0.held,
+                    workers: $0.workers,
+                    leases: Dictionary(
+                        $0.leases.map {
+                            (
+                                $0.workspace,
+                                Lease.Holder(
+                                    owner: $0.owner, epoch: $0.epoch,
+                                    expiresIn: $0.secondsLeft > 0
+                                        ? DurationText.format(seconds: $0.secondsLeft.rounded(.up)) : "expired")
+                            )
+                        }, uniquingKeysWith: { first, _ in first }))
             }
             problems = status.readiness.problems
             config = Config(

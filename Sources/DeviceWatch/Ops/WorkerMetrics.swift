@@ -36,6 +36,15 @@ public final class WorkerMetrics: Sendable {
         "devicewatch_store_failing":
             "1 while the state store keeps failing (devicewatch exits after store.give_up_after of it), else 0.",
         "devicewatch_store_errors_total": "State store operations that failed, by operation.",
+        "devicewatch_leases_held": "Workspace leases this worker holds (PostgreSQL, several workers).",
+        "devicewatch_lease_takeovers_total":
+            "Workspaces this worker took over from another worker whose lease ran out or was given up.",
+        "devicewatch_leases_lost_total": "Workspace leases this worker lost to another worker.",
+        "devicewatch_fenced_cycles_total":
+            "Cycles abandoned because another worker had taken their workspace over: nothing of them was written.",
+        "devicewatch_outbox_claims_total": "Outbox rows this worker claimed for delivery (PostgreSQL).",
+        "devicewatch_outbox_claims_lost_total":
+            "Outcomes not recorded because another worker had claimed the row meanwhile: notifications that may have gone twice.",
     ]
 
     static let pollBuckets: [Duration] = [
@@ -78,6 +87,24 @@ public final class WorkerMetrics: Sendable {
         if retried > 0 {
             counter("devicewatch_dispatcher_retries_total", [("receiver", receiver)]).increment(by: Int64(retried))
         }
+    }
+
+    /// A workspace taken over from another worker.
+    public func takeover() { counter("devicewatch_lease_takeovers_total", []).increment() }
+
+    /// A workspace lease lost to another worker.
+    public func leaseLost() { counter("devicewatch_leases_lost_total", []).increment() }
+
+    /// A cycle abandoned at its fenced commit.
+    public func fencedCycle() { counter("devicewatch_fenced_cycles_total", []).increment() }
+
+    /// How many workspace leases this worker holds now.
+    public func leases(held: Int) { gauge("devicewatch_leases_held", []).set(Double(held)) }
+
+    /// Outbox rows claimed, and outcomes lost to another worker's claim.
+    public func claims(claimed: Int, lost: Int) {
+        if claimed > 0 { counter("devicewatch_outbox_claims_total", []).increment(by: Int64(claimed)) }
+        if lost > 0 { counter("devicewatch_outbox_claims_lost_total", []).increment(by: Int64(lost)) }
     }
 
     /// A state store operation that failed.

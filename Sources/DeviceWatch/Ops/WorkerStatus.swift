@@ -38,8 +38,10 @@ public struct Readiness: Sendable, Equatable {
         var problems: [String] = []
         if let lease, localNow.timeIntervalSince(lease.renewedAt) > lease.ttl {
             problems.append(
-                "the database lease was last renewed \(DurationText.format(seconds: localNow.timeIntervalSince(lease.renewedAt))) "
-                    + "ago, longer than its \(DurationText.format(seconds: lease.ttl)): another worker may take \(lease.database) over"
+                lease.renewedAt == .distantPast
+                    ? "the database has not confirmed this worker's workspace leases yet"
+                    : "the database last confirmed this worker's leases \(DurationText.format(seconds: localNow.timeIntervalSince(lease.renewedAt))) "
+                        + "ago, longer than their \(DurationText.format(seconds: lease.ttl)): other workers take its workspaces over"
             )
         }
         if let since = store.failingSince {
@@ -62,20 +64,34 @@ public struct Readiness: Sendable, Equatable {
     }
 }
 
-/// This worker's hold on a PostgreSQL database, as `/readyz` shows it.
+/// This worker's part in a cluster on a PostgreSQL database, as `/readyz` and the status page
+/// show it.
 public struct DatabaseLease: Sendable, Equatable {
     /// `postgres://HOST:PORT/DB`, without credentials.
     public var database: String
+    /// This worker's id (host, pid and a random part).
     public var owner: String
     public var ttl: Double
-    /// When the lease was last renewed (the local clock).
+    /// When the database last confirmed this worker's leases (the local clock).
     public var renewedAt: Date
+    /// The workspaces this worker holds, with their lease epochs.
+    public var held: [String: Int64]
+    /// The live workers, oldest first.
+    public var workers: [String]
+    /// Every workspace's lease, as the latest round read them.
+    public var leases: [PostgresStateStore.WorkspaceLease]
 
-    public init(database: String, owner: String, ttl: Double, renewedAt: Date) {
+    public init(
+        database: String, owner: String, ttl: Double, renewedAt: Date, held: [String: Int64] = [:],
+        workers: [String] = [], leases: [PostgresStateStore.WorkspaceLease] = []
+    ) {
         self.database = database
         self.owner = owner
         self.ttl = ttl
         self.renewedAt = renewedAt
+        self.held = held
+        self.workers = workers
+        self.leases = leases
     }
 }
 

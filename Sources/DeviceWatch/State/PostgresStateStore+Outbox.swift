@@ -19,29 +19,86 @@ extension PostgresStateStore {
         return entries
     }
 
+    /// Who claims due rows, and for how long a claim holds when its worker goes silent.
+    struct Claimant: Sendable {
+        let owner: String
+        let claimFor: Double
+    }
+
+    /// From now on, due rows are claimed for `owner` (``dueNotifications(at:receiver:excludingGroups:limit:)``)
+    /// for `seconds` at a time, and outcomes are recorded only for rows `owner` still holds: the
+    /// workers of a cluster share the outbox without sending a row twice.
+    public func claimOutbox(as owner: String, for seconds: Double) {
+        claimant.withLock { $0 = Claimant(owner: owner, claimFor: seconds) }
+    }
+
     public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
         async throws(StateStoreError) -> [OutboxEntry]
     {
         let excluded = excludingGroups.sorted()
         let at = now.timeIntervalSince1970
-        // A worker that holds no live lease (it lost the database to another) finds nothing due.
-        let owner = lease.withLock { $0?.owner }
+        guard let claimant = claimant.withLock({ $0 }) else {
+            return try await connection { db in
+                // The oldest pending notification of each group: a group waiting for a retry never
+                // holds up another, and a group's resolve never overtakes its firing.
+                try await Self.entries(
+                    try await db.query(
+                        """
+                        SELECT \(unescaped: Self.entryColumns) FROM outbox AS o
+                        WHERE o.receiver = \(receiver) AND o.state = 'pending' AND o.next_attempt_at <= \(at)
+                          AND NOT (o.group_key = ANY(\(excluded)::text[]))
+                          AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.receiver = o.receiver
+                                          AND p.group_key = o.group_key AND p.state = 'pending' AND p.seq < o.seq)
+                        ORDER BY o.seq LIMIT \(limit)
+                        """, logger: self.logger))
+            }
+        }
+        // Claimed in one statement: rows another worker holds (a live claim) are passed over,
+        // rows locked by a concurrent claim are skipped, and only the oldest pending row of a
+        // group is claimable, so order holds across workers too.
         return try await connection { db in
-            // The oldest pending notification of each group: a group waiting for a retry never
-            // holds up another, and a group's resolve never overtakes its firing.
-            try await Self.entries(
-                try await db.query(
-                    """
-                    SELECT \(unescaped: Self.entryColumns) FROM outbox AS o
-                    WHERE o.receiver = \(receiver) AND o.state = 'pending' AND o.next_attempt_at <= \(at)
-                      AND NOT (o.group_key = ANY(\(excluded)::text[]))
-                      AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.receiver = o.receiver
-                                      AND p.group_key = o.group_key AND p.state = 'pending' AND p.seq < o.seq)
-                      AND (\(owner)::text IS NULL OR EXISTS (
-                        SELECT 1 FROM worker_lease WHERE id = 1 AND owner = \(owner)
-                          AND expires_at > \(unescaped: Self.now)))
-                    ORDER BY o.seq LIMIT \(limit)
-                    """, logger: self.logger))
+            var claimed: [(Int64, OutboxEntry)] = []
+            for try await (seq, state, attempts, next, lastError, created, updated, payload) in try await db.query(
+                """
+                UPDATE outbox SET claimed_by = \(claimant.owner), claim_until = \(unescaped: Self.now) + \(claimant.claimFor)
+                WHERE id IN (
+                  SELECT o.id FROM outbox AS o
+                  WHERE o.receiver = \(receiver) AND o.state = 'pending' AND o.next_attempt_at <= \(at)
+                    AND NOT (o.group_key = ANY(\(excluded)::text[]))
+                    AND (o.claim_until IS NULL OR o.claim_until < \(unescaped: Self.now)
+                         OR o.claimed_by = \(claimant.owner))
+                    AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.receiver = o.receiver
+                                    AND p.group_key = o.group_key AND p.state = 'pending' AND p.seq < o.seq)
+                  ORDER BY o.seq LIMIT \(limit) FOR UPDATE OF o SKIP LOCKED)
+                RETURNING seq, \(unescaped: Self.entryColumns)
+                """, logger: self.logger
+            ).decode((Int64, String, Int, Double, String?, Double, Double, String).self) {
+                claimed.append(
+                    (
+                        seq,
+                        try OutboxEntry(
+                            payload: payload, state: state, attempts: attempts, nextAttemptAt: next,
+                            lastError: lastError, createdAt: created, updatedAt: updated)
+                    ))
+            }
+            let report = self.claimEvents.withLock { $0 }
+            if !claimed.isEmpty { report?(claimed.count, 0) }
+            return claimed.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Just before a send: true while the row is still this worker's (renewing the claim), false
+    /// when another worker claimed it meanwhile (this one was paused past its claim): it is not
+    /// sent again from here.
+    public func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool {
+        guard let claimant = claimant.withLock({ $0 }) else { return true }
+        return try await connection { db in
+            try await !db.query(
+                """
+                UPDATE outbox SET claim_until = \(unescaped: Self.now) + \(claimant.claimFor)
+                WHERE id = \(id) AND claimed_by = \(claimant.owner) AND state = 'pending' RETURNING 1
+                """, logger: self.logger
+            ).collect().isEmpty
         }
     }
 
@@ -107,30 +164,91 @@ extension PostgresStateStore {
     public func record(_ outcomes: [DeliveryRecord], at now: Date) async throws(StateStoreError) {
         guard !outcomes.isEmpty else { return }
         let at = now.timeIntervalSince1970
-        try await transaction { db in
+        // With claims: only rows this worker still holds (a claim another worker took over is
+        // theirs now). A retry gives its claim up, so any worker takes it when it falls due.
+        let owner = claimant.withLock { $0?.owner }
+        let lost = try await transaction { db in
+            var lost: [String] = []
             for outcome in outcomes {
+                let rows: [PostgresRow]
                 switch outcome.kind {
                 case .sent:
-                    try await db.query(
+                    rows = try await db.query(
                         """
                         UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = \(at), last_error = NULL
-                        WHERE id = \(outcome.id)
-                        """, logger: self.logger)
+                        WHERE id = \(outcome.id) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING 1
+                        """, logger: self.logger
+                    ).collect()
                 case .retry(let next, let error):
-                    try await db.query(
+                    rows = try await db.query(
                         """
                         UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(next.timeIntervalSince1970),
-                          last_error = \(error), updated_at = \(at)
-                        WHERE id = \(outcome.id)
-                        """, logger: self.logger)
+                          last_error = \(error), updated_at = \(at), claimed_by = NULL, claim_until = NULL
+                        WHERE id = \(outcome.id) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING 1
+                        """, logger: self.logger
+                    ).collect()
                 case .dead(let error):
-                    try await db.query(
+                    rows = try await db.query(
                         """
                         UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = \(error), updated_at = \(at)
-                        WHERE id = \(outcome.id)
-                        """, logger: self.logger)
+                        WHERE id = \(outcome.id) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING 1
+                        """, logger: self.logger
+                    ).collect()
                 }
+                if rows.isEmpty, owner != nil { lost.append(outcome.id) }
             }
+            return lost
+        }
+        if !lost.isEmpty {
+            lostClaims.add(lost.count, ordering: .relaxed)
+            claimEvents.withLock { $0 }?(0, lost.count)
+            logger.warning(
+                "another worker claimed \(lost.count) notification(s) before this one recorded its outcome; they may have been sent twice (with the same idempotency key)",
+                metadata: ["notifications": "\(lost.prefix(5).joined(separator: ","))"])
+        }
+    }
+
+    // MARK: Shared rate limits
+
+    /// Takes one token of `receiver`'s rate limit for the whole cluster (a bucket row on the
+    /// database's clock); nil when taken, else the seconds until one will be.
+    public func takeToken(receiver: String, limit: Configuration.RateLimit) async throws(StateStoreError) -> Double? {
+        let burst = Double(max(1, limit.burst))
+        let rate = limit.perSecond
+        let now = "extract(epoch from statement_timestamp())"
+        return try await connection { db in
+            var wait: Double?
+            for try await (granted, tokens, paused) in try await db.query(
+                """
+                INSERT INTO receiver_pacing AS p (receiver, tokens, updated_at, paused_until, granted)
+                VALUES (\(receiver), \(burst - 1), \(unescaped: now), 0, true)
+                ON CONFLICT (receiver) DO UPDATE SET
+                  granted = p.paused_until <= \(unescaped: now)
+                    AND least(\(burst), p.tokens + greatest(0, \(unescaped: now) - p.updated_at) * \(rate)) >= 1,
+                  tokens = least(\(burst), p.tokens + greatest(0, \(unescaped: now) - p.updated_at) * \(rate))
+                    - CASE WHEN p.paused_until <= \(unescaped: now)
+                      AND least(\(burst), p.tokens + greatest(0, \(unescaped: now) - p.updated_at) * \(rate)) >= 1
+                      THEN 1 ELSE 0 END,
+                  updated_at = \(unescaped: now)
+                RETURNING granted, tokens, paused_until - \(unescaped: now)
+                """, logger: self.logger
+            ).decode((Bool, Double, Double).self) {
+                wait = granted ? nil : (paused > 0 ? paused : (1 - tokens) / rate)
+            }
+            return wait
+        }
+    }
+
+    /// Holds every worker's requests to `receiver` for `seconds` (its 429 `Retry-After`).
+    public func pause(receiver: String, seconds: Double) async throws(StateStoreError) {
+        let now = "extract(epoch from statement_timestamp())"
+        try await connection { db in
+            try await db.query(
+                """
+                INSERT INTO receiver_pacing AS p (receiver, tokens, updated_at, paused_until)
+                VALUES (\(receiver), 0, \(unescaped: now), \(unescaped: now) + \(seconds))
+                ON CONFLICT (receiver) DO UPDATE SET paused_until = greatest(p.paused_until, excluded.paused_until)
+                """, logger: self.logger)
         }
     }
 

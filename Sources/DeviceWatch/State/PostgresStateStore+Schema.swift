@@ -47,6 +47,33 @@ extension PostgresStateStore {
                 "CREATE TABLE worker_lease (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)"
             ]
         ),
+        // Several active workers: a lease per workspace instead of one for the database, a row
+        // per live worker, claimed outbox rows, shared rate limits, and groups by workspace (the
+        // worker that takes a workspace over loads its groups).
+        (
+            3,
+            [
+                "DROP TABLE worker_lease",
+                """
+                CREATE TABLE workspace_leases (
+                  workspace TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch BIGINT NOT NULL,
+                  expires_at DOUBLE PRECISION NOT NULL)
+                """,
+                """
+                CREATE TABLE workers (
+                  id TEXT PRIMARY KEY, started_at DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL)
+                """,
+                """
+                CREATE TABLE receiver_pacing (
+                  receiver TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
+                  paused_until DOUBLE PRECISION NOT NULL DEFAULT 0, granted BOOLEAN NOT NULL DEFAULT false)
+                """,
+                "ALTER TABLE outbox ADD COLUMN claimed_by TEXT, ADD COLUMN claim_until DOUBLE PRECISION",
+                "ALTER TABLE notification_groups ADD COLUMN workspace TEXT",
+                "UPDATE notification_groups SET workspace = (body::jsonb) -> 'labels' ->> 'workspace'",
+                "CREATE INDEX notification_groups_workspace ON notification_groups (workspace)",
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the key of the migration lock.

@@ -18,8 +18,19 @@ public final class PostgresStateStore: StateStore {
     private let runner: Task<Void, Never>
     /// How long one call may wait for the database (a connection, a lock, an answer).
     let timeout: Duration
-    /// This worker's hold on the database, once taken (``takeWorkerLease(owner:ttl:)``).
-    let lease = Mutex<Lease?>(nil)
+    /// Set when this worker delivers as one of several (``claimOutbox(as:for:)``): due rows are
+    /// claimed for it, and outcomes recorded only for rows it still holds.
+    let claimant = Mutex<Claimant?>(nil)
+    /// Outcomes not recorded because another worker had claimed the row meanwhile (this worker
+    /// was paused or cut off past its claim): each a notification that may have gone twice.
+    let lostClaims = Atomic<Int>(0)
+    /// Told how many rows each claim took and how many outcomes were lost to another's claim.
+    let claimEvents = Mutex<(@Sendable (_ claimed: Int, _ lost: Int) -> Void)?>(nil)
+
+    /// Reports outbox claims (for the worker's metrics).
+    public func onClaims(_ report: @escaping @Sendable (_ claimed: Int, _ lost: Int) -> Void) {
+        claimEvents.withLock { $0 = report }
+    }
 
     /// Connects, migrates, and refuses a database a newer devicewatch wrote.
     /// - Parameters:
@@ -142,28 +153,41 @@ public final class PostgresStateStore: StateStore {
     // MARK: State
 
     public func load() async throws(StateStoreError) -> PersistedState {
+        try await load(workspace: nil)
+    }
+
+    /// The state of one workspace (its alerts, groups, first sightings, health and clock), with
+    /// every silence: what the worker that takes the workspace over starts from. Nil: everything.
+    public func load(workspace: String?) async throws(StateStoreError) -> PersistedState {
         try await transaction { db in
+            // Every query of one workspace or of all: `$1 IS NULL OR workspace = $1`.
+            let only = workspace
             var alerts: [AlertInstance] = []
-            for try await body in try await db.query("SELECT body FROM alerts", logger: self.logger).decode(String.self)
-            {
+            for try await body in try await db.query(
+                "SELECT body FROM alerts WHERE \(only)::text IS NULL OR workspace = \(only)", logger: self.logger
+            ).decode(String.self) {
                 alerts.append(try decode(AlertInstance.self, body))
             }
             var firstSeen: [String: [String: Date]] = [:]
             for try await (workspace, device, at) in try await db.query(
-                "SELECT workspace, device_id, first_seen FROM first_seen", logger: self.logger
+                """
+                SELECT workspace, device_id, first_seen FROM first_seen WHERE \(only)::text IS NULL OR workspace = \(only)
+                """, logger: self.logger
             ).decode((String, String, Double).self) {
                 firstSeen[workspace, default: [:]][device] = Date(timeIntervalSince1970: at)
             }
             var health: [String: WorkspaceHealth] = [:]
             for try await (workspace, body) in try await db.query(
-                "SELECT workspace, body FROM workspace_health", logger: self.logger
+                "SELECT workspace, body FROM workspace_health WHERE \(only)::text IS NULL OR workspace = \(only)",
+                logger: self.logger
             ).decode((String, String).self) {
                 health[workspace] = try decode(WorkspaceHealth.self, body)
             }
             var groups: [NotificationGroup] = []
-            for try await body in try await db.query("SELECT body FROM notification_groups", logger: self.logger)
-                .decode(String.self)
-            {
+            for try await body in try await db.query(
+                "SELECT body FROM notification_groups WHERE \(only)::text IS NULL OR workspace = \(only)",
+                logger: self.logger
+            ).decode(String.self) {
                 groups.append(try decode(NotificationGroup.self, body))
             }
             var silences: [Silence] = []
@@ -172,19 +196,25 @@ public final class PostgresStateStore: StateStore {
             {
                 silences.append(try decode(Silence.self, body))
             }
+            let offsets = try await Self.clockOffsets(db, logger: self.logger)
             return PersistedState(
                 book: AlertBook(alerts: alerts, firstSeen: firstSeen, health: health),
                 routing: RoutingState(groups: groups), silences: silences,
-                clockOffsets: try await Self.clockOffsets(db, logger: self.logger))
+                clockOffsets: only.map { only in offsets.filter { $0.workspace == only } } ?? offsets)
         }
     }
 
     public func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
+        try await commit(changes, at: now, fence: nil)
+    }
+
+    /// Commits a cycle planned under `fence`: the lease is renewed first, in the same
+    /// transaction, and if another worker has taken the workspace over nothing is written
+    /// (``StateStoreError/Kind/heldByAnother``).
+    public func commit(_ changes: StateChanges, at now: Date, fence: WorkspaceFence?) async throws(StateStoreError) {
         guard !changes.isEmpty else { return }
-        let held = lease.withLock { $0 }
         try await transaction { db in
-            // Fencing: a worker that lost the database commits nothing (see the lease).
-            if let held { try await self.renew(held, in: db) }
+            if let fence { try await self.fence(fence, ttl: fence.ttl, in: db) }
             try await self.write(changes, at: now, to: db)
         }
     }
@@ -219,9 +249,11 @@ public final class PostgresStateStore: StateStore {
             let groups = Array(changes.upsertGroups)
             try await db.query(
                 """
-                INSERT INTO notification_groups (id, body)
-                SELECT * FROM UNNEST(\(groups.map(\.id))::text[], \(try groups.map(encode))::text[])
-                ON CONFLICT (id) DO UPDATE SET body = excluded.body
+                INSERT INTO notification_groups (id, workspace, body)
+                SELECT id, NULLIF(workspace, ''), body
+                FROM UNNEST(\(groups.map(\.id))::text[], \(groups.map { $0.labels["workspace"] ?? "" })::text[],
+                  \(try groups.map(encode))::text[]) AS t(id, workspace, body)
+                ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, body = excluded.body
                 """, logger: logger)
         }
         if !changes.deleteGroups.isEmpty {
@@ -277,6 +309,26 @@ public final class PostgresStateStore: StateStore {
                 ORDER BY position
                 ON CONFLICT (id) DO NOTHING
                 """, logger: logger)
+        }
+    }
+
+    /// Every alert and every workspace's poll health: what any worker's status page shows.
+    public func alertsAndHealth() async throws(StateStoreError) -> (
+        alerts: [AlertInstance], health: [String: WorkspaceHealth]
+    ) {
+        try await transaction { db in
+            var alerts: [AlertInstance] = []
+            for try await body in try await db.query("SELECT body FROM alerts", logger: self.logger).decode(String.self)
+            {
+                alerts.append(try decode(AlertInstance.self, body))
+            }
+            var health: [String: WorkspaceHealth] = [:]
+            for try await (workspace, body) in try await db.query(
+                "SELECT workspace, body FROM workspace_health", logger: self.logger
+            ).decode((String, String).self) {
+                health[workspace] = try decode(WorkspaceHealth.self, body)
+            }
+            return (alerts, health)
         }
     }
 

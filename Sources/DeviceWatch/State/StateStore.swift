@@ -86,6 +86,10 @@ public protocol StateStore: Sendable {
     /// Deletes sent notifications last updated before `sentBefore` and dead ones before
     /// `deadBefore`; pending ones are never touched. Returns how many went.
     func prune(sentBefore: Date, deadBefore: Date) async throws(StateStoreError) -> Int
+    /// Just before a notification is sent: whether it is still this worker's to send. A store
+    /// shared by several workers (claimed rows) says no when another worker claimed the row
+    /// meanwhile; a store of one worker always says yes.
+    func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool
     /// Records many delivery outcomes in one transaction.
     func record(_ outcomes: [DeliveryRecord], at now: Date) async throws(StateStoreError)
     /// The API's clock against the local one, per workspace, as the worker last wrote it: how
@@ -97,6 +101,21 @@ public protocol StateStore: Sendable {
     /// Ends a silence now; false when there is no such active silence.
     func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool
 }
+
+extension StateStore {
+    public func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool { true }
+}
+
+/// Rate limits and `Retry-After` pauses shared by every worker delivering to a receiver, so two
+/// workers do not double the rate against one webhook.
+public protocol SharedPacing: Sendable {
+    /// Takes a token; nil when taken, else the seconds until one will be.
+    func takeToken(receiver: String, limit: Configuration.RateLimit) async throws(StateStoreError) -> Double?
+    /// Holds every worker's requests to `receiver` for `seconds`.
+    func pause(receiver: String, seconds: Double) async throws(StateStoreError)
+}
+
+extension PostgresStateStore: SharedPacing {}
 
 /// A state store failure, saying what to do about it.
 public struct StateStoreError: Error, Sendable, CustomStringConvertible {
@@ -126,8 +145,7 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
         case .tooNew:
             "the state database \(path) was written by a newer devicewatch (\(detail)); run that version or restore a backup"
         case .heldByAnother:
-            "the state database \(path) is held by another devicewatch worker (\(detail)); several workers on one "
-                + "database are not supported in this version: stop the other, or give this one a database of its own"
+            "the state database \(path) is held by another devicewatch worker: \(detail)"
         case .other:
             "the state database \(path) failed: \(detail)"
         }

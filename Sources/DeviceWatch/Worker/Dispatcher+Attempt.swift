@@ -15,6 +15,18 @@ extension Dispatcher {
         }
         await waitForToken(receiver)
         if Task.isCancelled { return nil }
+        // Several workers: another may have claimed it while this one waited (or was paused).
+        do {
+            guard try await store.confirmClaim(intent.id) else {
+                logger.info(
+                    "another worker claimed the notification; not sending it from here",
+                    metadata: ["notification": "\(intent.id)", "receiver": "\(intent.receiver)"])
+                return nil
+            }
+        } catch {
+            outboxFailed(.readOutbox, error)
+            return nil
+        }
         let outcome: DeliveryOutcome
         do {
             switch try receiver.delivery(for: intent, context: context, at: clock.now()) {
@@ -47,6 +59,7 @@ extension Dispatcher {
             if let pause = receiver.pause(after: response) {
                 let seconds = clock.now().timeIntervalSince1970
                 withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
+                try? await pacing?.pause(receiver: receiver.name, seconds: pause)
                 logger.info(
                     "receiver asked for a pause of \(DurationText.format(seconds: pause))",
                     metadata: ["receiver": "\(receiver.name)"])
@@ -80,6 +93,16 @@ extension Dispatcher {
 
     func waitForToken(_ receiver: any Receiver) async {
         while !Task.isCancelled {
+            // The cluster's bucket when workers share the receiver; this worker's own if the
+            // database cannot say (it cannot record the outcome either, then).
+            if let pacing {
+                do {
+                    guard let wait = try await pacing.takeToken(receiver: receiver.name, limit: receiver.rateLimit)
+                    else { return }
+                    try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))
+                    continue
+                } catch {}
+            }
             let seconds = clock.now().timeIntervalSince1970
             guard let wait = withBucket(of: receiver, now: seconds, { $0.take(now: seconds) }) else { return }
             try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))

@@ -68,6 +68,8 @@ public actor Dispatcher {
     let metrics: WorkerMetrics?
     let storeHealth: StoreHealth?
     let clock: WorkerClock
+    /// The rate limits shared with other workers (PostgreSQL), else nil: this worker's own buckets.
+    let pacing: (any SharedPacing)?
     var buckets: [String: TokenBucket] = [:]
     var lanes: [String: Lane] = [:]
     /// Outcomes answered and not yet recorded, with their receiver and group.
@@ -84,8 +86,10 @@ public actor Dispatcher {
     public init(
         store: any StateStore, http: CurlHTTPClient, receivers: [String: any Receiver], context: RenderContext,
         settings: Settings = Settings(), metrics: WorkerMetrics? = nil, storeHealth: StoreHealth? = nil,
-        logger: Logger = Logger(label: "devicewatch.dispatcher"), clock: WorkerClock = .system
+        logger: Logger = Logger(label: "devicewatch.dispatcher"), clock: WorkerClock = .system,
+        pacing: (any SharedPacing)? = nil
     ) {
+        self.pacing = pacing
         self.metrics = metrics
         self.storeHealth = storeHealth
         self.store = store

@@ -15,6 +15,9 @@ public actor Engine {
     private let storeHealth: StoreHealth?
     private let logger: Logger
     private let committed: @Sendable () async -> Void
+    /// Told when a commit was refused because another worker took the workspace over (several
+    /// workers on PostgreSQL): this engine's decisions are stale from then on.
+    private let fenced: @Sendable () async -> Void
     /// The local wall clock; the API's is this plus `clockOffset`.
     private let localNow: @Sendable () -> Date
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
@@ -39,8 +42,10 @@ public actor Engine {
     public init(
         rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
         storeHealth: StoreHealth? = nil, logger: Logger = Logger(label: "devicewatch.engine"),
-        localNow: @escaping @Sendable () -> Date = Date.init, committed: @escaping @Sendable () async -> Void = {}
+        localNow: @escaping @Sendable () -> Date = Date.init, committed: @escaping @Sendable () async -> Void = {},
+        fenced: @escaping @Sendable () async -> Void = {}
     ) {
+        self.fenced = fenced
         self.localNow = localNow
         self.storeHealth = storeHealth
         settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter)
@@ -186,6 +191,14 @@ public actor Engine {
             // Outbox times are the worker's own clock: the dispatcher schedules on it.
             try await store.commit(changes, at: localNow())
         } catch {
+            if error.kind == .heldByAnother {
+                // Fenced: not a failing store, a lost lease. Nothing of the cycle was written.
+                logger.warning("\(error)")
+                state.rollBack()
+                plannedSilences = nil
+                await fenced()
+                return false
+            }
             if let storeHealth {
                 storeHealth.failed(.commitCycle, error: error)
             } else {

@@ -49,30 +49,29 @@ public struct Worker: Service {
     public func run() async throws {
         let parts = try await prepare()
         let config = loaded.configuration
-        // On PostgreSQL: this worker holds the database, or it does not start.
-        var leaseServices: [any Service] = []
-        var leaseStatus: LeaseStatus?
-        if let postgres = parts.store as? PostgresStateStore, case .postgres(_, let ttl) = config.state {
-            let owner = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8))"
-            try await postgres.takeWorkerLease(owner: owner, ttl: ttl)
-            logger.info("holding the database", metadata: ["database": "\(postgres.path)", "owner": "\(owner)"])
-            let status = LeaseStatus(DatabaseLease(database: postgres.path, owner: owner, ttl: ttl, renewedAt: Date()))
-            leaseStatus = status
-            leaseServices = [LeaseService(store: postgres, ttl: ttl, logger: logger, status: status)]
-        }
         let startedAt = Date()
         let metrics = WorkerMetrics()
         let storeHealth = StoreHealth(logger: logger.with(label: "store"), metrics: metrics)
         let http = CurlHTTPClient()
+        // On PostgreSQL this worker is one of a cluster (of one, or several): it delivers rows it
+        // claims, paces receivers with the others, and judges the workspaces it holds leases on.
+        var cluster: (store: PostgresStateStore, ttl: Double)?
+        if let postgres = parts.store as? PostgresStateStore, case .postgres(_, let ttl) = config.state {
+            cluster = (postgres, ttl)
+        }
+        let workerID = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8).lowercased())"
+        var delivery = Dispatcher.Settings()
+        if let cluster {
+            cluster.store.claimOutbox(as: workerID, for: cluster.ttl)
+            cluster.store.onClaims { claimed, lost in metrics.claims(claimed: claimed, lost: lost) }
+            // Claimed rows wait for no one else: read ahead no more than can be sent at once.
+            delivery.batch = delivery.inFlightPerReceiver
+        }
         let dispatcher = Dispatcher(
             store: parts.store, http: http, receivers: parts.receivers,
-            context: RenderContext(rules: loaded.rules, externalURL: config.server.externalURL), metrics: metrics,
-            storeHealth: storeHealth, logger: logger.with(label: "dispatcher"))
-        let engine = Engine(
-            rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
-            staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store, storeHealth: storeHealth,
-            logger: logger,
-            committed: { await dispatcher.wake() })
+            context: RenderContext(rules: loaded.rules, externalURL: config.server.externalURL), settings: delivery,
+            metrics: metrics, storeHealth: storeHealth, logger: logger.with(label: "dispatcher"),
+            pacing: cluster?.store)
         // One client per workspace, each with that workspace's key.
         let makeClient: @Sendable (Secret) -> DevicesAPIClient = { key in
             DevicesAPIClient(
@@ -80,7 +79,56 @@ public struct Worker: Service {
                 retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
                 requestTimeout: .milliseconds(Int(config.api.timeout * 1000)))
         }
-        let pollers = Pollers(makeClient: makeClient, engine: engine, metrics: metrics, logger: logger)
+        let judge: any AlertJudge
+        let judging: [any Service]
+        let applyReload: @Sendable (LoadedConfiguration, [String: Secret]) async -> Void
+        let clusterStatus: @Sendable () async -> DatabaseLease?
+        if let cluster {
+            let member = ClusterMember(
+                id: workerID, store: cluster.store, ttl: cluster.ttl,
+                settings: ClusterMember.Settings(
+                    rules: loaded.rules,
+                    defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
+                    staleAfter: config.defaults.staleAfter, workspaces: config.workspaces, keys: parts.apiKeys),
+                makeClient: makeClient, metrics: metrics, storeHealth: storeHealth, logger: logger,
+                committed: { await dispatcher.wake() })
+            logger.info(
+                "joining the workers on the database",
+                metadata: ["database": "\(cluster.store.path)", "worker": "\(workerID)"])
+            judge = member
+            judging = [TickService(engine: member), ClusterService(member: member, logger: logger)]
+            applyReload = { reloaded, keys in
+                let next = reloaded.configuration
+                await member.reload(
+                    ClusterMember.Settings(
+                        rules: reloaded.rules,
+                        defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
+                        staleAfter: next.defaults.staleAfter, workspaces: next.workspaces, keys: keys))
+            }
+            clusterStatus = { await member.status() }
+        } else {
+            let engine = Engine(
+                rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
+                staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store,
+                storeHealth: storeHealth, logger: logger,
+                committed: { await dispatcher.wake() })
+            let pollers = Pollers(makeClient: makeClient, engine: engine, metrics: metrics, logger: logger)
+            judge = engine
+            judging = [
+                TickService(engine: engine),
+                PollingService(
+                    pollers: pollers, workspaces: config.workspaces, keys: parts.apiKeys,
+                    staleAfter: config.defaults.staleAfter),
+            ]
+            applyReload = { reloaded, keys in
+                let next = reloaded.configuration
+                await engine.reload(
+                    rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
+                    staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
+                await pollers.update(next.workspaces, keys: keys, staleAfter: next.defaults.staleAfter)
+            }
+            clusterStatus = { nil }
+        }
         logger.info(
             "devicewatch started",
             metadata: [
@@ -100,10 +148,7 @@ public struct Worker: Service {
             await dispatcher.update(
                 receivers: receivers,
                 context: RenderContext(rules: reloaded.rules, externalURL: config.server.externalURL))
-            await engine.reload(
-                rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
-                staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
-            await pollers.update(next.workspaces, keys: keys, staleAfter: next.defaults.staleAfter)
+            await applyReload(reloaded, keys)
             await workspaceList.set(next.workspaces.map(\.id))
         }
         let ops = OpsServer(
@@ -111,13 +156,13 @@ public struct Worker: Service {
                 listen: config.server.listen, adminToken: parts.adminToken,
                 allowsAnonymousWrites: config.server.isLoopback),
             store: parts.store, metrics: metrics, logger: logger.with(label: "ops"),
-            status: { [store = parts.store, leaseStatus] in
-                let snapshot = await engine.snapshot()
+            status: { [store = parts.store] in
+                let snapshot = await judge.snapshot()
                 let workspaces = await workspaceList.ids
                 // Health times are on the API's clock, as the engine keeps them; so is the start here.
                 let started = snapshot.now.addingTimeInterval(-Date().timeIntervalSince(startedAt))
                 let storeState = storeHealth.snapshot
-                let lease = leaseStatus?.current
+                let lease = await clusterStatus()
                 return await WorkerStatus(
                     now: snapshot.now, startedAt: started, workspaces: workspaces, fleet: snapshot.fleet,
                     alerts: snapshot.alerts,
@@ -131,13 +176,13 @@ public struct Worker: Service {
                         store: storeState, lease: lease),
                     rules: snapshot.rules, store: storeState, lease: lease)
             },
-            clock: { await engine.clock },
+            clock: { await judge.clock },
             onListening: onListening)
         var heartbeatServices: [any Service] = []
         if let heartbeat = config.heartbeat {
             heartbeatServices = [
                 HeartbeatService(
-                    engine: engine, url: try loaded.secret(heartbeat.url), every: heartbeat.every, http: http,
+                    engine: judge, url: try loaded.secret(heartbeat.url), every: heartbeat.every, http: http,
                     logger: logger)
             ]
         }
@@ -145,13 +190,7 @@ public struct Worker: Service {
         // server first (if it cannot listen, nothing else starts for long) and last; the
         // dispatcher drains after everything that feeds it has stopped.
         var configuration = ServiceGroupConfiguration(
-            // The database lease (PostgreSQL) first of all, so it is given up last of all.
-            services: leaseServices + [
-                OpsService(server: ops), DeliveryService(dispatcher: dispatcher, logger: logger),
-                TickService(engine: engine),
-                PollingService(
-                    pollers: pollers, workspaces: config.workspaces, keys: parts.apiKeys,
-                    staleAfter: config.defaults.staleAfter),
+            services: [OpsService(server: ops), DeliveryService(dispatcher: dispatcher, logger: logger)] + judging + [
                 ReloadService(watcher: watcher, logger: logger),
                 StoreWatchdog(health: storeHealth, giveUpAfter: config.stateGiveUpAfter),
             ] + heartbeatServices,

@@ -43,7 +43,7 @@ struct DeliveryService: Service, CustomStringConvertible {
 
 /// Plans what timers made due (group_wait, group_interval, repeat_every) once a second.
 struct TickService: Service, CustomStringConvertible {
-    let engine: Engine
+    let engine: any AlertJudge
     var description: String { "engine ticker" }
 
     func run() async {
@@ -127,44 +127,30 @@ struct StoreWatchdog: Service, CustomStringConvertible {
     }
 }
 
-/// Renews the worker's hold on a PostgreSQL database every third of its TTL. When another
-/// worker has taken the database over (this one was paused or cut off past its lease), it
-/// stops the worker: the group ends and the worker exits non-zero, having committed nothing on
-/// the lost lease (every commit renews the lease first, in its own transaction).
-struct LeaseService: Service, CustomStringConvertible {
-    let store: PostgresStateStore
-    let ttl: Double
+/// A worker's part in a cluster (PostgreSQL): a round of lease keeping every
+/// ``ClusterMember/roundEvery`` until graceful shutdown, which stops every poller and gives every
+/// lease up, so the other workers take the workspaces at once rather than after the TTL. It runs
+/// first and stops last of the pollers' side: nothing polls before the first round, and the
+/// dispatcher still delivers after the leases are given up.
+struct ClusterService: Service, CustomStringConvertible {
+    let member: ClusterMember
     let logger: Logger
-    /// The lease as `/readyz` shows it, its renewal time updated here.
-    let status: LeaseStatus
-    var description: String { "database lease" }
+    var description: String { "workspace leases" }
 
-    func run() async throws {
+    func run() async {
+        let every = await member.roundEvery
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
-                    try await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
-                    do {
-                        try await store.renewWorkerLease()
-                        status.renewed(at: Date())
-                    } catch let error as StateStoreError where error.kind == .heldByAnother {
-                        throw error
-                    } catch {
-                        // The database is away: commits fail meanwhile, and the store's health says so.
-                        logger.warning("cannot renew the database lease, trying again: \(error)")
-                    }
+                    await member.round()
+                    try await Task.sleep(for: every)
                 }
             }
-        } catch let error as StateStoreError where error.kind == .heldByAnother {
-            logger.critical("\(error)")
-            throw error
         } catch {
             // Stopping (graceful shutdown or cancellation).
         }
-        // This service stops last: the next worker need not wait for the lease to run out.
-        // Detached: this task is cancelled by now, and would cancel the query.
-        await Task.detached { [store] in await store.releaseWorkerLease() }.value
-        logger.info("gave the database up", metadata: ["database": "\(store.path)"])
+        // Detached: this task is cancelled by now, and would cancel the queries.
+        await Task.detached { [member] in await member.leave() }.value
     }
 }
 
@@ -172,7 +158,7 @@ struct LeaseService: Service, CustomStringConvertible {
 /// request, requests the heartbeat URL. A worker that cannot poll or cannot commit stays quiet,
 /// and the service expecting the heartbeat says so. The URL is a secret: never logged.
 struct HeartbeatService: Service, CustomStringConvertible {
-    let engine: Engine
+    let engine: any AlertJudge
     let url: Secret
     let every: Double
     let http: CurlHTTPClient
@@ -204,15 +190,4 @@ struct HeartbeatService: Service, CustomStringConvertible {
             }
         }
     }
-}
-
-/// The worker's lease as it stands, shared by ``LeaseService`` (which renews it) and the status.
-final class LeaseStatus: Sendable {
-    private let state: Mutex<DatabaseLease>
-
-    init(_ lease: DatabaseLease) { state = Mutex(lease) }
-
-    var current: DatabaseLease { state.withLock { $0 } }
-
-    func renewed(at time: Date) { state.withLock { $0.renewedAt = time } }
 }

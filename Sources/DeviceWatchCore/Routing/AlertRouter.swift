@@ -24,7 +24,10 @@ enum AlertRouter {
             let names =
                 sortedGroupBy[groupBy]
                 ?? {
-                    let names = groupLabelNames(groupBy)
+                    // Several workers: each workspace is planned by the worker holding it, so no
+                    // group may span two (see ``RoutingDefaults/groupsPerWorkspace``).
+                    let names = groupLabelNames(
+                        defaults.groupsPerWorkspace && !groupBy.contains("workspace") ? groupBy + ["workspace"] : groupBy)
                     sortedGroupBy[groupBy] = names
                     return names
                 }()
