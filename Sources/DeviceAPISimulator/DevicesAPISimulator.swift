@@ -26,6 +26,8 @@ public final class DevicesAPISimulator: Sendable {
         var faults: Faults
         var random: SeededRandom
         var apiRequests = 0
+        /// Device list requests per workspace named in the path: tests count pollers by them.
+        var listRequests: [String: Int] = [:]
     }
 
     private let state: Mutex<State>
@@ -77,6 +79,7 @@ public final class DevicesAPISimulator: Sendable {
         }
         let (faults, fault) = state.withLock { state -> (Faults, InjectedFault?) in
             state.apiRequests += 1
+            if segments.count == 3, segments[1] == "devices" { state.listRequests[segments[0], default: 0] += 1 }
             let faults = state.faults
             if faults.rateLimitEvery > 0, state.apiRequests % faults.rateLimitEvery == 0 {
                 return (faults, .rateLimited)
@@ -192,7 +195,8 @@ public final class DevicesAPISimulator: Sendable {
                 return json(200, FaultsBody(state.withLock { $0.faults }))
             case .getStats:
                 // Devices API requests answered so far, faults included: tests count them.
-                return json(200, ["requests": state.withLock { $0.apiRequests }])
+                let (requests, lists) = state.withLock { ($0.apiRequests, $0.listRequests) }
+                return json(200, Stats(requests: requests, listRequests: lists))
             case .putFaults:
                 let faults = try Faults(JSONCursor.parse(body, source: source))
                 state.withLock { $0.faults = faults }
@@ -272,6 +276,17 @@ private enum AdminRoute {
             self = .heartbeat(workspace: segments[1], id: segments[3])
         default: return nil
         }
+    }
+}
+
+private struct Stats: Encodable {
+    var requests: Int
+    /// Device list requests by workspace.
+    var listRequests: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case requests
+        case listRequests = "list_requests"
     }
 }
 

@@ -168,7 +168,9 @@ extension StateCommand.Check {
             live.isEmpty
             ? "held by no worker"
             : "held: "
-                + live.map { "\($0.workspace) by \($0.owner) (epoch \($0.epoch), \(Int($0.secondsLeft.rounded(.up)))s left)" }
+                + live.map {
+                    "\($0.workspace) by \($0.owner) (epoch \($0.epoch), \(Int($0.secondsLeft.rounded(.up)))s left)"
+                }
                 .joined(separator: ", ")
         print(
             "\(store.path): ok (schema, every alert, group and silence read back): \(state.book.alerts.count) alerts "

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A throwaway PostgreSQL cluster for the tests, from Debian's `postgresql` package (which
 /// `make test` installs): made once per test process in a temporary folder, listening on a free
@@ -33,9 +34,39 @@ public actor TestPostgres {
         return try await starting!.value
     }
 
+    /// A cluster of the caller's own (not the shared one), for a test that stops and starts its
+    /// server: stopped and deleted at exit like the shared one.
+    /// Its commits are durable across `stop` (`synchronous_commit=on`): the shared cluster trades
+    /// that for speed, and a crash of it may forget the last commits, as no production server would.
+    public static func privateServer() async throws -> Server { try await start(durable: true) }
+
+    /// Stops a server at once (`immediate`: as a crash or a power cut would), keeping its data.
+    public static func stop(_ server: Server) async throws {
+        try await run(server.bin + "/pg_ctl", ["-D", server.folder + "/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Starts a stopped server again, on its port.
+    public static func restart(_ server: Server) async throws {
+        try await run(
+            server.bin + "/pg_ctl",
+            [
+                "-D", server.folder + "/data", "-l", server.folder + "/server.log", "-w", "-t", "60", "-o",
+                options(port: server.port, folder: server.folder, durable: true), "start",
+            ])
+    }
+
+    static func options(port: Int, folder: String, durable: Bool = false) -> String {
+        "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=\(durable ? "on" : "off") "
+            + "-c full_page_writes=off -c max_connections=200"
+    }
+
     /// A new, empty database owned by the test role; its URL.
     public func newDatabase() async throws -> String {
-        let server = try await server()
+        try await Self.newDatabase(on: try await server())
+    }
+
+    /// A new, empty database on `server`; its URL.
+    public static func newDatabase(on server: Server) async throws -> String {
         let name = "dw_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         try await Self.psql(server, "CREATE DATABASE \(name) OWNER \(Server.user)")
         return server.url(database: String(name))
@@ -51,7 +82,7 @@ public actor TestPostgres {
             ])
     }
 
-    private static func start() async throws -> Server {
+    private static func start(durable: Bool = false) async throws -> Server {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.compactMap(Int.init).max() else {
             throw Failure(
@@ -76,8 +107,7 @@ public actor TestPostgres {
             bin + "/pg_ctl",
             [
                 "-D", data, "-l", folder + "/server.log", "-w", "-t", "60", "-o",
-                "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                    + "-c full_page_writes=off -c max_connections=200",
+                options(port: port, folder: folder, durable: durable),
                 "start",
             ])
         let server = Server(bin: bin, folder: folder, port: port)
@@ -161,16 +191,21 @@ public actor TestPostgres {
     }
 }
 
-/// What `atexit` stops: the one cluster of this process.
-nonisolated(unsafe) private var clusterToStop: (bin: String, data: String, folder: String)?
+/// What `atexit` stops: the clusters of this process.
+private let clustersToStop = Mutex<[(bin: String, data: String, folder: String)]>([])
 
 private func stopAtExit(bin: String, data: String, folder: String) {
-    clusterToStop = (bin, data, folder)
+    let first = clustersToStop.withLock { clusters in
+        clusters.append((bin, data, folder))
+        return clusters.count == 1
+    }
+    guard first else { return }
     atexit {
-        guard let cluster = clusterToStop else { return }
-        let stop = [cluster.bin + "/pg_ctl", "-D", cluster.data, "-m", "immediate", "-w", "stop"]
-        _ = TestPostgres.spawnAndWait(
-            getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + stop : stop, output: "/dev/null")
-        try? FileManager.default.removeItem(atPath: cluster.folder)
+        for cluster in clustersToStop.withLock({ $0 }) {
+            let stop = [cluster.bin + "/pg_ctl", "-D", cluster.data, "-m", "immediate", "-w", "stop"]
+            _ = TestPostgres.spawnAndWait(
+                getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + stop : stop, output: "/dev/null")
+            try? FileManager.default.removeItem(atPath: cluster.folder)
+        }
     }
 }

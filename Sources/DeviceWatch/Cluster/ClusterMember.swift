@@ -105,7 +105,8 @@ public actor ClusterMember: AlertJudge {
                 let silent = DurationText.format(seconds: Date().timeIntervalSince(confirmedAt))
                 let stopping = held.keys.sorted().joined(separator: ", ")
                 logger.error(
-                    "the database has not confirmed this worker's leases for \(silent): stopped polling \(stopping) until it does")
+                    "the database has not confirmed this worker's leases for \(silent): stopped polling \(stopping) until it does"
+                )
                 for workspace in held.keys.sorted() {
                     await stop(workspace, because: "the database cannot confirm its lease", wait: false)
                 }
@@ -135,7 +136,8 @@ public actor ClusterMember: AlertJudge {
             rules: settings.rules, defaults: settings.defaults, staleAfter: settings.staleAfter, state: state,
             store: fenced, storeHealth: storeHealth, logger: logger, committed: committed,
             fenced: { [weak self] in await self?.fenced(workspace, epoch: epoch) })
-        if previous.isEmpty {
+        if previous.isEmpty || previous == id {
+            // Free, or this worker's own lease that ran out while the database was away.
             logger.info("holding workspace", metadata: ["workspace": "\(workspace)", "epoch": "\(epoch)"])
         } else {
             metrics.takeover()
@@ -169,7 +171,9 @@ public actor ClusterMember: AlertJudge {
         guard let gone = held.removeValue(forKey: workspace) else { return }
         gone.poller.cancel()
         if wait { await gone.poller.value }
-        if let good = await gone.engine.lastGoodPoll { lastGoodPollOfDropped = max(lastGoodPollOfDropped ?? good, good) }
+        if let good = await gone.engine.lastGoodPoll {
+            lastGoodPollOfDropped = max(lastGoodPollOfDropped ?? good, good)
+        }
         logger.info("stopped polling", metadata: ["workspace": "\(workspace)", "reason": "\(reason)"])
         metrics.leases(held: held.count)
     }
@@ -190,7 +194,8 @@ public actor ClusterMember: AlertJudge {
         for workspace in workspaces { await stop(workspace, because: "stopping", wait: true) }
         try? await store.releaseLeases(owner: id, workspaces: workspaces)
         if !workspaces.isEmpty {
-            logger.info("gave the workspace leases up", metadata: ["workspaces": "\(workspaces.joined(separator: ","))"])
+            logger.info(
+                "gave the workspace leases up", metadata: ["workspaces": "\(workspaces.joined(separator: ","))"])
         }
     }
 
@@ -243,7 +248,9 @@ public actor ClusterMember: AlertJudge {
 
     public var clock: EngineClock {
         get async {
-            if let offsets = try? await store.clockOffsets() { return EngineClock(offsets) }
+            if storeHealth?.snapshot.failingSince == nil, let offsets = try? await store.clockOffsets() {
+                return EngineClock(offsets)
+            }
             var offsets: [ClockOffset] = []
             for running in held.values { offsets += await running.engine.clock.offsets.values }
             return EngineClock(offsets)
@@ -265,7 +272,10 @@ public actor ClusterMember: AlertJudge {
             health.merge(one.health) { mine, _ in mine }
             fleet.merge(one.fleet) { mine, _ in mine }
         }
-        if let shared = try? await store.alertsAndHealth() {
+        // Not from a database known to be away: /readyz must say so at once.
+        if confirmedAt.map({ Date().timeIntervalSince($0) < ttl }) ?? false,
+            storeHealth?.snapshot.failingSince == nil, let shared = try? await store.alertsAndHealth()
+        {
             alerts = shared.alerts
             health.merge(shared.health) { mine, _ in mine }
         }

@@ -41,8 +41,9 @@ extension PostgresStateStore {
 
     /// Records that `worker` is alive (started now if new) and returns the live workers: those
     /// seen within `ttl`. Rows of workers gone for ten TTLs are deleted.
+    /// Within half the TTL: a worker that cannot say it is alive in time must know it soon.
     public func heartbeat(worker: String, ttl: Double) async throws(StateStoreError) -> [ClusterWorker] {
-        try await transaction { db in
+        try await transaction(timeout: .milliseconds(Int(min(10, ttl / 2) * 1000))) { db in
             try await db.query(
                 """
                 INSERT INTO workers (id, started_at, last_seen)
@@ -81,7 +82,7 @@ extension PostgresStateStore {
         async throws(StateStoreError) -> LeaseRound
     {
         let kept = keep.sorted { $0.key < $1.key }
-        return try await transaction { db in
+        return try await transaction(timeout: .milliseconds(Int(min(10, ttl / 2) * 1000))) { db in
             var held: [String: Int64] = [:]
             if !kept.isEmpty {
                 for try await (workspace, epoch) in try await db.query(

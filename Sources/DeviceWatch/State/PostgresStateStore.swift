@@ -83,11 +83,15 @@ public final class PostgresStateStore: StateStore {
 
     /// Runs `body` in one transaction, within ``timeout``.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+    func transaction<T: Sendable>(
+        timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    )
         async throws(StateStoreError) -> T
     {
         let logger = logger
-        return try await call { client in try await client.withTransaction(logger: logger) { try await body($0) } }
+        return try await call(timeout: timeout) { client in
+            try await client.withTransaction(logger: logger) { try await body($0) }
+        }
     }
 
     /// Runs `body` with a connection from the pool (each statement its own transaction), within ``timeout``.
@@ -98,11 +102,13 @@ public final class PostgresStateStore: StateStore {
         try await call { client in try await client.withConnection { try await body($0) } }
     }
 
-    private func call<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T)
+    private func call<T: Sendable>(
+        timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    )
         async throws(StateStoreError) -> T
     {
         let client = client
-        let timeout = timeout
+        let timeout = timeout ?? self.timeout
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { try await body(client) }
@@ -313,10 +319,11 @@ public final class PostgresStateStore: StateStore {
     }
 
     /// Every alert and every workspace's poll health: what any worker's status page shows.
+    /// Within two seconds: `/readyz` must answer at once that the database is away.
     public func alertsAndHealth() async throws(StateStoreError) -> (
         alerts: [AlertInstance], health: [String: WorkspaceHealth]
     ) {
-        try await transaction { db in
+        try await transaction(timeout: .seconds(2)) { db in
             var alerts: [AlertInstance] = []
             for try await body in try await db.query("SELECT body FROM alerts", logger: self.logger).decode(String.self)
             {

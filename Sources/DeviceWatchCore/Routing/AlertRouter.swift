@@ -27,7 +27,8 @@ enum AlertRouter {
                     // Several workers: each workspace is planned by the worker holding it, so no
                     // group may span two (see ``RoutingDefaults/groupsPerWorkspace``).
                     let names = groupLabelNames(
-                        defaults.groupsPerWorkspace && !groupBy.contains("workspace") ? groupBy + ["workspace"] : groupBy)
+                        defaults.groupsPerWorkspace && !groupBy.contains("workspace")
+                            ? groupBy + ["workspace"] : groupBy)
                     sortedGroupBy[groupBy] = names
                     return names
                 }()
