@@ -82,9 +82,13 @@ demo: build
 
 # The decode suite reads the simulator's 100,000-device body from a file made first,
 # so its time and peak memory are decoding's alone.
+# The PostgreSQL commit is measured on a throwaway server started (and stopped) here.
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release FleetBody .build/fleet-100k.json
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress | ../scripts/bench-targets
+	server=$$(scripts/throwaway-postgres start) && folder=$$(echo "$$server" | python3 -c 'import json,sys; print(json.load(sys.stdin)["folder"])') && \
+	  url=$$(echo "$$server" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])') && \
+	  (cd Benchmarks && DEVICEWATCH_BENCH_DATABASE_URL="$$url" $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress | ../scripts/bench-targets); \
+	  status=$$?; scripts/throwaway-postgres stop "$$folder"; exit $$status
 
 # End to end: 10,000 devices offline -> devicewatch run -> the benchmarks' own webhook sink (and
 # the shared yardstick ../shared/bench/webhook_sink.py when it is there), with the binary the

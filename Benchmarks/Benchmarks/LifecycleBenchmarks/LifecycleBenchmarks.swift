@@ -151,4 +151,21 @@ let benchmarks: @Sendable () -> Void = {
             try await store.commit(outageChanges, at: outageAt)
         }
     }
+
+    // The same cycle on PostgreSQL, when `make bench` started a throwaway server for it: the
+    // worker of a cluster commits it under its workspace lease, as here.
+    if let url = ProcessInfo.processInfo.environment["DEVICEWATCH_BENCH_DATABASE_URL"] {
+        let postgres = waitFor { try await PostgresStateStore(url: Secret(url)) }
+        let round = waitFor {
+            try await postgres.arrangeLeases(owner: "bench", ttl: 3600, keep: [:], take: ["acme"], limit: 1)
+        }
+        let fence = WorkspaceFence(workspace: "acme", owner: "bench", epoch: round.held["acme"] ?? 1, ttl: 3600)
+        waitFor { try await postgres.commit(seed, at: t0, fence: fence) }
+        Benchmark("persist a 10,000-transition cycle in one PostgreSQL transaction", configuration: configuration) {
+            benchmark in
+            for _ in benchmark.scaledIterations {
+                try await postgres.commit(outageChanges, at: outageAt, fence: fence)
+            }
+        }
+    }
 }

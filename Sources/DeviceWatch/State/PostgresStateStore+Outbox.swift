@@ -56,6 +56,7 @@ extension PostgresStateStore {
         // Claimed in one statement: rows another worker holds (a live claim) are passed over,
         // rows locked by a concurrent claim are skipped, and only the oldest pending row of a
         // group is claimable, so order holds across workers too.
+        let started = ContinuousClock.now
         return try await connection { db in
             var claimed: [(Int64, OutboxEntry)] = []
             for try await (seq, state, attempts, next, lastError, created, updated, payload) in try await db.query(
@@ -81,6 +82,8 @@ extension PostgresStateStore {
                             lastError: lastError, createdAt: created, updatedAt: updated)
                     ))
             }
+            // Before the statement ran: the claim runs at least claimFor from this instant.
+            self.claimTimes.withLock { times in for (_, entry) in claimed { times[entry.intent.id] = started } }
             let report = self.claimEvents.withLock { $0 }
             if !claimed.isEmpty { report?(claimed.count, 0) }
             return claimed.sorted { $0.0 < $1.0 }.map(\.1)
@@ -90,9 +93,17 @@ extension PostgresStateStore {
     /// Just before a send: true while the row is still this worker's (renewing the claim), false
     /// when another worker claimed it meanwhile (this one was paused past its claim): it is not
     /// sent again from here.
+    ///
+    /// A claim taken less than half its length ago (on the continuous clock, which counts a
+    /// pause or a suspended VM as time passed) is surely still this worker's: no round trip.
     public func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool {
         guard let claimant = claimant.withLock({ $0 }) else { return true }
-        return try await connection { db in
+        let now = ContinuousClock.now
+        if let at = claimTimes.withLock({ $0[id] }), at.duration(to: now) < .milliseconds(Int(claimant.claimFor * 500))
+        {
+            return true
+        }
+        let confirmed = try await connection { db in
             try await !db.query(
                 """
                 UPDATE outbox SET claim_until = \(unescaped: Self.now) + \(claimant.claimFor)
@@ -100,6 +111,8 @@ extension PostgresStateStore {
                 """, logger: self.logger
             ).collect().isEmpty
         }
+        claimTimes.withLock { $0[id] = confirmed ? now : nil }
+        return confirmed
     }
 
     public func pendingReceivers() async throws(StateStoreError) -> Set<String> {
@@ -167,38 +180,65 @@ extension PostgresStateStore {
         // With claims: only rows this worker still holds (a claim another worker took over is
         // theirs now). A retry gives its claim up, so any worker takes it when it falls due.
         let owner = claimant.withLock { $0?.owner }
-        let lost = try await transaction { db in
-            var lost: [String] = []
-            for outcome in outcomes {
-                let rows: [PostgresRow]
-                switch outcome.kind {
-                case .sent:
-                    rows = try await db.query(
-                        """
-                        UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = \(at), last_error = NULL
-                        WHERE id = \(outcome.id) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING 1
-                        """, logger: self.logger
-                    ).collect()
-                case .retry(let next, let error):
-                    rows = try await db.query(
-                        """
-                        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(next.timeIntervalSince1970),
-                          last_error = \(error), updated_at = \(at), claimed_by = NULL, claim_until = NULL
-                        WHERE id = \(outcome.id) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING 1
-                        """, logger: self.logger
-                    ).collect()
-                case .dead(let error):
-                    rows = try await db.query(
-                        """
-                        UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = \(error), updated_at = \(at)
-                        WHERE id = \(outcome.id) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING 1
-                        """, logger: self.logger
-                    ).collect()
-                }
-                if rows.isEmpty, owner != nil { lost.append(outcome.id) }
+        var sent: [String] = []
+        var retried: (ids: [String], next: [Double], errors: [String]) = ([], [], [])
+        var dead: (ids: [String], errors: [String]) = ([], [])
+        for outcome in outcomes {
+            switch outcome.kind {
+            case .sent: sent.append(outcome.id)
+            case .retry(let next, let error):
+                retried.ids.append(outcome.id)
+                retried.next.append(next.timeIntervalSince1970)
+                retried.errors.append(error)
+            case .dead(let error):
+                dead.ids.append(outcome.id)
+                dead.errors.append(error)
             }
-            return lost
         }
+        // One statement per kind, whatever the number of outcomes.
+        let (sentIDs, retries, deaths) = (sent, retried, dead)
+        let recorded = try await transaction { db in
+            var recorded: Set<String> = []
+            if !sentIDs.isEmpty {
+                for try await id in try await db.query(
+                    """
+                    UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = \(at), last_error = NULL
+                    WHERE id = ANY(\(sentIDs)::text[]) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING id
+                    """, logger: self.logger
+                ).decode(String.self) {
+                    recorded.insert(id)
+                }
+            }
+            if !retries.ids.isEmpty {
+                for try await id in try await db.query(
+                    """
+                    UPDATE outbox AS o SET attempts = o.attempts + 1, next_attempt_at = r.next, last_error = r.error,
+                      updated_at = \(at), claimed_by = NULL, claim_until = NULL
+                    FROM UNNEST(\(retries.ids)::text[], \(retries.next)::float8[], \(retries.errors)::text[])
+                      AS r(id, next, error)
+                    WHERE o.id = r.id AND (\(owner)::text IS NULL OR o.claimed_by = \(owner)) RETURNING o.id
+                    """, logger: self.logger
+                ).decode(String.self) {
+                    recorded.insert(id)
+                }
+            }
+            if !deaths.ids.isEmpty {
+                for try await id in try await db.query(
+                    """
+                    UPDATE outbox AS o SET state = 'dead', attempts = o.attempts + 1, last_error = d.error, updated_at = \(at)
+                    FROM UNNEST(\(deaths.ids)::text[], \(deaths.errors)::text[]) AS d(id, error)
+                    WHERE o.id = d.id AND (\(owner)::text IS NULL OR o.claimed_by = \(owner)) RETURNING o.id
+                    """, logger: self.logger
+                ).decode(String.self) {
+                    recorded.insert(id)
+                }
+            }
+            return recorded
+        }
+        claimTimes.withLock { times in for outcome in outcomes { times[outcome.id] = nil } }
+        // Without claims every row is recorded; an id the outbox does not have is no one's loss.
+        guard owner != nil else { return }
+        let lost = outcomes.map(\.id).filter { !recorded.contains($0) }
         if !lost.isEmpty {
             lostClaims.add(lost.count, ordering: .relaxed)
             claimEvents.withLock { $0 }?(0, lost.count)
@@ -210,32 +250,38 @@ extension PostgresStateStore {
 
     // MARK: Shared rate limits
 
-    /// Takes one token of `receiver`'s rate limit for the whole cluster (a bucket row on the
-    /// database's clock); nil when taken, else the seconds until one will be.
-    public func takeToken(receiver: String, limit: Configuration.RateLimit) async throws(StateStoreError) -> Double? {
+    /// Takes up to `count` tokens of `receiver`'s rate limit for the whole cluster (a bucket row
+    /// on the database's clock): how many it got (at least one), or, when none is there, the
+    /// seconds until one will be.
+    public func takeTokens(receiver: String, limit: Configuration.RateLimit, count: Int)
+        async throws(StateStoreError) -> TokenGrant
+    {
         let burst = Double(max(1, limit.burst))
         let rate = limit.perSecond
+        let wanted = Double(max(1, count))
         let now = "extract(epoch from statement_timestamp())"
+        // The bucket refilled to now; tokens handed out only while no pause holds the receiver.
+        let refilled = "least(\(burst), p.tokens + greatest(0, \(now) - p.updated_at) * \(rate))"
         return try await connection { db in
-            var wait: Double?
+            var grant = TokenGrant.wait(seconds: 1 / rate)
             for try await (granted, tokens, paused) in try await db.query(
                 """
                 INSERT INTO receiver_pacing AS p (receiver, tokens, updated_at, paused_until, granted)
-                VALUES (\(receiver), \(burst - 1), \(unescaped: now), 0, true)
+                VALUES (\(receiver), \(burst) - least(\(wanted), \(burst)), \(unescaped: now), 0, least(\(wanted), \(burst)))
                 ON CONFLICT (receiver) DO UPDATE SET
-                  granted = p.paused_until <= \(unescaped: now)
-                    AND least(\(burst), p.tokens + greatest(0, \(unescaped: now) - p.updated_at) * \(rate)) >= 1,
-                  tokens = least(\(burst), p.tokens + greatest(0, \(unescaped: now) - p.updated_at) * \(rate))
-                    - CASE WHEN p.paused_until <= \(unescaped: now)
-                      AND least(\(burst), p.tokens + greatest(0, \(unescaped: now) - p.updated_at) * \(rate)) >= 1
-                      THEN 1 ELSE 0 END,
+                  granted = CASE WHEN p.paused_until <= \(unescaped: now)
+                    THEN least(\(wanted), floor(\(unescaped: refilled))) ELSE 0 END,
+                  tokens = \(unescaped: refilled) - CASE WHEN p.paused_until <= \(unescaped: now)
+                    THEN least(\(wanted), floor(\(unescaped: refilled))) ELSE 0 END,
                   updated_at = \(unescaped: now)
                 RETURNING granted, tokens, paused_until - \(unescaped: now)
                 """, logger: self.logger
-            ).decode((Bool, Double, Double).self) {
-                wait = granted ? nil : (paused > 0 ? paused : (1 - tokens) / rate)
+            ).decode((Double, Double, Double).self) {
+                grant =
+                    granted >= 1
+                    ? .granted(Int(granted)) : .wait(seconds: paused > 0 ? paused : max(0.001, (1 - tokens) / rate))
             }
-            return wait
+            return grant
         }
     }
 

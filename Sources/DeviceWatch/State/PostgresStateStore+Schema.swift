@@ -66,7 +66,7 @@ extension PostgresStateStore {
                 """
                 CREATE TABLE receiver_pacing (
                   receiver TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
-                  paused_until DOUBLE PRECISION NOT NULL DEFAULT 0, granted BOOLEAN NOT NULL DEFAULT false)
+                  paused_until DOUBLE PRECISION NOT NULL DEFAULT 0, granted DOUBLE PRECISION NOT NULL DEFAULT 0)
                 """,
                 "ALTER TABLE outbox ADD COLUMN claimed_by TEXT, ADD COLUMN claim_until DOUBLE PRECISION",
                 "ALTER TABLE notification_groups ADD COLUMN workspace TEXT",

@@ -109,10 +109,19 @@ extension StateStore {
 /// Rate limits and `Retry-After` pauses shared by every worker delivering to a receiver, so two
 /// workers do not double the rate against one webhook.
 public protocol SharedPacing: Sendable {
-    /// Takes a token; nil when taken, else the seconds until one will be.
-    func takeToken(receiver: String, limit: Configuration.RateLimit) async throws(StateStoreError) -> Double?
+    /// Takes up to `count` tokens: how many it got, or how long until one is there.
+    func takeTokens(receiver: String, limit: Configuration.RateLimit, count: Int) async throws(StateStoreError)
+        -> TokenGrant
     /// Holds every worker's requests to `receiver` for `seconds`.
     func pause(receiver: String, seconds: Double) async throws(StateStoreError)
+}
+
+/// What a shared rate limit answered.
+public enum TokenGrant: Sendable, Equatable {
+    /// This many tokens (at least one), to spend now.
+    case granted(Int)
+    /// None there: the seconds until one is.
+    case wait(seconds: Double)
 }
 
 extension PostgresStateStore: SharedPacing {}

@@ -59,6 +59,7 @@ extension Dispatcher {
             if let pause = receiver.pause(after: response) {
                 let seconds = clock.now().timeIntervalSince1970
                 withBucket(of: receiver, now: seconds) { $0.pause(until: seconds + pause) }
+                reservedTokens[receiver.name] = 0
                 try? await pacing?.pause(receiver: receiver.name, seconds: pause)
                 logger.info(
                     "receiver asked for a pause of \(DurationText.format(seconds: pause))",
@@ -96,11 +97,23 @@ extension Dispatcher {
             // The cluster's bucket when workers share the receiver; this worker's own if the
             // database cannot say (it cannot record the outcome either, then).
             if let pacing {
+                // Tokens taken from the cluster's bucket ahead, 50 ms worth at a time (one at a
+                // time for a slow receiver): one round trip per chunk, not per request.
+                if let left = reservedTokens[receiver.name], left > 0 {
+                    reservedTokens[receiver.name] = left - 1
+                    return
+                }
+                let chunk = max(1, min(receiver.rateLimit.burst, Int(receiver.rateLimit.perSecond / 20)))
                 do {
-                    guard let wait = try await pacing.takeToken(receiver: receiver.name, limit: receiver.rateLimit)
-                    else { return }
-                    try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))
-                    continue
+                    switch try await pacing.takeTokens(receiver: receiver.name, limit: receiver.rateLimit, count: chunk)
+                    {
+                    case .granted(let count):
+                        reservedTokens[receiver.name, default: 0] += count - 1
+                        return
+                    case .wait(let seconds):
+                        try? await clock.sleep(.milliseconds(Int(seconds * 1000) + 1))
+                        continue
+                    }
                 } catch {}
             }
             let seconds = clock.now().timeIntervalSince1970

@@ -70,6 +70,8 @@ public actor Dispatcher {
     let clock: WorkerClock
     /// The rate limits shared with other workers (PostgreSQL), else nil: this worker's own buckets.
     let pacing: (any SharedPacing)?
+    /// Tokens taken from the shared bucket and not yet spent, per receiver.
+    var reservedTokens: [String: Int] = [:]
     var buckets: [String: TokenBucket] = [:]
     var lanes: [String: Lane] = [:]
     /// Outcomes answered and not yet recorded, with their receiver and group.
