@@ -347,6 +347,32 @@ extension OpsServerTests {
         #expect(page.contains("and 6 more"))
         #expect(page.contains("<title>(31) devicewatch</title>"))
     }
+
+    /// Several workers on PostgreSQL: the page says who polls each workspace, and lists the workers.
+    @Test func theStatusPageShowsTheWorkersAndWhoPollsEachWorkspace() async throws {
+        var status = Self.status()
+        status.workspaces = ["acme", "beta"]
+        status.lease = DatabaseLease(
+            database: "postgres://db:5432/dw", owner: "host-a pid 1 aaaa", ttl: 30, renewedAt: Self.now,
+            held: ["acme": 3], workers: ["host-a pid 1 aaaa", "host-b pid 2 bbbb", "host-c pid 3 cccc"],
+            leases: [
+                .init(workspace: "acme", owner: "host-a pid 1 aaaa", epoch: 3, secondsLeft: 20),
+                .init(workspace: "beta", owner: "host-b pid 2 bbbb", epoch: 7, secondsLeft: 25),
+            ])
+        let server = try await Self.start(status: status)
+        defer { server.stop() }
+        let page = try await server.get("/").text
+        #expect(page.contains("<h2>Workers</h2>"))
+        #expect(page.contains("<code>host-a pid 1 aaaa</code> <span class=\"muted\">(this one)</span>"))
+        #expect(page.contains("acme (epoch 3)") && page.contains("beta (epoch 7)"))
+        #expect(page.contains("nothing: standing by"), "the third worker holds nothing")
+        #expect(page.contains("polled by another worker") && page.contains("by host-b pid 2 bbbb"))
+        #expect(page.contains("by this worker"))
+        // A single worker (SQLite) shows no such section.
+        let single = try await Self.start(status: Self.status())
+        defer { single.stop() }
+        #expect(!(try await single.get("/").text.contains("<h2>Workers</h2>")))
+    }
 }
 
 @Suite("Readiness")

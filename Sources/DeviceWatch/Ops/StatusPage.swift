@@ -35,7 +35,22 @@ enum StatusPage {
             ]
             if let last = health?.lastSuccess { values["last_poll"] = ago(last, now: now) }
             if let failure = health?.failure, health?.failingSince != nil { values["failure"] = failure }
+            // Several workers: who polls it (its device counts are that worker's to show).
+            if let lease = status.lease, let held = lease.leases.first(where: { $0.workspace == workspace }),
+                held.secondsLeft > 0
+            {
+                values["holder"] = held.owner == lease.owner ? "this worker" : held.owner
+                values["elsewhere"] = held.owner != lease.owner
+            }
             return values
+        }
+        let workers: [[String: Any]] = (status.lease?.workers ?? []).map { worker in
+            let holds = (status.lease?.leases ?? []).filter { $0.owner == worker && $0.secondsLeft > 0 }
+            return [
+                "id": worker, "me": worker == status.lease?.owner,
+                "holds": holds.map { "\($0.workspace) (epoch \($0.epoch))" }.joined(separator: ", "),
+                "idle": holds.isEmpty,
+            ]
         }
         // A site outage is hundreds of rows: a count per rule first, then the most severe and oldest.
         var byRule: [String: (severity: Severity, count: Int)] = [:]
@@ -97,6 +112,9 @@ enum StatusPage {
             "outbox_pending": outbox?[.pending] ?? 0, "outbox_dead": outbox?[.dead] ?? 0,
         ]
         values["rule_summary"] = ruleSummary
+        values["workers"] = workers
+        values["has_workers"] = !workers.isEmpty
+        if let lease = status.lease { values["database"] = lease.database }
         values["more_alerts"] = firing.count > alertRows ? firing.count - alertRows : 0
         values["has_more_alerts"] = firing.count > alertRows
         values["title_prefix"] = firing.isEmpty ? "" : "(\(firing.count)) "
@@ -182,13 +200,13 @@ enum StatusPage {
         <div class="cards">
         {{#workspaces}}
           <div class="card{{#blind}} blind{{/blind}}">
-            <b>{{id}}</b> <span class="muted">{{#polled}}{{total}} devices{{/polled}}{{^polled}}not polled yet{{/polled}}</span>
+            <b>{{id}}</b> <span class="muted">{{#polled}}{{total}} devices{{/polled}}{{^polled}}{{#elsewhere}}polled by another worker{{/elsewhere}}{{^elsewhere}}not polled yet{{/elsewhere}}{{/polled}}</span>
             <div class="counts">
               <span class="on"><b>{{online}}</b>online</span>
               <span class="off"><b>{{offline}}</b>offline</span>
               <span class="unk"><b>{{unknown}}</b>unknown</span>
             </div>
-            <div class="muted">{{firing}} firing{{#last_poll}} · polled {{last_poll}}{{/last_poll}}</div>
+            <div class="muted">{{firing}} firing{{#last_poll}} · polled {{last_poll}}{{/last_poll}}{{#holder}} · by {{holder}}{{/holder}}</div>
             {{#failure}}<div class="off">{{failure}}</div>{{/failure}}
           </div>
         {{/workspaces}}
@@ -214,6 +232,17 @@ enum StatusPage {
         {{#has_more_alerts}}<p class="muted">and {{more_alerts}} more: <a href="/api/v1/alerts?state=firing">all firing alerts</a></p>{{/has_more_alerts}}
         {{/has_alerts}}
         {{^has_alerts}}<div class="empty">Nothing is firing.</div>{{/has_alerts}}
+
+        {{#has_workers}}
+        <h2>Workers</h2>
+        <table>
+          <thead><tr><th>Worker</th><th>Polls</th></tr></thead>
+          <tbody>
+          {{#workers}}<tr><td><code>{{id}}</code>{{#me}} <span class="muted">(this one)</span>{{/me}}</td><td data-label="Polls">{{holds}}{{#idle}}<span class="muted">nothing: standing by</span>{{/idle}}</td></tr>{{/workers}}
+          </tbody>
+        </table>
+        <p class="muted">On {{database}}: each workspace is polled by the worker holding its lease; any worker delivers.</p>
+        {{/has_workers}}
 
         <h2>Recent notifications</h2>
         {{#has_notifications}}
