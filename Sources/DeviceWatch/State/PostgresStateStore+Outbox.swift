@@ -47,13 +47,16 @@ extension PostgresStateStore {
                         SELECT \(unescaped: Self.entryColumns) FROM outbox AS o
                         WHERE o.receiver = \(receiver) AND o.state = 'pending' AND o.next_attempt_at <= \(at)
                           AND NOT (o.group_key = ANY(\(excluded)::text[]))
-                          AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.receiver = o.receiver
-                                          AND p.group_key = o.group_key AND p.state = 'pending' AND p.seq < o.seq)
-                        ORDER BY o.seq LIMIT \(limit)
+                          AND o.seq = (SELECT min(p.seq) FROM outbox AS p WHERE p.receiver = o.receiver
+                                       AND p.group_key = o.group_key AND p.state = 'pending')
+                        ORDER BY o.receiver, o.seq LIMIT \(limit)
                         """, logger: self.logger))
             }
         }
-        // Claimed in one statement: rows another worker holds (a live claim) are passed over,
+        // Claimed in one statement (ordered as the pending-rows index is, so it is read in order
+        // rather than every delivered row scanned; the head of each group is a correlated
+        // `min(seq)`, an index lookup whatever the planner's statistics say of a table just
+        // filled): rows another worker holds (a live claim) are passed over,
         // rows locked by a concurrent claim are skipped, and only the oldest pending row of a
         // group is claimable, so order holds across workers too.
         let started = ContinuousClock.now
@@ -68,9 +71,9 @@ extension PostgresStateStore {
                     AND NOT (o.group_key = ANY(\(excluded)::text[]))
                     AND (o.claim_until IS NULL OR o.claim_until < \(unescaped: Self.now)
                          OR o.claimed_by = \(claimant.owner))
-                    AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.receiver = o.receiver
-                                    AND p.group_key = o.group_key AND p.state = 'pending' AND p.seq < o.seq)
-                  ORDER BY o.seq LIMIT \(limit) FOR UPDATE OF o SKIP LOCKED)
+                    AND o.seq = (SELECT min(p.seq) FROM outbox AS p WHERE p.receiver = o.receiver
+                                 AND p.group_key = o.group_key AND p.state = 'pending')
+                  ORDER BY o.receiver, o.seq LIMIT \(limit) FOR UPDATE OF o SKIP LOCKED)
                 RETURNING seq, \(unescaped: Self.entryColumns)
                 """, logger: self.logger
             ).decode((Int64, String, Int, Double, String?, Double, Double, String).self) {

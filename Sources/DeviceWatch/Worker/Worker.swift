@@ -60,12 +60,12 @@ public struct Worker: Service {
             cluster = (postgres, ttl)
         }
         let workerID = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8).lowercased())"
-        var delivery = Dispatcher.Settings()
+        let delivery = Dispatcher.Settings()
         if let cluster {
+            // Rows are claimed as they are read (64 at a time per receiver); a row read ahead whose
+            // claim ran out before its turn is confirmed with the database before it is sent.
             cluster.store.claimOutbox(as: workerID, for: cluster.ttl)
             cluster.store.onClaims { claimed, lost in metrics.claims(claimed: claimed, lost: lost) }
-            // Claimed rows wait for no one else: read ahead no more than can be sent at once.
-            delivery.batch = delivery.inFlightPerReceiver
         }
         let dispatcher = Dispatcher(
             store: parts.store, http: http, receivers: parts.receivers,
