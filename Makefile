@@ -93,7 +93,8 @@ bench: deps
 # End to end: 10,000 devices offline -> devicewatch run -> the benchmarks' own webhook sink (and
 # the shared yardstick ../shared/bench/webhook_sink.py when it is there), with the binary the
 # Dockerfile ships (release, Swift runtime linked statically); a healthy receiver's page while
-# another receiver hangs; then the dispatcher alone over 1,000, 10,000 and 100,000 pending.
+# another receiver hangs; then the dispatcher alone over 1,000, 10,000 and 100,000 pending; then
+# two workers on one PostgreSQL outbox (a throwaway server) and the failover time.
 .build-static/lld-toolset.json:
 	mkdir -p .build-static
 	printf '{"schemaVersion": "1.0", "linker": {"path": "%s"}}\n' "$(LLD)" > $@
@@ -103,6 +104,7 @@ bench-throughput: deps .build-static/lld-toolset.json
 	python3 Benchmarks/notification-throughput --runs 3 --binary .build-static/release/devicewatch
 	python3 Benchmarks/receiver-independence --runs 3 --binary .build-static/release/devicewatch
 	python3 Benchmarks/outbox-backlog --runs 3
+	python3 Benchmarks/postgres-cluster --runs 3 --binary .build-static/release/devicewatch
 
 clean:
 	rm -rf .build .build-static Benchmarks/.build

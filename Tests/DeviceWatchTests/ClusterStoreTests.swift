@@ -96,6 +96,21 @@ struct ClusterStoreTests {
         #expect(try await b.heartbeat(worker: "B", ttl: 30).map(\.id) == ["B"])
     }
 
+    @Test func oneWorkerOfTheClusterSendsTheHeartbeatPerPeriod() async throws {
+        let (a, b) = try await twoStores()
+        defer {
+            a.close()
+            b.close()
+        }
+        #expect(try await a.takeHeartbeatTurn(every: 60))
+        #expect(try await b.takeHeartbeatTurn(every: 60) == false)
+        #expect(try await a.takeHeartbeatTurn(every: 60) == false)
+        // A period later (the row as time would leave it), the next to ask sends it.
+        try await a.client.query("UPDATE heartbeat_turn SET sent_at = sent_at - 61")
+        #expect(try await b.takeHeartbeatTurn(every: 60))
+        #expect(try await a.takeHeartbeatTurn(every: 60) == false)
+    }
+
     @Test func loadingOneWorkspaceReadsItsAlertsGroupsAndClockOnly() async throws {
         let (a, b) = try await twoStores()
         defer {

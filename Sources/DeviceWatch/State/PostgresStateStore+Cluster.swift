@@ -124,6 +124,21 @@ extension PostgresStateStore {
         }
     }
 
+    /// Whether this worker sends the dead-man's-switch heartbeat now: true for the first worker
+    /// to ask once `every` has passed since the last one any worker sent (the database's clock).
+    public func takeHeartbeatTurn(every: Double) async throws(StateStoreError) -> Bool {
+        try await connection { db in
+            try await !db.query(
+                """
+                INSERT INTO heartbeat_turn AS h (id, sent_at) VALUES (1, \(unescaped: Self.now))
+                ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at
+                WHERE h.sent_at <= \(unescaped: Self.now) - \(every * 0.9)
+                RETURNING 1
+                """, logger: self.logger
+            ).collect().isEmpty
+        }
+    }
+
     /// Gives workspaces up at once (a graceful shutdown, or more than this worker's share), so
     /// another worker takes them at its next round rather than after the TTL.
     public func releaseLeases(owner: String, workspaces: [String]) async throws(StateStoreError) {

@@ -69,6 +69,8 @@ extension PostgresStateStore {
                   paused_until DOUBLE PRECISION NOT NULL DEFAULT 0, granted DOUBLE PRECISION NOT NULL DEFAULT 0)
                 """,
                 "ALTER TABLE outbox ADD COLUMN claimed_by TEXT, ADD COLUMN claim_until DOUBLE PRECISION",
+                // When any worker last sent the dead-man's-switch heartbeat.
+                "CREATE TABLE heartbeat_turn (id INTEGER PRIMARY KEY, sent_at DOUBLE PRECISION NOT NULL)",
                 "ALTER TABLE notification_groups ADD COLUMN workspace TEXT",
                 "UPDATE notification_groups SET workspace = (body::jsonb) -> 'labels' ->> 'workspace'",
                 "CREATE INDEX notification_groups_workspace ON notification_groups (workspace)",

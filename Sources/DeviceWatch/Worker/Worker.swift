@@ -183,7 +183,8 @@ public struct Worker: Service {
             heartbeatServices = [
                 HeartbeatService(
                     engine: judge, url: try loaded.secret(heartbeat.url), every: heartbeat.every, http: http,
-                    logger: logger)
+                    logger: logger,
+                    takeTurn: heartbeatTurn(cluster?.store, every: heartbeat.every))
             ]
         }
         // Started in this order, stopped in the reverse one (see WorkerServices.swift): the ops
@@ -213,6 +214,12 @@ public struct Worker: Service {
         http.shutdown()
         logger.info("devicewatch stopped")
     }
+}
+
+/// On PostgreSQL, whether it is this worker's turn to send the heartbeat; nil for one worker alone.
+private func heartbeatTurn(_ store: PostgresStateStore?, every: Double) -> (@Sendable () async -> Bool)? {
+    guard let store else { return nil }
+    return { (try? await store.takeHeartbeatTurn(every: every)) ?? false }
 }
 
 /// The workspaces the running configuration names, for the ops server.

@@ -163,6 +163,8 @@ struct HeartbeatService: Service, CustomStringConvertible {
     let every: Double
     let http: CurlHTTPClient
     let logger: Logger
+    /// On PostgreSQL: whether this worker's turn it is (no other sent one within `every`).
+    var takeTurn: (@Sendable () async -> Bool)?
     var description: String { "heartbeat" }
 
     func run() async {
@@ -172,6 +174,11 @@ struct HeartbeatService: Service, CustomStringConvertible {
                 // The first as soon as the first poll is in; then at most one each `every`.
                 try await Task.sleep(for: .milliseconds(lastSent == nil ? 200 : Int(every * 1000)))
                 guard let good = await engine.lastGoodPoll, lastSent.map({ good > $0 }) ?? true else { continue }
+                // Several workers: one of them sends it per `every` (the first to claim the turn).
+                if let takeTurn, !(await takeTurn()) {
+                    lastSent = Date()
+                    continue
+                }
                 do {
                     let response = try await http.send(
                         HTTPRequestSpec(url: url.exposedValue, connectTimeout: .seconds(10), totalTimeout: .seconds(15))

@@ -1,0 +1,206 @@
+import DeviceWatchCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The alert state in PostgreSQL: loaded whole or one workspace at a time, committed a cycle at a
+/// time (under a workspace's lease when several workers share the database).
+extension PostgresStateStore {
+
+    public func load() async throws(StateStoreError) -> PersistedState {
+        try await load(workspace: nil)
+    }
+
+    /// The state of one workspace (its alerts, groups, first sightings, health and clock), with
+    /// every silence: what the worker that takes the workspace over starts from. Nil: everything.
+    public func load(workspace: String?) async throws(StateStoreError) -> PersistedState {
+        try await transaction { db in
+            // Every query of one workspace or of all: `$1 IS NULL OR workspace = $1`.
+            let only = workspace
+            var alerts: [AlertInstance] = []
+            for try await body in try await db.query(
+                "SELECT body FROM alerts WHERE \(only)::text IS NULL OR workspace = \(only)", logger: self.logger
+            ).decode(String.self) {
+                alerts.append(try decode(AlertInstance.self, body))
+            }
+            var firstSeen: [String: [String: Date]] = [:]
+            for try await (workspace, device, at) in try await db.query(
+                """
+                SELECT workspace, device_id, first_seen FROM first_seen WHERE \(only)::text IS NULL OR workspace = \(only)
+                """, logger: self.logger
+            ).decode((String, String, Double).self) {
+                firstSeen[workspace, default: [:]][device] = Date(timeIntervalSince1970: at)
+            }
+            var health: [String: WorkspaceHealth] = [:]
+            for try await (workspace, body) in try await db.query(
+                "SELECT workspace, body FROM workspace_health WHERE \(only)::text IS NULL OR workspace = \(only)",
+                logger: self.logger
+            ).decode((String, String).self) {
+                health[workspace] = try decode(WorkspaceHealth.self, body)
+            }
+            var groups: [NotificationGroup] = []
+            for try await body in try await db.query(
+                "SELECT body FROM notification_groups WHERE \(only)::text IS NULL OR workspace = \(only)",
+                logger: self.logger
+            ).decode(String.self) {
+                groups.append(try decode(NotificationGroup.self, body))
+            }
+            var silences: [Silence] = []
+            for try await body in try await db.query("SELECT body FROM silences ORDER BY id", logger: self.logger)
+                .decode(String.self)
+            {
+                silences.append(try decode(Silence.self, body))
+            }
+            let offsets = try await Self.clockOffsets(db, logger: self.logger)
+            return PersistedState(
+                book: AlertBook(alerts: alerts, firstSeen: firstSeen, health: health),
+                routing: RoutingState(groups: groups), silences: silences,
+                clockOffsets: only.map { only in offsets.filter { $0.workspace == only } } ?? offsets)
+        }
+    }
+
+    public func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
+        try await commit(changes, at: now, fence: nil)
+    }
+
+    /// Commits a cycle planned under `fence`: the lease is renewed first, in the same
+    /// transaction, and if another worker has taken the workspace over nothing is written
+    /// (``StateStoreError/Kind/heldByAnother``).
+    public func commit(_ changes: StateChanges, at now: Date, fence: WorkspaceFence?) async throws(StateStoreError) {
+        guard !changes.isEmpty else { return }
+        try await transaction { db in
+            if let fence { try await self.fence(fence, ttl: fence.ttl, in: db) }
+            try await self.write(changes, at: now, to: db)
+        }
+    }
+
+    /// One statement per table, its rows bound as arrays (UNNEST): a 10,000-alert cycle is a
+    /// few round trips, not 10,000.
+    func write(_ changes: StateChanges, at now: Date, to db: PostgresConnection) async throws {
+        let logger = logger
+        if !changes.upsertAlerts.isEmpty {
+            let alerts = Array(changes.upsertAlerts)
+            try await db.query(
+                """
+                INSERT INTO alerts (workspace, rule_id, device_id, fingerprint, state, body)
+                SELECT * FROM UNNEST(\(alerts.map(\.key.workspace))::text[], \(alerts.map(\.key.ruleID))::text[],
+                  \(alerts.map(\.key.deviceID))::text[], \(alerts.map(\.fingerprint))::text[],
+                  \(alerts.map(\.state.rawValue))::text[],
+                  \(alerts.map { String(decoding: $0.jsonData, as: UTF8.self) })::text[])
+                ON CONFLICT (workspace, rule_id, device_id) DO UPDATE
+                  SET fingerprint = excluded.fingerprint, state = excluded.state, body = excluded.body
+                """, logger: logger)
+        }
+        if !changes.deleteAlerts.isEmpty {
+            let keys = changes.deleteAlerts
+            try await db.query(
+                """
+                DELETE FROM alerts WHERE (workspace, rule_id, device_id) IN (
+                  SELECT * FROM UNNEST(\(keys.map(\.workspace))::text[], \(keys.map(\.ruleID))::text[],
+                    \(keys.map(\.deviceID))::text[]))
+                """, logger: logger)
+        }
+        if !changes.upsertGroups.isEmpty {
+            let groups = Array(changes.upsertGroups)
+            try await db.query(
+                """
+                INSERT INTO notification_groups (id, workspace, body)
+                SELECT id, NULLIF(workspace, ''), body
+                FROM UNNEST(\(groups.map(\.id))::text[], \(groups.map { $0.labels["workspace"] ?? "" })::text[],
+                  \(try groups.map(encode))::text[]) AS t(id, workspace, body)
+                ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, body = excluded.body
+                """, logger: logger)
+        }
+        if !changes.deleteGroups.isEmpty {
+            try await db.query(
+                "DELETE FROM notification_groups WHERE id = ANY(\(changes.deleteGroups)::text[])", logger: logger)
+        }
+        if !changes.addFirstSeen.isEmpty {
+            let seen = changes.addFirstSeen
+            try await db.query(
+                """
+                INSERT INTO first_seen (workspace, device_id, first_seen)
+                SELECT * FROM UNNEST(\(seen.map(\.workspace))::text[], \(seen.map(\.deviceID))::text[],
+                  \(seen.map { $0.at.timeIntervalSince1970 })::float8[])
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !changes.deleteFirstSeen.isEmpty {
+            let gone = changes.deleteFirstSeen
+            try await db.query(
+                """
+                DELETE FROM first_seen WHERE (workspace, device_id) IN (
+                  SELECT * FROM UNNEST(\(gone.map(\.workspace))::text[], \(gone.map(\.deviceID))::text[]))
+                """, logger: logger)
+        }
+        for entry in changes.upsertHealth {
+            let body = try encode(entry.health)
+            try await db.query(
+                """
+                INSERT INTO workspace_health (workspace, body) VALUES (\(entry.workspace), \(body))
+                ON CONFLICT (workspace) DO UPDATE SET body = excluded.body
+                """, logger: logger)
+        }
+        for offset in changes.upsertClockOffsets {
+            try await db.query(
+                """
+                INSERT INTO clock_offsets (workspace, seconds, measured_at)
+                VALUES (\(offset.workspace), \(offset.seconds), \(offset.measuredAt.timeIntervalSince1970))
+                ON CONFLICT (workspace) DO UPDATE SET seconds = excluded.seconds, measured_at = excluded.measured_at
+                """, logger: logger)
+        }
+        if !changes.intents.isEmpty {
+            let intents = changes.intents
+            let at = now.timeIntervalSince1970
+            // In the cycle's order (seq), and never twice: an intent id is stable across replays.
+            try await db.query(
+                """
+                INSERT INTO outbox (id, receiver, group_key, state, attempts, next_attempt_at, created_at, updated_at, payload)
+                SELECT id, receiver, group_key, 'pending', 0, \(at), \(at), \(at), payload
+                FROM UNNEST(\(intents.map(\.id))::text[], \(intents.map(\.receiver))::text[],
+                  \(intents.map(\.groupKey))::text[],
+                  \(intents.map { String(decoding: $0.jsonData, as: UTF8.self) })::text[])
+                  WITH ORDINALITY AS t(id, receiver, group_key, payload, position)
+                ORDER BY position
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    /// Every alert and every workspace's poll health: what any worker's status page shows.
+    /// Within two seconds: `/readyz` must answer at once that the database is away.
+    public func alertsAndHealth() async throws(StateStoreError) -> (
+        alerts: [AlertInstance], health: [String: WorkspaceHealth]
+    ) {
+        try await transaction(timeout: .seconds(2)) { db in
+            var alerts: [AlertInstance] = []
+            for try await body in try await db.query("SELECT body FROM alerts", logger: self.logger).decode(String.self)
+            {
+                alerts.append(try decode(AlertInstance.self, body))
+            }
+            var health: [String: WorkspaceHealth] = [:]
+            for try await (workspace, body) in try await db.query(
+                "SELECT workspace, body FROM workspace_health", logger: self.logger
+            ).decode((String, String).self) {
+                health[workspace] = try decode(WorkspaceHealth.self, body)
+            }
+            return (alerts, health)
+        }
+    }
+
+    static func clockOffsets(_ db: PostgresConnection, logger: Logger) async throws -> [ClockOffset] {
+        var offsets: [ClockOffset] = []
+        for try await (workspace, seconds, measuredAt) in try await db.query(
+            "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace", logger: logger
+        ).decode((String, Double, Double).self) {
+            offsets.append(
+                ClockOffset(workspace: workspace, seconds: seconds, measuredAt: Date(timeIntervalSince1970: measuredAt))
+            )
+        }
+        return offsets
+    }
+
+    public func clockOffsets() async throws(StateStoreError) -> [ClockOffset] {
+        try await connection { db in try await Self.clockOffsets(db, logger: self.logger) }
+    }
+}
