@@ -12,7 +12,10 @@ struct EvalCommand: AsyncParsableCommand {
         discussion: """
             Evaluates every rule against the devices of each configured workspace (or of --workspace), at \
             the API's clock (its Date header). With --devices, reads a saved list response instead of \
-            polling. Findings are grouped by rule, each with the facts that made it match.
+            polling. Findings are grouped by rule, each with the facts that made it match. Then the \
+            worker's own cycle runs on this poll, from the worker's stored state when there is one (read \
+            only): which alerts would change state (for, keep_firing_for) and which notifications it \
+            would plan now (grouping, group_wait, silences), exactly as `devicewatch run` decides.
             """)
 
     @Option(help: "The configuration file.")
@@ -43,8 +46,18 @@ struct EvalCommand: AsyncParsableCommand {
         if devices != nil, workspaces.count != 1 {
             workspaces = [workspace ?? workspaces.first ?? "default"]
         }
-        // When the worker has run, the first-seen times it kept serve unknown_for without created_at.
-        let firstSeen = await (try? loaded.existingStore()?.load().book.firstSeen) ?? [:]
+        // When the worker has run, its stored state: the first-seen times serve unknown_for without
+        // created_at, and the next cycle is previewed from it (read only: nothing is written).
+        let stored = await (try? loaded.existingStore()?.load())
+        let firstSeen = stored?.book.firstSeen ?? [:]
+        let configuration = loaded.configuration
+        let settings = AlertCycle.Settings(
+            rules: loaded.rules,
+            defaults: RoutingDefaults(
+                configuration.defaults, metaReceivers: configuration.metaReceivers,
+                groupsPerWorkspace: { if case .postgres = configuration.state { true } else { false } }()),
+            staleAfter: configuration.defaults.staleAfter)
+        var state = AlertState(book: stored?.book ?? AlertBook(), routing: stored?.routing ?? RoutingState())
         var reports: [EvaluationReport] = []
         for id in workspaces {
             let (list, apiDate) = try await deviceList(for: id, loaded: loaded)
@@ -53,10 +66,13 @@ struct EvalCommand: AsyncParsableCommand {
                 ?? EvaluationTime.choose(apiDate: apiDate, local: Date())
             let evaluation = loaded.rules.evaluate(
                 workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date)
+            let cycle = CyclePreview.run(
+                &state, fromStoredState: stored != nil, workspace: id, devices: list, at: date, settings: settings,
+                silences: stored?.silences ?? [])
             reports.append(
                 EvaluationReport(
                     workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation,
-                    rules: loaded.rules))
+                    rules: loaded.rules, cycle: cycle))
         }
         switch format {
         case .table:

@@ -175,6 +175,47 @@ struct RuleCommandsTests {
         try await store.commit(changes, at: Date())
         let output = try await CommandRunner.run(base)
         #expect(output.stdout.contains("never checked in; first seen 1h ago (at least 30m)"), "\(output.stdout)")
+        #expect(output.stdout.contains("the worker's next cycle on this poll (from its stored state):"))
+    }
+
+    /// `eval` runs the worker's own cycle on the poll: `for` holds an alert pending, grouping and
+    /// group_wait decide what would be sent now; it writes no state.
+    @Test func evalPreviewsTheWorkersNextCycleAndWritesNothing() async throws {
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}},
+             "defaults": {"group_wait": "0s"}, "state": {"sqlite": "state.db"}}
+            """,
+            "rules.json": """
+            {"rules": [{"id": "down", "when": {"offline_for": "15m"}, "notify": ["console"]},
+                       {"id": "slow", "for": "1h", "when": {"offline_for": "15m"}, "notify": ["console"]}]}
+            """,
+            "list.json": """
+            {"data": [{"id": "cam-1", "name": "gate", "status": "offline", "last_heartbeat": "2026-11-28T11:40:00.000Z"},
+                      {"id": "cam-2", "name": "dock", "status": "online", "last_heartbeat": "2026-11-28T11:59:50.000Z"}]}
+            """,
+        ])
+        let base = [
+            "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
+            "2026-11-28T12:00:00Z",
+        ]
+        let output = try await CommandRunner.run(base)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("the worker's next cycle on this poll (from no state: as at its first run):"))
+        #expect(output.stdout.contains("  down on cam-1: inactive -> firing"), "\(output.stdout)")
+        #expect(output.stdout.contains("  slow on cam-1: inactive -> pending"))
+        #expect(
+            output.stdout.contains(
+                #"  would notify console {rule="down",workspace="acme"}: 1 firing, 0 resolved (new)"#))
+        #expect(!output.stdout.contains("would notify console {rule=\"slow\""))
+        #expect(output.stdout.hasSuffix("2 findings; nothing was sent\n"))
+        let json = try await CommandRunner.run(base + ["--format", "json"])
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let cycle = try #require(reports.first?["cycle"] as? [String: Any])
+        #expect((cycle["transitions"] as? [[String: Any]])?.count == 2)
+        #expect((cycle["notifications"] as? [[String: Any]])?.first?["receiver"] as? String == "console")
+        #expect(cycle["from_stored_state"] as? Bool == false)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state.db")), "eval wrote a state")
     }
 
     @Test func evalPollsTheAPIAndUsesItsClock() async throws {

@@ -9,12 +9,15 @@ public struct EvaluationReport: Sendable {
     public var deviceCount: Int
     public var evaluation: Evaluation
     public var ruleSet: RuleSet
+    /// What the worker's cycle would do with this poll.
+    public var cycle: CyclePreview?
     var rules: [Rule] { ruleSet.rules }
 
     public init(
         workspace: String, at: Date, clock: EvaluationTime.Source, deviceCount: Int, evaluation: Evaluation,
-        rules: RuleSet
+        rules: RuleSet, cycle: CyclePreview? = nil
     ) {
+        self.cycle = cycle
         self.workspace = workspace
         self.at = at
         self.clock = clock
@@ -59,6 +62,10 @@ public struct EvaluationReport: Sendable {
                     + "\(evaluation.unversionedDevices.count): \(sample.joined(separator: ", "))\(evaluation.unversionedDevices.count > 5 ? ", …" : "")"
             )
         }
+        if let cycle {
+            lines.append("")
+            lines += cycle.lines(clean: clean)
+        }
         lines.append(
             "\(evaluation.findings.count) finding\(evaluation.findings.count == 1 ? "" : "s"); nothing was sent")
         return lines.joined(separator: "\n")
@@ -75,7 +82,8 @@ public struct EvaluationReport: Sendable {
             },
             matchCounts: evaluation.matchCounts,
             unmatchedRules: rules.filter { (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id),
-            unversionedDevices: evaluation.unversionedDevices.map { .init(device: $0.deviceID, rfdmVersion: $0.raw) })
+            unversionedDevices: evaluation.unversionedDevices.map { .init(device: $0.deviceID, rfdmVersion: $0.raw) },
+            cycle: cycle?.json)
     }
 
     public struct JSON: Encodable, Sendable {
@@ -111,9 +119,10 @@ public struct EvaluationReport: Sendable {
         var matchCounts: [String: Int]
         var unmatchedRules: [String]
         var unversionedDevices: [Unversioned]
+        var cycle: CyclePreview.JSON?
 
         enum CodingKeys: String, CodingKey {
-            case workspace, clock, devices, findings
+            case workspace, clock, devices, findings, cycle
             case evaluatedAt = "evaluated_at"
             case matchCounts = "match_counts"
             case unmatchedRules = "unmatched_rules"

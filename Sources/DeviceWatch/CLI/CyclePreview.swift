@@ -1,0 +1,89 @@
+import DeviceWatchCore
+import Foundation
+
+/// What the worker's next cycle would do with one poll, as `devicewatch eval` shows it: the same
+/// ``AlertCycle`` the worker runs, on the worker's stored state (or on none before its first run),
+/// kept in memory only.
+public struct CyclePreview: Sendable {
+    /// Whether it started from the worker's stored state (false: no state yet, a first run).
+    public var fromStoredState: Bool
+    public var transitions: [Transition]
+    public var notifications: [NotificationIntent]
+
+    /// Runs one poll of `workspace` through the cycle on `state` (changed as the worker's would
+    /// be, so several workspaces follow one another as the worker's polls do).
+    public static func run(
+        _ state: inout AlertState, fromStoredState: Bool, workspace: String, devices: [Device], at: Date,
+        settings: AlertCycle.Settings, silences: [Silence]
+    ) -> CyclePreview {
+        let (result, intents) = AlertCycle.run(
+            &state, .poll(workspace: workspace, devices: devices, at: at), settings: settings,
+            silences: silences.filter { $0.endsAt > at })
+        return CyclePreview(fromStoredState: fromStoredState, transitions: result.transitions, notifications: intents)
+    }
+
+    /// The lines of the text report.
+    func lines(clean: (String) -> String) -> [String] {
+        var lines = [
+            "the worker's next cycle on this poll ("
+                + (fromStoredState ? "from its stored state" : "from no state: as at its first run") + "):"
+        ]
+        if transitions.isEmpty { lines.append("  no alert changes state") }
+        for transition in transitions {
+            lines.append(
+                "  \(transition.key.ruleID) on \(clean(transition.key.deviceID)): "
+                    + "\(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive")")
+        }
+        for intent in notifications {
+            lines.append(
+                "  would notify \(intent.receiver) \(clean(intent.groupKey)): \(intent.firing.count) firing, "
+                    + "\(intent.resolved.count) resolved (\(intent.reason.rawValue))")
+        }
+        if notifications.isEmpty {
+            lines.append(
+                "  no notification now (group_wait, group_interval, repeat_every or silences may send one later)")
+        }
+        return lines
+    }
+
+    struct JSON: Encodable, Sendable {
+        struct Change: Encodable, Sendable {
+            var rule: String
+            var device: String
+            var from: String
+            var to: String
+        }
+
+        struct Notification: Encodable, Sendable {
+            var receiver: String
+            var group: String
+            var reason: String
+            var firing: Int
+            var resolved: Int
+        }
+
+        var fromStoredState: Bool
+        var transitions: [Change]
+        var notifications: [Notification]
+
+        enum CodingKeys: String, CodingKey {
+            case transitions, notifications
+            case fromStoredState = "from_stored_state"
+        }
+    }
+
+    var json: JSON {
+        JSON(
+            fromStoredState: fromStoredState,
+            transitions: transitions.map {
+                .init(
+                    rule: $0.key.ruleID, device: $0.key.deviceID, from: $0.from?.rawValue ?? "inactive",
+                    to: $0.to?.rawValue ?? "inactive")
+            },
+            notifications: notifications.map {
+                .init(
+                    receiver: $0.receiver, group: $0.groupKey, reason: $0.reason.rawValue, firing: $0.firing.count,
+                    resolved: $0.resolved.count)
+            })
+    }
+}
