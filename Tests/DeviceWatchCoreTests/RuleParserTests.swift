@@ -88,7 +88,7 @@ struct RuleParserTests {
             #"rules[2].notify: expected a receiver name or a list of them, got the number 5"#,
             #"rules[3].when.status: "ofline" is not a status the API sends; did you mean "offline"?"#,
             #"rules[3].when.tags.all: unknown key "all"; did you mean "all_of"?"#,
-            #"rules[3].group_by[0]: group_by entries are rule, workspace, severity, device or label:NAME; got "rules"; did you mean "rule"?"#,
+            #"rules[3].group_by[0]: group_by entries are rule, workspace, severity, device, type, platform, architecture, label:NAME or tag:PATTERN; got "rules"; did you mean "rule"?"#,
             #"rules[4]: a rule needs a "when""#,
             #"rules[4].summary: expected a string, got the number 3"#,
         ]

@@ -216,10 +216,8 @@ public enum ConfigurationParser {
             ])
         else { return }
         if let groupBy = fields["group_by"], let keys = groupBy.strings() {
-            for (index, key) in keys.enumerated()
-            where !(RuleParser.groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
-                groupBy.element(index).report(
-                    "group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"")
+            for (index, key) in keys.enumerated() where !GroupKey.isValid(key) {
+                groupBy.element(index).report(GroupKey.problem(key))
             }
             defaults.groupBy = keys
         }

@@ -16,6 +16,7 @@ enum AlertRouter {
     {
         var members: [String: Membership] = [:]
         var sortedGroupBy: [[String]: [(label: String, name: String)]] = [:]
+        var globs: [String: Glob] = [:]
         for (alertKey, alert) in book.alerts where alert.state != .pending {
             let rule = rules[alertKey.ruleID]
             let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
@@ -32,7 +33,7 @@ enum AlertRouter {
                     sortedGroupBy[groupBy] = names
                     return names
                 }()
-            let values = names.map { labelValue($0.name, alert) ?? "" }
+            let values = names.map { GroupKey.value($0.name, alert, globs: &globs) ?? "" }
             let key = groupKeyParts(names, values)
             for receiver in receivers {
                 let id = exactString([receiver, ":"] + key)
@@ -50,7 +51,8 @@ enum AlertRouter {
     }
 
     /// A group's label names in key order, each with the `group_by` entry it comes from (the
-    /// last entry wins when two name the same label).
+    /// last entry wins when two name the same label). `label:NAME` is the label NAME; every other
+    /// entry (`tag:site-*` too) is its own label name.
     static func groupLabelNames(_ groupBy: [String]) -> [(label: String, name: String)] {
         var byLabel: [String: String] = [:]
         for name in groupBy { byLabel[name.hasPrefix("label:") ? String(name.dropFirst(6)) : name] = name }
@@ -77,13 +79,7 @@ enum AlertRouter {
     }
 
     static func labelValue(_ name: String, _ alert: AlertInstance) -> String? {
-        switch name {
-        case "rule": alert.key.ruleID
-        case "workspace": alert.key.workspace
-        case "device": alert.key.deviceID
-        case "severity": alert.severity.rawValue
-        default: name.hasPrefix("label:") ? alert.label(String(name.dropFirst(6))) : nil
-        }
+        var globs: [String: Glob] = [:]
+        return GroupKey.value(name, alert, globs: &globs)
     }
-
 }

@@ -9,7 +9,6 @@ public enum RuleParser {
         [
             "offline_for", "unknown_for", "rfdm_version_below", "status", "tags", "all", "any", "not",
         ] + DeviceField.allCases.map(\.rawValue)
-    static let groupByKeys = ["rule", "workspace", "severity", "device"]
 
     /// Parses one rule file's text.
     /// - Returns: the rules that are valid, and every problem found. A file with problems
@@ -146,11 +145,8 @@ public enum RuleParser {
 
         var groupBy: [String]?
         if let groupReader = fields["group_by"], let keys = need(groupReader.strings()) {
-            for (index, key) in keys.enumerated()
-            where !(groupByKeys.contains(key) || key.hasPrefix("label:") && key.count > 6) {
-                let hint = NameSuggestion.closest(to: key, among: groupByKeys).map { "; did you mean \"\($0)\"?" } ?? ""
-                groupReader.element(index).report(
-                    "group_by entries are rule, workspace, severity, device or label:NAME; got \"\(key)\"\(hint)")
+            for (index, key) in keys.enumerated() where !GroupKey.isValid(key) {
+                groupReader.element(index).report(GroupKey.problem(key))
                 valid = false
             }
             groupBy = keys
