@@ -261,6 +261,80 @@ struct ClusterWorkerTests {
         for worker in workers { #expect(await worker.terminate() == 0, "\(worker.log)") }
     }
 
+    /// A loopback proxy between one worker and the database; SIGSTOP on it is a partition.
+    final class Proxy {
+        let process = Process()
+        let port: Int
+
+        init(to target: Int) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", repositoryRoot.appendingPathComponent("Tests/Tools/tcp-proxy.py").path, "\(target)",
+            ]
+            let out = Pipe()
+            process.standardOutput = out
+            // Nothing of the test process's own output: `swift test` waits for its end.
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            var line = Data()
+            while true {
+                let byte = out.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
+                line.append(byte)
+            }
+            let json = try JSONSerialization.jsonObject(with: line) as? [String: Int]
+            port = try #require(json?["port"])
+        }
+
+        func cut() { kill(process.processIdentifier, SIGSTOP) }
+        func heal() { kill(process.processIdentifier, SIGCONT) }
+        deinit {
+            kill(process.processIdentifier, SIGCONT)
+            process.terminate()
+        }
+    }
+
+    @Test func aWorkerCutOffFromTheDatabaseIsTakenOverCommitsNothingAndRejoins() async throws {
+        let cluster = try await setUp(workspaces: ["acme"], offline: ["acme"])
+        defer { cluster.tearDown() }
+        let server = try await TestPostgres.shared.server()
+        let proxy = try Proxy(to: server.port)
+        // The first worker reaches the database through the proxy, and holds acme.
+        var cutOffEnvironment = cluster.environment
+        cutOffEnvironment["DEVICEWATCH_DATABASE_URL"] = cluster.url.replacingOccurrences(
+            of: ":\(server.port)/", with: ":\(proxy.port)/")
+        let cutOff = try WorkerProcess(config: cluster.config, environment: cutOffEnvironment)
+        #expect(await waitFor { await cluster.holdings(cutOff).contains("acme") }, "\(cutOff.log)")
+        #expect(await cluster.sink.wait(seconds: 30) { _ in cluster.deliveries().count == 1 }, "\(cutOff.log)")
+        let other = try WorkerProcess(config: cluster.config, environment: cluster.environment)
+        #expect(await waitFor { await cluster.readiness(other)?.status == 200 }, "\(other.log)")
+
+        // The link drops packets: the cut-off worker can neither renew nor commit; the other
+        // takes acme over and pages a camera that drops meanwhile.
+        proxy.cut()
+        #expect(await waitFor(seconds: 40) { await cluster.holdings(other).contains("acme") }, "\(other.log)")
+        _ = try await cluster.http.send(
+            HTTPRequestSpec(
+                method: "PUT", url: cluster.simulator.baseURL + "/_sim/workspaces/acme/devices/cam-new",
+                body: Data(#"{"created_at": "-30d", "online": [["-30d", "-20m"]]}"#.utf8)))
+        #expect(await cluster.sink.wait(seconds: 30) { _ in cluster.deliveries().count == 2 }, "\(other.log)")
+        #expect(
+            await waitFor(seconds: 30) { await cluster.readiness(cutOff).map { $0.status != 200 } ?? false },
+            "\(cutOff.log)")
+        #expect(await waitFor(seconds: 30) { cutOff.log.contains("stopped polling") }, "\(cutOff.log)")
+
+        // Healed: it rejoins holding nothing (acme is the other's at a later epoch), ready again,
+        // and nothing went out twice.
+        proxy.heal()
+        #expect(await waitFor(seconds: 40) { await cluster.readiness(cutOff)?.status == 200 }, "\(cutOff.log)")
+        #expect(await cluster.holdings(cutOff).isEmpty)
+        #expect(await other.waitForMorePolls(3), "\(other.log)")
+        let all = cluster.deliveries()
+        #expect(all.count == 2 && all.values.allSatisfy { $0.count == 1 }, "\(all)")
+        for worker in [cutOff, other] { #expect(await worker.terminate() == 0, "\(worker.log)") }
+    }
+
     @Test func whilePostgreSQLIsDownEveryWorkerIsUnreadyAndNothingIsLost() async throws {
         let server = try await TestPostgres.privateServer()
         let cluster = try await setUp(

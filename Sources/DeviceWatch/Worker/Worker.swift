@@ -168,7 +168,12 @@ public struct Worker: Service {
                     alerts: snapshot.alerts,
                     // Not from a store known to be failing: a damaged file can hold a read for the whole
                     // busy timeout, and /readyz must answer at once that the store is failing.
-                    health: snapshot.health, outbox: storeState.failingSince == nil ? try? store.outboxCounts() : nil,
+                    // Nor, on PostgreSQL, from a database that has not confirmed the leases lately
+                    // (cut off: a read would wait for its timeout).
+                    health: snapshot.health,
+                    outbox: storeState.failingSince == nil
+                        && (lease.map { Date().timeIntervalSince($0.renewedAt) < $0.ttl } ?? true)
+                        ? try? store.outboxCounts() : nil,
                     reload: await watcher.status,
                     readiness: Readiness.evaluate(
                         workspaces: workspaces, health: snapshot.health, staleAfter: snapshot.staleAfter,
