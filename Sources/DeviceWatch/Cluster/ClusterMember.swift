@@ -46,6 +46,10 @@ public actor ClusterMember: AlertJudge {
     private var stopped = false
     /// The latest poll judged by an engine since let go (the heartbeat's evidence survives it).
     private var lastGoodPollOfDropped: Date?
+    /// The cluster's alerts and health as last read, and when: status requests within
+    /// ``sharedViewFor`` of each other share one read (a scrape, the page and /readyz together).
+    private var sharedView: (at: ContinuousClock.Instant, alerts: [AlertInstance], health: [String: WorkspaceHealth])?
+    private let sharedViewFor: Duration = .seconds(2)
 
     public init(
         id: String, store: PostgresStateStore, ttl: Double, settings: Settings,
@@ -273,15 +277,26 @@ public actor ClusterMember: AlertJudge {
             fleet.merge(one.fleet) { mine, _ in mine }
         }
         // Not from a database known to be away: /readyz must say so at once.
-        if confirmedAt.map({ Date().timeIntervalSince($0) < ttl }) ?? false,
-            storeHealth?.snapshot.failingSince == nil, let shared = try? await store.alertsAndHealth()
-        {
+        if let shared = await sharedAlertsAndHealth() {
             alerts = shared.alerts
             health.merge(shared.health) { mine, _ in mine }
         }
         return Engine.Snapshot(
             now: now, alerts: alerts.sorted { $0.key < $1.key }, health: health, fleet: fleet, rules: settings.rules,
             staleAfter: settings.staleAfter)
+    }
+
+    /// Every workspace's alerts and health from the database, read at most once per
+    /// ``sharedViewFor``; nil while the database is away (or has not confirmed the leases lately).
+    private func sharedAlertsAndHealth() async -> (alerts: [AlertInstance], health: [String: WorkspaceHealth])? {
+        guard confirmedAt.map({ Date().timeIntervalSince($0) < ttl }) ?? false,
+            storeHealth?.snapshot.failingSince == nil
+        else { return nil }
+        let now = ContinuousClock.now
+        if let view = sharedView, view.at.duration(to: now) < sharedViewFor { return (view.alerts, view.health) }
+        guard let read = try? await store.alertsAndHealth() else { return nil }
+        sharedView = (now, read.alerts, read.health)
+        return read
     }
 
     /// The cluster as `/readyz` and the status page show it.
