@@ -61,6 +61,14 @@ struct ClusterWorkerTests {
             return Set((database?["holds"] as? [String: Any])?.keys.map { $0 } ?? [])
         }
 
+        /// A camera that went offline 20 minutes ago appears in `workspace` (the simulator's admin API).
+        func dropCamera(_ id: String, in workspace: String) async throws {
+            _ = try await http.send(
+                HTTPRequestSpec(
+                    method: "PUT", url: simulator.baseURL + "/_sim/workspaces/\(workspace)/devices/\(id)",
+                    body: Data(#"{"created_at": "-30d", "online": [["-30d", "-20m"]]}"#.utf8)))
+        }
+
         /// Webhook deliveries per (fingerprint, status): the notification ids (webhook-id) seen.
         func deliveries() -> [String: [String]] {
             var seen: [String: [String]] = [:]
@@ -243,10 +251,7 @@ struct ClusterWorkerTests {
         kill(paused.process.processIdentifier, SIGSTOP)
         #expect(await waitFor(seconds: 30) { await cluster.holdings(other).contains("acme") }, "\(other.log)")
         // A camera drops meanwhile: the new owner pages it.
-        _ = try await cluster.http.send(
-            HTTPRequestSpec(
-                method: "PUT", url: cluster.simulator.baseURL + "/_sim/workspaces/acme/devices/cam-new",
-                body: Data(#"{"created_at": "-30d", "online": [["-30d", "-20m"]]}"#.utf8)))
+        try await cluster.dropCamera("cam-new", in: "acme")
         #expect(await cluster.sink.wait(seconds: 30) { _ in cluster.deliveries().count == 2 }, "\(other.log)")
         // The paused worker wakes with a poll and a plan of its own: they are fenced, it stops
         // polling acme, and nothing goes out twice.
@@ -277,13 +282,7 @@ struct ClusterWorkerTests {
             process.standardError = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice
             try process.run()
-            var line = Data()
-            while true {
-                let byte = out.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-                line.append(byte)
-            }
-            let json = try JSONSerialization.jsonObject(with: line) as? [String: Int]
+            let json = try JSONSerialization.jsonObject(with: Data(firstLine(of: out).utf8)) as? [String: Int]
             port = try #require(json?["port"])
         }
 
@@ -314,10 +313,7 @@ struct ClusterWorkerTests {
         // takes acme over and pages a camera that drops meanwhile.
         proxy.cut()
         #expect(await waitFor(seconds: 40) { await cluster.holdings(other).contains("acme") }, "\(other.log)")
-        _ = try await cluster.http.send(
-            HTTPRequestSpec(
-                method: "PUT", url: cluster.simulator.baseURL + "/_sim/workspaces/acme/devices/cam-new",
-                body: Data(#"{"created_at": "-30d", "online": [["-30d", "-20m"]]}"#.utf8)))
+        try await cluster.dropCamera("cam-new", in: "acme")
         #expect(await cluster.sink.wait(seconds: 30) { _ in cluster.deliveries().count == 2 }, "\(other.log)")
         #expect(
             await waitFor(seconds: 30) { await cluster.readiness(cutOff).map { $0.status != 200 } ?? false },
@@ -345,10 +341,7 @@ struct ClusterWorkerTests {
         #expect(await waitFor { await cluster.readiness(workers[0])?.status == 200 }, "\(workers[0].log)")
         try await TestPostgres.stop(server)
         // A camera drops while the database is away: nobody can commit it, so nobody sends it.
-        _ = try await cluster.http.send(
-            HTTPRequestSpec(
-                method: "PUT", url: cluster.simulator.baseURL + "/_sim/workspaces/w2/devices/cam-late",
-                body: Data(#"{"created_at": "-30d", "online": [["-30d", "-20m"]]}"#.utf8)))
+        try await cluster.dropCamera("cam-late", in: "w2")
         for worker in workers {
             #expect(
                 await waitFor(seconds: 30) { await cluster.readiness(worker).map { $0.status != 200 } ?? false },

@@ -74,13 +74,7 @@ final class SimulatorProcess {
         process.standardOutput = out
         process.standardError = stderr
         try process.run()
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = firstLine(of: out)
         guard text.hasPrefix("listening on ") else {
             process.terminate()
             throw SimulatorStartError(firstLine: text)
@@ -98,6 +92,18 @@ final class SimulatorProcess {
     struct SimulatorStartError: Error {
         var firstLine: String
     }
+}
+
+/// The first line a child process writes to `pipe` (its address, once it listens), byte by byte
+/// so nothing after it is read.
+func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while true {
+        let byte = pipe.fileHandleForReading.readData(ofLength: 1)
+        if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
+        line.append(byte)
+    }
+    return String(decoding: line, as: UTF8.self)
 }
 
 /// A scenario file written to a temporary directory.

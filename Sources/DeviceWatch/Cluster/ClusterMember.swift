@@ -265,22 +265,21 @@ public actor ClusterMember: AlertJudge {
     /// status page shows every workspace), with this worker's fleet counts; this worker's own
     /// view when the database cannot be read.
     public func snapshot() async -> Engine.Snapshot {
+        // Not from a database known to be away: /readyz must say so at once.
+        let shared = await sharedAlertsAndHealth()
         var now = Date()
-        var alerts: [AlertInstance] = []
+        var alerts = shared?.alerts ?? []
         var health: [String: WorkspaceHealth] = [:]
         var fleet: [String: FleetCounts] = [:]
         for running in held.values {
             let one = await running.engine.snapshot()
             now = one.now
-            alerts += one.alerts
+            // This worker's own alerts only when the database's view of every one is not at hand.
+            if shared == nil { alerts += one.alerts }
             health.merge(one.health) { mine, _ in mine }
             fleet.merge(one.fleet) { mine, _ in mine }
         }
-        // Not from a database known to be away: /readyz must say so at once.
-        if let shared = await sharedAlertsAndHealth() {
-            alerts = shared.alerts
-            health.merge(shared.health) { mine, _ in mine }
-        }
+        if let shared { health.merge(shared.health) { mine, _ in mine } }
         return Engine.Snapshot(
             now: now, alerts: alerts.sorted { $0.key < $1.key }, health: health, fleet: fleet, rules: settings.rules,
             staleAfter: settings.staleAfter)
