@@ -20,6 +20,18 @@ struct ConfigurationParserTests {
         #expect(parsed.defaults.staleAfter == 300 && parsed.defaults.sendResolved)
         #expect(parsed.state == .sqlite(path: "devicewatch-state.db"))
         #expect(parsed.server.listen == "127.0.0.1:9464")
+        #expect(parsed.history.keep == 35 * 86_400)
+    }
+
+    @Test func historyKeepIsADurationOfAtLeastAnHour() throws {
+        let minimal = #"{"workspaces": [{"id": "acme"}], "rule_files": [], "history": "#
+        let (config, diagnostics) = ConfigurationParser.parse(minimal + #"{"keep": "90d"}}"#, file: "c.json")
+        #expect(diagnostics.isEmpty)
+        #expect(config?.history.keep == Double(90 * 86_400))
+        let (_, short) = ConfigurationParser.parse(minimal + #"{"keep": "10m"}}"#, file: "c.json")
+        #expect(short.map(\.message) == ["keep must be at least 1h"])
+        let (_, unknown) = ConfigurationParser.parse(minimal + #"{"kep": "10d"}}"#, file: "c.json")
+        #expect(unknown.first?.message.contains("did you mean \"keep\"") == true, "\(unknown)")
     }
 
     @Test func receiversAreReadByType() throws {

@@ -46,8 +46,9 @@ struct Harness {
     private mutating func run(_ input: AlertCycle.Input) -> (result: AlertCycle.Result, intents: [NotificationIntent]) {
         let before = state
         let settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: 300)
+        let at = input.at
         let outcome = AlertCycle.run(&state, input, settings: settings, silences: silences)
-        #expect(outcome.result.changes == ReferenceDiff.between(before, state))
+        #expect(outcome.result.changes == ReferenceDiff.between(before, state, at: at))
         var rolledBack = state
         rolledBack.rollBack()
         // Back to the durable state as it was; per-poll bookkeeping (lastTrue, device facts) may differ.
@@ -56,6 +57,7 @@ struct Harness {
         #expect(rolledBack.routing == before.routing)
         #expect(rolledBack.book.firstSeen == before.book.firstSeen)
         #expect(rolledBack.book.health == before.book.health)
+        #expect(rolledBack.book.statuses == before.book.statuses)
         return outcome
     }
 
@@ -93,6 +95,28 @@ struct LifecycleTests {
         #expect(h.book.firstSeen["acme"]?.keys.sorted() == ["d1", "d2"])
         (transitions, _) = h.cycle(60, [Harness.online("d1", at: 50), Harness.online("d2", at: 50)])
         #expect(transitions.map { "\($0.from!)->\($0.to!) \($0.reason)" } == ["firing->resolved recovered"])
+    }
+
+    @Test func theStatusLogGetsARowPerChangeNeverPerPoll() {
+        var h = Harness([offlineRule])
+        func logged(_ seconds: Double, _ devices: [Device]) -> [String] {
+            _ = h.cycle(seconds, devices)
+            return h.state.changes.statusChanges.map { "\($0.deviceID) \($0.statusText)" }
+        }
+        #expect(
+            logged(0, [Harness.online("d1", at: -10), Harness.offline("d2", since: -900)]) == [
+                "d1 online", "d2 offline",
+            ])
+        #expect(logged(60, [Harness.online("d1", at: 50), Harness.offline("d2", since: -900)]).isEmpty)
+        #expect(logged(120, [Harness.offline("d1", since: 50), Harness.offline("d2", since: -900)]) == ["d1 offline"])
+        // No status from the API: what the heartbeat says (within 5 minutes: online), and a
+        // device never heard from is unknown.
+        let quiet = Device(id: "d1", lastHeartbeat: Harness.t0.addingTimeInterval(170))
+        #expect(logged(180, [quiet, Device(id: "d3")]) == ["d1 online", "d3 unknown", "d2 gone"])
+        #expect(h.book.statuses["acme"] == ["d1": .online, "d3": .unknown])
+        // A failed poll says nothing of the devices.
+        _ = h.failedPoll(240)
+        #expect(h.state.changes.statusChanges.isEmpty)
     }
 
     @Test func forDelaysFiringThroughPending() {

@@ -4,7 +4,8 @@ import Foundation
 /// The changes between two whole states, found by comparing them: the slow, obvious reference
 /// that the cycle's journal (built as the state changes) is checked against.
 enum ReferenceDiff {
-    static func between(_ old: AlertState, _ new: AlertState) -> StateChanges {
+    /// - Parameter at: the cycle's time, which status changes carry.
+    static func between(_ old: AlertState, _ new: AlertState, at: Date) -> StateChanges {
         var changes = StateChanges()
         var changedAlerts: [AlertKey] = []
         for (key, alert) in new.book.alerts {
@@ -32,6 +33,15 @@ enum ReferenceDiff {
                 continue
             }
             changes.upsertHealth.append((workspace, health))
+        }
+        for workspace in Set(old.book.statuses.keys).union(new.book.statuses.keys).sorted() {
+            let before = old.book.statuses[workspace] ?? [:], after = new.book.statuses[workspace] ?? [:]
+            for (id, status) in after.sorted(by: { $0.key < $1.key }) where before[id] != status {
+                changes.statusChanges.append(StatusChange(workspace: workspace, deviceID: id, status: status, at: at))
+            }
+            for id in before.keys.sorted() where after[id] == nil {
+                changes.statusChanges.append(StatusChange(workspace: workspace, deviceID: id, status: nil, at: at))
+            }
         }
         return changes
     }

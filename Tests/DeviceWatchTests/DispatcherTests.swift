@@ -50,6 +50,27 @@ struct DispatcherTests {
         await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["g1-1"])
     }
 
+    @Test func theHourlyPruneTrimsTheStatusLogToHistoryKeep() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let store = try SQLiteStateStore(path: path)
+        let day = 86_400.0, now = OpsServerTests.now, t0 = now.addingTimeInterval(-40 * day)
+        var changes = StateChanges()
+        changes.statusChanges = [
+            StatusChange(workspace: "acme", deviceID: "cam-1", status: .online, at: t0),
+            StatusChange(workspace: "acme", deviceID: "cam-1", status: .offline, at: t0.addingTimeInterval(day)),
+            StatusChange(workspace: "acme", deviceID: "cam-1", status: .online, at: t0.addingTimeInterval(39 * day)),
+        ]
+        try await store.commit(changes, at: t0)
+        var settings = Dispatcher.Settings()
+        settings.keepStatusChanges = .seconds(35 * day)
+        await dispatcher(sink, store: store, settings: settings).prune(now: now)
+        // The first row is superseded before the cutoff; the second says the status at the cutoff.
+        let left = try await store.statusLog(StatusLogQuery()).changes
+        #expect(left.map(\.statusText) == ["offline", "online"])
+    }
+
     @Test func serverErrorsAreRetriedWithBackoffThenDelivered() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let sink = try await RecordingSink.start(statuses: [503])

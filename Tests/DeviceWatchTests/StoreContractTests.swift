@@ -222,4 +222,80 @@ struct StoreContractTests {
         #expect(entry.intent == intent("n-1"))
         #expect(entry.attempts == 0 && entry.state == .pending)
     }
+
+    /// A poll through the core journals status changes; committing them writes a row per change.
+    func poll(
+        _ store: any StateStore, _ state: inout AlertState, workspace: String = "acme", _ devices: [Device],
+        at seconds: Double
+    ) async throws {
+        let at = Self.t0.addingTimeInterval(seconds)
+        let (result, _) = AlertCycle.run(
+            &state, .poll(workspace: workspace, devices: devices, at: at),
+            settings: AlertCycle.Settings(rules: RuleSet([]), defaults: RoutingDefaults()))
+        try await store.commit(result.changes, at: at)
+        state.endCycle()
+    }
+
+    static func device(_ id: String, _ status: DeviceStatus) -> Device {
+        Device(id: id, name: id, status: status, lastHeartbeat: t0)
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func theStatusLogKeepsARowPerChangeAndIsReadByWindow(_ subject: StoreUnderTest) async throws {
+        let (store, cleanUp) = try await subject.make()
+        defer { cleanUp() }
+        var state = AlertState()
+        try await poll(store, &state, [Self.device("a", .online), Self.device("b", .online)], at: 0)
+        try await poll(store, &state, [Self.device("a", .online), Self.device("b", .online)], at: 60)
+        try await poll(store, &state, [Self.device("a", .offline), Self.device("b", .online)], at: 120)
+        try await poll(store, &state, [Self.device("a", .online)], at: 180)
+        try await poll(store, &state, workspace: "other", [Self.device("a", .unknown)], at: 180)
+        let all = try await store.statusLog(StatusLogQuery())
+        #expect(
+            all.changes.map {
+                "\($0.workspace)/\($0.deviceID) \($0.statusText) +\(Int($0.at.timeIntervalSince(Self.t0)))"
+            }
+                == [
+                    "acme/a online +0", "acme/b online +0", "acme/a offline +120", "acme/a online +180",
+                    "acme/b gone +180", "other/a unknown +180",
+                ])
+        #expect(all.atStart.isEmpty)
+        // A window: each device's status as it opens, then the changes within it.
+        let window = try await store.statusLog(
+            StatusLogQuery(workspace: "acme", since: Self.t0.addingTimeInterval(100)))
+        #expect(window.atStart.map { "\($0.deviceID) \($0.statusText)" } == ["a online", "b online"])
+        #expect(window.changes.map { "\($0.deviceID) \($0.statusText)" } == ["a offline", "a online", "b gone"])
+        let one = try await store.statusLog(
+            StatusLogQuery(workspace: "acme", deviceID: "a", until: Self.t0.addingTimeInterval(150)))
+        #expect(one.changes.map(\.statusText) == ["online", "offline"])
+        // Restarted, the store says each listed device's latest status: an unchanged poll writes nothing.
+        var loaded = AlertState(book: try await store.load().book)
+        #expect(loaded.book.statuses == ["acme": ["a": .online], "other": ["a": .unknown]])
+        let (result, _) = AlertCycle.run(
+            &loaded,
+            .poll(workspace: "acme", devices: [Self.device("a", .online)], at: Self.t0.addingTimeInterval(240)),
+            settings: AlertCycle.Settings(rules: RuleSet([]), defaults: RoutingDefaults()))
+        #expect(result.changes.statusChanges.isEmpty)
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func pruningTheStatusLogKeepsEachDevicesStatusAtTheCutoff(_ subject: StoreUnderTest) async throws {
+        let (store, cleanUp) = try await subject.make()
+        defer { cleanUp() }
+        var state = AlertState()
+        try await poll(store, &state, [Self.device("a", .online), Self.device("b", .online)], at: 0)
+        try await poll(store, &state, [Self.device("a", .offline), Self.device("b", .online)], at: 100)
+        try await poll(store, &state, [Self.device("a", .online)], at: 200)
+        try await poll(store, &state, [Self.device("a", .offline)], at: 300)
+        // Before +250: a's online of +0 and offline of +100 are superseded by +200's online; b's
+        // rows end in gone. What stays: a's status at the cutoff, and what came after it.
+        let pruned = try await store.pruneStatusLog(before: Self.t0.addingTimeInterval(250))
+        #expect(pruned == 4)
+        let left = try await store.statusLog(StatusLogQuery())
+        #expect(left.changes.map { "\($0.deviceID) \($0.statusText)" } == ["a online", "a offline"])
+        let window = try await store.statusLog(StatusLogQuery(since: Self.t0.addingTimeInterval(250)))
+        #expect(window.atStart.map { "\($0.deviceID) \($0.statusText)" } == ["a online"])
+        #expect(try await store.pruneStatusLog(before: Self.t0.addingTimeInterval(250)) == 0)
+        #expect(try await store.load().book.statuses == ["acme": ["a": .offline]])
+    }
 }

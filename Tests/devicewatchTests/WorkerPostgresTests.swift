@@ -122,7 +122,8 @@ struct WorkerPostgresTests {
         let copied = try await CommandRunner.run(migrate, environment: setup.environment)
         #expect(copied.status == 0, "\(copied.stderr)")
         #expect(
-            copied.stdout.contains("copied 1 alerts") && copied.stdout.contains("1 notifications"), "\(copied.stdout)")
+            copied.stdout.contains("copied 1 alerts") && copied.stdout.contains("1 notifications")
+                && copied.stdout.contains("1 device status changes"), "\(copied.stdout)")
         // Twice would mix two histories: refused.
         let again = try await CommandRunner.run(migrate, environment: setup.environment)
         #expect(again.status == 1)

@@ -40,6 +40,14 @@ struct FencedStore: StateStore {
 
     func clockOffsets() async throws(StateStoreError) -> [ClockOffset] { try await store.clockOffsets() }
 
+    func statusLog(_ query: StatusLogQuery) async throws(StateStoreError) -> StatusHistory {
+        try await store.statusLog(query)
+    }
+
+    func pruneStatusLog(before: Date) async throws(StateStoreError) -> Int {
+        try await store.pruneStatusLog(before: before)
+    }
+
     func addSilence(_ silence: Silence) async throws(StateStoreError) { try await store.addSilence(silence) }
 
     func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence] {

@@ -86,6 +86,18 @@ extension PostgresStateStore {
                 "ALTER TABLE outbox SET (fillfactor = 70)",
             ]
         ),
+        // The device status log: a row per change of a device's status, on the API's clock.
+        (
+            4,
+            [
+                """
+                CREATE TABLE device_status_log (
+                  workspace TEXT NOT NULL, device_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+                  status TEXT NOT NULL, PRIMARY KEY (workspace, device_id, at))
+                """,
+                "CREATE INDEX device_status_log_at ON device_status_log (workspace, at)",
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the key of the migration lock.

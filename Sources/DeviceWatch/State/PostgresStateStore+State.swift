@@ -52,8 +52,9 @@ extension PostgresStateStore {
                 silences.append(try decode(Silence.self, body))
             }
             let offsets = try await Self.clockOffsets(db, logger: self.logger)
+            let statuses = try await Self.latestStatuses(db, workspace: only, logger: self.logger)
             return PersistedState(
-                book: AlertBook(alerts: alerts, firstSeen: firstSeen, health: health),
+                book: AlertBook(alerts: alerts, firstSeen: firstSeen, health: health, statuses: statuses),
                 routing: RoutingState(groups: groups), silences: silences,
                 clockOffsets: only.map { only in offsets.filter { $0.workspace == only } } ?? offsets)
         }
@@ -122,6 +123,16 @@ extension PostgresStateStore {
                 INSERT INTO first_seen (workspace, device_id, first_seen)
                 SELECT * FROM UNNEST(\(seen.map(\.workspace))::text[], \(seen.map(\.deviceID))::text[],
                   \(seen.map { $0.at.timeIntervalSince1970 })::float8[])
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !changes.statusChanges.isEmpty {
+            let rows = changes.statusChanges
+            try await db.query(
+                """
+                INSERT INTO device_status_log (workspace, device_id, at, status)
+                SELECT * FROM UNNEST(\(rows.map(\.workspace))::text[], \(rows.map(\.deviceID))::text[],
+                  \(rows.map { $0.at.timeIntervalSince1970 })::float8[], \(rows.map(\.statusText))::text[])
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }

@@ -131,6 +131,18 @@ extension SQLiteStateStore {
                     "CREATE TABLE clock_offsets (workspace TEXT PRIMARY KEY, seconds REAL NOT NULL, measured_at REAL NOT NULL)"
             )
         }
+        migrator.registerMigration("7-device-status-log") { db in
+            // A row per change of a device's status (never per poll), on the API's clock. Keyed
+            // per device (each device's history and newest row are a range of the key); the index
+            // on time serves windows of a workspace and pruning.
+            try db.execute(
+                sql: """
+                    CREATE TABLE device_status_log (
+                      workspace TEXT NOT NULL, device_id TEXT NOT NULL, at REAL NOT NULL, status TEXT NOT NULL,
+                      PRIMARY KEY (workspace, device_id, at)) WITHOUT ROWID;
+                    CREATE INDEX device_status_log_at ON device_status_log (workspace, at);
+                    """)
+        }
         return migrator
     }
 

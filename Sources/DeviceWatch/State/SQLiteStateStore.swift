@@ -101,7 +101,7 @@ public final class SQLiteStateStore: StateStore {
             let book = AlertBook(
                 alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map {
                     try decode(AlertInstance.self, $0["body"])
-                }, firstSeen: firstSeen, health: health)
+                }, firstSeen: firstSeen, health: health, statuses: try Self.latestStatuses(db))
             let routing = RoutingState(
                 groups: try Row.fetchAll(db, sql: "SELECT body FROM notification_groups").map {
                     try decode(NotificationGroup.self, $0["body"])
@@ -167,6 +167,12 @@ public final class SQLiteStateStore: StateStore {
                 sql: "INSERT OR REPLACE INTO clock_offsets (workspace, seconds, measured_at) VALUES (?, ?, ?)"
             )
             .execute(arguments: [offset.workspace, offset.seconds, offset.measuredAt.timeIntervalSince1970])
+        }
+        for change in changes.statusChanges {
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO device_status_log (workspace, device_id, at, status) VALUES (?, ?, ?, ?)"
+            )
+            .execute(arguments: [change.workspace, change.deviceID, change.at.timeIntervalSince1970, change.statusText])
         }
         for intent in changes.intents { try enqueue(intent, at: now, to: db) }
     }

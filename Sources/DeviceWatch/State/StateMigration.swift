@@ -5,7 +5,8 @@ import PostgresNIO
 
 /// `devicewatch state migrate`: one SQLite state copied whole into an empty PostgreSQL database,
 /// so growing from one worker on a file to a database re-pages nothing: alerts, groups (what
-/// each receiver was told), first sightings, health, clock offsets, silences, and the outbox
+/// each receiver was told), first sightings, health, clock offsets, the device status log,
+/// silences, and the outbox
 /// with every row's state, attempts and times, in planning order.
 public enum StateMigration {
     public struct Copied: Sendable, CustomStringConvertible {
@@ -13,9 +14,11 @@ public enum StateMigration {
         public var groups = 0
         public var silences = 0
         public var notifications = 0
+        public var statusChanges = 0
 
         public var description: String {
-            "\(alerts) alerts, \(groups) notification groups, \(silences) silences, \(notifications) notifications"
+            "\(alerts) alerts, \(groups) notification groups, \(silences) silences, \(notifications) notifications, "
+                + "\(statusChanges) device status changes"
         }
     }
 
@@ -33,6 +36,7 @@ public enum StateMigration {
         }
         changes.upsertHealth = state.book.health.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         changes.upsertClockOffsets = state.clockOffsets
+        changes.statusChanges = try await source.statusLog(StatusLogQuery()).changes
         let silences = state.silences
         let copied = changes
         let logger = target.logger
@@ -77,7 +81,7 @@ public enum StateMigration {
         }
         return Copied(
             alerts: state.book.alerts.count, groups: state.routing.groups.count, silences: silences.count,
-            notifications: outbox.count)
+            notifications: outbox.count, statusChanges: copied.statusChanges.count)
     }
 }
 

@@ -95,6 +95,13 @@ public protocol StateStore: Sendable {
     /// The API's clock against the local one, per workspace, as the worker last wrote it: how
     /// commands outside the worker tell the engine's time (``EngineClock``).
     func clockOffsets() async throws(StateStoreError) -> [ClockOffset]
+    /// The device status log between `since` and `until` (nil: from its start, to its end),
+    /// optionally of one workspace and one device: each device's row in force at `since`, and the
+    /// rows after it, oldest first.
+    func statusLog(_ query: StatusLogQuery) async throws(StateStoreError) -> StatusHistory
+    /// Deletes status log rows older than `before`, keeping each device's newest row before it
+    /// (its status at `before`, where a window starting there begins). Returns how many went.
+    func pruneStatusLog(before: Date) async throws(StateStoreError) -> Int
     func addSilence(_ silence: Silence) async throws(StateStoreError)
     /// Active and future silences; with `includeExpired`, every one.
     func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence]
@@ -104,6 +111,35 @@ public protocol StateStore: Sendable {
 
 extension StateStore {
     public func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool { true }
+}
+
+/// Which part of the device status log to read.
+public struct StatusLogQuery: Sendable, Equatable {
+    public var workspace: String?
+    public var deviceID: String?
+    public var since: Date?
+    public var until: Date?
+
+    public init(workspace: String? = nil, deviceID: String? = nil, since: Date? = nil, until: Date? = nil) {
+        self.workspace = workspace
+        self.deviceID = deviceID
+        self.since = since
+        self.until = until
+    }
+}
+
+/// A window of the device status log.
+public struct StatusHistory: Sendable, Equatable {
+    /// Each device's newest row before the window's start, in workspace and device order
+    /// (`gone` ones left out): its status as the window begins. Empty without a `since`.
+    public var atStart: [StatusChange]
+    /// The rows within the window, oldest first (then by workspace and device).
+    public var changes: [StatusChange]
+
+    public init(atStart: [StatusChange] = [], changes: [StatusChange] = []) {
+        self.atStart = atStart
+        self.changes = changes
+    }
 }
 
 /// Rate limits and `Retry-After` pauses shared by every worker delivering to a receiver, so two

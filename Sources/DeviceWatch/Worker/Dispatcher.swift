@@ -32,6 +32,8 @@ public actor Dispatcher {
         public var keepSent: Duration = .seconds(7 * 86_400)
         /// Dead letters are kept this long, then deleted.
         public var keepDead: Duration = .seconds(30 * 86_400)
+        /// Device status changes are kept this long (`history.keep`), then pruned with the outbox.
+        public var keepStatusChanges: Duration = .seconds(35 * 86_400)
 
         public init() {}
     }
@@ -147,14 +149,15 @@ public actor Dispatcher {
         await drive(dueAt: nil, wakeups: stream)
     }
 
-    /// Prunes the outbox once an hour, from the delivery loop.
+    /// Prunes the outbox and the device status log once an hour, from the delivery loop.
     private func pruneIfDue() async {
         guard clock.now().timeIntervalSince(lastPrune) >= 3600 else { return }
         lastPrune = clock.now()
         await prune(now: lastPrune)
     }
 
-    /// Deletes what is long done: sent notifications after `keepSent`, dead letters after `keepDead`.
+    /// Deletes what is long done: sent notifications after `keepSent`, dead letters after
+    /// `keepDead`, device status changes after `keepStatusChanges`.
     public func prune(now: Date) async {
         do {
             let count = try await store.prune(
@@ -163,6 +166,13 @@ public actor Dispatcher {
             if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
         } catch {
             logger.error("cannot prune the outbox: \(error)")
+        }
+        do {
+            let count = try await store.pruneStatusLog(
+                before: now.addingTimeInterval(-settings.keepStatusChanges.seconds))
+            if count > 0 { logger.info("pruned \(count) device status changes older than history.keep") }
+        } catch {
+            logger.error("cannot prune the device status log: \(error)")
         }
     }
 

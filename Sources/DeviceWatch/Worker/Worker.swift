@@ -60,7 +60,8 @@ public struct Worker: Service {
             cluster = (postgres, ttl)
         }
         let workerID = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8).lowercased())"
-        let delivery = Dispatcher.Settings()
+        var delivery = Dispatcher.Settings()
+        delivery.keepStatusChanges = .seconds(config.history.keep)
         if let cluster {
             // Rows are claimed as they are read (64 at a time per receiver); a row read ahead whose
             // claim ran out before its turn is confirmed with the database before it is sent.

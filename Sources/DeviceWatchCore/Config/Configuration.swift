@@ -127,7 +127,16 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// The device status log: a row per change of a device's status, kept for `keep` seconds
+    /// (each device's status at the start of that window is kept too), pruned hourly.
+    public struct History: Sendable, Equatable {
+        public var keep: Double = 35 * 86_400
+
+        public init() {}
+    }
+
     public var heartbeat: Heartbeat?
+    public var history = History()
     public var api = API()
     public var workspaces: [Workspace] = []
     /// Paths and globs, relative to the configuration file.

@@ -2,7 +2,7 @@
 public enum ConfigurationParser {
     static let topKeys = [
         "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server",
-        "allow_inline_secrets", "heartbeat",
+        "allow_inline_secrets", "heartbeat", "history",
     ]
 
     /// Parses a configuration file's text; the configuration is nil when there are problems.
@@ -137,6 +137,10 @@ public enum ConfigurationParser {
             {
                 config.heartbeat = Configuration.Heartbeat(url: url, every: every)
             }
+        }
+
+        if let history = fields["history"], let parts = history.object(known: ["keep"]) {
+            config.history.keep = duration(parts, "keep", atLeast: 3600) ?? config.history.keep
         }
 
         if let server = fields["server"],

@@ -15,6 +15,8 @@ public struct StateChanges: Sendable, Equatable {
     public var upsertHealth: [(workspace: String, health: WorkspaceHealth)] = []
     /// Where the API's clock stands against the local one, for workspaces where that moved.
     public var upsertClockOffsets: [ClockOffset] = []
+    /// Rows for the device status log: one per device whose status changed.
+    public var statusChanges: [StatusChange] = []
     public var intents: [NotificationIntent] = []
 
     public init() {}
@@ -23,6 +25,7 @@ public struct StateChanges: Sendable, Equatable {
         upsertAlerts.isEmpty && deleteAlerts.isEmpty && upsertGroups.isEmpty && deleteGroups.isEmpty
             && addFirstSeen.isEmpty
             && deleteFirstSeen.isEmpty && upsertHealth.isEmpty && upsertClockOffsets.isEmpty && intents.isEmpty
+            && statusChanges.isEmpty
     }
 
     public static func == (lhs: StateChanges, rhs: StateChanges) -> Bool {
@@ -37,6 +40,8 @@ public struct StateChanges: Sendable, Equatable {
             && lhs.upsertHealth.map(\.workspace) == rhs.upsertHealth.map(\.workspace)
             && lhs.upsertHealth.map(\.health) == rhs.upsertHealth.map(\.health)
             && lhs.upsertClockOffsets == rhs.upsertClockOffsets
+            // Status changes in any order too: a cycle lists them in the device list's order.
+            && lhs.statusChanges.map(\.description).sorted() == rhs.statusChanges.map(\.description).sorted()
     }
 
     /// The changes journaled in `book` and `routing` since their cycle began: selected by key
@@ -51,6 +56,7 @@ public struct StateChanges: Sendable, Equatable {
         deleteGroups = groups.delete
         addFirstSeen = book.journal.firstSeenAdded
         deleteFirstSeen = book.journal.firstSeenRemoved
+        statusChanges = book.journal.statusChanges
         upsertHealth = book.journal.healthChanged.sorted().compactMap { workspace in
             book.health[workspace].map { (workspace, $0) }
         }

@@ -12,6 +12,9 @@ public struct AlertBook: Sendable, Equatable {
     public private(set) var firstSeen: [String: [String: Date]] = [:]
     /// Poll health per workspace (blind spots).
     public private(set) var health: [String: WorkspaceHealth] = [:]
+    /// Each listed device's status at its latest poll, per workspace: what the status log's
+    /// newest row for it says, so a poll writes a row only for a device whose status changed.
+    public private(set) var statuses: [String: [String: DeviceStatus]] = [:]
     /// What changed since the cycle began.
     public private(set) var journal = Journal()
 
@@ -26,12 +29,16 @@ public struct AlertBook: Sendable, Equatable {
         /// Each workspace's first sightings as they were before the cycle changed them.
         var firstSeenBefore: [String: [String: Date]?] = [:]
         var healthBefore: [String: WorkspaceHealth?] = [:]
+        /// Rows for the device status log, in the order the devices were met.
+        var statusChanges: [StatusChange] = []
+        /// Each workspace's statuses as they were before the cycle changed them.
+        var statusesBefore: [String: [String: DeviceStatus]?] = [:]
         /// The workspaces whose health changed in a way worth writing (not a success after a success).
         var healthChanged: Set<String> = []
 
         public var isEmpty: Bool {
             alertsBefore.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty && healthChanged.isEmpty
-                && firstSeenBefore.isEmpty && healthBefore.isEmpty
+                && firstSeenBefore.isEmpty && healthBefore.isEmpty && statusChanges.isEmpty && statusesBefore.isEmpty
         }
     }
 
@@ -40,16 +47,18 @@ public struct AlertBook: Sendable, Equatable {
     /// A book as loaded from a store: no journal.
     public init(
         alerts: some Sequence<AlertInstance>, firstSeen: [String: [String: Date]] = [:],
-        health: [String: WorkspaceHealth] = [:]
+        health: [String: WorkspaceHealth] = [:], statuses: [String: [String: DeviceStatus]] = [:]
     ) {
         for alert in alerts { self.alerts[alert.key] = alert }
         self.firstSeen = firstSeen
         self.health = health
+        self.statuses = statuses
     }
 
-    /// Equal alerts, first sightings and health; the journal is the cycle's bookkeeping.
+    /// Equal alerts, first sightings, health and statuses; the journal is the cycle's bookkeeping.
     public static func == (lhs: AlertBook, rhs: AlertBook) -> Bool {
         lhs.alerts == rhs.alerts && lhs.firstSeen == rhs.firstSeen && lhs.health == rhs.health
+            && lhs.statuses == rhs.statuses
     }
 
     // MARK: Alerts
@@ -108,6 +117,36 @@ public struct AlertBook: Sendable, Equatable {
         firstSeen[workspace] = seen
     }
 
+    /// Records each listed device's status at a poll of `now` (on the API's clock): a device
+    /// whose status differs from its last (or that is new) gets a status log row, and a device no
+    /// longer listed gets a `gone` row. A poll in which nothing changed journals nothing.
+    public mutating func observe(workspace: String, devices: [Device], at now: Date) {
+        let existing = statuses.removeValue(forKey: workspace)
+        var known = existing ?? [:]
+        var changed = false
+        for device in devices {
+            let status = device.observedStatus(at: now)
+            // One lookup: the old value comes back from the write.
+            if known.updateValue(status, forKey: device.id) != status {
+                journal.statusChanges.append(
+                    StatusChange(workspace: workspace, deviceID: device.id, status: status, at: now))
+                changed = true
+            }
+        }
+        if known.count > devices.count {
+            let listed = Set(devices.lazy.map(\.id))
+            for id in known.keys.sorted() where !listed.contains(id) {
+                known.removeValue(forKey: id)
+                journal.statusChanges.append(StatusChange(workspace: workspace, deviceID: id, status: nil, at: now))
+            }
+            changed = true
+        }
+        if changed, journal.statusesBefore.index(forKey: workspace) == nil {
+            journal.statusesBefore[workspace] = .some(existing)
+        }
+        statuses[workspace] = known
+    }
+
     /// Sets a workspace's poll health. A success after a success is not news and is not
     /// journaled; the first success, and every change in failure, is.
     public mutating func setHealth(_ new: WorkspaceHealth, of workspace: String) {
@@ -134,6 +173,7 @@ public struct AlertBook: Sendable, Equatable {
         }
         for (workspace, original) in journal.firstSeenBefore { firstSeen[workspace] = original }
         for (workspace, original) in journal.healthBefore { health[workspace] = original }
+        for (workspace, original) in journal.statusesBefore { statuses[workspace] = original }
         endCycle()
     }
 

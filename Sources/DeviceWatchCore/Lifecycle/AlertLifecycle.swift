@@ -103,6 +103,7 @@ public enum AlertLifecycle {
         }
 
         book.see(workspace: workspace, deviceIDs: devices.lazy.map(\.id), at: now)
+        book.observe(workspace: workspace, devices: devices, at: now)
         book.setHealth(WorkspaceHealth(lastSuccess: now), of: workspace)
         transitions += resolveMeta(workspace: workspace, in: &book, at: now)
         return transitions
