@@ -44,7 +44,7 @@ extension AlertSnapshot {
         var key: AlertKey?, fingerprint: String?, status: AlertInstance.State?, severity: Severity?
         var labels: [String: String] = [:]
         var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?,
-            firstSeen: Date?, message: String?, text: AlertText?
+            firstSeen: Date?, message: String?, text: AlertText?, fleet: FleetFacts?
         try reader.object { reader, name in
             switch name {
             case "key":
@@ -80,6 +80,7 @@ extension AlertSnapshot {
                     }
                 }
                 text = AlertText(summary: summary, description: description, reasons: reasons)
+            case "fleet": fleet = try FleetFacts(reading: &reader)
             default: try reader.skip()
             }
         }
@@ -92,7 +93,7 @@ extension AlertSnapshot {
             key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt,
             endsAt: endsAt,
             resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen,
-            message: message, text: text)
+            message: message, text: text, fleet: fleet)
     }
 }
 

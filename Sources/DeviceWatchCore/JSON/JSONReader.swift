@@ -113,6 +113,16 @@ public struct JSONReader {
         return value
     }
 
+    public mutating func bool() throws -> Bool {
+        skipSpace()
+        if peek == UInt8(ascii: "t") {
+            try literal("true")
+            return true
+        }
+        try literal("false")
+        return false
+    }
+
     public mutating func optionalNumber() throws -> Double? {
         null() ? nil : try number()
     }

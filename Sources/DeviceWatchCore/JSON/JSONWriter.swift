@@ -200,13 +200,69 @@ extension JSONWriter {
         member("labels", labels)
     }
 
-    fileprivate mutating func alertFacts(device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?) {
+    fileprivate mutating func alertFacts(
+        device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?, fleet: FleetFacts?
+    ) {
         key("device")
         device.write(to: &self)
         member("evaluatedAt", evaluatedAt)
         member("firstSeen", firstSeen)
         member("message", message)
+        if let fleet {
+            key("fleet")
+            fleet.write(to: &self)
+        }
         endObject()
+    }
+}
+
+extension FleetFacts {
+    /// As `JSONDecoder` reads it back.
+    func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("group", group)
+        writer.member("total", Double(total))
+        writer.member("matching", Double(matching))
+        writer.key("members")
+        writer.beginArray()
+        for member in members {
+            writer.beginObject()
+            writer.member("id", member.id)
+            writer.member("name", member.name)
+            writer.member("status", member.status)
+            writer.key("matches")
+            writer.bool(member.matches)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    init(reading reader: inout JSONReader) throws {
+        var group = "", total = 0.0, matching = 0.0, members: [FleetMember] = []
+        try reader.object { reader, name in
+            switch name {
+            case "group": group = try reader.string()
+            case "total": total = try reader.number()
+            case "matching": matching = try reader.number()
+            case "members":
+                try reader.array { reader in
+                    var member = FleetMember(id: "", name: "", status: "", matches: false)
+                    try reader.object { reader, part in
+                        switch part {
+                        case "id": member.id = try reader.string()
+                        case "name": member.name = try reader.string()
+                        case "status": member.status = try reader.string()
+                        case "matches": member.matches = try reader.bool()
+                        default: try reader.skip()
+                        }
+                    }
+                    members.append(member)
+                }
+            default: try reader.skip()
+            }
+        }
+        self.init(group: group, total: Int(total), matching: Int(matching), members: members)
     }
 }
 
@@ -237,7 +293,8 @@ extension AlertSnapshot {
             writer.endArray()
             writer.endObject()
         }
-        writer.alertFacts(device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
+        writer.alertFacts(
+            device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message, fleet: fleet)
     }
 }
 
@@ -273,7 +330,8 @@ extension AlertInstance {
         writer.member("lastTrue", lastTrue)
         writer.member("resolvedAt", resolvedAt)
         writer.member("resolveReason", resolveReason?.rawValue)
-        writer.alertFacts(device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message)
+        writer.alertFacts(
+            device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message, fleet: fleet)
         return writer.data
     }
 }

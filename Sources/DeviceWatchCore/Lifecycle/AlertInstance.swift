@@ -45,6 +45,9 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     public var firstSeen: Date?
     /// For devicewatch's own alerts: what is wrong, in words.
     public var message: String?
+    /// For a fleet rule's alert: its group at the latest evaluation (``device`` stands for the
+    /// group, and the key's `deviceID` is the group's key). Per-poll bookkeeping, like ``device``.
+    public var fleet: FleetFacts?
 
     public var isMeta: Bool { key.ruleID.hasPrefix("devicewatch.") }
 
@@ -55,24 +58,27 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     }
 
     /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
-    public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
+    public var labels: [String: String] { ownLabels.all(key: key, severity: severity, isFleet: fleet != nil) }
 
     /// One label of ``labels``, without building them all.
-    public func label(_ name: String) -> String? { ownLabels.value(name, key: key, severity: severity) }
+    public func label(_ name: String) -> String? {
+        ownLabels.value(name, key: key, severity: severity, isFleet: fleet != nil)
+    }
 
     enum CodingKeys: String, CodingKey {
         case key, state, severity, ownLabels = "labels", activeSince, firingSince, lastTrue, resolvedAt, resolveReason
-        case device, evaluatedAt, firstSeen, message
+        case device, evaluatedAt, firstSeen, message, fleet
     }
 
-    /// - Parameter labels: the rule's own labels; built-in names in it (rule, workspace, device,
+    /// - Parameter labels: the rule's own labels; built-in names in it (rule, workspace, device, group,
     ///   severity) are dropped, since ``labels`` derives them from the key and severity.
     public init(
         key: AlertKey, state: State, severity: Severity, labels: [String: String], activeSince: Date,
         firingSince: Date?, lastTrue: Date, resolvedAt: Date?, resolveReason: ResolveReason?, device: Device,
         evaluatedAt: Date,
-        firstSeen: Date?, message: String? = nil
+        firstSeen: Date?, message: String? = nil, fleet: FleetFacts? = nil
     ) {
+        self.fleet = fleet
         self.key = key
         self.state = state
         self.severity = severity
@@ -92,12 +98,12 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     public var finding: Finding {
         Finding(
             workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt,
-            firstSeen: firstSeen)
+            firstSeen: firstSeen, fleet: fleet)
     }
 }
 
 /// An alert's own labels: its rule's, without the ones every alert derives from what it is
-/// (rule, workspace, device, severity).
+/// (rule, workspace, device or group, severity).
 ///
 /// Kept apart so that all alerts of a rule share one dictionary: with the built-in labels in it,
 /// each of a 10,000-device outage's alerts carried its own (about 340 bytes each).
@@ -105,7 +111,7 @@ struct OwnLabels: Sendable, Equatable, Codable {
     private(set) var values: [String: String]
 
     static func isBuiltIn(_ name: String) -> Bool {
-        name == "rule" || name == "workspace" || name == "device" || name == "severity"
+        name == "rule" || name == "workspace" || name == "device" || name == "severity" || name == "group"
     }
 
     /// The labels without built-in names; the same dictionary (its storage shared) when it has none.
@@ -122,21 +128,27 @@ struct OwnLabels: Sendable, Equatable, Codable {
         try values.encode(to: encoder)
     }
 
-    func value(_ name: String, key: AlertKey, severity: Severity) -> String? {
+    /// A fleet alert's key names its group, not a device: its label is `group`.
+    func value(_ name: String, key: AlertKey, severity: Severity, isFleet: Bool) -> String? {
         switch name {
         case "rule": key.ruleID
         case "workspace": key.workspace
-        case "device": key.deviceID.isEmpty ? nil : key.deviceID
+        case "device": key.deviceID.isEmpty || isFleet ? nil : key.deviceID
+        case "group": isFleet ? key.deviceID : nil
         case "severity": severity.rawValue
         default: values[name]
         }
     }
 
-    func all(key: AlertKey, severity: Severity) -> [String: String] {
+    func all(key: AlertKey, severity: Severity, isFleet: Bool) -> [String: String] {
         var labels = values
         labels["rule"] = key.ruleID
         labels["workspace"] = key.workspace
-        if !key.deviceID.isEmpty { labels["device"] = key.deviceID }
+        if isFleet {
+            labels["group"] = key.deviceID
+        } else if !key.deviceID.isEmpty {
+            labels["device"] = key.deviceID
+        }
         labels["severity"] = severity.rawValue
         return labels
     }

@@ -22,15 +22,18 @@ public enum AlertLifecycle {
         let rulesByID = rules.byID
         var holding: Set<AlertKey> = []
         holding.reserveCapacity(evaluation.findings.count)
-        for finding in evaluation.findings {
-            let key = AlertKey(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID)
+        /// A finding (of a device, or of a fleet rule's group) starts or continues its alert.
+        func holds(
+            _ key: AlertKey, severity: Severity, device: Device, firstSeen: Date?, fleet: FleetFacts?
+        ) {
             holding.insert(key)
-            let rule = rulesByID[finding.ruleID]
+            let rule = rulesByID[key.ruleID]
             if var alert = book.alerts[key], alert.state != .resolved {
                 alert.lastTrue = now
-                alert.device = finding.device
+                alert.device = device
                 alert.evaluatedAt = now
-                alert.firstSeen = finding.firstSeen
+                alert.firstSeen = firstSeen
+                alert.fleet = fleet
                 if alert.state == .pending, now.timeIntervalSince(alert.activeSince) >= (rule?.pendingFor ?? 0) {
                     alert.state = .firing
                     alert.firingSince = now
@@ -42,21 +45,36 @@ public enum AlertLifecycle {
                 } else {
                     book.refresh(alert)
                 }
-                continue
+                return
             }
             let fires = (rule?.pendingFor ?? 0) <= 0
             let alert = AlertInstance(
-                key: key, state: fires ? .firing : .pending, severity: finding.severity,
+                key: key, state: fires ? .firing : .pending, severity: severity,
                 // The rule's labels as they are: every alert of the rule shares their storage.
                 labels: rule?.labels ?? [:],
                 activeSince: now, firingSince: fires ? now : nil, lastTrue: now, resolvedAt: nil, resolveReason: nil,
-                device: finding.device, evaluatedAt: now, firstSeen: finding.firstSeen)
+                device: device, evaluatedAt: now, firstSeen: firstSeen, fleet: fleet)
             transitions.append(
                 Transition(
                     key: key, fingerprint: alert.fingerprint,
                     from: book.alerts[key]?.state == .resolved ? .resolved : nil,
                     to: alert.state, at: now, reason: "condition holds"))
             book.set(alert)
+        }
+        for finding in evaluation.findings {
+            holds(
+                AlertKey(workspace: workspace, ruleID: finding.ruleID, deviceID: finding.deviceID),
+                severity: finding.severity, device: finding.device, firstSeen: finding.firstSeen, fleet: nil)
+        }
+        // One alert per fleet rule and group; the group's key stands where a device id would.
+        var groups: [AlertKey: FleetFacts] = [:]
+        for group in evaluation.fleetGroups {
+            let key = AlertKey(workspace: workspace, ruleID: group.ruleID, deviceID: group.facts.group)
+            groups[key] = group.facts
+            guard group.holds, let rule = rulesByID[group.ruleID] else { continue }
+            holds(
+                key, severity: rule.severity, device: FleetGroup.device(for: group.facts.group), firstSeen: nil,
+                fleet: group.facts)
         }
 
         // Built only when some alert stopped holding: a no-change cycle must stay cheap.
@@ -71,8 +89,14 @@ public enum AlertLifecycle {
             guard alert.state != .resolved else { continue }
             let rule = rulesByID[key.ruleID]
             let reason: ResolveReason
-            if rule == nil {
+            if rule == nil || rule?.isFleet != (alert.fleet != nil) {
+                // Gone, or now judging devices where it judged groups (or the other way round).
                 reason = .ruleRemoved
+            } else if alert.fleet != nil {
+                if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) {
+                    continue
+                }
+                reason = .recovered
             } else if listedIndex(key.deviceID) == nil {
                 reason = .deviceRemoved
             } else {
@@ -93,7 +117,12 @@ public enum AlertLifecycle {
             resolved.state = .resolved
             resolved.resolvedAt = now
             resolved.resolveReason = reason
-            if reason == .recovered, let position = listedIndex(key.deviceID) { resolved.device = devices[position] }
+            if alert.fleet != nil {
+                // The group as it is now, with nobody counted when it has emptied.
+                resolved.fleet = groups[key] ?? FleetFacts(group: key.deviceID, total: 0, matching: 0, members: [])
+            } else if reason == .recovered, let position = listedIndex(key.deviceID) {
+                resolved.device = devices[position]
+            }
             resolved.evaluatedAt = now
             book.set(resolved)
             transitions.append(

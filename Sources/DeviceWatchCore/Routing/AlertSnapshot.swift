@@ -23,13 +23,16 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     /// What the notification says about it, fixed when planned; nil for devicewatch's own
     /// alerts (see ``message``), and in notifications written before this field existed.
     public var text: AlertText?
+    /// For a fleet rule's alert: its group as planned (see ``AlertInstance/fleet``).
+    public var fleet: FleetFacts?
 
     public init(
         key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
         startsAt: Date,
         endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?,
-        text: AlertText? = nil
+        text: AlertText? = nil, fleet: FleetFacts? = nil
     ) {
+        self.fleet = fleet
         self.key = key
         self.fingerprint = fingerprint
         self.status = status
@@ -46,18 +49,18 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     }
 
     /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
-    public var labels: [String: String] { ownLabels.all(key: key, severity: severity) }
+    public var labels: [String: String] { ownLabels.all(key: key, severity: severity, isFleet: fleet != nil) }
 
     enum CodingKeys: String, CodingKey {
         case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device,
-            evaluatedAt, firstSeen, message, text
+            evaluatedAt, firstSeen, message, text, fleet
     }
 
     /// The finding the snapshot stands for, for rendering its text.
     public var finding: Finding {
         Finding(
             workspace: key.workspace, ruleID: key.ruleID, severity: severity, device: device, evaluatedAt: evaluatedAt,
-            firstSeen: firstSeen)
+            firstSeen: firstSeen, fleet: fleet)
     }
 }
 

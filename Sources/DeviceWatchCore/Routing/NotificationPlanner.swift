@@ -129,7 +129,8 @@ enum NotificationPlanner {
             labels: alert.ownLabels.values,
             startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt,
             resolveReason: alert.resolveReason?.rawValue,
-            device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message)
+            device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message,
+            fleet: alert.fleet)
     }
 
     private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {

@@ -13,9 +13,13 @@ public struct Finding: Sendable, Equatable {
     public var evaluatedAt: Date
     /// When devicewatch first saw the device, if known (for `unknown_for` without `created_at`).
     public var firstSeen: Date?
+    /// For a fleet rule's group: the group (``device`` then stands for the group, named by its key).
+    public var fleet: FleetFacts?
 
     public init(
-        workspace: String, ruleID: String, severity: Severity, device: Device, evaluatedAt: Date, firstSeen: Date? = nil
+        workspace: String, ruleID: String, severity: Severity, device: Device, evaluatedAt: Date,
+        firstSeen: Date? = nil,
+        fleet: FleetFacts? = nil
     ) {
         self.workspace = workspace
         self.ruleID = ruleID
@@ -23,6 +27,7 @@ public struct Finding: Sendable, Equatable {
         self.device = device
         self.evaluatedAt = evaluatedAt
         self.firstSeen = firstSeen
+        self.fleet = fleet
     }
 
     public var deviceID: String { device.id }
@@ -35,6 +40,26 @@ public struct Evaluation: Sendable {
     /// Devices whose `rfdm_version` is missing or unparseable, where a rule compares versions:
     /// those never match `rfdm_version_below` (device id -> the raw value, nil when missing).
     public var unversionedDevices: [(deviceID: String, raw: String?)]
-    /// Matching devices per rule id, every rule present.
+    /// Matching devices per rule id, every rule present (for a fleet rule: its groups that hold).
     public var matchCounts: [String: Int]
+    /// Every group of every fleet rule, in rule order then by key: those that hold carry their
+    /// members; the others too when the evaluation was asked for them (``RuleSet/evaluate(workspace:devices:firstSeen:at:fleetMembers:)``).
+    public var fleetGroups: [FleetGroup] = []
+}
+
+/// One group of one fleet rule at one evaluation.
+public struct FleetGroup: Sendable, Equatable {
+    public var ruleID: String
+    public var facts: FleetFacts
+    /// Whether the rule's `fleet.when` holds for the group (and it has `min_devices`).
+    public var holds: Bool
+
+    public init(ruleID: String, facts: FleetFacts, holds: Bool) {
+        self.ruleID = ruleID
+        self.facts = facts
+        self.holds = holds
+    }
+
+    /// The stand-in device a fleet alert carries: its id and name are the group's key.
+    public static func device(for group: String) -> Device { Device(id: group, name: group) }
 }

@@ -28,7 +28,10 @@ public struct Rule: Sendable, Equatable {
     public var description: String?
     public var severity: Severity
     public var selector: Condition?
+    /// The per-device condition; for a fleet rule, the one its groups count (``FleetCondition/of``).
     public var condition: Condition
+    /// Set for a fleet rule: it judges groups of devices, one alert per group, not each device.
+    public var fleet: FleetCondition?
     /// Seconds the condition must hold before the alert fires.
     public var pendingFor: Double?
     /// Seconds a firing alert stays firing through a recovery.
@@ -54,8 +57,9 @@ public struct Rule: Sendable, Equatable {
         selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
         groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = "",
-        definedAt: SourcePosition? = nil
+        definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil
     ) {
+        self.fleet = fleet
         self.id = id
         self.summary = summary
         self.description = description
@@ -77,4 +81,8 @@ public struct Rule: Sendable, Equatable {
 
     /// The summary used when a rule gives none.
     public static let defaultSummary = "{{device.name}} ({{device.id}}): {{rule.id}}"
+    /// The summary used when a fleet rule gives none.
+    public static let defaultFleetSummary = "{{group.key}}: {{group.matching}} of {{group.total}} devices ({{rule.id}})"
+
+    public var isFleet: Bool { fleet != nil }
 }

@@ -3,7 +3,7 @@
 public enum RuleParser {
     static let ruleKeys = [
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
-        "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal",
+        "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal", "fleet",
     ]
     static let conditionKeys =
         [
@@ -103,7 +103,17 @@ public enum RuleParser {
 
         let selector = fields["where"].flatMap { need(parseCondition($0)) }
         var condition: Condition?
-        if let when = fields["when"] {
+        var fleet: FleetCondition?
+        if let fleetReader = fields["fleet"] {
+            fleet = need(parseFleet(fleetReader))
+            condition = fleet?.of
+            if let when = fields["when"] {
+                when.report(
+                    "a fleet rule judges groups, not devices: its condition goes in fleet.when (e.g. "
+                        + "{\"count_at_least\": 3, \"of\": {\"offline_for\": \"10m\"}}); leave the rule's \"when\" out")
+                valid = false
+            }
+        } else if let when = fields["when"] {
             condition = need(parseCondition(when))
         } else {
             reader.report("a rule needs a \"when\": the condition that is wrong, e.g. {\"offline_for\": \"15m\"}")
@@ -171,6 +181,12 @@ public enum RuleParser {
                     "inhibit_equal entries are workspace, device, severity or label:NAME; got \"\(key)\"")
                 valid = false
             }
+            if fleet != nil, let index = keys.firstIndex(of: "device") {
+                equalReader.element(index).report(
+                    "a fleet rule inhibits the alerts of its group's own devices already; \"device\" cannot be equal to a group"
+                )
+                valid = false
+            }
             inhibitEqual = keys
         }
         if fields["inhibit_equal"] != nil, inhibits.isEmpty {
@@ -188,7 +204,7 @@ public enum RuleParser {
             condition: condition, pendingFor: pendingFor, keepFiringFor: keepFiringFor, notify: notify,
             repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, inhibits: inhibits,
             inhibitEqual: inhibitEqual, file: file,
-            definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) })
+            definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) }, fleet: fleet)
     }
 
     /// `[a-z0-9][a-z0-9_.-]*`

@@ -15,6 +15,10 @@ public struct RuleSet: Sendable {
     /// Each rule's description template; nil for a rule without one (or with an invalid one).
     private let descriptions: [MustacheTemplate?]
     private let atoms: AtomTable
+    /// The rules judged device by device (not fleet rules), by index.
+    private let deviceRules: [Int]
+    private let fleetPlans: [FleetPlan]
+    private let groupSpecs: [GroupSpec]
 
     /// Compiles rules whose summaries and descriptions are valid templates (see
     /// ``templateProblems(_:)``); an invalid summary falls back to ``Rule/defaultSummary``, an
@@ -31,9 +35,32 @@ public struct RuleSet: Sendable {
             compiled.append(
                 CompiledCondition(rule.selector.map { .all([$0, rule.condition]) } ?? rule.condition, atoms: &atoms))
         }
+        // A fleet rule has a second root, after every rule's: its `where` alone (who is in a group).
+        var fleetPlans: [FleetPlan] = [], groupSpecs: [GroupSpec] = [], deviceRules: [Int] = []
+        for (index, rule) in rules.enumerated() {
+            guard let fleet = rule.fleet else {
+                deviceRules.append(index)
+                continue
+            }
+            compiled.append(CompiledCondition(rule.selector ?? .all([]), atoms: &atoms))
+            let spec = GroupSpec(fleet.groupBy, rule: rule)
+            let specIndex =
+                groupSpecs.firstIndex(of: spec)
+                ?? {
+                    groupSpecs.append(spec)
+                    return groupSpecs.count - 1
+                }()
+            fleetPlans.append(
+                FleetPlan(
+                    ruleIndex: index, selectorRoot: compiled.roots.count - 1, matchRoot: index, spec: specIndex))
+        }
         self.compiled = compiled
+        self.deviceRules = deviceRules
+        self.fleetPlans = fleetPlans
+        self.groupSpecs = groupSpecs
         summaries = rules.map { rule in
-            (try? RuleSet.template(rule.summary ?? Rule.defaultSummary)) ?? (try! RuleSet.template(Rule.defaultSummary))
+            let fallback = rule.isFleet ? Rule.defaultFleetSummary : Rule.defaultSummary
+            return (try? RuleSet.template(rule.summary ?? fallback)) ?? (try! RuleSet.template(fallback))
         }
         descriptions = rules.map { rule in rule.description.flatMap { try? RuleSet.template($0) } }
         self.atoms = atoms
@@ -66,10 +93,14 @@ public struct RuleSet: Sendable {
     ///   - devices: the workspace's device list.
     ///   - firstSeen: when devicewatch first saw each device, for `unknown_for` without `created_at`.
     ///   - now: the evaluation time (the API's clock).
-    public func evaluate(workspace: String, devices: [Device], firstSeen: [String: Date] = [:], at now: Date)
-        -> Evaluation
-    {
+    ///   - fleetMembers: also list the members of fleet groups that do not hold (for `eval`).
+    public func evaluate(
+        workspace: String, devices: [Device], firstSeen: [String: Date] = [:], at now: Date, fleetMembers: Bool = false
+    ) -> Evaluation {
         var byRule = [[Finding]](repeating: [], count: rules.count)
+        var tally = FleetTally(
+            specs: groupSpecs.count, plans: fleetPlans.count, devices: fleetPlans.isEmpty ? 0 : devices.count)
+        var fleetGroups: [FleetGroup] = []
         var unversioned: [(String, String?)] = []
         var versionBits: [String: (parsed: Bool, bits: [Int])] = [:]
         var bits = [UInt64](repeating: 0, count: atoms.wordCount)
@@ -107,14 +138,29 @@ public struct RuleSet: Sendable {
                                 let evaluator = ConditionEvaluator(
                                     nodes: nodes, children: children, bits: bits, heartbeatAge: heartbeatAge,
                                     unknownAge: unknownAge)
-                                for ruleIndex in roots.indices where evaluator.holds(roots[ruleIndex]) {
+                                for ruleIndex in deviceRules where evaluator.holds(roots[ruleIndex]) {
                                     byRule[ruleIndex].append(
                                         Finding(
                                             workspace: workspace, ruleID: rules[ruleIndex].id,
                                             severity: rules[ruleIndex].severity,
                                             device: device.pointee, evaluatedAt: now, firstSeen: seen))
                                 }
+                                guard !fleetPlans.isEmpty else { return }
+                                tally.startDevice()
+                                for (planIndex, plan) in fleetPlans.enumerated()
+                                where evaluator.holds(roots[plan.selectorRoot]) {
+                                    let group = tally.group(
+                                        spec: plan.spec, specs: groupSpecs, device: device, index: deviceIndex,
+                                        workspace: workspace)
+                                    tally.count(
+                                        plan: planIndex, group: group, device: deviceIndex,
+                                        matches: evaluator.holds(roots[plan.matchRoot]))
+                                }
                             }
+                        }
+                        if !fleetPlans.isEmpty {
+                            fleetGroups = tally.groups(
+                                plans: fleetPlans, rules: rules, devices: devices, at: now, allMembers: fleetMembers)
                         }
                     }
                 }
@@ -122,12 +168,16 @@ public struct RuleSet: Sendable {
         }
         var counts: [String: Int] = [:]
         for (index, rule) in rules.enumerated() { counts[rule.id] = byRule[index].count }
-        return Evaluation(findings: byRule.flatMap { $0 }, unversionedDevices: unversioned, matchCounts: counts)
+        for group in fleetGroups where group.holds { counts[group.ruleID, default: 0] += 1 }
+        return Evaluation(
+            findings: byRule.flatMap { $0 }, unversionedDevices: unversioned, matchCounts: counts,
+            fleetGroups: fleetGroups)
     }
 
     /// The facts that made a finding match, e.g. `last heartbeat 17m ago (at least 15m)`.
     public func reasons(for finding: Finding) -> [String] {
         guard let rule = rule(finding.ruleID) else { return [] }
+        if let group = finding.fleet, let fleet = rule.fleet { return Self.reasons(group, fleet).map(InertText.line) }
         let facts = facts(of: finding)
         var reasons: [String] = []
         if let selector = rule.selector { explain(selector, facts, into: &reasons) }
@@ -159,8 +209,28 @@ public struct RuleSet: Sendable {
 
     private func facts(of finding: Finding) -> DeviceFacts {
         DeviceFacts(
-            device: finding.device, now: finding.evaluatedAt.timeIntervalSince1970, firstSeen: finding.firstSeen)
+            device: finding.device, now: finding.evaluatedAt.timeIntervalSince1970, firstSeen: finding.firstSeen,
+            fleet: finding.fleet)
     }
+
+    /// How many of the group meet the rule's per-device condition against its threshold, and
+    /// who they are (the first few; receivers cap the text to their limits).
+    static func reasons(_ group: FleetFacts, _ fleet: FleetCondition) -> [String] {
+        var reasons = [
+            "\(group.matching) of \(group.total) devices in \(group.group) (\(FleetFacts.percent(group.fraction))) are "
+                + "\(fleet.of.summary) (\(fleet.thresholdSummary))"
+        ]
+        let matching = group.members.filter(\.matches)
+        if !matching.isEmpty {
+            let shown = matching.prefix(membersInReasons).map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
+            let more = matching.count > membersInReasons ? " and \(matching.count - membersInReasons) more" : ""
+            reasons.append("\(fleet.threshold.isCountBelow ? "counted" : "matching"): \(shown)\(more)")
+        }
+        return reasons
+    }
+
+    /// The members a fleet alert's reasons name; the rest are counted.
+    static let membersInReasons = 20
 
     // MARK: Explanations (only for matches)
 
@@ -231,6 +301,20 @@ public struct RuleSet: Sendable {
         ]
         if let age = facts.heartbeatAge { context["offline_for"] = DurationText.format(seconds: age) }
         if let age = facts.unknownAge { context["unknown_for"] = DurationText.format(seconds: age) }
+        if let group = facts.fleet {
+            context["group"] =
+                [
+                    "key": InertText.line(group.group), "total": group.total, "matching": group.matching,
+                    "fraction": "\((group.fraction * 1000).rounded() / 1000)",
+                    "percent": FleetFacts.percent(group.fraction),
+                    "devices": group.members.filter(\.matches).map { member in
+                        ["id": InertText.line(member.id), "name": InertText.line(member.name), "status": member.status]
+                    },
+                    "all_devices": group.members.map { member in
+                        ["id": InertText.line(member.id), "name": InertText.line(member.name), "status": member.status]
+                    },
+                ] as [String: Any]
+        }
         return context
     }
 }
@@ -240,15 +324,17 @@ struct DeviceFacts {
     let device: Device
     let now: Double
     let firstSeen: Date?
+    let fleet: FleetFacts?
     /// Seconds since the last heartbeat (a future heartbeat counts as 0); nil if it never heartbeated.
     let heartbeatAge: Double?
     /// Seconds since creation (or first sighting) of a device that never heartbeated.
     let unknownAge: Double?
 
-    init(device: Device, now: Double, firstSeen: Date?) {
+    init(device: Device, now: Double, firstSeen: Date?, fleet: FleetFacts? = nil) {
         self.device = device
         self.now = now
         self.firstSeen = firstSeen
+        self.fleet = fleet
         if let heartbeat = device.lastHeartbeat {
             heartbeatAge = max(0, now - heartbeat.timeIntervalSince1970)
             unknownAge = nil
