@@ -148,14 +148,26 @@ public enum RuleTestLoader {
                 }
                 var firing: [RuleTestSuite.ExpectedAlert] = []
                 for alert in parts["firing"]?.array() ?? [] {
-                    guard let alertFields = alert.object(known: ["rule", "device", "summary"]) else { continue }
-                    guard let rule = alertFields["rule"]?.string(), let device = alertFields["device"]?.string() else {
-                        if alertFields["rule"] == nil || alertFields["device"] == nil {
-                            alert.report("an expected alert needs \"rule\" and \"device\"")
+                    guard let alertFields = alert.object(known: ["rule", "device", "group", "summary"]) else {
+                        continue
+                    }
+                    // A device rule's alert names its device; a fleet rule's, its group.
+                    let subject = alertFields["device"] ?? alertFields["group"]
+                    guard let rule = alertFields["rule"]?.string(), let device = subject?.string() else {
+                        if alertFields["rule"] == nil || subject == nil {
+                            alert.report(
+                                "an expected alert needs \"rule\" and \"device\" (or \"group\", for a fleet rule)")
                         }
                         continue
                     }
-                    firing.append(.init(rule: rule, device: device, summary: alertFields["summary"]?.string()))
+                    if alertFields["device"] != nil, alertFields["group"] != nil {
+                        alert.report("give \"device\" (a device rule's alert) or \"group\" (a fleet rule's), not both")
+                        continue
+                    }
+                    firing.append(
+                        .init(
+                            rule: rule, device: device, summary: alertFields["summary"]?.string(),
+                            isGroup: alertFields["group"] != nil))
                 }
                 if parts["firing"] == nil, parts["notifications"] == nil {
                     item.report(

@@ -59,6 +59,13 @@ public enum RuleTestRunner {
         {
             failures.append("\(when(expectation)): the rule files have no rule \"\(rule)\"")
         }
+        for alert in expectedFiring {
+            guard let rule = rules.rule(alert.rule), rule.isFleet != alert.isGroup else { continue }
+            failures.append(
+                rule.isFleet
+                    ? "\(when(expectation)): \(rule.id) is a fleet rule: name its alert's \"group\", not a \"device\""
+                    : "\(when(expectation)): \(rule.id) judges devices: name its alert's \"device\", not a \"group\"")
+        }
         let firing = book.alerts.values.filter {
             $0.state == .firing && !$0.isMeta && (expectation.rules?.contains($0.key.ruleID) ?? true)
         }

@@ -72,8 +72,11 @@ public struct RuleTestSuite: Sendable {
 
     public struct ExpectedAlert: Sendable, Hashable {
         public var rule: String
+        /// The device, or for a fleet rule's alert the group's key.
         public var device: String
         public var summary: String?
+        /// Named as `group` (a fleet rule's alert).
+        public var isGroup = false
     }
 
     public var file: String

@@ -65,7 +65,7 @@ struct EvalCommand: AsyncParsableCommand {
                 at.flatMap(Timestamp.parse).map { ($0, .given) }
                 ?? EvaluationTime.choose(apiDate: apiDate, local: Date())
             let evaluation = loaded.rules.evaluate(
-                workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date)
+                workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date, fleetMembers: true)
             let cycle = CyclePreview.run(
                 &state, fromStoredState: stored != nil, workspace: id, devices: list, at: date, settings: settings,
                 silences: stored?.silences ?? [])

@@ -258,6 +258,23 @@ struct PlannerTests {
         #expect(pager.id.dropLast(2) == pagerResolved.id.dropLast(2))
     }
 
+    @Test func anAlertRecoveringThroughKeepFiringForBeforeAnyoneWasToldIsNeverAnnounced() {
+        var rule = offlineRule
+        rule.keepFiringFor = 300
+        var h = Harness([rule], groupWait: 60)
+        #expect(h.cycle(0, [Harness.offline("d1", since: -700)]).intents.isEmpty)  // waiting group_wait
+        #expect(h.cycle(30, [Harness.online("d1", at: 29)]).intents.isEmpty)  // back: held by keep_firing_for
+        #expect(h.book.alerts.values.map(\.state) == [.firing])
+        #expect(h.cycle(90, [Harness.online("d1", at: 89)]).intents.isEmpty)  // group_wait is over: nothing to say
+        #expect(h.cycle(400, [Harness.online("d1", at: 399)]).transitions.map(\.to) == [.resolved])
+        #expect(h.cycle(460, [Harness.online("d1", at: 459)]).intents.isEmpty)
+        // Told before it recovered, the same alert is repeated as firing and its resolve is told.
+        var told = Harness([rule], groupWait: 0)
+        #expect(told.cycle(0, [Harness.offline("d1", since: -700)]).intents.count == 2)
+        _ = told.cycle(30, [Harness.online("d1", at: 29)])
+        #expect(told.cycle(400, [Harness.online("d1", at: 399)]).intents.flatMap(\.resolved).count == 2)
+    }
+
     @Test func sendResolvedFalseForgetsWithoutAMessage() {
         var rule = offlineRule
         rule.sendResolved = false

@@ -34,7 +34,7 @@ struct RuleCommandsTests {
         let path = repositoryRoot.appendingPathComponent("examples/devicewatch.json").path
         let output = try await CommandRunner.run(["check", "--config", path], environment: ["ROBOFLOW_API_KEY": "k"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
-        #expect(output.stdout == "1 rule file, 5 rules, 3 receivers: OK\n")
+        #expect(output.stdout == "1 rule file, 6 rules, 3 receivers: OK\n")
         // Without the key where it runs (a CI job, say): valid still, with a warning naming the workspace.
         let keyless = try await CommandRunner.run(["check", "--config", path])
         #expect(keyless.status == 0)
@@ -42,7 +42,7 @@ struct RuleCommandsTests {
             keyless.stdout.hasPrefix(
                 #"warning: the API key of workspace "acme" cannot be read from the environment variable ROBOFLOW_API_KEY"#
             ))
-        #expect(keyless.stdout.hasSuffix("1 rule file, 5 rules, 3 receivers: OK\n"))
+        #expect(keyless.stdout.hasSuffix("1 rule file, 6 rules, 3 receivers: OK\n"))
     }
 
     /// The database and heartbeat URLs are read at start: `check` warns when they cannot be read
@@ -155,6 +155,55 @@ struct RuleCommandsTests {
         #expect(
             findings.map { "\($0["rule"]!)/\($0["device"]!)" } == ["production-offline/cam-1", "rfdm-outdated/cam-2"])
         #expect(reports.first?["clock"] as? String == "given")
+    }
+
+    @Test func evalListsAFleetRulesGroupsWithCountsMembersAndWhy() async throws {
+        func camera(_ id: String, site: String, offline: Bool) -> String {
+            let heartbeat = offline ? "2026-11-28T11:30:00.000Z" : "2026-11-28T11:59:50.000Z"
+            return #"{"id": "\#(id)", "name": "\#(site) \#(id)", "status": "\#(offline ? "offline" : "online")", "#
+                + #""last_heartbeat": "\#(heartbeat)", "tags": ["production", "\#(site)"], "rfdm_version": "1.4.0"}"#
+        }
+        let devices =
+            (1...4).map { camera("b\($0)", site: "site-b", offline: true) }
+            + (1...4).map { camera("a\($0)", site: "site-a", offline: $0 == 1) } + [
+                camera("c1", site: "site-c", offline: true)
+            ]
+        let dir = try Workdir([
+            "devicewatch.json":
+                #"{"workspaces": [{"id": "acme"}], "rule_files": ["\#(repositoryRoot.path)/rules/fleet.json"], "receivers": {"slack-fleet": {"type": "console"}, "pagerduty-oncall": {"type": "console"}}}"#,
+            "list.json": "[" + devices.joined(separator: ",\n") + "]",
+        ])
+        let base = [
+            "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
+            "2026-11-28T12:00:00Z",
+        ]
+        let output = try await CommandRunner.run(base)
+        #expect(output.status == 0, "\(output.stderr)")
+        for line in [
+            "site-down (critical, fleet rule by tag:site-*): 1 of 3 groups fire",
+            "  site-b: fires: site-b: 4 of 4 production cameras are offline",
+            "      because 4 of 4 devices in site-b (100%) are offline for at least 5m (at least 50% of the group); "
+                + "matching: site-b b1 (b1), site-b b2 (b2), site-b b3 (b3), site-b b4 (b4)",
+            "  site-a: 1 of 4 (25%) offline for at least 5m: does not fire (needs at least 50% of the group)",
+            "  site-c: 1 of 1 (100%) offline for at least 5m: does not fire (only 1 device (min_devices 3))",
+            "  site-down on site-b: inactive -> firing",
+            "  held back by inhibition while the alert inhibiting them fires: 4: production-offline on b1, "
+                + "production-offline on b2, production-offline on b3, production-offline on b4",
+        ] {
+            #expect(output.stdout.contains(line + "\n"), "missing \(line) in\n\(output.stdout)")
+        }
+        let json = try await CommandRunner.run(base + ["--format", "json"])
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let groups = try #require(reports.first?["fleet_groups"] as? [[String: Any]])
+        #expect(
+            groups.map { "\($0["group"]!) \($0["matching"]!)/\($0["total"]!) \($0["fires"]!)" } == [
+                "site-a 1/4 0", "site-b 4/4 1", "site-c 1/1 0",
+            ])
+        let members = try #require(groups.first?["members"] as? [[String: Any]])
+        #expect(
+            members.map { "\($0["id"]!) \($0["status"]!) \($0["matches"]!)" } == [
+                "a1 offline 1", "a2 online 0", "a3 online 0", "a4 online 0",
+            ])
     }
 
     @Test func evalUsesTheFirstSeenTimesTheWorkerKept() async throws {
@@ -336,7 +385,10 @@ struct DemoCommandTests {
         #expect(text.contains(#"FIRING {rule="production-offline",workspace="demo"} (new) -> pagerduty-oncall"#))
         #expect(text.contains("has not checked in since it was provisioned"))
         #expect(text.contains("1.4.0 or later is required"))
-        #expect(text.contains("site-b cam 12 has been offline"))  // the site-b outage, grouped
+        // The site-b outage: one fleet alert for the site; its twelve cameras' own alerts held.
+        #expect(text.contains("CRITICAL site-b: 12 of 12 production cameras are offline"))
+        #expect(text.contains("site-b: site-down resolved (recovered)"))
+        #expect(!text.contains("site-b cam 12 has been offline"))
         #expect(text.contains("production-offline resolved (recovered)"))
         #expect(text.contains(#"FIRING {rule="staging-offline",workspace="demo"} (repeat)"#))
         // The status page's address comes before the first notification.

@@ -9,6 +9,8 @@ public struct CyclePreview: Sendable {
     public var fromStoredState: Bool
     public var transitions: [Transition]
     public var notifications: [NotificationIntent]
+    /// Firing alerts held back by inhibition after the cycle (a firing site mutes its cameras).
+    public var inhibited: [AlertKey] = []
 
     /// Runs one poll of `workspace` through the cycle on `state` (changed as the worker's would
     /// be, so several workspaces follow one another as the worker's polls do).
@@ -19,7 +21,12 @@ public struct CyclePreview: Sendable {
         let (result, intents) = AlertCycle.run(
             &state, .poll(workspace: workspace, devices: devices, at: at), settings: settings,
             silences: silences.filter { $0.endsAt > at })
-        return CyclePreview(fromStoredState: fromStoredState, transitions: result.transitions, notifications: intents)
+        let inhibited = settings.rules.inhibitedAlerts(in: state.book).filter {
+            state.book.alerts[$0]?.state == .firing
+        }
+        return CyclePreview(
+            fromStoredState: fromStoredState, transitions: result.transitions, notifications: intents,
+            inhibited: inhibited.sorted())
     }
 
     /// The lines of the text report.
@@ -38,6 +45,12 @@ public struct CyclePreview: Sendable {
             lines.append(
                 "  would notify \(intent.receiver) \(clean(intent.groupKey)): \(intent.firing.count) firing, "
                     + "\(intent.resolved.count) resolved (\(intent.reason.rawValue))")
+        }
+        if !inhibited.isEmpty {
+            let shown = inhibited.prefix(10).map { "\($0.ruleID) on \(clean($0.deviceID))" }.joined(separator: ", ")
+            lines.append(
+                "  held back by inhibition while the alert inhibiting them fires: \(inhibited.count): "
+                    + shown + (inhibited.count > 10 ? ", …" : ""))
         }
         if notifications.isEmpty {
             lines.append(
@@ -65,9 +78,15 @@ public struct CyclePreview: Sendable {
         var fromStoredState: Bool
         var transitions: [Change]
         var notifications: [Notification]
+        var inhibited: [Held]
+
+        struct Held: Encodable, Sendable {
+            var rule: String
+            var device: String
+        }
 
         enum CodingKeys: String, CodingKey {
-            case transitions, notifications
+            case transitions, notifications, inhibited
             case fromStoredState = "from_stored_state"
         }
     }
@@ -84,6 +103,7 @@ public struct CyclePreview: Sendable {
                 .init(
                     receiver: $0.receiver, group: $0.groupKey, reason: $0.reason.rawValue, firing: $0.firing.count,
                     resolved: $0.resolved.count)
-            })
+            },
+            inhibited: inhibited.map { .init(rule: $0.ruleID, device: $0.deviceID) })
     }
 }

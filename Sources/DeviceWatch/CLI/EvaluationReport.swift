@@ -50,7 +50,8 @@ public struct EvaluationReport: Sendable {
                 lines.append("      because " + ruleSet.reasons(for: finding).map(clean).joined(separator: "; "))
             }
         }
-        let silent = rules.filter { (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id)
+        for rule in rules where rule.isFleet { lines += fleetLines(rule) }
+        let silent = rules.filter { !$0.isFleet && (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id)
         lines.append("")
         if !silent.isEmpty { lines.append("rules that matched no device: \(silent.joined(separator: ", "))") }
         if !evaluation.unversionedDevices.isEmpty {
@@ -71,6 +72,49 @@ public struct EvaluationReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// Groups that do not fire listed per fleet rule (those that fire are all listed).
+    static let quietGroupsShown = 10
+
+    /// A fleet rule's groups: those that fire with their summary, why, and who is counted; then
+    /// the first few that do not, with why not.
+    private func fleetLines(_ rule: Rule) -> [String] {
+        guard let fleet = rule.fleet else { return [] }
+        let groups = evaluation.fleetGroups.filter { $0.ruleID == rule.id }
+        let firing = groups.filter(\.holds)
+        var lines = [
+            "",
+            "\(rule.id) (\(rule.severity.rawValue), fleet rule by \(fleet.groupBy.joined(separator: ", "))): "
+                + "\(firing.count) of \(groups.count) group\(groups.count == 1 ? "" : "s") fire"
+                + (groups.isEmpty ? " (no device is selected by its where)" : ""),
+        ]
+        for group in firing {
+            let finding = Self.finding(group, rule: rule, at: at, workspace: workspace)
+            lines.append("  \(clean(group.facts.group)): fires: \(clean(ruleSet.summary(of: finding)))")
+            lines.append("      because " + ruleSet.reasons(for: finding).map(clean).joined(separator: "; "))
+        }
+        let quiet = groups.filter { !$0.holds }
+        for group in quiet.prefix(Self.quietGroupsShown) {
+            let facts = group.facts
+            let why =
+                facts.total < fleet.minDevices
+                ? "only \(facts.total) device\(facts.total == 1 ? "" : "s") (min_devices \(fleet.minDevices))"
+                : "needs \(fleet.thresholdSummary)"
+            lines.append(
+                "  \(clean(facts.group)): \(facts.matching) of \(facts.total) (\(FleetFacts.percent(facts.fraction))) "
+                    + "\(fleet.of.summary): does not fire (\(why))")
+        }
+        if quiet.count > Self.quietGroupsShown {
+            lines.append("  ... and \(quiet.count - Self.quietGroupsShown) more groups that do not fire")
+        }
+        return lines
+    }
+
+    static func finding(_ group: FleetGroup, rule: Rule, at: Date, workspace: String) -> Finding {
+        Finding(
+            workspace: workspace, ruleID: rule.id, severity: rule.severity,
+            device: FleetGroup.device(for: group.facts.group), evaluatedAt: at, fleet: group.facts)
+    }
+
     /// The same, as a JSON-encodable value.
     public var json: JSON {
         JSON(
@@ -81,8 +125,18 @@ public struct EvaluationReport: Sendable {
                     summary: ruleSet.summary(of: $0), reasons: ruleSet.reasons(for: $0))
             },
             matchCounts: evaluation.matchCounts,
-            unmatchedRules: rules.filter { (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id),
+            unmatchedRules: rules.filter { !$0.isFleet && (evaluation.matchCounts[$0.id] ?? 0) == 0 }.map(\.id),
             unversionedDevices: evaluation.unversionedDevices.map { .init(device: $0.deviceID, rfdmVersion: $0.raw) },
+            fleetGroups: evaluation.fleetGroups.compactMap { group in
+                guard let rule = ruleSet.rule(group.ruleID), let fleet = rule.fleet else { return nil }
+                let finding = Self.finding(group, rule: rule, at: at, workspace: workspace)
+                return JSON.Group(
+                    rule: rule.id, group: group.facts.group, total: group.facts.total,
+                    matching: group.facts.matching, fraction: group.facts.fraction, fires: group.holds,
+                    tooSmall: group.facts.total < fleet.minDevices,
+                    summary: group.holds ? ruleSet.summary(of: finding) : nil,
+                    reasons: ruleSet.reasons(for: finding), members: group.facts.members)
+            },
             cycle: cycle?.json)
     }
 
@@ -119,10 +173,32 @@ public struct EvaluationReport: Sendable {
         var matchCounts: [String: Int]
         var unmatchedRules: [String]
         var unversionedDevices: [Unversioned]
+        /// Every group of every fleet rule, with its members.
+        var fleetGroups: [Group]
         var cycle: CyclePreview.JSON?
+
+        public struct Group: Encodable, Sendable {
+            var rule: String
+            var group: String
+            var total: Int
+            var matching: Int
+            var fraction: Double
+            var fires: Bool
+            /// Fewer devices than the rule's `min_devices`.
+            var tooSmall: Bool
+            var summary: String?
+            var reasons: [String]
+            var members: [FleetMember]
+
+            enum CodingKeys: String, CodingKey {
+                case rule, group, total, matching, fraction, fires, summary, reasons, members
+                case tooSmall = "too_small"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case workspace, clock, devices, findings, cycle
+            case fleetGroups = "fleet_groups"
             case evaluatedAt = "evaluated_at"
             case matchCounts = "match_counts"
             case unmatchedRules = "unmatched_rules"

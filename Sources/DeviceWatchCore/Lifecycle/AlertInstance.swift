@@ -94,6 +94,13 @@ public struct AlertInstance: Sendable, Equatable, Codable {
         self.message = message
     }
 
+    /// Whether a firing alert's condition did not hold at the workspace's latest successful poll
+    /// (`lastPoll`): it fires on only through `keep_firing_for`.
+    public func isRecovering(lastPoll: Date?) -> Bool {
+        guard state == .firing, let lastPoll else { return false }
+        return lastTrue < lastPoll
+    }
+
     /// The finding this instance stands for, for explanations and summaries.
     public var finding: Finding {
         Finding(

@@ -42,3 +42,10 @@ enum Inhibition {
         return muted
     }
 }
+
+extension RuleSet {
+    /// The alerts of `book` inhibited now (for tools that explain what the planner holds back).
+    public func inhibitedAlerts(in book: AlertBook) -> Set<AlertKey> {
+        Inhibition.inhibited(book: book, rules: byID)
+    }
+}

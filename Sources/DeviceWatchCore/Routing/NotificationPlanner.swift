@@ -61,6 +61,10 @@ enum NotificationPlanner {
             for alertKey in membership?.alerts ?? [] {
                 guard let alert = book.alerts[alertKey], alert.state == .firing else { continue }
                 let told = group.told.contains(alertKey)
+                // Firing only through keep_firing_for (its condition stopped holding at the latest
+                // poll) and never told here: it is recovering, and announcing it would page for
+                // nothing (a site's cameras coming back just after the site's alert resolved).
+                if !told, alert.isRecovering(lastPoll: book.health[alertKey.workspace]?.lastSuccess) { continue }
                 if !muting.mutes(alert) {
                     firing.append(alertKey)
                     if !told { newlyFiring += 1 }
