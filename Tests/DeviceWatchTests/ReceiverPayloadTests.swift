@@ -11,7 +11,13 @@ enum Fixed {
         Rule(
             id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}",
             description: "Check power and network.",
-            severity: .critical, condition: .offlineFor(seconds: 900), notify: ["r"])
+            severity: .critical, condition: .offlineFor(seconds: 900), notify: ["r"]),
+        Rule(
+            id: "site-down", summary: "{{group.key}}: {{group.matching}} of {{group.total}} cameras offline",
+            severity: .critical, condition: .offlineFor(seconds: 300), notify: ["r"], inhibits: ["production-offline"],
+            fleet: FleetCondition(
+                groupBy: ["tag:site-*"], minDevices: 3, threshold: .fractionAtLeast(0.5),
+                of: .offlineFor(seconds: 300))),
     ])
     static let context = RenderContext(rules: rules, externalURL: "http://devicewatch.example:9464")
 
@@ -45,6 +51,25 @@ enum Fixed {
     static let resolvedGroup = intent(firing: [], resolved: [alert(1, status: .resolved)], reason: .resolved)
     static let largeGroup = intent(firing: (1...500).map { alert($0) })
     static let hostile = intent(firing: [alert(1, name: "<!channel> <https://evil|click> @everyone & co")])
+    /// One fleet alert for a site of 500 cameras, 480 of them offline, the first with a hostile name.
+    static let fleetGroup: NotificationIntent = {
+        let members = (1...500).map { index in
+            FleetMember(
+                id: "cam-\(index)",
+                name: index == 1 ? "<!channel> <https://evil|click> @everyone & co" : "line-\(index)-cam",
+                status: index <= 480 ? "offline" : "online", matches: index <= 480)
+        }
+        let key = AlertKey(workspace: "acme", ruleID: "site-down", deviceID: "site-b")
+        let site = AlertSnapshot(
+            key: key, fingerprint: Fingerprint.of(workspace: "acme", ruleID: key.ruleID, deviceID: key.deviceID),
+            status: .firing, severity: .critical, labels: [:], startsAt: now.addingTimeInterval(-300), endsAt: nil,
+            resolveReason: nil, device: FleetGroup.device(for: "site-b"), evaluatedAt: now, firstSeen: nil,
+            message: nil, fleet: FleetFacts(group: "site-b", total: 500, matching: 480, members: members))
+        var intent = Self.intent(firing: [site])
+        intent.groupKey = #"{rule="site-down",workspace="acme"}"#
+        intent.groupLabelPairs = GroupLabels(["rule": "site-down", "workspace": "acme"])
+        return intent
+    }()
 }
 
 func body(_ receiver: any Receiver, _ intent: NotificationIntent, context: RenderContext = Fixed.context) throws
@@ -96,10 +121,13 @@ struct ReceiverPayloadTests {
     let teams = SampleReceivers.teams
     let webhook = SampleReceivers.webhook
 
-    @Test(arguments: ["firing", "resolved", "large"])
+    @Test(arguments: ["firing", "resolved", "large", "fleet"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {
-        let intent = [("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup)]
-            .first { $0.0 == group }!.1
+        let intent = [
+            ("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup),
+            ("fleet", Fixed.fleetGroup),
+        ]
+        .first { $0.0 == group }!.1
         try expectGolden("slack-\(group)", body(slack, intent))
         try expectGolden("discord-\(group)", body(discord, intent))
         try expectGolden("teams-\(group)", body(teams, intent))

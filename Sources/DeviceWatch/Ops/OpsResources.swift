@@ -36,7 +36,10 @@ enum OpsResources {
         var activeSince: String
         var firingSince: String?
         var resolvedAt: String?
+        /// The device; for a fleet alert, a stand-in named by the group's key (see ``group``).
         var device: DeviceResource
+        /// A fleet alert's group: its key, counts and members.
+        var group: FleetFacts?
 
         init(_ alert: AlertInstance, rules: RuleSet) {
             fingerprint = alert.fingerprint
@@ -51,6 +54,7 @@ enum OpsResources {
             firingSince = alert.firingSince.map(Timestamp.format)
             resolvedAt = alert.resolvedAt.map(Timestamp.format)
             device = DeviceResource(alert.device)
+            group = alert.fleet
         }
     }
 

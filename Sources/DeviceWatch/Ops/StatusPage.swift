@@ -72,7 +72,9 @@ enum StatusPage {
                 "device": InertText.line(alert.device.displayName), "summary": status.rules.summary(of: alert),
                 "since": ago(since, now: now), "since_at": Timestamp.format(since),
             ]
-            if let hostname = alert.device.hostname, hostname != alert.device.displayName {
+            if let group = alert.fleet {
+                values["hostname"] = "\(group.matching) of \(group.total) devices"
+            } else if let hostname = alert.device.hostname, hostname != alert.device.displayName {
                 values["hostname"] = InertText.line(hostname)
             }
             if let description = status.rules.description(of: alert) { values["description"] = description }

@@ -15,7 +15,8 @@ struct AlertView {
     init(_ snapshot: AlertSnapshot, context: RenderContext) {
         self.snapshot = snapshot
         deviceName = InertText.line(snapshot.device.displayName)
-        deviceID = InertText.line(snapshot.device.id)
+        // A fleet alert stands for its group: named by its key, with its size where a device's id goes.
+        deviceID = snapshot.fleet.map { "group of \($0.total)" } ?? InertText.line(snapshot.device.id)
         // A rule's summary describes the problem ("offline for 17m"); rendered with a recovered
         // device's facts it would read "offline for 6s", so a resolve says what resolved instead.
         if snapshot.status == .resolved, snapshot.message == nil {
@@ -54,9 +55,40 @@ struct AlertView {
             "labels": snapshot.labels.mapValues { escape(InertText.line($0)) },
         ]
         if let description { alert["description"] = escape(description) }
+        if let group = snapshot.fleet {
+            alert["group"] =
+                [
+                    "key": escape(InertText.line(group.group)), "total": group.total, "matching": group.matching,
+                    "percent": FleetFacts.percent(group.fraction),
+                    "members": escape(group.memberList(fitting: TextLimit(2000))),
+                ] as [String: Any]
+        }
         if let ends = snapshot.endsAt { alert["ends_at"] = Timestamp.format(ends) }
         if snapshot.resolveReason != nil { alert["resolve_reason"] = escape(resolveReason) }
         return alert
+    }
+}
+
+extension FleetFacts {
+    /// The members meeting the rule's condition (those that do not, with `all`) as one line,
+    /// `name (id) status; ...`, every name inert, cut between members to fit `limit` with the
+    /// rest counted (`; and 12 more`).
+    func memberList(fitting limit: TextLimit, all: Bool = false) -> String {
+        let shown = all ? members : members.filter(\.matches)
+        var text = ""
+        for (index, member) in shown.enumerated() {
+            let entry =
+                (text.isEmpty ? "" : "; ")
+                + "\(InertText.line(member.name)) (\(InertText.line(member.id))) \(InertText.line(member.status))"
+            let rest = shown.count - index - 1
+            let tail = rest > 0 ? "; and \(rest) more" : ""
+            if (text + entry + tail).fits(limit) {
+                text += entry
+            } else {
+                return text + (text.isEmpty ? "" : "; ") + "and \(shown.count - index) more"
+            }
+        }
+        return text
     }
 }
 

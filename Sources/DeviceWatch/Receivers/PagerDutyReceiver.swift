@@ -53,9 +53,17 @@ public struct PagerDutyReceiver: Receiver {
         func detail(_ text: String) -> String { Markup.unlinked(InertText.line(text)).capped(Self.detailLimit) }
         var details: [String: String] = [
             "rule": snapshot.key.ruleID, "workspace": detail(snapshot.key.workspace),
-            "device_id": detail(snapshot.device.id),
-            "device_name": detail(alert.deviceName), "tags": detail(snapshot.device.tags.joined(separator: ", ")),
         ]
+        if let group = snapshot.fleet {
+            // A fleet alert is one event for its group: the members in the details, not 500 events.
+            details["group"] = detail(group.group)
+            details["devices"] = "\(group.matching) of \(group.total) (\(FleetFacts.percent(group.fraction)))"
+            details["members"] = Markup.unlinked(group.memberList(fitting: Self.detailLimit)).capped(Self.detailLimit)
+        } else {
+            details["device_id"] = detail(snapshot.device.id)
+            details["device_name"] = detail(alert.deviceName)
+            details["tags"] = detail(snapshot.device.tags.joined(separator: ", "))
+        }
         if !alert.reasons.isEmpty { details["reasons"] = detail(alert.reasons.joined(separator: "; ")) }
         if let description = alert.description {
             details["description"] = Markup.unlinked(description).capped(Self.detailLimit)

@@ -116,6 +116,9 @@ enum WebhookPayload {
         return writer.data
     }
 
+    /// The members of a fleet alert's group listed in its `devicewatch.group`.
+    static let membersListed = 500
+
     static func write(_ alert: Alert, externalURL: String?, to writer: inout JSONWriter) {
         let snapshot = alert.snapshot
         writer.beginObject()
@@ -124,6 +127,28 @@ enum WebhookPayload {
         writer.beginObject()
         writer.key("device")
         snapshot.device.write(to: &writer, nulls: true)
+        if let group = snapshot.fleet {
+            // A fleet alert's group, its members listed up to a bound (the rest counted).
+            writer.key("group")
+            writer.beginObject()
+            writer.member("key", group.group)
+            writer.member("total", Double(group.total))
+            writer.member("matching", Double(group.matching))
+            writer.key("members")
+            writer.beginArray()
+            for member in group.members.prefix(Self.membersListed) {
+                writer.beginObject()
+                writer.member("id", member.id)
+                writer.member("name", member.name)
+                writer.member("status", member.status)
+                writer.key("matches")
+                writer.bool(member.matches)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.member("members_omitted", Double(max(0, group.members.count - Self.membersListed)))
+            writer.endObject()
+        }
         writer.key("reasons")
         writer.beginArray()
         for reason in alert.reasons { writer.string(reason) }

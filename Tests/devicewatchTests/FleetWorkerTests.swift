@@ -1,0 +1,81 @@
+import CurlHTTP
+import DeviceAPISimulator
+import Foundation
+import Testing
+
+/// A site outage through the real worker: the simulator's twenty cameras of one site drop, and
+/// PagerDuty (a recording sink) hears one page for the site, not twenty, then its resolve.
+@Suite("devicewatch run: fleet rules", .serialized)
+struct FleetWorkerTests {
+    static let rules = """
+        {"rules": [
+          {"id": "site-down", "severity": "critical", "summary": "{{group.key}}: {{group.matching}} of {{group.total}} cameras offline",
+           "where": {"tags": {"all_of": ["production"]}},
+           "fleet": {"group_by": ["tag:site-*"], "min_devices": 3, "when": {"fraction_at_least": 0.5, "of": {"offline_for": "5m"}}},
+           "inhibits": ["production-offline"], "notify": ["pagerduty-oncall"]},
+          {"id": "production-offline", "severity": "critical", "where": {"tags": {"all_of": ["production"]}},
+           "when": {"offline_for": "15m"}, "notify": ["pagerduty-oncall"]}]}
+        """
+
+    @Test func aSiteOutageIsOnePageForTheSiteNotTwentyAndItsRecoveryOneResolve() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let cameras = (1...20).map { index in
+            #"{"id": "cam-\#(index)", "name": "site-b cam \#(index)", "tags": ["production", "site-b"], "rfdm_version": "1.4.0", "#
+                + #""created_at": "-30d", "online": [["-30d", "+1m"], ["+40m", null]]}"#
+        }
+        let scenario = try writeScenario(
+            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-FLEET"}], "devices": ["#
+                + cameras.joined(separator: ",") + "]}}}")
+        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        defer { _ = simulator.stop() }
+        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+             "rule_files": ["rules.json"],
+             "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty"}},
+             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+             "server": {"listen": "127.0.0.1:0"}}
+            """,
+            "rules.json": Self.rules,
+        ])
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        func advance(_ by: String) async throws {
+            let response = try await http.send(
+                HTTPRequestSpec(
+                    method: "POST", url: simulator.baseURL + "/_sim/clock/advance",
+                    body: Data(#"{"by": "\#(by)"}"#.utf8)))
+            #expect(response.status == 200)
+        }
+        func events(_ action: String) -> [[String: Any]] {
+            sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
+        }
+
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"),
+            environment: ["ROBOFLOW_API_KEY": "ws-key-FLEET", "PD_KEY": "pd-KEY-1"])
+        #expect(await worker.waitForMorePolls(2), "\(worker.log)")
+        // The whole site drops; 20 minutes on, both the site rule and the cameras' own rule hold.
+        try await advance("20m")
+        #expect(await sink.wait { _ in !events("trigger").isEmpty }, "\(worker.log)")
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // polls go on: nothing more is sent
+        let triggers = events("trigger")
+        #expect(triggers.count == 1, "\(triggers)")
+        let payload = try #require(triggers.first?["payload"] as? [String: Any])
+        #expect(payload["summary"] as? String == "site-b: 20 of 20 cameras offline")
+        let details = try #require(payload["custom_details"] as? [String: Any])
+        #expect(details["group"] as? String == "site-b" && details["devices"] as? String == "20 of 20 (100%)")
+        #expect(
+            (details["members"] as? String)?.hasPrefix("site-b cam 1 (cam-1) offline; site-b cam 10 (cam-10)") == true)
+
+        // The cameras come back: one resolve, for the site, and still no camera paged.
+        try await advance("25m")
+        #expect(await sink.wait { _ in !events("resolve").isEmpty }, "\(worker.log)")
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
+        #expect(events("resolve").count == 1 && events("trigger").count == 1)
+        #expect(events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
+        #expect(await worker.terminate() == 0)
+    }
+}
