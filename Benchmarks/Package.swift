@@ -42,6 +42,7 @@ let package = Package(
         ),
         benchmark("DecodeBenchmarks", uses: ["DeviceWatchCore"]),
         benchmark("EvaluateBenchmarks", uses: ["DeviceWatchCore", "DeviceAPISimulator"]),
+        benchmark("FleetBenchmarks", uses: ["DeviceWatchCore"]),
         benchmark(
             "LifecycleBenchmarks", uses: ["DeviceWatchCore", "DeviceWatch"],
             also: [.product(name: "Logging", package: "swift-log")]),

@@ -53,6 +53,9 @@ struct GlobTests {
         ("site-?", "site-a", true), ("site-?", "site-ab", false), ("*a*b*", "xxaxxbxx", true), ("*a*b", "ab_ba", false),
         ("exact", "exact", true), ("exact", "exactly", false), ("*", "", true), ("?", "é", true),
         ("a*b*c", "abcabc", true),
+        // A literal prefix and one `*` compares bytes: scalar by scalar, as the general match does.
+        ("site-*", "site-b", true), ("site-*", "site", false), ("site-**", "site-", true), ("é-*", "e\u{301}-1", false),
+        ("e\u{301}-*", "e\u{301}-1", true), ("*", "anything", true), ("a?*", "a", false),
     ])
     func matches(pattern: String, text: String, expected: Bool) {
         #expect(Glob(pattern).matches(text) == expected)

@@ -117,6 +117,8 @@ let benchmarks: @Sendable () -> Void = {
     changesOfTheOutage.intents = outageIntents
     let outageChanges = changesOfTheOutage
     precondition(outageChanges.upsertAlerts.count == 10_000, "\(outageChanges.upsertAlerts.count)")
+    // The outage's 10,000 status changes go in the same one transaction.
+    precondition(outageChanges.statusChanges.count == 10_000, "\(outageChanges.statusChanges.count)")
     // A cycle with no changes has nothing to write.
     var quiet = steady
     _ = quiet.run(steadyDevices, at: t0.addingTimeInterval(120))

@@ -67,14 +67,23 @@ public enum AlertLifecycle {
                 severity: finding.severity, device: finding.device, firstSeen: finding.firstSeen, fleet: nil)
         }
         // One alert per fleet rule and group; the group's key stands where a device id would.
-        var groups: [AlertKey: FleetFacts] = [:]
-        for group in evaluation.fleetGroups {
-            let key = AlertKey(workspace: workspace, ruleID: group.ruleID, deviceID: group.facts.group)
-            groups[key] = group.facts
-            guard group.holds, let rule = rulesByID[group.ruleID] else { continue }
+        for group in evaluation.fleetGroups where group.holds {
+            guard let rule = rulesByID[group.ruleID] else { continue }
             holds(
-                key, severity: rule.severity, device: FleetGroup.device(for: group.facts.group), firstSeen: nil,
+                AlertKey(workspace: workspace, ruleID: group.ruleID, deviceID: group.facts.group),
+                severity: rule.severity, device: FleetGroup.device(for: group.facts.group), firstSeen: nil,
                 fleet: group.facts)
+        }
+        // Every group as it is now, for fleet alerts that resolve: built only when one does.
+        var groups: [AlertKey: FleetFacts]?
+        func currentGroup(_ key: AlertKey) -> FleetFacts? {
+            if groups == nil {
+                groups = Dictionary(
+                    evaluation.fleetGroups.map {
+                        (AlertKey(workspace: workspace, ruleID: $0.ruleID, deviceID: $0.facts.group), $0.facts)
+                    }, uniquingKeysWith: { first, _ in first })
+            }
+            return groups![key]
         }
 
         // Built only when some alert stopped holding: a no-change cycle must stay cheap.
@@ -119,7 +128,8 @@ public enum AlertLifecycle {
             resolved.resolveReason = reason
             if alert.fleet != nil {
                 // The group as it is now, with nobody counted when it has emptied.
-                resolved.fleet = groups[key] ?? FleetFacts(group: key.deviceID, total: 0, matching: 0, members: [])
+                resolved.fleet =
+                    currentGroup(key) ?? FleetFacts(group: key.deviceID, total: 0, matching: 0, members: [])
             } else if reason == .recovered, let position = listedIndex(key.deviceID) {
                 resolved.device = devices[position]
             }

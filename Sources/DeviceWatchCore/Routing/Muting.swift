@@ -8,7 +8,7 @@ struct Muting {
     let silences: [Silence]
     let now: Date
 
-    init(book: AlertBook, rules: [String: Rule], silences: [Silence], at now: Date) {
+    init(book: AlertBook, rules: RuleSet, silences: [Silence], at now: Date) {
         inhibited = Inhibition.inhibited(book: book, rules: rules)
         self.silences = silences.filter { $0.isActive(at: now) }
         self.now = now

@@ -28,7 +28,7 @@ enum NotificationPlanner {
             nextDue = min(nextDue ?? time, time)
         }
         let rulesByID = rules.byID
-        let muting = Muting(book: book, rules: rulesByID, silences: silences, at: now)
+        let muting = Muting(book: book, rules: rules, silences: silences, at: now)
         let members = AlertRouter.members(book: book, rules: rulesByID, defaults: defaults, known: state)
 
         // Snapshots are not cached across groups: each intent keeps its own copy anyway. Their

@@ -11,6 +11,17 @@ struct AtomTable: Sendable {
     private(set) var statuses: [String: Int] = [:]
     private(set) var versions: [(Version, Int)] = []
     private(set) var count = 0
+    /// The tag patterns fleet rules group by (`tag:PATTERN`), at most 64: matched once per
+    /// distinct tag (``TagInterner``); more are matched device by device.
+    private(set) var groupTagPatterns: [Glob] = []
+
+    /// The position of a `group_by` tag pattern among ``groupTagPatterns``; nil past 64.
+    mutating func groupTagPattern(_ glob: Glob) -> Int? {
+        if let existing = groupTagPatterns.firstIndex(of: glob) { return existing }
+        guard groupTagPatterns.count < 64 else { return nil }
+        groupTagPatterns.append(glob)
+        return groupTagPatterns.count - 1
+    }
 
     var wordCount: Int { max(1, (count + 63) / 64) }
     var comparesVersions: Bool { !versions.isEmpty }
@@ -54,14 +65,29 @@ struct AtomTable: Sendable {
         return bit
     }
 
-    /// Sets the bits of every atom that holds for the device (the version atoms come from `versionBits`).
+    /// The tag atoms a tag sets.
+    func bits(ofTag tag: String) -> [Int] {
+        (tagExact[tag] ?? []) + tagGlobs.filter { $0.0.matches(tag) }.map(\.1)
+    }
+
+    /// Sets the bits of every atom that holds for the device (the version atoms come from `versionBits`),
+    /// and lists the device's tags as `interner` indices in `tagIndices` (-1 for a tag past its limit).
     /// The device is read in place through a pointer: copying it would count 14 references.
-    func fill(_ bits: UnsafeMutableBufferPointer<UInt64>, for device: UnsafePointer<Device>, versionBits: [Int]) {
+    func fill(
+        _ bits: UnsafeMutableBufferPointer<UInt64>, for device: UnsafePointer<Device>, versionBits: [Int],
+        interner: inout TagInterner, tagIndices: inout [Int32]
+    ) {
         for index in bits.indices { bits[index] = 0 }
         @inline(__always) func set(_ bit: Int) { bits[bit >> 6] |= 1 << UInt64(bit & 63) }
+        tagIndices.removeAll(keepingCapacity: true)
         for tag in device.pointee.tags {
-            if let indices = tagExact[tag] { for bit in indices { set(bit) } }
-            for (glob, bit) in tagGlobs where glob.matches(tag) { set(bit) }
+            if let index = interner.intern(tag, atoms: self) {
+                interner.forEachBit(of: index, set)
+                tagIndices.append(index)
+            } else {
+                for bit in self.bits(ofTag: tag) { set(bit) }
+                tagIndices.append(-1)
+            }
         }
         for (field, patterns, bit) in fields {
             if let value = field.value(of: device.pointee), patterns.contains(where: { $0.matches(value) }) { set(bit) }

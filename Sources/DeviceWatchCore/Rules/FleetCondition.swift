@@ -80,7 +80,7 @@ public struct FleetFacts: Sendable, Equatable, Codable {
     public var total: Int
     /// Devices that meet the per-device condition.
     public var matching: Int
-    /// Every device of the group: those that match first, then the others, each by id.
+    /// Every device of the group, by id.
     public var members: [FleetMember]
 
     public init(group: String, total: Int, matching: Int, members: [FleetMember]) {
@@ -88,6 +88,16 @@ public struct FleetFacts: Sendable, Equatable, Codable {
         self.total = total
         self.matching = matching
         self.members = members
+    }
+
+    /// Whether the device is in the group (a binary search: members are in id order).
+    public func hasMember(_ id: String) -> Bool {
+        var low = 0, high = members.count
+        while low < high {
+            let middle = (low + high) / 2
+            if members[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low < members.count && members[low].id == id
     }
 
     /// `matching / total`, 0 for an empty group.

@@ -10,12 +10,20 @@ struct GroupSpec: Sendable, Equatable {
         case workspace
         case deviceID
         case field(DeviceField)
-        case tag(Glob)
+        /// `pattern`: its position among the atom table's group tag patterns, when it has one.
+        case tag(Glob, pattern: Int?)
     }
 
     let parts: [Part]
 
-    init(_ entries: [String], rule: Rule) {
+    /// The pattern of a spec that is one `tag:PATTERN` and nothing else (the usual `tag:site-*`):
+    /// its groups are found from the device's interned tags, without building a key.
+    var onlyTagPattern: Int? {
+        guard parts.count == 1, case .tag(_, let pattern?) = parts[0] else { return nil }
+        return pattern
+    }
+
+    init(_ entries: [String], rule: Rule, atoms: inout AtomTable) {
         parts = entries.map { entry in
             switch entry {
             case "rule": .constant(rule.id)
@@ -28,7 +36,10 @@ struct GroupSpec: Sendable, Equatable {
             default:
                 entry.hasPrefix("label:")
                     ? .constant(rule.labels[String(entry.dropFirst(6))] ?? GroupKey.none)
-                    : .tag(Glob(String(entry.dropFirst(4))))
+                    : {
+                        let glob = Glob(String(entry.dropFirst(4)))
+                        return .tag(glob, pattern: atoms.groupTagPattern(glob))
+                    }()
             }
         }
     }
@@ -43,7 +54,7 @@ struct GroupSpec: Sendable, Equatable {
             case .field(let field):
                 guard let text = field.value(of: device.pointee), !text.isEmpty else { return GroupKey.none }
                 return text
-            case .tag(let glob):
+            case .tag(let glob, _):
                 var first: String?
                 for tag in device.pointee.tags where glob.matches(tag) {
                     if first.map({ tag < $0 }) ?? true { first = tag }
@@ -67,67 +78,69 @@ struct FleetPlan: Sendable {
     let spec: Int
 }
 
-/// The groups of one evaluation, built as the devices are met: per spec, the groups' keys and
-/// their devices (indices into the device list); per fleet rule, each group's counts and which
-/// devices it selected and counted.
+/// The groups of one evaluation. While the devices are met, only what is cheap per device is
+/// written: each device's group under each spec it is selected for, and per fleet rule a mark
+/// (selected; selected and counted). Counting, and listing the members of groups that hold, are
+/// tight passes over those arrays afterwards.
 struct FleetTally {
+    private let deviceCount: Int
     private var keys: [[String]]
-    private var indexByKey: [[String: Int]]
-    private var devicesByGroup: [[[Int32]]]
-    /// Per spec: the group of the current device, once worked out (-1: not yet).
-    private var currentGroup: [Int]
-    private var totals: [[Int]]
-    private var matching: [[Int]]
-    /// Per plan, per device: 1 selected, 2 selected and counted.
-    private var marks: [[UInt8]]
+    private var indexByKey: [[String: Int32]]
+    /// Per spec of one tag pattern: the group of each interned tag (-1: not met yet).
+    private var groupOfTag: [[Int32]]
+    /// Per spec, the last key met and its group: devices alike in a fact come in runs.
+    private var lastKey: [(key: String, group: Int32)?]
+    /// `groupOfDevice[spec * deviceCount + device]`: -1 until worked out.
+    private var groupOfDevice: [Int32]
+    /// `marks[plan * deviceCount + device]`: 1 selected, 2 selected and counted.
+    private var marks: [UInt8]
 
     init(specs: Int, plans: Int, devices: Int) {
+        deviceCount = devices
         keys = Array(repeating: [], count: specs)
         indexByKey = Array(repeating: [:], count: specs)
-        devicesByGroup = Array(repeating: [], count: specs)
-        currentGroup = Array(repeating: -1, count: specs)
-        totals = Array(repeating: [], count: plans)
-        matching = Array(repeating: [], count: plans)
-        marks = Array(repeating: [UInt8](repeating: 0, count: devices), count: plans)
+        groupOfTag = Array(repeating: [], count: specs)
+        lastKey = Array(repeating: nil, count: specs)
+        groupOfDevice = Array(repeating: -1, count: specs * devices)
+        marks = Array(repeating: 0, count: plans * devices)
     }
 
-    /// Starts a device: its groups are not known yet.
-    mutating func startDevice() {
-        for index in currentGroup.indices { currentGroup[index] = -1 }
+    /// Records that `plan` selected the device (and whether it counts), in `group` of its spec.
+    @inline(__always)
+    mutating func mark(plan: Int, spec: Int, device: Int, group: Int32, counted: Bool) {
+        marks[plan * deviceCount + device] = counted ? 2 : 1
+        groupOfDevice[spec * deviceCount + device] = group
     }
 
-    /// The device's group under `spec`, worked out once per device and spec.
-    mutating func group(
-        spec: Int, specs: [GroupSpec], device: UnsafePointer<Device>, index: Int, workspace: String
-    ) -> Int {
-        if currentGroup[spec] >= 0 { return currentGroup[spec] }
-        let key = specs[spec].key(for: device, workspace: workspace)
-        let group: Int
-        if let existing = indexByKey[spec][key] {
-            group = existing
-        } else {
-            group = keys[spec].count
-            keys[spec].append(key)
-            indexByKey[spec][key] = group
-            devicesByGroup[spec].append([])
+    /// The group of the interned tag `tag` under `spec` (a spec of one tag pattern), made when new.
+    @inline(__always)
+    mutating func group(spec: Int, tag: Int32, text: @autoclosure () -> String) -> Int32 {
+        let index = Int(tag)
+        if index < groupOfTag[spec].count, groupOfTag[spec][index] >= 0 { return groupOfTag[spec][index] }
+        if groupOfTag[spec].count <= index {
+            groupOfTag[spec] += repeatElement(-1, count: index + 1 - groupOfTag[spec].count)
         }
-        devicesByGroup[spec][group].append(Int32(index))
-        currentGroup[spec] = group
+        let group = self.group(spec: spec, key: text())
+        groupOfTag[spec][index] = group
         return group
     }
 
-    mutating func count(plan: Int, group: Int, device: Int, matches: Bool) {
-        if totals[plan].count <= group {
-            let grow = group + 1 - totals[plan].count
-            totals[plan] += repeatElement(0, count: grow)
-            matching[plan] += repeatElement(0, count: grow)
-        }
-        totals[plan][group] += 1
-        marks[plan][device] = 1
-        if matches {
-            matching[plan][group] += 1
-            marks[plan][device] = 2
-        }
+    /// The group of a built key under `spec`: devices alike in a fact come in runs, so the last
+    /// key is compared first.
+    mutating func group(spec: Int, builtKey key: String) -> Int32 {
+        if let last = lastKey[spec], last.key == key { return last.group }
+        let group = self.group(spec: spec, key: key)
+        lastKey[spec] = (key, group)
+        return group
+    }
+
+    /// The group of `key` under `spec`, made when it is new.
+    mutating func group(spec: Int, key: String) -> Int32 {
+        if let existing = indexByKey[spec][key] { return existing }
+        let group = Int32(keys[spec].count)
+        keys[spec].append(key)
+        indexByKey[spec][key] = group
+        return group
     }
 
     /// Every group of each plan, by key; members for those that hold (or all, with `allMembers`).
@@ -138,28 +151,48 @@ struct FleetTally {
         for (planIndex, plan) in plans.enumerated() {
             let rule = rules[plan.ruleIndex]
             guard let fleet = rule.fleet else { continue }
-            var groups: [FleetGroup] = []
-            for (group, total) in totals[planIndex].enumerated() where total > 0 {
-                let counted = matching[planIndex][group]
-                let holds = fleet.holds(total: total, matching: counted)
-                var members: [FleetMember] = []
-                if holds || allMembers {
-                    for index in devicesByGroup[plan.spec][group] where marks[planIndex][Int(index)] > 0 {
-                        let device = devices[Int(index)]
-                        members.append(
-                            FleetMember(
-                                id: device.id, name: device.displayName,
-                                status: device.observedStatus(at: now).rawValue,
-                                matches: marks[planIndex][Int(index)] == 2))
+            let groupCount = keys[plan.spec].count
+            var totals = [Int](repeating: 0, count: groupCount), counted = totals
+            let marks = marks[(planIndex * deviceCount)..<((planIndex + 1) * deviceCount)]
+            let groupOf = groupOfDevice[(plan.spec * deviceCount)..<((plan.spec + 1) * deviceCount)]
+            marks.withUnsafeBufferPointer { marks in
+                groupOf.withUnsafeBufferPointer { groupOf in
+                    for device in 0..<deviceCount where marks[device] > 0 {
+                        let group = Int(groupOf[device])
+                        totals[group] += 1
+                        if marks[device] == 2 { counted[group] += 1 }
                     }
-                    members.sort { ($0.matches ? 0 : 1, $0.id) < ($1.matches ? 0 : 1, $1.id) }
                 }
+            }
+            var holds = [Bool](repeating: false, count: groupCount)
+            var listed = [Bool](repeating: false, count: groupCount)
+            for group in 0..<groupCount where totals[group] > 0 {
+                holds[group] = fleet.holds(total: totals[group], matching: counted[group])
+                listed[group] = holds[group] || allMembers
+            }
+            var members = [[FleetMember]](repeating: [], count: groupCount)
+            if listed.contains(true) {
+                marks.withUnsafeBufferPointer { marks in
+                    groupOf.withUnsafeBufferPointer { groupOf in
+                        for device in 0..<deviceCount where marks[device] > 0 && listed[Int(groupOf[device])] {
+                            let found = devices[device]
+                            members[Int(groupOf[device])].append(
+                                FleetMember(
+                                    id: found.id, name: found.displayName,
+                                    status: found.observedStatus(at: now).rawValue, matches: marks[device] == 2))
+                        }
+                    }
+                }
+            }
+            var groups: [FleetGroup] = []
+            for group in 0..<groupCount where totals[group] > 0 {
                 groups.append(
                     FleetGroup(
                         ruleID: rule.id,
                         facts: FleetFacts(
-                            group: keys[plan.spec][group], total: total, matching: counted, members: members),
-                        holds: holds))
+                            group: keys[plan.spec][group], total: totals[group], matching: counted[group],
+                            members: members[group].sorted { $0.id < $1.id }),
+                        holds: holds[group]))
             }
             result += groups.sorted { $0.facts.group < $1.facts.group }
         }

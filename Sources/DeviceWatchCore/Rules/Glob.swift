@@ -11,6 +11,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     private let tokens: [Token]
     /// Whether the pattern has wildcards; if not, matching is string equality.
     public let hasWildcards: Bool
+    /// For a pattern that is a literal prefix and one `*` (`site-*`, the usual tag pattern):
+    /// the prefix, matched by comparing bytes (scalars equal exactly when their UTF-8 does).
+    private let prefix: String?
 
     public init(_ pattern: String) {
         self.pattern = pattern
@@ -24,6 +27,12 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         }
         self.tokens = tokens
         hasWildcards = tokens.contains { $0 == .one || $0 == .many }
+        var literal = String.UnicodeScalarView()
+        for token in tokens.dropLast() {
+            if case .literal(let scalar) = token { literal.append(scalar) }
+        }
+        prefix =
+            tokens.last == .many && literal.count == tokens.count - 1 ? String(literal) : nil
     }
 
     public var description: String { pattern }
@@ -32,6 +41,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     /// backtrack point (the last `*`).
     public func matches(_ text: String) -> Bool {
         guard hasWildcards else { return text == pattern }
+        if let prefix { return text.utf8.starts(with: prefix.utf8) }
         let scalars = text.unicodeScalars
         var t = scalars.startIndex
         var p = 0

@@ -32,18 +32,29 @@ public struct RuleSet: Sendable {
         var atoms = AtomTable()
         var compiled = CompiledRules()
         for rule in rules {
-            compiled.append(
-                CompiledCondition(rule.selector.map { .all([$0, rule.condition]) } ?? rule.condition, atoms: &atoms))
+            // A fleet rule's root is its per-device condition alone: it is tested only on devices
+            // its `where` selected.
+            let condition = rule.isFleet ? rule.condition : rule.selector.map { .all([$0, rule.condition]) }
+            compiled.append(CompiledCondition(condition ?? rule.condition, atoms: &atoms))
         }
-        // A fleet rule has a second root, after every rule's: its `where` alone (who is in a group).
+        // A fleet rule's `where` (who is in a group) is a root after every rule's, shared by the
+        // fleet rules that select alike, so a device is tested once per distinct `where`.
         var fleetPlans: [FleetPlan] = [], groupSpecs: [GroupSpec] = [], deviceRules: [Int] = []
+        var selectorRoots: [(Condition, Int)] = []
         for (index, rule) in rules.enumerated() {
             guard let fleet = rule.fleet else {
                 deviceRules.append(index)
                 continue
             }
-            compiled.append(CompiledCondition(rule.selector ?? .all([]), atoms: &atoms))
-            let spec = GroupSpec(fleet.groupBy, rule: rule)
+            let selector = rule.selector ?? .all([])
+            let selectorRoot =
+                selectorRoots.first { $0.0 == selector }?.1
+                ?? {
+                    compiled.append(CompiledCondition(selector, atoms: &atoms))
+                    selectorRoots.append((selector, compiled.roots.count - 1))
+                    return compiled.roots.count - 1
+                }()
+            let spec = GroupSpec(fleet.groupBy, rule: rule, atoms: &atoms)
             let specIndex =
                 groupSpecs.firstIndex(of: spec)
                 ?? {
@@ -51,8 +62,7 @@ public struct RuleSet: Sendable {
                     return groupSpecs.count - 1
                 }()
             fleetPlans.append(
-                FleetPlan(
-                    ruleIndex: index, selectorRoot: compiled.roots.count - 1, matchRoot: index, spec: specIndex))
+                FleetPlan(ruleIndex: index, selectorRoot: selectorRoot, matchRoot: index, spec: specIndex))
         }
         self.compiled = compiled
         self.deviceRules = deviceRules
@@ -104,6 +114,10 @@ public struct RuleSet: Sendable {
         var unversioned: [(String, String?)] = []
         var versionBits: [String: (parsed: Bool, bits: [Int])] = [:]
         var bits = [UInt64](repeating: 0, count: atoms.wordCount)
+        var interner = TagInterner()
+        var selected = [Int8](repeating: -1, count: compiled.roots.count - rules.count)
+        var deviceGroups = [Int32](repeating: -1, count: groupSpecs.count)
+        var tagIndices: [Int32] = []
         let nowSeconds = now.timeIntervalSince1970
         compiled.nodes.withUnsafeBufferPointer { nodes in
             compiled.children.withUnsafeBufferPointer { children in
@@ -126,7 +140,9 @@ public struct RuleSet: Sendable {
                                 if !parsed { unversioned.append((device.pointee.id, device.pointee.rfdmVersion)) }
                             }
                             bits.withUnsafeMutableBufferPointer {
-                                atoms.fill($0, for: device, versionBits: ownVersionBits)
+                                atoms.fill(
+                                    $0, for: device, versionBits: ownVersionBits, interner: &interner,
+                                    tagIndices: &tagIndices)
                             }
                             let lastHeartbeat = device.pointee.lastHeartbeat, createdAt = device.pointee.createdAt
                             let seen = lastHeartbeat == nil && createdAt == nil ? firstSeen[device.pointee.id] : nil
@@ -146,15 +162,25 @@ public struct RuleSet: Sendable {
                                             device: device.pointee, evaluatedAt: now, firstSeen: seen))
                                 }
                                 guard !fleetPlans.isEmpty else { return }
-                                tally.startDevice()
-                                for (planIndex, plan) in fleetPlans.enumerated()
-                                where evaluator.holds(roots[plan.selectorRoot]) {
-                                    let group = tally.group(
-                                        spec: plan.spec, specs: groupSpecs, device: device, index: deviceIndex,
-                                        workspace: workspace)
-                                    tally.count(
-                                        plan: planIndex, group: group, device: deviceIndex,
-                                        matches: evaluator.holds(roots[plan.matchRoot]))
+                                // Each distinct `where`, and the device's group under each spec,
+                                // worked out once per device (-1: not yet).
+                                for index in selected.indices { selected[index] = -1 }
+                                for index in deviceGroups.indices { deviceGroups[index] = -1 }
+                                for (planIndex, plan) in fleetPlans.enumerated() {
+                                    let slot = plan.selectorRoot - rules.count
+                                    if selected[slot] < 0 {
+                                        selected[slot] = evaluator.holds(roots[plan.selectorRoot]) ? 1 : 0
+                                    }
+                                    guard selected[slot] == 1 else { continue }
+                                    if deviceGroups[plan.spec] < 0 {
+                                        deviceGroups[plan.spec] = group(
+                                            spec: plan.spec, device: device, workspace: workspace,
+                                            tagIndices: tagIndices, interner: &interner, tally: &tally)
+                                    }
+                                    tally.mark(
+                                        plan: planIndex, spec: plan.spec, device: deviceIndex,
+                                        group: deviceGroups[plan.spec],
+                                        counted: evaluator.holds(roots[plan.matchRoot]))
                                 }
                             }
                         }
@@ -172,6 +198,24 @@ public struct RuleSet: Sendable {
         return Evaluation(
             findings: byRule.flatMap { $0 }, unversionedDevices: unversioned, matchCounts: counts,
             fleetGroups: fleetGroups)
+    }
+
+    /// A device's group under a fleet spec: from its interned tags for a spec of one tag
+    /// pattern (the first matching tag in sorted order, as ``GroupSpec/key(for:workspace:)``
+    /// chooses), else from the key the spec builds.
+    private func group(
+        spec: Int, device: UnsafePointer<Device>, workspace: String, tagIndices: [Int32],
+        interner: inout TagInterner, tally: inout FleetTally
+    ) -> Int32 {
+        guard let pattern = groupSpecs[spec].onlyTagPattern, !tagIndices.contains(-1) else {
+            return tally.group(spec: spec, builtKey: groupSpecs[spec].key(for: device, workspace: workspace))
+        }
+        var best: Int32 = -1
+        for tag in tagIndices where interner.patternMatches[Int(tag)] & (1 << UInt64(pattern)) != 0 {
+            if best < 0 || interner.tags[Int(tag)] < interner.tags[Int(best)] { best = tag }
+        }
+        guard best >= 0 else { return tally.group(spec: spec, key: GroupKey.none) }
+        return tally.group(spec: spec, tag: best, text: interner.tags[Int(best)])
     }
 
     /// The facts that made a finding match, e.g. `last heartbeat 17m ago (at least 15m)`.
@@ -205,6 +249,14 @@ public struct RuleSet: Sendable {
 
     public func rule(_ id: String) -> Rule? {
         byID[id]
+    }
+
+    /// The group a device is in under a fleet rule's `group_by` (nil for a rule that is not one).
+    func fleetGroupKey(rule id: String, device: Device, workspace: String) -> String? {
+        guard let index = indexByID[id], let plan = fleetPlans.first(where: { $0.ruleIndex == index }) else {
+            return nil
+        }
+        return withUnsafePointer(to: device) { groupSpecs[plan.spec].key(for: $0, workspace: workspace) }
     }
 
     private func facts(of finding: Finding) -> DeviceFacts {

@@ -1,0 +1,37 @@
+/// The distinct tags of one evaluation, each worked out once: the atom bits it sets and which
+/// fleet `group_by` tag patterns it matches. A device's tags then become small indices, and
+/// neither the rules' tag tests nor a fleet rule's grouping by tag matches a glob or hashes a
+/// group key per device: a fleet of 100,000 cameras has a few thousand distinct tags.
+struct TagInterner {
+    private var indexByTag: [String: Int32] = [:]
+    private(set) var tags: [String] = []
+    /// The atom bits of tag `i`: `bits[bitStarts[i]..<bitStarts[i + 1]]`.
+    private var bitStarts: [Int32] = [0]
+    private var bits: [Int32] = []
+    /// Per tag: which of the group specs' tag patterns (``AtomTable/groupTagPatterns``) it matches.
+    private(set) var patternMatches: [UInt64] = []
+    /// Distinct tags kept at most: a fleet whose every device has tags of its own is worked out
+    /// device by device past this, rather than growing the table without bound.
+    static let limit = 50_000
+
+    /// The tag's index (worked out on first sight), or nil past ``limit``.
+    mutating func intern(_ tag: String, atoms: AtomTable) -> Int32? {
+        if let index = indexByTag[tag] { return index }
+        guard tags.count < Self.limit else { return nil }
+        let index = Int32(tags.count)
+        indexByTag[tag] = index
+        tags.append(tag)
+        bits += atoms.bits(ofTag: tag).map(Int32.init)
+        bitStarts.append(Int32(bits.count))
+        var matches: UInt64 = 0
+        for (position, glob) in atoms.groupTagPatterns.enumerated() where glob.matches(tag) {
+            matches |= 1 << UInt64(position)
+        }
+        patternMatches.append(matches)
+        return index
+    }
+
+    func forEachBit(of index: Int32, _ body: (Int) -> Void) {
+        for position in Int(bitStarts[Int(index)])..<Int(bitStarts[Int(index) + 1]) { body(Int(bits[position])) }
+    }
+}
