@@ -44,7 +44,7 @@ extension AlertSnapshot {
         var key: AlertKey?, fingerprint: String?, status: AlertInstance.State?, severity: Severity?
         var labels: [String: String] = [:]
         var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?,
-            firstSeen: Date?, message: String?, text: AlertText?, fleet: FleetFacts?
+            firstSeen: Date?, message: String?, text: AlertText?, fleet: FleetFacts?, flapping: FlappingState?
         try reader.object { reader, name in
             switch name {
             case "key":
@@ -81,6 +81,16 @@ extension AlertSnapshot {
                 }
                 text = AlertText(summary: summary, description: description, reasons: reasons)
             case "fleet": fleet = try FleetFacts(reading: &reader)
+            case "flapping":
+                var since = 0.0, changes = 0.0
+                try reader.object { reader, part in
+                    switch part {
+                    case "since": since = try reader.number()
+                    case "changes": changes = try reader.number()
+                    default: try reader.skip()
+                    }
+                }
+                flapping = FlappingState(since: Date(timeIntervalSinceReferenceDate: since), changes: Int(changes))
             default: try reader.skip()
             }
         }
@@ -93,7 +103,7 @@ extension AlertSnapshot {
             key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt,
             endsAt: endsAt,
             resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen,
-            message: message, text: text, fleet: fleet)
+            message: message, text: text, fleet: fleet, flapping: flapping)
     }
 }
 

@@ -201,8 +201,23 @@ extension JSONWriter {
     }
 
     fileprivate mutating func alertFacts(
-        device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?, fleet: FleetFacts?
+        device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?, fleet: FleetFacts?,
+        flips: [Date]? = nil, flappingSince: Date? = nil, flapping: FlappingState? = nil
     ) {
+        if let flips {
+            key("flips")
+            beginArray()
+            for flip in flips { number(flip.timeIntervalSinceReferenceDate) }
+            endArray()
+        }
+        member("flappingSince", flappingSince)
+        if let flapping {
+            key("flapping")
+            beginObject()
+            member("since", flapping.since)
+            member("changes", Double(flapping.changes))
+            endObject()
+        }
         key("device")
         device.write(to: &self)
         member("evaluatedAt", evaluatedAt)
@@ -294,7 +309,8 @@ extension AlertSnapshot {
             writer.endObject()
         }
         writer.alertFacts(
-            device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message, fleet: fleet)
+            device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message, fleet: fleet,
+            flapping: flapping)
     }
 }
 
@@ -331,7 +347,8 @@ extension AlertInstance {
         writer.member("resolvedAt", resolvedAt)
         writer.member("resolveReason", resolveReason?.rawValue)
         writer.alertFacts(
-            device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message, fleet: fleet)
+            device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen, message: message, fleet: fleet,
+            flips: flips, flappingSince: flappingSince)
         return writer.data
     }
 }

@@ -48,6 +48,11 @@ public struct AlertInstance: Sendable, Equatable, Codable {
     /// For a fleet rule's alert: its group at the latest evaluation (``device`` stands for the
     /// group, and the key's `deviceID` is the group's key). Per-poll bookkeeping, like ``device``.
     public var fleet: FleetFacts?
+    /// For a rule with `flapping`: when the alert fired and resolved lately (within the rule's
+    /// window, at most as many as make it flapping).
+    public var flips: [Date]?
+    /// When it started flapping; nil when it is not.
+    public var flappingSince: Date?
 
     public var isMeta: Bool { key.ruleID.hasPrefix("devicewatch.") }
 
@@ -67,7 +72,7 @@ public struct AlertInstance: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case key, state, severity, ownLabels = "labels", activeSince, firingSince, lastTrue, resolvedAt, resolveReason
-        case device, evaluatedAt, firstSeen, message, fleet
+        case device, evaluatedAt, firstSeen, message, fleet, flips, flappingSince
     }
 
     /// - Parameter labels: the rule's own labels; built-in names in it (rule, workspace, device, group,
@@ -94,10 +99,14 @@ public struct AlertInstance: Sendable, Equatable, Codable {
         self.message = message
     }
 
+    /// Whether its condition held at the poll that last evaluated it (a flapping alert is
+    /// evaluated on while its condition does not hold).
+    var heldAtLastEvaluation: Bool { lastTrue >= evaluatedAt }
+
     /// Whether a firing alert's condition did not hold at the workspace's latest successful poll
     /// (`lastPoll`): it fires on only through `keep_firing_for`.
     public func isRecovering(lastPoll: Date?) -> Bool {
-        guard state == .firing, let lastPoll else { return false }
+        guard state == .firing, flappingSince == nil, let lastPoll else { return false }
         return lastTrue < lastPoll
     }
 
@@ -179,5 +188,6 @@ extension AlertInstance {
         key == other.key && state == other.state && severity == other.severity
             && ownLabels == other.ownLabels && activeSince == other.activeSince && firingSince == other.firingSince
             && resolvedAt == other.resolvedAt && resolveReason == other.resolveReason && message == other.message
+            && flips == other.flips && flappingSince == other.flappingSince
     }
 }

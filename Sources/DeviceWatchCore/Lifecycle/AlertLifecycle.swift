@@ -29,6 +29,7 @@ public enum AlertLifecycle {
             holding.insert(key)
             let rule = rulesByID[key.ruleID]
             if var alert = book.alerts[key], alert.state != .resolved {
+                let heldBefore = alert.heldAtLastEvaluation
                 alert.lastTrue = now
                 alert.device = device
                 alert.evaluatedAt = now
@@ -41,24 +42,43 @@ public enum AlertLifecycle {
                         Transition(
                             key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now,
                             reason: "held for \(DurationText.format(seconds: rule?.pendingFor ?? 0))"))
+                    transitions += flip(&alert, rule?.flapping, at: now)
                     book.set(alert)
+                } else if alert.flappingSince != nil, let policy = rule?.flapping {
+                    // Flapping: the alert stays firing; a start is counted, and stable long enough it settles.
+                    if !heldBefore { alert.flips = policy.adding(now, to: alert.flips ?? []) }
+                    if now.timeIntervalSince(alert.flips?.last ?? now) >= policy.stableFor {
+                        // Settled: its changes are counted afresh from here.
+                        alert.flappingSince = nil
+                        alert.flips = []
+                        transitions.append(
+                            Transition(
+                                key: key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
+                                reason: "settled firing after \(DurationText.format(seconds: policy.stableFor)) stable")
+                        )
+                    }
+                    if heldBefore, alert.flappingSince != nil { book.refresh(alert) } else { book.set(alert) }
                 } else {
                     book.refresh(alert)
                 }
                 return
             }
             let fires = (rule?.pendingFor ?? 0) <= 0
-            let alert = AlertInstance(
+            let previous = book.alerts[key]
+            var alert = AlertInstance(
                 key: key, state: fires ? .firing : .pending, severity: severity,
                 // The rule's labels as they are: every alert of the rule shares their storage.
                 labels: rule?.labels ?? [:],
                 activeSince: now, firingSince: fires ? now : nil, lastTrue: now, resolvedAt: nil, resolveReason: nil,
                 device: device, evaluatedAt: now, firstSeen: firstSeen, fleet: fleet)
+            // A rule that watches for flapping remembers the alert's recent fires and resolves.
+            alert.flips = rule?.flapping != nil ? previous?.flips : nil
             transitions.append(
                 Transition(
                     key: key, fingerprint: alert.fingerprint,
-                    from: book.alerts[key]?.state == .resolved ? .resolved : nil,
+                    from: previous?.state == .resolved ? .resolved : nil,
                     to: alert.state, at: now, reason: "condition holds"))
+            if fires { transitions += flip(&alert, rule?.flapping, at: now) }
             book.set(alert)
         }
         for finding in evaluation.findings {
@@ -97,6 +117,35 @@ public enum AlertLifecycle {
         for (key, alert) in book.alerts where key.workspace == workspace && !holding.contains(key) && !alert.isMeta {
             guard alert.state != .resolved else { continue }
             let rule = rulesByID[key.ruleID]
+            if alert.state == .firing, let policy = rule?.flapping, alert.fleet == nil,
+                listedIndex(key.deviceID) != nil,
+                now.timeIntervalSince(alert.lastTrue) >= (rule?.keepFiringFor ?? 0)
+            {
+                // A stop: counted; flapping, the alert stays firing until stable; the stop that
+                // makes it flap holds it firing instead of resolving it.
+                var held = alert
+                let heldBefore = held.heldAtLastEvaluation
+                held.evaluatedAt = now
+                if held.flappingSince != nil {
+                    if heldBefore { held.flips = policy.adding(now, to: held.flips ?? []) }
+                    if now.timeIntervalSince(held.flips?.last ?? now) < policy.stableFor {
+                        if heldBefore { book.set(held) } else { book.refresh(held) }
+                        continue
+                    }
+                } else {
+                    let flips = policy.adding(now, to: held.flips ?? [])
+                    if policy.flaps(flips, at: now) {
+                        held.flips = flips
+                        held.flappingSince = now
+                        book.set(held)
+                        transitions.append(
+                            Transition(
+                                key: key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
+                                reason: "flapping: \(policy.describe(flips.count))"))
+                        continue
+                    }
+                }
+            }
             let reason: ResolveReason
             if rule == nil || rule?.isFleet != (alert.fleet != nil) {
                 // Gone, or now judging devices where it judged groups (or the other way round).
@@ -126,6 +175,14 @@ public enum AlertLifecycle {
             resolved.state = .resolved
             resolved.resolvedAt = now
             resolved.resolveReason = reason
+            if let policy = rule?.flapping, reason == .recovered, alert.state == .firing {
+                // The resolve is a change too (a flapping alert that settles resolved counted its stop already).
+                // Settling resolved, its changes are counted afresh from here.
+                resolved.flips = alert.flappingSince == nil ? policy.adding(now, to: alert.flips ?? []) : []
+                resolved.flappingSince = nil
+            } else {
+                resolved.flappingSince = nil
+            }
             if alert.fleet != nil {
                 // The group as it is now, with nobody counted when it has emptied.
                 resolved.fleet =
@@ -146,6 +203,21 @@ public enum AlertLifecycle {
         book.setHealth(WorkspaceHealth(lastSuccess: now), of: workspace)
         transitions += resolveMeta(workspace: workspace, in: &book, at: now)
         return transitions
+    }
+
+    /// An alert that starts firing under a rule watching for flapping: the start is counted, and
+    /// when it makes enough changes the alert is flapping from now.
+    private static func flip(_ alert: inout AlertInstance, _ policy: FlappingPolicy?, at now: Date) -> [Transition] {
+        guard let policy else { return [] }
+        let flips = policy.adding(now, to: alert.flips ?? [])
+        alert.flips = flips
+        guard alert.flappingSince == nil, policy.flaps(flips, at: now) else { return [] }
+        alert.flappingSince = now
+        return [
+            Transition(
+                key: alert.key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
+                reason: "flapping: \(policy.describe(flips.count))")
+        ]
     }
 
     /// Records a failed poll. The workspace's alerts neither fire nor resolve on stale data; after

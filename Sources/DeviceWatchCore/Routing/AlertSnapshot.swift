@@ -25,14 +25,17 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var text: AlertText?
     /// For a fleet rule's alert: its group as planned (see ``AlertInstance/fleet``).
     public var fleet: FleetFacts?
+    /// Set while the alert is flapping (held firing until it has been stable).
+    public var flapping: FlappingState?
 
     public init(
         key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
         startsAt: Date,
         endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?,
-        text: AlertText? = nil, fleet: FleetFacts? = nil
+        text: AlertText? = nil, fleet: FleetFacts? = nil, flapping: FlappingState? = nil
     ) {
         self.fleet = fleet
+        self.flapping = flapping
         self.key = key
         self.fingerprint = fingerprint
         self.status = status
@@ -53,7 +56,7 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device,
-            evaluatedAt, firstSeen, message, text, fleet
+            evaluatedAt, firstSeen, message, text, fleet, flapping
     }
 
     /// The finding the snapshot stands for, for rendering its text.

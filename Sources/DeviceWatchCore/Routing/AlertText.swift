@@ -20,10 +20,14 @@ extension RuleSet {
     /// The text of an alert as a notification will say it; nil for devicewatch's own alerts
     /// (their message is their text) and for alerts of a rule no longer loaded.
     func text(of alert: AlertInstance) -> AlertText? {
-        guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
+        guard alert.message == nil, let rule = rule(alert.key.ruleID) else { return nil }
         let finding = alert.finding
-        return AlertText(
-            summary: summary(of: finding), description: description(of: finding),
-            reasons: alert.state == .firing ? reasons(for: finding) : [])
+        var reasons = alert.state == .firing && alert.heldAtLastEvaluation ? reasons(for: finding) : []
+        if alert.flappingSince != nil, let policy = rule.flapping {
+            reasons.append(
+                "flapping: \(policy.describe(alert.flips?.count ?? 0)); held firing until stable for "
+                    + DurationText.format(seconds: policy.stableFor))
+        }
+        return AlertText(summary: summary(of: finding), description: description(of: finding), reasons: reasons)
     }
 }

@@ -12,13 +12,15 @@ public struct NotificationGroup: Sendable, Equatable, Codable {
     public var told: ToldAlerts
     /// Notifications planned so far, numbering intent ids.
     public var sequence: Int
+    /// The told alerts the receiver was told are flapping (nil: none).
+    public var toldFlapping: Set<AlertKey>?
 
     /// The group's key, `{label="value",...}`: the end of ``id``, not stored apart from it (one
     /// string less per group; grouping by device makes a group per alert).
     public var groupKey: String { String(id.utf8.dropFirst(receiver.utf8.count + 1))! }
 
     enum CodingKeys: String, CodingKey {
-        case id, receiver, labels, createdAt, lastSentAt, told, sequence
+        case id, receiver, labels, createdAt, lastSentAt, told, sequence, toldFlapping
     }
 
     /// - Parameter id: `receiver:groupKey`.

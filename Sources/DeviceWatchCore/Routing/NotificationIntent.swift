@@ -11,6 +11,9 @@ public struct NotificationIntent: Sendable, Equatable, Codable {
         case `repeat`
         /// Only resolves to tell.
         case resolved
+        /// What is new is that an alert started flapping: it is held firing, and no notification
+        /// follows each further flip until it settles.
+        case flapping
     }
 
     /// Stable and attempt-independent: the group's id and its notification number.

@@ -58,6 +58,9 @@ enum NotificationPlanner {
             var firing: [AlertKey] = []
             var held: [AlertKey] = []
             var newlyFiring = 0
+            // Told alerts whose flapping is news: started flapping, or settled firing.
+            var newlyFlapping = 0, settled = 0
+            let toldFlapping = group.toldFlapping ?? []
             for alertKey in membership?.alerts ?? [] {
                 guard let alert = book.alerts[alertKey], alert.state == .firing else { continue }
                 let told = group.told.contains(alertKey)
@@ -68,6 +71,9 @@ enum NotificationPlanner {
                 if !muting.mutes(alert) {
                     firing.append(alertKey)
                     if !told { newlyFiring += 1 }
+                    let flapping = alert.flappingSince != nil
+                    if flapping, !toldFlapping.contains(alertKey) { newlyFlapping += 1 }
+                    if !flapping, told, toldFlapping.contains(alertKey) { settled += 1 }
                 } else if told {
                     held.append(alertKey)
                 }
@@ -91,8 +97,15 @@ enum NotificationPlanner {
                 repeatEvery: repeatEvery(firing, rulesByID, defaults))
             var timing = GroupTimer.Group(
                 createdAt: group.createdAt, lastSentAt: group.lastSentAt, firing: !firing.isEmpty,
-                changed: newlyFiring > 0 || !resolves.isEmpty)
-            if let reason = timer.reason(timing, at: now) {
+                changed: newlyFiring > 0 || !resolves.isEmpty || newlyFlapping > 0 || settled > 0)
+            if var reason = timer.reason(timing, at: now) {
+                // Only flapping is news (alerts the receiver knows, or new ones that flap): say so.
+                let flappingNews = firing.filter { book.alerts[$0]?.flappingSince != nil && !toldFlapping.contains($0) }
+                if newlyFlapping > 0, resolves.isEmpty, settled == 0, reason != .repeat,
+                    newlyFiring == flappingNews.filter({ !group.told.contains($0) }).count
+                {
+                    reason = .flapping
+                }
                 firing.sort()
                 group.sequence += 1
                 emit(
@@ -102,6 +115,9 @@ enum NotificationPlanner {
                         firing: firing.map(snapshotOf), resolved: resolves.map(snapshotOf), reason: reason,
                         createdAt: now))
                 group.told = ToldAlerts(firing + held)
+                let flapping = Set(firing.filter { book.alerts[$0]?.flappingSince != nil })
+                    .union(held.filter { toldFlapping.contains($0) })
+                group.toldFlapping = flapping.isEmpty ? nil : flapping
                 group.lastSentAt = now
                 timing.lastSentAt = now
                 timing.changed = false
@@ -117,7 +133,7 @@ enum NotificationPlanner {
 
         // A silence that ends unmutes what it held.
         for silence in muting.silences { soonest(silence.endsAt) }
-        Retention.forgetResolved(in: &book, toldBy: state)
+        Retention.forgetResolved(in: &book, toldBy: state, rules: rulesByID, at: now)
         return nextDue
     }
 
@@ -134,7 +150,8 @@ enum NotificationPlanner {
             startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt,
             resolveReason: alert.resolveReason?.rawValue,
             device: alert.device, evaluatedAt: alert.evaluatedAt, firstSeen: alert.firstSeen, message: alert.message,
-            fleet: alert.fleet)
+            fleet: alert.fleet,
+            flapping: alert.flappingSince.map { FlappingState(since: $0, changes: alert.flips?.count ?? 0) })
     }
 
     private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {

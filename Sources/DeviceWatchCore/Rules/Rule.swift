@@ -32,6 +32,8 @@ public struct Rule: Sendable, Equatable {
     public var condition: Condition
     /// Set for a fleet rule: it judges groups of devices, one alert per group, not each device.
     public var fleet: FleetCondition?
+    /// A device rule's flap detection (see ``FlappingPolicy``).
+    public var flapping: FlappingPolicy?
     /// Seconds the condition must hold before the alert fires.
     public var pendingFor: Double?
     /// Seconds a firing alert stays firing through a recovery.
@@ -57,9 +59,10 @@ public struct Rule: Sendable, Equatable {
         selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
         groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = "",
-        definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil
+        definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil, flapping: FlappingPolicy? = nil
     ) {
         self.fleet = fleet
+        self.flapping = flapping
         self.id = id
         self.summary = summary
         self.description = description

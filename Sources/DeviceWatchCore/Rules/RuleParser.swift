@@ -4,6 +4,7 @@ public enum RuleParser {
     static let ruleKeys = [
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
         "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal", "fleet",
+        "flapping",
     ]
     static let conditionKeys =
         [
@@ -120,6 +121,13 @@ public enum RuleParser {
             valid = false
         }
 
+        let flapping = fields["flapping"].flatMap { need(parseFlapping($0)) }
+        if fleet != nil, let field = fields["flapping"] {
+            field.report(
+                "flapping is for a device rule: a fleet rule's group has no single device to flap; leave it out")
+            valid = false
+        }
+
         func duration(_ key: String) -> Double? { fields[key].flatMap { need($0.duration()) } }
         let pendingFor = duration("for")
         let keepFiringFor = duration("keep_firing_for")
@@ -204,7 +212,8 @@ public enum RuleParser {
             condition: condition, pendingFor: pendingFor, keepFiringFor: keepFiringFor, notify: notify,
             repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, inhibits: inhibits,
             inhibitEqual: inhibitEqual, file: file,
-            definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) }, fleet: fleet)
+            definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) }, fleet: fleet,
+            flapping: flapping)
     }
 
     /// `[a-z0-9][a-z0-9_.-]*`
