@@ -12,8 +12,9 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Watch a simulated fleet with the shipped rules; notifications print here. No account, no network.",
         discussion: """
-            Runs the Devices API simulator with a 39-device fleet (two sites, production and staging, a few never \
-            provisioned, mixed rfdm versions, devices that drop off and come back, a site-wide outage 40 minutes in) \
+            Runs the Devices API simulator with a 40-device fleet (two sites, production and staging, a few never \
+            provisioned, mixed rfdm versions, devices that drop off and come back, a camera with a flaky uplink \
+            that flaps, a site-wide outage 40 minutes in) \
             and the worker with rules/*.json, notifying the console, with the ops server (status page, metrics, API) on --listen. Fleet \
             time runs --time-scale times faster (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
             """)

@@ -112,7 +112,8 @@ struct OpsServerTests {
             Rule(
                 id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}",
                 severity: .critical,
-                condition: .offlineFor(seconds: 900), notify: ["r"])
+                condition: .offlineFor(seconds: 900), notify: ["r"],
+                flapping: FlappingPolicy(changes: 4, within: 3600, stableFor: 1800))
         ])
         return WorkerStatus(
             now: now, startedAt: now.addingTimeInterval(-3600), workspaces: ["acme"], fleet: ["acme": fleet],
@@ -453,6 +454,7 @@ struct WorkerMetricsTests {
         metrics.refresh(OpsServerTests.status())
         let text = metrics.exposition()
         let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains(#"devicewatch_alerts_flapping{rule="production-offline"} 0.0"#), "\(text)")
         let help = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] }.map(String.init))
         let types = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }.map(String.init))
         var families = Set<String>()

@@ -381,7 +381,7 @@ struct DemoCommandTests {
         ])
         #expect(output.status == 0, "\(output.stderr)")
         let text = output.stdout
-        #expect(text.contains("devicewatch demo: 39 simulated devices"))
+        #expect(text.contains("devicewatch demo: 40 simulated devices"))
         #expect(text.contains(#"FIRING {rule="production-offline",workspace="demo"} (new) -> pagerduty-oncall"#))
         #expect(text.contains("has not checked in since it was provisioned"))
         #expect(text.contains("1.4.0 or later is required"))

@@ -11,6 +11,8 @@ public struct CyclePreview: Sendable {
     public var notifications: [NotificationIntent]
     /// Firing alerts held back by inhibition after the cycle (a firing site mutes its cameras).
     public var inhibited: [AlertKey] = []
+    /// Alerts flapping after the cycle.
+    public var flapping: [AlertKey] = []
 
     /// Runs one poll of `workspace` through the cycle on `state` (changed as the worker's would
     /// be, so several workspaces follow one another as the worker's polls do).
@@ -26,7 +28,8 @@ public struct CyclePreview: Sendable {
         }
         return CyclePreview(
             fromStoredState: fromStoredState, transitions: result.transitions, notifications: intents,
-            inhibited: inhibited.sorted())
+            inhibited: inhibited.sorted(),
+            flapping: state.book.alerts.values.filter { $0.flappingSince != nil }.map(\.key).sorted())
     }
 
     /// The lines of the text report.
@@ -37,14 +40,22 @@ public struct CyclePreview: Sendable {
         ]
         if transitions.isEmpty { lines.append("  no alert changes state") }
         for transition in transitions {
+            // Firing to firing: it started flapping, or settled.
+            let why = transition.from == transition.to ? " (\(clean(transition.reason)))" : ""
             lines.append(
                 "  \(transition.key.ruleID) on \(clean(transition.key.deviceID)): "
-                    + "\(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive")")
+                    + "\(transition.from?.rawValue ?? "inactive") -> \(transition.to?.rawValue ?? "inactive")\(why)")
         }
         for intent in notifications {
             lines.append(
                 "  would notify \(intent.receiver) \(clean(intent.groupKey)): \(intent.firing.count) firing, "
                     + "\(intent.resolved.count) resolved (\(intent.reason.rawValue))")
+        }
+        if !flapping.isEmpty {
+            lines.append(
+                "  flapping (held firing, no page per flip until stable): "
+                    + flapping.prefix(10).map { "\($0.ruleID) on \(clean($0.deviceID))" }.joined(separator: ", ")
+                    + (flapping.count > 10 ? ", …" : ""))
         }
         if !inhibited.isEmpty {
             let shown = inhibited.prefix(10).map { "\($0.ruleID) on \(clean($0.deviceID))" }.joined(separator: ", ")
@@ -79,6 +90,7 @@ public struct CyclePreview: Sendable {
         var transitions: [Change]
         var notifications: [Notification]
         var inhibited: [Held]
+        var flapping: [Held]
 
         struct Held: Encodable, Sendable {
             var rule: String
@@ -86,7 +98,7 @@ public struct CyclePreview: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case transitions, notifications, inhibited
+            case transitions, notifications, inhibited, flapping
             case fromStoredState = "from_stored_state"
         }
     }
@@ -104,6 +116,7 @@ public struct CyclePreview: Sendable {
                     receiver: $0.receiver, group: $0.groupKey, reason: $0.reason.rawValue, firing: $0.firing.count,
                     resolved: $0.resolved.count)
             },
-            inhibited: inhibited.map { .init(rule: $0.ruleID, device: $0.deviceID) })
+            inhibited: inhibited.map { .init(rule: $0.ruleID, device: $0.deviceID) },
+            flapping: flapping.map { .init(rule: $0.ruleID, device: $0.deviceID) })
     }
 }

@@ -40,6 +40,13 @@ enum OpsResources {
         var device: DeviceResource
         /// A fleet alert's group: its key, counts and members.
         var group: FleetFacts?
+        /// Set while the alert is flapping: since when, and its changes within the rule's window.
+        var flapping: FlappingResource?
+
+        struct FlappingResource: Encodable {
+            var since: String
+            var changes: Int
+        }
 
         init(_ alert: AlertInstance, rules: RuleSet) {
             fingerprint = alert.fingerprint
@@ -55,6 +62,9 @@ enum OpsResources {
             resolvedAt = alert.resolvedAt.map(Timestamp.format)
             device = DeviceResource(alert.device)
             group = alert.fleet
+            flapping = alert.flappingSince.map {
+                FlappingResource(since: Timestamp.format($0), changes: alert.flips?.count ?? 0)
+            }
         }
     }
 

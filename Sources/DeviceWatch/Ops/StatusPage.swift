@@ -78,6 +78,9 @@ enum StatusPage {
                 values["hostname"] = InertText.line(hostname)
             }
             if let description = status.rules.description(of: alert) { values["description"] = description }
+            if alert.flappingSince != nil {
+                values["flapping"] = "flapping: \(alert.flips?.count ?? 0) changes, held firing until stable"
+            }
             return values
         }
         let recent: [[String: Any]] = notifications.map { entry in
@@ -162,6 +165,7 @@ enum StatusPage {
         .ok { background:var(--ok); } .bad { background:var(--critical); }
         .sev-critical { background:var(--critical); } .sev-error { background:var(--error); } .sev-warning { background:var(--warning); }
         .sev-info { background:var(--info); }
+        .badge { display:inline-block; padding:0 7px; border-radius:6px; font-size:12px; border:1px solid var(--warning); }
         .banner { border-left:4px solid var(--critical); background:var(--card); padding:8px 12px; margin:10px 0; border-radius:6px; }
         .cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(230px,1fr)); gap:10px; }
         .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
@@ -225,7 +229,7 @@ enum StatusPage {
               <td><span class="pill sev-{{severity}}">{{severity}}</span></td>
               <td data-label="Device"><b>{{device}}</b> <span class="muted">{{#hostname}}{{hostname}} · {{/hostname}}{{workspace}}</span></td>
               <td data-label="Rule"><code>{{rule}}</code></td>
-              <td data-label="What">{{summary}}{{#description}}<br><span class="muted">{{description}}</span>{{/description}}</td>
+              <td data-label="What">{{summary}}{{#flapping}} <span class="badge">{{flapping}}</span>{{/flapping}}{{#description}}<br><span class="muted">{{description}}</span>{{/description}}</td>
               <td data-label="Since" title="{{since_at}}">{{since}}</td>
             </tr>
           {{/alerts}}

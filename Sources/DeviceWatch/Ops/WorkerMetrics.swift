@@ -23,6 +23,8 @@ public final class WorkerMetrics: Sendable {
             "1 when a workspace has not been seen for stale_after (at once on 401, 403 or a missing scope), else 0.",
         "devicewatch_devices": "Devices of a workspace at its latest successful poll, by status.",
         "devicewatch_alerts": "Alerts devicewatch tracks, by rule, severity and state.",
+        "devicewatch_alerts_flapping":
+            "Alerts held firing as flapping (no page per flip until they are stable), by rule with flapping.",
         "devicewatch_notifications_total":
             "Delivery attempts of notifications, by receiver and outcome (sent, retry, dead).",
         "devicewatch_dispatcher_retries_total": "Delivery attempts that failed and will be tried again, by receiver.",
@@ -129,6 +131,12 @@ public final class WorkerMetrics: Sendable {
         for (key, count) in alerts {
             values.append(
                 ("devicewatch_alerts", [("rule", key[0]), ("severity", key[1]), ("state", key[2])], Double(count)))
+        }
+        var flapping: [String: Int] = [:]
+        for rule in status.rules.rules where rule.flapping != nil { flapping[rule.id] = 0 }
+        for alert in status.alerts where alert.flappingSince != nil { flapping[alert.key.ruleID, default: 0] += 1 }
+        for (rule, count) in flapping {
+            values.append(("devicewatch_alerts_flapping", [("rule", rule)], Double(count)))
         }
         for workspace in status.workspaces {
             let health = status.health[workspace]

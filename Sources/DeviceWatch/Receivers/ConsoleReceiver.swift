@@ -34,8 +34,14 @@ public struct ConsoleReceiver: Receiver {
             "[\(Timestamp.format(now))] \(state) \(clean(intent.groupKey)) (\(intent.reason.rawValue)) -> \(intent.receiver)"
         )
         for alert in intent.firing.prefix(20) {
-            lines.append(
-                "  ! \(alert.severity.rawValue.uppercased()) \(clean(AlertView(alert, context: context).summary))")
+            let summary = clean(AlertView(alert, context: context).summary)
+            if let flapping = alert.flapping {
+                lines.append(
+                    "  ~ \(alert.severity.rawValue.uppercased()) \(summary) (flapping: \(flapping.changes) changes; "
+                        + "no page per flip until it is stable)")
+            } else {
+                lines.append("  ! \(alert.severity.rawValue.uppercased()) \(summary)")
+            }
         }
         if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
         for alert in intent.resolved.prefix(20) {
