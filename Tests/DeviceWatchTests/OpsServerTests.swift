@@ -349,6 +349,30 @@ extension OpsServerTests {
         #expect(page.contains("<title>(31) devicewatch</title>"))
     }
 
+    @Test func aFleetAlertAndAFlappingAlertShowAsSuchOnThePageAndInTheAPI() async throws {
+        var site = Self.alert("site-b", name: "site-b", rule: "site-down")
+        site.device = FleetGroup.device(for: "site-b")
+        site.fleet = FleetFacts(
+            group: "site-b", total: 20, matching: 12,
+            members: [FleetMember(id: "cam-1", name: "<b>cam 1</b>", status: "offline", matches: true)])
+        var flaky = Self.alert("cam-7", name: "dock cam")
+        flaky.flips = [Self.now.addingTimeInterval(-900), Self.now.addingTimeInterval(-300)]
+        flaky.flappingSince = Self.now.addingTimeInterval(-300)
+        let server = try await Self.start(status: Self.status(alerts: [site, flaky]))
+        defer { server.stop() }
+        let page = try await server.get("/").text
+        #expect(page.contains("12 of 20 devices"), "\(page)")
+        #expect(page.contains(#"<span class="badge">flapping: 2 changes, held firing until stable</span>"#))
+        let alerts = try #require(try await server.json("/api/v1/alerts?state=firing")["alerts"] as? [[String: Any]])
+        let group = try #require(alerts.first { $0["rule"] as? String == "site-down" }?["group"] as? [String: Any])
+        #expect(
+            group["group"] as? String == "site-b" && group["total"] as? Int == 20 && group["matching"] as? Int == 12)
+        #expect((group["members"] as? [[String: Any]])?.first?["name"] as? String == "<b>cam 1</b>")
+        let flapping = try #require(
+            alerts.first { $0["rule"] as? String == "production-offline" }?["flapping"] as? [String: Any])
+        #expect(flapping["changes"] as? Int == 2 && flapping["since"] as? String == "2026-11-28T11:55:00.000Z")
+    }
+
     /// Several workers on PostgreSQL: the page says who polls each workspace, and lists the workers.
     @Test func theStatusPageShowsTheWorkersAndWhoPollsEachWorkspace() async throws {
         var status = Self.status()
