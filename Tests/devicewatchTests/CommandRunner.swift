@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// Runs the built `devicewatch` binary, as a user would.
@@ -80,6 +81,13 @@ final class SimulatorProcess {
             throw SimulatorStartError(firstLine: text)
         }
         baseURL = String(text.dropFirst("listening on ".count))
+    }
+
+    /// Moves the simulated clock on (`"20m"`); returns the admin API's HTTP status (200 when it moved).
+    func advance(_ by: String, http: CurlHTTPClient) async throws -> Int {
+        try await http.send(
+            HTTPRequestSpec(method: "POST", url: baseURL + "/_sim/clock/advance", body: Data(#"{"by": "\#(by)"}"#.utf8))
+        ).status
     }
 
     /// Sends SIGTERM and returns the exit status.

@@ -68,13 +68,7 @@ struct EndToEndTests {
         ]
         let http = CurlHTTPClient()
         defer { http.shutdown() }
-        func advance(_ by: String) async throws {
-            let response = try await http.send(
-                HTTPRequestSpec(
-                    method: "POST", url: simulator.baseURL + "/_sim/clock/advance",
-                    body: Data(#"{"by": "\#(by)"}"#.utf8)))
-            #expect(response.status == 200)
-        }
+        func advance(_ by: String) async throws { #expect(try await simulator.advance(by, http: http) == 200) }
         func get(_ url: String) async throws -> (status: Int, text: String) {
             let response = try await http.send(HTTPRequestSpec(url: url))
             return (response.status, String(decoding: response.body, as: UTF8.self))

@@ -42,13 +42,7 @@ struct FleetWorkerTests {
         ])
         let http = CurlHTTPClient()
         defer { http.shutdown() }
-        func advance(_ by: String) async throws {
-            let response = try await http.send(
-                HTTPRequestSpec(
-                    method: "POST", url: simulator.baseURL + "/_sim/clock/advance",
-                    body: Data(#"{"by": "\#(by)"}"#.utf8)))
-            #expect(response.status == 200)
-        }
+        func advance(_ by: String) async throws { #expect(try await simulator.advance(by, http: http) == 200) }
         func events(_ action: String) -> [[String: Any]] {
             sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
         }

@@ -136,15 +136,7 @@ enum WebhookPayload {
             writer.member("matching", Double(group.matching))
             writer.key("members")
             writer.beginArray()
-            for member in group.members.prefix(Self.membersListed) {
-                writer.beginObject()
-                writer.member("id", member.id)
-                writer.member("name", member.name)
-                writer.member("status", member.status)
-                writer.key("matches")
-                writer.bool(member.matches)
-                writer.endObject()
-            }
+            for member in group.members.prefix(Self.membersListed) { member.write(to: &writer) }
             writer.endArray()
             writer.member("members_omitted", Double(max(0, group.members.count - Self.membersListed)))
             writer.endObject()

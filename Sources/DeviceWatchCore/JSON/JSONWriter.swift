@@ -231,6 +231,19 @@ extension JSONWriter {
     }
 }
 
+extension FleetMember {
+    /// `{"id", "name", "status", "matches"}`, as `JSONDecoder` reads it back.
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("id", id)
+        writer.member("name", name)
+        writer.member("status", status)
+        writer.key("matches")
+        writer.bool(matches)
+        writer.endObject()
+    }
+}
+
 extension FleetFacts {
     /// As `JSONDecoder` reads it back.
     func write(to writer: inout JSONWriter) {
@@ -240,15 +253,7 @@ extension FleetFacts {
         writer.member("matching", Double(matching))
         writer.key("members")
         writer.beginArray()
-        for member in members {
-            writer.beginObject()
-            writer.member("id", member.id)
-            writer.member("name", member.name)
-            writer.member("status", member.status)
-            writer.key("matches")
-            writer.bool(member.matches)
-            writer.endObject()
-        }
+        for member in members { member.write(to: &writer) }
         writer.endArray()
         writer.endObject()
     }
