@@ -111,4 +111,16 @@ struct FlappingTests {
             file: "r.json")
         #expect(fleet.contains { $0.message.contains("flapping is for a device rule") })
     }
+
+    @Test func aRuleReloadedWithoutFlappingMakesItsFlappingAlertAnOrdinaryOne() {
+        var h = Harness([Self.rule])
+        for (index, seconds) in [0.0, 60, 120, 180, 240].enumerated() {
+            _ = h.cycle(seconds, Self.camera(seconds, offline: index % 2 == 0))
+        }
+        #expect(h.book.alerts.values.first?.flappingSince != nil)
+        h.rules = RuleSet([offlineRule])
+        _ = h.cycle(300, Self.camera(300, offline: true))
+        #expect(h.book.alerts.values.first?.flappingSince == nil && h.book.alerts.values.first?.flips == nil)
+        #expect(told(h.cycle(360, Self.camera(360, offline: false)).intents) == ["resolved: firing [] resolved 1"])
+    }
 }

@@ -58,6 +58,11 @@ public enum AlertLifecycle {
                         )
                     }
                     if heldBefore, alert.flappingSince != nil { book.refresh(alert) } else { book.set(alert) }
+                } else if alert.flappingSince != nil || alert.flips != nil, rule?.flapping == nil {
+                    // Its rule no longer watches for flapping (a reload): an ordinary alert from here.
+                    alert.flappingSince = nil
+                    alert.flips = nil
+                    book.set(alert)
                 } else {
                     book.refresh(alert)
                 }
