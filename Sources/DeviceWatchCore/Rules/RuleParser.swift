@@ -71,36 +71,10 @@ public enum RuleParser {
             return value
         }
 
-        var id = ""
-        if let idReader = fields["id"] {
-            if let text = need(idReader.string()) {
-                if isValidID(text) {
-                    id = text
-                } else {
-                    idReader.report(
-                        "a rule id is lowercase letters, digits, '_', '.' and '-', starting with a letter or digit; got \"\(text)\""
-                    )
-                    valid = false
-                }
-            }
-        } else {
-            reader.report("a rule needs an \"id\"")
-            valid = false
-        }
-
-        var severity = Severity.warning
-        if let severityReader = fields["severity"], let text = need(severityReader.string()) {
-            if let parsed = Severity(rawValue: text) {
-                severity = parsed
-            } else {
-                let hint =
-                    NameSuggestion.closest(to: text, among: Severity.allCases.map(\.rawValue)).map {
-                        "; did you mean \"\($0)\"?"
-                    } ?? ""
-                severityReader.report("severity must be critical, error, warning or info; got \"\(text)\"\(hint)")
-                valid = false
-            }
-        }
+        let id = parseID(fields["id"], rule: reader)
+        if id == nil { valid = false }
+        let severity = parseSeverity(fields["severity"])
+        if severity == nil { valid = false }
 
         let selector = fields["where"].flatMap { need(parseCondition($0)) }
         var condition: Condition?
@@ -181,32 +155,14 @@ public enum RuleParser {
             return text
         }
         let inhibits = fields["inhibits"].flatMap { need($0.stringOrList("a rule id or a list of them")) } ?? []
-        var inhibitEqual: [String] = []
-        if let equalReader = fields["inhibit_equal"], let keys = need(equalReader.strings()) {
-            for (index, key) in keys.enumerated()
-            where !(["workspace", "device", "severity"].contains(key) || key.hasPrefix("label:") && key.count > 6) {
-                equalReader.element(index).report(
-                    "inhibit_equal entries are workspace, device, severity or label:NAME; got \"\(key)\"")
-                valid = false
-            }
-            if fleet != nil, let index = keys.firstIndex(of: "device") {
-                equalReader.element(index).report(
-                    "a fleet rule inhibits the alerts of its group's own devices already; \"device\" cannot be equal to a group"
-                )
-                valid = false
-            }
-            inhibitEqual = keys
-        }
-        if fields["inhibit_equal"] != nil, inhibits.isEmpty {
-            fields["inhibit_equal"]?.report("inhibit_equal needs \"inhibits\": the rule ids this rule silences")
-            valid = false
-        }
+        let inhibitEqual = parseInhibitEqual(fields["inhibit_equal"], inhibits: inhibits, isFleet: fleet != nil)
+        if inhibitEqual == nil { valid = false }
 
         let summary = template("summary")
         let description = template("description")
         let sendResolved = fields["send_resolved"].flatMap { need($0.bool()) }
 
-        guard valid, let condition else { return nil }
+        guard valid, let condition, let id, let severity, let inhibitEqual else { return nil }
         return Rule(
             id: id, summary: summary, description: description, severity: severity, selector: selector,
             condition: condition, pendingFor: pendingFor, keepFiringFor: keepFiringFor, notify: notify,
