@@ -124,32 +124,10 @@ public enum AlertLifecycle {
             let rule = rulesByID[key.ruleID]
             if alert.state == .firing, let policy = rule?.flapping, alert.fleet == nil,
                 listedIndex(key.deviceID) != nil,
-                now.timeIntervalSince(alert.lastTrue) >= (rule?.keepFiringFor ?? 0)
+                now.timeIntervalSince(alert.lastTrue) >= (rule?.keepFiringFor ?? 0),
+                holdsFlapping(alert, policy: policy, book: &book, transitions: &transitions, at: now)
             {
-                // A stop: counted; flapping, the alert stays firing until stable; the stop that
-                // makes it flap holds it firing instead of resolving it.
-                var held = alert
-                let heldBefore = held.heldAtLastEvaluation
-                held.evaluatedAt = now
-                if held.flappingSince != nil {
-                    if heldBefore { held.flips = policy.adding(now, to: held.flips ?? []) }
-                    if now.timeIntervalSince(held.flips?.last ?? now) < policy.stableFor {
-                        if heldBefore { book.set(held) } else { book.refresh(held) }
-                        continue
-                    }
-                } else {
-                    let flips = policy.adding(now, to: held.flips ?? [])
-                    if policy.flaps(flips, at: now) {
-                        held.flips = flips
-                        held.flappingSince = now
-                        book.set(held)
-                        transitions.append(
-                            Transition(
-                                key: key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
-                                reason: "flapping: \(policy.describe(flips.count))"))
-                        continue
-                    }
-                }
+                continue
             }
             let reason: ResolveReason
             if rule == nil || rule?.isFleet != (alert.fleet != nil) {
@@ -208,21 +186,6 @@ public enum AlertLifecycle {
         book.setHealth(WorkspaceHealth(lastSuccess: now), of: workspace)
         transitions += resolveMeta(workspace: workspace, in: &book, at: now)
         return transitions
-    }
-
-    /// An alert that starts firing under a rule watching for flapping: the start is counted, and
-    /// when it makes enough changes the alert is flapping from now.
-    private static func flip(_ alert: inout AlertInstance, _ policy: FlappingPolicy?, at now: Date) -> [Transition] {
-        guard let policy else { return [] }
-        let flips = policy.adding(now, to: alert.flips ?? [])
-        alert.flips = flips
-        guard alert.flappingSince == nil, policy.flaps(flips, at: now) else { return [] }
-        alert.flappingSince = now
-        return [
-            Transition(
-                key: alert.key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
-                reason: "flapping: \(policy.describe(flips.count))")
-        ]
     }
 
     /// Records a failed poll. The workspace's alerts neither fire nor resolve on stale data; after
