@@ -184,7 +184,11 @@ struct RuleCommandsTests {
             "  site-b: fires: site-b: 4 of 4 production cameras are offline",
             "      because 4 of 4 devices in site-b (100%) are offline for at least 5m (at least 50% of the group); "
                 + "matching: site-b b1 (b1), site-b b2 (b2), site-b b3 (b3), site-b b4 (b4)",
+            "      members (* counted): site-b b1 [b1] offline*, site-b b2 [b2] offline*, site-b b3 [b3] offline*, "
+                + "site-b b4 [b4] offline*",
             "  site-a: 1 of 4 (25%) offline for at least 5m: does not fire (needs at least 50% of the group)",
+            "      members (* counted): site-a a1 [a1] offline*, site-a a2 [a2] online, site-a a3 [a3] online, "
+                + "site-a a4 [a4] online",
             "  site-c: 1 of 1 (100%) offline for at least 5m: does not fire (only 1 device (min_devices 3))",
             "  site-down on site-b: inactive -> firing",
             "  held back by inhibition while the alert inhibiting them fires: 4: production-offline on b1, "

@@ -91,6 +91,7 @@ public struct EvaluationReport: Sendable {
             let finding = Self.finding(group, rule: rule, at: at, workspace: workspace)
             lines.append("  \(clean(group.facts.group)): fires: \(clean(ruleSet.summary(of: finding)))")
             lines.append("      because " + ruleSet.reasons(for: finding).map(clean).joined(separator: "; "))
+            lines.append(memberLine(group.facts))
         }
         let quiet = groups.filter { !$0.holds }
         for group in quiet.prefix(Self.quietGroupsShown) {
@@ -102,11 +103,21 @@ public struct EvaluationReport: Sendable {
             lines.append(
                 "  \(clean(facts.group)): \(facts.matching) of \(facts.total) (\(FleetFacts.percent(facts.fraction))) "
                     + "\(fleet.of.summary): does not fire (\(why))")
+            lines.append(memberLine(facts))
         }
         if quiet.count > Self.quietGroupsShown {
             lines.append("  ... and \(quiet.count - Self.quietGroupsShown) more groups that do not fire")
         }
         return lines
+    }
+
+    /// A group's first members with their status, counted ones marked `*`.
+    private func memberLine(_ facts: FleetFacts) -> String {
+        let shown = facts.members.prefix(10).map {
+            "\(clean($0.name)) [\(clean($0.id))] \(clean($0.status))\($0.matches ? "*" : "")"
+        }
+        let more = facts.members.count > 10 ? ", … and \(facts.members.count - 10) more" : ""
+        return "      members (* counted): " + shown.joined(separator: ", ") + more
     }
 
     static func finding(_ group: FleetGroup, rule: Rule, at: Date, workspace: String) -> Finding {
