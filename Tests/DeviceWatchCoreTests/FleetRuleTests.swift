@@ -168,4 +168,26 @@ struct FleetRuleTests {
             #expect(try NotificationIntent(outboxJSON: encoder.encode(intent)) == intent)
         }
     }
+
+    @Test func hostileMemberTextIsInertInTemplatesAndReasons() {
+        var rule = Self.siteDown
+        rule.summary = "{{#group.devices}}{{name}}|{{status}};{{/group.devices}}"
+        rule.fleet?.minDevices = 1
+        rule.fleet?.of = .status(["offline", "re\nboot\u{202E}"])
+        let devices = [
+            Device(
+                id: "cam\u{202E}1", name: "evil\ncam\u{202E}gpj.exe", status: .other("re\nboot\u{202E}"),
+                lastHeartbeat: Harness.t0, tags: ["production", "site-b"])
+        ]
+        let rules = RuleSet([rule])
+        let group = rules.evaluate(workspace: "acme", devices: devices, at: Harness.t0).fleetGroups[0]
+        let finding = Finding(
+            workspace: "acme", ruleID: rule.id, severity: .critical, device: FleetGroup.device(for: "site-b"),
+            evaluatedAt: Harness.t0, fleet: group.facts)
+        #expect(group.holds && group.facts.members.first?.matches == true, "\(group)")
+        #expect(rules.summary(of: finding) == "evil camgpj.exe|re boot;")
+        for text in rules.reasons(for: finding) + [rules.summary(of: finding)] {
+            #expect(!text.unicodeScalars.contains { $0 == "\n" || InertText.isBidirectionalControl($0) }, "\(text)")
+        }
+    }
 }

@@ -291,4 +291,28 @@ struct PlannedTextPayloadTests {
         let summary = try #require(planned.firing.first { $0.key.deviceID == "cam-0" }?.text?.summary)
         #expect(!summary.contains("\u{202E}") && !summary.contains("\u{7}"))
     }
+
+    /// A fleet alert whose members are named with 10 KB of flags and of combining marks, and a
+    /// mention: every receiver's payload stays within its limits, counted in UTF-16 units.
+    @Test func aFleetAlertOfHostileMembersStaysWithinEveryLimit() throws {
+        var intent = Fixed.fleetGroup
+        let heavy = [
+            String(repeating: "🇺🇦", count: 2500), "e" + String(repeating: "\u{301}", count: 10_000), "@here <!channel>",
+        ]
+        let others = intent.firing[0].fleet?.members ?? []
+        intent.firing[0].fleet?.members =
+            heavy.enumerated().map {
+                FleetMember(id: "cam-\($0.offset)", name: $0.element, status: "offline", matches: true)
+            } + others
+        let event = try json(body(SampleReceivers.pagerduty, intent)[0])
+        let details = try #require((event["payload"] as? [String: Any])?["custom_details"] as? [String: String])
+        for (key, value) in details { #expect(value.utf16.count <= 1024, "\(key): \(value.utf16.count)") }
+        let slackText = String(decoding: try body(SampleReceivers.slack, intent)[0], as: UTF8.self)
+        #expect(!slackText.contains("<!channel>") && !slackText.contains("@here <"))
+        for data in try body(SampleReceivers.discord, intent) + body(SampleReceivers.teams, intent)
+            + body(SampleReceivers.slack, intent)
+        {
+            #expect(data.count < 28_000, "\(data.count) bytes")
+        }
+    }
 }

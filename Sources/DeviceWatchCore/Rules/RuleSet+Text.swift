@@ -106,6 +106,11 @@ extension RuleSet {
         }
     }
 
+    /// A fleet member as templates see it: every value inert (a status the API adds is its text too).
+    private static func templateValues(_ member: FleetMember) -> [String: String] {
+        ["id": InertText.line(member.id), "name": InertText.line(member.name), "status": InertText.line(member.status)]
+    }
+
     private func templateContext(_ rule: Rule, workspace: String, facts: DeviceFacts) -> [String: Any] {
         let device = facts.device
         // Every value from the device is inert and on one line: a name cannot add a line to a summary.
@@ -133,12 +138,8 @@ extension RuleSet {
                     "key": InertText.line(group.group), "total": group.total, "matching": group.matching,
                     "fraction": "\((group.fraction * 1000).rounded() / 1000)",
                     "percent": FleetFacts.percent(group.fraction),
-                    "devices": group.members.filter(\.matches).map { member in
-                        ["id": InertText.line(member.id), "name": InertText.line(member.name), "status": member.status]
-                    },
-                    "all_devices": group.members.map { member in
-                        ["id": InertText.line(member.id), "name": InertText.line(member.name), "status": member.status]
-                    },
+                    "devices": group.members.filter(\.matches).map(Self.templateValues),
+                    "all_devices": group.members.map(Self.templateValues),
                 ] as [String: Any]
         }
         return context

@@ -34,8 +34,8 @@ public struct RuleSet: Sendable {
         for rule in rules {
             // A fleet rule's root is its per-device condition alone: it is tested only on devices
             // its `where` selected.
-            let condition = rule.isFleet ? rule.condition : rule.selector.map { .all([$0, rule.condition]) }
-            compiled.append(CompiledCondition(condition ?? rule.condition, atoms: &atoms))
+            let condition = rule.fleet?.of ?? rule.selector.map { .all([$0, rule.condition]) } ?? rule.condition
+            compiled.append(CompiledCondition(condition, atoms: &atoms))
         }
         // A fleet rule's `where` (who is in a group) is a root after every rule's, shared by the
         // fleet rules that select alike, so a device is tested once per distinct `where`.
