@@ -47,8 +47,13 @@ struct Harness {
         let before = state
         let settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: 300)
         let at = input.at
+        var polled: (String, [Device])?
+        if case .poll(let workspace, let devices, _) = input { polled = (workspace, devices) }
         let outcome = AlertCycle.run(&state, input, settings: settings, silences: silences)
-        #expect(outcome.result.changes == ReferenceDiff.between(before, state, at: at))
+        #expect(
+            outcome.result.changes
+                == ReferenceDiff.between(
+                    before, state, at: at, polled: polled, journaled: outcome.result.changes))
         var rolledBack = state
         rolledBack.rollBack()
         // Back to the durable state as it was; per-poll bookkeeping (lastTrue, device facts) may differ.
@@ -58,6 +63,7 @@ struct Harness {
         #expect(rolledBack.book.firstSeen == before.book.firstSeen)
         #expect(rolledBack.book.health == before.book.health)
         #expect(rolledBack.book.statuses == before.book.statuses)
+        #expect(rolledBack.book.coverage == before.book.coverage)
         return outcome
     }
 

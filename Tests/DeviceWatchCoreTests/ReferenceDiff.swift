@@ -5,7 +5,14 @@ import Foundation
 /// that the cycle's journal (built as the state changes) is checked against.
 enum ReferenceDiff {
     /// - Parameter at: the cycle's time, which status changes carry.
-    static func between(_ old: AlertState, _ new: AlertState, at: Date) -> StateChanges {
+    /// - Parameter devices: the poll's devices and their workspace, whose facts may have changed.
+    /// - Parameter journaled: the cycle's own changes, from which the ends of episodes of alerts
+    ///   removed in the cycle are taken (the removed alert's last state is gone from `new`): those
+    ///   of exactly the removed alerts that had fired, each once.
+    static func between(
+        _ old: AlertState, _ new: AlertState, at: Date, polled: (String, [Device])? = nil,
+        journaled: StateChanges? = nil
+    ) -> StateChanges {
         var changes = StateChanges()
         var changedAlerts: [AlertKey] = []
         for (key, alert) in new.book.alerts {
@@ -42,6 +49,26 @@ enum ReferenceDiff {
             for id in before.keys.sorted() where after[id] == nil {
                 changes.statusChanges.append(StatusChange(workspace: workspace, deviceID: id, status: nil, at: at))
             }
+        }
+        if let (workspace, devices) = polled {
+            for device in devices
+            where old.book.factsDigest(workspace: workspace, deviceID: device.id)
+                != new.book.factsDigest(workspace: workspace, deviceID: device.id)
+            {
+                changes.upsertFacts.append(KnownDevice(workspace: workspace, device: device))
+            }
+        }
+        changes.upsertCoverage = new.book.coverage.keys.sorted().compactMap { workspace in
+            new.book.coverage[workspace] == old.book.coverage[workspace] ? nil : new.book.coverage[workspace]
+        }
+        // Episodes are the upserted alerts that fired, by definition.
+        changes.upsertEpisodes = changes.upsertAlerts.compactMap(AlertEpisode.init)
+        for key in changes.deleteAlerts {
+            guard let fired = old.book.alerts[key], fired.state != .pending, let firedAt = fired.firingSince else {
+                continue
+            }
+            let ended = journaled?.upsertEpisodes.filter { $0.key == key && $0.firedAt == firedAt } ?? []
+            if ended.count == 1, ended[0].resolvedAt != nil { changes.upsertEpisodes += ended }
         }
         return changes
     }

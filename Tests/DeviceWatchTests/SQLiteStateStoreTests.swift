@@ -61,8 +61,14 @@ struct SQLiteStateStoreTests {
         #expect(first.addFirstSeen.count == 50)
 
         let second = try await cycle(
-            &book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(60), store: store)
+            &book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(30), store: store)
         #expect(second.isEmpty)
+        // A minute on, only the workspace's coverage reaches further: one row.
+        var third = try await cycle(
+            &book, &routing, devices(50, offline: true), at: Self.t0.addingTimeInterval(90), store: store)
+        #expect(third.upsertCoverage == [CoverageSpan(workspace: "acme", start: Self.t0, end: Self.t0 + 90)])
+        third.upsertCoverage = []
+        #expect(third.isEmpty)
 
         let reopened = try await SQLiteStateStore(path: path).load()
         #expect(reopened.book.alerts.count == 50)

@@ -288,14 +288,17 @@ struct StoreContractTests {
         try await poll(store, &state, [Self.device("a", .online)], at: 200)
         try await poll(store, &state, [Self.device("a", .offline)], at: 300)
         // Before +250: a's online of +0 and offline of +100 are superseded by +200's online; b's
-        // rows end in gone. What stays: a's status at the cutoff, and what came after it.
-        let pruned = try await store.pruneStatusLog(before: Self.t0.addingTimeInterval(250))
-        #expect(pruned == 4)
+        // rows end in gone. What stays: a's status at the cutoff, and what came after it; b's
+        // facts go with its last row (4 status rows and 1 facts row).
+        #expect(try await store.knownDevices(StatusLogQuery()).map(\.deviceID) == ["a", "b"])
+        let pruned = try await store.pruneHistory(before: Self.t0.addingTimeInterval(250))
+        #expect(pruned == 5)
+        #expect(try await store.knownDevices(StatusLogQuery()).map(\.deviceID) == ["a"])
         let left = try await store.statusLog(StatusLogQuery())
         #expect(left.changes.map { "\($0.deviceID) \($0.statusText)" } == ["a online", "a offline"])
         let window = try await store.statusLog(StatusLogQuery(since: Self.t0.addingTimeInterval(250)))
         #expect(window.atStart.map { "\($0.deviceID) \($0.statusText)" } == ["a online"])
-        #expect(try await store.pruneStatusLog(before: Self.t0.addingTimeInterval(250)) == 0)
+        #expect(try await store.pruneHistory(before: Self.t0.addingTimeInterval(250)) == 0)
         #expect(try await store.load().book.statuses == ["acme": ["a": .offline]])
     }
 }

@@ -18,6 +18,9 @@ public actor ClusterMember: AlertJudge {
         public var staleAfter: Double
         public var workspaces: [Configuration.Workspace]
         public var keys: [String: Secret]
+
+        /// Seconds between polls, per workspace.
+        var pollEvery: [String: Double] { Configuration.pollEvery(workspaces) }
     }
 
     /// A workspace this worker holds, and what runs for it.
@@ -137,7 +140,8 @@ public actor ClusterMember: AlertJudge {
             return
         }
         let engine = Engine(
-            rules: settings.rules, defaults: settings.defaults, staleAfter: settings.staleAfter, state: state,
+            rules: settings.rules, defaults: settings.defaults, staleAfter: settings.staleAfter,
+            pollEvery: settings.pollEvery, state: state,
             store: fenced, storeHealth: storeHealth, logger: logger, committed: committed,
             fenced: { [weak self] in await self?.fenced(workspace, epoch: epoch) })
         if previous.isEmpty || previous == id {
@@ -222,7 +226,8 @@ public actor ClusterMember: AlertJudge {
         let ids = Set(next.workspaces.map(\.id))
         for (workspace, running) in held.sorted(by: { $0.key < $1.key }) {
             await running.engine.reload(
-                rules: next.rules, defaults: next.defaults, staleAfter: next.staleAfter, workspaces: ids)
+                rules: next.rules, defaults: next.defaults, staleAfter: next.staleAfter, workspaces: ids,
+                pollEvery: next.pollEvery)
             guard let config = next.workspaces.first(where: { $0.id == workspace }), let key = next.keys[workspace]
             else { continue }
             if config != running.workspace || key != running.key {

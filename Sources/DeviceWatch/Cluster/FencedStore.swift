@@ -44,8 +44,17 @@ struct FencedStore: StateStore {
         try await store.statusLog(query)
     }
 
-    func pruneStatusLog(before: Date) async throws(StateStoreError) -> Int {
-        try await store.pruneStatusLog(before: before)
+    func pruneHistory(before: Date) async throws(StateStoreError) -> Int {
+        try await store.pruneHistory(before: before)
+    }
+    func coverage(_ query: StatusLogQuery) async throws(StateStoreError) -> [CoverageSpan] {
+        try await store.coverage(query)
+    }
+    func knownDevices(_ query: StatusLogQuery) async throws(StateStoreError) -> [KnownDevice] {
+        try await store.knownDevices(query)
+    }
+    func alertHistory(_ query: AlertHistoryQuery) async throws(StateStoreError) -> [AlertEpisode] {
+        try await store.alertHistory(query)
     }
 
     func addSilence(_ silence: Silence) async throws(StateStoreError) { try await store.addSilence(silence) }

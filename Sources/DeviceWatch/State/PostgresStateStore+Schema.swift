@@ -98,6 +98,31 @@ extension PostgresStateStore {
                 "CREATE INDEX device_status_log_at ON device_status_log (workspace, at)",
             ]
         ),
+        // What history reports and the status page read besides the status log: device facts
+        // as last seen, when devicewatch saw each workspace, and each time an alert fired.
+        (
+            5,
+            [
+                """
+                CREATE TABLE device_facts (
+                  workspace TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT, type TEXT, platform TEXT,
+                  tags TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (workspace, device_id))
+                """,
+                """
+                CREATE TABLE coverage (
+                  workspace TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION NOT NULL,
+                  PRIMARY KEY (workspace, started_at))
+                """,
+                """
+                CREATE TABLE alert_history (
+                  workspace TEXT NOT NULL, rule_id TEXT NOT NULL, device_id TEXT NOT NULL,
+                  fired_at DOUBLE PRECISION NOT NULL, resolved_at DOUBLE PRECISION, resolve_reason TEXT,
+                  severity TEXT NOT NULL, subject TEXT, message TEXT, flapped INTEGER NOT NULL DEFAULT 0,
+                  PRIMARY KEY (workspace, rule_id, device_id, fired_at))
+                """,
+                "CREATE INDEX alert_history_fired ON alert_history (fired_at)",
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the key of the migration lock.

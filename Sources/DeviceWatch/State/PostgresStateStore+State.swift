@@ -53,8 +53,11 @@ extension PostgresStateStore {
             }
             let offsets = try await Self.clockOffsets(db, logger: self.logger)
             let statuses = try await Self.latestStatuses(db, workspace: only, logger: self.logger)
+            let history = try await Self.loadHistory(db, workspace: only, logger: self.logger)
             return PersistedState(
-                book: AlertBook(alerts: alerts, firstSeen: firstSeen, health: health, statuses: statuses),
+                book: AlertBook(
+                    alerts: alerts, firstSeen: firstSeen, health: health, statuses: statuses, facts: history.facts,
+                    coverage: history.coverage),
                 routing: RoutingState(groups: groups), silences: silences,
                 clockOffsets: only.map { only in offsets.filter { $0.workspace == only } } ?? offsets)
         }
@@ -160,6 +163,7 @@ extension PostgresStateStore {
                 ON CONFLICT (workspace) DO UPDATE SET seconds = excluded.seconds, measured_at = excluded.measured_at
                 """, logger: logger)
         }
+        try await writeHistory(changes, at: now, to: db)
         if !changes.intents.isEmpty {
             let intents = changes.intents
             let at = now.timeIntervalSince1970

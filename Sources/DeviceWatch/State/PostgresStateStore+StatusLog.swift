@@ -59,7 +59,7 @@ extension PostgresStateStore {
         StatusChange(workspace: row.0, deviceID: row.1, statusText: row.2, at: Date(timeIntervalSince1970: row.3))
     }
 
-    public func pruneStatusLog(before cutoff: Date) async throws(StateStoreError) -> Int {
+    public func pruneHistory(before cutoff: Date) async throws(StateStoreError) -> Int {
         let cutoff = cutoff.timeIntervalSince1970
         return try await transaction { db in
             // As in SQLite: a row before the cutoff goes when a later one is also before it, and
@@ -76,7 +76,9 @@ extension PostgresStateStore {
                 SELECT count(*) FROM gone
                 """, logger: self.logger
             ).collect()
-            return try rows.first?.decode(Int.self) ?? 0
+            // After the status log: a device whose rows all went loses its facts in this statement.
+            let others = try await Self.pruneFactsCoverageAndEpisodes(before: cutoff, in: db, logger: self.logger)
+            return (try rows.first?.decode(Int.self) ?? 0) + others
         }
     }
 }

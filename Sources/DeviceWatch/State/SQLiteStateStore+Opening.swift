@@ -143,6 +143,12 @@ extension SQLiteStateStore {
                     CREATE INDEX device_status_log_at ON device_status_log (workspace, at);
                     """)
         }
+        migrator.registerMigration("8-history") { db in
+            // What history reports and the status page read besides the status log: each
+            // device's facts as last seen (for grouping), when devicewatch saw each workspace
+            // (outside: blind spots), and each time an alert fired (the alert history).
+            try db.execute(sql: Self.historySchema)
+        }
         return migrator
     }
 

@@ -55,7 +55,7 @@ extension SQLiteStateStore {
             at: Date(timeIntervalSince1970: row["at"]))
     }
 
-    public func pruneStatusLog(before cutoff: Date) async throws(StateStoreError) -> Int {
+    public func pruneHistory(before cutoff: Date) async throws(StateStoreError) -> Int {
         try await write { db in
             // A row before the cutoff goes when a later row is also before it (the later one says
             // the status at the cutoff), and a `gone` row goes once it is before the cutoff.
@@ -68,7 +68,8 @@ extension SQLiteStateStore {
                         AND later.device_id = device_status_log.device_id
                         AND later.at > device_status_log.at AND later.at < :cutoff))
                     """, arguments: ["cutoff": cutoff.timeIntervalSince1970])
-            return db.changesCount
+            let statusRows = db.changesCount
+            return statusRows + (try Self.pruneFactsCoverageAndEpisodes(before: cutoff.timeIntervalSince1970, in: db))
         }
     }
 }

@@ -98,10 +98,12 @@ public final class SQLiteStateStore: StateStore {
             for row in try Row.fetchAll(db, sql: "SELECT workspace, body FROM workspace_health") {
                 health[row["workspace"]] = try decode(WorkspaceHealth.self, row["body"])
             }
+            let history = try Self.loadHistory(db)
             let book = AlertBook(
                 alerts: try Row.fetchAll(db, sql: "SELECT body FROM alerts").map {
                     try decode(AlertInstance.self, $0["body"])
-                }, firstSeen: firstSeen, health: health, statuses: try Self.latestStatuses(db))
+                }, firstSeen: firstSeen, health: health, statuses: try Self.latestStatuses(db), facts: history.facts,
+                coverage: history.coverage)
             let routing = RoutingState(
                 groups: try Row.fetchAll(db, sql: "SELECT body FROM notification_groups").map {
                     try decode(NotificationGroup.self, $0["body"])
@@ -174,6 +176,7 @@ public final class SQLiteStateStore: StateStore {
             )
             .execute(arguments: [change.workspace, change.deviceID, change.at.timeIntervalSince1970, change.statusText])
         }
+        try writeHistory(changes, at: now, to: db)
         for intent in changes.intents { try enqueue(intent, at: now, to: db) }
     }
 

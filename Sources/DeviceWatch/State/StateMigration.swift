@@ -6,7 +6,7 @@ import PostgresNIO
 /// `devicewatch state migrate`: one SQLite state copied whole into an empty PostgreSQL database,
 /// so growing from one worker on a file to a database re-pages nothing: alerts, groups (what
 /// each receiver was told), first sightings, health, clock offsets, the device status log,
-/// silences, and the outbox
+/// silences, device facts, coverage, the alert history, and the outbox
 /// with every row's state, attempts and times, in planning order.
 public enum StateMigration {
     public struct Copied: Sendable, CustomStringConvertible {
@@ -37,6 +37,9 @@ public enum StateMigration {
         changes.upsertHealth = state.book.health.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         changes.upsertClockOffsets = state.clockOffsets
         changes.statusChanges = try await source.statusLog(StatusLogQuery()).changes
+        changes.upsertFacts = try await source.knownDevices(StatusLogQuery())
+        changes.upsertCoverage = try await source.coverage(StatusLogQuery())
+        changes.upsertEpisodes = try await source.alertHistory(AlertHistoryQuery(limit: Int.max))
         let silences = state.silences
         let copied = changes
         let logger = target.logger

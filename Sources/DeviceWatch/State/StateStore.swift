@@ -99,9 +99,20 @@ public protocol StateStore: Sendable {
     /// optionally of one workspace and one device: each device's row in force at `since`, and the
     /// rows after it, oldest first.
     func statusLog(_ query: StatusLogQuery) async throws(StateStoreError) -> StatusHistory
-    /// Deletes status log rows older than `before`, keeping each device's newest row before it
-    /// (its status at `before`, where a window starting there begins). Returns how many went.
-    func pruneStatusLog(before: Date) async throws(StateStoreError) -> Int
+    /// The spans over which devicewatch saw each workspace (outside them: blind spots),
+    /// overlapping the query's window (its `deviceID` is not used), by workspace and start.
+    func coverage(_ query: StatusLogQuery) async throws(StateStoreError) -> [CoverageSpan]
+    /// The facts (name, type, platform, tags) of each device as last seen, listed or gone, of
+    /// the query's workspace and device (its window is not used), by workspace and device.
+    func knownDevices(_ query: StatusLogQuery) async throws(StateStoreError) -> [KnownDevice]
+    /// The alert history: episodes that fired before the window's end and had not resolved
+    /// before its start, newest first.
+    func alertHistory(_ query: AlertHistoryQuery) async throws(StateStoreError) -> [AlertEpisode]
+    /// Deletes the history older than `before`: status log rows (keeping each device's newest
+    /// row before it, its status at `before`, where a window starting there begins), coverage
+    /// spans that ended before it, alert episodes resolved before it, and the facts of devices
+    /// the status log no longer names. Returns how many rows went.
+    func pruneHistory(before: Date) async throws(StateStoreError) -> Int
     func addSilence(_ silence: Silence) async throws(StateStoreError)
     /// Active and future silences; with `includeExpired`, every one.
     func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence]
@@ -113,32 +124,28 @@ extension StateStore {
     public func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool { true }
 }
 
-/// Which part of the device status log to read.
-public struct StatusLogQuery: Sendable, Equatable {
+/// Which part of the alert history to read.
+public struct AlertHistoryQuery: Sendable, Equatable {
     public var workspace: String?
+    public var ruleID: String?
     public var deviceID: String?
     public var since: Date?
     public var until: Date?
+    /// true: resolved episodes only; false: firing ones only; nil: both.
+    public var resolved: Bool?
+    public var limit: Int
 
-    public init(workspace: String? = nil, deviceID: String? = nil, since: Date? = nil, until: Date? = nil) {
+    public init(
+        workspace: String? = nil, ruleID: String? = nil, deviceID: String? = nil, since: Date? = nil,
+        until: Date? = nil, resolved: Bool? = nil, limit: Int = 10_000
+    ) {
         self.workspace = workspace
+        self.ruleID = ruleID
         self.deviceID = deviceID
         self.since = since
         self.until = until
-    }
-}
-
-/// A window of the device status log.
-public struct StatusHistory: Sendable, Equatable {
-    /// Each device's newest row before the window's start, in workspace and device order
-    /// (`gone` ones left out): its status as the window begins. Empty without a `since`.
-    public var atStart: [StatusChange]
-    /// The rows within the window, oldest first (then by workspace and device).
-    public var changes: [StatusChange]
-
-    public init(atStart: [StatusChange] = [], changes: [StatusChange] = []) {
-        self.atStart = atStart
-        self.changes = changes
+        self.resolved = resolved
+        self.limit = limit
     }
 }
 

@@ -168,7 +168,7 @@ public actor Dispatcher {
             logger.error("cannot prune the outbox: \(error)")
         }
         do {
-            let count = try await store.pruneStatusLog(
+            let count = try await store.pruneHistory(
                 before: now.addingTimeInterval(-settings.keepStatusChanges.seconds))
             if count > 0 { logger.info("pruned \(count) device status changes older than history.keep") }
         } catch {

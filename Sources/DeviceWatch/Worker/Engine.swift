@@ -40,7 +40,8 @@ public actor Engine {
     private var cyclesWaiting: [CheckedContinuation<Void, Never>] = []
 
     public init(
-        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, state: PersistedState, store: any StateStore,
+        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, pollEvery: [String: Double] = [:],
+        state: PersistedState, store: any StateStore,
         storeHealth: StoreHealth? = nil, logger: Logger = Logger(label: "devicewatch.engine"),
         localNow: @escaping @Sendable () -> Date = Date.init, committed: @escaping @Sendable () async -> Void = {},
         fenced: @escaping @Sendable () async -> Void = {}
@@ -48,7 +49,7 @@ public actor Engine {
         self.fenced = fenced
         self.localNow = localNow
         self.storeHealth = storeHealth
-        settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter)
+        settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter, pollEvery: pollEvery)
         self.state = AlertState(book: state.book, routing: state.routing)
         self.store = store
         self.logger = logger
@@ -106,8 +107,11 @@ public actor Engine {
 
     /// A reloaded configuration: alerts of removed rules resolve at the next poll of their workspace,
     /// alerts of removed workspaces now.
-    public func reload(rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, workspaces: Set<String>) async {
-        settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter)
+    public func reload(
+        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, workspaces: Set<String>,
+        pollEvery: [String: Double] = [:]
+    ) async {
+        settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter, pollEvery: pollEvery)
         fleet = fleet.filter { workspaces.contains($0.key) }
         await run(.reload(workspaces: workspaces, at: now))
     }

@@ -110,7 +110,8 @@ public struct Worker: Service {
         } else {
             let engine = Engine(
                 rules: loaded.rules, defaults: RoutingDefaults(config.defaults, metaReceivers: config.metaReceivers),
-                staleAfter: config.defaults.staleAfter, state: parts.state, store: parts.store,
+                staleAfter: config.defaults.staleAfter, pollEvery: Configuration.pollEvery(config.workspaces),
+                state: parts.state, store: parts.store,
                 storeHealth: storeHealth, logger: logger,
                 committed: { await dispatcher.wake() })
             let pollers = Pollers(makeClient: makeClient, engine: engine, metrics: metrics, logger: logger)
@@ -125,7 +126,8 @@ public struct Worker: Service {
                 let next = reloaded.configuration
                 await engine.reload(
                     rules: reloaded.rules, defaults: RoutingDefaults(next.defaults, metaReceivers: next.metaReceivers),
-                    staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)))
+                    staleAfter: next.defaults.staleAfter, workspaces: Set(next.workspaces.map(\.id)),
+                    pollEvery: Configuration.pollEvery(next.workspaces))
                 await pollers.update(next.workspaces, keys: keys, staleAfter: next.defaults.staleAfter)
             }
             clusterStatus = { nil }

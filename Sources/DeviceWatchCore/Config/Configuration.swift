@@ -37,6 +37,11 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// Seconds between polls, per workspace.
+    public static func pollEvery(_ workspaces: [Workspace]) -> [String: Double] {
+        Dictionary(workspaces.map { ($0.id, $0.pollEvery) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Where a workspace's API key comes from: its own, else `api`'s.
     public func apiKey(for workspace: Workspace) -> SecretReference {
         workspace.apiKey ?? api.apiKey

@@ -36,11 +36,17 @@ public enum AlertCycle {
         public var defaults: RoutingDefaults
         /// Seconds of failed polls before the workspace-unreachable alert fires.
         public var staleAfter: Double
+        /// Seconds between polls, per workspace (60 where not given): how long a pause between
+        /// successful polls may be before devicewatch counts it as a blind spot (``Coverage/gap(pollEvery:)``).
+        public var pollEvery: [String: Double]
 
-        public init(rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double = 300) {
+        public init(
+            rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double = 300, pollEvery: [String: Double] = [:]
+        ) {
             self.rules = rules
             self.defaults = defaults
             self.staleAfter = staleAfter
+            self.pollEvery = pollEvery
         }
     }
 
@@ -74,6 +80,8 @@ public enum AlertCycle {
         switch consume input {
         case .poll(let workspace, let devices, let at):
             transitions = judge(poll: devices, workspace: workspace, rules: rules, book: &state.book, at: at)
+            state.book.cover(
+                workspace: workspace, at: at, gap: Coverage.gap(pollEvery: settings.pollEvery[workspace] ?? 60))
         case .pollFailed(let workspace, let reason, let isAuthFailure, let at):
             transitions = AlertLifecycle.pollFailed(
                 workspace: workspace, reason: reason, isAuthFailure: isAuthFailure, staleAfter: settings.staleAfter,

@@ -17,6 +17,12 @@ public struct StateChanges: Sendable, Equatable {
     public var upsertClockOffsets: [ClockOffset] = []
     /// Rows for the device status log: one per device whose status changed.
     public var statusChanges: [StatusChange] = []
+    /// Devices whose facts (name, type, platform, tags) changed, or that are new.
+    public var upsertFacts: [KnownDevice] = []
+    /// Workspaces whose coverage span started or reached further.
+    public var upsertCoverage: [CoverageSpan] = []
+    /// Alert history rows: one per alert that fired, changed while firing, or resolved.
+    public var upsertEpisodes: [AlertEpisode] = []
     public var intents: [NotificationIntent] = []
 
     public init() {}
@@ -25,7 +31,7 @@ public struct StateChanges: Sendable, Equatable {
         upsertAlerts.isEmpty && deleteAlerts.isEmpty && upsertGroups.isEmpty && deleteGroups.isEmpty
             && addFirstSeen.isEmpty
             && deleteFirstSeen.isEmpty && upsertHealth.isEmpty && upsertClockOffsets.isEmpty && intents.isEmpty
-            && statusChanges.isEmpty
+            && statusChanges.isEmpty && upsertFacts.isEmpty && upsertCoverage.isEmpty && upsertEpisodes.isEmpty
     }
 
     public static func == (lhs: StateChanges, rhs: StateChanges) -> Bool {
@@ -42,6 +48,14 @@ public struct StateChanges: Sendable, Equatable {
             && lhs.upsertClockOffsets == rhs.upsertClockOffsets
             // Status changes in any order too: a cycle lists them in the device list's order.
             && lhs.statusChanges.map(\.description).sorted() == rhs.statusChanges.map(\.description).sorted()
+            && lhs.upsertFacts.sorted(by: Self.byDevice) == rhs.upsertFacts.sorted(by: Self.byDevice)
+            && lhs.upsertCoverage.sorted { $0.workspace < $1.workspace }
+                == rhs.upsertCoverage.sorted { $0.workspace < $1.workspace }
+            && lhs.upsertEpisodes == rhs.upsertEpisodes
+    }
+
+    private static func byDevice(_ lhs: KnownDevice, _ rhs: KnownDevice) -> Bool {
+        (lhs.workspace, lhs.deviceID) < (rhs.workspace, rhs.deviceID)
     }
 
     /// The changes journaled in `book` and `routing` since their cycle began: selected by key
@@ -57,6 +71,10 @@ public struct StateChanges: Sendable, Equatable {
         addFirstSeen = book.journal.firstSeenAdded
         deleteFirstSeen = book.journal.firstSeenRemoved
         statusChanges = book.journal.statusChanges
+        upsertFacts = book.journal.factsChanged
+        upsertCoverage = book.journal.coverageBefore.keys.sorted().compactMap { book.coverage[$0] }
+        upsertEpisodes =
+            upsertAlerts.compactMap(AlertEpisode.init) + book.journal.episodesEnded.sorted { $0.key < $1.key }
         upsertHealth = book.journal.healthChanged.sorted().compactMap { workspace in
             book.health[workspace].map { (workspace, $0) }
         }

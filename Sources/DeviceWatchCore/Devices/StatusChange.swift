@@ -42,3 +42,32 @@ extension Device {
         return now.timeIntervalSince(lastHeartbeat) <= 300 ? .online : .offline
     }
 }
+
+/// Which part of the device status log to read.
+public struct StatusLogQuery: Sendable, Equatable {
+    public var workspace: String?
+    public var deviceID: String?
+    public var since: Date?
+    public var until: Date?
+
+    public init(workspace: String? = nil, deviceID: String? = nil, since: Date? = nil, until: Date? = nil) {
+        self.workspace = workspace
+        self.deviceID = deviceID
+        self.since = since
+        self.until = until
+    }
+}
+
+/// A window of the device status log.
+public struct StatusHistory: Sendable, Equatable {
+    /// Each device's newest row before the window's start, in workspace and device order
+    /// (`gone` ones left out): its status as the window begins. Empty without a `since`.
+    public var atStart: [StatusChange]
+    /// The rows within the window, oldest first (then by workspace and device).
+    public var changes: [StatusChange]
+
+    public init(atStart: [StatusChange] = [], changes: [StatusChange] = []) {
+        self.atStart = atStart
+        self.changes = changes
+    }
+}

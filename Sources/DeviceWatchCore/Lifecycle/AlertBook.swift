@@ -12,9 +12,14 @@ public struct AlertBook: Sendable, Equatable {
     public private(set) var firstSeen: [String: [String: Date]] = [:]
     /// Poll health per workspace (blind spots).
     public private(set) var health: [String: WorkspaceHealth] = [:]
-    /// Each listed device's status at its latest poll, per workspace: what the status log's
-    /// newest row for it says, so a poll writes a row only for a device whose status changed.
-    public private(set) var statuses: [String: [String: DeviceStatus]] = [:]
+    /// Each listed device's status at its latest poll and a digest of its facts, per workspace:
+    /// what the status log's newest row and the device facts table say of it, so a poll writes a
+    /// row only for a device whose status or facts changed.
+    private var observations: [String: [String: Observation]] = [:]
+    /// The span over which devicewatch has seen each workspace lately, as written.
+    public private(set) var coverage: [String: CoverageSpan] = [:]
+    /// Each workspace's latest successful poll (not durable: a restart reads the span's end).
+    private var lastPoll: [String: Date] = [:]
     /// What changed since the cycle began.
     public private(set) var journal = Journal()
 
@@ -31,14 +36,22 @@ public struct AlertBook: Sendable, Equatable {
         var healthBefore: [String: WorkspaceHealth?] = [:]
         /// Rows for the device status log, in the order the devices were met.
         var statusChanges: [StatusChange] = []
-        /// Each workspace's statuses as they were before the cycle changed them.
-        var statusesBefore: [String: [String: DeviceStatus]?] = [:]
+        /// Each workspace's observations as they were before the cycle changed them.
+        var observationsBefore: [String: [String: Observation]?] = [:]
+        /// Devices whose facts changed (or that are new), in the order they were met.
+        var factsChanged: [KnownDevice] = []
+        /// The episodes of alerts removed this cycle, as they ended.
+        var episodesEnded: [AlertEpisode] = []
+        /// Each workspace's coverage span as it was before the cycle changed it.
+        var coverageBefore: [String: CoverageSpan?] = [:]
         /// The workspaces whose health changed in a way worth writing (not a success after a success).
         var healthChanged: Set<String> = []
 
         public var isEmpty: Bool {
             alertsBefore.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty && healthChanged.isEmpty
-                && firstSeenBefore.isEmpty && healthBefore.isEmpty && statusChanges.isEmpty && statusesBefore.isEmpty
+                && firstSeenBefore.isEmpty && healthBefore.isEmpty && statusChanges.isEmpty
+                && observationsBefore.isEmpty
+                && factsChanged.isEmpty && coverageBefore.isEmpty && episodesEnded.isEmpty
         }
     }
 
@@ -47,18 +60,39 @@ public struct AlertBook: Sendable, Equatable {
     /// A book as loaded from a store: no journal.
     public init(
         alerts: some Sequence<AlertInstance>, firstSeen: [String: [String: Date]] = [:],
-        health: [String: WorkspaceHealth] = [:], statuses: [String: [String: DeviceStatus]] = [:]
+        health: [String: WorkspaceHealth] = [:], statuses: [String: [String: DeviceStatus]] = [:],
+        facts: some Sequence<KnownDevice> = [], coverage: some Sequence<CoverageSpan> = []
     ) {
         for alert in alerts { self.alerts[alert.key] = alert }
         self.firstSeen = firstSeen
         self.health = health
-        self.statuses = statuses
+        var digests: [String: [String: Int]] = [:]
+        for fact in facts { digests[fact.workspace, default: [:]][fact.deviceID] = fact.digest }
+        for (workspace, devices) in statuses {
+            let known = digests[workspace] ?? [:]
+            observations[workspace] = devices.mapValues { Observation(status: $0, facts: 0) }
+            for id in devices.keys { observations[workspace]?[id]?.facts = known[id] ?? 0 }
+        }
+        for span in coverage { self.coverage[span.workspace] = span }
     }
 
-    /// Equal alerts, first sightings, health and statuses; the journal is the cycle's bookkeeping.
+    /// A listed device's status at its latest poll, and a digest of its facts then.
+    struct Observation: Sendable, Equatable {
+        var status: DeviceStatus
+        var facts: Int
+    }
+
+    /// Each listed device's status at its latest poll, per workspace.
+    public var statuses: [String: [String: DeviceStatus]] { observations.mapValues { $0.mapValues(\.status) } }
+
+    /// The digest of a listed device's facts at its latest poll (``KnownDevice/digest``).
+    public func factsDigest(workspace: String, deviceID: String) -> Int? { observations[workspace]?[deviceID]?.facts }
+
+    /// Equal alerts, first sightings, health, statuses and facts, and coverage; the journal is
+    /// the cycle's bookkeeping.
     public static func == (lhs: AlertBook, rhs: AlertBook) -> Bool {
         lhs.alerts == rhs.alerts && lhs.firstSeen == rhs.firstSeen && lhs.health == rhs.health
-            && lhs.statuses == rhs.statuses
+            && lhs.observations == rhs.observations && lhs.coverage == rhs.coverage
     }
 
     // MARK: Alerts
@@ -71,7 +105,12 @@ public struct AlertBook: Sendable, Equatable {
 
     public mutating func remove(_ key: AlertKey) {
         keepOriginal(key)
-        alerts.removeValue(forKey: key)
+        // An alert forgotten in the cycle it resolved in was never written resolved: its
+        // episode's end is journaled here (again, harmlessly, for one resolved earlier).
+        if let alert = alerts.removeValue(forKey: key), var episode = AlertEpisode(alert) {
+            if episode.resolvedAt == nil { episode.resolvedAt = alert.evaluatedAt }
+            journal.episodesEnded.append(episode)
+        }
     }
 
     /// Updates an alert's per-poll bookkeeping only (when its condition last held, the device's
@@ -117,20 +156,27 @@ public struct AlertBook: Sendable, Equatable {
         firstSeen[workspace] = seen
     }
 
-    /// Records each listed device's status at a poll of `now` (on the API's clock): a device
-    /// whose status differs from its last (or that is new) gets a status log row, and a device no
-    /// longer listed gets a `gone` row. A poll in which nothing changed journals nothing.
+    /// Records each listed device's status and facts at a poll of `now` (on the API's clock): a
+    /// device whose status differs from its last (or that is new) gets a status log row, one
+    /// whose facts changed a facts row, and a device no longer listed gets a `gone` row. A poll
+    /// in which nothing changed journals nothing.
     public mutating func observe(workspace: String, devices: [Device], at now: Date) {
-        let existing = statuses.removeValue(forKey: workspace)
+        let existing = observations.removeValue(forKey: workspace)
         var known = existing ?? [:]
         var changed = false
         for device in devices {
             let status = device.observedStatus(at: now)
+            let seen = Observation(status: status, facts: KnownDevice.digest(of: device))
             // One lookup: the old value comes back from the write.
-            if known.updateValue(status, forKey: device.id) != status {
+            let old = known.updateValue(seen, forKey: device.id)
+            guard old != seen else { continue }
+            changed = true
+            if old?.status != status {
                 journal.statusChanges.append(
                     StatusChange(workspace: workspace, deviceID: device.id, status: status, at: now))
-                changed = true
+            }
+            if old?.facts != seen.facts {
+                journal.factsChanged.append(KnownDevice(workspace: workspace, device: device))
             }
         }
         if known.count > devices.count {
@@ -141,10 +187,30 @@ public struct AlertBook: Sendable, Equatable {
             }
             changed = true
         }
-        if changed, journal.statusesBefore.index(forKey: workspace) == nil {
-            journal.statusesBefore[workspace] = .some(existing)
+        if changed, journal.observationsBefore.index(forKey: workspace) == nil {
+            journal.observationsBefore[workspace] = .some(existing)
         }
-        statuses[workspace] = known
+        observations[workspace] = known
+    }
+
+    /// Records a successful poll of `now` in the workspace's coverage: the span goes on when the
+    /// previous poll was at most `gap` seconds before (its end written at most every
+    /// ``Coverage/writeEvery``), else a new span starts (what lies between is a blind spot).
+    public mutating func cover(workspace: String, at now: Date, gap: Double) {
+        let previous = lastPoll[workspace] ?? coverage[workspace]?.end
+        lastPoll[workspace] = now
+        var span: CoverageSpan
+        if let current = coverage[workspace], let previous, now >= previous, now.timeIntervalSince(previous) <= gap {
+            guard now.timeIntervalSince(current.end) >= Coverage.writeEvery else { return }
+            span = current
+            span.end = now
+        } else {
+            span = CoverageSpan(workspace: workspace, start: now, end: now)
+        }
+        if journal.coverageBefore.index(forKey: workspace) == nil {
+            journal.coverageBefore[workspace] = .some(coverage[workspace])
+        }
+        coverage[workspace] = span
     }
 
     /// Sets a workspace's poll health. A success after a success is not news and is not
@@ -173,7 +239,8 @@ public struct AlertBook: Sendable, Equatable {
         }
         for (workspace, original) in journal.firstSeenBefore { firstSeen[workspace] = original }
         for (workspace, original) in journal.healthBefore { health[workspace] = original }
-        for (workspace, original) in journal.statusesBefore { statuses[workspace] = original }
+        for (workspace, original) in journal.observationsBefore { observations[workspace] = original }
+        for (workspace, original) in journal.coverageBefore { coverage[workspace] = original }
         endCycle()
     }
 

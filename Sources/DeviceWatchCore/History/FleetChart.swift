@@ -1,0 +1,49 @@
+import Foundation
+
+/// How many devices were online, offline and unknown at evenly spaced moments of a window:
+/// the status page's fleet chart. A moment in a blind spot of a device's workspace counts it
+/// as no data.
+public struct FleetChart: Sendable, Equatable {
+    public struct Point: Sendable, Equatable {
+        public var at: Date
+        public var online = 0
+        public var offline = 0
+        public var unknown = 0
+        public var noData = 0
+    }
+
+    public var points: [Point]
+
+    /// - Parameter samples: how many moments, the first at the window's start, the last at its end.
+    public static func build(_ history: FleetHistory, samples: Int, workspace: String? = nil) -> FleetChart {
+        let window = history.window
+        let count = max(2, samples)
+        let step = window.duration / Double(count - 1)
+        var points = (0..<count).map { Point(at: window.start.addingTimeInterval(step * Double($0))) }
+        let (timelines, blind) = history.timelines()
+        for timeline in timelines {
+            if let workspace, timeline.facts.workspace != workspace { continue }
+            let spots = blind[timeline.facts.workspace] ?? []
+            var inForce = timeline.atStart
+            var next = 0
+            for index in points.indices {
+                let moment = points[index].at
+                while next < timeline.changes.count, timeline.changes[next].at <= moment {
+                    inForce = timeline.changes[next]
+                    next += 1
+                }
+                guard let row = inForce, let status = row.status else { continue }
+                if spots.contains(where: { $0.start <= moment && (moment < $0.end || $0.end == window.end) }) {
+                    points[index].noData += 1
+                    continue
+                }
+                switch status {
+                case .online: points[index].online += 1
+                case .offline: points[index].offline += 1
+                case .unknown, .other: points[index].unknown += 1
+                }
+            }
+        }
+        return FleetChart(points: points)
+    }
+}
