@@ -15,7 +15,8 @@ struct DemoCommand: AsyncParsableCommand {
             Runs the Devices API simulator with a 40-device fleet (two sites, production and staging, a few never \
             provisioned, mixed rfdm versions, devices that drop off and come back, a camera with a flaky uplink \
             that flaps, a site-wide outage 40 minutes in) \
-            and the worker with rules/*.json, notifying the console, with the ops server (status page, metrics, API) on --listen. Fleet \
+            and the worker with rules/*.json, notifying the console, \
+            with a week of past fleet history (outages, a flapping camera, two hours unwatched) already in its state, with the ops server (status page, metrics, API) on --listen. Fleet \
             time runs --time-scale times faster (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
             """)
 
@@ -34,7 +35,17 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Where the status page and metrics listen (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:9464"
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep the demo's state in this SQLite file (default: a temporary one, deleted at the end), e.g. to run `devicewatch report ... --state FILE` on it.",
+            valueName: "FILE"))
+    var state: String?
+
     func validate() throws {
+        if let state, FileManager.default.fileExists(atPath: state) {
+            throw ValidationError(
+                "--state \(state) exists; the demo starts from a new file (remove it or name another)")
+        }
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be above 0") }
         if let duration, DurationText.seconds(duration) == nil {
             throw ValidationError("--duration must be a duration such as 2m")
@@ -69,13 +80,27 @@ struct DemoCommand: AsyncParsableCommand {
             throw CLIFailure(message: "the demo configuration has problems:\n\(error)", code: 1)
         }
         loaded.configuration.api.baseURL = server.baseURL
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "devicewatch-demo-\(UUID().uuidString).db"
-        ).path
+        let keep = self.state != nil
+        let state =
+            self.state
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "devicewatch-demo-\(UUID().uuidString).db"
+            ).path
         loaded.configuration.state = .sqlite(path: state)
         loaded.configuration.server.listen = listen
         setenv("DEVICEWATCH_DEMO_KEY", fleet.workspaces["demo"]?.apiKeys.first?.key ?? "demo-key", 1)
-        defer { try? FileManager.default.removeItem(atPath: state) }
+        defer {
+            if !keep {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: state + suffix) }
+            }
+        }
+        do {
+            let store = try SQLiteStateStore(path: state)
+            _ = try await DemoHistory.backfill(fleet, workspace: "demo", loaded: loaded, store: store, now: now)
+        } catch {
+            await server.stop()
+            throw CLIFailure(message: "cannot write the demo's past week of history: \(error)", code: 1)
+        }
 
         let count = fleet.workspaces.values.map(\.devices.count).reduce(0, +)
         FileHandle.standardOutput.write(

@@ -22,7 +22,7 @@ struct DeviceWatchCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, DemoCommand.self, CheckCommand.self, EvalCommand.self, RuleTestCommand.self,
             SilenceCommand.self, NotifyCommand.self, NotificationsCommand.self, StateCommand.self, DevicesCommand.self,
-            SimulateCommand.self,
+            SimulateCommand.self, ReportCommand.self,
         ]
     )
 }
