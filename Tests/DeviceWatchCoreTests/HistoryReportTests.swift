@@ -148,3 +148,19 @@ struct HistoryReportTests {
             FleetChart.build(Self.history(), samples: 5, workspace: "beta").points.map(\.online) == [1, 1, 0, 0, 0])
     }
 }
+
+extension HistoryReportTests {
+    @Test func aDevicesTimelineIsItsStatusesWithBlindSpotsAndUnlistedStretchesApart() {
+        func row(_ hour: Double, _ status: String) -> StatusChange {
+            StatusChange(workspace: "acme", deviceID: "cam", statusText: status, at: Self.hours(hour))
+        }
+        let spans = StatusTimeline.spans(
+            atStart: nil, changes: [row(2, "online"), row(6, "offline"), row(9, "online"), row(20, "gone")],
+            window: Self.day, blind: [DateInterval(start: Self.hours(7), end: Self.hours(8))])
+        #expect(
+            spans.map { "\(Int($0.interval.start.timeIntervalSince(Self.t0) / 3600)) \($0.kind.rawValue)" } == [
+                "0 unlisted", "2 online", "6 offline", "7 no data", "8 offline", "9 online", "20 unlisted",
+            ])
+        #expect(spans.last?.interval.end == Self.hours(24))
+    }
+}

@@ -208,3 +208,43 @@ public enum HistoryOutput {
         }.joined(separator: "\n") + "\n"
     }
 }
+
+extension HistoryOutput {
+    /// `/api/v1/devices/ID/history`: the device's facts, its availability over the window, its
+    /// timeline (status spans, no data apart), its status changes, and its alert episodes.
+    public static func deviceJSON(_ history: FleetHistory, facts: KnownDevice, episodes: [AlertHistoryRow])
+        -> JSONValue
+    {
+        let (timelines, blind) = history.timelines()
+        let timeline = timelines.first { $0.facts.deviceID == facts.deviceID && $0.facts.workspace == facts.workspace }
+        let spots = blind[facts.workspace] ?? []
+        let report = AvailabilityReport.build(
+            history, by: .device, workspace: facts.workspace, deviceID: facts.deviceID)
+        let spans = StatusTimeline.spans(
+            atStart: timeline?.atStart, changes: timeline?.changes ?? [], window: history.window, blind: spots)
+        var device: [String: JSONValue] = [
+            "id": .string(facts.deviceID), "workspace": .string(facts.workspace),
+            "tags": .array(facts.tags.map(JSONValue.string)),
+        ]
+        device["name"] = facts.name.map(JSONValue.string) ?? .null
+        device["type"] = facts.type.map(JSONValue.string) ?? .null
+        device["platform"] = facts.platform.map(JSONValue.string) ?? .null
+        return .object([
+            "device": .object(device), "since": .string(Timestamp.format(history.window.start)),
+            "until": .string(Timestamp.format(history.window.end)),
+            "availability": report.rows.first.map(json) ?? json(report.total),
+            "timeline": .array(
+                spans.map {
+                    .object([
+                        "from": .string(Timestamp.format($0.interval.start)),
+                        "until": .string(Timestamp.format($0.interval.end)), "status": .string($0.kind.rawValue),
+                    ])
+                }),
+            "changes": .array(
+                (timeline?.changes ?? []).map {
+                    .object(["at": .string(Timestamp.format($0.at)), "status": .string($0.statusText)])
+                }),
+            "alerts": .array(episodes.map { json($0, now: history.window.end) }),
+        ])
+    }
+}

@@ -15,11 +15,17 @@ public struct OpsServer: Sendable {
         public var adminToken: Secret?
         /// Whether writes without a token are allowed (only on a loopback listener).
         public var allowsAnonymousWrites: Bool
+        /// How the status page groups devices for its uptime bars (`history.group_by`).
+        public var historyGroupBy: HistoryGrouping
 
-        public init(listen: String, adminToken: Secret?, allowsAnonymousWrites: Bool) {
+        public init(
+            listen: String, adminToken: Secret?, allowsAnonymousWrites: Bool,
+            historyGroupBy: HistoryGrouping = .tag(Glob("site-*"))
+        ) {
             self.listen = listen
             self.adminToken = adminToken
             self.allowsAnonymousWrites = allowsAnonymousWrites
+            self.historyGroupBy = historyGroupBy
         }
     }
 
@@ -31,6 +37,8 @@ public struct OpsServer: Sendable {
     let clock: @Sendable () async -> EngineClock
     let logger: Logger
     let onListening: @Sendable (String) async -> Void
+    /// The status page's history section, computed at most every 30 seconds per range.
+    let historyCache = HistoryCache()
 
     /// - Parameters:
     ///   - status: reads the worker at one moment (engine, outbox counts, reload outcome).
@@ -179,14 +187,17 @@ public struct OpsServer: Sendable {
                 return Self.problem("\(error)", status: .internalServerError)
             }
         }
-        router.get("/") { _, _ in
+        router.get("/") { request, _ in
             let status = await status()
             let now = status.now
             let recent = await (try? store.notifications(state: nil, limit: 20)) ?? []
             let silences = await (try? store.silences(includeExpired: false, at: now)) ?? []
-            let html = StatusPage.render(status: status, notifications: recent, silences: silences)
+            let range = HistoryPages.Range(rawValue: request.uri.queryParameters.get("range") ?? "") ?? .day
+            let history = await historySection(range: range, now: now)
+            let html = StatusPage.render(status: status, notifications: recent, silences: silences, history: history)
             return Self.text(html, contentType: "text/html; charset=utf-8")
         }
+        addHistoryRoutes(to: router)
         return router
     }
 

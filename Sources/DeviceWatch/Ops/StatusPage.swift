@@ -14,8 +14,13 @@ enum StatusPage {
         }
     }()
 
-    static func render(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence]) -> String {
-        template.render(values(status: status, notifications: notifications, silences: silences))
+    static func render(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence], history: String = "")
+        -> String
+    {
+        var values = values(status: status, notifications: notifications, silences: silences)
+        values["style"] = style
+        values["history_html"] = history
+        return template.render(values)
     }
 
     static func values(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence]) -> [String: Any] {
@@ -140,15 +145,8 @@ enum StatusPage {
         return DurationText.format(seconds: seconds.rounded(.down)) + " ago"
     }
 
-    static let source = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta http-equiv="refresh" content="15">
-        <title>{{title_prefix}}devicewatch</title>
-        <style>
+    /// The pages' one stylesheet (the status page, device pages and the alert history share it).
+    static let style = """
         :root { --bg:#f6f7f9; --card:#fff; --text:#1b1f24; --muted:#5b6470; --line:#dde1e6;
                 --critical:#c62828; --error:#d84315; --warning:#b26a00; --info:#1565c0; --ok:#2e7d32; }
         @media (prefers-color-scheme: dark) {
@@ -187,6 +185,27 @@ enum StatusPage {
           table, tbody, tr, td { display:block; width:100%; } thead { display:none; }
           tr { border-bottom:1px solid var(--line); } td { border:0; padding:3px 10px; } td:first-child { padding-top:9px; }
           td[data-label]::before { content:attr(data-label) ": "; color:var(--muted); font-size:12px; } }
+        .bar { width:100%; height:28px; display:block; }
+        .chart { width:100%; height:auto; display:block; color:var(--muted); }
+        .uptime { margin:8px 0 12px; }
+        .uptime-head { display:flex; gap:10px; align-items:baseline; margin-bottom:3px; }
+        .uptime-head .pct { margin-left:auto; font-weight:600; }
+        .legend span { margin-right:10px; white-space:nowrap; } .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:4px; }
+        .range { font-size:14px; font-weight:400; }
+        h3 { font-size:14px; margin:14px 0 4px; }
+        dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; } dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
+        """
+
+    static let source = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta http-equiv="refresh" content="15">
+        <title>{{title_prefix}}devicewatch</title>
+        <style>
+        {{{style}}}
         </style>
         </head>
         <body>
@@ -217,6 +236,8 @@ enum StatusPage {
           </div>
         {{/workspaces}}
         </div>
+
+        {{{history_html}}}
 
         <h2>Firing alerts</h2>
         {{#has_alerts}}
@@ -281,7 +302,7 @@ enum StatusPage {
         </table>
         {{/has_silences}}
         {{^has_silences}}<div class="empty">No active silences. Add one with <code>devicewatch silence add</code>.</div>{{/has_silences}}
-        <p class="muted">JSON: <a href="/api/v1/alerts">alerts</a> · <a href="/api/v1/silences">silences</a> · <a href="/api/v1/notifications">notifications</a> · <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></p>
+        <p class="muted">JSON: <a href="/api/v1/alerts">alerts</a> · <a href="/api/v1/silences">silences</a> · <a href="/api/v1/notifications">notifications</a> · <a href="/alerts">alert history</a> · <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></p>
         </main>
         </body>
         </html>

@@ -136,6 +136,8 @@ public struct Configuration: Sendable, Equatable {
     /// (each device's status at the start of that window is kept too), pruned hourly.
     public struct History: Sendable, Equatable {
         public var keep: Double = 35 * 86_400
+        /// How the status page groups devices for its uptime bars (`tag:site-*`).
+        public var groupBy: HistoryGrouping = .tag(Glob("site-*"))
 
         public init() {}
     }

@@ -139,8 +139,14 @@ public enum ConfigurationParser {
             }
         }
 
-        if let history = fields["history"], let parts = history.object(known: ["keep"]) {
+        if let history = fields["history"], let parts = history.object(known: ["keep", "group_by"]) {
             config.history.keep = duration(parts, "keep", atLeast: 3600) ?? config.history.keep
+            if let groupBy = parts["group_by"], let text = groupBy.string() {
+                switch HistoryGrouping.parse(text) {
+                case .success(let grouping): config.history.groupBy = grouping
+                case .failure(let error): groupBy.report("\(error)")
+                }
+            }
         }
 
         if let server = fields["server"],
