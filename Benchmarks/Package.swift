@@ -43,6 +43,7 @@ let package = Package(
         benchmark("DecodeBenchmarks", uses: ["DeviceWatchCore"]),
         benchmark("EvaluateBenchmarks", uses: ["DeviceWatchCore", "DeviceAPISimulator"]),
         benchmark("FleetBenchmarks", uses: ["DeviceWatchCore"]),
+        benchmark("HistoryBenchmarks", uses: ["DeviceWatchCore", "DeviceWatch"]),
         benchmark(
             "LifecycleBenchmarks", uses: ["DeviceWatchCore", "DeviceWatch"],
             also: [.product(name: "Logging", package: "swift-log")]),

@@ -4,7 +4,7 @@ import Foundation
 /// The status page's history: uptime bars per workspace and group, the fleet chart, a page per
 /// device (`/devices/ID`) and the alert history (`/alerts`). Server-rendered HTML and inline SVG;
 /// every device- or API-controlled text goes through ``HistorySVG/html(_:)``.
-enum HistoryPages {
+public enum HistoryPages {
     /// The windows a person picks between (links, no JavaScript).
     enum Range: String, Sendable, CaseIterable {
         case day = "24h", week = "7d", month = "30d"
@@ -79,6 +79,9 @@ enum HistoryPages {
             \(rows(section.workspaces, kind: "workspace"))
             \(section.groups.rows.isEmpty ? "" : "<h3>By \(html(section.groups.grouping.description))</h3>" + rows(section.groups, kind: "group"))
             \(HistorySVG.legend())
+            <p class="muted">Each bar is the last \(section.range.rawValue) in \(section.range.segments) parts of \
+            \(DurationText.format(seconds: section.range.seconds / Double(section.range.segments))), oldest on the left; \
+            each part's time and availability are in its tooltip. A group's availability adds up its devices' time.</p>
             </div>
             <h2>Fleet over the last \(section.range.rawValue)</h2>
             <div class="card">\(HistorySVG.fleetChart(section.chart, label: chartLabel))
@@ -225,5 +228,14 @@ enum HistoryPages {
     static func percentEncoded(_ text: String) -> String {
         text.addingPercentEncoding(
             withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?&#=+"))) ?? text
+    }
+}
+
+extension HistoryPages {
+    /// The status page's history section for a window of `range` ("24h", "7d" or "30d"), from
+    /// history already read: what the page renders, for benchmarks. Nil for another range.
+    public static func statusSection(_ history: FleetHistory, range: String, groupBy: HistoryGrouping) -> String? {
+        guard let range = Range(rawValue: range) else { return nil }
+        return render(section(history, range: range, groupBy: groupBy))
     }
 }

@@ -32,17 +32,20 @@ public struct AvailabilityFigures: Sendable, Equatable {
     /// the longest outage is the longest of any.
     public static func combined(_ parts: some Sequence<AvailabilityFigures>) -> AvailabilityFigures {
         var total = AvailabilityFigures()
-        for part in parts {
-            total.online += part.online
-            total.offline += part.offline
-            total.unknown += part.unknown
-            total.noData += part.noData
-            total.outages += part.outages
-            total.longestOutage = max(total.longestOutage, part.longestOutage)
-            total.recoveredSeconds += part.recoveredSeconds
-            total.recoveries += part.recoveries
-        }
+        for part in parts { total.add(part) }
         return total
+    }
+
+    /// Adds another device's figures to these (see ``combined(_:)``).
+    public mutating func add(_ part: AvailabilityFigures) {
+        online += part.online
+        offline += part.offline
+        unknown += part.unknown
+        noData += part.noData
+        outages += part.outages
+        longestOutage = max(longestOutage, part.longestOutage)
+        recoveredSeconds += part.recoveredSeconds
+        recoveries += part.recoveries
     }
 }
 

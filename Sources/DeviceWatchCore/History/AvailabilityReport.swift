@@ -37,16 +37,28 @@ public struct AvailabilityReport: Sendable {
         let (timelines, blind) = history.timelines()
         let window = history.window
         let parts = segments > 0 ? Self.parts(of: window, count: segments) : []
+        // Figures are added up as devices are met, in place (a tally copied out of a dictionary
+        // and back for each device made a 10,000-device group quadratic).
         struct Tally {
+            var key: String
             var workspace: String?
             var name: String?
             var devices = 0
             var downNow = 0
-            var figures: [AvailabilityFigures] = []
-            var segmentFigures: [[AvailabilityFigures]]
+            var figures = AvailabilityFigures()
+            var segments: [AvailabilityFigures]
+
+            mutating func add(_ figures: AvailabilityFigures, segments perSegment: [AvailabilityFigures], down: Int) {
+                devices += 1
+                downNow += down
+                self.figures.add(figures)
+                for index in perSegment.indices { segments[index].add(perSegment[index]) }
+            }
         }
-        var groups: [String: Tally] = [:]
-        var all = Tally(segmentFigures: Array(repeating: [], count: parts.count))
+        var positions: [String: Int] = [:]
+        var tallies: [Tally] = []
+        let noSegments = Array(repeating: AvailabilityFigures(), count: parts.count)
+        var all = Tally(key: "total", segments: noSegments)
         for timeline in timelines {
             let facts = timeline.facts
             if let workspace, facts.workspace != workspace { continue }
@@ -58,35 +70,27 @@ public struct AvailabilityReport: Sendable {
             let last = timeline.changes.last ?? timeline.atStart
             let down = last?.status == .offline ? 1 : 0
             let key = grouping.group(of: facts)
-            var tally =
-                groups[key]
-                ?? Tally(
-                    workspace: grouping == .device ? facts.workspace : nil,
-                    name: grouping == .device ? facts.name : nil,
-                    segmentFigures: Array(repeating: [], count: parts.count))
-            tally.devices += 1
-            tally.downNow += down
-            tally.figures.append(figures)
-            all.devices += 1
-            all.downNow += down
-            all.figures.append(figures)
-            for index in perSegment.indices {
-                tally.segmentFigures[index].append(perSegment[index])
-                all.segmentFigures[index].append(perSegment[index])
-            }
-            groups[key] = tally
+            let position =
+                positions[key]
+                ?? {
+                    tallies.append(
+                        Tally(
+                            key: key, workspace: grouping == .device ? facts.workspace : nil,
+                            name: grouping == .device ? facts.name : nil, segments: noSegments))
+                    positions[key] = tallies.count - 1
+                    return tallies.count - 1
+                }()
+            tallies[position].add(figures, segments: perSegment, down: down)
+            all.add(figures, segments: perSegment, down: down)
         }
-        func row(_ key: String, _ tally: Tally) -> Row {
-            let figures = AvailabilityFigures.combined(tally.figures)
-            return Row(
-                key: key, name: tally.name, workspace: tally.workspace, devices: tally.devices,
-                downNow: tally.downNow, figures: figures,
-                segments: tally.segmentFigures.map { AvailabilityFigures.combined($0).availability },
-                missedTarget: target.flatMap { target in figures.availability.map { $0 < target } })
+        func row(_ tally: Tally) -> Row {
+            Row(
+                key: tally.key, name: tally.name, workspace: tally.workspace, devices: tally.devices,
+                downNow: tally.downNow, figures: tally.figures, segments: tally.segments.map(\.availability),
+                missedTarget: target.flatMap { target in tally.figures.availability.map { $0 < target } })
         }
-        let rows = groups.map { row($0.key, $0.value) }.sorted(by: Self.worstFirst)
-        return AvailabilityReport(
-            window: window, grouping: grouping, target: target, rows: rows, total: row("total", all))
+        let rows = tallies.map(row).sorted(by: Self.worstFirst)
+        return AvailabilityReport(window: window, grouping: grouping, target: target, rows: rows, total: row(all))
     }
 
     /// Lowest availability first; rows without data last; then by key.
