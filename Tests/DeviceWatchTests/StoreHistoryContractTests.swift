@@ -115,4 +115,21 @@ extension StoreContractTests {
         _ = try await store.pruneHistory(before: Self.t0 + 700)
         #expect(try await store.alertHistory(AlertHistoryQuery()).count == 2)
     }
+
+    @Test(arguments: StoreUnderTest.all)
+    func theStatusLogCanBeReadInDeviceOrderForReports(_ subject: StoreUnderTest) async throws {
+        let (store, cleanUp) = try await subject.make()
+        defer { cleanUp() }
+        var state = AlertState()
+        _ = try await judge(store, &state, [Self.device("b", .online), Self.device("a", .online)], at: 0)
+        _ = try await judge(store, &state, [Self.device("b", .offline), Self.device("a", .offline)], at: 60)
+        _ = try await judge(store, &state, [Self.device("b", .online), Self.device("a", .online)], at: 120)
+        func rows(_ byDevice: Bool) async throws -> [String] {
+            try await store.statusLog(StatusLogQuery(since: Self.t0 + 30, byDevice: byDevice)).changes.map {
+                "\($0.deviceID) \($0.statusText)"
+            }
+        }
+        #expect(try await rows(false) == ["a offline", "b offline", "a online", "b online"])
+        #expect(try await rows(true) == ["a offline", "a online", "b offline", "b online"])
+    }
 }

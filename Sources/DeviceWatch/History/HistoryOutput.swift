@@ -215,13 +215,17 @@ extension HistoryOutput {
     public static func deviceJSON(_ history: FleetHistory, facts: KnownDevice, episodes: [AlertHistoryRow])
         -> JSONValue
     {
-        let (timelines, blind) = history.timelines()
-        let timeline = timelines.first { $0.facts.deviceID == facts.deviceID && $0.facts.workspace == facts.workspace }
+        let all = history.timelines()
+        let blind = all.blind
+        let timeline = all.devices.first {
+            $0.facts.deviceID == facts.deviceID && $0.facts.workspace == facts.workspace
+        }
         let spots = blind[facts.workspace] ?? []
         let report = AvailabilityReport.build(
             history, by: .device, workspace: facts.workspace, deviceID: facts.deviceID)
         let spans = StatusTimeline.spans(
-            atStart: timeline?.atStart, changes: timeline?.changes ?? [], window: history.window, blind: spots)
+            atStart: timeline?.atStart, changes: timeline.map { Array($0.changes) } ?? [], window: history.window,
+            blind: spots)
         var device: [String: JSONValue] = [
             "id": .string(facts.deviceID), "workspace": .string(facts.workspace),
             "tags": .array(facts.tags.map(JSONValue.string)),
@@ -241,7 +245,7 @@ extension HistoryOutput {
                     ])
                 }),
             "changes": .array(
-                (timeline?.changes ?? []).map {
+                (timeline.map { Array($0.changes) } ?? []).map {
                     .object(["at": .string(Timestamp.format($0.at)), "status": .string($0.statusText)])
                 }),
             "alerts": .array(episodes.map { json($0, now: history.window.end) }),

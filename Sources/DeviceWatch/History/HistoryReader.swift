@@ -12,7 +12,8 @@ public struct HistoryReader: Sendable {
     public func fleetHistory(window: DateInterval, workspace: String? = nil, deviceID: String? = nil, now: Date)
         async throws(StateStoreError) -> FleetHistory
     {
-        let query = StatusLogQuery(workspace: workspace, deviceID: deviceID, since: window.start, until: window.end)
+        let query = StatusLogQuery(
+            workspace: workspace, deviceID: deviceID, since: window.start, until: window.end, byDevice: true)
         return FleetHistory(
             window: window, log: try await store.statusLog(query), coverage: try await store.coverage(query),
             devices: try await store.knownDevices(StatusLogQuery(workspace: workspace, deviceID: deviceID)), now: now)

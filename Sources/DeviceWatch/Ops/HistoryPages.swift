@@ -41,10 +41,12 @@ public enum HistoryPages {
     }
 
     static func section(_ history: FleetHistory, range: Range, groupBy: HistoryGrouping) -> Section {
-        Section(
-            range: range, workspaces: AvailabilityReport.build(history, by: .workspace, segments: range.segments),
-            groups: AvailabilityReport.build(history, by: groupBy, segments: range.segments),
-            chart: FleetChart.build(history, samples: range.chartSamples), window: history.window)
+        // Each device's rows are gathered, and its figures worked out, once for both views.
+        let timelines = history.timelines()
+        let reports = AvailabilityReport.build(timelines, by: [.workspace, groupBy], segments: range.segments)
+        return Section(
+            range: range, workspaces: reports[0], groups: reports[1],
+            chart: FleetChart.build(timelines, samples: range.chartSamples), window: history.window)
     }
 
     static func html(_ text: String) -> String { HistorySVG.html(text) }
@@ -106,8 +108,9 @@ public enum HistoryPages {
     }
 
     static func devicePage(_ view: DeviceView) -> String {
-        let (timelines, blind) = view.history.timelines()
-        let timeline = timelines.first { $0.facts.deviceID == view.deviceID }
+        let all = view.history.timelines()
+        let blind = all.blind
+        let timeline = all.devices.first { $0.facts.deviceID == view.deviceID }
         let facts = view.facts ?? timeline?.facts
         let name = facts?.name ?? view.deviceID
         let window = view.history.window

@@ -26,6 +26,7 @@ extension PostgresStateStore {
     public func statusLog(_ query: StatusLogQuery) async throws(StateStoreError) -> StatusHistory {
         let workspace = query.workspace, device = query.deviceID
         let since = query.since?.timeIntervalSince1970, until = query.until?.timeIntervalSince1970
+        let order = query.byDevice ? "workspace, device_id, at" : "at, workspace, device_id"
         return try await connection { db in
             var history = StatusHistory()
             if let since {
@@ -46,7 +47,7 @@ extension PostgresStateStore {
                 WHERE (\(workspace)::text IS NULL OR workspace = \(workspace))
                   AND (\(device)::text IS NULL OR device_id = \(device))
                   AND (\(since)::float8 IS NULL OR at >= \(since)) AND (\(until)::float8 IS NULL OR at < \(until))
-                ORDER BY at, workspace, device_id
+                ORDER BY \(unescaped: order)
                 """, logger: self.logger
             ).decode((String, String, String, Double).self) {
                 history.changes.append(Self.statusChange(row))

@@ -49,12 +49,19 @@ public struct StatusLogQuery: Sendable, Equatable {
     public var deviceID: String?
     public var since: Date?
     public var until: Date?
+    /// Rows by workspace, device and time (the log's own key order: nothing to sort, for
+    /// reading a month of a large fleet) instead of oldest first.
+    public var byDevice: Bool
 
-    public init(workspace: String? = nil, deviceID: String? = nil, since: Date? = nil, until: Date? = nil) {
+    public init(
+        workspace: String? = nil, deviceID: String? = nil, since: Date? = nil, until: Date? = nil,
+        byDevice: Bool = false
+    ) {
         self.workspace = workspace
         self.deviceID = deviceID
         self.since = since
         self.until = until
+        self.byDevice = byDevice
     }
 }
 
@@ -63,7 +70,8 @@ public struct StatusHistory: Sendable, Equatable {
     /// Each device's newest row before the window's start, in workspace and device order
     /// (`gone` ones left out): its status as the window begins. Empty without a `since`.
     public var atStart: [StatusChange]
-    /// The rows within the window, oldest first (then by workspace and device).
+    /// The rows within the window, oldest first (then by workspace and device), or with
+    /// ``StatusLogQuery/byDevice`` by workspace, device and time.
     public var changes: [StatusChange]
 
     public init(atStart: [StatusChange] = [], changes: [StatusChange] = []) {

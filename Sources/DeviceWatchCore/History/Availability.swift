@@ -57,7 +57,8 @@ public enum Availability {
     ///   - changes: its rows within the window, oldest first.
     ///   - blind: when devicewatch could not see the device's workspace, in any order.
     public static func device(
-        atStart: StatusChange?, changes: [StatusChange], window: DateInterval, blind: [DateInterval] = []
+        atStart: StatusChange?, changes: some RandomAccessCollection<StatusChange>, window: DateInterval,
+        blind: [DateInterval] = []
     ) -> AvailabilityFigures {
         // The device's timeline: (start, status) steps clipped to the window; nil status: not listed.
         var steps: [(start: Date, status: DeviceStatus?)] = []
@@ -66,6 +67,7 @@ public enum Availability {
             if let last = steps.last, last.start == change.at { steps.removeLast() }
             steps.append((change.at, change.status))
         }
+        let blind = blind.count > 1 ? blind.sorted { $0.start < $1.start } : blind
         var figures = AvailabilityFigures()
         var outage: Double?
         func endOutage(recovered: Bool) {
@@ -105,11 +107,12 @@ public enum Availability {
         return figures
     }
 
-    /// Seconds of `segment` inside the union of `blind`.
+    /// Seconds of `segment` inside the union of `blind` (sorted by start).
     static func blindSeconds(in segment: DateInterval, _ blind: [DateInterval]) -> Double {
         var covered = 0.0
         var reach = segment.start
-        for spot in blind.sorted(by: { $0.start < $1.start }) {
+        for spot in blind {
+            if spot.start >= segment.end { break }
             let start = max(spot.start, reach), end = min(spot.end, segment.end)
             if end > start {
                 covered += end.timeIntervalSince(start)

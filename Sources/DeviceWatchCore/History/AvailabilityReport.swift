@@ -34,8 +34,17 @@ public struct AvailabilityReport: Sendable {
         _ history: FleetHistory, by grouping: HistoryGrouping, target: Double? = nil, segments: Int = 0,
         workspace: String? = nil, deviceID: String? = nil
     ) -> AvailabilityReport {
-        let (timelines, blind) = history.timelines()
-        let window = history.window
+        build(
+            history.timelines(), by: [grouping], target: target, segments: segments, workspace: workspace,
+            deviceID: deviceID)[0]
+    }
+
+    /// One report per grouping, each device's figures worked out once for all of them.
+    public static func build(
+        _ timelines: FleetTimelines, by groupings: [HistoryGrouping], target: Double? = nil, segments: Int = 0,
+        workspace: String? = nil, deviceID: String? = nil
+    ) -> [AvailabilityReport] {
+        let window = timelines.window
         let parts = segments > 0 ? Self.parts(of: window, count: segments) : []
         // Figures are added up as devices are met, in place (a tally copied out of a dictionary
         // and back for each device made a 10,000-device group quadratic).
@@ -46,51 +55,64 @@ public struct AvailabilityReport: Sendable {
             var devices = 0
             var downNow = 0
             var figures = AvailabilityFigures()
-            var segments: [AvailabilityFigures]
+            /// Seconds online and offline per part.
+            var segments: [SeenTime]
 
-            mutating func add(_ figures: AvailabilityFigures, segments perSegment: [AvailabilityFigures], down: Int) {
+            mutating func add(_ figures: AvailabilityFigures, segments perSegment: [SeenTime], down: Int) {
                 devices += 1
                 downNow += down
                 self.figures.add(figures)
-                for index in perSegment.indices { segments[index].add(perSegment[index]) }
+                for index in perSegment.indices {
+                    segments[index].online += perSegment[index].online
+                    segments[index].offline += perSegment[index].offline
+                }
+            }
+
+            var segmentAvailability: [Double?] {
+                segments.map { $0.online + $0.offline > 0 ? $0.online / ($0.online + $0.offline) : nil }
             }
         }
-        var positions: [String: Int] = [:]
-        var tallies: [Tally] = []
-        let noSegments = Array(repeating: AvailabilityFigures(), count: parts.count)
+        var positions = Array(repeating: [String: Int](), count: groupings.count)
+        var tallies = Array(repeating: [Tally](), count: groupings.count)
+        let noSegments = Array(repeating: SeenTime(), count: parts.count)
         var all = Tally(key: "total", segments: noSegments)
-        for timeline in timelines {
+        for timeline in timelines.devices {
             let facts = timeline.facts
             if let workspace, facts.workspace != workspace { continue }
             if let deviceID, facts.deviceID != deviceID { continue }
-            let spots = blind[facts.workspace] ?? []
+            let spots = timelines.blind[facts.workspace] ?? []
             let figures = Availability.device(
                 atStart: timeline.atStart, changes: timeline.changes, window: window, blind: spots)
-            let perSegment = parts.isEmpty ? [] : Availability.segments(timeline, parts: parts, blind: spots)
+            let perSegment = parts.isEmpty ? [] : Availability.seenTime(timeline, parts: parts, blind: spots)
             let last = timeline.changes.last ?? timeline.atStart
             let down = last?.status == .offline ? 1 : 0
-            let key = grouping.group(of: facts)
-            let position =
-                positions[key]
-                ?? {
-                    tallies.append(
-                        Tally(
-                            key: key, workspace: grouping == .device ? facts.workspace : nil,
-                            name: grouping == .device ? facts.name : nil, segments: noSegments))
-                    positions[key] = tallies.count - 1
-                    return tallies.count - 1
-                }()
-            tallies[position].add(figures, segments: perSegment, down: down)
+            for (which, grouping) in groupings.enumerated() {
+                let key = grouping.group(of: facts)
+                let position =
+                    positions[which][key]
+                    ?? {
+                        tallies[which].append(
+                            Tally(
+                                key: key, workspace: grouping == .device ? facts.workspace : nil,
+                                name: grouping == .device ? facts.name : nil, segments: noSegments))
+                        positions[which][key] = tallies[which].count - 1
+                        return tallies[which].count - 1
+                    }()
+                tallies[which][position].add(figures, segments: perSegment, down: down)
+            }
             all.add(figures, segments: perSegment, down: down)
         }
         func row(_ tally: Tally) -> Row {
             Row(
                 key: tally.key, name: tally.name, workspace: tally.workspace, devices: tally.devices,
-                downNow: tally.downNow, figures: tally.figures, segments: tally.segments.map(\.availability),
+                downNow: tally.downNow, figures: tally.figures, segments: tally.segmentAvailability,
                 missedTarget: target.flatMap { target in tally.figures.availability.map { $0 < target } })
         }
-        let rows = tallies.map(row).sorted(by: Self.worstFirst)
-        return AvailabilityReport(window: window, grouping: grouping, target: target, rows: rows, total: row(all))
+        return groupings.indices.map { which in
+            AvailabilityReport(
+                window: window, grouping: groupings[which], target: target,
+                rows: tallies[which].map(row).sorted(by: Self.worstFirst), total: row(all))
+        }
     }
 
     /// Lowest availability first; rows without data last; then by key.
@@ -114,26 +136,44 @@ public struct AvailabilityReport: Sendable {
     }
 }
 
+/// Seconds seen online and offline (blind spots left out): what an availability is made of.
+public struct SeenTime: Sendable, Equatable {
+    public var online = 0.0
+    public var offline = 0.0
+}
+
 extension Availability {
-    /// One device's figures in each of `parts` (consecutive, oldest first), in one pass over its
-    /// rows: each part starts from the status in force at its start.
-    static func segments(_ timeline: FleetHistory.Timeline, parts: [DateInterval], blind: [DateInterval])
-        -> [AvailabilityFigures]
+    /// One device's seconds online and offline in each of `parts` (consecutive, oldest first,
+    /// covering the window), in one pass over its rows: what the uptime bar colours by.
+    static func seenTime(_ timeline: FleetHistory.Timeline, parts: [DateInterval], blind: [DateInterval])
+        -> [SeenTime]
     {
-        var result: [AvailabilityFigures] = []
-        result.reserveCapacity(parts.count)
-        var inForce = timeline.atStart
-        var next = 0
-        let changes = timeline.changes
-        for part in parts {
-            while next < changes.count, changes[next].at < part.start {
-                inForce = changes[next]
-                next += 1
+        var result = Array(repeating: SeenTime(), count: parts.count)
+        guard let first = parts.first, let last = parts.last else { return result }
+        let window = DateInterval(start: first.start, end: last.end)
+        // Steps of (start, status), clipped to the window; nil status: not listed.
+        var steps: [(start: Date, status: DeviceStatus?)] = []
+        if let atStart = timeline.atStart { steps.append((window.start, atStart.status)) }
+        for change in timeline.changes where change.at >= window.start && change.at < window.end {
+            if let previous = steps.last, previous.start == change.at { steps.removeLast() }
+            steps.append((change.at, change.status))
+        }
+        var part = 0
+        for (index, step) in steps.enumerated() {
+            let online = step.status == .online, offline = step.status == .offline
+            guard online || offline else { continue }
+            let end = index + 1 < steps.count ? steps[index + 1].start : window.end
+            var start = step.start
+            while part < parts.count, parts[part].end <= start { part += 1 }
+            var current = part
+            while start < end, current < parts.count {
+                let pieceEnd = min(end, parts[current].end)
+                let piece = DateInterval(start: start, end: max(start, pieceEnd))
+                let seen = piece.duration - (blind.isEmpty ? 0 : blindSeconds(in: piece, blind))
+                if online { result[current].online += seen } else { result[current].offline += seen }
+                start = pieceEnd
+                current += 1
             }
-            var end = next
-            while end < changes.count, changes[end].at < part.end { end += 1 }
-            result.append(
-                device(atStart: inForce, changes: Array(changes[next..<end]), window: part, blind: blind))
         }
         return result
     }

@@ -16,12 +16,16 @@ public struct FleetChart: Sendable, Equatable {
 
     /// - Parameter samples: how many moments, the first at the window's start, the last at its end.
     public static func build(_ history: FleetHistory, samples: Int, workspace: String? = nil) -> FleetChart {
-        let window = history.window
+        build(history.timelines(), samples: samples, workspace: workspace)
+    }
+
+    public static func build(_ timelines: FleetTimelines, samples: Int, workspace: String? = nil) -> FleetChart {
+        let window = timelines.window
         let count = max(2, samples)
         let step = window.duration / Double(count - 1)
         var points = (0..<count).map { Point(at: window.start.addingTimeInterval(step * Double($0))) }
-        let (timelines, blind) = history.timelines()
-        for timeline in timelines {
+        let blind = timelines.blind
+        for timeline in timelines.devices {
             if let workspace, timeline.facts.workspace != workspace { continue }
             let spots = blind[timeline.facts.workspace] ?? []
             var inForce = timeline.atStart

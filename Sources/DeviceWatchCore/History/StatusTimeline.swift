@@ -16,7 +16,8 @@ public enum StatusTimeline {
     }
 
     public static func spans(
-        atStart: StatusChange?, changes: [StatusChange], window: DateInterval, blind: [DateInterval]
+        atStart: StatusChange?, changes: some RandomAccessCollection<StatusChange>, window: DateInterval,
+        blind: [DateInterval]
     ) -> [Span] {
         var steps: [(Date, Kind)] = [(window.start, kind(atStart?.status, listed: atStart != nil))]
         for change in changes where change.at >= window.start && change.at < window.end {
