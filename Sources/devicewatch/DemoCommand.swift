@@ -70,16 +70,12 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             throw CLIFailure(message: "\(error) (run the demo from the repository's root, or pass --scenario)", code: 2)
         }
-        let simulator = DevicesAPISimulator(scenario: fleet, now: now, timeScale: timeScale)
-        let server = try await SimulatorServer.start(simulator)
         var loaded: LoadedConfiguration
         do {
             loaded = try ConfigurationLoader.load(configPath: config)
         } catch {
-            await server.stop()
             throw CLIFailure(message: "the demo configuration has problems:\n\(error)", code: 1)
         }
-        loaded.configuration.api.baseURL = server.baseURL
         let keep = self.state != nil
         let state =
             self.state
@@ -94,13 +90,17 @@ struct DemoCommand: AsyncParsableCommand {
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: state + suffix) }
             }
         }
+        // The past week first: the simulated fleet's clock starts only once it is written, so
+        // however long that takes, the live part begins where the scenario does.
         do {
             let store = try SQLiteStateStore(path: state)
             _ = try await DemoHistory.backfill(fleet, workspace: "demo", loaded: loaded, store: store, now: now)
         } catch {
-            await server.stop()
             throw CLIFailure(message: "cannot write the demo's past week of history: \(error)", code: 1)
         }
+        let simulator = DevicesAPISimulator(scenario: fleet, now: now, timeScale: timeScale)
+        let server = try await SimulatorServer.start(simulator)
+        loaded.configuration.api.baseURL = server.baseURL
 
         let count = fleet.workspaces.values.map(\.devices.count).reduce(0, +)
         FileHandle.standardOutput.write(

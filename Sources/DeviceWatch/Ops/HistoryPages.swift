@@ -26,7 +26,14 @@ public enum HistoryPages {
             }
         }
 
-        var chartSamples: Int { self == .day ? 97 : 169 }
+        /// Moments the fleet chart counts: every 15 minutes, 2 hours, 6 hours.
+        var chartSamples: Int {
+            switch self {
+            case .day: 97
+            case .week: 85
+            case .month: 121
+            }
+        }
 
         func window(until now: Date) -> DateInterval { DateInterval(start: now.addingTimeInterval(-seconds), end: now) }
     }

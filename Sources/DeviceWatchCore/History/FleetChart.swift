@@ -24,10 +24,16 @@ public struct FleetChart: Sendable, Equatable {
         let count = max(2, samples)
         let step = window.duration / Double(count - 1)
         var points = (0..<count).map { Point(at: window.start.addingTimeInterval(step * Double($0))) }
-        let blind = timelines.blind
+        // Whether each moment is in a blind spot, per workspace, worked out once.
+        var unseen: [String: [Bool]] = [:]
+        for (workspace, spots) in timelines.blind {
+            unseen[workspace] = points.map { point in
+                spots.contains { $0.start <= point.at && (point.at < $0.end || $0.end == window.end) }
+            }
+        }
         for timeline in timelines.devices {
             if let workspace, timeline.facts.workspace != workspace { continue }
-            let spots = blind[timeline.facts.workspace] ?? []
+            let blindAt = unseen[timeline.facts.workspace]
             var inForce = timeline.atStart
             var next = 0
             for index in points.indices {
@@ -37,7 +43,7 @@ public struct FleetChart: Sendable, Equatable {
                     next += 1
                 }
                 guard let row = inForce, let status = row.status else { continue }
-                if spots.contains(where: { $0.start <= moment && (moment < $0.end || $0.end == window.end) }) {
+                if blindAt?[index] == true {
                     points[index].noData += 1
                     continue
                 }
