@@ -72,4 +72,58 @@ struct FleetWorkerTests {
         #expect(events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
         #expect(await worker.terminate() == 0)
     }
+
+    /// PagerDuty `per_group` through the worker: 50 cameras drop without a fleet rule, and their
+    /// 50 alerts of one group are one trigger (not 50 events), then one resolve.
+    @Test func aPerGroupPagerDutyReceiverSendsOneEventForFiftyCamerasAndOneResolve() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let cameras = (1...50).map { index in
+            #"{"id": "cam-\#(index)", "name": "dock cam \#(index)", "tags": ["production"], "rfdm_version": "1.4.0", "#
+                + #""created_at": "-30d", "online": [["-30d", "+1m"], ["+40m", null]]}"#
+        }
+        let scenario = try writeScenario(
+            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-GROUP"}], "devices": ["#
+                + cameras.joined(separator: ",") + "]}}}")
+        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        defer { _ = simulator.stop() }
+        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
+             "rule_files": ["rules.json"],
+             "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty",
+               "mode": "per_group"}},
+             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+             "server": {"listen": "127.0.0.1:0"}}
+            """,
+            "rules.json": """
+            {"rules": [{"id": "production-offline", "severity": "critical", "where": {"tags": {"all_of": ["production"]}},
+              "when": {"offline_for": "15m"}, "notify": ["pagerduty-oncall"]}]}
+            """,
+        ])
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        func advance(_ by: String) async throws { #expect(try await simulator.advance(by, http: http) == 200) }
+        func events(_ action: String) -> [[String: Any]] {
+            sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
+        }
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"),
+            environment: ["ROBOFLOW_API_KEY": "ws-key-GROUP", "PD_KEY": "pd-KEY-2"])
+        #expect(await worker.waitForMorePolls(2), "\(worker.log)")
+        try await advance("20m")
+        #expect(await sink.wait { _ in !events("trigger").isEmpty }, "\(worker.log)")
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
+        let triggers = events("trigger")
+        #expect(triggers.count == 1, "\(triggers.count) triggers")
+        let payload = try #require(triggers.first?["payload"] as? [String: Any])
+        #expect((payload["summary"] as? String)?.hasPrefix("production-offline: 50 firing (dock cam 1, ") == true)
+        try await advance("25m")
+        #expect(await sink.wait { _ in !events("resolve").isEmpty }, "\(worker.log)")
+        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
+        #expect(events("resolve").count == 1 && events("trigger").count == 1)
+        #expect(events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
+        #expect(await worker.terminate() == 0)
+    }
 }

@@ -58,7 +58,7 @@ extension LoadedConfiguration {
             case .pagerduty:
                 receivers[name] = PagerDutyReceiver(
                     name: name, routingKey: try required(config.routingKey, "routing key"), endpoint: config.endpoint,
-                    rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 2))
+                    rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 2), mode: config.pagerDutyMode)
             case .file:
                 receivers[name] = FileReceiver(
                     name: name, path: resolve(config.path ?? "devicewatch-notifications.jsonl"))

@@ -47,6 +47,15 @@ public struct Configuration: Sendable, Equatable {
         workspace.apiKey ?? api.apiKey
     }
 
+    /// How a PagerDuty receiver maps notifications to events.
+    public enum PagerDutyMode: String, Sendable, CaseIterable {
+        /// One event per alert, deduplicated by the alert's fingerprint.
+        case perAlert = "per_alert"
+        /// One event per notification group, deduplicated by the group: a 500-camera outage is
+        /// one incident and one event.
+        case perGroup = "per_group"
+    }
+
     public enum ReceiverType: String, Sendable, CaseIterable {
         case slack, pagerduty, discord, teams, webhook, console, file
     }
@@ -70,6 +79,8 @@ public struct Configuration: Sendable, Equatable {
         public var routingKey: SecretReference?
         /// PagerDuty Events API endpoint override (not a secret).
         public var endpoint: String?
+        /// PagerDuty: one event per alert (`per_alert`, the default) or per notification group.
+        public var pagerDutyMode: PagerDutyMode = .perAlert
         /// The signing secret of a `webhook` receiver.
         public var signingSecret: SecretReference?
         public var headers: [String: String] = [:]

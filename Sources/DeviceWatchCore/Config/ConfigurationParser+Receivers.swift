@@ -29,7 +29,7 @@ extension ConfigurationParser {
         let specific: [String]
         switch type {
         case .slack, .discord, .teams: specific = ["url_env", "url_file", "url"]
-        case .pagerduty: specific = ["routing_key_env", "routing_key_file", "routing_key", "url"]
+        case .pagerduty: specific = ["routing_key_env", "routing_key_file", "routing_key", "url", "mode"]
         case .webhook: specific = ["url", "url_env", "url_file", "secret_env", "secret_file", "secret", "headers"]
         case .console: specific = []
         case .file: specific = ["path"]
@@ -62,6 +62,15 @@ extension ConfigurationParser {
                     receiver.endpoint = text
                 } else {
                     url.report("url must start with http:// or https://")
+                }
+            }
+            if let mode = fields["mode"], let text = mode.string() {
+                if let parsed = Configuration.PagerDutyMode(rawValue: text) {
+                    receiver.pagerDutyMode = parsed
+                } else {
+                    mode.report(
+                        "mode must be per_alert (an event per alert) or per_group (an event per notification group), not \"\(text)\""
+                    )
                 }
             }
         case .webhook:
