@@ -19,6 +19,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "The configuration file.")
     var config: String = "devicewatch.json"
 
+    @Flag(help: "Also show, for every rule, where its alerts go (its own notify, the routes, or defaults.notify).")
+    var routes = false
+
     func run() throws {
         let loaded: LoadedConfiguration
         do {
@@ -32,6 +35,10 @@ struct CheckCommand: ParsableCommand {
         for problem in loaded.unreadableStartSecrets() { print("warning: \(problem)") }
         let files = loaded.ruleFiles.count, rules = loaded.rules.rules.count,
             receivers = loaded.configuration.receivers.count
+        if routes {
+            let defaults = RoutingDefaults(loaded.configuration.defaults)
+            for line in RouteTable.describe(loaded.rules.rules, defaults: defaults) { print(line) }
+        }
         print(
             "\(files) rule file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s"), "
                 + "\(receivers) receiver\(receivers == 1 ? "" : "s"): OK")

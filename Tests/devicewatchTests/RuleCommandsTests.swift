@@ -30,6 +30,33 @@ struct RuleCommandsTests {
          "receivers": {"slack-fleet": {"type": "slack", "url_env": "SLACK_URL"}}}
         """
 
+    @Test func checkRoutesShowsWhereEachRulesAlertsGo() async throws {
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"],
+             "receivers": {"pager": {"type": "console"}, "chat": {"type": "console"}},
+             "defaults": {"notify": "chat"},
+             "routes": [{"match": ["severity=critical"], "notify": "pager", "continue": true}]}
+            """,
+            "rules.json": """
+            {"rules": [{"id": "down", "severity": "critical", "when": {"offline_for": "15m"}},
+                       {"id": "old", "severity": "info", "when": {"rfdm_version_below": "1.4.0"}},
+                       {"id": "mine", "when": {"status": "offline"}, "notify": ["pager"]}]}
+            """,
+        ])
+        let output = try await CommandRunner.run(
+            ["check", "--config", dir.file("devicewatch.json"), "--routes"], environment: ["ROBOFLOW_API_KEY": "k"])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(
+            output.stdout == """
+                down: pager
+                old: chat (defaults.notify)
+                mine: pager (its own notify)
+                1 rule file, 3 rules, 2 receivers: OK
+
+                """)
+    }
+
     @Test func checkAcceptsTheShippedExample() async throws {
         let path = repositoryRoot.appendingPathComponent("examples/devicewatch.json").path
         let output = try await CommandRunner.run(["check", "--config", path], environment: ["ROBOFLOW_API_KEY": "k"])

@@ -116,8 +116,32 @@ public struct Configuration: Sendable, Equatable {
         public var repeatEvery: Double = 14_400
         public var sendResolved = true
         public var staleAfter: Double = 300
+        /// Where alerts of rules without their own `notify` go when no route matches.
+        public var notify: [String] = []
+        /// The configuration's `routes`, kept here so every place that reads the defaults routes alike.
+        public var routes: [Route] = []
 
         public init() {}
+    }
+
+    /// One entry of `routes`: alerts (of rules without their own `notify`) matching every
+    /// matcher go to `notify`; the first matching route wins unless it says `continue`.
+    public struct Route: Sendable, Equatable {
+        public var match: [Silence.Matcher] = []
+        public var notify: [String] = []
+        public var continues = false
+
+        public init(match: [Silence.Matcher] = [], notify: [String] = [], continues: Bool = false) {
+            self.match = match
+            self.notify = notify
+            self.continues = continues
+        }
+    }
+
+    /// The routes (see ``Route``), kept with the defaults.
+    public var routes: [Route] {
+        get { defaults.routes }
+        set { defaults.routes = newValue }
     }
 
     public enum StateStore: Sendable, Equatable {

@@ -1,7 +1,7 @@
 /// Reads `devicewatch.json`, reporting every problem with its JSON path, line and column.
 public enum ConfigurationParser {
     static let topKeys = [
-        "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server",
+        "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server", "routes",
         "allow_inline_secrets", "heartbeat", "history",
     ]
 
@@ -98,6 +98,7 @@ public enum ConfigurationParser {
         if let defaults = fields["defaults"] {
             parseDefaults(defaults, into: &config.defaults)
         }
+        parseRoutes(fields, into: &config)
 
         if let meta = fields["meta_receivers"], let names = meta.stringOrList() {
             config.metaReceivers = names
@@ -222,7 +223,7 @@ public enum ConfigurationParser {
     public static func parseDefaults(_ reader: NodeReader, into defaults: inout Configuration.Defaults) {
         guard
             let fields = reader.object(known: [
-                "group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after",
+                "group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after", "notify",
             ])
         else { return }
         if let groupBy = fields["group_by"], let keys = groupBy.strings() {
@@ -242,6 +243,9 @@ public enum ConfigurationParser {
         }
         if let value = fields["send_resolved"]?.bool() { defaults.sendResolved = value }
         if let value = fields["stale_after"]?.duration() { defaults.staleAfter = value }
+        if let notify = fields["notify"], let names = notify.stringOrList("a receiver name or a list of them") {
+            defaults.notify = names
+        }
     }
 
     static func reportUnknownReceiver(_ name: String, at reader: NodeReader, known: [String]) {

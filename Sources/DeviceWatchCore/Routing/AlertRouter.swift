@@ -19,7 +19,13 @@ enum AlertRouter {
         var globs: [String: Glob] = [:]
         for (alertKey, alert) in book.alerts where alert.state != .pending {
             let rule = rules[alertKey.ruleID]
-            let receivers = alert.isMeta ? defaults.metaReceivers : (rule?.notify ?? [])
+            // A rule's own `notify` bypasses the routes.
+            let own = rule?.notify ?? []
+            let receivers =
+                alert.isMeta
+                ? defaults.metaReceivers
+                : !own.isEmpty || (defaults.routes.isEmpty && defaults.notify.isEmpty)
+                    ? own : defaults.routedReceivers(alert)
             guard !receivers.isEmpty else { continue }
             let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
             let names =

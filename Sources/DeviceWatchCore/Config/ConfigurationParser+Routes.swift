@@ -1,0 +1,47 @@
+import Foundation
+
+/// `defaults.notify` and `routes`: where alerts of rules that name no receivers of their own go.
+extension ConfigurationParser {
+    /// Parses `routes` (a list of `{"match": [...], "notify": [...], "continue": false}`) and
+    /// checks `defaults.notify` and every route's receivers against those declared.
+    static func parseRoutes(_ fields: [String: NodeReader], into config: inout Configuration) {
+        var declared: [String] = []
+        if case .object(let members)? = fields["receivers"]?.node.value { declared = members.map(\.key) }
+        if let notify = Self.member(fields["defaults"], "notify") {
+            for (index, name) in config.defaults.notify.enumerated() where !declared.contains(name) {
+                reportUnknownReceiver(name, at: notify.element(index), known: declared)
+            }
+        }
+        guard let routes = fields["routes"], let list = routes.array() else { return }
+        for (index, entry) in list.enumerated() {
+            guard let parts = entry.object(known: ["match", "notify", "continue"]) else { continue }
+            var route = Configuration.Route()
+            if let match = parts["match"], let texts = match.stringOrList("a matcher such as severity=critical") {
+                for (position, text) in texts.enumerated() {
+                    switch Silence.Matcher.parse(text) {
+                    case .success(let matcher): route.match.append(matcher)
+                    case .failure(let error): match.element(position).report("\(error)")
+                    }
+                }
+            }
+            if let notify = parts["notify"], let names = notify.stringOrList("a receiver name or a list of them") {
+                route.notify = names
+                for (position, name) in names.enumerated() where !declared.contains(name) {
+                    reportUnknownReceiver(name, at: notify.element(position), known: declared)
+                }
+                if names.isEmpty { notify.report("a route needs at least one receiver to notify") }
+            } else if parts["notify"] == nil {
+                entry.report("route \(index + 1) needs \"notify\": the receivers its alerts go to")
+            }
+            route.continues = parts["continue"]?.bool() ?? false
+            config.routes.append(route)
+        }
+    }
+
+    private static func member(_ reader: NodeReader?, _ key: String) -> NodeReader? {
+        guard let reader, case .object(let members) = reader.node.value,
+            let node = members.first(where: { $0.key == key })?.value
+        else { return nil }
+        return reader.child(key, node)
+    }
+}
