@@ -17,45 +17,77 @@ struct FleetWorkerTests {
            "when": {"offline_for": "15m"}, "notify": ["pagerduty-oncall"]}]}
         """
 
-    @Test func aSiteOutageIsOnePageForTheSiteNotTwentyAndItsRecoveryOneResolve() async throws {
+    /// A worker polling `count` production cameras (all dropping at +1m, back at +40m) every
+    /// second, paging a recording PagerDuty sink with `receiver` options, under `rules`.
+    /// Stopped when the test lets go of it, even when it fails half way.
+    final class Rig {
+        let sink: RecordingSink
+        let simulator: SimulatorProcess
+        let dir: Workdir
+        let worker: WorkerProcess
+        let http = CurlHTTPClient()
+
+        init(sink: RecordingSink, simulator: SimulatorProcess, dir: Workdir, worker: WorkerProcess) {
+            self.sink = sink
+            self.simulator = simulator
+            self.dir = dir
+            self.worker = worker
+        }
+
+        deinit {
+            http.shutdown()
+            _ = simulator.stop()
+            let sink = sink
+            Task { await sink.stop() }
+        }
+
+        func advance(_ by: String) async throws { #expect(try await simulator.advance(by, http: http) == 200) }
+
+        func events(_ action: String) -> [[String: Any]] {
+            sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
+        }
+
+    }
+
+    static func rig(cameras count: Int, name: String, tags: [String], key: String, receiver: String = "", rules: String)
+        async throws -> Rig
+    {
         let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
-        let cameras = (1...20).map { index in
-            #"{"id": "cam-\#(index)", "name": "site-b cam \#(index)", "tags": ["production", "site-b"], "rfdm_version": "1.4.0", "#
+        let tagList = tags.map { "\"\($0)\"" }.joined(separator: ", ")
+        let cameras = (1...count).map { index in
+            #"{"id": "cam-\#(index)", "name": "\#(name) \#(index)", "tags": [\#(tagList)], "rfdm_version": "1.4.0", "#
                 + #""created_at": "-30d", "online": [["-30d", "+1m"], ["+40m", null]]}"#
         }
         let scenario = try writeScenario(
-            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-FLEET"}], "devices": ["#
+            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "\#(key)"}], "devices": ["#
                 + cameras.joined(separator: ",") + "]}}}")
         let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
-        defer { _ = simulator.stop() }
         let base = sink.url.replacingOccurrences(of: "/hook", with: "")
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
              "rule_files": ["rules.json"],
-             "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty"}},
+             "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty"\(receiver)}},
              "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
              "server": {"listen": "127.0.0.1:0"}}
             """,
-            "rules.json": Self.rules,
+            "rules.json": rules,
         ])
-        let http = CurlHTTPClient()
-        defer { http.shutdown() }
-        func advance(_ by: String) async throws { #expect(try await simulator.advance(by, http: http) == 200) }
-        func events(_ action: String) -> [[String: Any]] {
-            sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
-        }
-
         let worker = try WorkerProcess(
-            config: dir.file("devicewatch.json"),
-            environment: ["ROBOFLOW_API_KEY": "ws-key-FLEET", "PD_KEY": "pd-KEY-1"])
+            config: dir.file("devicewatch.json"), environment: ["ROBOFLOW_API_KEY": key, "PD_KEY": "pd-KEY-1"])
+        return Rig(sink: sink, simulator: simulator, dir: dir, worker: worker)
+    }
+
+    @Test func aSiteOutageIsOnePageForTheSiteNotTwentyAndItsRecoveryOneResolve() async throws {
+        let rig = try await Self.rig(
+            cameras: 20, name: "site-b cam", tags: ["production", "site-b"], key: "ws-key-FLEET", rules: Self.rules)
+        let worker = rig.worker
         #expect(await worker.waitForMorePolls(2), "\(worker.log)")
         // The whole site drops; 20 minutes on, both the site rule and the cameras' own rule hold.
-        try await advance("20m")
-        #expect(await sink.wait { _ in !events("trigger").isEmpty }, "\(worker.log)")
+        try await rig.advance("20m")
+        #expect(await rig.sink.wait { _ in !rig.events("trigger").isEmpty }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // polls go on: nothing more is sent
-        let triggers = events("trigger")
+        let triggers = rig.events("trigger")
         #expect(triggers.count == 1, "\(triggers)")
         let payload = try #require(triggers.first?["payload"] as? [String: Any])
         #expect(payload["summary"] as? String == "site-b: 20 of 20 cameras offline")
@@ -65,65 +97,38 @@ struct FleetWorkerTests {
             (details["members"] as? String)?.hasPrefix("site-b cam 1 (cam-1) offline; site-b cam 10 (cam-10)") == true)
 
         // The cameras come back: one resolve, for the site, and still no camera paged.
-        try await advance("25m")
-        #expect(await sink.wait { _ in !events("resolve").isEmpty }, "\(worker.log)")
+        try await rig.advance("25m")
+        #expect(await rig.sink.wait { _ in !rig.events("resolve").isEmpty }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")
-        #expect(events("resolve").count == 1 && events("trigger").count == 1)
-        #expect(events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
+        #expect(rig.events("resolve").count == 1 && rig.events("trigger").count == 1)
+        #expect(rig.events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
         #expect(await worker.terminate() == 0)
     }
 
     /// PagerDuty `per_group` through the worker: 50 cameras drop without a fleet rule, and their
     /// 50 alerts of one group are one trigger (not 50 events), then one resolve.
     @Test func aPerGroupPagerDutyReceiverSendsOneEventForFiftyCamerasAndOneResolve() async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
-        let cameras = (1...50).map { index in
-            #"{"id": "cam-\#(index)", "name": "dock cam \#(index)", "tags": ["production"], "rfdm_version": "1.4.0", "#
-                + #""created_at": "-30d", "online": [["-30d", "+1m"], ["+40m", null]]}"#
-        }
-        let scenario = try writeScenario(
-            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-GROUP"}], "devices": ["#
-                + cameras.joined(separator: ",") + "]}}}")
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
-        defer { _ = simulator.stop() }
-        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
-        let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"],
-             "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty",
-               "mode": "per_group"}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
-             "server": {"listen": "127.0.0.1:0"}}
-            """,
-            "rules.json": """
-            {"rules": [{"id": "production-offline", "severity": "critical", "where": {"tags": {"all_of": ["production"]}},
-              "when": {"offline_for": "15m"}, "notify": ["pagerduty-oncall"]}]}
-            """,
-        ])
-        let http = CurlHTTPClient()
-        defer { http.shutdown() }
-        func advance(_ by: String) async throws { #expect(try await simulator.advance(by, http: http) == 200) }
-        func events(_ action: String) -> [[String: Any]] {
-            sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
-        }
-        let worker = try WorkerProcess(
-            config: dir.file("devicewatch.json"),
-            environment: ["ROBOFLOW_API_KEY": "ws-key-GROUP", "PD_KEY": "pd-KEY-2"])
+        let rig = try await Self.rig(
+            cameras: 50, name: "dock cam", tags: ["production"], key: "ws-key-GROUP",
+            receiver: #", "mode": "per_group""#,
+            rules: """
+                {"rules": [{"id": "production-offline", "severity": "critical", "where": {"tags": {"all_of": ["production"]}},
+                  "when": {"offline_for": "15m"}, "notify": ["pagerduty-oncall"]}]}
+                """)
+        let worker = rig.worker
         #expect(await worker.waitForMorePolls(2), "\(worker.log)")
-        try await advance("20m")
-        #expect(await sink.wait { _ in !events("trigger").isEmpty }, "\(worker.log)")
+        try await rig.advance("20m")
+        #expect(await rig.sink.wait { _ in !rig.events("trigger").isEmpty }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")
-        let triggers = events("trigger")
+        let triggers = rig.events("trigger")
         #expect(triggers.count == 1, "\(triggers.count) triggers")
         let payload = try #require(triggers.first?["payload"] as? [String: Any])
         #expect((payload["summary"] as? String)?.hasPrefix("production-offline: 50 firing (dock cam 1, ") == true)
-        try await advance("25m")
-        #expect(await sink.wait { _ in !events("resolve").isEmpty }, "\(worker.log)")
+        try await rig.advance("25m")
+        #expect(await rig.sink.wait { _ in !rig.events("resolve").isEmpty }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")
-        #expect(events("resolve").count == 1 && events("trigger").count == 1)
-        #expect(events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
+        #expect(rig.events("resolve").count == 1 && rig.events("trigger").count == 1)
+        #expect(rig.events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
         #expect(await worker.terminate() == 0)
     }
 }
