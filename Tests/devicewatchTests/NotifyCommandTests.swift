@@ -25,6 +25,24 @@ struct NotifyCommandTests {
         #expect(!output.stdout.contains(sink.url))
     }
 
+    @Test func notifyTestPublishesToNtfyWithItsTopicAndToken() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": [],
+             "receivers": {"phone": {"type": "ntfy", "url_env": "NTFY_URL", "token_env": "NTFY_TOKEN"}}}
+            """
+        ])
+        let topic = sink.url.replacingOccurrences(of: "/hook", with: "/fleet-alerts")
+        let output = try await CommandRunner.run(
+            ["notify", "test", "phone"] + config(dir), environment: ["NTFY_URL": topic, "NTFY_TOKEN": "tk_TOKEN"])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(sink.requests.map { $0.json?["topic"] as? String } == ["fleet-alerts", "fleet-alerts"])
+        #expect(sink.requests.allSatisfy { $0.headers["authorization"] == "Bearer tk_TOKEN" })
+        #expect(!output.stdout.contains("tk_TOKEN") && !output.stdout.contains(topic))
+    }
+
     @Test func notifyTestFailsWhenTheReceiverRefuses() async throws {
         let sink = try await RecordingSink.start(statuses: [400, 400])
         defer { Task { await sink.stop() } }

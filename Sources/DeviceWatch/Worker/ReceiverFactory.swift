@@ -70,6 +70,16 @@ extension LoadedConfiguration {
                     name: name, url: url, signingSecret: try secret(config.signingSecret, "signing secret"),
                     headers: config.headers,
                     rateLimit: config.rateLimit ?? .init(perSecond: 10, burst: 10))
+            case .ntfy:
+                let url = try required(config.url, "topic URL")
+                guard NtfyReceiver.split(url.exposedValue) != nil else {
+                    throw ReceiverSetupError(
+                        receiver: name,
+                        problem: "the topic URL names no topic (https://ntfy.sh/TOPIC, letters, digits, - and _)")
+                }
+                receivers[name] = NtfyReceiver(
+                    name: name, url: url, token: try secret(config.token, "access token"),
+                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
             }

@@ -57,7 +57,7 @@ public struct Configuration: Sendable, Equatable {
     }
 
     public enum ReceiverType: String, Sendable, CaseIterable {
-        case slack, pagerduty, discord, teams, webhook, console, file
+        case slack, pagerduty, discord, teams, webhook, console, file, ntfy
     }
 
     public struct RateLimit: Sendable, Equatable {
@@ -83,6 +83,8 @@ public struct Configuration: Sendable, Equatable {
         public var pagerDutyMode: PagerDutyMode = .perAlert
         /// The signing secret of a `webhook` receiver.
         public var signingSecret: SecretReference?
+        /// An `ntfy` receiver's access token, if the topic needs one.
+        public var token: SecretReference?
         public var headers: [String: String] = [:]
         /// The `file` receiver's output path.
         public var path: String?

@@ -31,6 +31,7 @@ extension ConfigurationParser {
         case .slack, .discord, .teams: specific = ["url_env", "url_file", "url"]
         case .pagerduty: specific = ["routing_key_env", "routing_key_file", "routing_key", "url", "mode"]
         case .webhook: specific = ["url", "url_env", "url_file", "secret_env", "secret_file", "secret", "headers"]
+        case .ntfy: specific = ["url_env", "url_file", "url", "token_env", "token_file", "token"]
         case .console: specific = []
         case .file: specific = ["path"]
         }
@@ -73,6 +74,16 @@ extension ConfigurationParser {
                     )
                 }
             }
+        case .ntfy:
+            receiver.url = secret(
+                fields, env: "url_env", file: "url_file", inline: "url", allowInline: allowInline, owner: reader,
+                required: "the topic URL (https://ntfy.sh/TOPIC or your server's)")
+            if case .inline(let text)? = receiver.url, !isHTTPURL(text) || text.hasSuffix("/") {
+                fields["url"]?.report("url must be a topic URL such as https://ntfy.sh/fleet-alerts")
+            }
+            receiver.token = secret(
+                fields, env: "token_env", file: "token_file", inline: "token", allowInline: allowInline, owner: reader,
+                required: nil)
         case .webhook:
             // A generic webhook URL is often not secret, so a literal one is allowed.
             receiver.url = secret(
