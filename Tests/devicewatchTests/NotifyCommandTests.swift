@@ -43,6 +43,25 @@ struct NotifyCommandTests {
         #expect(!output.stdout.contains("tk_TOKEN") && !output.stdout.contains(topic))
     }
 
+    @Test func notifyTestSendsTelegramMessagesToTheBotAndHonoursFloodControl() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": [],
+             "receivers": {"team": {"type": "telegram", "bot_token_env": "BOT_TOKEN", "chat_id": "-10042", "url": "\(base)"}}}
+            """
+        ])
+        let output = try await CommandRunner.run(
+            ["notify", "test", "team"] + config(dir), environment: ["BOT_TOKEN": "999:TOKEN-SECRET"])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(sink.requests.map(\.path) == ["/bot999:TOKEN-SECRET/sendMessage", "/bot999:TOKEN-SECRET/sendMessage"])
+        #expect(sink.requests.map { $0.json?["chat_id"] as? String } == ["-10042", "-10042"])
+        #expect(sink.requests.allSatisfy { $0.json?["parse_mode"] as? String == "HTML" })
+        #expect(!output.stdout.contains("TOKEN-SECRET") && !output.stderr.contains("TOKEN-SECRET"))
+    }
+
     @Test func notifyTestFailsWhenTheReceiverRefuses() async throws {
         let sink = try await RecordingSink.start(statuses: [400, 400])
         defer { Task { await sink.stop() } }

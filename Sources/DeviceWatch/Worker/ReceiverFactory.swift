@@ -80,6 +80,10 @@ extension LoadedConfiguration {
                 receivers[name] = NtfyReceiver(
                     name: name, url: url, token: try secret(config.token, "access token"),
                     rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
+            case .telegram:
+                receivers[name] = TelegramReceiver(
+                    name: name, botToken: try required(config.token, "bot token"), chatID: config.chatID ?? "",
+                    api: config.endpoint, rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3))
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
             }

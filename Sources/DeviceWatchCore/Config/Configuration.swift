@@ -57,7 +57,7 @@ public struct Configuration: Sendable, Equatable {
     }
 
     public enum ReceiverType: String, Sendable, CaseIterable {
-        case slack, pagerduty, discord, teams, webhook, console, file, ntfy
+        case slack, pagerduty, discord, teams, webhook, console, file, ntfy, telegram
     }
 
     public struct RateLimit: Sendable, Equatable {
@@ -83,8 +83,10 @@ public struct Configuration: Sendable, Equatable {
         public var pagerDutyMode: PagerDutyMode = .perAlert
         /// The signing secret of a `webhook` receiver.
         public var signingSecret: SecretReference?
-        /// An `ntfy` receiver's access token, if the topic needs one.
+        /// An `ntfy` receiver's access token, if the topic needs one; a `telegram` receiver's bot token.
         public var token: SecretReference?
+        /// A `telegram` receiver's chat (a numeric id such as `-1001234567890`, or `@channel`).
+        public var chatID: String?
         public var headers: [String: String] = [:]
         /// The `file` receiver's output path.
         public var path: String?

@@ -32,6 +32,7 @@ extension ConfigurationParser {
         case .pagerduty: specific = ["routing_key_env", "routing_key_file", "routing_key", "url", "mode"]
         case .webhook: specific = ["url", "url_env", "url_file", "secret_env", "secret_file", "secret", "headers"]
         case .ntfy: specific = ["url_env", "url_file", "url", "token_env", "token_file", "token"]
+        case .telegram: specific = ["bot_token_env", "bot_token_file", "bot_token", "chat_id", "url"]
         case .console: specific = []
         case .file: specific = ["path"]
         }
@@ -84,6 +85,29 @@ extension ConfigurationParser {
             receiver.token = secret(
                 fields, env: "token_env", file: "token_file", inline: "token", allowInline: allowInline, owner: reader,
                 required: nil)
+        case .telegram:
+            receiver.token = secret(
+                fields, env: "bot_token_env", file: "bot_token_file", inline: "bot_token", allowInline: allowInline,
+                owner: reader, required: "the bot token (from @BotFather)")
+            if let chat = fields["chat_id"], let text = chat.string() {
+                let numeric = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+                if (!numeric.isEmpty && numeric.allSatisfy(\.isASCII) && numeric.allSatisfy(\.isNumber))
+                    || (text.hasPrefix("@") && text.count > 1)
+                {
+                    receiver.chatID = text
+                } else {
+                    chat.report("chat_id must be a chat's numeric id (-1001234567890) or a public channel's @name")
+                }
+            } else if fields["chat_id"] == nil {
+                reader.report("needs \"chat_id\": the chat, group or channel to post to")
+            }
+            if let url = fields["url"], let text = url.string() {
+                if isHTTPURL(text) {
+                    receiver.endpoint = text
+                } else {
+                    url.report("url must start with http:// or https://")
+                }
+            }
         case .webhook:
             // A generic webhook URL is often not secret, so a literal one is allowed.
             receiver.url = secret(
