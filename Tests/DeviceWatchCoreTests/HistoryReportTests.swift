@@ -164,3 +164,16 @@ extension HistoryReportTests {
         #expect(spans.last?.interval.end == Self.hours(24))
     }
 }
+
+extension HistoryReportTests {
+    @Test func theBarsOnlyReportAgreesWithTheFullOneOnAvailability() throws {
+        let timelines = Self.history().timelines()
+        let sites = try HistoryGrouping.parse("tag:site-*").get()
+        let full = AvailabilityReport.build(timelines, by: [sites], segments: 4)[0]
+        let bars = AvailabilityReport.build(timelines, by: [sites], segments: 4, barsOnly: true)[0]
+        #expect(bars.rows.map(\.key) == full.rows.map(\.key))
+        #expect(bars.rows.map(\.figures.availability) == full.rows.map(\.figures.availability))
+        #expect(bars.rows.map(\.segments) == full.rows.map(\.segments))
+        #expect(bars.total.figures.availability == full.total.figures.availability)
+    }
+}

@@ -50,7 +50,8 @@ public enum HistoryPages {
     static func section(_ history: FleetHistory, range: Range, groupBy: HistoryGrouping) -> Section {
         // Each device's rows are gathered, and its figures worked out, once for both views.
         let timelines = history.timelines()
-        let reports = AvailabilityReport.build(timelines, by: [.workspace, groupBy], segments: range.segments)
+        let reports = AvailabilityReport.build(
+            timelines, by: [.workspace, groupBy], segments: range.segments, barsOnly: true)
         return Section(
             range: range, workspaces: reports[0], groups: reports[1],
             chart: FleetChart.build(timelines, samples: range.chartSamples), window: history.window)

@@ -40,9 +40,12 @@ public struct AvailabilityReport: Sendable {
     }
 
     /// One report per grouping, each device's figures worked out once for all of them.
+    /// - Parameter barsOnly: only what an uptime bar shows (time online and offline per segment,
+    ///   and in all): outages, the longest and the mean time to recover are left at zero, and each
+    ///   device's rows are walked once instead of twice (the status page's views).
     public static func build(
         _ timelines: FleetTimelines, by groupings: [HistoryGrouping], target: Double? = nil, segments: Int = 0,
-        workspace: String? = nil, deviceID: String? = nil
+        workspace: String? = nil, deviceID: String? = nil, barsOnly: Bool = false
     ) -> [AvailabilityReport] {
         let window = timelines.window
         let parts = segments > 0 ? Self.parts(of: window, count: segments) : []
@@ -81,9 +84,17 @@ public struct AvailabilityReport: Sendable {
             if let workspace, facts.workspace != workspace { continue }
             if let deviceID, facts.deviceID != deviceID { continue }
             let spots = timelines.blind[facts.workspace] ?? []
-            let figures = Availability.device(
-                atStart: timeline.atStart, changes: timeline.changes, window: window, blind: spots)
             let perSegment = parts.isEmpty ? [] : Availability.seenTime(timeline, parts: parts, blind: spots)
+            var figures = AvailabilityFigures()
+            if barsOnly, !perSegment.isEmpty {
+                for part in perSegment {
+                    figures.online += part.online
+                    figures.offline += part.offline
+                }
+            } else {
+                figures = Availability.device(
+                    atStart: timeline.atStart, changes: timeline.changes, window: window, blind: spots)
+            }
             let last = timeline.changes.last ?? timeline.atStart
             let down = last?.status == .offline ? 1 : 0
             for (which, grouping) in groupings.enumerated() {
