@@ -13,11 +13,7 @@ struct PagerDutyGroupTests {
 
     @Test(arguments: ["firing", "resolved", "large", "fleet"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {
-        let intent = [
-            ("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup),
-            ("fleet", Fixed.fleetGroup),
-        ]
-        .first { $0.0 == group }!.1
+        let intent = Fixed.group(group)
         try expectGolden("pagerduty-group-\(group)", body(pagerduty, intent))
     }
 

@@ -51,6 +51,10 @@ enum Fixed {
     static let resolvedGroup = intent(firing: [], resolved: [alert(1, status: .resolved)], reason: .resolved)
     static let largeGroup = intent(firing: (1...500).map { alert($0) })
     static let hostile = intent(firing: [alert(1, name: "<!channel> <https://evil|click> @everyone & co")])
+    /// The groups every receiver has golden payloads of, by the name in the golden file's.
+    static func group(_ name: String) -> NotificationIntent {
+        ["firing": firingGroup, "resolved": resolvedGroup, "large": largeGroup, "fleet": fleetGroup][name]!
+    }
     /// One fleet alert for a site of 500 cameras, 480 of them offline, the first with a hostile name.
     static let fleetGroup: NotificationIntent = {
         let members = (1...500).map { index in
@@ -123,11 +127,7 @@ struct ReceiverPayloadTests {
 
     @Test(arguments: ["firing", "resolved", "large", "fleet"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {
-        let intent = [
-            ("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup),
-            ("fleet", Fixed.fleetGroup),
-        ]
-        .first { $0.0 == group }!.1
+        let intent = Fixed.group(group)
         try expectGolden("slack-\(group)", body(slack, intent))
         try expectGolden("discord-\(group)", body(discord, intent))
         try expectGolden("teams-\(group)", body(teams, intent))

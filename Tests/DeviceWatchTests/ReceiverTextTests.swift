@@ -71,8 +71,17 @@ struct ReceiverTextTests {
     let discord = SampleReceivers.discord
     let teams = SampleReceivers.teams
     let webhook = SampleReceivers.webhook
+    let ntfy = NtfyReceiver(name: "r", url: Secret("https://ntfy.test/fleet-alerts"))
+    let telegram = TelegramReceiver(
+        name: "r", botToken: Secret("123456:BOT-TOKEN-SECRET"), chatID: "-1001234567890", api: "http://127.0.0.1:9")
+    let pagerdutyGroup = PagerDutyReceiver(
+        name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue",
+        mode: .perGroup)
 
     @Test func hostileDevicePayloadsMatchTheirGoldenFiles() throws {
+        try expectGolden("ntfy-hostile", body(ntfy, Hostile.intent))
+        try expectGolden("telegram-hostile", body(telegram, Hostile.intent))
+        try expectGolden("pagerduty-group-hostile", body(pagerdutyGroup, Hostile.intent))
         try expectGolden("slack-hostile", body(slack, Hostile.intent))
         try expectGolden("discord-hostile", body(discord, Hostile.intent))
         try expectGolden("teams-hostile", body(teams, Hostile.intent))
@@ -94,9 +103,14 @@ struct ReceiverTextTests {
     }
 
     /// What a person reads carries no control or bidirectional character, and no bare link.
-    @Test(arguments: ["slack", "discord", "teams", "pagerduty"])
+    @Test(arguments: ["slack", "discord", "teams", "pagerduty", "pagerduty-group", "ntfy", "telegram"])
     func noControlCharacterBidiOverrideOrLinkReachesPeople(receiver name: String) throws {
-        let receiver: any Receiver = ["slack": slack, "discord": discord, "teams": teams, "pagerduty": pagerduty][name]!
+        let receivers: [String: any Receiver] = [
+            "slack": slack, "discord": discord, "teams": teams, "pagerduty": pagerduty,
+            "pagerduty-group": pagerdutyGroup,
+            "ntfy": ntfy, "telegram": telegram,
+        ]
+        let receiver = receivers[name]!
         for payload in try body(receiver, Hostile.intent) {
             for text in strings(in: try JSONSerialization.jsonObject(with: payload)) {
                 for scalar in text.unicodeScalars {
@@ -195,6 +209,29 @@ struct ReceiverTextTests {
             expectFits(payload[field] as? String ?? "", 255, "pagerduty \(kind) \(field)")
         }
         #expect(try body(pagerduty, Hostile.group(name: name, count: 1))[0].count < 512 * 1024)
+    }
+
+    @Test(arguments: Hostile.longNames.map(\.kind))
+    func pagerDutyGroupNtfyAndTelegramFitInCodePointsAndUTF16Units(kind: String) throws {
+        let name = Hostile.longNames.first { $0.kind == kind }!.name
+        for count in [1, 30] {
+            let group = Hostile.group(name: name, count: count)
+            let event = try json(body(pagerdutyGroup, group)[0])
+            let payload = try #require(event["payload"] as? [String: Any])
+            expectFits(try #require(payload["summary"] as? String), 1024, "pagerduty group \(kind) summary")
+            for field in ["source", "group", "class"] {
+                expectFits(payload[field] as? String ?? "", 255, "pagerduty group \(kind) \(field)")
+            }
+            for (key, value) in try #require(payload["custom_details"] as? [String: String]) {
+                expectFits(value, 1024, "pagerduty group \(kind) \(key)")
+            }
+            let message = try json(body(ntfy, group)[0])
+            expectFits(try #require(message["title"] as? String), 250, "ntfy \(kind) title")
+            let text = try #require(message["message"] as? String)
+            expectFits(text, 4096, "ntfy \(kind) message")
+            #expect(text.utf8.count <= 4096, "ntfy \(kind): \(text.utf8.count) bytes")
+            expectFits(try #require(try json(body(telegram, group)[0])["text"] as? String), 4096, "telegram \(kind)")
+        }
     }
 
     /// Teams rejects messages over about 28 KB: a card of long names lists fewer alerts, then "and N more".

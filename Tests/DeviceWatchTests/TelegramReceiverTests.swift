@@ -13,11 +13,7 @@ struct TelegramReceiverTests {
 
     @Test(arguments: ["firing", "resolved", "large", "fleet"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {
-        let intent = [
-            ("firing", Fixed.firingGroup), ("resolved", Fixed.resolvedGroup), ("large", Fixed.largeGroup),
-            ("fleet", Fixed.fleetGroup),
-        ]
-        .first { $0.0 == group }!.1
+        let intent = Fixed.group(group)
         try expectGolden("telegram-\(group)", body(telegram, intent))
     }
 
