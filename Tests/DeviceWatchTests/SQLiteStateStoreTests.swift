@@ -136,18 +136,22 @@ struct SQLiteStateStoreTests {
         let store = try SQLiteStateStore(path: path)
         // Another process (a `silence add`, say) holds the write lock: a cycle that writes nothing
         // neither waits for it (the store waits up to 10 s, then fails) nor fails.
-        let lock = try DatabaseQueue(path: path)
-        try await lock.writeWithoutTransaction { db in
-            try db.beginTransaction(.immediate)
-            defer { try? db.rollback() }
-            // Inside another connection's write lock (a blocking call is fine here: GRDB's queue).
-            let done = DispatchSemaphore(value: 0)
-            Task {
-                try? await store.commit(StateChanges(), at: Self.t0)
-                done.signal()
-            }
-            #expect(done.wait(timeout: .now() + 5) == .success)
+        // The lock is held across this test's awaits (no thread blocked waiting: a blocked thread
+        // starved the cooperative pool on a loaded 2-core CI machine).
+        var holding = GRDB.Configuration()
+        holding.allowsUnsafeTransactions = true
+        let lock = try DatabaseQueue(path: path, configuration: holding)
+        try await lock.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
+        // The lock is really held: a third connection that does not wait is refused it.
+        var impatient = GRDB.Configuration()
+        impatient.busyMode = .immediateError
+        let other = try DatabaseQueue(path: path, configuration: impatient)
+        #expect(throws: DatabaseError.self) {
+            try other.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
         }
+        // Had it tried to write, the store would wait out its busy timeout and then throw.
+        try await store.commit(StateChanges(), at: Self.t0)
+        try await lock.writeWithoutTransaction { db in try db.rollback() }
     }
 
     @Test func pruningDeletesOnlyLongDoneNotifications() async throws {
