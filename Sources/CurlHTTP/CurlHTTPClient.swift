@@ -35,7 +35,18 @@ public final class CurlHTTPClient: Sendable {
     /// Cancelling the calling task aborts the transfer.
     /// - Throws: ``CurlHTTPError`` when no HTTP response was received.
     public func send(_ request: HTTPRequestSpec) async throws(CurlHTTPError) -> HTTPResponseData {
-        let transfer = try EasyTransfer(request)
+        try await run(try EasyTransfer(request))
+    }
+
+    /// Sends one message over SMTP (`smtp://` with STARTTLS, or `smtps://`) on the same engine.
+    ///
+    /// - Throws: ``CurlHTTPError``; a refusal is ``CurlHTTPError/Kind/refused`` with the server's
+    ///   reply code, retryable when it is 4xx.
+    public func sendMail(_ request: MailRequestSpec) async throws(CurlHTTPError) -> MailResponse {
+        MailResponse(code: try await run(try EasyTransfer(mail: request)).status)
+    }
+
+    private func run(_ transfer: EasyTransfer) async throws(CurlHTTPError) -> HTTPResponseData {
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in

@@ -12,6 +12,10 @@ public struct CurlHTTPError: Error, Sendable, CustomStringConvertible {
         case tls = "TLS failure"
         case connectionLost = "connection lost"
         case responseTooLarge = "response too large"
+        /// A mail server refused the message (its reply code in ``CurlHTTPError/serverCode``).
+        case refused = "server refused"
+        /// A mail server refused the username and password.
+        case loginDenied = "login denied"
         case cancelled = "cancelled"
         case shutdown = "client shut down"
         case other = "transfer failed"
@@ -24,19 +28,25 @@ public struct CurlHTTPError: Error, Sendable, CustomStringConvertible {
     public let detail: String
     /// libcurl's result code, when the error came from libcurl.
     public let curlCode: Int?
+    /// A mail server's last reply code (`451`, `550`), when it answered before the failure.
+    public let serverCode: Int?
 
-    public init(kind: Kind, redactedURL: String, detail: String = "", curlCode: Int? = nil) {
+    public init(kind: Kind, redactedURL: String, detail: String = "", curlCode: Int? = nil, serverCode: Int? = nil) {
         self.kind = kind
         self.redactedURL = redactedURL
         self.detail = detail
         self.curlCode = curlCode
+        self.serverCode = serverCode
     }
 
     /// Whether the same request may succeed if tried again later.
     public var isRetryable: Bool {
         switch kind {
         case .resolve, .connect, .connectTimeout, .timeout, .connectionLost: true
-        case .invalidURL, .unsupportedProtocol, .tls, .responseTooLarge, .cancelled, .shutdown, .other: false
+        // SMTP's 4xx is "try again later" (greylisting, a full queue); 5xx is for good.
+        case .refused: (400..<500).contains(serverCode ?? 500)
+        case .invalidURL, .unsupportedProtocol, .tls, .responseTooLarge, .cancelled, .shutdown, .other, .loginDenied:
+            false
         }
     }
 

@@ -28,11 +28,28 @@ final class EasyTransfer: @unchecked Sendable {
     private(set) var headerFields: [HTTPHeaderList.Field] = []
     private(set) var exceededMaxResponse = false
 
-    init(_ request: HTTPRequestSpec) throws(CurlHTTPError) {
+    /// The mail transfer's upload: how much of `requestBody` libcurl has read.
+    private var uploadLength = 0
+    private var uploadOffset = 0
+    /// SMTP rather than HTTP: the reply codes of a refusal decide its error.
+    private let isMail: Bool
+
+    convenience init(_ request: HTTPRequestSpec) throws(CurlHTTPError) {
+        try self.init(url: request.url, schemes: ["http", "https"], maxResponseBytes: request.maxResponseBytes)
+        try configure(request)
+    }
+
+    convenience init(mail: MailRequestSpec) throws(CurlHTTPError) {
+        try self.init(url: mail.url, schemes: ["smtp", "smtps"], maxResponseBytes: 1 << 20)
+        try configure(mail)
+    }
+
+    private init(url: String, schemes: [String], maxResponseBytes: Int) throws(CurlHTTPError) {
         CurlGlobal.ensureInitialized()
-        redactedURL = redactURL(request.url)
-        secrets = Self.secretParts(of: request.url)
-        maxResponseBytes = request.maxResponseBytes
+        redactedURL = redactURL(url)
+        secrets = Self.secretParts(of: url)
+        self.maxResponseBytes = maxResponseBytes
+        isMail = schemes.contains("smtp")
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         guard let handle = curl_easy_init() else {
@@ -40,12 +57,10 @@ final class EasyTransfer: @unchecked Sendable {
             throw CurlHTTPError(kind: .other, redactedURL: redactedURL, detail: "curl_easy_init failed")
         }
         self.handle = handle
-        guard let scheme = request.url.split(separator: ":", maxSplits: 1).first?.lowercased(),
-            scheme == "http" || scheme == "https"
+        guard let scheme = url.split(separator: ":", maxSplits: 1).first?.lowercased(), schemes.contains(scheme)
         else {
             throw CurlHTTPError(kind: .unsupportedProtocol, redactedURL: redactedURL)
         }
-        try configure(request)
     }
 
     deinit {
@@ -104,6 +119,42 @@ final class EasyTransfer: @unchecked Sendable {
         try check(dw_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, me))
     }
 
+    /// SMTP: the envelope, credentials, TLS (STARTTLS required unless told otherwise), and the
+    /// message uploaded from our buffer.
+    private func configure(_ mail: MailRequestSpec) throws(CurlHTTPError) {
+        try set(CURLOPT_URL, mail.url)
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        try set(CURLOPT_SSL_VERIFYPEER, 1)
+        try set(CURLOPT_SSL_VERIFYHOST, 2)
+        try set(CURLOPT_CONNECTTIMEOUT_MS, mail.connectTimeout.milliseconds)
+        try set(CURLOPT_TIMEOUT_MS, mail.totalTimeout.milliseconds)
+        try set(CURLOPT_TCP_NODELAY, 1)
+        try check(dw_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        // CURLUSESSL_ALL: STARTTLS or nothing is sent (smtps:// is TLS from the start either way).
+        try set(CURLOPT_USE_SSL, mail.requireTLS ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_NONE.rawValue))
+        if let caFile = mail.caFile { try set(CURLOPT_CAINFO, caFile) }
+        if let username = mail.username { try set(CURLOPT_USERNAME, username) }
+        if let password = mail.password { try set(CURLOPT_PASSWORD, password) }
+        try set(CURLOPT_MAIL_FROM, "<\(mail.from)>")
+        var list: UnsafeMutablePointer<curl_slist>?
+        for recipient in mail.recipients { list = curl_slist_append(list, "<\(recipient)>") }
+        headerList = list
+        try check(dw_curl_easy_setopt_slist(handle, CURLOPT_MAIL_RCPT, list))
+
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(mail.message.count, 1), alignment: 1)
+        mail.message.copyBytes(to: buffer)
+        requestBody = buffer
+        uploadLength = mail.message.count
+        try set(CURLOPT_UPLOAD, 1)
+        try check(dw_curl_easy_setopt_off_t(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(mail.message.count)))
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(dw_curl_easy_setopt_data_callback(handle, CURLOPT_READFUNCTION, easyReadCallback))
+        try check(dw_curl_easy_setopt_pointer(handle, CURLOPT_READDATA, me))
+        try check(dw_curl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, easyWriteCallback))
+        try check(dw_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, me))
+    }
+
     private func set(_ option: CURLoption, _ value: Int) throws(CurlHTTPError) {
         try check(dw_curl_easy_setopt_long(handle, option, value))
     }
@@ -126,6 +177,14 @@ final class EasyTransfer: @unchecked Sendable {
         }
         responseBody.append(contentsOf: bytes)
         return true
+    }
+
+    fileprivate func readUpload(into buffer: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        guard let body = requestBody?.baseAddress else { return 0 }
+        let count = min(capacity, uploadLength - uploadOffset)
+        buffer.copyMemory(from: body + uploadOffset, byteCount: count)
+        uploadOffset += count
+        return count
     }
 
     fileprivate func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
@@ -159,7 +218,7 @@ final class EasyTransfer: @unchecked Sendable {
     }
 
     func error(for code: CURLcode) -> CurlHTTPError {
-        let kind: CurlHTTPError.Kind
+        var kind: CurlHTTPError.Kind
         switch code {
         case CURLE_UNSUPPORTED_PROTOCOL: kind = .unsupportedProtocol
         case CURLE_URL_MALFORMAT: kind = .invalidURL
@@ -182,13 +241,27 @@ final class EasyTransfer: @unchecked Sendable {
         case CURLE_WRITE_ERROR where exceededMaxResponse: kind = .responseTooLarge
         default: kind = .other
         }
+        // SMTP: the server's last reply code says whether a refusal is for now (4xx) or for good (5xx).
+        var serverCode = 0
+        if isMail {
+            _ = dw_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &serverCode)
+            if code == CURLE_LOGIN_DENIED {
+                kind = .loginDenied
+            } else if code == CURLE_USE_SSL_FAILED {
+                kind = .tls
+            } else if (400..<600).contains(serverCode), kind == .connectionLost || kind == .other {
+                kind = .refused
+            }
+        }
         var detail = String(cString: errorBuffer)
         if detail.isEmpty { detail = String(cString: curl_easy_strerror(code)) }
         if kind == .responseTooLarge { detail = "more than \(maxResponseBytes) bytes" }
         for secret in secrets where !secret.isEmpty {
             detail = detail.replacingOccurrences(of: secret, with: "…")
         }
-        return CurlHTTPError(kind: kind, redactedURL: redactedURL, detail: detail, curlCode: Int(code.rawValue))
+        return CurlHTTPError(
+            kind: kind, redactedURL: redactedURL, detail: detail, curlCode: Int(code.rawValue),
+            serverCode: serverCode > 0 ? serverCode : nil)
     }
 
     /// The parts of a URL that the redacted form drops: user info, query and fragment.
@@ -207,6 +280,12 @@ private let easyWriteCallback: dw_curl_data_callback = { buffer, size, count, us
     let transfer = Unmanaged<EasyTransfer>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
     return transfer.receiveBody(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
+}
+
+private let easyReadCallback: dw_curl_data_callback = { buffer, size, count, userdata in
+    guard let buffer, let userdata else { return 0 }
+    let transfer = Unmanaged<EasyTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    return transfer.readUpload(into: buffer, capacity: size * count)
 }
 
 private let easyHeaderCallback: dw_curl_data_callback = { buffer, size, count, userdata in

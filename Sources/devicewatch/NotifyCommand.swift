@@ -13,7 +13,9 @@ struct NotifyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "Send a sample firing and a sample resolved notification through one receiver and print its answers.",
-            discussion: "Exit 0 when both were accepted (2xx), 1 otherwise. Nothing is written to the state store.")
+            discussion:
+                "Exit 0 when both were accepted (2xx, or the mail server's 250), 1 otherwise. Nothing is written to the state store."
+        )
 
         @Argument(help: "The receiver's name in the configuration.")
         var receiver: String
@@ -57,6 +59,14 @@ struct NotifyCommand: AsyncParsableCommand {
                         for request in requests {
                             failed = try await !send(request, label: label, via: http, receiver: target) || failed
                         }
+                    case .mail(let message):
+                        do {
+                            let answer = try await http.sendMail(message)
+                            print("\(label): accepted by the mail server (\(answer.code))")
+                        } catch {
+                            print("\(label): \(describe(target.outcome(of: error)))")
+                            failed = true
+                        }
                     }
                 } catch {
                     print("\(label): could not be sent: \(target.scrub("\(error)"))")
@@ -64,6 +74,14 @@ struct NotifyCommand: AsyncParsableCommand {
                 }
             }
             if failed { throw CLIFailure(message: "the receiver did not accept every test notification", code: 1) }
+        }
+
+        private func describe(_ outcome: DeliveryOutcome) -> String {
+            switch outcome {
+            case .delivered: "delivered"
+            case .retry(let reason, _): "\(reason) (the worker would retry)"
+            case .permanentFailure(let reason): "\(reason) (the worker would not retry)"
+            }
         }
 
         private func send(_ request: HTTPRequestSpec, label: String, via http: CurlHTTPClient, receiver: any Receiver)

@@ -82,6 +82,7 @@ func body(_ receiver: any Receiver, _ intent: NotificationIntent, context: Rende
     switch try receiver.delivery(for: intent, context: context, at: Fixed.now) {
     case .http(let request): return [request.body ?? Data()]
     case .httpSequence(let requests): return requests.map { $0.body ?? Data() }
+    case .mail(let message): return [message.message]
     case .local: return []
     }
 }

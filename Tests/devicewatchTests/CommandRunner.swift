@@ -1,4 +1,5 @@
 import CurlHTTP
+import DeviceAPISimulator
 import Foundation
 
 /// Runs the built `devicewatch` binary, as a user would.
@@ -100,18 +101,6 @@ final class SimulatorProcess {
     struct SimulatorStartError: Error {
         var firstLine: String
     }
-}
-
-/// The first line a child process writes to `pipe` (its address, once it listens), byte by byte
-/// so nothing after it is read.
-func firstLine(of pipe: Pipe) -> String {
-    var line = Data()
-    while true {
-        let byte = pipe.fileHandleForReading.readData(ofLength: 1)
-        if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-        line.append(byte)
-    }
-    return String(decoding: line, as: UTF8.self)
 }
 
 /// A scenario file written to a temporary directory.

@@ -43,6 +43,32 @@ struct NotifyCommandTests {
         #expect(!output.stdout.contains("tk_TOKEN") && !output.stdout.contains(topic))
     }
 
+    @Test func notifyTestSendsTwoEmailsOverSTARTTLSAndNamesARefusal() async throws {
+        let server = try SMTPTestServer()
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": [],
+             "receivers": {"mail": {"type": "email", "url": "smtp://127.0.0.1:\(server.port)", "ca_file": "\(server.caFile)",
+               "from": "devicewatch <alerts@example.com>", "to": ["oncall@example.com"],
+               "username": "devicewatch", "password_env": "SMTP_PASSWORD"}}}
+            """
+        ])
+        let output = try await CommandRunner.run(
+            ["notify", "test", "mail"] + config(dir), environment: ["SMTP_PASSWORD": "s3cret-smtp-password"])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.contains("firing: accepted by the mail server (250)"), "\(output.stdout)")
+        let received = try server.messages()
+        #expect(received.count == 2)
+        #expect(received.allSatisfy { $0["tls"] as? Bool == true && $0["authenticated"] as? Bool == true })
+        let refused = try await CommandRunner.run(
+            ["notify", "test", "mail"] + config(dir), environment: ["SMTP_PASSWORD": "wrong-password-here"])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("login denied"), "\(refused.stdout)")
+        for text in [output.stdout, output.stderr, refused.stdout, refused.stderr] {
+            #expect(!text.contains("s3cret-smtp-password") && !text.contains("wrong-password-here"))
+        }
+    }
+
     @Test func notifyTestSendsTelegramMessagesToTheBotAndHonoursFloodControl() async throws {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }

@@ -22,6 +22,8 @@ public enum Delivery: Sendable {
     /// Requests sent in order (PagerDuty: one event per alert); a failure retries them all later,
     /// which is safe because each is idempotent at the receiver (same `dedup_key`).
     case httpSequence([HTTPRequestSpec])
+    /// One message over SMTP (email).
+    case mail(MailRequestSpec)
     /// Written locally (console, file); done when the closure returns.
     case local(@Sendable () throws -> Void)
 }
@@ -40,12 +42,20 @@ public protocol Receiver: Sendable {
     /// Seconds the receiver asks to be left alone after this answer, for every notification (a
     /// rate-limit bucket that is empty); nil when it says nothing.
     func pause(after response: HTTPResponseData) -> Double?
+    /// What a transfer that got no answer means: retried when trying again may help.
+    func outcome(of error: CurlHTTPError) -> DeliveryOutcome
 }
 
 extension Receiver {
     public var secrets: [Secret] { [] }
 
     public func pause(after response: HTTPResponseData) -> Double? { nil }
+
+    public func outcome(of error: CurlHTTPError) -> DeliveryOutcome {
+        // The kind and libcurl's detail only: a webhook URL's path can be its secret.
+        let reason = scrub("\(error.kind.rawValue): \(error.detail)")
+        return error.isRetryable ? .retry(reason: reason, after: nil) : .permanentFailure(reason)
+    }
 
     public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {
         switch DeliveryOutcome.classify(response) {

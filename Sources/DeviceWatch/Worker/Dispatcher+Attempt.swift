@@ -36,6 +36,14 @@ extension Dispatcher {
             case .http(let request):
                 guard let answer = await send(request, receiver: receiver) else { return nil }
                 outcome = answer
+            case .mail(let request):
+                do {
+                    _ = try await http.sendMail(request)
+                    outcome = .delivered
+                } catch {
+                    if error.kind == .cancelled || error.kind == .shutdown || Task.isCancelled { return nil }
+                    outcome = receiver.outcome(of: error)
+                }
             case .httpSequence(let requests):
                 var result = DeliveryOutcome.delivered
                 for (index, request) in requests.enumerated() {
@@ -68,9 +76,7 @@ extension Dispatcher {
             return receiver.interpret(response)
         } catch {
             if error.kind == .cancelled || error.kind == .shutdown || Task.isCancelled { return nil }
-            // The kind and libcurl's detail only: a webhook URL's path can be its secret.
-            let reason = receiver.scrub("\(error.kind.rawValue): \(error.detail)")
-            return error.isRetryable ? .retry(reason: reason, after: nil) : .permanentFailure(reason)
+            return receiver.outcome(of: error)
         }
     }
 

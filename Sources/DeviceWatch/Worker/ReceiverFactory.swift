@@ -84,6 +84,26 @@ extension LoadedConfiguration {
                 receivers[name] = TelegramReceiver(
                     name: name, botToken: try required(config.token, "bot token"), chatID: config.chatID ?? "",
                     api: config.endpoint, rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3))
+            case .email:
+                guard let server = config.endpoint, let mail = config.mail else {
+                    throw ReceiverSetupError(receiver: name, problem: "no SMTP server or addresses")
+                }
+                var settings = mail
+                settings.caFile = mail.caFile.map(resolve)
+                do {
+                    receivers[name] = try EmailReceiver(
+                        name: name, server: server, mail: settings, username: try secret(mail.username, "username"),
+                        password: try secret(mail.password, "password"),
+                        rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
+                } catch let error as ReceiverSetupError {
+                    throw error
+                } catch {
+                    throw ReceiverSetupError(receiver: name, problem: "\(error)")
+                }
+            case .opsgenie, .googlechat, .mattermost:
+                throw ReceiverSetupError(
+                    receiver: name,
+                    problem: "receivers of type \(config.type.rawValue) are not available in this version")
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
             }

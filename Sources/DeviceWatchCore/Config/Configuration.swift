@@ -57,7 +57,31 @@ public struct Configuration: Sendable, Equatable {
     }
 
     public enum ReceiverType: String, Sendable, CaseIterable {
-        case slack, pagerduty, discord, teams, webhook, console, file, ntfy, telegram
+        case slack, pagerduty, discord, teams, webhook, console, file, ntfy, telegram, email, opsgenie, googlechat,
+            mattermost
+    }
+
+    /// An `email` receiver's SMTP settings (the server's URL is the receiver's `endpoint`).
+    public struct Mail: Sendable, Equatable {
+        /// The `From:` header as written (`alerts@example.com` or `devicewatch <alerts@example.com>`).
+        public var from: String
+        /// The envelope sender: the address in `from`.
+        public var fromAddress: String
+        public var to: [String]
+        public var username: SecretReference?
+        public var password: SecretReference?
+        /// Whether STARTTLS is required on `smtp://` (always, unless turned off for a loopback server).
+        public var startTLS = true
+        /// PEM certificate authorities to trust for the server (a private CA).
+        public var caFile: String?
+        /// A Mustache template for the subject line (default: the headline).
+        public var subject: String?
+
+        public init(from: String, fromAddress: String, to: [String]) {
+            self.from = from
+            self.fromAddress = fromAddress
+            self.to = to
+        }
     }
 
     public struct RateLimit: Sendable, Equatable {
@@ -77,16 +101,22 @@ public struct Configuration: Sendable, Equatable {
         public var url: SecretReference?
         /// PagerDuty's routing key.
         public var routingKey: SecretReference?
-        /// PagerDuty Events API endpoint override (not a secret).
+        /// PagerDuty Events API, Telegram Bot API or Opsgenie API endpoint override; an email
+        /// receiver's `smtp://` or `smtps://` server (not a secret).
         public var endpoint: String?
         /// PagerDuty: one event per alert (`per_alert`, the default) or per notification group.
         public var pagerDutyMode: PagerDutyMode = .perAlert
         /// The signing secret of a `webhook` receiver.
         public var signingSecret: SecretReference?
-        /// An `ntfy` receiver's access token, if the topic needs one; a `telegram` receiver's bot token.
+        /// An `ntfy` receiver's access token, if the topic needs one; a `telegram` receiver's bot
+        /// token; an `opsgenie` receiver's API key.
         public var token: SecretReference?
         /// A `telegram` receiver's chat (a numeric id such as `-1001234567890`, or `@channel`).
         public var chatID: String?
+        /// An `email` receiver's SMTP settings.
+        public var mail: Mail?
+        /// An `opsgenie` receiver's region: `us` (api.opsgenie.com, the default) or `eu`.
+        public var region: String?
         public var headers: [String: String] = [:]
         /// The `file` receiver's output path.
         public var path: String?

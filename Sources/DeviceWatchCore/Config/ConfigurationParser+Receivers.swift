@@ -28,7 +28,13 @@ extension ConfigurationParser {
         }
         let specific: [String]
         switch type {
-        case .slack, .discord, .teams: specific = ["url_env", "url_file", "url"]
+        case .slack, .discord, .teams, .googlechat, .mattermost: specific = ["url_env", "url_file", "url"]
+        case .email:
+            specific = [
+                "url", "from", "to", "username", "username_env", "username_file", "password_env", "password_file",
+                "password", "starttls", "ca_file", "subject",
+            ]
+        case .opsgenie: specific = ["api_key_env", "api_key_file", "api_key", "region", "url"]
         case .pagerduty: specific = ["routing_key_env", "routing_key_file", "routing_key", "url", "mode"]
         case .webhook: specific = ["url", "url_env", "url_file", "secret_env", "secret_file", "secret", "headers"]
         case .ntfy: specific = ["url_env", "url_file", "url", "token_env", "token_file", "token"]
@@ -50,7 +56,7 @@ extension ConfigurationParser {
             }
         }
         switch type {
-        case .slack, .discord, .teams:
+        case .slack, .discord, .teams, .googlechat, .mattermost:
             receiver.url = secret(
                 fields, env: "url_env", file: "url_file", inline: "url", allowInline: allowInline, owner: reader,
                 required: "the webhook URL")
@@ -122,6 +128,27 @@ extension ConfigurationParser {
             for (header, value) in fields["headers"]?.members() ?? [] {
                 if let text = value.string() { receiver.headers[header] = text }
             }
+        case .email:
+            receiver.endpoint = parseMailServer(fields, reader)
+            receiver.mail = parseMail(fields, reader, server: receiver.endpoint, allowInline: allowInline)
+        case .opsgenie:
+            receiver.token = secret(
+                fields, env: "api_key_env", file: "api_key_file", inline: "api_key", allowInline: allowInline,
+                owner: reader, required: "the API key of an Opsgenie API integration")
+            if let region = fields["region"], let text = region.string() {
+                if ["us", "eu"].contains(text) {
+                    receiver.region = text
+                } else {
+                    region.report("region must be \"us\" (api.opsgenie.com) or \"eu\" (api.eu.opsgenie.com)")
+                }
+            }
+            if let url = fields["url"], let text = url.string() {
+                if isHTTPURL(text) {
+                    receiver.endpoint = text
+                } else {
+                    url.report("url must start with http:// or https://")
+                }
+            }
         case .file:
             if let path = fields["path"]?.string() {
                 receiver.path = path
@@ -132,5 +159,118 @@ extension ConfigurationParser {
             break
         }
         return reader.log.diagnostics.count == before ? receiver : nil
+    }
+
+    /// An email receiver's `url`: `smtp://host[:port]` (STARTTLS) or `smtps://host[:port]`, no credentials in it.
+    static func parseMailServer(_ fields: [String: NodeReader], _ reader: NodeReader) -> String? {
+        guard let url = fields["url"] else {
+            reader.report(
+                "an email receiver needs \"url\": its SMTP server, smtp://HOST:587 (STARTTLS) or smtps://HOST:465")
+            return nil
+        }
+        guard let text = url.string() else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "smtp" || scheme == "smtps", let host = components.host, !host.isEmpty
+        else {
+            url.report("url must be smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT] (TLS from the start)")
+            return nil
+        }
+        if components.user != nil || components.password != nil {
+            // Never echo it: the password may be in it.
+            url.report(
+                "put the credentials in \"username\" and \"password_env\" (or \"password_file\"), not in the URL")
+            return nil
+        }
+        return text
+    }
+
+    static func parseMail(_ fields: [String: NodeReader], _ reader: NodeReader, server: String?, allowInline: Bool)
+        -> Configuration.Mail?
+    {
+        var from: (header: String, address: String)?
+        if let node = fields["from"], let text = node.string() {
+            if let parsed = MailAddress.parse(text) {
+                from = (text, parsed)
+            } else {
+                node.report(
+                    "from must be an address (alerts@example.com) or a name and an address (devicewatch <alerts@example.com>)"
+                )
+            }
+        } else if fields["from"] == nil {
+            reader.report("an email receiver needs \"from\": the sender's address")
+        }
+        var to: [String] = []
+        if let node = fields["to"] {
+            if let items = node.array(), !items.isEmpty {
+                for child in items {
+                    guard let text = child.string() else { continue }
+                    if MailAddress.isAddress(text) {
+                        to.append(text)
+                    } else {
+                        child.report("\"\(text)\" is not an email address (name@example.com)")
+                    }
+                }
+            } else if case .array = node.node.value {
+                node.report("to must be a non-empty list of addresses")
+            }
+        } else {
+            reader.report("an email receiver needs \"to\": a list of addresses")
+        }
+        guard let from, !to.isEmpty else { return nil }
+        var mail = Configuration.Mail(from: from.header, fromAddress: from.address, to: to)
+        mail.username = secret(
+            fields, env: "username_env", file: "username_file", inline: "username", allowInline: true, owner: reader)
+        mail.password = secret(
+            fields, env: "password_env", file: "password_file", inline: "password", allowInline: allowInline,
+            owner: reader)
+        let namesUser = ["username", "username_env", "username_file"].contains { fields[$0] != nil }
+        let namesPassword = ["password", "password_env", "password_file"].contains { fields[$0] != nil }
+        if namesUser != namesPassword {
+            reader.report("give both a username and a password (password_env or password_file), or neither")
+        }
+        if let node = fields["starttls"], let value = node.bool() {
+            mail.startTLS = value
+            let host = server.flatMap { URLComponents(string: $0)?.host } ?? ""
+            if !value, !(host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]") {
+                node.report(
+                    "\"starttls\": false sends mail (and the password) in the clear; it is accepted only for a server on loopback (127.0.0.1, localhost); use smtps:// or a server that offers STARTTLS"
+                )
+            }
+        }
+        mail.caFile = fields["ca_file"]?.string("a PEM file path")
+        if let node = fields["subject"], let text = node.string() {
+            if text.contains("\n") || text.contains("\r") {
+                node.report("subject must be one line")
+            } else {
+                mail.subject = text
+            }
+        }
+        return mail
+    }
+}
+
+/// Email addresses as the configuration accepts them: `local@domain`, printable ASCII, no spaces,
+/// quotes or angle brackets (an address that needs RFC 5322 quoting is not accepted).
+public enum MailAddress {
+    public static func isAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix("."), text.count <= 254
+        else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            scalar.value > 0x20 && scalar.value < 0x7F && !"<>()[]\\,;:\"".unicodeScalars.contains(scalar)
+        }
+    }
+
+    /// The address of `alerts@example.com` or `Name <alerts@example.com>`; nil when neither.
+    public static func parse(_ text: String) -> String? {
+        if isAddress(text) { return text }
+        guard text.hasSuffix(">"), let open = text.lastIndex(of: "<") else { return nil }
+        let name = text[..<open].trimmingCharacters(in: .whitespaces)
+        let address = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+        guard !name.isEmpty, !name.contains("<"), !name.contains(">"), !name.contains("\n"), !name.contains("\r"),
+            !name.contains("\""), isAddress(address)
+        else { return nil }
+        return address
     }
 }
