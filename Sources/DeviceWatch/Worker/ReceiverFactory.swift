@@ -100,10 +100,18 @@ extension LoadedConfiguration {
                 } catch {
                     throw ReceiverSetupError(receiver: name, problem: "\(error)")
                 }
-            case .opsgenie, .googlechat, .mattermost:
-                throw ReceiverSetupError(
-                    receiver: name,
-                    problem: "receivers of type \(config.type.rawValue) are not available in this version")
+            case .opsgenie:
+                receivers[name] = OpsgenieReceiver(
+                    name: name, apiKey: try required(config.token, "API key"), region: config.region,
+                    endpoint: config.endpoint, rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 4))
+            case .googlechat:
+                receivers[name] = GoogleChatReceiver(
+                    name: name, url: try required(config.url, "webhook URL"),
+                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 1), template: template)
+            case .mattermost:
+                receivers[name] = MattermostReceiver(
+                    name: name, url: try required(config.url, "webhook URL"),
+                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
             }
