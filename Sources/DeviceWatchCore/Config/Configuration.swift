@@ -152,6 +152,8 @@ public struct Configuration: Sendable, Equatable {
         public var staleAfter: Double = 300
         /// Where alerts of rules without their own `notify` go when no route matches.
         public var notify: [String] = []
+        /// Escalation for rules without their own `escalate`.
+        public var escalate: [EscalationStep] = []
         /// The configuration's `routes`, kept here so every place that reads the defaults routes alike.
         public var routes: [Route] = []
 

@@ -12,6 +12,9 @@ extension ConfigurationParser {
                 reportUnknownReceiver(name, at: notify.element(index), known: declared)
             }
         }
+        if let escalate = Self.member(fields["defaults"], "escalate") {
+            config.defaults.escalate = parseEscalation(escalate, receivers: Set(declared)) ?? []
+        }
         guard let routes = fields["routes"], let list = routes.array() else { return }
         for (index, entry) in list.enumerated() {
             guard let parts = entry.object(known: ["match", "notify", "continue"]) else { continue }
@@ -43,5 +46,45 @@ extension ConfigurationParser {
             let node = members.first(where: { $0.key == key })?.value
         else { return nil }
         return reader.child(key, node)
+    }
+
+    /// `escalate`: `[{"after": "30m", "notify": ["pagerduty-oncall"]}, ...]`, each step later
+    /// than the one before, its receivers declared (when `receivers` is known).
+    public static func parseEscalation(_ reader: NodeReader, receivers: Set<String>?) -> [EscalationStep]? {
+        guard let entries = reader.array() else { return nil }
+        var steps: [EscalationStep] = []
+        var valid = true
+        for entry in entries {
+            guard let parts = entry.object(known: ["after", "notify"]) else {
+                valid = false
+                continue
+            }
+            let after = parts["after"]?.duration()
+            if parts["after"] == nil {
+                entry.report("an escalation step needs \"after\": how long it fires unacknowledged first, e.g. 30m")
+            }
+            if let after, let previous = steps.last, after <= previous.after {
+                parts["after"]?.report("each escalation step must come after the one before it")
+                valid = false
+            }
+            var names: [String] = []
+            if let notify = parts["notify"], let list = notify.stringOrList("a receiver name or a list of them") {
+                names = list
+                for (index, name) in list.enumerated() {
+                    if let receivers, !receivers.contains(name) {
+                        reportUnknownReceiver(name, at: notify.element(index), known: Array(receivers))
+                        valid = false
+                    }
+                }
+            } else if parts["notify"] == nil {
+                entry.report("an escalation step needs \"notify\": the receivers to tell")
+            }
+            guard let after, after > 0, !names.isEmpty else {
+                valid = false
+                continue
+            }
+            steps.append(EscalationStep(after: after, notify: names))
+        }
+        return valid ? steps : nil
     }
 }

@@ -224,6 +224,7 @@ public enum ConfigurationParser {
         guard
             let fields = reader.object(known: [
                 "group_by", "group_wait", "group_interval", "repeat_every", "send_resolved", "stale_after", "notify",
+                "escalate",
             ])
         else { return }
         if let groupBy = fields["group_by"], let keys = groupBy.strings() {

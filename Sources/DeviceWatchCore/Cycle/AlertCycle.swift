@@ -71,7 +71,7 @@ public enum AlertCycle {
     /// (``AlertState/rollBack()``) before the next cycle.
     public static func run(
         _ state: inout AlertState, _ input: consuming Input, settings: Settings, silences: [Silence],
-        emit: (NotificationIntent) -> Void
+        acknowledgements: [Acknowledgement] = [], emit: (NotificationIntent) -> Void
     ) -> Result {
         state.endCycle()
         let rules = settings.rules
@@ -94,7 +94,7 @@ public enum AlertCycle {
         var planned = 0
         let nextDue = NotificationPlanner.plan(
             book: &state.book, state: &state.routing, rules: rules, defaults: settings.defaults, silences: silences,
-            at: at
+            acknowledgements: acknowledgements, at: at
         ) { intent in
             planned += 1
             emit(intent)
@@ -104,10 +104,13 @@ public enum AlertCycle {
 
     /// The same, returning the intents: for rule tests, tests and tools that want them all.
     public static func run(
-        _ state: inout AlertState, _ input: consuming Input, settings: Settings, silences: [Silence] = []
+        _ state: inout AlertState, _ input: consuming Input, settings: Settings, silences: [Silence] = [],
+        acknowledgements: [Acknowledgement] = []
     ) -> (result: Result, intents: [NotificationIntent]) {
         var intents: [NotificationIntent] = []
-        let result = run(&state, input, settings: settings, silences: silences) { intents.append($0) }
+        let result = run(&state, input, settings: settings, silences: silences, acknowledgements: acknowledgements) {
+            intents.append($0)
+        }
         return (result, intents)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The route stage: which receivers' groups each alert belongs to, by its rule's `notify` and
 /// `group_by` (devicewatch's own alerts go to the meta receivers, by rule and workspace).
 enum AlertRouter {
@@ -11,9 +13,14 @@ enum AlertRouter {
     /// Every firing or resolved alert in each of its receivers' groups, by group id. A group's
     /// labels are built once, when its first member is met (a known group keeps its own, shared);
     /// an alert adds only its key.
-    static func members(book: AlertBook, rules: [String: Rule], defaults: RoutingDefaults, known: RoutingState)
-        -> [String: Membership]
-    {
+    ///
+    /// An alert firing unacknowledged longer than an escalation step's `after` is in the step's
+    /// receivers' groups too; acknowledged, it escalates no further, but stays where it was told
+    /// (so those receivers hear its resolve). `nextEscalation` is lowered to the next step due.
+    static func members(
+        book: AlertBook, rules: [String: Rule], defaults: RoutingDefaults, known: RoutingState,
+        acknowledgements: Acknowledgements? = nil, now: Date? = nil, nextEscalation: inout Date?
+    ) -> [String: Membership] {
         var members: [String: Membership] = [:]
         var sortedGroupBy: [[String]: [(label: String, name: String)]] = [:]
         var globs: [String: Glob] = [:]
@@ -21,12 +28,13 @@ enum AlertRouter {
             let rule = rules[alertKey.ruleID]
             // A rule's own `notify` bypasses the routes.
             let own = rule?.notify ?? []
-            let receivers =
+            var receivers =
                 alert.isMeta
                 ? defaults.metaReceivers
                 : !own.isEmpty || (defaults.routes.isEmpty && defaults.notify.isEmpty)
                     ? own : defaults.routedReceivers(alert)
-            guard !receivers.isEmpty else { continue }
+            let steps = alert.isMeta ? [] : rule?.escalate ?? defaults.escalate
+            guard !receivers.isEmpty || !steps.isEmpty else { continue }
             let groupBy = alert.isMeta ? ["rule", "workspace"] : (rule?.groupBy ?? defaults.groupBy)
             let names =
                 sortedGroupBy[groupBy]
@@ -41,6 +49,24 @@ enum AlertRouter {
                 }()
             let values = names.map { GroupKey.value($0.name, alert, globs: &globs) ?? "" }
             let key = groupKeyParts(names, values)
+            if !steps.isEmpty, alert.state == .firing, let since = alert.firingSince, let now {
+                let acknowledged = acknowledgements?.of(alert) != nil
+                for step in steps {
+                    let due = since.addingTimeInterval(step.after)
+                    guard due <= now else {
+                        if !acknowledged { nextEscalation = min(nextEscalation ?? due, due) }
+                        break
+                    }
+                    for receiver in step.notify where !receivers.contains(receiver) {
+                        if acknowledged,
+                            known.groups[exactString([receiver, ":"] + key)]?.told.contains(alertKey) != true
+                        {
+                            continue
+                        }
+                        receivers.append(receiver)
+                    }
+                }
+            }
             for receiver in receivers {
                 let id = exactString([receiver, ":"] + key)
                 if members[id] == nil {

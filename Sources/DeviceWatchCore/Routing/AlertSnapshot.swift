@@ -27,6 +27,8 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var fleet: FleetFacts?
     /// Set while the alert is flapping (held firing until it has been stable).
     public var flapping: FlappingState?
+    /// Who acknowledged it and when, while an acknowledgement holds.
+    public var acknowledgement: Acknowledgement.Note?
 
     public init(
         key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
@@ -105,8 +107,9 @@ extension RuleSet {
 
     /// Why a firing alert matched (empty for resolved and meta alerts).
     public func reasons(for alert: AlertSnapshot) -> [String] {
-        if let text = alert.text { return alert.status == .firing ? text.reasons : [] }
-        guard alert.status == .firing, alert.message == nil, rule(alert.key.ruleID) != nil else { return [] }
-        return reasons(for: alert.finding)
+        let acknowledged = alert.acknowledgement.map { [$0.text] } ?? []
+        if let text = alert.text { return alert.status == .firing ? text.reasons + acknowledged : [] }
+        guard alert.status == .firing, alert.message == nil, rule(alert.key.ruleID) != nil else { return acknowledged }
+        return reasons(for: alert.finding) + acknowledged
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// A new group is sent `group_wait` after it appears; later changes (newly firing alerts, or
 /// resolves to tell) at most every `group_interval` after the last notification; an unchanged
-/// firing group again every `repeat_every`; a group of resolves only, never notified, at once.
+/// firing group again every `repeat_every` (unless every firing alert is acknowledged); a group of
+/// resolves only, never notified, at once.
 struct GroupTimer: Sendable, Equatable {
     var groupWait: Double
     var groupInterval: Double
@@ -19,6 +20,8 @@ struct GroupTimer: Sendable, Equatable {
         var firing: Bool
         /// Something to tell since the last notification: a newly firing alert or a resolve.
         var changed: Bool
+        /// Every firing alert is acknowledged: nothing is repeated.
+        var acknowledged = false
     }
 
     /// Why to notify the group now; nil when it waits.
@@ -27,7 +30,9 @@ struct GroupTimer: Sendable, Equatable {
             if group.changed, now.timeIntervalSince(last) >= groupInterval {
                 return group.firing ? .changed : .resolved
             }
-            if !group.changed, group.firing, now.timeIntervalSince(last) >= repeatEvery { return .repeat }
+            if !group.changed, group.firing, !group.acknowledged, now.timeIntervalSince(last) >= repeatEvery {
+                return .repeat
+            }
             return nil
         }
         if group.firing { return now.timeIntervalSince(group.createdAt) >= groupWait ? .new : nil }
@@ -38,7 +43,7 @@ struct GroupTimer: Sendable, Equatable {
     func nextDue(_ group: Group) -> Date? {
         if let last = group.lastSentAt {
             if group.changed { return last.addingTimeInterval(groupInterval) }
-            return group.firing ? last.addingTimeInterval(repeatEvery) : nil
+            return group.firing && !group.acknowledged ? last.addingTimeInterval(repeatEvery) : nil
         }
         return group.firing ? group.createdAt.addingTimeInterval(groupWait) : nil
     }

@@ -19,7 +19,7 @@ enum NotificationPlanner {
     @discardableResult
     static func plan(
         book: inout AlertBook, state: inout RoutingState, rules: RuleSet, defaults: RoutingDefaults,
-        silences: [Silence], at now: Date,
+        silences: [Silence], acknowledgements: [Acknowledgement] = [], at now: Date,
         emit: (NotificationIntent) -> Void
     ) -> Date? {
         var nextDue: Date?
@@ -29,7 +29,16 @@ enum NotificationPlanner {
         }
         let rulesByID = rules.byID
         let muting = Muting(book: book, rules: rules, silences: silences, at: now)
-        let members = AlertRouter.members(book: book, rules: rulesByID, defaults: defaults, known: state)
+        let acknowledged = Acknowledgements(acknowledgements, at: now)
+        var nextEscalation: Date?
+        let members = AlertRouter.members(
+            book: book, rules: rulesByID, defaults: defaults, known: state, acknowledgements: acknowledged, now: now,
+            nextEscalation: &nextEscalation)
+        soonest(nextEscalation)
+        // An acknowledgement that expires lets repeats and escalation go on.
+        for acknowledgement in acknowledged.active where acknowledgement.endsAt != .distantFuture {
+            soonest(acknowledgement.endsAt)
+        }
 
         // Snapshots are not cached across groups: each intent keeps its own copy anyway. Their
         // text is: rendered once per alert and cycle, its strings shared by every receiver's copy.
@@ -37,6 +46,7 @@ enum NotificationPlanner {
         func snapshotOf(_ key: AlertKey) -> AlertSnapshot {
             guard let alert = book.alerts[key] else { return removedSnapshot(key, at: now) }
             var made = snapshot(alert)
+            made.acknowledgement = acknowledged.of(alert)?.note
             if let text = texts[key] {
                 made.text = text
             } else {
@@ -97,7 +107,9 @@ enum NotificationPlanner {
                 repeatEvery: repeatEvery(firing, rulesByID, defaults))
             var timing = GroupTimer.Group(
                 createdAt: group.createdAt, lastSentAt: group.lastSentAt, firing: !firing.isEmpty,
-                changed: newlyFiring > 0 || !resolves.isEmpty || newlyFlapping > 0 || settled > 0)
+                changed: newlyFiring > 0 || !resolves.isEmpty || newlyFlapping > 0 || settled > 0,
+                acknowledged: !acknowledged.active.isEmpty && !firing.isEmpty
+                    && firing.allSatisfy { book.alerts[$0].map { acknowledged.of($0) != nil } ?? false })
             if var reason = timer.reason(timing, at: now) {
                 // Only flapping is news (alerts the receiver knows, or new ones that flap): say so.
                 let flappingNews = firing.filter { book.alerts[$0]?.flappingSince != nil && !toldFlapping.contains($0) }

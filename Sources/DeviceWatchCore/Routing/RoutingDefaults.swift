@@ -15,6 +15,8 @@ public struct RoutingDefaults: Sendable, Equatable {
     /// ones after it while they say `continue`), else `notify`.
     public var routes: [CompiledRoute] = []
     public var notify: [String] = []
+    /// Escalation for rules without their own.
+    public var escalate: [EscalationStep] = []
 
     /// A route with its patterns compiled once.
     public struct CompiledRoute: Sendable, Equatable {
@@ -74,5 +76,6 @@ public struct RoutingDefaults: Sendable, Equatable {
         self.metaReceivers = metaReceivers
         routes = defaults.routes.map(CompiledRoute.init)
         notify = defaults.notify
+        escalate = defaults.escalate
     }
 }

@@ -41,6 +41,9 @@ public struct Rule: Sendable, Equatable {
     /// Receiver names.
     public var notify: [String]
     public var repeatEvery: Double?
+    /// Receivers told too while an alert still fires unacknowledged some time after it began;
+    /// nil: the defaults' (``Configuration/Defaults/escalate``).
+    public var escalate: [EscalationStep]?
     public var sendResolved: Bool?
     public var labels: [String: String]
     public var groupBy: [String]?
@@ -59,8 +62,10 @@ public struct Rule: Sendable, Equatable {
         selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
         groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = "",
-        definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil, flapping: FlappingPolicy? = nil
+        definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil, flapping: FlappingPolicy? = nil,
+        escalate: [EscalationStep]? = nil
     ) {
+        self.escalate = escalate
         self.fleet = fleet
         self.flapping = flapping
         self.id = id
@@ -88,4 +93,16 @@ public struct Rule: Sendable, Equatable {
     public static let defaultFleetSummary = "{{group.key}}: {{group.matching}} of {{group.total}} devices ({{rule.id}})"
 
     public var isFleet: Bool { fleet != nil }
+}
+
+/// One step of an escalation: `after` seconds of firing unacknowledged, `notify` is told too
+/// (once, then on its own repeat schedule; its resolve like any receiver's).
+public struct EscalationStep: Sendable, Equatable {
+    public var after: Double
+    public var notify: [String]
+
+    public init(after: Double, notify: [String]) {
+        self.after = after
+        self.notify = notify
+    }
 }

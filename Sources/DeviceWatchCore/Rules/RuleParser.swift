@@ -3,7 +3,7 @@
 public enum RuleParser {
     static let ruleKeys = [
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
-        "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal", "fleet",
+        "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal", "fleet", "escalate",
         "flapping",
     ]
     static let conditionKeys =
@@ -128,6 +128,12 @@ public enum RuleParser {
             }
         }
 
+        var escalate: [EscalationStep]?
+        if let field = fields["escalate"] {
+            escalate = ConfigurationParser.parseEscalation(field, receivers: receivers)
+            if escalate == nil { valid = false }
+        }
+
         var labels: [String: String] = [:]
         if let labelsReader = fields["labels"], let members = need(labelsReader.members()) {
             for (key, value) in members {
@@ -169,7 +175,7 @@ public enum RuleParser {
             repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, inhibits: inhibits,
             inhibitEqual: inhibitEqual, file: file,
             definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) }, fleet: fleet,
-            flapping: flapping)
+            flapping: flapping, escalate: escalate)
     }
 
     /// `[a-z0-9][a-z0-9_.-]*`
