@@ -212,6 +212,30 @@ struct StoreContractTests {
         await #expect(try !store.expireSilence("s1", at: Self.t0.addingTimeInterval(12)))
     }
 
+    /// Acknowledgements are state: read back whole (the acknowledged firings to the
+    /// millisecond), ended on request, pruned once long over.
+    @Test(arguments: StoreUnderTest.all)
+    func acknowledgementsAreAddedReadBackExpiredAndPruned(_ subject: StoreUnderTest) async throws {
+        let (store, cleanUp) = try await subject.make()
+        defer { cleanUp() }
+        let started = Self.t0.addingTimeInterval(-600.123)
+        let ack = Acknowledgement(
+            id: "a1", alerts: ["0123456789abcdef": started], groupKey: #"{rule="offline"}"#, author: "alice",
+            comment: "on it", createdAt: Self.t0, endsAt: Self.t0.addingTimeInterval(4 * 3600))
+        try await store.addAcknowledgement(ack)
+        let read = try await store.acknowledgements(includeExpired: false, at: Self.t0.addingTimeInterval(10))
+        #expect(read.map(\.id) == ["a1"])
+        #expect(read.first?.author == "alice" && read.first?.groupKey == ack.groupKey)
+        let since = try #require(read.first?.alerts["0123456789abcdef"])
+        #expect(abs(since.timeIntervalSince(started)) < 0.002)
+        await #expect(try store.expireAcknowledgement("a1", at: Self.t0.addingTimeInterval(20)))
+        await #expect(try store.acknowledgements(includeExpired: false, at: Self.t0.addingTimeInterval(21)).isEmpty)
+        await #expect(try !store.expireAcknowledgement("a1", at: Self.t0.addingTimeInterval(22)))
+        await #expect(try store.acknowledgements(includeExpired: true, at: Self.t0).count == 1)
+        _ = try await store.pruneHistory(before: Self.t0.addingTimeInterval(30))
+        await #expect(try store.acknowledgements(includeExpired: true, at: Self.t0).isEmpty)
+    }
+
     /// A store reopened (a restart) reads back exactly what was written.
     @Test(arguments: StoreUnderTest.all)
     func whatIsWrittenIsReadBackWhole(_ subject: StoreUnderTest) async throws {

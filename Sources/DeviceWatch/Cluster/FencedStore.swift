@@ -66,4 +66,16 @@ struct FencedStore: StateStore {
     func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
         try await store.expireSilence(id, at: now)
     }
+
+    func addAcknowledgement(_ acknowledgement: Acknowledgement) async throws(StateStoreError) {
+        try await store.addAcknowledgement(acknowledgement)
+    }
+
+    func acknowledgements(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Acknowledgement] {
+        try await store.acknowledgements(includeExpired: includeExpired, at: now)
+    }
+
+    func expireAcknowledgement(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
+        try await store.expireAcknowledgement(id, at: now)
+    }
 }

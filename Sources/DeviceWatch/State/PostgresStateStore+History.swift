@@ -162,11 +162,13 @@ extension PostgresStateStore {
             """
             WITH spans AS (DELETE FROM coverage WHERE ended_at < \(cutoff) RETURNING 1),
               episodes AS (DELETE FROM alert_history WHERE resolved_at < \(cutoff) RETURNING 1),
+              acknowledged AS (DELETE FROM acknowledgements WHERE ends_at < \(cutoff) RETURNING 1),
               facts AS (
                 DELETE FROM device_facts AS f WHERE NOT EXISTS (
                   SELECT 1 FROM device_status_log AS log
                   WHERE log.workspace = f.workspace AND log.device_id = f.device_id) RETURNING 1)
             SELECT (SELECT count(*) FROM spans) + (SELECT count(*) FROM episodes) + (SELECT count(*) FROM facts)
+              + (SELECT count(*) FROM acknowledged)
             """, logger: logger
         ).collect()
         return try rows.first?.decode(Int.self) ?? 0

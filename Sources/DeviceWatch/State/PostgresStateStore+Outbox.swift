@@ -296,4 +296,52 @@ extension PostgresStateStore {
             return true
         }
     }
+
+    // MARK: Acknowledgements
+
+    public func addAcknowledgement(_ acknowledgement: Acknowledgement) async throws(StateStoreError) {
+        let body: String
+        do { body = try encode(acknowledgement) } catch { throw classify(error) }
+        let endsAt = acknowledgement.endsAt.timeIntervalSince1970
+        try await connection { db in
+            try await db.query(
+                "INSERT INTO acknowledgements (id, ends_at, body) VALUES (\(acknowledgement.id), \(endsAt), \(body))",
+                logger: self.logger)
+        }
+    }
+
+    public func acknowledgements(includeExpired: Bool, at now: Date) async throws(StateStoreError)
+        -> [Acknowledgement]
+    {
+        let at = includeExpired ? -Double.infinity : now.timeIntervalSince1970
+        return try await connection { db in
+            var found: [Acknowledgement] = []
+            for try await body in try await db.query(
+                "SELECT body FROM acknowledgements WHERE ends_at > \(at)", logger: self.logger
+            ).decode(String.self) {
+                found.append(try decode(Acknowledgement.self, body))
+            }
+            return found.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        }
+    }
+
+    public func expireAcknowledgement(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
+        let at = now.timeIntervalSince1970
+        return try await transaction { db in
+            var found: String?
+            for try await body in try await db.query(
+                "SELECT body FROM acknowledgements WHERE id = \(id) AND ends_at > \(at) FOR UPDATE",
+                logger: self.logger
+            ).decode(String.self) {
+                found = body
+            }
+            guard let found else { return false }
+            var acknowledgement = try decode(Acknowledgement.self, found)
+            acknowledgement.endsAt = now
+            let body = try encode(acknowledgement)
+            try await db.query(
+                "UPDATE acknowledgements SET ends_at = \(at), body = \(body) WHERE id = \(id)", logger: self.logger)
+            return true
+        }
+    }
 }

@@ -123,6 +123,16 @@ extension PostgresStateStore {
                 "CREATE INDEX alert_history_fired ON alert_history (fired_at)",
             ]
         ),
+        // Acknowledgements: who is on an alert or a group, until when.
+        (
+            6,
+            [
+                """
+                CREATE TABLE acknowledgements (
+                  id TEXT PRIMARY KEY, ends_at DOUBLE PRECISION NOT NULL, body TEXT NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the key of the migration lock.

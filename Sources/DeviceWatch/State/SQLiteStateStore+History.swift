@@ -139,11 +139,14 @@ extension SQLiteStateStore {
     }
 
     /// The history older than `before`: coverage spans that ended before it, alert episodes
-    /// resolved before it, and the facts of devices the status log no longer names.
+    /// resolved before it, acknowledgements that ended before it, and the facts of devices the
+    /// status log no longer names.
     static func pruneFactsCoverageAndEpisodes(before cutoff: Double, in db: Database) throws -> Int {
         try db.execute(sql: "DELETE FROM coverage WHERE ended_at < ?", arguments: [cutoff])
         var count = db.changesCount
         try db.execute(sql: "DELETE FROM alert_history WHERE resolved_at < ?", arguments: [cutoff])
+        count += db.changesCount
+        try db.execute(sql: "DELETE FROM acknowledgements WHERE ends_at < ?", arguments: [cutoff])
         count += db.changesCount
         try db.execute(
             sql: """

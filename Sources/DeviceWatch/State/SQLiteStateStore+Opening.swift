@@ -149,6 +149,10 @@ extension SQLiteStateStore {
             // (outside: blind spots), and each time an alert fired (the alert history).
             try db.execute(sql: Self.historySchema)
         }
+        migrator.registerMigration("9-acknowledgements") { db in
+            try db.execute(
+                sql: "CREATE TABLE acknowledgements (id TEXT PRIMARY KEY, ends_at REAL NOT NULL, body TEXT NOT NULL)")
+        }
         return migrator
     }
 

@@ -41,4 +41,44 @@ extension SQLiteStateStore {
             return true
         }
     }
+
+    // MARK: Acknowledgements (the same shape: an id, when it ends, the JSON)
+
+    public func addAcknowledgement(_ acknowledgement: Acknowledgement) async throws(StateStoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO acknowledgements (id, ends_at, body) VALUES (?, ?, ?)",
+                arguments: [
+                    acknowledgement.id, acknowledgement.endsAt.timeIntervalSince1970, try encode(acknowledgement),
+                ])
+        }
+    }
+
+    public func acknowledgements(includeExpired: Bool, at now: Date) async throws(StateStoreError)
+        -> [Acknowledgement]
+    {
+        try await read { db in
+            let at = includeExpired ? -Double.infinity : now.timeIntervalSince1970
+            return try Row.fetchAll(db, sql: "SELECT body FROM acknowledgements WHERE ends_at > ?", arguments: [at])
+                .map { try decode(Acknowledgement.self, $0["body"]) }.sorted {
+                    ($0.createdAt, $0.id) < ($1.createdAt, $1.id)
+                }
+        }
+    }
+
+    public func expireAcknowledgement(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
+        try await write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT body FROM acknowledgements WHERE id = ? AND ends_at > ?",
+                    arguments: [id, now.timeIntervalSince1970])
+            else { return false }
+            var acknowledgement = try decode(Acknowledgement.self, row["body"])
+            acknowledgement.endsAt = now
+            try db.execute(
+                sql: "UPDATE acknowledgements SET ends_at = ?, body = ? WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, try encode(acknowledgement), id])
+            return true
+        }
+    }
 }

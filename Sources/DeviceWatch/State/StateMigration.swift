@@ -41,11 +41,12 @@ public enum StateMigration {
         changes.upsertCoverage = try await source.coverage(StatusLogQuery())
         changes.upsertEpisodes = try await source.alertHistory(AlertHistoryQuery(limit: Int.max))
         let silences = state.silences
+        let acknowledgements = try await source.acknowledgements(includeExpired: false, at: Date())
         let copied = changes
         let logger = target.logger
         let path = target.path
         try await target.transaction { db in
-            for table in ["alerts", "notification_groups", "silences", "outbox"] {
+            for table in ["alerts", "notification_groups", "silences", "acknowledgements", "outbox"] {
                 let rows = try await db.query(
                     PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) LIMIT 1"), logger: logger
                 ).collect()
@@ -62,6 +63,13 @@ public enum StateMigration {
                     """
                     INSERT INTO silences (id, ends_at, body)
                     VALUES (\(silence.id), \(silence.endsAt.timeIntervalSince1970), \(try encode(silence)))
+                    """, logger: logger)
+            }
+            for acknowledgement in acknowledgements {
+                try await db.query(
+                    """
+                    INSERT INTO acknowledgements (id, ends_at, body)
+                    VALUES (\(acknowledgement.id), \(acknowledgement.endsAt.timeIntervalSince1970), \(try encode(acknowledgement)))
                     """, logger: logger)
             }
             if !outbox.isEmpty {

@@ -118,6 +118,12 @@ public protocol StateStore: Sendable {
     func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence]
     /// Ends a silence now; false when there is no such active silence.
     func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool
+    func addAcknowledgement(_ acknowledgement: Acknowledgement) async throws(StateStoreError)
+    /// Acknowledgements not yet expired (those whose alerts resolved are pruned with them); with
+    /// `includeExpired`, every one.
+    func acknowledgements(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Acknowledgement]
+    /// Ends an acknowledgement now; false when there is no such one in force.
+    func expireAcknowledgement(_ id: String, at now: Date) async throws(StateStoreError) -> Bool
 }
 
 extension StateStore {

@@ -22,9 +22,9 @@ public actor Engine {
     private let localNow: @Sendable () -> Date
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
     private var clockOffset: Double = 0
-    /// The silences the latest plan saw, and when it said a notification may next be due: a tick
-    /// before then, with the same silences, has nothing to plan.
-    private var plannedSilences: [Silence]?
+    /// The silences and acknowledgements the latest plan saw, and when it said a notification may
+    /// next be due: a tick before then, with the same of both, has nothing to plan.
+    private var plannedSilences: Interventions?
     private var nextDue: Date?
     /// The same per workspace, as measured (`offsets`) and as stored (`storedOffsets`): a cycle
     /// writes an offset only when it moved by more than ``ClockOffset/tolerance``.
@@ -100,7 +100,7 @@ public actor Engine {
     /// number of alerts.
     public func tick() async {
         let at = now
-        guard let silences = await readSilences(at: at) else { return }
+        guard let silences = await readInterventions(at: at) else { return }
         if silences == plannedSilences, nextDue.map({ at < $0 }) ?? true { return }
         await run(.tick(at: at), silences: silences)
     }
@@ -137,12 +137,20 @@ public actor Engine {
             staleAfter: settings.staleAfter)
     }
 
-    /// The silences active or to come at `now`; nil (reported) when the store cannot say.
-    private func readSilences(at now: Date) async -> [Silence]? {
+    /// What people asked of the alerts: silences and acknowledgements.
+    struct Interventions: Equatable {
+        var silences: [Silence]
+        var acknowledgements: [Acknowledgement]
+    }
+
+    /// The silences active or to come at `now` and the acknowledgements in force; nil (reported)
+    /// when the store cannot say.
+    private func readInterventions(at now: Date) async -> Interventions? {
         do {
             let silences = try await store.silences(includeExpired: false, at: now)
+            let acknowledgements = try await store.acknowledgements(includeExpired: false, at: now)
             storeHealth?.succeeded(.readSilences)
-            return silences
+            return Interventions(silences: silences, acknowledgements: acknowledgements)
         } catch {
             if let storeHealth {
                 storeHealth.failed(.readSilences, error: error)
@@ -160,7 +168,7 @@ public actor Engine {
     /// a cycle must never start on another's uncommitted journal.
     @discardableResult
     private func run(
-        _ input: consuming AlertCycle.Input, silences given: [Silence]? = nil,
+        _ input: consuming AlertCycle.Input, silences given: Interventions? = nil,
         transition: (Transition) -> Void = { _ in }
     ) async -> Bool {
         if cycleRunning {
@@ -173,10 +181,13 @@ public actor Engine {
         }
         let at = input.at
         var fetched = given
-        if fetched == nil { fetched = await readSilences(at: at) }
+        if fetched == nil { fetched = await readInterventions(at: at) }
         guard let silences = fetched else { return false }
         var intents: [NotificationIntent] = []
-        let result = AlertCycle.run(&state, input, settings: settings, silences: silences) { intent in
+        let result = AlertCycle.run(
+            &state, input, settings: settings, silences: silences.silences,
+            acknowledgements: silences.acknowledgements
+        ) { intent in
             logger.info(
                 "notification planned",
                 metadata: [

@@ -13,7 +13,7 @@ public struct Acknowledgement: Sendable, Equatable, Codable {
     public var author: String
     public var comment: String
     public var createdAt: Date
-    /// When it expires; `Date.distantFuture` when it holds until the alerts resolve.
+    /// When it expires (30 days on when no duration was asked for).
     public var endsAt: Date
 
     public init(
@@ -70,8 +70,12 @@ public struct Acknowledgement: Sendable, Equatable, Codable {
         public var target: Target
         public var author: String
         public var comment: String
-        /// How long it holds at most (`4h`); nil until the alerts resolve.
+        /// How long it holds at most (`4h`); nil until the alerts resolve (at most ``longest``).
         public var duration: String?
+
+        /// An acknowledgement without a duration still ends after 30 days: an alert firing that
+        /// long is news again.
+        public static let longest: Double = 30 * 86_400
 
         public init(target: Target, author: String, comment: String, duration: String? = nil) {
             self.target = target
@@ -134,7 +138,7 @@ public struct Acknowledgement: Sendable, Equatable, Codable {
             return .success(
                 Acknowledgement(
                     id: id, alerts: acknowledged, groupKey: groupKey, author: author, comment: comment,
-                    createdAt: now, endsAt: seconds.map { now.addingTimeInterval($0) } ?? .distantFuture))
+                    createdAt: now, endsAt: now.addingTimeInterval(seconds ?? Self.longest)))
         }
     }
 }

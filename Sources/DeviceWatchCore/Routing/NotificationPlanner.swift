@@ -36,9 +36,7 @@ enum NotificationPlanner {
             nextEscalation: &nextEscalation)
         soonest(nextEscalation)
         // An acknowledgement that expires lets repeats and escalation go on.
-        for acknowledgement in acknowledged.active where acknowledgement.endsAt != .distantFuture {
-            soonest(acknowledgement.endsAt)
-        }
+        for acknowledgement in acknowledged.active { soonest(acknowledgement.endsAt) }
 
         // Snapshots are not cached across groups: each intent keeps its own copy anyway. Their
         // text is: rendered once per alert and cycle, its strings shared by every receiver's copy.
