@@ -21,7 +21,8 @@ struct DeviceWatchCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, DemoCommand.self, CheckCommand.self, EvalCommand.self, RuleTestCommand.self,
-            SilenceCommand.self, NotifyCommand.self, NotificationsCommand.self, StateCommand.self, DevicesCommand.self,
+            SilenceCommand.self, AckCommand.self, NotifyCommand.self, NotificationsCommand.self, StateCommand.self,
+            DevicesCommand.self,
             SimulateCommand.self, ReportCommand.self,
         ]
     )

@@ -127,13 +127,7 @@ struct SilenceCommand: AsyncParsableCommand {
                     silence.matchers.map(\.description).joined(separator: " "), silence.author, silence.comment,
                 ])
             }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(
-                    zip(row, widths).enumerated().map { index, cell in
-                        index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
-                    }.joined(separator: "  "))
-            }
+            printColumns(rows)
         }
     }
 
@@ -160,5 +154,16 @@ struct SilenceCommand: AsyncParsableCommand {
             }
             print("expired \(id)")
         }
+    }
+}
+
+/// Rows as aligned columns, the last one left ragged (it holds free text).
+func printColumns(_ rows: [[String]]) {
+    let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        print(
+            zip(row, widths).enumerated().map { index, cell in
+                index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
+            }.joined(separator: "  "))
     }
 }

@@ -22,18 +22,7 @@ struct EndToEndTests {
         requests.filter { $0.path.hasPrefix("/slack/") && ($0.json?["text"] as? String)?.hasPrefix(prefix) == true }
     }
 
-    func opsAddress(_ worker: WorkerProcess) async -> String? {
-        var address: String?
-        _ = await waitFor(seconds: 20) {
-            guard
-                let range = worker.log.range(
-                    of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression)
-            else { return false }
-            address = String(worker.log[range].dropFirst("ops server listening on ".count))
-            return true
-        }
-        return address
-    }
+    func opsAddress(_ worker: WorkerProcess) async -> String? { await worker.opsAddress() }
 
     @Test func pageRepeatBadEditCrashResolveAndShutdown() async throws {
         let sink = try await RecordingSink.start()

@@ -51,6 +51,20 @@ final class WorkerProcess {
         return process.isRunning ? nil : process.terminationStatus
     }
 
+    /// `http://127.0.0.1:PORT` of the ops server, once it says it listens (port 0 picks one).
+    func opsAddress() async -> String? {
+        var address: String?
+        _ = await waitFor(seconds: 20) {
+            guard
+                let range = log.range(
+                    of: #"ops server listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression)
+            else { return false }
+            address = String(log[range].dropFirst("ops server listening on ".count))
+            return true
+        }
+        return address
+    }
+
     func terminate() async -> Int32? {
         if process.isRunning { process.terminate() }
         return await waitForExit(seconds: 15)

@@ -23,6 +23,26 @@ enum OpsResources {
         }
     }
 
+    struct AcknowledgementResource: Encodable {
+        var id: String
+        var author: String
+        var comment: String
+        var at: String
+        var until: String
+        var alerts: [String]
+        var group: String?
+
+        init(_ acknowledgement: Acknowledgement) {
+            id = acknowledgement.id
+            author = acknowledgement.author
+            comment = acknowledgement.comment
+            at = Timestamp.format(acknowledgement.createdAt)
+            until = Timestamp.format(acknowledgement.endsAt)
+            alerts = acknowledgement.alerts.keys.sorted()
+            group = acknowledgement.groupKey
+        }
+    }
+
     struct AlertResource: Encodable {
         var fingerprint: String
         var rule: String
@@ -42,13 +62,16 @@ enum OpsResources {
         var group: FleetFacts?
         /// Set while the alert is flapping: since when, and its changes within the rule's window.
         var flapping: FlappingResource?
+        /// Set while an acknowledgement holds: who, when, why, until when.
+        var acknowledged: AcknowledgementResource?
 
         struct FlappingResource: Encodable {
             var since: String
             var changes: Int
         }
 
-        init(_ alert: AlertInstance, rules: RuleSet) {
+        init(_ alert: AlertInstance, rules: RuleSet, acknowledgement: Acknowledgement? = nil) {
+            acknowledged = acknowledgement.map(AcknowledgementResource.init)
             fingerprint = alert.fingerprint
             rule = alert.key.ruleID
             workspace = alert.key.workspace

@@ -110,7 +110,12 @@ public struct OpsServer: Sendable {
             if let state = query.get("state") { alerts = alerts.filter { $0.state.rawValue == state } }
             if let rule = query.get("rule") { alerts = alerts.filter { $0.key.ruleID == rule } }
             if let workspace = query.get("workspace") { alerts = alerts.filter { $0.key.workspace == workspace } }
-            return Self.json(["alerts": alerts.map { OpsResources.AlertResource($0, rules: status.rules) }])
+            let acknowledged = await acknowledgements(at: status.now)
+            return Self.json([
+                "alerts": alerts.map {
+                    OpsResources.AlertResource($0, rules: status.rules, acknowledgement: acknowledged($0))
+                }
+            ])
         }
         router.get("/api/v1/silences") { request, _ in
             let now = await clock().now(local: Date())
@@ -194,22 +199,33 @@ public struct OpsServer: Sendable {
             let silences = await (try? store.silences(includeExpired: false, at: now)) ?? []
             let range = HistoryPages.Range(rawValue: request.uri.queryParameters.get("range") ?? "") ?? .day
             let history = await historySection(range: range, now: now)
-            let html = StatusPage.render(status: status, notifications: recent, silences: silences, history: history)
+            let html = StatusPage.render(
+                status: status, notifications: recent, silences: silences, history: history,
+                acknowledgement: await acknowledgements(at: now), askForToken: settings.adminToken != nil)
             return Self.text(html, contentType: "text/html; charset=utf-8")
         }
         addHistoryRoutes(to: router)
+        addAcknowledgeRoutes(to: router)
         return router
     }
 
+    /// Which acknowledgement, if any, holds for an alert now (none when the store cannot say).
+    func acknowledgements(at now: Date) async -> (AlertInstance) -> Acknowledgement? {
+        let all = await (try? store.acknowledgements(includeExpired: false, at: now)) ?? []
+        guard !all.isEmpty else { return { _ in nil } }
+        return { alert in all.last { $0.covers(alert, at: now) } }
+    }
+
     /// nil when the request may write; otherwise the refusal to send.
-    func authorize(_ request: Request) -> Response? {
+    /// - Parameter formToken: the token as a form field (the status page's buttons post forms).
+    func authorize(_ request: Request, formToken: String? = nil) -> Response? {
         guard let token = settings.adminToken else {
             if settings.allowsAnonymousWrites { return nil }
             return Self.problem(
-                "silence writes on a non-loopback listener need a token: set server.admin_token_env and send Authorization: Bearer TOKEN",
+                "writes (silences, acknowledgements) on a non-loopback listener need a token: set server.admin_token_env and send Authorization: Bearer TOKEN",
                 status: .forbidden)
         }
-        let given = request.headers[.authorization] ?? ""
+        let given = request.headers[.authorization] ?? formToken.map { "Bearer " + $0 } ?? ""
         guard given.hasPrefix("Bearer "), Self.constantTimeEqual(String(given.dropFirst(7)), token.exposedValue) else {
             var response = Self.problem("send the admin token as Authorization: Bearer TOKEN", status: .unauthorized)
             response.headers[.wwwAuthenticate] = "Bearer"

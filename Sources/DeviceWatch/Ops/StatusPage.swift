@@ -14,16 +14,27 @@ enum StatusPage {
         }
     }()
 
-    static func render(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence], history: String = "")
+    /// - Parameters:
+    ///   - acknowledgement: the acknowledgement holding for an alert, if any.
+    ///   - askForToken: the acknowledge buttons' forms ask for the admin token.
+    static func render(
+        status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence], history: String = "",
+        acknowledgement: (AlertInstance) -> Acknowledgement? = { _ in nil }, askForToken: Bool = false
+    )
         -> String
     {
-        var values = values(status: status, notifications: notifications, silences: silences)
+        var values = values(
+            status: status, notifications: notifications, silences: silences, acknowledgement: acknowledgement)
+        values["ask_token"] = askForToken
         values["style"] = style
         values["history_html"] = history
         return template.render(values)
     }
 
-    static func values(status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence]) -> [String: Any] {
+    static func values(
+        status: WorkerStatus, notifications: [OutboxEntry], silences: [Silence],
+        acknowledgement: (AlertInstance) -> Acknowledgement? = { _ in nil }
+    ) -> [String: Any] {
         let now = status.now
         let firing = status.alerts.filter { $0.state == .firing }.sorted {
             ($0.severity, $1.firingSince ?? $1.activeSince) > ($1.severity, $0.firingSince ?? $0.activeSince)
@@ -86,6 +97,7 @@ enum StatusPage {
             if alert.flappingSince != nil {
                 values["flapping"] = "flapping: \(alert.flips?.count ?? 0) changes, held firing until stable"
             }
+            if let acknowledged = acknowledgement(alert) { values["acknowledged"] = acknowledged.note.text }
             return values
         }
         let recent: [[String: Any]] = notifications.map { entry in
@@ -164,6 +176,10 @@ enum StatusPage {
         .sev-critical { background:var(--critical); } .sev-error { background:var(--error); } .sev-warning { background:var(--warning); }
         .sev-info { background:var(--info); }
         .badge { display:inline-block; padding:0 7px; border-radius:6px; font-size:12px; border:1px solid var(--warning); }
+        .badge.ack { border-color: var(--ok, #2e7d32); }
+        form.ack { margin-top: 4px; font-size: 12px; }
+        form.ack input { font-size: 12px; padding: 2px 4px; max-width: 100%; }
+        form.ack button { font-size: 12px; }
         .banner { border-left:4px solid var(--critical); background:var(--card); padding:8px 12px; margin:10px 0; border-radius:6px; }
         .cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(230px,1fr)); gap:10px; }
         .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
@@ -250,7 +266,9 @@ enum StatusPage {
               <td><span class="pill sev-{{severity}}">{{severity}}</span></td>
               <td data-label="Device"><b>{{device}}</b> <span class="muted">{{#hostname}}{{hostname}} · {{/hostname}}{{workspace}}</span></td>
               <td data-label="Rule"><code>{{rule}}</code></td>
-              <td data-label="What">{{summary}}{{#flapping}} <span class="badge">{{flapping}}</span>{{/flapping}}{{#description}}<br><span class="muted">{{description}}</span>{{/description}}</td>
+              <td data-label="What">{{summary}}{{#flapping}} <span class="badge">{{flapping}}</span>{{/flapping}}{{#description}}<br><span class="muted">{{description}}</span>{{/description}}
+                {{#acknowledged}}<br><span class="badge ack">✓ {{acknowledged}}</span>{{/acknowledged}}
+                {{^acknowledged}}<form class="ack" method="post" action="/alerts/{{fingerprint}}/ack"><label>Acknowledge: <input name="comment" placeholder="what you are doing" maxlength="500"></label> <input name="for" placeholder="for (4h)" size="7" aria-label="for how long"> <input name="author" placeholder="your name" size="10" aria-label="your name">{{#ask_token}} <input type="password" name="token" placeholder="admin token" size="10" aria-label="admin token" required>{{/ask_token}} <button type="submit">Acknowledge</button></form>{{/acknowledged}}</td>
               <td data-label="Since" title="{{since_at}}">{{since}}</td>
             </tr>
           {{/alerts}}

@@ -59,5 +59,7 @@ extension Silence {
     public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         public var problems: [String]
         public var description: String { problems.joined(separator: "; ") }
+
+        public init(problems: [String]) { self.problems = problems }
     }
 }
