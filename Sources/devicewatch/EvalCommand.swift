@@ -48,7 +48,8 @@ struct EvalCommand: AsyncParsableCommand {
         }
         // When the worker has run, its stored state: the first-seen times serve unknown_for without
         // created_at, and the next cycle is previewed from it (read only: nothing is written).
-        let stored = await (try? loaded.existingStore()?.load())
+        let existing = try? await loaded.existingStore()
+        let stored = await (try? existing?.load())
         let firstSeen = stored?.book.firstSeen ?? [:]
         let configuration = loaded.configuration
         let settings = AlertCycle.Settings(
@@ -68,7 +69,8 @@ struct EvalCommand: AsyncParsableCommand {
                 workspace: id, devices: list, firstSeen: firstSeen[id] ?? [:], at: date, fleetMembers: true)
             let cycle = CyclePreview.run(
                 &state, fromStoredState: stored != nil, workspace: id, devices: list, at: date, settings: settings,
-                silences: stored?.silences ?? [])
+                silences: stored?.silences ?? [],
+                acknowledgements: await (try? existing?.acknowledgements(includeExpired: false, at: date)) ?? [])
             reports.append(
                 EvaluationReport(
                     workspace: id, at: date, clock: source, deviceCount: list.count, evaluation: evaluation,

@@ -144,6 +144,28 @@ struct RuleCommandsTests {
         #expect(output.stderr.contains("problems found"))
     }
 
+    @Test func evalShowsWhenAnAlertEscalates() async throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"""
+            {"workspaces": [{"id": "acme"}], "rule_files": ["rules.json"],
+             "receivers": {"chat": {"type": "console"}, "pager": {"type": "console"}, "managers": {"type": "console"}},
+             "defaults": {"escalate": [{"after": "30m", "notify": "pager"}, {"after": "2h", "notify": ["managers"]}]}}
+            """#,
+            "rules.json": #"{"rules": [{"id": "offline", "when": {"status": "offline"}, "notify": "chat"}]}"#,
+            "list.json":
+                #"{"data": [{"id": "cam-1", "name": "dock", "status": "offline", "last_heartbeat": "2026-11-28T11:40:00.000Z"}]}"#,
+        ])
+        let output = try await CommandRunner.run([
+            "eval", "--config", dir.file("devicewatch.json"), "--devices", dir.file("list.json"), "--at",
+            "2026-11-28T12:00:00Z",
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(
+            output.stdout.contains(
+                "escalation of offline on cam-1: pager at 2026-11-28T12:30:00.000Z (in 30m); managers at 2026-11-28T14:00:00.000Z (in 2h)"
+            ), "\(output.stdout)")
+    }
+
     @Test func evalExplainsFindingsFromASavedListAtAGivenTime() async throws {
         let dir = try Workdir([
             "devicewatch.json":

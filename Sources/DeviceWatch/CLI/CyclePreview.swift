@@ -13,24 +13,53 @@ public struct CyclePreview: Sendable {
     public var inhibited: [AlertKey] = []
     /// Alerts flapping after the cycle.
     public var flapping: [AlertKey] = []
+    /// The escalation schedule of each firing alert whose rule (or the defaults) escalates.
+    public var escalations: [Escalation] = []
+
+    /// When an alert's escalation steps are due, and whether an acknowledgement stops them.
+    public struct Escalation: Sendable, Equatable {
+        public var key: AlertKey
+        public var steps: [(receivers: [String], at: Date)]
+        public var acknowledgedBy: String?
+
+        public static func == (lhs: Escalation, rhs: Escalation) -> Bool {
+            lhs.key == rhs.key && lhs.acknowledgedBy == rhs.acknowledgedBy
+                && lhs.steps.map(\.receivers) == rhs.steps.map(\.receivers)
+                && lhs.steps.map(\.at) == rhs.steps.map(\.at)
+        }
+    }
 
     /// Runs one poll of `workspace` through the cycle on `state` (changed as the worker's would
     /// be, so several workspaces follow one another as the worker's polls do).
     public static func run(
         _ state: inout AlertState, fromStoredState: Bool, workspace: String, devices: [Device], at: Date,
-        settings: AlertCycle.Settings, silences: [Silence]
+        settings: AlertCycle.Settings, silences: [Silence], acknowledgements: [Acknowledgement] = []
     ) -> CyclePreview {
         let (result, intents) = AlertCycle.run(
             &state, .poll(workspace: workspace, devices: devices, at: at), settings: settings,
-            silences: silences.filter { $0.endsAt > at })
+            silences: silences.filter { $0.endsAt > at }, acknowledgements: acknowledgements)
+        var escalations: [Escalation] = []
+        for alert in state.book.alerts.values.sorted(by: { $0.key < $1.key })
+        where alert.key.workspace == workspace && alert.state == .firing {
+            let steps = settings.rules.rule(alert.key.ruleID)?.escalate ?? settings.defaults.escalate
+            guard !steps.isEmpty, let since = alert.firingSince else { continue }
+            escalations.append(
+                Escalation(
+                    key: alert.key, steps: steps.map { ($0.notify, since.addingTimeInterval($0.after)) },
+                    acknowledgedBy: acknowledgements.last { $0.covers(alert, at: at) }?.author))
+        }
         let inhibited = settings.rules.inhibitedAlerts(in: state.book).filter {
             state.book.alerts[$0]?.state == .firing
         }
         return CyclePreview(
             fromStoredState: fromStoredState, transitions: result.transitions, notifications: intents,
             inhibited: inhibited.sorted(),
-            flapping: state.book.alerts.values.filter { $0.flappingSince != nil }.map(\.key).sorted())
+            flapping: state.book.alerts.values.filter { $0.flappingSince != nil }.map(\.key).sorted(),
+            escalations: escalations, at: at)
     }
+
+    /// The evaluation time, for the escalation schedule.
+    public var at: Date = Date(timeIntervalSince1970: 0)
 
     /// The lines of the text report.
     func lines(clean: (String) -> String) -> [String] {
@@ -63,6 +92,18 @@ public struct CyclePreview: Sendable {
                 "  held back by inhibition while the alert inhibiting them fires: \(inhibited.count): "
                     + shown + (inhibited.count > 10 ? ", …" : ""))
         }
+        for escalation in escalations.prefix(20) {
+            let steps = escalation.steps.map { step in
+                step.receivers.joined(separator: ", ") + " at " + Timestamp.format(step.at)
+                    + (step.at <= at
+                        ? " (due)" : " (in \(DurationText.format(seconds: step.at.timeIntervalSince(at))))")
+            }
+            let held = escalation.acknowledgedBy.map { "; acknowledged by \(clean($0)): no further steps" } ?? ""
+            lines.append(
+                "  escalation of \(escalation.key.ruleID) on \(clean(escalation.key.deviceID)): "
+                    + steps.joined(separator: "; ") + held)
+        }
+        if escalations.count > 20 { lines.append("  and \(escalations.count - 20) more escalating alerts") }
         if notifications.isEmpty {
             lines.append(
                 "  no notification now (group_wait, group_interval, repeat_every or silences may send one later)")
@@ -91,6 +132,24 @@ public struct CyclePreview: Sendable {
         var notifications: [Notification]
         var inhibited: [Held]
         var flapping: [Held]
+        var escalations: [EscalationJSON]
+
+        struct EscalationJSON: Encodable, Sendable {
+            struct Step: Encodable, Sendable {
+                var notify: [String]
+                var at: String
+                var due: Bool
+            }
+            var rule: String
+            var device: String
+            var steps: [Step]
+            var acknowledgedBy: String?
+
+            enum CodingKeys: String, CodingKey {
+                case rule, device, steps
+                case acknowledgedBy = "acknowledged_by"
+            }
+        }
 
         struct Held: Encodable, Sendable {
             var rule: String
@@ -98,7 +157,7 @@ public struct CyclePreview: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case transitions, notifications, inhibited, flapping
+            case transitions, notifications, inhibited, flapping, escalations
             case fromStoredState = "from_stored_state"
         }
     }
@@ -117,6 +176,13 @@ public struct CyclePreview: Sendable {
                     resolved: $0.resolved.count)
             },
             inhibited: inhibited.map { .init(rule: $0.ruleID, device: $0.deviceID) },
-            flapping: flapping.map { .init(rule: $0.ruleID, device: $0.deviceID) })
+            flapping: flapping.map { .init(rule: $0.ruleID, device: $0.deviceID) },
+            escalations: escalations.map { escalation in
+                .init(
+                    rule: escalation.key.ruleID, device: escalation.key.deviceID,
+                    steps: escalation.steps.map {
+                        .init(notify: $0.receivers, at: Timestamp.format($0.at), due: $0.at <= at)
+                    }, acknowledgedBy: escalation.acknowledgedBy)
+            })
     }
 }

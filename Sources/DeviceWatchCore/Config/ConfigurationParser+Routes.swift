@@ -12,8 +12,17 @@ extension ConfigurationParser {
                 reportUnknownReceiver(name, at: notify.element(index), known: declared)
             }
         }
-        if let escalate = Self.member(fields["defaults"], "escalate") {
-            config.defaults.escalate = parseEscalation(escalate, receivers: Set(declared)) ?? []
+        if let escalate = Self.member(fields["defaults"], "escalate"), let steps = escalate.array() {
+            // Parsed with the defaults; here only whether its receivers exist.
+            for step in steps {
+                // A notify of the wrong shape was reported with the defaults.
+                guard let notify = Self.member(step, "notify"),
+                    let names = notify.node.value.receiverNames
+                else { continue }
+                for (position, name) in names.enumerated() where !declared.contains(name) {
+                    reportUnknownReceiver(name, at: notify.element(position), known: declared)
+                }
+            }
         }
         guard let routes = fields["routes"], let list = routes.array() else { return }
         for (index, entry) in list.enumerated() {
@@ -86,5 +95,17 @@ extension ConfigurationParser {
             steps.append(EscalationStep(after: after, notify: names))
         }
         return valid ? steps : nil
+    }
+}
+
+extension JSONNode.Value {
+    /// A string or a list of strings, without reporting anything.
+    fileprivate var receiverNames: [String]? {
+        switch self {
+        case .string(let name): return [name]
+        case .array(let items):
+            return items.compactMap { if case .string(let name) = $0.value { name } else { nil } }
+        default: return nil
+        }
     }
 }

@@ -247,6 +247,7 @@ public enum ConfigurationParser {
         if let notify = fields["notify"], let names = notify.stringOrList("a receiver name or a list of them") {
             defaults.notify = names
         }
+        if let escalate = fields["escalate"] { defaults.escalate = parseEscalation(escalate, receivers: nil) ?? [] }
     }
 
     static func reportUnknownReceiver(_ name: String, at reader: NodeReader, known: [String]) {
