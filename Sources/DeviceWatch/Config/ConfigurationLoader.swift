@@ -70,7 +70,9 @@ public enum ConfigurationLoader {
             case .success(let decoded):
                 ruleText = decoded
             }
-            let (fileRules, ruleDiagnostics) = RuleParser.parse(ruleText, file: file, receivers: receivers)
+            let (fileRules, ruleDiagnostics) = RuleParser.parse(
+                ruleText, file: file, receivers: receivers,
+                timeIntervals: Set(configuration.defaults.timeIntervals.named.keys))
             diagnostics += ruleDiagnostics
             for rule in fileRules {
                 if let other = definedIn[rule.id] {

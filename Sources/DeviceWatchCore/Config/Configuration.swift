@@ -154,6 +154,9 @@ public struct Configuration: Sendable, Equatable {
         public var notify: [String] = []
         /// Escalation for rules without their own `escalate`.
         public var escalate: [EscalationStep] = []
+        /// The configuration's `time_intervals`, kept here so every place that reads the defaults
+        /// mutes alike (rules name them in `mute_during`).
+        public var timeIntervals = TimeIntervals()
         /// The configuration's `routes`, kept here so every place that reads the defaults routes alike.
         public var routes: [Route] = []
 

@@ -2,6 +2,7 @@
 public enum ConfigurationParser {
     static let topKeys = [
         "api", "workspaces", "rule_files", "receivers", "defaults", "meta_receivers", "state", "server", "routes",
+        "time_intervals",
         "allow_inline_secrets", "heartbeat", "history",
     ]
 
@@ -99,6 +100,7 @@ public enum ConfigurationParser {
             parseDefaults(defaults, into: &config.defaults)
         }
         parseRoutes(fields, into: &config)
+        if let intervals = fields["time_intervals"] { config.defaults.timeIntervals = parseTimeIntervals(intervals) }
 
         if let meta = fields["meta_receivers"], let names = meta.stringOrList() {
             config.metaReceivers = names

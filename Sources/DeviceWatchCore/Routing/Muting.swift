@@ -1,20 +1,33 @@
 import Foundation
 
-/// The silence and inhibit stages together: whether an alert is muted now. Muted alerts are
-/// tracked, not sent; what a receiver was already told still reaches it when it resolves.
+/// The silence, inhibit and mute-time stages together: whether an alert is muted now. Muted
+/// alerts are tracked, not sent; what a receiver was already told still reaches it when it
+/// resolves. A window (`mute_during`) that ends with its alert still firing lets it be told at
+/// once, as news to the receivers that were not told.
 struct Muting {
     let inhibited: Set<AlertKey>
     /// The silences active at the planning time.
     let silences: [Silence]
     let now: Date
+    /// Rules muted now by a `mute_during` window, with the window's end.
+    let mutedRules: [String: Date]
 
-    init(book: AlertBook, rules: RuleSet, silences: [Silence], at now: Date) {
+    init(book: AlertBook, rules: RuleSet, silences: [Silence], at now: Date, timeIntervals: TimeIntervals = .init()) {
         inhibited = Inhibition.inhibited(book: book, rules: rules)
         self.silences = silences.filter { $0.isActive(at: now) }
         self.now = now
+        var muted: [String: Date] = [:]
+        if !timeIntervals.named.isEmpty {
+            for rule in rules.rules where !rule.muteDuring.isEmpty {
+                let ends = rule.muteDuring.compactMap { timeIntervals.activeUntil($0, at: now) }
+                if let end = ends.max() { muted[rule.id] = end }
+            }
+        }
+        mutedRules = muted
     }
 
     func mutes(_ alert: AlertInstance) -> Bool {
-        inhibited.contains(alert.key) || silences.contains { $0.mutes(alert, at: now) }
+        inhibited.contains(alert.key) || (!mutedRules.isEmpty && mutedRules[alert.key.ruleID] != nil)
+            || silences.contains { $0.mutes(alert, at: now) }
     }
 }

@@ -28,7 +28,8 @@ enum NotificationPlanner {
             nextDue = min(nextDue ?? time, time)
         }
         let rulesByID = rules.byID
-        let muting = Muting(book: book, rules: rules, silences: silences, at: now)
+        let muting = Muting(
+            book: book, rules: rules, silences: silences, at: now, timeIntervals: defaults.timeIntervals)
         let acknowledged = Acknowledgements(acknowledgements, at: now)
         var nextEscalation: Date?
         let members = AlertRouter.members(
@@ -143,6 +144,8 @@ enum NotificationPlanner {
 
         // A silence that ends unmutes what it held.
         for silence in muting.silences { soonest(silence.endsAt) }
+        // A window that ends tells what it held back at once.
+        for end in muting.mutedRules.values { soonest(end) }
         Retention.forgetResolved(in: &book, toldBy: state, rules: rulesByID, at: now)
         return nextDue
     }

@@ -17,6 +17,8 @@ public struct RoutingDefaults: Sendable, Equatable {
     public var notify: [String] = []
     /// Escalation for rules without their own.
     public var escalate: [EscalationStep] = []
+    /// Named recurring windows (``Rule/muteDuring``).
+    public var timeIntervals = TimeIntervals()
 
     /// A route with its patterns compiled once.
     public struct CompiledRoute: Sendable, Equatable {
@@ -77,5 +79,6 @@ public struct RoutingDefaults: Sendable, Equatable {
         routes = defaults.routes.map(CompiledRoute.init)
         notify = defaults.notify
         escalate = defaults.escalate
+        timeIntervals = defaults.timeIntervals
     }
 }

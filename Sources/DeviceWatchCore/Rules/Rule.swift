@@ -44,6 +44,8 @@ public struct Rule: Sendable, Equatable {
     /// Receivers told too while an alert still fires unacknowledged some time after it began;
     /// nil: the defaults' (``Configuration/Defaults/escalate``).
     public var escalate: [EscalationStep]?
+    /// Names of `time_intervals` during which this rule's alerts are muted (tracked, not sent).
+    public var muteDuring: [String] = []
     public var sendResolved: Bool?
     public var labels: [String: String]
     public var groupBy: [String]?
@@ -63,9 +65,10 @@ public struct Rule: Sendable, Equatable {
         notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
         groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = "",
         definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil, flapping: FlappingPolicy? = nil,
-        escalate: [EscalationStep]? = nil
+        escalate: [EscalationStep]? = nil, muteDuring: [String] = []
     ) {
         self.escalate = escalate
+        self.muteDuring = muteDuring
         self.fleet = fleet
         self.flapping = flapping
         self.id = id

@@ -4,6 +4,7 @@ public enum RuleParser {
     static let ruleKeys = [
         "id", "summary", "description", "severity", "where", "when", "for", "keep_firing_for", "notify",
         "repeat_every", "send_resolved", "labels", "group_by", "inhibits", "inhibit_equal", "fleet", "escalate",
+        "mute_during",
         "flapping",
     ]
     static let conditionKeys =
@@ -14,8 +15,12 @@ public enum RuleParser {
     /// Parses one rule file's text.
     /// - Returns: the rules that are valid, and every problem found. A file with problems
     ///   should not be used at all; the rules are returned for tools that show what they can.
-    /// - Parameter receivers: the configured receiver names; when given, every `notify` entry must name one.
-    public static func parse(_ text: String, file: String, receivers: Set<String>? = nil) -> (
+    /// - Parameters:
+    ///   - receivers: the configured receiver names; when given, every `notify` entry must name one.
+    ///   - timeIntervals: the configured `time_intervals`; when given, every `mute_during` entry must name one.
+    public static func parse(
+        _ text: String, file: String, receivers: Set<String>? = nil, timeIntervals: Set<String>? = nil
+    ) -> (
         rules: [Rule], diagnostics: [Diagnostic]
     ) {
         let log = DiagnosticLog(file: file)
@@ -37,7 +42,9 @@ public enum RuleParser {
         var seen: [String: String] = [:]
         for item in list.array() ?? [] {
             let before = log.diagnostics.count
-            guard let rule = parseRule(item, file: file, receivers: receivers) else { continue }
+            guard let rule = parseRule(item, file: file, receivers: receivers, timeIntervals: timeIntervals) else {
+                continue
+            }
             if let earlier = seen[rule.id] {
                 log.ruleID = rule.id
                 item.child("id", item.node["id"]!).report("duplicate rule id \"\(rule.id)\" (also at \(earlier))")
@@ -59,7 +66,9 @@ public enum RuleParser {
         }.map(\.element)
     }
 
-    static func parseRule(_ reader: NodeReader, file: String, receivers: Set<String>? = nil) -> Rule? {
+    static func parseRule(
+        _ reader: NodeReader, file: String, receivers: Set<String>? = nil, timeIntervals: Set<String>? = nil
+    ) -> Rule? {
         let log = reader.log
         defer { log.ruleID = nil }
         // Name the rule in every problem, when its id can be read.
@@ -134,6 +143,24 @@ public enum RuleParser {
             if escalate == nil { valid = false }
         }
 
+        var muteDuring: [String] = []
+        if let field = fields["mute_during"], let names = need(field.stringOrList("a time interval's name or a list")) {
+            muteDuring = names
+            for (index, name) in names.enumerated() {
+                if let timeIntervals, !timeIntervals.contains(name) {
+                    let hint =
+                        NameSuggestion.closest(to: name, among: Array(timeIntervals)).map {
+                            "; did you mean \"\($0)\"?"
+                        }
+                        ?? (timeIntervals.isEmpty
+                            ? "; the configuration defines none (add it under \"time_intervals\")"
+                            : "; defined: \(timeIntervals.sorted().joined(separator: ", "))")
+                    field.element(index).report("no time interval named \"\(name)\"\(hint)")
+                    valid = false
+                }
+            }
+        }
+
         var labels: [String: String] = [:]
         if let labelsReader = fields["labels"], let members = need(labelsReader.members()) {
             for (key, value) in members {
@@ -175,7 +202,7 @@ public enum RuleParser {
             repeatEvery: repeatEvery, sendResolved: sendResolved, labels: labels, groupBy: groupBy, inhibits: inhibits,
             inhibitEqual: inhibitEqual, file: file,
             definedAt: reader.node["id"].map { SourcePosition(line: $0.line, column: $0.column) }, fleet: fleet,
-            flapping: flapping, escalate: escalate)
+            flapping: flapping, escalate: escalate, muteDuring: muteDuring)
     }
 
     /// `[a-z0-9][a-z0-9_.-]*`
