@@ -16,6 +16,8 @@ struct DemoCommand: AsyncParsableCommand {
             provisioned, mixed rfdm versions, devices that drop off and come back, a camera with a flaky uplink \
             that flaps, a site-wide outage 40 minutes in) \
             and the worker with rules/*.json, notifying the console, \
+            escalating to email-managers (the console too) what nobody acknowledges within 10 fleet minutes, while \
+            "alice" acknowledges the first alert, \
             with a week of past fleet history (outages, a flapping camera, two hours unwatched) already in its state, with the ops server (status page, metrics, API) on --listen. Fleet \
             time runs --time-scale times faster (60: a minute is an hour). Stop with Ctrl-C, or give --duration.
             """)
@@ -125,6 +127,8 @@ struct DemoCommand: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
         }
         defer { stopper.cancel() }
+        let onCall = Task { await DemoOnCall.acknowledgeFirst(statePath: state, delay: 5 * 60 / timeScale) }
+        defer { onCall.cancel() }
         do {
             try await group.run()
         } catch let error as OpsServerError {

@@ -42,6 +42,7 @@ public struct ConsoleReceiver: Receiver {
             } else {
                 lines.append("  ! \(alert.severity.rawValue.uppercased()) \(summary)")
             }
+            if let acknowledged = alert.acknowledgement { lines.append("    \(clean(acknowledged.text))") }
         }
         if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
         for alert in intent.resolved.prefix(20) {
