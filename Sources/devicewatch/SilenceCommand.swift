@@ -47,6 +47,10 @@ struct SilenceCommand: AsyncParsableCommand {
                 glob with * and ?). Every matcher must hold. Example:
                   devicewatch silence add --matcher rule=production-offline --matcher tag=site-a \\
                     --duration 2h --comment "planned maintenance"
+                With --during NAME the silence mutes only while that time interval holds, e.g. every \
+                night's reboot window for the next 30 days:
+                  devicewatch silence add --matcher tag=site-b --duration 30d --during nightly-reboots \\
+                    --comment "site B reboots nightly this month"
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -66,10 +70,16 @@ struct SilenceCommand: AsyncParsableCommand {
         @Option(help: "When it starts (ISO-8601, an absolute time; default: now on the engine's clock).")
         var starts: String?
 
+        @Option(
+            name: .customLong("during"),
+            help: "Mute only while this time interval (the configuration's time_intervals) holds; repeat for several.")
+        var during: [String] = []
+
         var request: Silence.Request {
             Silence.Request(
                 matchers: matchers, duration: duration, comment: comment,
-                author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", startsAt: starts)
+                author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", startsAt: starts,
+                during: during)
         }
 
         func validate() throws {
@@ -77,10 +87,16 @@ struct SilenceCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await store.store()
+            let options = self.store
+            let store = try await options.store()
             let now = try await SilenceCommand.clock(store).now(
                 local: Date(), for: request.matchers.compactMap { try? Silence.Matcher.parse($0).get() })
             let silence: Silence
+            var request = request
+            if !during.isEmpty {
+                request.knownTimeIntervals = Set(
+                    try loadConfiguration(options.config).configuration.defaults.timeIntervals.named.keys)
+            }
             switch request.silence(id: Silence.newID(), now: now) {
             case .success(let made): silence = made
             case .failure(let error): throw ValidationError(error.description)
@@ -124,7 +140,9 @@ struct SilenceCommand: AsyncParsableCommand {
                     silence.endsAt > now ? DurationText.format(seconds: silence.endsAt.timeIntervalSince(now)) : "-"
                 rows.append([
                     silence.id, state, Timestamp.format(silence.startsAt), Timestamp.format(silence.endsAt), left,
-                    silence.matchers.map(\.description).joined(separator: " "), silence.author, silence.comment,
+                    silence.matchers.map(\.description).joined(separator: " ")
+                        + (silence.during.map { " during " + $0.joined(separator: ",") } ?? ""), silence.author,
+                    silence.comment,
                 ])
             }
             printColumns(rows)

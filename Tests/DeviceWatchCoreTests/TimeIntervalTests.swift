@@ -115,4 +115,35 @@ struct TimeIntervalTests {
         #expect(sent.map(\.0) == [Self.at("2026-11-30T02:30:00Z")], "\(sent.map { ($0.0, $0.1.reason) })")
         #expect(sent.first?.1.reason == .new)
     }
+
+    @Test func aSilenceDuringAWindowMutesOnlyWhileItHoldsAndChecksItsNames() throws {
+        var defaults = Configuration.Defaults()
+        defaults.groupWait = 0
+        defaults.timeIntervals = try Self.intervals(
+            #"{"nightly-reboots": [{"times": [{"start": "02:00", "end": "03:00"}], "time_zone": "UTC"}]}"#)
+        let rules = RuleSet([Rule(id: "offline", condition: .status(["offline"]), notify: ["chat"], repeatEvery: 600)])
+        let settings = AlertCycle.Settings(rules: rules, defaults: RoutingDefaults(defaults))
+        let start = Self.at("2026-11-30T01:00:00Z")
+        let request = Silence.Request(
+            matchers: ["rule=offline"], duration: "30d", comment: "site B reboots nightly", author: "ops",
+            during: ["nightly-reboots"], knownTimeIntervals: ["nightly-reboots"])
+        let silence = try request.silence(id: "s", now: start).get()
+        var state = AlertState()
+        let device = Device(id: "cam-1", name: "cam", status: .offline, lastHeartbeat: start)
+        var sent: [Date] = []
+        for minute in stride(from: 0, through: 150, by: 5) {
+            let at = start.addingTimeInterval(Double(minute * 60))
+            let (_, intents) = AlertCycle.run(
+                &state, .poll(workspace: "acme", devices: [device], at: at), settings: settings, silences: [silence])
+            sent += intents.map { _ in at }
+        }
+        // Told at 01:00, repeated every 10 minutes outside 02:00-03:00: at 03:00 sharp again.
+        let times = sent.map { Timestamp.format($0).dropFirst(11).prefix(5) }
+        #expect(
+            times == ["01:00", "01:10", "01:20", "01:30", "01:40", "01:50", "03:00", "03:10", "03:20", "03:30"],
+            "\(times)")
+        var unknown = request
+        unknown.during = ["nightly-reboot"]
+        #expect(unknown.problems.contains { $0.contains("did you mean \"nightly-reboots\"") })
+    }
 }

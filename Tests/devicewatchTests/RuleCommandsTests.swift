@@ -414,6 +414,24 @@ struct SilenceCommandTests {
         #expect(try await CommandRunner.run(["silence", "expire", id] + config).status == 4)
     }
 
+    @Test func aSilenceDuringATimeIntervalNamesOneTheConfigurationDefines() async throws {
+        let dir = try Workdir([
+            "devicewatch.json": #"""
+            {"workspaces": [{"id": "acme"}], "rule_files": [], "state": {"sqlite": "state.db"},
+             "time_intervals": {"nightly-reboots": [{"times": [{"start": "02:00", "end": "03:00"}]}]}}
+            """#
+        ])
+        let config = ["--config", dir.file("devicewatch.json")]
+        let base = ["silence", "add", "--matcher", "tag=site-b", "--duration", "30d", "--comment", "reboots"]
+        let wrong = try await CommandRunner.run(base + ["--during", "nightly-reboot"] + config)
+        #expect(wrong.status == 2 && wrong.stderr.contains("did you mean \"nightly-reboots\""), "\(wrong.stderr)")
+        let added = try await CommandRunner.run(base + ["--during", "nightly-reboots"] + config)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(
+            try await CommandRunner.run(["silence", "list"] + config).stdout.contains(
+                "tag=site-b during nightly-reboots"))
+    }
+
     @Test func badMatchersAreUsageErrors() async throws {
         let output = try await CommandRunner.run([
             "silence", "add", "--matcher", "rules=x", "--duration", "1h", "--comment", "c",

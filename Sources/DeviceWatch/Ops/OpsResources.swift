@@ -102,6 +102,8 @@ enum OpsResources {
         var state: String
         /// Time left on the engine's clock (`23h59m`), until it ends; nil once it has.
         var endsIn: String?
+        /// The time intervals it mutes during, when it is limited to them.
+        var during: [String]?
 
         /// - Parameter now: the engine's clock (the API's), which the silence is on.
         init(_ silence: Silence, now: Date) {
@@ -114,6 +116,7 @@ enum OpsResources {
             createdAt = Timestamp.format(silence.createdAt)
             state = silence.isActive(at: now) ? "active" : (silence.startsAt > now ? "future" : "expired")
             endsIn = silence.endsAt > now ? DurationText.format(seconds: silence.endsAt.timeIntervalSince(now)) : nil
+            during = silence.during
         }
     }
 
@@ -124,6 +127,7 @@ enum OpsResources {
         var comment: String?
         var author: String?
         var startsAt: String?
+        var during: [String]?
     }
 
     struct NotificationResource: Encodable {

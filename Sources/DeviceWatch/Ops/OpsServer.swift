@@ -17,11 +17,14 @@ public struct OpsServer: Sendable {
         public var allowsAnonymousWrites: Bool
         /// How the status page groups devices for its uptime bars (`history.group_by`).
         public var historyGroupBy: HistoryGrouping
+        /// The configured `time_intervals`' names, which a silence's `during` must name.
+        public var timeIntervals: Set<String>
 
         public init(
             listen: String, adminToken: Secret?, allowsAnonymousWrites: Bool,
-            historyGroupBy: HistoryGrouping = .tag(Glob("site-*"))
+            historyGroupBy: HistoryGrouping = .tag(Glob("site-*")), timeIntervals: Set<String> = []
         ) {
+            self.timeIntervals = timeIntervals
             self.listen = listen
             self.adminToken = adminToken
             self.allowsAnonymousWrites = allowsAnonymousWrites
@@ -143,7 +146,7 @@ public struct OpsServer: Sendable {
             let silenceRequest = Silence.Request(
                 matchers: body.matchers ?? [], duration: body.duration ?? "", comment: body.comment ?? "",
                 author: body.author ?? "api",
-                startsAt: body.startsAt)
+                startsAt: body.startsAt, during: body.during ?? [], knownTimeIntervals: settings.timeIntervals)
             // On the engine's clock (the API's): "2h" means two hours as the engine judges alerts.
             let matchers = silenceRequest.matchers.compactMap { try? Silence.Matcher.parse($0).get() }
             let now = await clock().now(local: Date(), for: matchers)

@@ -117,7 +117,9 @@ enum StatusPage {
         }
         let muted: [[String: Any]] = silences.map { silence in
             [
-                "id": silence.id, "matchers": silence.matchers.map(\.description).joined(separator: " "),
+                "id": silence.id,
+                "matchers": silence.matchers.map(\.description).joined(separator: " ")
+                    + (silence.during.map { " during " + $0.joined(separator: ", ") } ?? ""),
                 "author": silence.author,
                 "comment": silence.comment, "ends": Timestamp.format(silence.endsAt),
                 "ends_in": DurationText.format(seconds: max(0, silence.endsAt.timeIntervalSince(now))),

@@ -157,7 +157,8 @@ public struct Worker: Service {
         let ops = OpsServer(
             settings: OpsServer.Settings(
                 listen: config.server.listen, adminToken: parts.adminToken,
-                allowsAnonymousWrites: config.server.isLoopback, historyGroupBy: config.history.groupBy),
+                allowsAnonymousWrites: config.server.isLoopback, historyGroupBy: config.history.groupBy,
+                timeIntervals: Set(config.defaults.timeIntervals.named.keys)),
             store: parts.store, metrics: metrics, logger: logger.with(label: "ops"),
             status: { [store = parts.store] in
                 let snapshot = await judge.snapshot()

@@ -11,10 +11,23 @@ struct Muting {
     let now: Date
     /// Rules muted now by a `mute_during` window, with the window's end.
     let mutedRules: [String: Date]
+    /// When the windows of silences `during` them end.
+    let windowEnds: [Date]
 
     init(book: AlertBook, rules: RuleSet, silences: [Silence], at now: Date, timeIntervals: TimeIntervals = .init()) {
         inhibited = Inhibition.inhibited(book: book, rules: rules)
-        self.silences = silences.filter { $0.isActive(at: now) }
+        // A silence `during` windows mutes only while one of them holds; it wakes the planner when
+        // that window ends, as a silence's own end does.
+        var windowEnds: [Date] = []
+        self.silences = silences.filter { silence in
+            guard silence.isActive(at: now) else { return false }
+            guard let during = silence.during else { return true }
+            let ends = during.compactMap { timeIntervals.activeUntil($0, at: now) }
+            guard let end = ends.max() else { return false }
+            windowEnds.append(end)
+            return true
+        }
+        self.windowEnds = windowEnds
         self.now = now
         var muted: [String: Date] = [:]
         if !timeIntervals.named.isEmpty {

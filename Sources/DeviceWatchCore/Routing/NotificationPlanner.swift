@@ -146,6 +146,7 @@ enum NotificationPlanner {
         for silence in muting.silences { soonest(silence.endsAt) }
         // A window that ends tells what it held back at once.
         for end in muting.mutedRules.values { soonest(end) }
+        for end in muting.windowEnds { soonest(end) }
         Retention.forgetResolved(in: &book, toldBy: state, rules: rulesByID, at: now)
         return nextDue
     }

@@ -12,8 +12,17 @@ extension Silence {
         public var author: String
         /// ISO-8601; nil starts now.
         public var startsAt: String?
+        /// Names of `time_intervals` it mutes during (a recurring window); empty: all the time.
+        public var during: [String] = []
+        /// The configured `time_intervals`, to check `during` against; nil: not checked.
+        public var knownTimeIntervals: Set<String>?
 
-        public init(matchers: [String], duration: String, comment: String, author: String, startsAt: String? = nil) {
+        public init(
+            matchers: [String], duration: String, comment: String, author: String, startsAt: String? = nil,
+            during: [String] = [], knownTimeIntervals: Set<String>? = nil
+        ) {
+            self.during = during
+            self.knownTimeIntervals = knownTimeIntervals
             self.matchers = matchers
             self.duration = duration
             self.comment = comment
@@ -37,6 +46,16 @@ extension Silence {
                 problems.append("the start must be an ISO-8601 time such as 2026-11-28T09:00:00Z, not \"\(startsAt)\"")
             }
             if comment.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("the comment must say why") }
+            if let known = knownTimeIntervals {
+                for name in during where !known.contains(name) {
+                    let hint =
+                        NameSuggestion.closest(to: name, among: Array(known)).map { "; did you mean \"\($0)\"?" }
+                        ?? (known.isEmpty
+                            ? "; the configuration defines no time_intervals"
+                            : "; defined: \(known.sorted().joined(separator: ", "))")
+                    problems.append("no time interval named \"\(name)\"\(hint)")
+                }
+            }
             return problems
         }
 
@@ -52,7 +71,7 @@ extension Silence {
                 Silence(
                     id: id, matchers: matchers.compactMap { try? Matcher.parse($0).get() }, startsAt: start,
                     endsAt: start.addingTimeInterval(DurationText.seconds(duration) ?? 0), comment: comment,
-                    author: author, createdAt: now))
+                    author: author, createdAt: now, during: during))
         }
     }
 

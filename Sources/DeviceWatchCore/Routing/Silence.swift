@@ -68,10 +68,15 @@ public struct Silence: Sendable, Equatable, Codable {
     public var comment: String
     public var author: String
     public var createdAt: Date
+    /// Names of `time_intervals`: the silence mutes only while one of them holds (a recurring
+    /// maintenance window between its start and end); nil or empty: all the time.
+    public var during: [String]?
 
     public init(
-        id: String, matchers: [Matcher], startsAt: Date, endsAt: Date, comment: String, author: String, createdAt: Date
+        id: String, matchers: [Matcher], startsAt: Date, endsAt: Date, comment: String, author: String, createdAt: Date,
+        during: [String]? = nil
     ) {
+        self.during = during?.isEmpty == true ? nil : during
         self.id = id
         self.matchers = matchers
         self.startsAt = startsAt
