@@ -41,7 +41,10 @@ public final class RecordingSink: Sendable {
     ///   - statuses: answers to give in order (with a `Retry-After: 1` on a 429, or ``hangUp``,
     ///     ``slow``, ``hang``); 200 once they run out.
     ///   - headers: extra header fields on every answer (rate-limit headers, say).
-    public static func start(statuses: [Int] = [], headers extra: [String: String] = [:]) async throws -> RecordingSink
+    ///   - body: the body of every answer, as the service being stood in for answers (JSON is
+    ///     sent as `application/json`); `ok` when nil.
+    public static func start(statuses: [Int] = [], headers extra: [String: String] = [:], body answer: String? = nil)
+        async throws -> RecordingSink
     {
         let box = StateBox(statuses: statuses)
         let server = try await LoopbackServer.start { request, writer, _ in
@@ -59,14 +62,16 @@ public final class RecordingSink: Sendable {
             if status == RecordingSink.slow { try await Task.sleep(for: .seconds(3)) }
             if status == RecordingSink.hang { try await Task.sleep(for: .seconds(30)) }
             let code = status < 0 ? 200 : status
-            var fields: HTTPFields = [.contentLength: "2"]
+            let text = answer ?? "ok"
+            var fields: HTTPFields = [.contentLength: "\(text.utf8.count)"]
+            if text.hasPrefix("{") { fields[.contentType] = "application/json" }
             if code == 429 { fields[.retryAfter] = "1" }
             for (name, value) in extra {
                 if let field = HTTPField.Name(name) { fields[field] = value }
             }
             try await writer.write(
                 response: HTTPResponse(status: .init(code: code), headerFields: fields),
-                body: .init(byteBuffer: ByteBuffer(string: "ok")))
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         return RecordingSink(server: server, box: box)
     }

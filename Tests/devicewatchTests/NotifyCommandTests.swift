@@ -26,7 +26,10 @@ struct NotifyCommandTests {
     }
 
     @Test func notifyTestPublishesToNtfyWithItsTopicAndToken() async throws {
-        let sink = try await RecordingSink.start()
+        // ntfy answers with the message it published.
+        let sink = try await RecordingSink.start(
+            body:
+                #"{"id":"sPs71M8A2T","time":1764590400,"expires":1764633600,"event":"message","topic":"fleet-alerts"}"#)
         defer { Task { await sink.stop() } }
         let dir = try Workdir([
             "devicewatch.json": """
@@ -44,7 +47,12 @@ struct NotifyCommandTests {
     }
 
     @Test func notifyTestCreatesAndClosesAnOpsgenieAlertByAlias() async throws {
-        let sink = try await RecordingSink.start(statuses: [202, 202])
+        // Opsgenie's own answer: 202 and a request id (the alert is created asynchronously).
+        let sink = try await RecordingSink.start(
+            statuses: [202, 202],
+            body:
+                #"{"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}"#
+        )
         defer { Task { await sink.stop() } }
         let base = sink.url.replacingOccurrences(of: "/hook", with: "")
         let dir = try Workdir([
@@ -67,7 +75,9 @@ struct NotifyCommandTests {
     }
 
     @Test func notifyTestPostsGoogleChatCardsInTheGroupsThreadAndMattermostText() async throws {
-        let sink = try await RecordingSink.start()
+        // Google Chat answers with the message it created (Mattermost answers "ok").
+        let sink = try await RecordingSink.start(
+            body: #"{"name":"spaces/AAA/messages/BBB.BBB","thread":{"name":"spaces/AAA/threads/CCC","threadKey":"x"}}"#)
         defer { Task { await sink.stop() } }
         let dir = try Workdir([
             "devicewatch.json": """
@@ -124,7 +134,9 @@ struct NotifyCommandTests {
     }
 
     @Test func notifyTestSendsTelegramMessagesToTheBotAndHonoursFloodControl() async throws {
-        let sink = try await RecordingSink.start()
+        // The Bot API's answer: ok, and the message sent.
+        let sink = try await RecordingSink.start(
+            body: #"{"ok":true,"result":{"message_id":17,"chat":{"id":-10042,"type":"supergroup"},"date":1764590400}}"#)
         defer { Task { await sink.stop() } }
         let base = sink.url.replacingOccurrences(of: "/hook", with: "")
         let dir = try Workdir([

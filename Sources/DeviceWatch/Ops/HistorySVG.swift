@@ -123,19 +123,5 @@ enum HistorySVG {
     static func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
     /// Text made safe inside HTML and SVG elements and attribute values.
-    static func html(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in InertText.line(text) {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func html(_ text: String) -> String { Markup.html(InertText.line(text)) }
 }

@@ -74,20 +74,7 @@ public struct EmailReceiver: Receiver {
         return text
     }
 
-    static func html(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func html(_ text: String) -> String { Markup.html(text) }
 
     /// The domain of the sender's address, for `Message-ID`s (RFC 5322 `dot-atom`).
     var messageDomain: String {

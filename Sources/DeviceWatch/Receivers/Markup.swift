@@ -65,6 +65,26 @@ enum Markup {
     /// ASCII that starts markup at the beginning of a line: headings, quotes, lists.
     private static let lineStart: Set<UInt8> = Set("#>-+=".utf8)
 
+    /// HTML's five special characters as entities, for element text and attribute values
+    /// (the status page, its SVG, email). Line breaks are kept: callers make text one line first
+    /// where it must be.
+    static func html(_ text: String) -> String {
+        guard text.utf8.contains(where: { "&<>\"'".utf8.contains($0) }) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
     /// A zero-width space after the `:` of every `scheme://`, so no client turns a device's text
     /// into a link (chat apps link bare URLs by themselves).
     static func unlinked(_ text: String) -> String {
