@@ -13,6 +13,8 @@ struct HistoryCommandsTests {
         let output = LogBuffer()
         let state: String
 
+        let out = Pipe()
+
         init(state: String) throws {
             self.state = state
             process.executableURL = CommandRunner.binary
@@ -21,16 +23,20 @@ struct HistoryCommandsTests {
                 "--scenario", repositoryRoot.appendingPathComponent("examples/demo/scenario.json").path,
                 "--config", repositoryRoot.appendingPathComponent("examples/demo/devicewatch.json").path,
             ]
-            let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
             let text = output
-            out.fileHandleForReading.readabilityHandler = { text.append($0.availableData) }
+            out.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                // Taken off at the end of the stream (see ``WorkerProcess``).
+                if data.isEmpty { handle.readabilityHandler = nil } else { text.append(data) }
+            }
             try process.run()
         }
 
         deinit {
             if process.isRunning { process.terminate() }
+            out.fileHandleForReading.readabilityHandler = nil
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: state + suffix) }
         }
 

@@ -19,7 +19,10 @@ final class WorkerProcess {
         process.standardError = stderr
         let text = errorText
         stderr.fileHandleForReading.readabilityHandler = { handle in
-            text.append(handle.availableData)
+            let data = handle.availableData
+            // At the end of the stream the handler is taken off: left on a closed handle,
+            // libdispatch's event loop can crash the whole test process (seen on CI).
+            if data.isEmpty { handle.readabilityHandler = nil } else { text.append(data) }
         }
         try process.run()
     }
@@ -27,6 +30,7 @@ final class WorkerProcess {
     /// A test that fails before it stops the worker must not leave it polling in the background.
     deinit {
         if process.isRunning { process.terminate() }
+        stderr.fileHandleForReading.readabilityHandler = nil
     }
 
     var log: String { errorText.text }
