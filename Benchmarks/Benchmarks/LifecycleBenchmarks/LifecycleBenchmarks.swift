@@ -93,20 +93,6 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // Every fifth minute a poll also compares each device's facts (name, type, platform, tags)
-    // with the last seen, for the history: that cycle on its own.
-    Benchmark("cycle: 100k devices, 5% firing, no change, facts compared", configuration: configuration) {
-        benchmark in
-        var cycle = steady
-        var now = t0.addingTimeInterval(120)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let intents = cycle.run(steadyDevices, at: now)
-            precondition(intents.isEmpty)
-            now = now.addingTimeInterval(AlertBook.factsCompareEvery)
-        }
-    }
-
     let outageAt = t0.addingTimeInterval(420)
     Benchmark("cycle: 10,000 devices go offline at once", configuration: configuration) { benchmark in
         for _ in benchmark.scaledIterations {

@@ -20,13 +20,6 @@ public struct AlertBook: Sendable, Equatable {
     public private(set) var coverage: [String: CoverageSpan] = [:]
     /// Each workspace's latest successful poll (not durable: a restart reads the span's end).
     private var lastPoll: [String: Date] = [:]
-    /// When each workspace's device facts were last compared (not durable: the first poll after a
-    /// restart compares them all). Between comparisons a poll looks at statuses only.
-    private var factsComparedAt: [String: Date] = [:]
-    /// How often a workspace's devices' facts (name, type, platform, tags) are compared with the
-    /// last seen: hashing them every poll was a fifth of a quiet 100,000-device cycle; a change
-    /// is recorded at most this late (a new device's facts at once).
-    public static let factsCompareEvery: Double = 300
     /// What changed since the cycle began.
     public private(set) var journal = Journal()
 
@@ -165,27 +158,14 @@ public struct AlertBook: Sendable, Equatable {
 
     /// Records each listed device's status and facts at a poll of `now` (on the API's clock): a
     /// device whose status differs from its last (or that is new) gets a status log row, one
-    /// whose facts changed a facts row (compared every ``factsCompareEvery``, a new device's at
-    /// once), and a device no longer listed gets a `gone` row. A poll in which nothing changed
-    /// journals nothing.
+    /// whose facts changed a facts row, and a device no longer listed gets a `gone` row. A poll
+    /// in which nothing changed journals nothing.
     public mutating func observe(workspace: String, devices: [Device], at now: Date) {
         let existing = observations.removeValue(forKey: workspace)
         var known = existing ?? [:]
         var changed = false
-        let compared = factsComparedAt[workspace]
-        let compareFacts = compared.map { now.timeIntervalSince($0) >= Self.factsCompareEvery || now < $0 } ?? true
-        if compareFacts { factsComparedAt[workspace] = now }
         for device in devices {
             let status = device.observedStatus(at: now)
-            if !compareFacts, let index = known.index(forKey: device.id) {
-                // Statuses only: the facts are compared every `factsCompareEvery`.
-                guard known.values[index].status != status else { continue }
-                known.values[index].status = status
-                changed = true
-                journal.statusChanges.append(
-                    StatusChange(workspace: workspace, deviceID: device.id, status: status, at: now))
-                continue
-            }
             let seen = Observation(status: status, facts: KnownDevice.digest(of: device))
             // One lookup: the old value comes back from the write.
             let old = known.updateValue(seen, forKey: device.id)
