@@ -119,6 +119,19 @@ struct OnCallWorkerTests {
                     body: Data(form.utf8)))
         }
         #expect(try await post("comment=on+it&for=&author=bob&token=wrong").status == 401)
+        // A page elsewhere posting the same form (even with the token) is refused.
+        let crossSite = try await http.send(
+            HTTPRequestSpec(
+                method: "POST", url: ops + action,
+                headers: ["Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"],
+                body: Data("comment=x&token=admin-token-SECRET".utf8)))
+        #expect(crossSite.status == 403)
+        let ownPage = try await http.send(
+            HTTPRequestSpec(
+                method: "POST", url: ops + action,
+                headers: ["Content-Type": "application/x-www-form-urlencoded", "Origin": ops],
+                body: Data("comment=x&for=1m&token=wrong".utf8)))
+        #expect(ownPage.status == 401)  // past the Origin check, stopped by the token
         let done = try await post("comment=on+it%21&for=1h&author=bob&token=admin-token-SECRET")
         #expect(done.status == 303 && done.headers["Location"]?.hasPrefix("/#alert-") == true)
         let after = String(decoding: try await http.send(HTTPRequestSpec(url: "\(ops)/")).body, as: UTF8.self)

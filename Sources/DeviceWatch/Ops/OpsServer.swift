@@ -19,12 +19,16 @@ public struct OpsServer: Sendable {
         public var historyGroupBy: HistoryGrouping
         /// The configured `time_intervals`' names, which a silence's `during` must name.
         public var timeIntervals: Set<String>
+        /// `server.external_url`: where people's browsers reach the pages (for the Origin check).
+        public var externalURL: String?
 
         public init(
             listen: String, adminToken: Secret?, allowsAnonymousWrites: Bool,
-            historyGroupBy: HistoryGrouping = .tag(Glob("site-*")), timeIntervals: Set<String> = []
+            historyGroupBy: HistoryGrouping = .tag(Glob("site-*")), timeIntervals: Set<String> = [],
+            externalURL: String? = nil
         ) {
             self.timeIntervals = timeIntervals
+            self.externalURL = externalURL
             self.listen = listen
             self.adminToken = adminToken
             self.allowsAnonymousWrites = allowsAnonymousWrites
@@ -222,6 +226,22 @@ public struct OpsServer: Sendable {
     /// nil when the request may write; otherwise the refusal to send.
     /// - Parameter formToken: the token as a form field (the status page's buttons post forms).
     func authorize(_ request: Request, formToken: String? = nil) -> Response? {
+        // A browser says where a request comes from: a page elsewhere posting to this server (a
+        // cross-site form acknowledging or silencing alerts behind your back) is refused. Tools
+        // (curl, the CLI) send no Origin.
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            // Behind a proxy the Host may be this server's own: the page's origin is then the
+            // configured external URL's.
+            let external = settings.externalURL.flatMap(URLComponents.init(string:)).map { url in
+                "\(url.scheme ?? "https")://\(url.host ?? "")" + (url.port.map { ":\($0)" } ?? "")
+            }
+            guard origin == "http://\(host)" || origin == "https://\(host)" || origin == external else {
+                return Self.problem(
+                    "refused: a write from another site (Origin \(origin)); use this server's own pages or a tool",
+                    status: .forbidden)
+            }
+        }
         guard let token = settings.adminToken else {
             if settings.allowsAnonymousWrites { return nil }
             return Self.problem(

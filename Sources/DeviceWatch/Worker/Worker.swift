@@ -158,7 +158,7 @@ public struct Worker: Service {
             settings: OpsServer.Settings(
                 listen: config.server.listen, adminToken: parts.adminToken,
                 allowsAnonymousWrites: config.server.isLoopback, historyGroupBy: config.history.groupBy,
-                timeIntervals: Set(config.defaults.timeIntervals.named.keys)),
+                timeIntervals: Set(config.defaults.timeIntervals.named.keys), externalURL: config.server.externalURL),
             store: parts.store, metrics: metrics, logger: logger.with(label: "ops"),
             status: { [store = parts.store] in
                 let snapshot = await judge.snapshot()
