@@ -74,8 +74,6 @@ public struct EmailReceiver: Receiver {
         return text
     }
 
-    static func html(_ text: String) -> String { Markup.html(text) }
-
     /// The domain of the sender's address, for `Message-ID`s (RFC 5322 `dot-atom`).
     var messageDomain: String {
         let domain = mail.fromAddress.split(separator: "@").last.map(String.init) ?? ""
@@ -137,7 +135,7 @@ public struct EmailReceiver: Receiver {
             plain = try template.render(view, escaping: Self.inert)
             html = Self.page(
                 title: subjectText,
-                body: "<pre style=\"font-family:inherit;white-space:pre-wrap\">\(Self.html(plain))</pre>")
+                body: "<pre style=\"font-family:inherit;white-space:pre-wrap\">\(Markup.html(plain))</pre>")
         } else {
             plain = plainText(view, intent: intent)
             html = htmlText(view, intent: intent)
@@ -194,25 +192,25 @@ public struct EmailReceiver: Receiver {
     func htmlText(_ view: NotificationView, intent: NotificationIntent) -> String {
         let colour = view.isFiring ? (view.severity >= .error ? "#b00020" : "#8a5a00") : "#1e6b30"
         var body =
-            "<h2 style=\"color:\(colour);margin:0 0 12px\">\(Self.html(view.headline(escaping: Self.inert)))</h2>\n"
+            "<h2 style=\"color:\(colour);margin:0 0 12px\">\(Markup.html(view.headline(escaping: Self.inert)))</h2>\n"
         for section in sections(view) {
             body +=
-                "<h3 style=\"margin:12px 0 4px\">\(Self.html(section.title))</h3>\n<ul style=\"padding-left:20px\">\n"
+                "<h3 style=\"margin:12px 0 4px\">\(Markup.html(section.title))</h3>\n<ul style=\"padding-left:20px\">\n"
             for alert in section.alerts {
                 let (line, facts, reasons) = details(alert)
-                body += "<li style=\"margin-bottom:6px\"><b>\(Self.html(line))</b><br>"
-                body += "<span style=\"color:#555;font-size:13px\">\(Self.html(facts))"
-                if let reasons { body += "<br>\(Self.html(reasons))" }
+                body += "<li style=\"margin-bottom:6px\"><b>\(Markup.html(line))</b><br>"
+                body += "<span style=\"color:#555;font-size:13px\">\(Markup.html(facts))"
+                if let reasons { body += "<br>\(Markup.html(reasons))" }
                 body += "</span></li>\n"
             }
             body += "</ul>\n"
             if section.more > 0 { body += "<p>and \(section.more) more</p>\n" }
         }
         if let external = view.externalURL {
-            body += "<p><a href=\"\(Self.html(external))/\">Open the status page</a></p>\n"
+            body += "<p><a href=\"\(Markup.html(external))/\">Open the status page</a></p>\n"
         }
         body +=
-            "<p style=\"color:#666;font-size:12px\">devicewatch · workspace \(Self.html(Self.inert(view.workspace))) · \(intent.reason.rawValue) · receiver \(Self.html(name))</p>\n"
+            "<p style=\"color:#666;font-size:12px\">devicewatch · workspace \(Markup.html(Self.inert(view.workspace))) · \(intent.reason.rawValue) · receiver \(Markup.html(name))</p>\n"
         return Self.page(title: view.headline(escaping: Self.inert), body: body)
     }
 
@@ -220,7 +218,7 @@ public struct EmailReceiver: Receiver {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-        <title>\(html(title))</title></head>
+        <title>\(Markup.html(title))</title></head>
         <body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;color:#1b1b1b">
         \(body)</body></html>
         """

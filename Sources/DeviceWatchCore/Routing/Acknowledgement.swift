@@ -4,7 +4,7 @@ import Foundation
 /// alerts send no repeats and no escalation. It holds until the alert resolves (a later firing of
 /// the same device is a new one), until it expires, and for a group only while no other alert has
 /// joined (the newcomer is news: it is told, repeated and escalated as usual).
-public struct Acknowledgement: Sendable, Equatable, Codable {
+public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
     public var id: String
     /// Each acknowledged alert's fingerprint, with the start of the firing acknowledged.
     public var alerts: [String: Date]
@@ -158,4 +158,11 @@ struct Acknowledgements {
         guard !active.isEmpty else { return nil }
         return active.last { $0.covers(alert, at: now) }
     }
+}
+
+/// What people ask of the alerts for a while (silences, acknowledgements): stored alike, as an
+/// id, when it ends, and the record itself.
+public protocol TimedRecord: Sendable, Codable {
+    var id: String { get }
+    var endsAt: Date { get }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Mutes matching alerts for a while: they are tracked, not sent.
-public struct Silence: Sendable, Equatable, Codable {
+public struct Silence: Sendable, Equatable, Codable, TimedRecord {
     /// One condition on an alert; every matcher of a silence must hold.
     public struct Matcher: Sendable, Equatable, Codable, CustomStringConvertible {
         /// `rule`, `workspace`, `device`, `tag`, `severity` or `label:NAME`.
