@@ -56,6 +56,18 @@ struct AvailabilityTests {
             name: "never heard from", atStart: "unknown", changes: [], hours: [0, 0, 24, 0], outages: 0, longest: 0,
             mttr: nil, availability: nil),
         Case(
+            name: "two rows at one moment: the later one holds", atStart: "online",
+            changes: [(6, "offline"), (6, "online"), (18, "offline")], hours: [18, 6, 0, 0], outages: 1,
+            longest: 6, mttr: nil, availability: 0.75),
+        Case(
+            name: "a row as the day opens replaces the status before it", atStart: "online",
+            changes: [(0, "offline"), (4, "online")], hours: [20, 4, 0, 0], outages: 1, longest: 4, mttr: 4,
+            availability: 20.0 / 24),
+        Case(
+            name: "an outage the device leaves by going unknown is not a recovery", atStart: "offline",
+            changes: [(2, "unknown"), (3, "online")], hours: [21, 2, 1, 0], outages: 1, longest: 2, mttr: nil,
+            availability: 21.0 / 23),
+        Case(
             name: "overlapping blind spots count once", atStart: "online", changes: [], blind: [(1, 3), (2, 4)],
             hours: [21, 0, 0, 3], outages: 0, longest: 0, mttr: nil, availability: 1),
     ]
@@ -77,6 +89,37 @@ struct AvailabilityTests {
         #expect(figures.longestOutage / 3600 == example.longest)
         #expect(figures.meanTimeToRecover.map { $0 / 3600 } == example.mttr)
         #expect(figures.availability == example.availability)
+
+        // The status page's bars walk the rows another way (per part, online and offline only):
+        // they add up to the same, and each part's availability is the device's over that part.
+        let rows = Self.rows(example.changes)
+        let history = FleetHistory(
+            window: Self.day, log: StatusHistory(atStart: atStart.map { [$0] } ?? [], changes: rows),
+            coverage: Self.coverage(leaving: blind), devices: [], now: Self.day.end)
+        let timelines = history.timelines()
+        let bars = AvailabilityReport.build(timelines, by: [.device], segments: 24, barsOnly: true)[0]
+        let full = AvailabilityReport.build(timelines, by: [.device], segments: 24)[0]
+        #expect(bars.total.figures.online == figures.online && bars.total.figures.offline == figures.offline)
+        #expect(full.total.figures == figures)
+        let perPart = AvailabilityReport.parts(of: Self.day, count: 24).map { part in
+            Availability.device(
+                atStart: rows.last { $0.at < part.start } ?? atStart,
+                changes: rows.filter { $0.at >= part.start && $0.at < part.end }, window: part, blind: blind
+            ).availability
+        }
+        #expect(bars.total.segments == perPart)
+    }
+
+    /// Coverage of the day that leaves exactly `blind` unseen.
+    static func coverage(leaving blind: [DateInterval]) -> [CoverageSpan] {
+        var spans: [CoverageSpan] = []
+        var from = t0.addingTimeInterval(-60)
+        for spot in blind.sorted(by: { $0.start < $1.start }) {
+            if spot.start > from { spans.append(CoverageSpan(workspace: "acme", start: from, end: spot.start)) }
+            from = max(from, spot.end)
+        }
+        spans.append(CoverageSpan(workspace: "acme", start: from, end: day.end))
+        return spans
     }
 
     @Test func aGroupAddsItsDevicesUp() {

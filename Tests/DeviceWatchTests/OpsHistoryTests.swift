@@ -70,6 +70,8 @@ struct OpsHistoryTests {
         #expect(HistoryOutput.csvCell("a,b") == "\"a,b\"")
         #expect(HistoryOutput.csvCell("line\nbreak") == "\"line\nbreak\"")
         #expect(HistoryOutput.percent(0.99999) == "99.99%")
+        #expect(HistoryOutput.percent(0.5) == "50.00%" && HistoryOutput.percent(0.0625) == "6.25%")
+        #expect(HistoryOutput.percent(0.00001) == "0.00%" && HistoryOutput.percent(.nan) == "no data")
         #expect(HistoryOutput.percent(1) == "100%")
         #expect(HistoryOutput.percent(nil) == "no data")
     }

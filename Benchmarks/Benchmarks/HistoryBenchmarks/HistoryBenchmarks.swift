@@ -39,7 +39,9 @@ func history(_ window: DateInterval) -> FleetHistory {
             }
         }
     }
-    changes.sort { $0.at < $1.at }
+    // In the order `HistoryReader` reads them for the report and the status page: by device,
+    // then by time (`StatusLogQuery.byDevice`).
+    changes.sort { ($0.deviceID, $0.at) < ($1.deviceID, $1.at) }
     let coverage = [
         CoverageSpan(workspace: "acme", start: window.start - 600, end: window.start + window.duration / 2),
         CoverageSpan(workspace: "acme", start: window.start + window.duration / 2 + 7200, end: window.end),

@@ -42,10 +42,13 @@ public enum HistoryOutput {
 
     /// `99.52%`, or `no data`.
     public static func percent(_ value: Double?) -> String {
-        guard let value else { return "no data" }
+        guard let value, value.isFinite else { return "no data" }
         if value == 1 { return "100%" }
-        // Never rounds up to 100% what fell short of it.
-        return String(format: "%.2f%%", (value * 10_000).rounded(.down) / 100)
+        // Never rounds up to 100% what fell short of it. Digits by hand: thousands of tooltips
+        // per status page, and String(format:) is the slowest part of drawing them.
+        let hundredths = max(0, Int((value * 10_000).rounded(.down)))
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)%"
     }
 
     public static func table(_ report: AvailabilityReport) -> String {

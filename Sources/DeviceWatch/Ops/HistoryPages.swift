@@ -69,7 +69,7 @@ public enum HistoryPages {
 
     /// The status page's history section.
     static func render(_ section: Section) -> String {
-        let parts = AvailabilityReport.parts(of: section.window, count: section.range.segments)
+        let when = HistorySVG.partTimes(AvailabilityReport.parts(of: section.window, count: section.range.segments))
         func rows(_ report: AvailabilityReport, kind: String) -> String {
             report.rows.map { row in
                 let label =
@@ -78,7 +78,7 @@ public enum HistoryPages {
                     <div class="uptime"><div class="uptime-head"><b>\(html(row.key))</b> \
                     <span class="muted">\(row.devices) devices\(row.downNow > 0 ? " · <span class=\"off\">\(row.downNow) down now</span>" : "")</span>\
                     <span class="pct">\(HistoryOutput.percent(row.figures.availability))</span></div>\
-                    \(HistorySVG.uptimeBar(row.segments, parts: parts, label: label))</div>
+                    \(HistorySVG.uptimeBar(row.segments, when: when, label: label))</div>
                     """
             }.joined(separator: "\n")
         }

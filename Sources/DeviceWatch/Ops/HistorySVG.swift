@@ -26,7 +26,9 @@ enum HistorySVG {
     }
 
     /// The uptime bar: a rounded bar per segment of the window, coloured by its availability.
-    static func uptimeBar(_ segments: [Double?], parts: [DateInterval], label: String) -> String {
+    /// - Parameter when: each segment's time, as ``partTimes(_:)`` gives them (the same for
+    ///   every bar of a view, so worked out once).
+    static func uptimeBar(_ segments: [Double?], when: [String], label: String) -> String {
         let width = 600, height = 28, gap = 2
         let count = max(segments.count, 1)
         let bar = max(1, (width - gap * (count - 1)) / count)
@@ -34,10 +36,9 @@ enum HistorySVG {
             "<svg class=\"bar\" viewBox=\"0 0 \(width) \(height)\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"\(html(label))\">"
         for (index, value) in segments.enumerated() {
             let x = index * (bar + gap)
-            let when = index < parts.count ? span(parts[index]) : ""
-            let title = "\(when): \(value.map { HistoryOutput.percent($0) } ?? "no data")"
+            let time = index < when.count ? when[index] : ""
             svg +=
-                "<rect x=\"\(x)\" y=\"0\" width=\"\(bar)\" height=\"\(height)\" rx=\"2\" fill=\"\(colour(value))\"\(value == nil ? " fill-opacity=\"0.45\"" : "")><title>\(html(title))</title></rect>"
+                "<rect x=\"\(x)\" y=\"0\" width=\"\(bar)\" height=\"\(height)\" rx=\"2\" fill=\"\(colour(value))\"\(value == nil ? " fill-opacity=\"0.45\"" : "")><title>\(time): \(HistoryOutput.percent(value))</title></rect>"
         }
         return svg + "</svg>"
     }
@@ -109,6 +110,9 @@ enum HistorySVG {
     }
 
     static func span(_ interval: DateInterval) -> String { "\(day(interval.start)) – \(day(interval.end))" }
+
+    /// Each part's time as an uptime bar's tooltip shows it, made safe once.
+    static func partTimes(_ parts: [DateInterval]) -> [String] { parts.map { html(span($0)) } }
 
     /// `Nov 30 14:00` (UTC, the API's clock).
     static func day(_ date: Date) -> String {

@@ -60,13 +60,15 @@ public enum Availability {
         atStart: StatusChange?, changes: some RandomAccessCollection<StatusChange>, window: DateInterval,
         blind: [DateInterval] = []
     ) -> AvailabilityFigures {
-        // The device's timeline: (start, status) steps clipped to the window; nil status: not listed.
-        var steps: [(start: Date, status: DeviceStatus?)] = []
-        if let atStart { steps.append((window.start, atStart.status)) }
-        for change in changes where change.at >= window.start && change.at < window.end {
-            if let last = steps.last, last.start == change.at { steps.removeLast() }
-            steps.append((change.at, change.status))
-        }
+        figures(
+            atStart: atStart.map { StatusMark($0).kind }, marks: changes.map(StatusMark.init), window: window,
+            blind: blind)
+    }
+
+    /// ``device(atStart:changes:window:blind:)`` over the rows as marks (what reports walk).
+    static func figures(
+        atStart: StatusMark.Kind?, marks: some Collection<StatusMark>, window: DateInterval, blind: [DateInterval]
+    ) -> AvailabilityFigures {
         let blind = blind.count > 1 ? blind.sorted { $0.start < $1.start } : blind
         var figures = AvailabilityFigures()
         var outage: Double?
@@ -79,17 +81,21 @@ public enum Availability {
             }
             outage = nil
         }
-        for (index, step) in steps.enumerated() {
-            let end = index + 1 < steps.count ? steps[index + 1].start : window.end
-            let segment = DateInterval(start: step.start, end: max(step.start, end))
-            guard let status = step.status else {
+        // Each step (clipped to the window) is counted when the next begins; one that the next
+        // starts at the same moment as counts for nothing. Before the first row: not listed.
+        var stepStart = window.start
+        var kind = atStart ?? .gone
+        func count(until end: Date) {
+            let segment = DateInterval(start: stepStart, end: max(stepStart, end))
+            guard segment.duration > 0 else { return }
+            guard kind != .gone else {
                 endOutage(recovered: false)
-                continue
+                return
             }
             let unseen = blindSeconds(in: segment, blind)
             let seen = segment.duration - unseen
             figures.noData += unseen
-            switch status {
+            switch kind {
             case .online:
                 endOutage(recovered: true)
                 figures.online += seen
@@ -97,11 +103,18 @@ public enum Availability {
                 if outage == nil { figures.outages += 1 }
                 outage = (outage ?? 0) + segment.duration
                 figures.offline += seen
-            case .unknown, .other:
+            case .unknown:
                 endOutage(recovered: false)
                 figures.unknown += seen
+            case .gone: break
             }
         }
+        for mark in marks where mark.at >= window.start && mark.at < window.end {
+            count(until: mark.at)
+            stepStart = mark.at
+            kind = mark.kind
+        }
+        count(until: window.end)
         // An outage still going at the window's end counts, not as a recovery.
         endOutage(recovered: false)
         return figures

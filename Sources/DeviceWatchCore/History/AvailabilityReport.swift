@@ -92,8 +92,9 @@ public struct AvailabilityReport: Sendable {
                     figures.offline += part.offline
                 }
             } else {
-                figures = Availability.device(
-                    atStart: timeline.atStart, changes: timeline.changes, window: window, blind: spots)
+                figures = Availability.figures(
+                    atStart: timeline.atStart.map { StatusMark($0).kind }, marks: timeline.changes.marks,
+                    window: window, blind: spots)
             }
             let last = timeline.changes.last ?? timeline.atStart
             let down = last?.status == .offline ? 1 : 0
@@ -161,31 +162,32 @@ extension Availability {
     {
         var result = Array(repeating: SeenTime(), count: parts.count)
         guard let first = parts.first, let last = parts.last else { return result }
-        let window = DateInterval(start: first.start, end: last.end)
-        // Steps of (start, status), clipped to the window; nil status: not listed.
-        var steps: [(start: Date, status: DeviceStatus?)] = []
-        if let atStart = timeline.atStart { steps.append((window.start, atStart.status)) }
-        for change in timeline.changes where change.at >= window.start && change.at < window.end {
-            if let previous = steps.last, previous.start == change.at { steps.removeLast() }
-            steps.append((change.at, change.status))
-        }
+        let windowStart = first.start, windowEnd = last.end
+        // One pass, each step counted when the next begins (a step the next one starts at the
+        // same moment as counts for nothing). Clipped to the window.
+        var stepStart = windowStart
+        var kind = timeline.atStart.map { StatusMark($0).kind } ?? .gone
         var part = 0
-        for (index, step) in steps.enumerated() {
-            let online = step.status == .online, offline = step.status == .offline
-            guard online || offline else { continue }
-            let end = index + 1 < steps.count ? steps[index + 1].start : window.end
-            var start = step.start
+        func count(until end: Date) {
+            guard kind == .online || kind == .offline else { return }
+            var start = stepStart
             while part < parts.count, parts[part].end <= start { part += 1 }
             var current = part
             while start < end, current < parts.count {
                 let pieceEnd = min(end, parts[current].end)
                 let piece = DateInterval(start: start, end: max(start, pieceEnd))
                 let seen = piece.duration - (blind.isEmpty ? 0 : blindSeconds(in: piece, blind))
-                if online { result[current].online += seen } else { result[current].offline += seen }
+                if kind == .online { result[current].online += seen } else { result[current].offline += seen }
                 start = pieceEnd
                 current += 1
             }
         }
+        for mark in timeline.changes.marks where mark.at >= windowStart && mark.at < windowEnd {
+            count(until: mark.at)
+            stepStart = mark.at
+            kind = mark.kind
+        }
+        count(until: windowEnd)
         return result
     }
 }

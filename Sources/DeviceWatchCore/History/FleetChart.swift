@@ -34,23 +34,26 @@ public struct FleetChart: Sendable, Equatable {
         for timeline in timelines.devices {
             if let workspace, timeline.facts.workspace != workspace { continue }
             let blindAt = unseen[timeline.facts.workspace]
-            var inForce = timeline.atStart
-            var next = 0
+            // Before its first row a device is not counted (as if gone).
+            var inForce = timeline.atStart.map { StatusMark($0).kind } ?? .gone
+            let marks = timeline.changes.marks
+            var next = marks.startIndex
             for index in points.indices {
                 let moment = points[index].at
-                while next < timeline.changes.count, timeline.changes[next].at <= moment {
-                    inForce = timeline.changes[next]
+                while next < marks.endIndex, marks[next].at <= moment {
+                    inForce = marks[next].kind
                     next += 1
                 }
-                guard let row = inForce, let status = row.status else { continue }
+                if inForce == .gone { continue }
                 if blindAt?[index] == true {
                     points[index].noData += 1
                     continue
                 }
-                switch status {
+                switch inForce {
                 case .online: points[index].online += 1
                 case .offline: points[index].offline += 1
-                case .unknown, .other: points[index].unknown += 1
+                case .unknown: points[index].unknown += 1
+                case .gone: break
                 }
             }
         }
