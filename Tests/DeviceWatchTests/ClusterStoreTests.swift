@@ -143,6 +143,24 @@ struct ClusterStoreTests {
         #expect(all.book.alerts.count == 2 && all.routing.groups.count == 2)
     }
 
+    @Test func aWorkerSeesAnotherWorkersNewNotificationsByTheOutboxsNewestRow() async throws {
+        let (a, b) = try await twoStores()
+        defer {
+            a.close()
+            b.close()
+        }
+        #expect(try await b.newestNotification() == 0)
+        let contract = StoreContractTests()
+        try await contract.enqueue(a, [contract.intent("g1-fire", group: "g1")])
+        let first = try await b.newestNotification()
+        #expect(first > 0)
+        // Delivering it changes nothing there; a new one moves it on.
+        try await a.record([DeliveryRecord(id: "g1-fire", kind: .sent)], at: Self.t0)
+        #expect(try await b.newestNotification() == first)
+        try await contract.enqueue(a, [contract.intent("g1-resolve", group: "g1")])
+        #expect(try await b.newestNotification() > first)
+    }
+
     @Test func claimedRowsAreEachWorkersOwnAndOrderHoldsPerGroupAcrossWorkers() async throws {
         let (a, b) = try await twoStores()
         defer {

@@ -165,6 +165,41 @@ struct DispatcherTests {
         await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["b-1"])
     }
 
+    @Test func aLaneReadsItsNextBatchWhileItsTransfersAreUnderWay() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Both first requests hang: nothing is answered, so nothing is released, while the
+        // lane's read-ahead runs low (a batch of 3, 2 in flight, 1 left).
+        let sink = try await RecordingSink.start(statuses: [RecordingSink.hang, RecordingSink.hang])
+        defer { Task { await sink.stop() } }
+        let store = try FlakyStore(path: path)
+        try await enqueue((1...6).map { intent(1, group: "g\($0)") }, store.store)
+        var settings = Dispatcher.Settings()
+        settings.batch = 3
+        settings.inFlightPerReceiver = 2
+        let dispatcher = Dispatcher(
+            store: store, http: CurlHTTPClient(),
+            receivers: ["hook": WebhookReceiver(name: "hook", url: Secret(sink.url))],
+            context: Fixed.context, settings: settings)
+        let running = Task { await dispatcher.run() }
+        defer { running.cancel() }
+        #expect(await sink.wait { $0.count == 2 })
+        // The next batch was read with both transfers still hanging, and it holds none of their groups.
+        let deadline = ContinuousClock.now + .seconds(15)
+        func ahead() async -> [String] { await dispatcher.lanes["hook"]?.ready.map(\.intent.groupKey) ?? [] }
+        while await ahead().count < 4, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(store.outboxReads.withLock { $0 } == 2)
+        let held = await dispatcher.lanes["hook"]?.held ?? [], readAhead = await ahead()
+        #expect(held.count == 2 && Set(readAhead).count == 4 && held.isDisjoint(with: readAhead))
+        #expect(sink.requests.count == 2)
+        await #expect(try store.notifications(state: .sent, limit: 10).isEmpty)
+        running.cancel()
+        await running.value
+        // Cancelled transfers stay pending: all six are still to be sent, none twice.
+        await #expect(try store.notifications(state: .pending, limit: 10).count == 6)
+    }
+
     @Test func aRateLimitedReceiverNeverHoldsUpAnother() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let sink = try await RecordingSink.start()

@@ -6,11 +6,12 @@ import Testing
 @testable import DeviceWatch
 
 /// The real SQLite store, with a switch that makes the next cycle's commit fail as a full disk
-/// would, and a count of the cycles it was asked to commit.
+/// would, a count of the cycles it was asked to commit, and of the outbox reads.
 final class FlakyStore: StateStore {
     let store: SQLiteStateStore
     let failNextCommit = Mutex(false)
     let cycles = Mutex(0)
+    let outboxReads = Mutex(0)
 
     init(path: String) throws { store = try SQLiteStateStore(path: path) }
 
@@ -33,7 +34,9 @@ final class FlakyStore: StateStore {
     func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
         async throws(StateStoreError) -> [OutboxEntry]
     {
-        try await store.dueNotifications(at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
+        outboxReads.withLock { $0 += 1 }
+        return try await store.dueNotifications(
+            at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
     }
     func pendingReceivers() async throws(StateStoreError) -> Set<String> { try await store.pendingReceivers() }
     func notifications(state: OutboxEntry.State?, limit: Int) async throws(StateStoreError) -> [OutboxEntry] {

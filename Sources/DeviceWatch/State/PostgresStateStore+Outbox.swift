@@ -130,6 +130,20 @@ extension PostgresStateStore {
         }
     }
 
+    /// The newest notification's place in the outbox's order (0 when it is empty): what another
+    /// worker's commit changes, read by ``OutboxWatchService`` (an index lookup; LISTEN would keep
+    /// session state, which PgBouncer's transaction mode does not allow).
+    public func newestNotification() async throws(StateStoreError) -> Int64 {
+        try await connection { db in
+            for try await seq in try await db.query("SELECT coalesce(max(seq), 0) FROM outbox", logger: self.logger)
+                .decode(Int64.self)
+            {
+                return seq
+            }
+            return 0
+        }
+    }
+
     public func notifications(state: OutboxEntry.State?, limit: Int) async throws(StateStoreError) -> [OutboxEntry] {
         try await connection { db in
             if let state {

@@ -20,70 +20,118 @@ extension Dispatcher {
 
     /// After a wake-up (new notifications, a retry due, the second's tick) every lane reads again.
     func markAllUnexhausted() {
-        for name in receivers.keys { lanes[name, default: Lane()].exhausted = false }
-        for name in lanes.keys { lanes[name]?.exhausted = false }
+        for name in receivers.keys { lanes[name, default: Lane()].reopen() }
+        for name in lanes.keys { lanes[name]?.reopen() }
     }
 
-    /// Takes due notifications for every lane with a free slot; returns what to send now.
-    func fill(at now: Date, stopRetried: Bool) async -> [(String, OutboxEntry)] {
-        var starting: [(String, OutboxEntry)] = []
+    /// What ``fill(stopRetried:)`` starts: transfers, and reads of the store.
+    struct Fill {
+        var sends: [(receiver: String, entry: OutboxEntry)] = []
+        var reads: [Read] = []
+    }
+
+    /// A read of a lane's next due notifications, run while its transfers go.
+    struct Read: Sendable {
+        var receiver: String
+        /// Groups not to read: held, or already read ahead.
+        var excluding: Set<String>
+        /// The lane's ``Lane/opened`` when it started.
+        var opened: Int
+    }
+
+    /// Takes due notifications for every lane with a free slot, and starts a read for every lane
+    /// whose read-ahead runs low (the next batch is read while this one goes, so a lane does not
+    /// stop between batches for a round trip to the store).
+    func fill(stopRetried: Bool) -> Fill {
+        var fill = Fill()
         for name in Array(lanes.keys) {
             // Taken out while it fills, not copied: a copy of the lane would copy its read-ahead
-            // and held set on every change. Only this loop reads the lanes meanwhile.
+            // and held set on every change.
             guard var lane = lanes.removeValue(forKey: name) else { continue }
-            await fill(&lane, name: name, at: now, stopRetried: stopRetried, into: &starting)
+            while lane.transfers < settings.inFlightPerReceiver, let entry = lane.ready.popFirst() {
+                guard !lane.held.contains(entry.intent.groupKey) else { continue }
+                lane.held.insert(entry.intent.groupKey)
+                lane.transfers += 1
+                fill.sends.append((name, entry))
+            }
+            if !lane.exhausted, !lane.reading, lane.ready.count < settings.batch {
+                lane.reading = true
+                var excluding = stopRetried ? lane.held.union(lane.retried) : lane.held
+                for entry in lane.ready { excluding.insert(entry.intent.groupKey) }
+                fill.reads.append(Read(receiver: name, excluding: excluding, opened: lane.opened))
+            }
             lanes[name] = lane
         }
-        return starting
+        return fill
     }
 
-    func fill(
-        _ lane: inout Lane, name: String, at now: Date, stopRetried: Bool, into starting: inout [(String, OutboxEntry)]
-    ) async {
-        while lane.transfers < settings.inFlightPerReceiver {
-            if lane.ready.isEmpty {
-                guard !lane.exhausted else { return }
-                let excluded = stopRetried ? lane.held.union(lane.retried) : lane.held
-                do {
-                    let rows = try await store.dueNotifications(
-                        at: now, receiver: name, excludingGroups: excluded, limit: settings.batch)
-                    storeHealth?.succeeded(.readOutbox)
-                    lane.ready = rows[...]
-                    lane.exhausted = rows.count < settings.batch
-                } catch {
-                    outboxFailed(.readOutbox, error)
-                    lane.exhausted = true
-                }
-                if lane.ready.isEmpty { return }
-            }
-            let entry = lane.ready.removeFirst()
-            guard !lane.held.contains(entry.intent.groupKey) else { continue }
-            lane.held.insert(entry.intent.groupKey)
-            lane.transfers += 1
-            starting.append((name, entry))
+    /// Reads a lane's next due notifications (off the actor: the store call is the round trip).
+    nonisolated func run(_ read: Read, at now: Date) async -> (rows: [OutboxEntry], failure: StateStoreError?) {
+        do {
+            let rows = try await store.dueNotifications(
+                at: now, receiver: read.receiver, excludingGroups: read.excluding, limit: settings.batch)
+            return (rows, nil)
+        } catch {
+            return ([], error)
         }
     }
 
-    /// Records every answered outcome in one transaction and releases their groups; returns how
-    /// many were sent. If the store fails, the outcomes stay unrecorded (the groups held) and are
-    /// tried again with the next ones: a group never moves on past an unrecorded answer.
-    func recordAnswers() async -> Int {
-        guard !unrecorded.isEmpty else { return 0 }
+    /// A read came back: its rows join the lane's read-ahead. The lane counts as exhausted when
+    /// the read found less than a batch and nothing released a group or woke the lane meanwhile
+    /// (what that made due was not there to read when the read ran).
+    /// - Parameter quietly: the loop is ending (a read it cancelled failing is no news).
+    func finished(_ read: Read, rows: [OutboxEntry], failure: StateStoreError?, quietly: Bool = false) {
+        guard var lane = lanes.removeValue(forKey: read.receiver) else { return }
+        lane.reading = false
+        if let failure {
+            if !quietly { outboxFailed(.readOutbox, failure) }
+            lane.exhausted = true
+        } else {
+            storeHealth?.succeeded(.readOutbox)
+            lane.ready.append(contentsOf: rows)
+            lane.exhausted = rows.count < settings.batch && lane.opened == read.opened
+        }
+        lanes[read.receiver] = lane
+    }
+
+    /// Takes every answered outcome for one transaction, or nil when there is none or one is
+    /// being written (outcomes are recorded one transaction at a time, in order).
+    func takeUnrecorded() -> [Answered]? {
+        guard !recording, !unrecorded.isEmpty else { return nil }
         let batch = unrecorded
-        let records = batch.map(\.record)
-        if records.contains(where: { $0.kind == .sent }) { CrashPoint.afterDelivery.hit() }
+        unrecorded.removeAll(keepingCapacity: true)
+        if batch.contains(where: { $0.record.kind == .sent }) { CrashPoint.afterDelivery.hit() }
+        recording = true
+        return batch
+    }
+
+    /// Writes outcomes (off the actor).
+    nonisolated func write(_ batch: [Answered], at now: Date) async -> StateStoreError? {
         do {
-            try await store.record(records, at: clock.now())
-            storeHealth?.succeeded(.recordOutcomes)
+            try await store.record(batch.map(\.record), at: now)
+            return nil
         } catch {
-            outboxFailed(.recordOutcomes, error)
+            return error
+        }
+    }
+
+    /// Outcomes written, or not: written, they release their groups; returns how many were
+    /// sent. If the store failed, they stay unrecorded (the groups held) and are tried again
+    /// with the next ones: a group never moves on past an unrecorded answer.
+    /// - Parameter quietly: the loop is ending and writes them again at once (a write it
+    ///   cancelled failing is no news; that one failing is).
+    func recorded(_ batch: [Answered], failure: StateStoreError?, quietly: Bool = false) -> Int {
+        recording = false
+        if let failure {
+            if !quietly { outboxFailed(.recordOutcomes, failure) }
+            unrecorded.insert(contentsOf: batch, at: 0)
             return 0
         }
-        unrecorded.removeAll(keepingCapacity: true)
+        storeHealth?.succeeded(.recordOutcomes)
         var tally: [String: (sent: Int, retried: Int, dead: Int)] = [:]
         for (receiver, group, record) in batch {
             lanes[receiver]?.held.remove(group)
-            lanes[receiver]?.exhausted = false
+            lanes[receiver]?.reopen()
             var counts = tally[receiver] ?? (0, 0, 0)
             switch record.kind {
             case .sent: counts.sent += 1
@@ -101,6 +149,12 @@ extension Dispatcher {
             }
         }
         return tally.values.reduce(0) { $0 + $1.sent }
+    }
+
+    /// Records every answered outcome now, waiting for the store (as the loop ends).
+    func recordAnswers() async -> Int {
+        guard let batch = takeUnrecorded() else { return 0 }
+        return recorded(batch, failure: await write(batch, at: clock.now()))
     }
 
     /// A store failure: reported to the store's health (which logs it, once a minute while it

@@ -48,13 +48,28 @@ public actor Dispatcher {
         var ready: ArraySlice<OutboxEntry> = []
         /// The last read found nothing more: read again only after a wake-up or a release.
         var exhausted = false
+        /// A read of the store is under way.
+        var reading = false
+        /// Counts wake-ups and releases: a read that began before one may have missed what it made due.
+        var opened = 0
         /// Groups that got a retry in this drain (``deliverDue(now:)`` stops trying them).
         var retried: Set<String> = []
+
+        /// Something may have fallen due: read again.
+        mutating func reopen() {
+            exhausted = false
+            opened &+= 1
+        }
     }
+
+    /// An answer not yet recorded, with its receiver and group.
+    typealias Answered = (receiver: String, group: String, record: DeliveryRecord)
 
     /// What the delivery loop waits for.
     private enum Event: Sendable {
         case answered(receiver: String, entry: OutboxEntry, record: DeliveryRecord?)
+        case read(Read, rows: [OutboxEntry], failure: StateStoreError?)
+        case recorded([Answered], failure: StateStoreError?)
         /// A wake-up from the stream (new notifications, the second's tick), or a retry falling due.
         case wake(fromStream: Bool)
         case recordDue
@@ -76,12 +91,14 @@ public actor Dispatcher {
     var reservedTokens: [String: Int] = [:]
     var buckets: [String: TokenBucket] = [:]
     var lanes: [String: Lane] = [:]
-    /// Outcomes answered and not yet recorded, with their receiver and group.
-    var unrecorded: [(receiver: String, group: String, record: DeliveryRecord)] = []
+    /// Outcomes answered and not yet recorded.
+    var unrecorded: [Answered] = []
+    /// A transaction of outcomes is being written.
+    var recording = false
     private var wakeups: AsyncStream<Void>.Continuation?
     /// When the next retry falls due: the loop wakes for it.
     var nextRetry: Date?
-    private var lastPrune = Date.distantPast
+    var lastPrune = Date.distantPast
     /// Set by ``finish()``: the delivery loop drains and returns.
     private var finishing = false
 
@@ -149,33 +166,6 @@ public actor Dispatcher {
         await drive(dueAt: nil, wakeups: stream)
     }
 
-    /// Prunes the outbox and the device status log once an hour, from the delivery loop.
-    private func pruneIfDue() async {
-        guard clock.now().timeIntervalSince(lastPrune) >= 3600 else { return }
-        lastPrune = clock.now()
-        await prune(now: lastPrune)
-    }
-
-    /// Deletes what is long done: sent notifications after `keepSent`, dead letters after
-    /// `keepDead`, device status changes after `keepStatusChanges`.
-    public func prune(now: Date) async {
-        do {
-            let count = try await store.prune(
-                sentBefore: now.addingTimeInterval(-settings.keepSent.seconds),
-                deadBefore: now.addingTimeInterval(-settings.keepDead.seconds))
-            if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
-        } catch {
-            logger.error("cannot prune the outbox: \(error)")
-        }
-        do {
-            let count = try await store.pruneHistory(
-                before: now.addingTimeInterval(-settings.keepStatusChanges.seconds))
-            if count > 0 { logger.info("pruned \(count) device status changes older than history.keep") }
-        } catch {
-            logger.error("cannot prune the device status log: \(error)")
-        }
-    }
-
     /// Delivers everything due at `now` (the dispatcher's clock when nil), each group's
     /// notifications in order, until nothing more is due or every remaining group waits for a
     /// retry. Returns how many notifications were delivered.
@@ -187,8 +177,10 @@ public actor Dispatcher {
 
     // MARK: The loop
 
-    /// The delivery loop: fills every lane, then waits for an answer, a wake-up or the moment to
-    /// record. Without `wakeups` it returns once nothing is in flight and nothing more is due.
+    /// The delivery loop: fills every lane, then waits for an answer, a read of the store, a
+    /// written batch of outcomes, a wake-up or the moment to record. The store's reads and
+    /// writes run beside the transfers, never holding the loop. Without `wakeups` it returns
+    /// once nothing is in flight and nothing more is due.
     @discardableResult
     private func drive(dueAt fixedNow: Date?, wakeups: AsyncStream<Void>?) async -> Int {
         var sent = 0
@@ -204,6 +196,11 @@ public actor Dispatcher {
                     return .wake(fromStream: true)
                 }
             }
+            func writeUnrecorded() {
+                guard let batch = takeUnrecorded() else { return }
+                let at = clock.now()
+                tasks.addTask { [self] in .recorded(batch, failure: await self.write(batch, at: at)) }
+            }
             listen()
             await refreshLanes()
             while true {
@@ -211,9 +208,16 @@ public actor Dispatcher {
                 // Draining (deliverDue, or run() told to finish): what is due goes, then the loop ends.
                 let draining = wakeups == nil || finishing
                 let at = fixedNow ?? clock.now()
-                for (receiver, entry) in await fill(at: at, stopRetried: draining) {
+                let fill = fill(stopRetried: draining)
+                for (receiver, entry) in fill.sends {
                     tasks.addTask { [self] in
                         .answered(receiver: receiver, entry: entry, record: await self.attempt(entry))
+                    }
+                }
+                for read in fill.reads {
+                    tasks.addTask { [self] in
+                        let (rows, failure) = await self.run(read, at: at)
+                        return .read(read, rows: rows, failure: failure)
                     }
                 }
                 if wakeups != nil, let due = nextRetry, retryTimer.map({ due < $0 }) ?? true {
@@ -224,11 +228,10 @@ public actor Dispatcher {
                         return .wake(fromStream: false)
                     }
                 }
-                if draining, lanes.values.allSatisfy({ $0.transfers == 0 }) {
+                if draining, !recording, lanes.values.allSatisfy({ $0.transfers == 0 && !$0.reading }) {
                     // Draining: record what is answered; stop once that releases nothing new.
                     if unrecorded.isEmpty { break }
-                    sent += await recordAnswers()
-                    continue
+                    writeUnrecorded()
                 }
                 guard let event = await tasks.next() else { break }
                 switch event {
@@ -239,7 +242,7 @@ public actor Dispatcher {
                         if case .retry = record.kind { lanes[receiver]?.retried.insert(entry.intent.groupKey) }
                         if unrecorded.count >= settings.inFlightPerReceiver {
                             // A transaction's worth: record now rather than let a crash repeat more.
-                            sent += await recordAnswers()
+                            writeUnrecorded()
                         } else if !recordScheduled {
                             recordScheduled = true
                             let within = settings.recordWithin
@@ -252,9 +255,15 @@ public actor Dispatcher {
                         // Cancelled (shutting down): not recorded, still pending.
                         lanes[receiver]?.held.remove(entry.intent.groupKey)
                     }
+                case .read(let read, let rows, let failure):
+                    finished(read, rows: rows, failure: failure)
+                case .recorded(let batch, let failure):
+                    sent += recorded(batch, failure: failure)
+                    // What was answered while that was written goes in the next transaction.
+                    if failure == nil, unrecorded.count >= settings.inFlightPerReceiver { writeUnrecorded() }
                 case .recordDue:
                     recordScheduled = false
-                    sent += await recordAnswers()
+                    writeUnrecorded()
                 case .wake(let fromStream):
                     // One listener on the stream at a time: a new one only when this one has ended.
                     if fromStream {
@@ -265,21 +274,28 @@ public actor Dispatcher {
                     if let timer = retryTimer, timer <= at { retryTimer = nil }
                     if let due = nextRetry, due <= at { nextRetry = nil }
                     // Outcomes the store refused before are tried again.
-                    if !unrecorded.isEmpty { sent += await recordAnswers() }
+                    writeUnrecorded()
                     markAllUnexhausted()
                     await pruneIfDue()
                 }
             }
             tasks.cancelAll()
-            // Answers already in are recorded, whatever stopped the loop.
+            // Answers already in are recorded, whatever stopped the loop; a write under way
+            // finishes (or fails, and its outcomes are written again here).
             while let event = await tasks.next() {
-                if case .answered(let receiver, let entry, let record) = event {
+                switch event {
+                case .answered(let receiver, let entry, let record):
                     lanes[receiver, default: Lane()].transfers -= 1
                     if let record {
                         unrecorded.append((receiver, entry.intent.groupKey, record))
                     } else {
                         lanes[receiver]?.held.remove(entry.intent.groupKey)
                     }
+                case .read(let read, let rows, let failure):
+                    finished(read, rows: rows, failure: failure, quietly: true)
+                case .recorded(let batch, let failure):
+                    sent += recorded(batch, failure: failure, quietly: true)
+                case .recordDue, .wake: break
                 }
             }
             sent += await recordAnswers()

@@ -97,7 +97,10 @@ public struct Worker: Service {
                 "joining the workers on the database",
                 metadata: ["database": "\(cluster.store.path)", "worker": "\(workerID)"])
             judge = member
-            judging = [TickService(engine: member), ClusterService(member: member, logger: logger)]
+            judging = [
+                TickService(engine: member), ClusterService(member: member, logger: logger),
+                OutboxWatchService(store: cluster.store, dispatcher: dispatcher),
+            ]
             applyReload = { reloaded, keys in
                 let next = reloaded.configuration
                 await member.reload(

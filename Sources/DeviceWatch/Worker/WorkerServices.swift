@@ -154,6 +154,31 @@ struct ClusterService: Service, CustomStringConvertible {
     }
 }
 
+/// Several workers: another worker's commit adds notifications this worker's dispatcher may
+/// deliver too. Every `every` (200 ms) it looks at the newest notification in the outbox and
+/// wakes the dispatcher when there is a newer one, so this worker joins in within a fifth of a
+/// second instead of at its next second's tick.
+struct OutboxWatchService: Service, CustomStringConvertible {
+    let store: PostgresStateStore
+    let dispatcher: Dispatcher
+    var every: Duration = .milliseconds(200)
+    var description: String { "outbox watch" }
+
+    func run() async {
+        try? await cancelWhenGracefulShutdown {
+            var newest: Int64?
+            while true {
+                // A database out of reach is the store health's news (the dispatcher reports it).
+                if let seen = try? await store.newestNotification() {
+                    if let newest, seen > newest { await dispatcher.wake() }
+                    newest = seen
+                }
+                try await Task.sleep(for: every)
+            }
+        }
+    }
+}
+
 /// The dead-man's switch: every `every`, if a poll was judged and committed since the last
 /// request, requests the heartbeat URL. A worker that cannot poll or cannot commit stays quiet,
 /// and the service expecting the heartbeat says so. The URL is a secret: never logged.
