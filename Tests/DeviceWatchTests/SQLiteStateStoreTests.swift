@@ -217,7 +217,7 @@ struct SQLiteStateStoreTests {
     /// the worker re-sent what it had delivered: it is refused, and left as it is.
     @Test func anEmptyFileIsRefusedNeverTakenForANewDatabase() throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: path) }
         #expect(error?.kind == .corrupt)
         #expect(error?.description.contains("the file is empty") == true, "\(String(describing: error))")

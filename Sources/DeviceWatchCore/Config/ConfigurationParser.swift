@@ -10,16 +10,7 @@ public enum ConfigurationParser {
     public static func parse(_ text: String, file: String) -> (configuration: Configuration?, diagnostics: [Diagnostic])
     {
         let log = DiagnosticLog(file: file)
-        let root: JSONNode
-        do {
-            root = try JSONParser.parse(text)
-        } catch {
-            log.report(
-                "not valid JSON: \(error.message)", path: "",
-                at: JSONNode(value: .null, line: error.line, column: error.column))
-            return (nil, log.diagnostics)
-        }
-        let reader = NodeReader(node: root, log: log)
+        guard let reader = NodeReader.parsing(text, log: log) else { return (nil, log.diagnostics) }
         guard let fields = reader.object(known: topKeys) else { return (nil, log.diagnostics) }
         var config = Configuration()
         config.allowInlineSecrets = fields["allow_inline_secrets"]?.bool() ?? false

@@ -11,6 +11,19 @@ public struct NodeReader {
         self.log = log
     }
 
+    /// A reader of a whole file's text, or nil when it is not JSON (reported to `log` at the
+    /// line and column where it stops being JSON).
+    public static func parsing(_ text: String, log: DiagnosticLog) -> NodeReader? {
+        do {
+            return NodeReader(node: try JSONParser.parse(text), log: log)
+        } catch {
+            log.report(
+                "not valid JSON: \(error.message)", path: "",
+                at: JSONNode(value: .null, line: error.line, column: error.column))
+            return nil
+        }
+    }
+
     public func report(_ message: String) {
         log.report(message, path: path, at: node)
     }
