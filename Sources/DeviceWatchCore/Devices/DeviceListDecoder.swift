@@ -39,8 +39,12 @@ public enum DeviceListDecoder {
         try decodeList(body, slicingAbove: 1 << 20)
     }
 
-    /// ``decodeList(_:)`` with the body size above which slicing is tried (tests vary it).
-    static func decodeList(_ body: Data, slicingAbove threshold: Int) throws(DeviceBodyError) -> DecodedDevices {
+    /// ``decodeList(_:)`` with the body size above which slicing is tried, and whether the byte
+    /// scanner reads it first (tests vary both).
+    static func decodeList(_ body: Data, slicingAbove threshold: Int, scanning: Bool = true)
+        throws(DeviceBodyError) -> DecodedDevices
+    {
+        if scanning, let result = body.withUnsafeBytes({ DeviceScanner.list($0) }) { return result }
         if body.count > threshold, let result = decodeInSlices(body) { return result }
         do {
             return try JSONDecoder().decode(ListBody.self, from: body).result
@@ -85,6 +89,19 @@ public enum DeviceListDecoder {
     public static func decodeDevice(_ body: Data) throws(DeviceBodyError) -> (
         device: Device, warnings: [DeviceDecodeWarning]
     ) {
+        try decodeDevice(body, scanning: true)
+    }
+
+    /// ``decodeDevice(_:)``, with or without the byte scanner first (tests compare both).
+    static func decodeDevice(_ body: Data, scanning: Bool) throws(DeviceBodyError) -> (
+        device: Device, warnings: [DeviceDecodeWarning]
+    ) {
+        if scanning, let entry = body.withUnsafeBytes({ DeviceScanner.device($0) }) {
+            switch entry {
+            case .device(let device, let warnings): return (device, warnings)
+            case .skipped(let reason): throw DeviceBodyError(reason: "the device object is unusable: \(reason)")
+            }
+        }
         let slot: DeviceSlot
         do {
             slot = try JSONDecoder().decode(DeviceSlot.self, from: body)
