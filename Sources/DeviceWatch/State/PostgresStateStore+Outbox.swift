@@ -134,7 +134,8 @@ extension PostgresStateStore {
     /// worker's commit changes, read by ``OutboxWatchService`` (an index lookup; LISTEN would keep
     /// session state, which PgBouncer's transaction mode does not allow).
     public func newestNotification() async throws(StateStoreError) -> Int64 {
-        try await connection { db in
+        // A short timeout: it is asked five times a second, and must not hold a connection long.
+        try await connection(timeout: .seconds(2)) { db in
             for try await seq in try await db.query("SELECT coalesce(max(seq), 0) FROM outbox", logger: self.logger)
                 .decode(Int64.self)
             {

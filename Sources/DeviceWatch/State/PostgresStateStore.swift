@@ -99,10 +99,11 @@ public final class PostgresStateStore: StateStore {
 
     /// Runs `body` with a connection from the pool (each statement its own transaction), within ``timeout``.
     @discardableResult
-    func connection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
-        async throws(StateStoreError) -> T
-    {
-        try await call { client in try await client.withConnection { try await body($0) } }
+    /// - Parameter timeout: the store's own when nil.
+    func connection<T: Sendable>(
+        timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StateStoreError) -> T {
+        try await call(timeout: timeout) { client in try await client.withConnection { try await body($0) } }
     }
 
     private func call<T: Sendable>(

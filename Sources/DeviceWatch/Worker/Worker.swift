@@ -99,7 +99,7 @@ public struct Worker: Service {
             judge = member
             judging = [
                 TickService(engine: member), ClusterService(member: member, logger: logger),
-                OutboxWatchService(store: cluster.store, dispatcher: dispatcher),
+                OutboxWatchService(store: cluster.store, dispatcher: dispatcher, storeHealth: storeHealth),
             ]
             applyReload = { reloaded, keys in
                 let next = reloaded.configuration

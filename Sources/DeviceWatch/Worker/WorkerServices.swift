@@ -161,6 +161,7 @@ struct ClusterService: Service, CustomStringConvertible {
 struct OutboxWatchService: Service, CustomStringConvertible {
     let store: PostgresStateStore
     let dispatcher: Dispatcher
+    let storeHealth: StoreHealth
     var every: Duration = .milliseconds(200)
     var description: String { "outbox watch" }
 
@@ -168,8 +169,9 @@ struct OutboxWatchService: Service, CustomStringConvertible {
         try? await cancelWhenGracefulShutdown {
             var newest: Int64?
             while true {
-                // A database out of reach is the store health's news (the dispatcher reports it).
-                if let seen = try? await store.newestNotification() {
+                // Not while the database is known to be away (the lease rounds and the dispatcher
+                // say so, and find it back): this look only hastens what the tick does anyway.
+                if storeHealth.snapshot.failingSince == nil, let seen = try? await store.newestNotification() {
                     if let newest, seen > newest { await dispatcher.wake() }
                     newest = seen
                 }
