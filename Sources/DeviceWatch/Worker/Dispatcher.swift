@@ -201,6 +201,16 @@ public actor Dispatcher {
                 let at = clock.now()
                 tasks.addTask { [self] in .recorded(batch, failure: await self.write(batch, at: at)) }
             }
+            // Answers wait at most `recordWithin` to be written.
+            func scheduleRecord() {
+                guard !recordScheduled else { return }
+                recordScheduled = true
+                let within = settings.recordWithin
+                tasks.addTask { [clock] in
+                    try? await clock.sleep(within)
+                    return .recordDue
+                }
+            }
             listen()
             await refreshLanes()
             while true {
@@ -243,13 +253,8 @@ public actor Dispatcher {
                         if unrecorded.count >= settings.inFlightPerReceiver {
                             // A transaction's worth: record now rather than let a crash repeat more.
                             writeUnrecorded()
-                        } else if !recordScheduled {
-                            recordScheduled = true
-                            let within = settings.recordWithin
-                            tasks.addTask { [clock] in
-                                try? await clock.sleep(within)
-                                return .recordDue
-                            }
+                        } else {
+                            scheduleRecord()
                         }
                     } else {
                         // Cancelled (shutting down): not recorded, still pending.
@@ -259,8 +264,15 @@ public actor Dispatcher {
                     finished(read, rows: rows, failure: failure)
                 case .recorded(let batch, let failure):
                     sent += recorded(batch, failure: failure)
-                    // What was answered while that was written goes in the next transaction.
-                    if failure == nil, unrecorded.count >= settings.inFlightPerReceiver { writeUnrecorded() }
+                    // What was answered while that was written goes in the next transaction, now
+                    // or within `recordWithin` (a timer that fired meanwhile found a write under way).
+                    if failure == nil, !unrecorded.isEmpty {
+                        if unrecorded.count >= settings.inFlightPerReceiver {
+                            writeUnrecorded()
+                        } else {
+                            scheduleRecord()
+                        }
+                    }
                 case .recordDue:
                     recordScheduled = false
                     writeUnrecorded()
