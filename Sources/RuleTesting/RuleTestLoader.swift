@@ -89,8 +89,8 @@ public enum RuleTestLoader {
                 startReader.report("expected an ISO-8601 time, got \"\(text)\"")
             }
         }
-        let step = fields["evaluate_every"]?.duration() ?? 60
-        if step <= 0 { fields["evaluate_every"]?.report("evaluate_every must be longer than 0s") }
+        let step = fields["evaluate_every"]?.duration() ?? .seconds(60)
+        if step <= .zero { fields["evaluate_every"]?.report("evaluate_every must be longer than 0s") }
 
         var source: RuleTestSuite.DeviceSource?
         switch (fields["devices"] ?? fields["fleet"], fields["timeline"]) {

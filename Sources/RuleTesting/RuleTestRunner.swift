@@ -26,10 +26,10 @@ public enum RuleTestRunner {
         for expectation in testCase.expectations {
             while time < expectation.at {
                 cycle(at: time)
-                time = time.addingTimeInterval(testCase.evaluateEvery)
+                time = time + testCase.evaluateEvery
             }
             cycle(at: expectation.at)
-            if time == expectation.at { time = time.addingTimeInterval(testCase.evaluateEvery) }
+            if time == expectation.at { time = time + testCase.evaluateEvery }
             if let firing = expectation.firing {
                 failures += compareFiring(expectation, firing, book: state.book, rules: rules)
             }

@@ -9,8 +9,8 @@ public struct RuleTestSuite: Sendable {
         public var name: String
         public var workspace: String
         public var start: Date
-        /// Seconds between the evaluations that `for` and `keep_firing_for` are tracked over.
-        public var evaluateEvery: Double
+        /// The time between the evaluations that `for` and `keep_firing_for` are tracked over.
+        public var evaluateEvery: Duration
         public var devices: DeviceSource
         public var expectations: [Expectation]
         /// Grouping and timing, as the configuration's `defaults` (its defaults when not given).

@@ -122,8 +122,8 @@ struct DemoCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let stopper = Task {
-            guard let seconds = duration.flatMap(DurationText.seconds) else { return }
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            guard let length = duration.flatMap(DurationText.duration) else { return }
+            try await Task.sleep(for: length)
             await group.triggerGracefulShutdown()
         }
         defer { stopper.cancel() }

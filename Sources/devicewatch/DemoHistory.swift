@@ -10,7 +10,7 @@ import Foundation
 /// recorded as delivered (they are history, not news); one two-hour stretch is left unpolled, as
 /// if the worker had been down, and shows as no data.
 enum DemoHistory {
-    static let every: Double = 300
+    static let every: Duration = .minutes(5)
 
     /// - Returns: how many polls were replayed.
     static func backfill(
@@ -27,7 +27,7 @@ enum DemoHistory {
         var polls = 0
         var at = start
         while at < end {
-            defer { at.addTimeInterval(every) }
+            defer { at = at + every }
             if down.contains(at) { continue }
             let devices = fleet.devices.filter { ($0.createdAt ?? start) <= at }.map { $0.snapshot(at: at) }
             let (result, intents) = AlertCycle.run(

@@ -38,7 +38,7 @@ struct DevicesCommand: AsyncParsableCommand {
         var format: OutputFormat = .table
 
         func validate() throws {
-            guard DurationText.seconds(timeout).map({ $0 > 0 }) == true else {
+            guard DurationText.duration(timeout).map({ $0 > .zero }) == true else {
                 throw ValidationError("--timeout must be a duration such as 30s or 2m, not \"\(timeout)\"")
             }
             guard (0...20).contains(retries) else { throw ValidationError("--retries must be from 0 to 20") }
@@ -57,12 +57,11 @@ struct DevicesCommand: AsyncParsableCommand {
                     message: "no API key: \(error). Set ROBOFLOW_API_KEY or pass --api-key-file with a workspace key.",
                     code: 3)
             }
-            let seconds = DurationText.seconds(timeout) ?? 30
+            let limit = DurationText.duration(timeout) ?? .seconds(30)
             return DevicesAPIClient(
                 baseURL: apiURL, apiKey: key, http: CurlHTTPClient(),
                 retry: RetryPolicy(maxAttempts: retries + 1, maxTotal: .seconds(60)),
-                connectTimeout: .milliseconds(Int(min(seconds, 10) * 1000)),
-                requestTimeout: .milliseconds(Int(seconds * 1000)))
+                connectTimeout: min(limit, .seconds(10)), requestTimeout: limit)
         }
     }
 

@@ -114,7 +114,7 @@ struct EvalCommand: AsyncParsableCommand {
         let client = DevicesAPIClient(
             baseURL: loaded.configuration.api.baseURL, apiKey: key, http: CurlHTTPClient(),
             retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(60)),
-            requestTimeout: .milliseconds(Int(loaded.configuration.api.timeout * 1000)))
+            requestTimeout: loaded.configuration.api.timeout)
         do {
             let result = try await client.list(workspace: workspace)
             return (result.devices, result.apiDate)

@@ -10,24 +10,24 @@ struct ConfigurationParserTests {
         let parsed = try #require(config)
         #expect(parsed.api.baseURL == "https://api.roboflow.com")
         #expect(parsed.api.apiKey == .environment("ROBOFLOW_API_KEY"))
-        #expect(parsed.api.timeout == 30)
-        #expect(parsed.workspaces == [Configuration.Workspace(id: "acme", pollEvery: 60)])
+        #expect(parsed.api.timeout == .seconds(30))
+        #expect(parsed.workspaces == [Configuration.Workspace(id: "acme", pollEvery: .seconds(60))])
         #expect(parsed.ruleFiles == ["rules/*.json"])
         #expect(parsed.defaults == Configuration.Defaults())
         #expect(
-            parsed.defaults.groupWait == 30 && parsed.defaults.groupInterval == 300
-                && parsed.defaults.repeatEvery == 14_400)
-        #expect(parsed.defaults.staleAfter == 300 && parsed.defaults.sendResolved)
+            parsed.defaults.groupWait == .seconds(30) && parsed.defaults.groupInterval == .seconds(300)
+                && parsed.defaults.repeatEvery == .seconds(14_400))
+        #expect(parsed.defaults.staleAfter == .seconds(300) && parsed.defaults.sendResolved)
         #expect(parsed.state == .sqlite(path: "devicewatch-state.db"))
         #expect(parsed.server.listen == "127.0.0.1:9464")
-        #expect(parsed.history.keep == 35 * 86_400)
+        #expect(parsed.history.keep == .seconds(35 * 86_400))
     }
 
     @Test func historyKeepIsADurationOfAtLeastAnHour() throws {
         let minimal = #"{"workspaces": [{"id": "acme"}], "rule_files": [], "history": "#
         let (config, diagnostics) = ConfigurationParser.parse(minimal + #"{"keep": "90d"}}"#, file: "c.json")
         #expect(diagnostics.isEmpty)
-        #expect(config?.history.keep == Double(90 * 86_400))
+        #expect(config?.history.keep == .days(90))
         let (_, short) = ConfigurationParser.parse(minimal + #"{"keep": "10m"}}"#, file: "c.json")
         #expect(short.map(\.message) == ["keep must be at least 1h"])
         let (_, unknown) = ConfigurationParser.parse(minimal + #"{"kep": "10d"}}"#, file: "c.json")
@@ -57,9 +57,9 @@ struct ConfigurationParserTests {
         #expect(receivers["w"]?.headers == ["X-A": "b"])
         #expect(receivers["f"]?.path == "out.jsonl")
         #expect(receivers["c"]?.template == "t.mustache")
-        #expect(config?.defaults.groupWait == 0)
-        #expect(config?.state == .postgres(url: .environment("DB"), leaseTTL: 30))
-        #expect(config?.workspaces.first?.pollEvery == 1)
+        #expect(config?.defaults.groupWait == .seconds(0))
+        #expect(config?.state == .postgres(url: .environment("DB"), leaseTTL: .seconds(30)))
+        #expect(config?.workspaces.first?.pollEvery == .seconds(1))
     }
 
     @Test func inlineSecretsAreRefusedWithoutEverEchoingThem() {

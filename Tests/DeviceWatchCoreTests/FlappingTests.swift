@@ -8,7 +8,7 @@ import Testing
 struct FlappingTests {
     static let rule: Rule = {
         var rule = offlineRule
-        rule.flapping = FlappingPolicy(changes: 4, within: 3600, stableFor: 1800)
+        rule.flapping = FlappingPolicy(changes: 4, within: .seconds(3600), stableFor: .seconds(1800))
         return rule
     }()
 
@@ -104,7 +104,8 @@ struct FlappingTests {
             #expect(rules.isEmpty && diagnostics.contains { $0.message.contains(problem) }, "\(diagnostics)")
         } else {
             #expect(diagnostics.isEmpty, "\(diagnostics)")
-            #expect(rules.first?.flapping == FlappingPolicy(changes: 4, within: 3600, stableFor: 1800))
+            #expect(
+                rules.first?.flapping == FlappingPolicy(changes: 4, within: .seconds(3600), stableFor: .seconds(1800)))
         }
         let (_, fleet) = RuleParser.parse(
             #"{"rules": [{"id": "f", "fleet": {"when": {"offline_count_at_least": 2}}, "flapping": {"changes": 4, "within": "1h", "stable_for": "30m"}}]}"#,

@@ -26,17 +26,17 @@ struct FleetRuleParserTests {
                 == FleetCondition(
                     groupBy: ["tag:site-*"], minDevices: 3, threshold: .fractionAtLeast(0.5), of: .status(["offline"])))
         #expect(rule.condition == .status(["offline"]))
-        #expect(rule.pendingFor == 120 && rule.keepFiringFor == 300)
+        #expect(rule.pendingFor == .seconds(120) && rule.keepFiringFor == .seconds(300))
     }
 
     @Test(arguments: [
         (
             #""count_at_least": 3, "of": {"offline_for": "10m"}"#, FleetCondition.Threshold.countAtLeast(3),
-            Condition.offlineFor(seconds: 600)
+            Condition.offlineFor(.seconds(600))
         ),
         (
             #""fraction_at_least": 0.25, "of": {"unknown_for": "1h"}"#, .fractionAtLeast(0.25),
-            .unknownFor(seconds: 3600)
+            .unknownFor(.seconds(3600))
         ),
         (#""count_below": 2, "of": {"status": "online"}"#, .countBelow(2), .status(["online"])),
         (#""offline_count_at_least": 5"#, .countAtLeast(5), .status(["offline"])),

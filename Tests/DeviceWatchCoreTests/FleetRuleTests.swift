@@ -14,7 +14,7 @@ struct FleetRuleTests {
             groupBy: ["tag:site-*"], minDevices: 3, threshold: .fractionAtLeast(0.5), of: .status(["offline"])))
     static let cameraOffline = Rule(
         id: "production-offline", summary: "{{device.name}} offline", severity: .warning,
-        condition: .offlineFor(seconds: 600), notify: ["pager"])
+        condition: .offlineFor(.seconds(600)), notify: ["pager"])
 
     /// `count` cameras of `site`, the first `offline` of them offline for 20 minutes.
     static func site(_ site: String, count: Int, offline: Int, at seconds: Double = 0) -> [Device] {
@@ -120,8 +120,8 @@ struct FleetRuleTests {
 
     @Test func forDelaysAFleetAlertAndKeepFiringForHoldsItThroughABlip() {
         var rule = Self.siteDown
-        rule.pendingFor = 120
-        rule.keepFiringFor = 300
+        rule.pendingFor = .seconds(120)
+        rule.keepFiringFor = .seconds(300)
         var h = Harness([rule])
         _ = h.cycle(0, Self.site("site-b", count: 4, offline: 4))
         #expect(h.book.alerts.values.map(\.state) == [.pending])

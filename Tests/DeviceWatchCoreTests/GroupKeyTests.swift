@@ -11,11 +11,11 @@ struct GroupKeyTests {
     func groups(_ groupBy: [String], _ devices: [Device]) -> [String: [String]] {
         let rules = RuleSet([
             Rule(
-                id: "offline", severity: .critical, condition: .offlineFor(seconds: 600), notify: ["pager"],
+                id: "offline", severity: .critical, condition: .offlineFor(.seconds(600)), notify: ["pager"],
                 groupBy: groupBy)
         ])
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 0
+        defaults.groupWait = .seconds(0)
         var state = AlertState()
         let planned = AlertCycle.run(
             &state, .poll(workspace: "acme", devices: devices, at: Self.t0),

@@ -7,7 +7,7 @@ import Testing
 @Suite("GroupTimer")
 struct GroupTimerTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-    let timer = GroupTimer(groupWait: 30, groupInterval: 300, repeatEvery: 3600)
+    let timer = GroupTimer(groupWait: .seconds(30), groupInterval: .seconds(300), repeatEvery: .seconds(3600))
 
     static func group(created: Double = 0, sent: Double? = nil, firing: Bool, changed: Bool) -> GroupTimer.Group {
         GroupTimer.Group(

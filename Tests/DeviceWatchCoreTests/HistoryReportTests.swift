@@ -45,9 +45,9 @@ struct HistoryReportTests {
     }
 
     @Test func theCoverageGapIsThreePollsAndNeverUnderThreeMinutes() {
-        #expect(Coverage.gap(pollEvery: 60) == 180)
-        #expect(Coverage.gap(pollEvery: 10) == 180)
-        #expect(Coverage.gap(pollEvery: 300) == 900)
+        #expect(Coverage.gap(pollEvery: .seconds(60)) == .seconds(180))
+        #expect(Coverage.gap(pollEvery: .seconds(10)) == .seconds(180))
+        #expect(Coverage.gap(pollEvery: .seconds(300)) == .seconds(900))
     }
 
     @Test(arguments: [

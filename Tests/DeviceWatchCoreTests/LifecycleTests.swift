@@ -14,7 +14,8 @@ struct Harness {
     var routing: RoutingState { state.routing }
 
     init(
-        _ rules: [Rule], groupWait: Double = 0, groupInterval: Double = 60, repeatEvery: Double = 3600,
+        _ rules: [Rule], groupWait: Duration = .zero, groupInterval: Duration = .seconds(60),
+        repeatEvery: Duration = .hours(1),
         meta: [String] = ["ops"]
     ) {
         self.rules = RuleSet(rules)
@@ -45,7 +46,7 @@ struct Harness {
     /// state before and after finds, and rolling it back restores the state as it was.
     private mutating func run(_ input: AlertCycle.Input) -> (result: AlertCycle.Result, intents: [NotificationIntent]) {
         let before = state
-        let settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: 300)
+        let settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: .seconds(300))
         let at = input.at
         var polled: (String, [Device])?
         if case .poll(let workspace, let devices, _) = input { polled = (workspace, devices) }
@@ -78,7 +79,7 @@ struct Harness {
 
 let offlineRule = Rule(
     id: "offline", summary: "{{device.name}} offline {{offline_for}}", severity: .critical,
-    condition: .offlineFor(seconds: 600), notify: ["pager", "chat"])
+    condition: .offlineFor(.seconds(600)), notify: ["pager", "chat"])
 
 @Suite("Alert lifecycle")
 struct LifecycleTests {
@@ -127,7 +128,7 @@ struct LifecycleTests {
 
     @Test func forDelaysFiringThroughPending() {
         var rule = offlineRule
-        rule.pendingFor = 120
+        rule.pendingFor = .seconds(120)
         var h = Harness([rule])
         #expect(h.cycle(0, [Harness.offline("d1", since: -700)]).transitions.map(\.to) == [.pending])
         #expect(h.cycle(60, [Harness.offline("d1", since: -700)]).transitions.isEmpty)
@@ -137,7 +138,7 @@ struct LifecycleTests {
 
     @Test func pendingThatStopsHoldingBecomesInactiveWithoutNotifying() {
         var rule = offlineRule
-        rule.pendingFor = 300
+        rule.pendingFor = .seconds(300)
         var h = Harness([rule])
         _ = h.cycle(0, [Harness.offline("d1", since: -700)])
         let (transitions, intents) = h.cycle(60, [Harness.online("d1", at: 59)])
@@ -148,7 +149,7 @@ struct LifecycleTests {
 
     @Test func keepFiringForHoldsThroughAShortBlip() {
         var rule = offlineRule
-        rule.keepFiringFor = 120
+        rule.keepFiringFor = .seconds(120)
         var h = Harness([rule])
         _ = h.cycle(0, [Harness.offline("d1", since: -700)])
         #expect(h.cycle(60, [Harness.online("d1", at: 55)]).transitions.isEmpty)  // recovered 60s: held
@@ -157,7 +158,7 @@ struct LifecycleTests {
     }
 
     @Test func deviceRemovedAndRuleRemovedResolveWithTheirReasons() {
-        let other = Rule(id: "other", condition: .offlineFor(seconds: 60), notify: ["chat"])
+        let other = Rule(id: "other", condition: .offlineFor(.seconds(60)), notify: ["chat"])
         var h = Harness([offlineRule, other])
         _ = h.cycle(0, [Harness.offline("d1", since: -700), Harness.offline("d2", since: -700)])
         let removed = h.cycle(60, [Harness.offline("d2", since: -700)]).transitions
@@ -174,7 +175,7 @@ struct LifecycleTests {
         _ = h.cycle(0, [Harness.offline("d1", since: -700)])
         var changed = offlineRule
         changed.summary = "new text"
-        changed.condition = .offlineFor(seconds: 300)
+        changed.condition = .offlineFor(.seconds(300))
         h.rules = RuleSet([changed])
         let (transitions, _) = h.cycle(60, [Harness.offline("d1", since: -700)])
         #expect(transitions.isEmpty)
@@ -221,7 +222,7 @@ struct PlannerTests {
     }
 
     @Test func groupWaitDelaysTheFirstAndGroupIntervalBatchesChanges() {
-        var h = Harness([offlineRule], groupWait: 30, groupInterval: 300)
+        var h = Harness([offlineRule], groupWait: .seconds(30), groupInterval: .seconds(300))
         #expect(h.cycle(0, [Harness.offline("d1", since: -700)]).intents.isEmpty)
         let first = h.cycle(30, [Harness.offline("d1", since: -700), Harness.offline("d2", since: -700)]).intents
         #expect(first.first?.firing.map(\.key.deviceID) == ["d1", "d2"])
@@ -266,8 +267,8 @@ struct PlannerTests {
 
     @Test func anAlertRecoveringThroughKeepFiringForBeforeAnyoneWasToldIsNeverAnnounced() {
         var rule = offlineRule
-        rule.keepFiringFor = 300
-        var h = Harness([rule], groupWait: 60)
+        rule.keepFiringFor = .seconds(300)
+        var h = Harness([rule], groupWait: .seconds(60))
         #expect(h.cycle(0, [Harness.offline("d1", since: -700)]).intents.isEmpty)  // waiting group_wait
         #expect(h.cycle(30, [Harness.online("d1", at: 29)]).intents.isEmpty)  // back: held by keep_firing_for
         #expect(h.book.alerts.values.map(\.state) == [.firing])
@@ -275,7 +276,7 @@ struct PlannerTests {
         #expect(h.cycle(400, [Harness.online("d1", at: 399)]).transitions.map(\.to) == [.resolved])
         #expect(h.cycle(460, [Harness.online("d1", at: 459)]).intents.isEmpty)
         // Told before it recovered, the same alert is repeated as firing and its resolve is told.
-        var told = Harness([rule], groupWait: 0)
+        var told = Harness([rule], groupWait: .seconds(0))
         #expect(told.cycle(0, [Harness.offline("d1", since: -700)]).intents.count == 2)
         _ = told.cycle(30, [Harness.online("d1", at: 29)])
         #expect(told.cycle(400, [Harness.online("d1", at: 399)]).intents.flatMap(\.resolved).count == 2)
@@ -311,7 +312,7 @@ struct PlannerTests {
             id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"], labels: ["site": "a"],
             inhibits: ["cam-offline"], inhibitEqual: ["workspace", "label:site"])
         let camera = Rule(
-            id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"], labels: ["site": "a"])
+            id: "cam-offline", condition: .offlineFor(.seconds(600)), notify: ["chat"], labels: ["site": "a"])
         var h = Harness([site, camera])
         let intents = h.cycle(
             0,
@@ -327,7 +328,7 @@ struct PlannerTests {
         let site = Rule(
             id: "site-down", condition: .field(.id, [Glob("gateway")]), notify: ["chat"],
             inhibits: ["cam-offline"], inhibitEqual: ["workspace"])
-        let camera = Rule(id: "cam-offline", condition: .offlineFor(seconds: 600), notify: ["chat"])
+        let camera = Rule(id: "cam-offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])
         var h = Harness([site, camera])
         let gatewayDown = Device(id: "gateway", lastHeartbeat: Harness.t0.addingTimeInterval(-700))
         #expect(

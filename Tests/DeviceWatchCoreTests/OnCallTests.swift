@@ -9,16 +9,18 @@ struct OnCallTests {
 
     static let rules = RuleSet([
         Rule(
-            id: "offline", severity: .critical, condition: .status(["offline"]), notify: ["chat"], repeatEvery: 600,
+            id: "offline", severity: .critical, condition: .status(["offline"]), notify: ["chat"],
+            repeatEvery: .seconds(600),
             escalate: [
-                EscalationStep(after: 1800, notify: ["pager"]), EscalationStep(after: 7200, notify: ["managers"]),
+                EscalationStep(after: .seconds(1800), notify: ["pager"]),
+                EscalationStep(after: .seconds(7200), notify: ["managers"]),
             ])
     ])
 
     var settings: AlertCycle.Settings {
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 0
-        defaults.groupInterval = 60
+        defaults.groupWait = .seconds(0)
+        defaults.groupInterval = .seconds(60)
         return AlertCycle.Settings(rules: Self.rules, defaults: RoutingDefaults(defaults))
     }
 

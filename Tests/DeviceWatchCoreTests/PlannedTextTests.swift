@@ -10,7 +10,7 @@ struct PlannedTextTests {
     func rule(summary: String, description: String, minutes: Double) -> Rule {
         Rule(
             id: "offline", summary: summary, description: description, severity: .critical,
-            condition: .offlineFor(seconds: minutes * 60), notify: ["pager"])
+            condition: .offlineFor(.seconds(minutes * 60)), notify: ["pager"])
     }
 
     @Test func aReloadBeforeDeliveryDoesNotChangeWhatAPlannedNotificationSays() throws {
@@ -21,7 +21,7 @@ struct PlannedTextTests {
         let device = Device(
             id: "cam-1", name: "gate", status: .offline, lastHeartbeat: Self.t0.addingTimeInterval(-3600))
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 0
+        defaults.groupWait = .seconds(0)
         let planned = try #require(
             AlertCycle.run(
                 &state, .poll(workspace: "acme", devices: [device], at: Self.t0),

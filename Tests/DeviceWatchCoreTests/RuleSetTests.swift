@@ -35,10 +35,10 @@ struct RuleSetTests {
     }
 
     @Test(arguments: [
-        (Condition.offlineFor(seconds: 900), ["cam-1", "cam-4"]),  // cam-4 exactly at the threshold
-        (.offlineFor(seconds: 901), ["cam-1"]),
-        (.offlineFor(seconds: 0), ["cam-1", "cam-2", "cam-4", "cam-5"]),  // a future heartbeat is age 0
-        (.unknownFor(seconds: 1800), ["cam-3"]),  // cam-6 has no created_at and was never seen
+        (Condition.offlineFor(.seconds(900)), ["cam-1", "cam-4"]),  // cam-4 exactly at the threshold
+        (.offlineFor(.seconds(901)), ["cam-1"]),
+        (.offlineFor(.seconds(0)), ["cam-1", "cam-2", "cam-4", "cam-5"]),  // a future heartbeat is age 0
+        (.unknownFor(.seconds(1800)), ["cam-3"]),  // cam-6 has no created_at and was never seen
         (.rfdmVersionBelow(Version("1.4.0")!), ["cam-1", "cam-5"]),  // 1.10.0 is above; nightly never matches
         (.status(["offline", "unknown"]), ["cam-1", "cam-3", "cam-4", "cam-6"]),
         (.tags(TagFilter(allOf: [Glob("production")], noneOf: [Glob("retired")])), ["cam-1", "cam-2"]),
@@ -49,7 +49,7 @@ struct RuleSetTests {
         (.field(.hostname, [Glob("jetson-??")]), ["cam-1"]),
         (.field(.id, [Glob("cam-1"), Glob("cam-6")]), ["cam-1", "cam-6"]),
         (.all([.status(["offline"]), .tags(TagFilter(allOf: [Glob("site-a")]))]), ["cam-1"]),
-        (.any([.field(.type, [Glob("x86")]), .unknownFor(seconds: 60)]), ["cam-3", "cam-4"]),
+        (.any([.field(.type, [Glob("x86")]), .unknownFor(.seconds(60))]), ["cam-3", "cam-4"]),
         (.not(.tags(TagFilter(allOf: [Glob("production")]))), ["cam-3", "cam-5", "cam-6"]),
     ])
     func eachPredicateSelectsExactlyItsDevices(predicate: Condition, expected: [String]) {
@@ -57,8 +57,8 @@ struct RuleSetTests {
     }
 
     @Test func unknownForFallsBackToFirstSeen() {
-        #expect(matches(.unknownFor(seconds: 1800), firstSeen: ["cam-6": Self.ago(3600)]) == ["cam-3", "cam-6"])
-        #expect(matches(.unknownFor(seconds: 1800), firstSeen: ["cam-6": Self.ago(60)]) == ["cam-3"])
+        #expect(matches(.unknownFor(.seconds(1800)), firstSeen: ["cam-6": Self.ago(3600)]) == ["cam-3", "cam-6"])
+        #expect(matches(.unknownFor(.seconds(1800)), firstSeen: ["cam-6": Self.ago(60)]) == ["cam-3"])
     }
 
     @Test func unparseableAndMissingVersionsAreReportedOnlyWhenARuleComparesVersions() {
@@ -75,7 +75,7 @@ struct RuleSetTests {
             id: "production-offline",
             summary: "{{device.name}} has been offline for {{offline_for}} ({{rule.severity}}, {{workspace}})",
             severity: .critical, selector: .tags(TagFilter(allOf: [Glob("production")], noneOf: [Glob("retired")])),
-            condition: .offlineFor(seconds: 900))
+            condition: .offlineFor(.seconds(900)))
         let rules = RuleSet([rule])
         let evaluation = rules.evaluate(workspace: "acme", devices: Self.fleet, at: Self.now)
         let finding = try #require(evaluation.findings.first)
@@ -92,7 +92,7 @@ struct RuleSetTests {
 
     @Test func summariesAreNotHTMLEscaped() throws {
         let devices = [Device(id: "x", name: "<b>&cam</b>", status: .offline, lastHeartbeat: Self.ago(3600))]
-        let rules = RuleSet([Rule(id: "r", summary: "{{device.name}}", condition: .offlineFor(seconds: 60))])
+        let rules = RuleSet([Rule(id: "r", summary: "{{device.name}}", condition: .offlineFor(.seconds(60)))])
         let finding = try #require(rules.evaluate(workspace: "w", devices: devices, at: Self.now).findings.first)
         #expect(rules.summary(of: finding) == "<b>&cam</b>")
     }
@@ -123,7 +123,7 @@ struct RuleSetTests {
 
     @Test func evaluationIsDeterministic() async {
         let predicates: [Condition] = [
-            .offlineFor(seconds: 600), .status(["unknown"]), .tags(TagFilter(anyOf: [Glob("site-*")])),
+            .offlineFor(.seconds(600)), .status(["unknown"]), .tags(TagFilter(anyOf: [Glob("site-*")])),
             .rfdmVersionBelow(Version("1.4.0")!), .not(.field(.name, [Glob("*dock*")])),
         ]
         let rules = RuleSet(predicates.enumerated().map { Rule(id: "r\($0.offset)", condition: $0.element) })
@@ -149,7 +149,7 @@ struct CompiledAgreementTests {
     static let now = Timestamp.parse("2026-11-28T12:00:00Z")!
 
     static let conditions: [Condition] = [
-        .offlineFor(seconds: 600), .unknownFor(seconds: 1200), .rfdmVersionBelow(Version("1.4.0")!),
+        .offlineFor(.seconds(600)), .unknownFor(.seconds(1200)), .rfdmVersionBelow(Version("1.4.0")!),
         .status(["offline"]), .status(["unknown", "rebooting"]),
         .tags(TagFilter(allOf: [Glob("prod*")], noneOf: [Glob("retired")])),
         .tags(TagFilter(anyOf: [Glob("site-?"), Glob("lab")])),

@@ -89,7 +89,7 @@ struct TimeIntervalTests {
 
     @Test func anAlertMutedByAWindowIsToldTheMomentTheWindowEnds() throws {
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 30
+        defaults.groupWait = .seconds(30)
         defaults.timeIntervals = try Self.intervals(
             #"{"nightly-reboots": [{"times": [{"start": "02:00", "end": "03:30"}], "time_zone": "Europe/Berlin"}]}"#)
         let rules = RuleSet([
@@ -118,10 +118,12 @@ struct TimeIntervalTests {
 
     @Test func aSilenceDuringAWindowMutesOnlyWhileItHoldsAndChecksItsNames() throws {
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 0
+        defaults.groupWait = .seconds(0)
         defaults.timeIntervals = try Self.intervals(
             #"{"nightly-reboots": [{"times": [{"start": "02:00", "end": "03:00"}], "time_zone": "UTC"}]}"#)
-        let rules = RuleSet([Rule(id: "offline", condition: .status(["offline"]), notify: ["chat"], repeatEvery: 600)])
+        let rules = RuleSet([
+            Rule(id: "offline", condition: .status(["offline"]), notify: ["chat"], repeatEvery: .seconds(600))
+        ])
         let settings = AlertCycle.Settings(rules: rules, defaults: RoutingDefaults(defaults))
         let start = Self.at("2026-11-30T01:00:00Z")
         let request = Silence.Request(

@@ -41,21 +41,23 @@ struct ClusterStoreTests {
             a.close()
             b.close()
         }
-        let first = try await a.arrangeLeases(owner: "A", ttl: 30, keep: [:], take: ["w1", "w2", "w3"], limit: 2)
+        let first = try await a.arrangeLeases(
+            owner: "A", ttl: .seconds(30), keep: [:], take: ["w1", "w2", "w3"], limit: 2)
         #expect(first.held == ["w1": 1, "w2": 1])
         #expect(first.taken == ["w1": "", "w2": ""])
         // B finds w1 and w2 held; it takes the free one only.
-        let second = try await b.arrangeLeases(owner: "B", ttl: 30, keep: [:], take: ["w1", "w2", "w3"], limit: 3)
+        let second = try await b.arrangeLeases(
+            owner: "B", ttl: .seconds(30), keep: [:], take: ["w1", "w2", "w3"], limit: 3)
         #expect(second.held == ["w3": 1])
         // A renews what it holds; a commit under its lease is written.
-        let renewed = try await a.arrangeLeases(owner: "A", ttl: 30, keep: first.held, take: [], limit: 0)
+        let renewed = try await a.arrangeLeases(owner: "A", ttl: .seconds(30), keep: first.held, take: [], limit: 0)
         #expect(renewed.held == first.held && renewed.taken.isEmpty)
-        let fenceA = WorkspaceFence(workspace: "w1", owner: "A", epoch: 1, ttl: 30)
+        let fenceA = WorkspaceFence(workspace: "w1", owner: "A", epoch: 1, ttl: .seconds(30))
         try await a.commit(alertChanges("cam-1", workspace: "w1"), at: Self.t0, fence: fenceA)
 
         // A pauses past its lease; B takes w1 over at epoch 2.
         try await expireLeases(a)
-        let takeover = try await b.arrangeLeases(owner: "B", ttl: 30, keep: ["w3": 1], take: ["w1"], limit: 1)
+        let takeover = try await b.arrangeLeases(owner: "B", ttl: .seconds(30), keep: ["w3": 1], take: ["w1"], limit: 1)
         #expect(takeover.held == ["w1": 2, "w3": 2] || takeover.held == ["w1": 2, "w3": 1])
         #expect(takeover.taken == ["w1": "A"])
         // A wakes: its commit on epoch 1 is refused whole, and its renewal no longer holds w1.
@@ -67,12 +69,13 @@ struct ClusterStoreTests {
         let state = try await b.load(workspace: "w1")
         #expect(state.book.alerts.keys.map(\.deviceID) == ["cam-1"])
         // w1 is lost; w2 ran out too but nobody took it, so A still holds it at the same epoch.
-        let lost = try await a.arrangeLeases(owner: "A", ttl: 30, keep: ["w1": 1, "w2": 1], take: [], limit: 0)
+        let lost = try await a.arrangeLeases(
+            owner: "A", ttl: .seconds(30), keep: ["w1": 1, "w2": 1], take: [], limit: 0)
         #expect(lost.held == ["w2": 1])
         // B's commit under epoch 2 goes in.
         try await b.commit(
             alertChanges("cam-3", workspace: "w1"), at: Self.t0,
-            fence: WorkspaceFence(workspace: "w1", owner: "B", epoch: 2, ttl: 30))
+            fence: WorkspaceFence(workspace: "w1", owner: "B", epoch: 2, ttl: .seconds(30)))
         #expect(try await b.load(workspace: "w1").book.alerts.count == 2)
         let leases = try await b.leases()
         #expect(leases.first { $0.workspace == "w1" }?.owner == "B")
@@ -85,15 +88,15 @@ struct ClusterStoreTests {
             a.close()
             b.close()
         }
-        #expect(try await a.heartbeat(worker: "A", ttl: 30).map(\.id) == ["A"])
-        #expect(try await b.heartbeat(worker: "B", ttl: 30).map(\.id) == ["A", "B"])
-        _ = try await a.arrangeLeases(owner: "A", ttl: 30, keep: [:], take: ["w1", "w2"], limit: 2)
+        #expect(try await a.heartbeat(worker: "A", ttl: .seconds(30)).map(\.id) == ["A"])
+        #expect(try await b.heartbeat(worker: "B", ttl: .seconds(30)).map(\.id) == ["A", "B"])
+        _ = try await a.arrangeLeases(owner: "A", ttl: .seconds(30), keep: [:], take: ["w1", "w2"], limit: 2)
         try await a.releaseLeases(owner: "A", workspaces: ["w2"])
-        let taken = try await b.arrangeLeases(owner: "B", ttl: 30, keep: [:], take: ["w1", "w2"], limit: 2)
+        let taken = try await b.arrangeLeases(owner: "B", ttl: .seconds(30), keep: [:], take: ["w1", "w2"], limit: 2)
         #expect(taken.held == ["w2": 2])
         // A goes silent for longer than the TTL: it no longer counts as live.
         try await a.client.query("UPDATE workers SET last_seen = last_seen - 31 WHERE id = 'A'")
-        #expect(try await b.heartbeat(worker: "B", ttl: 30).map(\.id) == ["B"])
+        #expect(try await b.heartbeat(worker: "B", ttl: .seconds(30)).map(\.id) == ["B"])
     }
 
     @Test func oneWorkerOfTheClusterSendsTheHeartbeatPerPeriod() async throws {
@@ -102,13 +105,13 @@ struct ClusterStoreTests {
             a.close()
             b.close()
         }
-        #expect(try await a.takeHeartbeatTurn(every: 60))
-        #expect(try await b.takeHeartbeatTurn(every: 60) == false)
-        #expect(try await a.takeHeartbeatTurn(every: 60) == false)
+        #expect(try await a.takeHeartbeatTurn(every: .seconds(60)))
+        #expect(try await b.takeHeartbeatTurn(every: .seconds(60)) == false)
+        #expect(try await a.takeHeartbeatTurn(every: .seconds(60)) == false)
         // A period later (the row as time would leave it), the next to ask sends it.
         try await a.client.query("UPDATE heartbeat_turn SET sent_at = sent_at - 61")
-        #expect(try await b.takeHeartbeatTurn(every: 60))
-        #expect(try await a.takeHeartbeatTurn(every: 60) == false)
+        #expect(try await b.takeHeartbeatTurn(every: .seconds(60)))
+        #expect(try await a.takeHeartbeatTurn(every: .seconds(60)) == false)
     }
 
     @Test func loadingOneWorkspaceReadsItsAlertsGroupsAndClockOnly() async throws {
@@ -167,8 +170,8 @@ struct ClusterStoreTests {
             a.close()
             b.close()
         }
-        a.claimOutbox(as: "A", for: 30)
-        b.claimOutbox(as: "B", for: 30)
+        a.claimOutbox(as: "A", for: .seconds(30))
+        b.claimOutbox(as: "B", for: .seconds(30))
         let contract = StoreContractTests()
         try await contract.enqueue(
             a,

@@ -100,14 +100,15 @@ struct EngineCommitTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try FlakyStore(path: path)
         var config = Configuration.Defaults()
-        config.groupWait = 0
+        config.groupWait = .seconds(0)
         let rules = RuleSet([
             Rule(
-                id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600),
+                id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(.seconds(600)),
                 notify: ["chat"])
         ])
         let engine = await Engine(
-            rules: rules, defaults: RoutingDefaults(config), staleAfter: 300, state: try store.load(), store: store)
+            rules: rules, defaults: RoutingDefaults(config), staleAfter: .seconds(300), state: try store.load(),
+            store: store)
 
         // Three cameras go offline; the commit fails: nothing is written, and the engine forgets
         // the cycle's alerts and its notification group as if it had never run.
@@ -146,12 +147,13 @@ struct EngineCommitTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try FlakyStore(path: path)
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 30
-        defaults.repeatEvery = 3600
-        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
+        defaults.groupWait = .seconds(30)
+        defaults.repeatEvery = .seconds(3600)
+        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])])
         let clock = Mutex(Self.t0)
         let engine = await Engine(
-            rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store,
+            rules: rules, defaults: RoutingDefaults(defaults), staleAfter: .seconds(300), state: try store.load(),
+            store: store,
             localNow: { clock.withLock { $0 } })
         await engine.pollSucceeded(workspace: "acme", devices: devices(offline: true), apiDate: Self.t0)
         await #expect(try store.store.notifications(state: nil, limit: 10).isEmpty)  // group_wait runs

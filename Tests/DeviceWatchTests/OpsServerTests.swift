@@ -112,15 +112,16 @@ struct OpsServerTests {
             Rule(
                 id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}",
                 severity: .critical,
-                condition: .offlineFor(seconds: 900), notify: ["r"],
-                flapping: FlappingPolicy(changes: 4, within: 3600, stableFor: 1800))
+                condition: .offlineFor(.seconds(900)), notify: ["r"],
+                flapping: FlappingPolicy(changes: 4, within: .seconds(3600), stableFor: .seconds(1800)))
         ])
         return WorkerStatus(
             now: now, startedAt: now.addingTimeInterval(-3600), workspaces: ["acme"], fleet: ["acme": fleet],
             alerts: alerts, health: health,
             outbox: [.pending: 3, .sent: 10, .dead: 1], reload: reload,
             readiness: Readiness.evaluate(
-                workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-3600),
+                workspaces: ["acme"], health: health, staleAfter: .seconds(300),
+                startedAt: now.addingTimeInterval(-3600),
                 now: now),
             rules: rules)
     }
@@ -378,7 +379,7 @@ extension OpsServerTests {
         var status = Self.status()
         status.workspaces = ["acme", "beta"]
         status.lease = DatabaseLease(
-            database: "postgres://db:5432/dw", owner: "host-a pid 1 aaaa", ttl: 30, renewedAt: Self.now,
+            database: "postgres://db:5432/dw", owner: "host-a pid 1 aaaa", ttl: .seconds(30), renewedAt: Self.now,
             held: ["acme": 3], workers: ["host-a pid 1 aaaa", "host-b pid 2 bbbb", "host-c pid 3 cccc"],
             leases: [
                 .init(workspace: "acme", owner: "host-a pid 1 aaaa", epoch: 3, secondsLeft: 20),
@@ -412,7 +413,8 @@ struct ReadinessTests {
         ]
         #expect(
             Readiness.evaluate(
-                workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now.addingTimeInterval(-999), now: now
+                workspaces: ["acme"], health: health, staleAfter: .seconds(300),
+                startedAt: now.addingTimeInterval(-999), now: now
             ).ready)
     }
 
@@ -420,23 +422,25 @@ struct ReadinessTests {
         let health = ["acme": WorkspaceHealth(lastSuccess: now)]
         func lease(renewedSecondsAgo: Double) -> DatabaseLease {
             DatabaseLease(
-                database: "postgres://db:5432/dw", owner: "host pid 1", ttl: 30,
+                database: "postgres://db:5432/dw", owner: "host pid 1", ttl: .seconds(30),
                 renewedAt: now.addingTimeInterval(-renewedSecondsAgo))
         }
         let fresh = Readiness.evaluate(
-            workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now,
+            workspaces: ["acme"], health: health, staleAfter: .seconds(300), startedAt: now, now: now,
             lease: lease(renewedSecondsAgo: 10), localNow: now)
         #expect(fresh.ready)
         let stale = Readiness.evaluate(
-            workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now,
+            workspaces: ["acme"], health: health, staleAfter: .seconds(300), startedAt: now, now: now,
             lease: lease(renewedSecondsAgo: 45), localNow: now)
         #expect(!stale.ready)
         #expect(stale.problems.first?.contains("other workers take its workspaces over") == true)
         // Before the first round the database confirmed: not ready either.
-        let unconfirmed = DatabaseLease(database: "postgres://db:5432/dw", owner: "w", ttl: 30, renewedAt: .distantPast)
+        let unconfirmed = DatabaseLease(
+            database: "postgres://db:5432/dw", owner: "w", ttl: .seconds(30), renewedAt: .distantPast)
         #expect(
             !Readiness.evaluate(
-                workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now, lease: unconfirmed,
+                workspaces: ["acme"], health: health, staleAfter: .seconds(300), startedAt: now, now: now,
+                lease: unconfirmed,
                 localNow: now
             ).ready)
     }
@@ -444,7 +448,7 @@ struct ReadinessTests {
     @Test func anAuthenticationFailureIsBlindAtOnce() {
         let health = ["acme": WorkspaceHealth(failingSince: now, failure: "401", authFailure: true)]
         let readiness = Readiness.evaluate(
-            workspaces: ["acme"], health: health, staleAfter: 300, startedAt: now, now: now)
+            workspaces: ["acme"], health: health, staleAfter: .seconds(300), startedAt: now, now: now)
         #expect(!readiness.ready)
         #expect(readiness.blind == ["acme"])
     }
@@ -452,10 +456,12 @@ struct ReadinessTests {
     @Test func aWorkspaceNeverPolledIsBlindOnceStaleAfterHasPassedSinceTheStart() {
         #expect(
             Readiness.evaluate(
-                workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-60), now: now
+                workspaces: ["acme"], health: [:], staleAfter: .seconds(300), startedAt: now.addingTimeInterval(-60),
+                now: now
             ).ready)
         let late = Readiness.evaluate(
-            workspaces: ["acme"], health: [:], staleAfter: 300, startedAt: now.addingTimeInterval(-301), now: now)
+            workspaces: ["acme"], health: [:], staleAfter: .seconds(300), startedAt: now.addingTimeInterval(-301),
+            now: now)
         #expect(late.problems == ["workspace acme not seen for 5m1s: no successful poll yet"])
     }
 }

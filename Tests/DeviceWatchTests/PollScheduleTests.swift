@@ -39,18 +39,21 @@ struct PollScheduleTests {
     @Test(arguments: [
         (PollSchedule.Outcome.succeeded, 2.0, 52.0...64.0),  // poll_every ±10% from the start, less the poll's time
         (.failed(consecutive: 1, retryAfter: nil), 2.0, 60.0...72.0),  // a failure waits poll_every from now
-        (.failed(consecutive: 1, retryAfter: 90), 2.0, 90.0...90.0),  // and the API's Retry-After when longer
+        (.failed(consecutive: 1, retryAfter: .seconds(90)), 2.0, 90.0...90.0),  // and the API's Retry-After when longer
         (.failed(consecutive: 2, retryAfter: nil), 2.0, 120.0...144.0),  // doubling while failures go on
         (.failed(consecutive: 9, retryAfter: nil), 2.0, 150.0...180.0),  // up to half of stale_after (300 s)
-        (.failed(consecutive: 9, retryAfter: 600), 2.0, 600.0...600.0),  // a Retry-After beyond the cap still wins
+        // A Retry-After beyond the cap still wins.
+        (.failed(consecutive: 9, retryAfter: .seconds(600)), 2.0, 600.0...600.0),
     ])
     func theNextPollWaitsAtLeastPollEveryAndRetryAfter(
         outcome: PollSchedule.Outcome, elapsed: Double, expected: ClosedRange<Double>
     ) {
-        let schedule = PollSchedule(pollEvery: 60, maxBackoff: PollSchedule.maxBackoff(pollEvery: 60, staleAfter: 300))
+        let schedule = PollSchedule(
+            pollEvery: .seconds(60),
+            maxBackoff: PollSchedule.maxBackoff(pollEvery: .seconds(60), staleAfter: .seconds(300)))
         var random = SeededRandom(seed: 42)
         for _ in 0..<50 {
-            let wait = schedule.wait(after: outcome, elapsed: elapsed, random: &random)
+            let wait = schedule.wait(after: outcome, elapsed: .seconds(elapsed), random: &random).timeInterval
             #expect(expected.contains(wait), "\(outcome): \(wait)")
         }
     }
@@ -67,16 +70,16 @@ struct PollScheduleTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         let engine = await Engine(
-            rules: RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])]),
+            rules: RuleSet([Rule(id: "offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])]),
             defaults: RoutingDefaults(.init()),
-            staleAfter: 300, state: try store.load(), store: store)
+            staleAfter: .seconds(300), state: try store.load(), store: store)
         let client = DevicesAPIClient(
             baseURL: harness.server.baseURL, apiKey: Secret("ws-key-SECRET-123"), http: harness.http,
             retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)), sleep: { try await time.sleep($0) })
         await Pollers.poll(
-            Configuration.Workspace(id: "acme", pollEvery: 10), client: client, engine: engine,
+            Configuration.Workspace(id: "acme", pollEvery: .seconds(10)), client: client, engine: engine,
             metrics: WorkerMetrics(),
-            logger: Logger(label: "test"), staleAfter: 300, timing: time.timing)
+            logger: Logger(label: "test"), staleAfter: .seconds(300), timing: time.timing)
 
         let stats = try await harness.http.send(HTTPRequestSpec(url: harness.server.baseURL + "/_sim/stats"))
         let requests = try #require(

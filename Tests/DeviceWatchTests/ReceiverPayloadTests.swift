@@ -11,13 +11,13 @@ enum Fixed {
         Rule(
             id: "production-offline", summary: "{{device.name}} has been offline for {{offline_for}}",
             description: "Check power and network.",
-            severity: .critical, condition: .offlineFor(seconds: 900), notify: ["r"]),
+            severity: .critical, condition: .offlineFor(.seconds(900)), notify: ["r"]),
         Rule(
             id: "site-down", summary: "{{group.key}}: {{group.matching}} of {{group.total}} cameras offline",
-            severity: .critical, condition: .offlineFor(seconds: 300), notify: ["r"], inhibits: ["production-offline"],
+            severity: .critical, condition: .offlineFor(.seconds(300)), notify: ["r"], inhibits: ["production-offline"],
             fleet: FleetCondition(
                 groupBy: ["tag:site-*"], minDevices: 3, threshold: .fractionAtLeast(0.5),
-                of: .offlineFor(seconds: 300))),
+                of: .offlineFor(.seconds(300)))),
     ])
     static let context = RenderContext(rules: rules, externalURL: "http://devicewatch.example:9464")
 
@@ -281,7 +281,7 @@ struct PlannedTextPayloadTests {
                 tags: ["production", "@here"])
         }
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 0
+        defaults.groupWait = .seconds(0)
         var state = AlertState()
         let planned = try #require(
             AlertCycle.run(

@@ -10,16 +10,16 @@ struct SQLiteStateStoreTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-state-\(UUID().uuidString).db").path
 
     let rules = RuleSet([
-        Rule(id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(seconds: 600), notify: ["chat"])
+        Rule(id: "offline", summary: "{{device.name}} offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])
     ])
     let defaults: RoutingDefaults = {
         var config = Configuration.Defaults()
-        config.groupWait = 0
+        config.groupWait = .seconds(0)
         return RoutingDefaults(config)
     }()
     let perDeviceDefaults: RoutingDefaults = {
         var config = Configuration.Defaults()
-        config.groupWait = 0
+        config.groupWait = .seconds(0)
         config.groupBy = ["device"]
         return RoutingDefaults(config)
     }()

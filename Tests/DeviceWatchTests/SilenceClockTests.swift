@@ -26,10 +26,11 @@ struct SilenceClockTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
         var defaults = Configuration.Defaults()
-        defaults.groupWait = 0
-        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
+        defaults.groupWait = .seconds(0)
+        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])])
         let engine = await Engine(
-            rules: rules, defaults: RoutingDefaults(defaults), staleAfter: 300, state: try store.load(), store: store)
+            rules: rules, defaults: RoutingDefaults(defaults), staleAfter: .seconds(300), state: try store.load(),
+            store: store)
         let start = Date().addingTimeInterval(skew)
         await engine.pollSucceeded(workspace: "acme", devices: camera(offline: false, at: start), apiDate: start)
 
@@ -62,9 +63,10 @@ struct SilenceClockTests {
     @Test func theClockOffsetIsStoredWhenItMovesAndRestoredAtStart() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteStateStore(path: path)
-        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(seconds: 600), notify: ["chat"])])
+        let rules = RuleSet([Rule(id: "offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])])
         let engine = await Engine(
-            rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
+            rules: rules, defaults: RoutingDefaults(.init()), staleAfter: .seconds(300), state: try store.load(),
+            store: store)
         let skew = -86_400.0
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
@@ -79,7 +81,8 @@ struct SilenceClockTests {
 
         // A restarted engine is on the API's clock before its first poll.
         let restarted = await Engine(
-            rules: rules, defaults: RoutingDefaults(.init()), staleAfter: 300, state: try store.load(), store: store)
+            rules: rules, defaults: RoutingDefaults(.init()), staleAfter: .seconds(300), state: try store.load(),
+            store: store)
         #expect(abs(await restarted.now.timeIntervalSince(Date() + skew + 30)) < 5)
     }
 }

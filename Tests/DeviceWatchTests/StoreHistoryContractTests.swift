@@ -7,7 +7,7 @@ import Testing
 extension StoreContractTests {
     func judge(
         _ store: any StateStore, _ state: inout AlertState, _ devices: [Device], at seconds: Double,
-        rules: RuleSet = RuleSet([]), pollEvery: Double = 60
+        rules: RuleSet = RuleSet([]), pollEvery: Duration = .seconds(60)
     ) async throws -> StateChanges {
         let at = Self.t0.addingTimeInterval(seconds)
         let (result, _) = AlertCycle.run(

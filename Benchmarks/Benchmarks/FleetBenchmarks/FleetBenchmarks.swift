@@ -10,9 +10,9 @@ let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
 let deviceRules = [
     Rule(
         id: "production-offline", summary: "{{device.name}} offline for {{offline_for}}", severity: .critical,
-        selector: .tags(TagFilter(allOf: [Glob("production")])), condition: .offlineFor(seconds: 900),
+        selector: .tags(TagFilter(allOf: [Glob("production")])), condition: .offlineFor(.seconds(900)),
         notify: ["pager", "chat"]),
-    Rule(id: "never-checked-in", condition: .unknownFor(seconds: 1800), notify: ["chat"]),
+    Rule(id: "never-checked-in", condition: .unknownFor(.seconds(1800)), notify: ["chat"]),
 ]
 func fleetRule(_ id: String, _ groupBy: [String], _ threshold: FleetCondition.Threshold, _ of: Condition) -> Rule {
     Rule(
@@ -22,14 +22,14 @@ func fleetRule(_ id: String, _ groupBy: [String], _ threshold: FleetCondition.Th
 }
 let fleetRules = [
     fleetRule("site-down", ["tag:site-*"], .fractionAtLeast(0.5), .status(["offline"])),
-    fleetRule("site-degraded", ["tag:site-*"], .countAtLeast(10), .offlineFor(seconds: 600)),
+    fleetRule("site-degraded", ["tag:site-*"], .countAtLeast(10), .offlineFor(.seconds(600))),
     fleetRule("site-dark", ["tag:site-*"], .countBelow(1), .status(["online"])),
-    fleetRule("site-stale", ["tag:site-*"], .countAtLeast(5), .offlineFor(seconds: 1800)),
+    fleetRule("site-stale", ["tag:site-*"], .countAtLeast(5), .offlineFor(.seconds(1800))),
     fleetRule("model-fleet-unknown", ["type"], .countAtLeast(1), .status(["unknown"])),
 ]
 let defaults: RoutingDefaults = {
     var config = Configuration.Defaults()
-    config.groupWait = 0
+    config.groupWait = .seconds(0)
     return RoutingDefaults(config)
 }()
 

@@ -9,13 +9,13 @@ let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
 let rules = RuleSet([
     Rule(
         id: "production-offline", summary: "{{device.name}} offline for {{offline_for}}", severity: .critical,
-        selector: .tags(TagFilter(allOf: [Glob("production")])), condition: .offlineFor(seconds: 900),
+        selector: .tags(TagFilter(allOf: [Glob("production")])), condition: .offlineFor(.seconds(900)),
         notify: ["pager", "chat"]),
-    Rule(id: "never-checked-in", condition: .unknownFor(seconds: 1800), notify: ["chat"]),
+    Rule(id: "never-checked-in", condition: .unknownFor(.seconds(1800)), notify: ["chat"]),
 ])
 let defaults: RoutingDefaults = {
     var config = Configuration.Defaults()
-    config.groupWait = 0
+    config.groupWait = .seconds(0)
     return RoutingDefaults(config)
 }()
 
@@ -134,7 +134,7 @@ let benchmarks: @Sendable () -> Void = {
     ).path
     let tickStore = try! SQLiteStateStore(path: tickPath)
     let tickEngine = DeviceWatch.Engine(
-        rules: rules, defaults: defaults, staleAfter: 300, state: waitFor { try await tickStore.load() },
+        rules: rules, defaults: defaults, staleAfter: .seconds(300), state: waitFor { try await tickStore.load() },
         store: tickStore,
         logger: { () -> Logger in
             var quiet = Logger(label: "bench")
@@ -163,9 +163,9 @@ let benchmarks: @Sendable () -> Void = {
     if let url = ProcessInfo.processInfo.environment["DEVICEWATCH_BENCH_DATABASE_URL"] {
         let postgres = waitFor { try await PostgresStateStore(url: Secret(url)) }
         let round = waitFor {
-            try await postgres.arrangeLeases(owner: "bench", ttl: 3600, keep: [:], take: ["acme"], limit: 1)
+            try await postgres.arrangeLeases(owner: "bench", ttl: .seconds(3600), keep: [:], take: ["acme"], limit: 1)
         }
-        let fence = WorkspaceFence(workspace: "acme", owner: "bench", epoch: round.held["acme"] ?? 1, ttl: 3600)
+        let fence = WorkspaceFence(workspace: "acme", owner: "bench", epoch: round.held["acme"] ?? 1, ttl: .seconds(3600))
         waitFor { try await postgres.commit(seed, at: t0, fence: fence) }
         Benchmark("persist a 10,000-transition cycle in one PostgreSQL transaction", configuration: configuration) {
             benchmark in

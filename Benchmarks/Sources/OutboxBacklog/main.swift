@@ -79,7 +79,7 @@ func deliver(path: String, sinkURL: String) async throws {
     let started = Date()
 
     let rules = RuleSet([
-        Rule(id: "offline", severity: .critical, condition: .offlineFor(seconds: 300), notify: ["sink"])
+        Rule(id: "offline", severity: .critical, condition: .offlineFor(.seconds(300)), notify: ["sink"])
     ])
     let receiver = WebhookReceiver(
         name: "sink", url: Secret(sinkURL), rateLimit: .init(perSecond: 1_000_000, burst: 1_000_000))

@@ -212,9 +212,9 @@ struct APIErrorBody {
 /// `Retry-After` as seconds or an HTTP date (relative to now, at least 0).
 func parseRetryAfter(_ value: String) -> Duration? {
     let trimmed = value.trimmingCharacters(in: .whitespaces)
-    if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int(seconds * 1000)) }
+    if let seconds = Double(trimmed), seconds >= 0 { return .seconds(seconds) }
     if let date = HTTPDate.parse(trimmed) {
-        return .milliseconds(Int(max(0, date.timeIntervalSinceNow) * 1000))
+        return .seconds(max(0, date.timeIntervalSinceNow))
     }
     return nil
 }

@@ -31,15 +31,6 @@ public struct RetryPolicy: Sendable {
     {
         if let retryAfter { return retryAfter }
         let cap = min(maxDelay, baseDelay * Int(1 << min(attempt - 1, 30)))
-        let capSeconds = cap.seconds
-        return .seconds(Double.random(in: 0...max(capSeconds, 0), using: &random))
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
+        return .seconds(Double.random(in: 0...max(cap.timeInterval, 0), using: &random))
     }
 }

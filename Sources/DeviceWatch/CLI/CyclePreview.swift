@@ -45,7 +45,7 @@ public struct CyclePreview: Sendable {
             guard !steps.isEmpty, let since = alert.firingSince else { continue }
             escalations.append(
                 Escalation(
-                    key: alert.key, steps: steps.map { ($0.notify, since.addingTimeInterval($0.after)) },
+                    key: alert.key, steps: steps.map { ($0.notify, since + $0.after) },
                     acknowledgedBy: acknowledgements.last { $0.covers(alert, at: at) }?.author))
         }
         let inhibited = settings.rules.inhibitedAlerts(in: state.book).filter {

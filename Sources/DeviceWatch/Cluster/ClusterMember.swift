@@ -15,12 +15,12 @@ public actor ClusterMember: AlertJudge {
     public struct Settings: Sendable {
         public var rules: RuleSet
         public var defaults: RoutingDefaults
-        public var staleAfter: Double
+        public var staleAfter: Duration
         public var workspaces: [Configuration.Workspace]
         public var keys: [String: Secret]
 
         /// Seconds between polls, per workspace.
-        var pollEvery: [String: Double] { Configuration.pollEvery(workspaces) }
+        var pollEvery: [String: Duration] { Configuration.pollEvery(workspaces) }
     }
 
     /// A workspace this worker holds, and what runs for it.
@@ -34,7 +34,7 @@ public actor ClusterMember: AlertJudge {
 
     public let id: String
     public let store: PostgresStateStore
-    public let ttl: Double
+    public let ttl: Duration
     private var settings: Settings
     private var held: [String: Held] = [:]
     private let makeClient: @Sendable (Secret) -> DevicesAPIClient
@@ -55,7 +55,7 @@ public actor ClusterMember: AlertJudge {
     private let sharedViewFor: Duration = .seconds(2)
 
     public init(
-        id: String, store: PostgresStateStore, ttl: Double, settings: Settings,
+        id: String, store: PostgresStateStore, ttl: Duration, settings: Settings,
         makeClient: @escaping @Sendable (Secret) -> DevicesAPIClient, metrics: WorkerMetrics,
         storeHealth: StoreHealth? = nil, logger: Logger, committed: @escaping @Sendable () async -> Void
     ) {
@@ -74,7 +74,7 @@ public actor ClusterMember: AlertJudge {
 
     /// How often a round runs: often enough that a lease is renewed three times in its TTL, and
     /// a free workspace is taken within a second.
-    public var roundEvery: Duration { .milliseconds(Int(min(ttl / 3, 1) * 1000)) }
+    public var roundEvery: Duration { min(ttl / 3, .seconds(1)) }
 
     /// The workspaces held now, with their epochs.
     public var holdings: [String: Int64] { held.mapValues(\.epoch) }
@@ -108,7 +108,7 @@ public actor ClusterMember: AlertJudge {
         } catch {
             logger.warning("cannot keep the workspace leases: \(error)")
             // A lease not renewed for its TTL may be another worker's already: stop judging.
-            if let confirmedAt, Date().timeIntervalSince(confirmedAt) >= ttl * 0.9, !held.isEmpty {
+            if let confirmedAt, Date().duration(since: confirmedAt) >= ttl * 0.9, !held.isEmpty {
                 let silent = DurationText.format(seconds: Date().timeIntervalSince(confirmedAt))
                 let stopping = held.keys.sorted().joined(separator: ", ")
                 logger.error(
@@ -293,7 +293,7 @@ public actor ClusterMember: AlertJudge {
     /// Every workspace's alerts and health from the database, read at most once per
     /// ``sharedViewFor``; nil while the database is away (or has not confirmed the leases lately).
     private func sharedAlertsAndHealth() async -> (alerts: [AlertInstance], health: [String: WorkspaceHealth])? {
-        guard confirmedAt.map({ Date().timeIntervalSince($0) < ttl }) ?? false,
+        guard confirmedAt.map({ Date().duration(since: $0) < ttl }) ?? false,
             storeHealth?.snapshot.failingSince == nil
         else { return nil }
         let now = ContinuousClock.now

@@ -205,7 +205,7 @@ enum OpsResources {
             ready = status.readiness.ready
             database = status.lease.map {
                 Lease(
-                    database: $0.database, worker: $0.owner, leaseTtl: DurationText.format(seconds: $0.ttl),
+                    database: $0.database, worker: $0.owner, leaseTtl: DurationText.format($0.ttl),
                     renewedAt: $0.renewedAt == .distantPast ? nil : Timestamp.format($0.renewedAt), holds: $0.held,
                     workers: $0.workers,
                     leases: Dictionary(

@@ -31,17 +31,17 @@ public struct Readiness: Sendable, Equatable {
     ///     `staleAfter` has passed since.
     ///   - store: the state store's health; a store that keeps failing makes the worker unready.
     public static func evaluate(
-        workspaces: [String], health: [String: WorkspaceHealth], staleAfter: Double, startedAt: Date, now: Date,
+        workspaces: [String], health: [String: WorkspaceHealth], staleAfter: Duration, startedAt: Date, now: Date,
         store: StoreHealth.Snapshot = .init(), lease: DatabaseLease? = nil, localNow: Date = Date()
     ) -> Readiness {
         var blind: [String] = []
         var problems: [String] = []
-        if let lease, localNow.timeIntervalSince(lease.renewedAt) > lease.ttl {
+        if let lease, localNow.duration(since: lease.renewedAt) > lease.ttl {
             problems.append(
                 lease.renewedAt == .distantPast
                     ? "the database has not confirmed this worker's workspace leases yet"
                     : "the database last confirmed this worker's leases \(DurationText.format(seconds: localNow.timeIntervalSince(lease.renewedAt))) "
-                        + "ago, longer than their \(DurationText.format(seconds: lease.ttl)): other workers take its workspaces over"
+                        + "ago, longer than their \(DurationText.format(lease.ttl)): other workers take its workspaces over"
             )
         }
         if let since = store.failingSince {
@@ -53,12 +53,12 @@ public struct Readiness: Sendable, Equatable {
             let health = health[workspace] ?? WorkspaceHealth()
             let failingSince = health.failingSince ?? (health.lastSuccess == nil ? startedAt : nil)
             guard let failingSince else { continue }
-            let blindFor = now.timeIntervalSince(failingSince)
+            let blindFor = now.duration(since: failingSince)
             guard health.authFailure || blindFor >= staleAfter else { continue }
             blind.append(workspace)
             let why = health.failure ?? "no successful poll yet"
             problems.append(
-                "workspace \(workspace) not seen for \(DurationText.format(seconds: max(0, blindFor))): \(why)")
+                "workspace \(workspace) not seen for \(DurationText.format(max(.zero, blindFor))): \(why)")
         }
         return Readiness(ready: problems.isEmpty, blind: blind, problems: problems)
     }
@@ -71,7 +71,7 @@ public struct DatabaseLease: Sendable, Equatable {
     public var database: String
     /// This worker's id (host, pid and a random part).
     public var owner: String
-    public var ttl: Double
+    public var ttl: Duration
     /// When the database last confirmed this worker's leases (the local clock).
     public var renewedAt: Date
     /// The workspaces this worker holds, with their lease epochs.
@@ -82,7 +82,7 @@ public struct DatabaseLease: Sendable, Equatable {
     public var leases: [PostgresStateStore.WorkspaceLease]
 
     public init(
-        database: String, owner: String, ttl: Double, renewedAt: Date, held: [String: Int64] = [:],
+        database: String, owner: String, ttl: Duration, renewedAt: Date, held: [String: Int64] = [:],
         workers: [String] = [], leases: [PostgresStateStore.WorkspaceLease] = []
     ) {
         self.database = database

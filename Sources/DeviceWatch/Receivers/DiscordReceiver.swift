@@ -33,7 +33,7 @@ public struct DiscordReceiver: ChatWebhookReceiver {
             let body = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
             let seconds = (body["retry_after"] as? NSNumber)?.doubleValue
         {
-            return .retry(reason: "HTTP 429 (Discord rate limit)", after: .milliseconds(Int(seconds * 1000)))
+            return .retry(reason: "HTTP 429 (Discord rate limit)", after: .seconds(seconds))
         }
         return DeliveryOutcome.classify(response).scrubbed(by: self)
     }

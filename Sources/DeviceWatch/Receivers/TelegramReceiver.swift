@@ -109,7 +109,7 @@ public struct TelegramReceiver: Receiver {
 
     public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {
         if let seconds = Self.retryAfter(response) {
-            return .retry(reason: "HTTP 429 (Telegram flood control)", after: .milliseconds(Int(seconds * 1000)))
+            return .retry(reason: "HTTP 429 (Telegram flood control)", after: .seconds(seconds))
         }
         return DeliveryOutcome.classify(response).scrubbed(by: self)
     }

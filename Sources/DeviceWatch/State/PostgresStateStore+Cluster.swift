@@ -42,8 +42,8 @@ extension PostgresStateStore {
     /// Records that `worker` is alive (started now if new) and returns the live workers: those
     /// seen within `ttl`. Rows of workers gone for ten TTLs are deleted.
     /// Within half the TTL: a worker that cannot say it is alive in time must know it soon.
-    public func heartbeat(worker: String, ttl: Double) async throws(StateStoreError) -> [ClusterWorker] {
-        try await transaction(timeout: .milliseconds(Int(min(10, ttl / 2) * 1000))) { db in
+    public func heartbeat(worker: String, ttl: Duration) async throws(StateStoreError) -> [ClusterWorker] {
+        try await transaction(timeout: min(.seconds(10), ttl / 2)) { db in
             try await db.query(
                 """
                 INSERT INTO workers (id, started_at, last_seen)
@@ -51,22 +51,24 @@ extension PostgresStateStore {
                 ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen
                 """, logger: self.logger)
             try await db.query(
-                "DELETE FROM workers WHERE last_seen < \(unescaped: Self.now) - \(ttl * 10)", logger: self.logger)
+                "DELETE FROM workers WHERE last_seen < \(unescaped: Self.now) - \((ttl * 10).timeInterval)",
+                logger: self.logger)
             return try await Self.workers(db, within: ttl, logger: self.logger)
         }
     }
 
     /// The workers seen within `ttl`, oldest first.
-    public func liveWorkers(ttl: Double) async throws(StateStoreError) -> [ClusterWorker] {
+    public func liveWorkers(ttl: Duration) async throws(StateStoreError) -> [ClusterWorker] {
         try await connection { db in try await Self.workers(db, within: ttl, logger: self.logger) }
     }
 
-    static func workers(_ db: PostgresConnection, within ttl: Double, logger: Logger) async throws -> [ClusterWorker] {
+    static func workers(_ db: PostgresConnection, within ttl: Duration, logger: Logger) async throws -> [ClusterWorker]
+    {
         var workers: [ClusterWorker] = []
         for try await (id, started, ago) in try await db.query(
             """
             SELECT id, started_at, \(unescaped: now) - last_seen FROM workers
-            WHERE last_seen >= \(unescaped: now) - \(ttl) ORDER BY started_at, id
+            WHERE last_seen >= \(unescaped: now) - \(ttl.timeInterval) ORDER BY started_at, id
             """, logger: logger
         ).decode((String, Double, Double).self) {
             workers.append(ClusterWorker(id: id, startedAt: Date(timeIntervalSince1970: started), seenAgo: max(0, ago)))
@@ -78,16 +80,16 @@ extension PostgresStateStore {
     /// worker still holds at the epoch it knows (one another worker took over is not renewed:
     /// it is gone), then takes at most `limit` of the workspaces in `take` whose lease ran out
     /// or that nobody ever held, each at its epoch plus one.
-    public func arrangeLeases(owner: String, ttl: Double, keep: [String: Int64], take: [String], limit: Int)
+    public func arrangeLeases(owner: String, ttl: Duration, keep: [String: Int64], take: [String], limit: Int)
         async throws(StateStoreError) -> LeaseRound
     {
         let kept = keep.sorted { $0.key < $1.key }
-        return try await transaction(timeout: .milliseconds(Int(min(10, ttl / 2) * 1000))) { db in
+        return try await transaction(timeout: min(.seconds(10), ttl / 2)) { db in
             var held: [String: Int64] = [:]
             if !kept.isEmpty {
                 for try await (workspace, epoch) in try await db.query(
                     """
-                    UPDATE workspace_leases AS l SET expires_at = \(unescaped: Self.now) + \(ttl)
+                    UPDATE workspace_leases AS l SET expires_at = \(unescaped: Self.now) + \(ttl.timeInterval)
                     FROM UNNEST(\(kept.map(\.key))::text[], \(kept.map(\.value))::int8[]) AS k(workspace, epoch)
                     WHERE l.workspace = k.workspace AND l.owner = \(owner) AND l.epoch = k.epoch
                     RETURNING l.workspace, l.epoch
@@ -111,7 +113,7 @@ extension PostgresStateStore {
                       WHERE workspace = ANY(\(wanted)::text[]) AND expires_at < \(unescaped: Self.now)
                       ORDER BY workspace LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                     UPDATE workspace_leases AS l
-                    SET owner = \(owner), epoch = l.epoch + 1, expires_at = \(unescaped: Self.now) + \(ttl)
+                    SET owner = \(owner), epoch = l.epoch + 1, expires_at = \(unescaped: Self.now) + \(ttl.timeInterval)
                     FROM free WHERE l.workspace = free.workspace
                     RETURNING l.workspace, l.epoch, free.owner
                     """, logger: self.logger
@@ -126,13 +128,13 @@ extension PostgresStateStore {
 
     /// Whether this worker sends the dead-man's-switch heartbeat now: true for the first worker
     /// to ask once `every` has passed since the last one any worker sent (the database's clock).
-    public func takeHeartbeatTurn(every: Double) async throws(StateStoreError) -> Bool {
+    public func takeHeartbeatTurn(every: Duration) async throws(StateStoreError) -> Bool {
         try await connection { db in
             try await !db.query(
                 """
                 INSERT INTO heartbeat_turn AS h (id, sent_at) VALUES (1, \(unescaped: Self.now))
                 ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at
-                WHERE h.sent_at <= \(unescaped: Self.now) - \(every * 0.9)
+                WHERE h.sent_at <= \(unescaped: Self.now) - \((every * 0.9).timeInterval)
                 RETURNING 1
                 """, logger: self.logger
             ).collect().isEmpty
@@ -170,10 +172,10 @@ extension PostgresStateStore {
 
     /// Inside a commit's transaction, its first statement: renew the workspace's lease, or
     /// refuse the whole transaction because another worker took the workspace over.
-    func fence(_ fence: WorkspaceFence, ttl: Double, in db: PostgresConnection) async throws {
+    func fence(_ fence: WorkspaceFence, ttl: Duration, in db: PostgresConnection) async throws {
         let renewed = try await db.query(
             """
-            UPDATE workspace_leases SET expires_at = \(unescaped: Self.now) + \(ttl)
+            UPDATE workspace_leases SET expires_at = \(unescaped: Self.now) + \(ttl.timeInterval)
             WHERE workspace = \(fence.workspace) AND owner = \(fence.owner) AND epoch = \(fence.epoch)
             RETURNING 1
             """, logger: logger
@@ -194,9 +196,9 @@ public struct WorkspaceFence: Sendable, Hashable {
     public var owner: String
     public var epoch: Int64
     /// The lease's TTL: a fenced commit renews it for this long.
-    public var ttl: Double
+    public var ttl: Duration
 
-    public init(workspace: String, owner: String, epoch: Int64, ttl: Double) {
+    public init(workspace: String, owner: String, epoch: Int64, ttl: Duration) {
         self.workspace = workspace
         self.owner = owner
         self.epoch = epoch

@@ -22,14 +22,14 @@ extension PostgresStateStore {
     /// Who claims due rows, and for how long a claim holds when its worker goes silent.
     struct Claimant: Sendable {
         let owner: String
-        let claimFor: Double
+        let claimFor: Duration
     }
 
     /// From now on, due rows are claimed for `owner` (``dueNotifications(at:receiver:excludingGroups:limit:)``)
-    /// for `seconds` at a time, and outcomes are recorded only for rows `owner` still holds: the
+    /// for `length` at a time, and outcomes are recorded only for rows `owner` still holds: the
     /// workers of a cluster share the outbox without sending a row twice.
-    public func claimOutbox(as owner: String, for seconds: Double) {
-        claimant.withLock { $0 = Claimant(owner: owner, claimFor: seconds) }
+    public func claimOutbox(as owner: String, for length: Duration) {
+        claimant.withLock { $0 = Claimant(owner: owner, claimFor: length) }
     }
 
     public func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
@@ -64,7 +64,7 @@ extension PostgresStateStore {
             var claimed: [(Int64, OutboxEntry)] = []
             for try await (seq, state, attempts, next, lastError, created, updated, payload) in try await db.query(
                 """
-                UPDATE outbox SET claimed_by = \(claimant.owner), claim_until = \(unescaped: Self.now) + \(claimant.claimFor)
+                UPDATE outbox SET claimed_by = \(claimant.owner), claim_until = \(unescaped: Self.now) + \(claimant.claimFor.timeInterval)
                 WHERE id IN (
                   SELECT o.id FROM outbox AS o
                   WHERE o.receiver = \(receiver) AND o.state = 'pending' AND o.next_attempt_at <= \(at)
@@ -102,14 +102,13 @@ extension PostgresStateStore {
     public func confirmClaim(_ id: String) async throws(StateStoreError) -> Bool {
         guard let claimant = claimant.withLock({ $0 }) else { return true }
         let now = ContinuousClock.now
-        if let at = claimTimes.withLock({ $0[id] }), at.duration(to: now) < .milliseconds(Int(claimant.claimFor * 500))
-        {
+        if let at = claimTimes.withLock({ $0[id] }), at.duration(to: now) < claimant.claimFor / 2 {
             return true
         }
         let confirmed = try await connection { db in
             try await !db.query(
                 """
-                UPDATE outbox SET claim_until = \(unescaped: Self.now) + \(claimant.claimFor)
+                UPDATE outbox SET claim_until = \(unescaped: Self.now) + \(claimant.claimFor.timeInterval)
                 WHERE id = \(id) AND claimed_by = \(claimant.owner) AND state = 'pending' RETURNING 1
                 """, logger: self.logger
             ).collect().isEmpty

@@ -141,7 +141,7 @@ public final class PostgresStateStore: StateStore {
         if error is TimedOut {
             return StateStoreError(
                 kind: .unavailable, path: path,
-                detail: "no answer within \(DurationText.format(seconds: Double(timeout.components.seconds)))")
+                detail: "no answer within \(DurationText.format(timeout))")
         }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {

@@ -1,3 +1,4 @@
+import DeviceWatchCore
 import Foundation
 
 /// What becomes of a notification after one delivery attempt: sent, retried later, or given up
@@ -18,12 +19,12 @@ struct DeliveryPolicy: Sendable {
         case .permanentFailure(let reason):
             return DeliveryRecord(id: id, kind: .dead(error: reason))
         case .retry(let reason, let after):
-            if now.timeIntervalSince(entry.createdAt) >= maxRetryAge.seconds {
+            if now.duration(since: entry.createdAt) >= maxRetryAge {
                 return DeliveryRecord(
                     id: id, kind: .dead(error: "gave up after \(entry.attempts + 1) attempts: \(reason)"))
             }
             let wait = backoff.delay(beforeRetry: entry.attempts + 1, retryAfter: after, random: &random)
-            return DeliveryRecord(id: id, kind: .retry(at: now.addingTimeInterval(wait.seconds), error: reason))
+            return DeliveryRecord(id: id, kind: .retry(at: now + wait, error: reason))
         }
     }
 }

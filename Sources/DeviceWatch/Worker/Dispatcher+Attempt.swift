@@ -117,14 +117,14 @@ extension Dispatcher {
                         reservedTokens[receiver.name, default: 0] += count - 1
                         return
                     case .wait(let seconds):
-                        try? await clock.sleep(.milliseconds(Int(seconds * 1000) + 1))
+                        try? await clock.sleep(.seconds(seconds) + .milliseconds(1))
                         continue
                     }
                 } catch {}
             }
             let seconds = clock.now().timeIntervalSince1970
             guard let wait = withBucket(of: receiver, now: seconds, { $0.take(now: seconds) }) else { return }
-            try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))
+            try? await clock.sleep(.seconds(wait) + .milliseconds(1))
         }
     }
 

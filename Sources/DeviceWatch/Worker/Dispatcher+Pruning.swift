@@ -16,15 +16,15 @@ extension Dispatcher {
     public func prune(now: Date) async {
         do {
             let count = try await store.prune(
-                sentBefore: now.addingTimeInterval(-settings.keepSent.seconds),
-                deadBefore: now.addingTimeInterval(-settings.keepDead.seconds))
+                sentBefore: now - settings.keepSent,
+                deadBefore: now - settings.keepDead)
             if count > 0 { logger.info("pruned \(count) delivered or dead notifications from the outbox") }
         } catch {
             logger.error("cannot prune the outbox: \(error)")
         }
         do {
             let count = try await store.pruneHistory(
-                before: now.addingTimeInterval(-settings.keepStatusChanges.seconds))
+                before: now - settings.keepStatusChanges)
             if count > 0 { logger.info("pruned \(count) device status changes older than history.keep") }
         } catch {
             logger.error("cannot prune the device status log: \(error)")

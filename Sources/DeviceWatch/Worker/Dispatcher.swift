@@ -232,9 +232,9 @@ public actor Dispatcher {
                 }
                 if wakeups != nil, let due = nextRetry, retryTimer.map({ due < $0 }) ?? true {
                     retryTimer = due
-                    let wait = max(0, due.timeIntervalSince(clock.now()))
+                    let wait = max(.zero, due.duration(since: clock.now()))
                     tasks.addTask { [clock] in
-                        try? await clock.sleep(.milliseconds(Int(wait * 1000) + 1))
+                        try? await clock.sleep(wait + .milliseconds(1))
                         return .wake(fromStream: false)
                     }
                 }

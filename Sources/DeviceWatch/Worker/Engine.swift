@@ -40,7 +40,7 @@ public actor Engine {
     private var cyclesWaiting: [CheckedContinuation<Void, Never>] = []
 
     public init(
-        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, pollEvery: [String: Double] = [:],
+        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Duration, pollEvery: [String: Duration] = [:],
         state: PersistedState, store: any StateStore,
         storeHealth: StoreHealth? = nil, logger: Logger = Logger(label: "devicewatch.engine"),
         localNow: @escaping @Sendable () -> Date = Date.init, committed: @escaping @Sendable () async -> Void = {},
@@ -108,8 +108,8 @@ public actor Engine {
     /// A reloaded configuration: alerts of removed rules resolve at the next poll of their workspace,
     /// alerts of removed workspaces now.
     public func reload(
-        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double, workspaces: Set<String>,
-        pollEvery: [String: Double] = [:]
+        rules: RuleSet, defaults: RoutingDefaults, staleAfter: Duration, workspaces: Set<String>,
+        pollEvery: [String: Duration] = [:]
     ) async {
         settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter, pollEvery: pollEvery)
         fleet = fleet.filter { workspaces.contains($0.key) }
@@ -128,7 +128,7 @@ public actor Engine {
         public var health: [String: WorkspaceHealth]
         public var fleet: [String: FleetCounts]
         public var rules: RuleSet
-        public var staleAfter: Double
+        public var staleAfter: Duration
     }
 
     public func snapshot() -> Snapshot {

@@ -10,31 +10,31 @@ import Foundation
 struct PollSchedule: Sendable {
     enum Outcome: Sendable, Equatable {
         case succeeded
-        /// The `consecutive`-th failure in a row (1 for the first); `retryAfter` seconds when the API said.
-        case failed(consecutive: Int, retryAfter: Double?)
+        /// The `consecutive`-th failure in a row (1 for the first); `retryAfter` when the API said.
+        case failed(consecutive: Int, retryAfter: Duration?)
     }
 
-    /// Seconds between polls.
-    var pollEvery: Double
+    /// The time between polls.
+    var pollEvery: Duration
     /// The longest wait after failures (never below `pollEvery`, nor below a `Retry-After`).
-    var maxBackoff: Double
+    var maxBackoff: Duration
 
     /// The backoff cap for a worker whose blind spots count after `staleAfter`: at most half of it
     /// (and 5 minutes), so a workspace that stays down is still tried, and reported, in time.
-    static func maxBackoff(pollEvery: Double, staleAfter: Double) -> Double {
-        max(pollEvery, min(300, staleAfter / 2))
+    static func maxBackoff(pollEvery: Duration, staleAfter: Duration) -> Duration {
+        max(pollEvery, min(.minutes(5), staleAfter / 2))
     }
 
-    /// Seconds to wait, from now, before the next poll; `elapsed` is how long the last poll took.
-    func wait(after outcome: Outcome, elapsed: Double, random: inout some RandomNumberGenerator) -> Double {
+    /// How long to wait, from now, before the next poll; `elapsed` is how long the last poll took.
+    func wait(after outcome: Outcome, elapsed: Duration, random: inout some RandomNumberGenerator) -> Duration {
         switch outcome {
         case .succeeded:
-            let jitter = Double.random(in: -0.1...0.1, using: &random) * pollEvery
-            return max(0, pollEvery + jitter - elapsed)
+            let jitter = pollEvery * Double.random(in: -0.1...0.1, using: &random)
+            return max(.zero, pollEvery + jitter - elapsed)
         case .failed(let consecutive, let retryAfter):
-            let doubled = pollEvery * pow(2, Double(min(max(consecutive, 1) - 1, 30)))
+            let doubled = pollEvery * (1 << min(max(consecutive, 1) - 1, 30))
             let backoff = min(max(maxBackoff, pollEvery), doubled) * Double.random(in: 1...1.2, using: &random)
-            return max(pollEvery, retryAfter ?? 0, backoff)
+            return max(pollEvery, retryAfter ?? .zero, backoff)
         }
     }
 }

@@ -24,7 +24,7 @@ actor Pollers {
 
     /// Polls exactly `workspaces` from now on, each with its key from `keys`; failing polls back off
     /// to at most half of `staleAfter`.
-    func update(_ workspaces: [Configuration.Workspace], keys: [String: Secret], staleAfter: Double) {
+    func update(_ workspaces: [Configuration.Workspace], keys: [String: Secret], staleAfter: Duration) {
         let wanted = Dictionary(workspaces.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var stopping: [String: Task<Void, Never>] = [:]
         for (id, poller) in running where wanted[id] != poller.workspace || keys[id] != poller.key {
@@ -73,7 +73,7 @@ actor Pollers {
     static func poll(
         _ workspace: Configuration.Workspace, client: DevicesAPIClient, engine: Engine, metrics: WorkerMetrics,
         logger: Logger,
-        staleAfter: Double, timing: PollTiming = .real
+        staleAfter: Duration, timing: PollTiming = .real
     ) async {
         let metadata: Logger.Metadata = ["workspace": "\(workspace.id)"]
         let schedule = PollSchedule(
@@ -101,16 +101,16 @@ actor Pollers {
                 metrics.poll(workspace: workspace.id, succeeded: false, duration: timing.now() - started)
                 logger.error("poll failed: \(error)", metadata: metadata)
                 await engine.pollFailed(workspace: workspace.id, error: error)
-                outcome = .failed(consecutive: failures, retryAfter: error.retryAfter?.seconds)
+                outcome = .failed(consecutive: failures, retryAfter: error.retryAfter)
             }
-            let wait = schedule.wait(after: outcome, elapsed: (timing.now() - started).seconds, random: &random)
+            let wait = schedule.wait(after: outcome, elapsed: timing.now() - started, random: &random)
             if failures > 1 {
                 logger.info(
-                    "backing off after \(failures) failed polls: next in \(DurationText.format(seconds: wait))",
+                    "backing off after \(failures) failed polls: next in \(DurationText.format(wait))",
                     metadata: metadata)
             }
             do {
-                try await timing.sleep(.milliseconds(Int(wait * 1000)))
+                try await timing.sleep(wait)
             } catch {
                 break
             }

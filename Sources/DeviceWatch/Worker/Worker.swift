@@ -55,13 +55,13 @@ public struct Worker: Service {
         let http = CurlHTTPClient()
         // On PostgreSQL this worker is one of a cluster (of one, or several): it delivers rows it
         // claims, paces receivers with the others, and judges the workspaces it holds leases on.
-        var cluster: (store: PostgresStateStore, ttl: Double)?
+        var cluster: (store: PostgresStateStore, ttl: Duration)?
         if let postgres = parts.store as? PostgresStateStore, case .postgres(_, let ttl) = config.state {
             cluster = (postgres, ttl)
         }
         let workerID = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8).lowercased())"
         var delivery = Dispatcher.Settings()
-        delivery.keepStatusChanges = .seconds(config.history.keep)
+        delivery.keepStatusChanges = config.history.keep
         if let cluster {
             // Rows are claimed as they are read (64 at a time per receiver); a row read ahead whose
             // claim ran out before its turn is confirmed with the database before it is sent.
@@ -78,7 +78,7 @@ public struct Worker: Service {
             DevicesAPIClient(
                 baseURL: config.api.baseURL, apiKey: key, http: http,
                 retry: RetryPolicy(maxAttempts: 3, maxTotal: .seconds(30)),
-                requestTimeout: .milliseconds(Int(config.api.timeout * 1000)))
+                requestTimeout: config.api.timeout)
         }
         let judge: any AlertJudge
         let judging: [any Service]
@@ -179,7 +179,7 @@ public struct Worker: Service {
                     // (cut off: a read would wait for its timeout).
                     health: snapshot.health,
                     outbox: storeState.failingSince == nil
-                        && (lease.map { Date().timeIntervalSince($0.renewedAt) < $0.ttl } ?? true)
+                        && (lease.map { Date().duration(since: $0.renewedAt) < $0.ttl } ?? true)
                         ? try? store.outboxCounts() : nil,
                     reload: await watcher.status,
                     readiness: Readiness.evaluate(
@@ -229,7 +229,7 @@ public struct Worker: Service {
 }
 
 /// On PostgreSQL, whether it is this worker's turn to send the heartbeat; nil for one worker alone.
-private func heartbeatTurn(_ store: PostgresStateStore?, every: Double) -> (@Sendable () async -> Bool)? {
+private func heartbeatTurn(_ store: PostgresStateStore?, every: Duration) -> (@Sendable () async -> Bool)? {
     guard let store else { return nil }
     return { (try? await store.takeHeartbeatTurn(every: every)) ?? false }
 }

@@ -62,7 +62,7 @@ struct PollingService: Service, CustomStringConvertible {
     let pollers: Pollers
     let workspaces: [Configuration.Workspace]
     let keys: [String: Secret]
-    let staleAfter: Double
+    let staleAfter: Duration
     var description: String { "pollers" }
 
     func run() async {
@@ -106,7 +106,7 @@ struct ReloadService: Service, CustomStringConvertible {
 /// ``StoreGaveUp`` reaches the supervisor as a non-zero exit, rather than the worker running deaf.
 struct StoreWatchdog: Service, CustomStringConvertible {
     let health: StoreHealth
-    let giveUpAfter: Double
+    let giveUpAfter: Duration
     var description: String { "state store watchdog" }
 
     func run() async throws {
@@ -115,7 +115,7 @@ struct StoreWatchdog: Service, CustomStringConvertible {
                 while true {
                     try await Task.sleep(for: .seconds(1))
                     let state = health.snapshot
-                    if let since = state.failingSince, Date().timeIntervalSince(since) >= giveUpAfter {
+                    if let since = state.failingSince, Date().duration(since: since) >= giveUpAfter {
                         throw StoreGaveUp(
                             failingFor: Date().timeIntervalSince(since), lastError: state.lastError ?? "unknown error")
                     }
@@ -187,7 +187,7 @@ struct OutboxWatchService: Service, CustomStringConvertible {
 struct HeartbeatService: Service, CustomStringConvertible {
     let engine: any AlertJudge
     let url: Secret
-    let every: Double
+    let every: Duration
     let http: CurlHTTPClient
     let logger: Logger
     /// On PostgreSQL: whether this worker's turn it is (no other sent one within `every`).
@@ -199,7 +199,7 @@ struct HeartbeatService: Service, CustomStringConvertible {
             var lastSent: Date?
             while true {
                 // The first as soon as the first poll is in; then at most one each `every`.
-                try await Task.sleep(for: .milliseconds(lastSent == nil ? 200 : Int(every * 1000)))
+                try await Task.sleep(for: lastSent == nil ? .milliseconds(200) : every)
                 guard let good = await engine.lastGoodPoll, lastSent.map({ good > $0 }) ?? true else { continue }
                 // Several workers: one of them sends it per `every` (the first to claim the turn).
                 if let takeTurn, !(await takeTurn()) {

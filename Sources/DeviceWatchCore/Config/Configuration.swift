@@ -19,26 +19,26 @@ public struct Configuration: Sendable, Equatable {
     public struct API: Sendable, Equatable {
         public var baseURL: String = "https://api.roboflow.com"
         public var apiKey: SecretReference = .environment("ROBOFLOW_API_KEY")
-        /// Seconds for one request.
-        public var timeout: Double = 30
+        /// How long one request may take.
+        public var timeout: Duration = .seconds(30)
     }
 
     public struct Workspace: Sendable, Equatable {
         public var id: String
-        /// Seconds between polls.
-        public var pollEvery: Double = 60
+        /// The time between polls.
+        public var pollEvery: Duration = .seconds(60)
         /// This workspace's own API key (Roboflow keys belong to one workspace); nil: `api`'s.
         public var apiKey: SecretReference?
 
-        public init(id: String, pollEvery: Double = 60, apiKey: SecretReference? = nil) {
+        public init(id: String, pollEvery: Duration = .seconds(60), apiKey: SecretReference? = nil) {
             self.id = id
             self.pollEvery = pollEvery
             self.apiKey = apiKey
         }
     }
 
-    /// Seconds between polls, per workspace.
-    public static func pollEvery(_ workspaces: [Workspace]) -> [String: Double] {
+    /// The time between polls, per workspace.
+    public static func pollEvery(_ workspaces: [Workspace]) -> [String: Duration] {
         Dictionary(workspaces.map { ($0.id, $0.pollEvery) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -145,11 +145,11 @@ public struct Configuration: Sendable, Equatable {
 
     public struct Defaults: Sendable, Equatable {
         public var groupBy: [String] = ["rule", "workspace"]
-        public var groupWait: Double = 30
-        public var groupInterval: Double = 300
-        public var repeatEvery: Double = 14_400
+        public var groupWait: Duration = .seconds(30)
+        public var groupInterval: Duration = .minutes(5)
+        public var repeatEvery: Duration = .hours(4)
         public var sendResolved = true
-        public var staleAfter: Double = 300
+        public var staleAfter: Duration = .minutes(5)
         /// Where alerts of rules without their own `notify` go when no route matches.
         public var notify: [String] = []
         /// Escalation for rules without their own `escalate`.
@@ -187,29 +187,29 @@ public struct Configuration: Sendable, Equatable {
         case sqlite(path: String)
         /// The connection URL (`postgres://user:password@host:5432/db?sslmode=...`) is a secret:
         /// it comes from an environment variable or a file, never the configuration itself.
-        /// `leaseTTL`: seconds a worker's hold on the database lasts unrenewed (it renews every
+        /// `leaseTTL`: how long a worker's hold on the database lasts unrenewed (it renews every
         /// third of it); another worker may take the database over only after that.
-        case postgres(url: SecretReference, leaseTTL: Double = 30)
+        case postgres(url: SecretReference, leaseTTL: Duration = .seconds(30))
     }
 
-    /// A dead-man's switch: a URL requested after good cycles, at most every `every` seconds,
+    /// A dead-man's switch: a URL requested after good cycles, at most once per `every`,
     /// so a service that expects it (Healthchecks.io, Cronitor, a PagerDuty dead-man switch)
     /// tells the team when devicewatch itself stops.
     public struct Heartbeat: Sendable, Equatable {
         /// The URL is a secret (whoever has it can keep the switch quiet).
         public var url: SecretReference
-        public var every: Double = 60
+        public var every: Duration = .seconds(60)
 
-        public init(url: SecretReference, every: Double = 60) {
+        public init(url: SecretReference, every: Duration = .seconds(60)) {
             self.url = url
             self.every = every
         }
     }
 
-    /// The device status log: a row per change of a device's status, kept for `keep` seconds
+    /// The device status log: a row per change of a device's status, kept for `keep`
     /// (each device's status at the start of that window is kept too), pruned hourly.
     public struct History: Sendable, Equatable {
-        public var keep: Double = 35 * 86_400
+        public var keep: Duration = .days(35)
         /// How the status page groups devices for its uptime bars (`tag:site-*`).
         public var groupBy: HistoryGrouping = .tag(Glob("site-*"))
 
@@ -226,8 +226,8 @@ public struct Configuration: Sendable, Equatable {
     public var defaults = Defaults()
     public var metaReceivers: [String] = []
     public var state: StateStore = .sqlite(path: "devicewatch-state.db")
-    /// Seconds the state store may keep failing before the worker exits for its supervisor to restart it.
-    public var stateGiveUpAfter: Double = 120
+    /// How long the state store may keep failing before the worker exits for its supervisor to restart it.
+    public var stateGiveUpAfter: Duration = .seconds(120)
     public var server = Server()
     public var allowInlineSecrets = false
 

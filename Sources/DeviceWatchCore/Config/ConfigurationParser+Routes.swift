@@ -88,7 +88,7 @@ extension ConfigurationParser {
             } else if parts["notify"] == nil {
                 entry.report("an escalation step needs \"notify\": the receivers to tell")
             }
-            guard let after, after > 0, !names.isEmpty else {
+            guard let after, after > .zero, !names.isEmpty else {
                 valid = false
                 continue
             }

@@ -31,7 +31,7 @@ public enum ConfigurationParser {
                 config.api.apiKey = key
             }
             if let timeout = parts["timeout"]?.duration() {
-                if timeout > 0 {
+                if timeout > .zero {
                     config.api.timeout = timeout
                 } else {
                     parts["timeout"]?.report("timeout must be longer than 0s")
@@ -61,7 +61,7 @@ public enum ConfigurationParser {
                 workspace.apiKey = secret(
                     parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: item)
                 if let every = parts["poll_every"]?.duration() {
-                    if every >= 1 {
+                    if every >= .seconds(1) {
                         workspace.pollEvery = every
                     } else {
                         parts["poll_every"]?.report("poll_every must be at least 1s")
@@ -104,13 +104,13 @@ public enum ConfigurationParser {
         }
 
         if let state = fields["state"], let parts = state.object(known: ["sqlite", "postgres", "give_up_after"]) {
-            config.stateGiveUpAfter = duration(parts, "give_up_after", atLeast: 1) ?? config.stateGiveUpAfter
+            config.stateGiveUpAfter = duration(parts, "give_up_after", atLeast: .seconds(1)) ?? config.stateGiveUpAfter
             if let sqlite = parts["sqlite"], let path = sqlite.string() {
                 config.state = .sqlite(path: path)
             } else if let postgres = parts["postgres"],
                 let inner = postgres.object(known: ["url_env", "url_file", "lease_ttl"])
             {
-                let ttl = duration(inner, "lease_ttl", atLeast: 3) ?? 30
+                let ttl = duration(inner, "lease_ttl", atLeast: .seconds(3)) ?? .seconds(30)
                 if let url = secret(
                     inner, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: postgres,
                     required: "the connection URL (postgres://USER:PASSWORD@HOST:5432/DATABASE)")
@@ -124,7 +124,7 @@ public enum ConfigurationParser {
         }
 
         if let heartbeat = fields["heartbeat"], let parts = heartbeat.object(known: ["url_env", "url_file", "every"]) {
-            let every = duration(parts, "every", atLeast: 1) ?? 60
+            let every = duration(parts, "every", atLeast: .seconds(1)) ?? .seconds(60)
             if let url = secret(
                 parts, env: "url_env", file: "url_file", inline: nil, allowInline: false, owner: heartbeat,
                 required: "the URL to request (e.g. a Healthchecks.io ping URL)")
@@ -134,7 +134,7 @@ public enum ConfigurationParser {
         }
 
         if let history = fields["history"], let parts = history.object(known: ["keep", "group_by"]) {
-            config.history.keep = duration(parts, "keep", atLeast: 3600) ?? config.history.keep
+            config.history.keep = duration(parts, "keep", atLeast: .hours(1)) ?? config.history.keep
             if let groupBy = parts["group_by"], let text = groupBy.string() {
                 switch HistoryGrouping.parse(text) {
                 case .success(let grouping): config.history.groupBy = grouping
@@ -169,15 +169,15 @@ public enum ConfigurationParser {
         return (log.isEmpty ? config : nil, RuleParser.sorted(log.diagnostics))
     }
 
-    /// The duration at `fields[name]`, in seconds, when given and at least `minimum` (a shorter
-    /// one is reported); nil when absent or refused.
-    static func duration(_ fields: [String: NodeReader], _ name: String, atLeast minimum: Double) -> Double? {
-        guard let reader = fields[name], let seconds = reader.duration() else { return nil }
-        guard seconds >= minimum else {
-            reader.report("\(name) must be at least \(DurationText.format(seconds: minimum))")
+    /// The duration at `fields[name]` when given and at least `minimum` (a shorter one is
+    /// reported); nil when absent or refused.
+    static func duration(_ fields: [String: NodeReader], _ name: String, atLeast minimum: Duration) -> Duration? {
+        guard let reader = fields[name], let duration = reader.duration() else { return nil }
+        guard duration >= minimum else {
+            reader.report("\(name) must be at least \(DurationText.format(minimum))")
             return nil
         }
-        return seconds
+        return duration
     }
 
     /// One secret from `*_env`, `*_file` or (only when allowed) a literal; exactly one may be given.
@@ -229,7 +229,7 @@ public enum ConfigurationParser {
         if let value = fields["group_wait"]?.duration() { defaults.groupWait = value }
         if let value = fields["group_interval"]?.duration() { defaults.groupInterval = value }
         if let value = fields["repeat_every"]?.duration() {
-            if value > 0 {
+            if value > .zero {
                 defaults.repeatEvery = value
             } else {
                 fields["repeat_every"]?.report("repeat_every must be longer than 0s")

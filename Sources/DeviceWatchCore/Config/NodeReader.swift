@@ -144,13 +144,13 @@ public struct NodeReader {
         return stringOrList()
     }
 
-    /// A duration such as `90s`, `15m`, `4h`, `2d`, in seconds.
-    public func duration() -> Double? {
+    /// A duration such as `90s`, `15m`, `4h`, `2d`.
+    public func duration() -> Duration? {
         guard let text = string("a duration such as \"90s\", \"15m\", \"4h\" or \"2d\"") else { return nil }
-        guard let seconds = DurationText.seconds(text) else {
+        guard let duration = DurationText.duration(text) else {
             report("expected a duration such as \"90s\", \"15m\", \"4h\" or \"2d\", got \"\(text)\"")
             return nil
         }
-        return seconds
+        return duration
     }
 }

@@ -34,14 +34,15 @@ public enum AlertCycle {
     public struct Settings: Sendable {
         public var rules: RuleSet
         public var defaults: RoutingDefaults
-        /// Seconds of failed polls before the workspace-unreachable alert fires.
-        public var staleAfter: Double
-        /// Seconds between polls, per workspace (60 where not given): how long a pause between
+        /// How long polls may fail before the workspace-unreachable alert fires.
+        public var staleAfter: Duration
+        /// The time between polls, per workspace (60 s where not given): how long a pause between
         /// successful polls may be before devicewatch counts it as a blind spot (``Coverage/gap(pollEvery:)``).
-        public var pollEvery: [String: Double]
+        public var pollEvery: [String: Duration]
 
         public init(
-            rules: RuleSet, defaults: RoutingDefaults, staleAfter: Double = 300, pollEvery: [String: Double] = [:]
+            rules: RuleSet, defaults: RoutingDefaults, staleAfter: Duration = .minutes(5),
+            pollEvery: [String: Duration] = [:]
         ) {
             self.rules = rules
             self.defaults = defaults
@@ -81,7 +82,8 @@ public enum AlertCycle {
         case .poll(let workspace, let devices, let at):
             transitions = judge(poll: devices, workspace: workspace, rules: rules, book: &state.book, at: at)
             state.book.cover(
-                workspace: workspace, at: at, gap: Coverage.gap(pollEvery: settings.pollEvery[workspace] ?? 60))
+                workspace: workspace, at: at,
+                gap: Coverage.gap(pollEvery: settings.pollEvery[workspace] ?? .seconds(60)))
         case .pollFailed(let workspace, let reason, let isAuthFailure, let at):
             transitions = AlertLifecycle.pollFailed(
                 workspace: workspace, reason: reason, isAuthFailure: isAuthFailure, staleAfter: settings.staleAfter,

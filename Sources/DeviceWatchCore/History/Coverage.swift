@@ -22,12 +22,12 @@ public struct CoverageSpan: Sendable, Equatable, Codable, CustomStringConvertibl
 public enum Coverage {
     /// How often a span's end is written while polls go on: a span costs one small write a
     /// minute, and a crash loses at most a minute of it (shown as no data).
-    public static let writeEvery: Double = 60
+    public static let writeEvery: Duration = .seconds(60)
 
     /// The longest pause between two successful polls that still counts as seeing the workspace
     /// throughout: three poll intervals, and never less than three minutes (a slow poll of a
     /// large fleet, a retried request).
-    public static func gap(pollEvery: Double) -> Double { max(3 * pollEvery, 180) }
+    public static func gap(pollEvery: Duration) -> Duration { max(pollEvery * 3, .minutes(3)) }
 
     /// The parts of `window` outside every span (of one workspace): its blind spots, in order.
     /// - Parameter reachesNow: the time the newest span is taken to reach when it is still
@@ -36,8 +36,7 @@ public enum Coverage {
         -> [DateInterval]
     {
         var sorted = spans.sorted { $0.start < $1.start }
-        if let reachesNow, let last = sorted.indices.last, reachesNow.timeIntervalSince(sorted[last].end) <= writeEvery
-        {
+        if let reachesNow, let last = sorted.indices.last, reachesNow.duration(since: sorted[last].end) <= writeEvery {
             sorted[last].end = max(sorted[last].end, reachesNow)
         }
         var blind: [DateInterval] = []

@@ -194,14 +194,14 @@ public struct AlertBook: Sendable, Equatable {
     }
 
     /// Records a successful poll of `now` in the workspace's coverage: the span goes on when the
-    /// previous poll was at most `gap` seconds before (its end written at most every
+    /// previous poll was at most `gap` before (its end written at most every
     /// ``Coverage/writeEvery``), else a new span starts (what lies between is a blind spot).
-    public mutating func cover(workspace: String, at now: Date, gap: Double) {
+    public mutating func cover(workspace: String, at now: Date, gap: Duration) {
         let previous = lastPoll[workspace] ?? coverage[workspace]?.end
         lastPoll[workspace] = now
         var span: CoverageSpan
-        if let current = coverage[workspace], let previous, now >= previous, now.timeIntervalSince(previous) <= gap {
-            guard now.timeIntervalSince(current.end) >= Coverage.writeEvery else { return }
+        if let current = coverage[workspace], let previous, now >= previous, now.duration(since: previous) <= gap {
+            guard now.duration(since: current.end) >= Coverage.writeEvery else { return }
             span = current
             span.end = now
         } else {

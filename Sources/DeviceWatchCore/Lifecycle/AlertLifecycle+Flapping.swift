@@ -32,7 +32,7 @@ extension AlertLifecycle {
         held.evaluatedAt = now
         if held.flappingSince != nil {
             if heldBefore { held.flips = policy.adding(now, to: held.flips ?? []) }
-            guard now.timeIntervalSince(held.flips?.last ?? now) < policy.stableFor else { return false }
+            guard now.duration(since: held.flips?.last ?? now) < policy.stableFor else { return false }
             if heldBefore { book.set(held) } else { book.refresh(held) }
             return true
         }

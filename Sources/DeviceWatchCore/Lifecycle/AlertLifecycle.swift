@@ -35,26 +35,26 @@ public enum AlertLifecycle {
                 alert.evaluatedAt = now
                 alert.firstSeen = firstSeen
                 alert.fleet = fleet
-                if alert.state == .pending, now.timeIntervalSince(alert.activeSince) >= (rule?.pendingFor ?? 0) {
+                if alert.state == .pending, now.duration(since: alert.activeSince) >= (rule?.pendingFor ?? .zero) {
                     alert.state = .firing
                     alert.firingSince = now
                     transitions.append(
                         Transition(
                             key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now,
-                            reason: "held for \(DurationText.format(seconds: rule?.pendingFor ?? 0))"))
+                            reason: "held for \(DurationText.format(rule?.pendingFor ?? .zero))"))
                     transitions += flip(&alert, rule?.flapping, at: now)
                     book.set(alert)
                 } else if alert.flappingSince != nil, let policy = rule?.flapping {
                     // Flapping: the alert stays firing; a start is counted, and stable long enough it settles.
                     if !heldBefore { alert.flips = policy.adding(now, to: alert.flips ?? []) }
-                    if now.timeIntervalSince(alert.flips?.last ?? now) >= policy.stableFor {
+                    if now.duration(since: alert.flips?.last ?? now) >= policy.stableFor {
                         // Settled: its changes are counted afresh from here.
                         alert.flappingSince = nil
                         alert.flips = []
                         transitions.append(
                             Transition(
                                 key: key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
-                                reason: "settled firing after \(DurationText.format(seconds: policy.stableFor)) stable")
+                                reason: "settled firing after \(DurationText.format(policy.stableFor)) stable")
                         )
                     }
                     if heldBefore, alert.flappingSince != nil { book.refresh(alert) } else { book.set(alert) }
@@ -68,7 +68,7 @@ public enum AlertLifecycle {
                 }
                 return
             }
-            let fires = (rule?.pendingFor ?? 0) <= 0
+            let fires = (rule?.pendingFor ?? .zero) <= .zero
             let previous = book.alerts[key]
             var alert = AlertInstance(
                 key: key, state: fires ? .firing : .pending, severity: severity,
@@ -124,7 +124,7 @@ public enum AlertLifecycle {
             let rule = rulesByID[key.ruleID]
             if alert.state == .firing, let policy = rule?.flapping, alert.fleet == nil,
                 listedIndex(key.deviceID) != nil,
-                now.timeIntervalSince(alert.lastTrue) >= (rule?.keepFiringFor ?? 0),
+                now.duration(since: alert.lastTrue) >= (rule?.keepFiringFor ?? .zero),
                 holdsFlapping(alert, policy: policy, book: &book, transitions: &transitions, at: now)
             {
                 continue
@@ -134,14 +134,14 @@ public enum AlertLifecycle {
                 // Gone, or now judging devices where it judged groups (or the other way round).
                 reason = .ruleRemoved
             } else if alert.fleet != nil {
-                if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) {
+                if alert.state == .firing, now.duration(since: alert.lastTrue) < (rule?.keepFiringFor ?? .zero) {
                     continue
                 }
                 reason = .recovered
             } else if listedIndex(key.deviceID) == nil {
                 reason = .deviceRemoved
             } else {
-                if alert.state == .firing, now.timeIntervalSince(alert.lastTrue) < (rule?.keepFiringFor ?? 0) {
+                if alert.state == .firing, now.duration(since: alert.lastTrue) < (rule?.keepFiringFor ?? .zero) {
                     continue
                 }
                 reason = .recovered
@@ -191,14 +191,15 @@ public enum AlertLifecycle {
     /// Records a failed poll. The workspace's alerts neither fire nor resolve on stale data; after
     /// `staleAfter` (at once for 401/403) a meta alert says devicewatch cannot see the workspace.
     static func pollFailed(
-        workspace: String, reason: String, isAuthFailure: Bool, staleAfter: Double, book: inout AlertBook, at now: Date
+        workspace: String, reason: String, isAuthFailure: Bool, staleAfter: Duration, book: inout AlertBook,
+        at now: Date
     ) -> [Transition] {
         var health = book.health[workspace] ?? WorkspaceHealth()
         if health.failingSince == nil { health.failingSince = now }
         health.failure = reason
         health.authFailure = isAuthFailure
         book.setHealth(health, of: workspace)
-        let blindFor = now.timeIntervalSince(health.failingSince ?? now)
+        let blindFor = now.duration(since: health.failingSince ?? now)
         guard isAuthFailure || blindFor >= staleAfter else { return [] }
 
         let key = AlertKey(workspace: workspace, ruleID: unreachableRule, deviceID: "")

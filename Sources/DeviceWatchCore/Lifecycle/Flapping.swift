@@ -7,12 +7,12 @@ import Foundation
 public struct FlappingPolicy: Sendable, Equatable {
     /// Fires and resolves (each counts once) that make an alert flapping; at least 2.
     public var changes: Int
-    /// Seconds the changes are counted over.
-    public var within: Double
-    /// Seconds without a change after which a flapping alert settles.
-    public var stableFor: Double
+    /// How long the changes are counted over.
+    public var within: Duration
+    /// How long without a change after which a flapping alert settles.
+    public var stableFor: Duration
 
-    public init(changes: Int, within: Double, stableFor: Double) {
+    public init(changes: Int, within: Duration, stableFor: Duration) {
         self.changes = changes
         self.within = within
         self.stableFor = stableFor
@@ -20,17 +20,17 @@ public struct FlappingPolicy: Sendable, Equatable {
 
     /// `flips` with `now` added, keeping only those within the window (and no more than the count needs).
     func adding(_ now: Date, to flips: [Date]) -> [Date] {
-        Array((flips + [now]).filter { now.timeIntervalSince($0) < within }.suffix(changes))
+        Array((flips + [now]).filter { now.duration(since: $0) < within }.suffix(changes))
     }
 
     /// Whether these flips make an alert flapping.
     func flaps(_ flips: [Date], at now: Date) -> Bool {
-        flips.filter { now.timeIntervalSince($0) < within }.count >= changes
+        flips.filter { now.duration(since: $0) < within }.count >= changes
     }
 
     /// `4 changes within 1h`
     public func describe(_ count: Int) -> String {
-        "\(count) changes within \(DurationText.format(seconds: within))"
+        "\(count) changes within \(DurationText.format(within))"
     }
 }
 

@@ -75,7 +75,7 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
 
         /// An acknowledgement without a duration still ends after 30 days: an alert firing that
         /// long is news again.
-        public static let longest: Double = 30 * 86_400
+        public static let longest: Duration = .days(30)
 
         public init(target: Target, author: String, comment: String, duration: String? = nil) {
             self.target = target
@@ -92,10 +92,10 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
             id: String, alerts: [AlertKey: AlertInstance], groups: [NotificationGroup], at now: Date
         ) -> Result<Acknowledgement, Silence.RequestError> {
             var problems: [String] = []
-            var seconds: Double?
+            var length: Duration?
             if let duration {
-                seconds = DurationText.seconds(duration)
-                if (seconds ?? 0) <= 0 {
+                length = DurationText.duration(duration)
+                if (length ?? .zero) <= .zero {
                     problems.append("the duration must be a duration such as 30m or 4h, not \"\(duration)\"")
                 }
             }
@@ -138,7 +138,7 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
             return .success(
                 Acknowledgement(
                     id: id, alerts: acknowledged, groupKey: groupKey, author: author, comment: comment,
-                    createdAt: now, endsAt: now.addingTimeInterval(seconds ?? Self.longest)))
+                    createdAt: now, endsAt: now + (length ?? Self.longest)))
         }
     }
 }

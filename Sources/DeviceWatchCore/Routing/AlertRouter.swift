@@ -52,7 +52,7 @@ enum AlertRouter {
             if !steps.isEmpty, alert.state == .firing, let since = alert.firingSince, let now {
                 let acknowledged = acknowledgements?.of(alert) != nil
                 for step in steps {
-                    let due = since.addingTimeInterval(step.after)
+                    let due = since + step.after
                     guard due <= now else {
                         if !acknowledged { nextEscalation = min(nextEscalation ?? due, due) }
                         break

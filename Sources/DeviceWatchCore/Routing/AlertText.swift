@@ -26,7 +26,7 @@ extension RuleSet {
         if alert.flappingSince != nil, let policy = rule.flapping {
             reasons.append(
                 "flapping: \(policy.describe(alert.flips?.count ?? 0)); held firing until stable for "
-                    + DurationText.format(seconds: policy.stableFor))
+                    + DurationText.format(policy.stableFor))
         }
         return AlertText(summary: summary(of: finding), description: description(of: finding), reasons: reasons)
     }

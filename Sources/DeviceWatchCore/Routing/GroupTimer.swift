@@ -8,9 +8,9 @@ import Foundation
 /// firing group again every `repeat_every` (unless every firing alert is acknowledged); a group of
 /// resolves only, never notified, at once.
 struct GroupTimer: Sendable, Equatable {
-    var groupWait: Double
-    var groupInterval: Double
-    var repeatEvery: Double
+    var groupWait: Duration
+    var groupInterval: Duration
+    var repeatEvery: Duration
 
     /// What the timer looks at of a group.
     struct Group: Sendable, Equatable {
@@ -27,24 +27,24 @@ struct GroupTimer: Sendable, Equatable {
     /// Why to notify the group now; nil when it waits.
     func reason(_ group: Group, at now: Date) -> NotificationIntent.Reason? {
         if let last = group.lastSentAt {
-            if group.changed, now.timeIntervalSince(last) >= groupInterval {
+            if group.changed, now.duration(since: last) >= groupInterval {
                 return group.firing ? .changed : .resolved
             }
-            if !group.changed, group.firing, !group.acknowledged, now.timeIntervalSince(last) >= repeatEvery {
+            if !group.changed, group.firing, !group.acknowledged, now.duration(since: last) >= repeatEvery {
                 return .repeat
             }
             return nil
         }
-        if group.firing { return now.timeIntervalSince(group.createdAt) >= groupWait ? .new : nil }
+        if group.firing { return now.duration(since: group.createdAt) >= groupWait ? .new : nil }
         return group.changed ? .resolved : nil
     }
 
     /// When the group may next need a notification if nothing else changes; nil when never.
     func nextDue(_ group: Group) -> Date? {
         if let last = group.lastSentAt {
-            if group.changed { return last.addingTimeInterval(groupInterval) }
-            return group.firing && !group.acknowledged ? last.addingTimeInterval(repeatEvery) : nil
+            if group.changed { return last + groupInterval }
+            return group.firing && !group.acknowledged ? last + repeatEvery : nil
         }
-        return group.firing ? group.createdAt.addingTimeInterval(groupWait) : nil
+        return group.firing ? group.createdAt + groupWait : nil
     }
 }

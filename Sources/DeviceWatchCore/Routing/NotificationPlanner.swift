@@ -152,7 +152,7 @@ enum NotificationPlanner {
     }
 
     private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults)
-        -> Double
+        -> Duration
     {
         firing.compactMap { rules[$0.ruleID]?.repeatEvery }.min() ?? defaults.repeatEvery
     }

@@ -20,7 +20,7 @@ enum Retention {
         let stillTold = Set(routing.groups.values.flatMap(\.told))
         for (key, alert) in book.alerts where alert.state == .resolved && !stillTold.contains(key) {
             if let policy = rules[key.ruleID]?.flapping, let last = alert.flips?.last,
-                now.timeIntervalSince(last) < policy.within
+                now.duration(since: last) < policy.within
             {
                 continue
             }

@@ -3,9 +3,9 @@ import Foundation
 /// Grouping and timing settings (the configuration's `defaults`, and `meta_receivers`).
 public struct RoutingDefaults: Sendable, Equatable {
     public var groupBy: [String]
-    public var groupWait: Double
-    public var groupInterval: Double
-    public var repeatEvery: Double
+    public var groupWait: Duration
+    public var groupInterval: Duration
+    public var repeatEvery: Duration
     public var sendResolved: Bool
     public var metaReceivers: [String]
     /// Every group is of one workspace (`workspace` is added to any `group_by` without it): on

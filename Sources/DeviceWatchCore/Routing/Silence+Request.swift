@@ -39,7 +39,7 @@ extension Silence {
             for text in matchers {
                 if case .failure(let error) = Matcher.parse(text) { problems.append(error.description) }
             }
-            if (DurationText.seconds(duration) ?? 0) <= 0 {
+            if (DurationText.duration(duration) ?? .zero) <= .zero {
                 problems.append("the duration must be a duration such as 30m or 2h, not \"\(duration)\"")
             }
             if let startsAt, Timestamp.parse(startsAt) == nil {
@@ -70,7 +70,7 @@ extension Silence {
             return .success(
                 Silence(
                     id: id, matchers: matchers.compactMap { try? Matcher.parse($0).get() }, startsAt: start,
-                    endsAt: start.addingTimeInterval(DurationText.seconds(duration) ?? 0), comment: comment,
+                    endsAt: start + (DurationText.duration(duration) ?? .zero), comment: comment,
                     author: author, createdAt: now, during: during))
         }
     }

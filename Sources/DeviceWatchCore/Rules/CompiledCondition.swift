@@ -174,8 +174,8 @@ struct CompiledCondition: Sendable {
 
     private mutating func add(_ condition: Condition, atoms: inout AtomTable) -> Int32 {
         switch condition {
-        case .offlineFor(let seconds): return append(Node(kind: .offlineFor, seconds: seconds))
-        case .unknownFor(let seconds): return append(Node(kind: .unknownFor, seconds: seconds))
+        case .offlineFor(let age): return append(Node(kind: .offlineFor, seconds: age.timeInterval))
+        case .unknownFor(let age): return append(Node(kind: .unknownFor, seconds: age.timeInterval))
         case .rfdmVersionBelow(let version): return atom(atoms.version(version))
         case .status(let statuses):
             let members = statuses.map { atom(atoms.status($0)) }

@@ -7,12 +7,12 @@ extension Condition {
     /// evaluator must agree with; ``RuleSet/evaluate(workspace:devices:firstSeen:at:)`` never calls it.
     public func holds(for device: Device, at now: Date, firstSeen: Date? = nil) -> Bool {
         switch self {
-        case .offlineFor(let seconds):
+        case .offlineFor(let age):
             guard let heartbeat = device.lastHeartbeat else { return false }
-            return max(0, now.timeIntervalSince(heartbeat)) >= seconds
-        case .unknownFor(let seconds):
+            return max(0, now.timeIntervalSince(heartbeat)) >= age.timeInterval
+        case .unknownFor(let age):
             guard device.lastHeartbeat == nil, let since = device.createdAt ?? firstSeen else { return false }
-            return max(0, now.timeIntervalSince(since)) >= seconds
+            return max(0, now.timeIntervalSince(since)) >= age.timeInterval
         case .rfdmVersionBelow(let minimum):
             guard let version = device.rfdmVersion.flatMap(Version.init) else { return false }
             return version < minimum

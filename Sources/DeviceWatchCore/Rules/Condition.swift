@@ -1,10 +1,10 @@
 /// A condition on one device, as written in a rule's `where` or `when` (named Condition, not
 /// Predicate, to stay clear of Foundation's `Predicate`).
 public indirect enum Condition: Sendable, Equatable {
-    /// The device has heartbeated, and its last heartbeat is at least this many seconds old.
-    case offlineFor(seconds: Double)
+    /// The device has heartbeated, and its last heartbeat is at least this old.
+    case offlineFor(Duration)
     /// The device never heartbeated and was created (or first seen) at least this long ago.
-    case unknownFor(seconds: Double)
+    case unknownFor(Duration)
     /// The device's rfdm version parses and is below this one.
     case rfdmVersionBelow(Version)
     /// The device's status is one of these.
@@ -50,8 +50,8 @@ extension Condition {
     /// The predicate in the words a person reads in an explanation.
     public var summary: String {
         switch self {
-        case .offlineFor(let seconds): "offline for at least \(DurationText.format(seconds: seconds))"
-        case .unknownFor(let seconds): "never checked in for at least \(DurationText.format(seconds: seconds))"
+        case .offlineFor(let age): "offline for at least \(DurationText.format(age))"
+        case .unknownFor(let age): "never checked in for at least \(DurationText.format(age))"
         case .rfdmVersionBelow(let version): "rfdm version below \(version)"
         case .status(let statuses): "status is \(statuses.joined(separator: " or "))"
         case .tags(let filter):

@@ -34,13 +34,13 @@ public struct Rule: Sendable, Equatable {
     public var fleet: FleetCondition?
     /// A device rule's flap detection (see ``FlappingPolicy``).
     public var flapping: FlappingPolicy?
-    /// Seconds the condition must hold before the alert fires.
-    public var pendingFor: Double?
-    /// Seconds a firing alert stays firing through a recovery.
-    public var keepFiringFor: Double?
+    /// How long the condition must hold before the alert fires.
+    public var pendingFor: Duration?
+    /// How long a firing alert stays firing through a recovery.
+    public var keepFiringFor: Duration?
     /// Receiver names.
     public var notify: [String]
-    public var repeatEvery: Double?
+    public var repeatEvery: Duration?
     /// Receivers told too while an alert still fires unacknowledged some time after it began;
     /// nil: the defaults' (``Configuration/Defaults/escalate``).
     public var escalate: [EscalationStep]?
@@ -61,8 +61,8 @@ public struct Rule: Sendable, Equatable {
 
     public init(
         id: String, summary: String? = nil, description: String? = nil, severity: Severity = .warning,
-        selector: Condition? = nil, condition: Condition, pendingFor: Double? = nil, keepFiringFor: Double? = nil,
-        notify: [String] = [], repeatEvery: Double? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
+        selector: Condition? = nil, condition: Condition, pendingFor: Duration? = nil, keepFiringFor: Duration? = nil,
+        notify: [String] = [], repeatEvery: Duration? = nil, sendResolved: Bool? = nil, labels: [String: String] = [:],
         groupBy: [String]? = nil, inhibits: [String] = [], inhibitEqual: [String] = [], file: String = "",
         definedAt: SourcePosition? = nil, fleet: FleetCondition? = nil, flapping: FlappingPolicy? = nil,
         escalate: [EscalationStep]? = nil, muteDuring: [String] = []
@@ -98,13 +98,13 @@ public struct Rule: Sendable, Equatable {
     public var isFleet: Bool { fleet != nil }
 }
 
-/// One step of an escalation: `after` seconds of firing unacknowledged, `notify` is told too
+/// One step of an escalation: after `after` of firing unacknowledged, `notify` is told too
 /// (once, then on its own repeat schedule; its resolve like any receiver's).
 public struct EscalationStep: Sendable, Equatable {
-    public var after: Double
+    public var after: Duration
     public var notify: [String]
 
-    public init(after: Double, notify: [String]) {
+    public init(after: Duration, notify: [String]) {
         self.after = after
         self.notify = notify
     }

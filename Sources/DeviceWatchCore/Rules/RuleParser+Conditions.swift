@@ -21,8 +21,8 @@ extension RuleParser {
 
     private static func parseLeaf(key: String, _ reader: NodeReader) -> Condition? {
         switch key {
-        case "offline_for": return reader.duration().map { .offlineFor(seconds: $0) }
-        case "unknown_for": return reader.duration().map { .unknownFor(seconds: $0) }
+        case "offline_for": return reader.duration().map { .offlineFor($0) }
+        case "unknown_for": return reader.duration().map { .unknownFor($0) }
         case "rfdm_version_below":
             guard let text = reader.string("a version such as \"1.4.0\"") else { return nil }
             guard let version = Version(text) else {

@@ -12,14 +12,14 @@ extension RuleParser {
                 valid = false
             }
         }
-        func duration(_ key: String) -> Double? {
-            guard let field = fields[key], let seconds = field.duration() else { return nil }
-            guard seconds > 0 else {
+        func duration(_ key: String) -> Duration? {
+            guard let field = fields[key], let duration = field.duration() else { return nil }
+            guard duration > .zero else {
                 field.report("\(key) must be longer than 0s")
                 valid = false
                 return nil
             }
-            return seconds
+            return duration
         }
         let within = duration("within"), stableFor = duration("stable_for")
         for key in ["changes", "within", "stable_for"] where fields[key] == nil {

@@ -105,11 +105,11 @@ public enum RuleParser {
             valid = false
         }
 
-        func duration(_ key: String) -> Double? { fields[key].flatMap { need($0.duration()) } }
+        func duration(_ key: String) -> Duration? { fields[key].flatMap { need($0.duration()) } }
         let pendingFor = duration("for")
         let keepFiringFor = duration("keep_firing_for")
         let repeatEvery = duration("repeat_every")
-        if let repeatEvery, repeatEvery <= 0 {
+        if let repeatEvery, repeatEvery <= .zero {
             fields["repeat_every"]?.report("repeat_every must be longer than 0s")
             valid = false
         }

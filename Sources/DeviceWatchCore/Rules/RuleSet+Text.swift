@@ -62,14 +62,14 @@ extension RuleSet {
 
     private func explain(_ predicate: Condition, _ facts: DeviceFacts, into reasons: inout [String]) {
         switch predicate {
-        case .offlineFor(let seconds):
+        case .offlineFor(let age):
             reasons.append(
-                "last heartbeat \(DurationText.format(seconds: facts.heartbeatAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))"
+                "last heartbeat \(DurationText.format(seconds: facts.heartbeatAge ?? 0)) ago (at least \(DurationText.format(age)))"
             )
-        case .unknownFor(let seconds):
+        case .unknownFor(let age):
             let since = facts.device.createdAt != nil ? "created" : "first seen"
             reasons.append(
-                "never checked in; \(since) \(DurationText.format(seconds: facts.unknownAge ?? 0)) ago (at least \(DurationText.format(seconds: seconds)))"
+                "never checked in; \(since) \(DurationText.format(seconds: facts.unknownAge ?? 0)) ago (at least \(DurationText.format(age)))"
             )
         case .rfdmVersionBelow(let minimum):
             reasons.append("rfdm \(facts.device.rfdmVersion ?? "?") is below \(minimum)")

@@ -42,6 +42,12 @@ public enum DurationText {
         return total
     }
 
+    /// The duration the text says, or nil when the text is not a duration.
+    public static func duration(_ text: String) -> Duration? { seconds(text).map { .seconds($0) } }
+
+    /// ``format(seconds:)`` of a duration.
+    public static func format(_ duration: Duration) -> String { format(seconds: duration.timeInterval) }
+
     /// A readable form with the two largest adjacent units: `45s`, `15m30s`, `4h`, `2h5m`, `2d3h`, `250ms`.
     /// Seconds are dropped from an hour or more, minutes from a day or more.
     public static func format(seconds: Double) -> String {
