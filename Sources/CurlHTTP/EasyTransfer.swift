@@ -295,22 +295,3 @@ private let easyHeaderCallback: dw_curl_data_callback = { buffer, size, count, u
     transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
     return length
 }
-
-extension Duration {
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-}
-
-/// `curl_global_init` exactly once per process, before the first handle.
-enum CurlGlobal {
-    private static let initialized: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_ALL))
-        return true
-    }()
-
-    static func ensureInitialized() {
-        _ = initialized
-    }
-}

@@ -19,12 +19,12 @@ public actor ClusterMember: AlertJudge {
         public var workspaces: [Configuration.Workspace]
         public var keys: [String: Secret]
 
-        /// Seconds between polls, per workspace.
+        /// The time between polls, per workspace.
         var pollEvery: [String: Duration] { Configuration.pollEvery(workspaces) }
     }
 
     /// A workspace this worker holds, and what runs for it.
-    private struct Held {
+    struct Held {
         var epoch: Int64
         var engine: Engine
         var workspace: Configuration.Workspace
@@ -35,30 +35,34 @@ public actor ClusterMember: AlertJudge {
     public let id: String
     public let store: PostgresStateStore
     public let ttl: Duration
-    private var settings: Settings
-    private var held: [String: Held] = [:]
+    var settings: Settings
+    var held: [String: Held] = [:]
     private let makeClient: @Sendable (Secret) -> DevicesAPIClient
     private let metrics: WorkerMetrics
-    private let storeHealth: StoreHealth?
+    let storeHealth: StoreHealth?
     private let logger: Logger
     private let committed: @Sendable () async -> Void
+    /// The local wall clock (the lease times it keeps are local).
+    let wallClock: WorkerClock
     /// The local time of the latest round the database confirmed.
-    private var confirmedAt: Date?
-    private var workers: [PostgresStateStore.ClusterWorker] = []
-    private var leases: [PostgresStateStore.WorkspaceLease] = []
-    private var stopped = false
+    var confirmedAt: Date?
+    var workers: [PostgresStateStore.ClusterWorker] = []
+    var leases: [PostgresStateStore.WorkspaceLease] = []
+    var stopped = false
     /// The latest poll judged by an engine since let go (the heartbeat's evidence survives it).
-    private var lastGoodPollOfDropped: Date?
+    var lastGoodPollOfDropped: Date?
     /// The cluster's alerts and health as last read, and when: status requests within
     /// ``sharedViewFor`` of each other share one read (a scrape, the page and /readyz together).
-    private var sharedView: (at: ContinuousClock.Instant, alerts: [AlertInstance], health: [String: WorkspaceHealth])?
-    private let sharedViewFor: Duration = .seconds(2)
+    var sharedView: (at: Date, alerts: [AlertInstance], health: [String: WorkspaceHealth])?
+    let sharedViewFor: Duration = .seconds(2)
 
     public init(
         id: String, store: PostgresStateStore, ttl: Duration, settings: Settings,
         makeClient: @escaping @Sendable (Secret) -> DevicesAPIClient, metrics: WorkerMetrics,
-        storeHealth: StoreHealth? = nil, logger: Logger, committed: @escaping @Sendable () async -> Void
+        storeHealth: StoreHealth? = nil, logger: Logger, clock: WorkerClock = .system,
+        committed: @escaping @Sendable () async -> Void
     ) {
+        self.wallClock = clock
         self.storeHealth = storeHealth
         self.id = id
         self.store = store
@@ -94,7 +98,7 @@ public actor ClusterMember: AlertJudge {
             try await store.releaseLeases(owner: id, workspaces: share.release)
             let round = try await store.arrangeLeases(
                 owner: id, ttl: ttl, keep: share.keep, take: share.candidates, limit: share.takeLimit)
-            confirmedAt = Date()
+            confirmedAt = wallClock.now()
             for workspace in share.keep.keys where round.held[workspace] == nil {
                 metrics.leaseLost()
                 await stop(workspace, because: "another worker took its lease over", wait: false)
@@ -108,8 +112,8 @@ public actor ClusterMember: AlertJudge {
         } catch {
             logger.warning("cannot keep the workspace leases: \(error)")
             // A lease not renewed for its TTL may be another worker's already: stop judging.
-            if let confirmedAt, Date().duration(since: confirmedAt) >= ttl * 0.9, !held.isEmpty {
-                let silent = DurationText.format(seconds: Date().timeIntervalSince(confirmedAt))
+            if let confirmedAt, wallClock.now().duration(since: confirmedAt) >= ttl * 0.9, !held.isEmpty {
+                let silent = DurationText.format(wallClock.now().duration(since: confirmedAt))
                 let stopping = held.keys.sorted().joined(separator: ", ")
                 logger.error(
                     "the database has not confirmed this worker's leases for \(silent): stopped polling \(stopping) until it does"
@@ -237,76 +241,5 @@ public actor ClusterMember: AlertJudge {
                 held[workspace]?.poller = startPoller(config, key: key, engine: running.engine, after: running.poller)
             }
         }
-    }
-
-    // MARK: What it shows
-
-    public func tick() async {
-        for running in held.values { await running.engine.tick() }
-    }
-
-    public var lastGoodPoll: Date? {
-        get async {
-            var latest = lastGoodPollOfDropped
-            for running in held.values {
-                if let good = await running.engine.lastGoodPoll { latest = max(latest ?? good, good) }
-            }
-            return latest
-        }
-    }
-
-    public var clock: EngineClock {
-        get async {
-            if storeHealth?.snapshot.failingSince == nil, let offsets = try? await store.clockOffsets() {
-                return EngineClock(offsets)
-            }
-            var offsets: [ClockOffset] = []
-            for running in held.values { offsets += await running.engine.clock.offsets.values }
-            return EngineClock(offsets)
-        }
-    }
-
-    /// The whole cluster's alerts and workspace health as the database has them (any worker's
-    /// status page shows every workspace), with this worker's fleet counts; this worker's own
-    /// view when the database cannot be read.
-    public func snapshot() async -> Engine.Snapshot {
-        // Not from a database known to be away: /readyz must say so at once.
-        let shared = await sharedAlertsAndHealth()
-        var now = Date()
-        var alerts = shared?.alerts ?? []
-        var health: [String: WorkspaceHealth] = [:]
-        var fleet: [String: FleetCounts] = [:]
-        for running in held.values {
-            let one = await running.engine.snapshot()
-            now = one.now
-            // This worker's own alerts only when the database's view of every one is not at hand.
-            if shared == nil { alerts += one.alerts }
-            health.merge(one.health) { mine, _ in mine }
-            fleet.merge(one.fleet) { mine, _ in mine }
-        }
-        if let shared { health.merge(shared.health) { mine, _ in mine } }
-        return Engine.Snapshot(
-            now: now, alerts: alerts.sorted { $0.key < $1.key }, health: health, fleet: fleet, rules: settings.rules,
-            staleAfter: settings.staleAfter)
-    }
-
-    /// Every workspace's alerts and health from the database, read at most once per
-    /// ``sharedViewFor``; nil while the database is away (or has not confirmed the leases lately).
-    private func sharedAlertsAndHealth() async -> (alerts: [AlertInstance], health: [String: WorkspaceHealth])? {
-        guard confirmedAt.map({ Date().duration(since: $0) < ttl }) ?? false,
-            storeHealth?.snapshot.failingSince == nil
-        else { return nil }
-        let now = ContinuousClock.now
-        if let view = sharedView, view.at.duration(to: now) < sharedViewFor { return (view.alerts, view.health) }
-        guard let read = try? await store.alertsAndHealth() else { return nil }
-        sharedView = (now, read.alerts, read.health)
-        return read
-    }
-
-    /// The cluster as `/readyz` and the status page show it.
-    public func status() -> DatabaseLease {
-        DatabaseLease(
-            database: store.path, owner: id, ttl: ttl, renewedAt: confirmedAt ?? .distantPast,
-            held: holdings, workers: workers.map(\.id), leases: leases)
     }
 }

@@ -5,6 +5,30 @@ import Logging
 /// The lanes: which notifications each receiver's lane takes next from the outbox, and the
 /// outcomes recorded (in one transaction per batch) that release their groups.
 extension Dispatcher {
+    /// One receiver's deliveries.
+    struct Lane {
+        /// Transfers under way.
+        var transfers = 0
+        /// Groups with a transfer under way or an outcome not yet recorded: their next must wait.
+        var held: Set<String> = []
+        /// Due notifications read ahead, each of a group not held.
+        var ready: ArraySlice<OutboxEntry> = []
+        /// The last read found nothing more: read again only after a wake-up or a release.
+        var exhausted = false
+        /// A read of the store is under way.
+        var reading = false
+        /// Counts wake-ups and releases: a read that began before one may have missed what it made due.
+        var opened = 0
+        /// Groups that got a retry in this drain (``deliverDue(now:)`` stops trying them).
+        var retried: Set<String> = []
+
+        /// Something may have fallen due: read again.
+        mutating func reopen() {
+            exhausted = false
+            opened &+= 1
+        }
+    }
+
     /// A lane for every configured receiver, and for any the outbox still names (a receiver
     /// removed by a reload: its notifications are dead-lettered, not left pending forever).
     func refreshLanes() async {

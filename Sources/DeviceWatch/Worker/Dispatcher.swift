@@ -18,10 +18,10 @@ import Logging
 public actor Dispatcher {
     public struct Settings: Sendable {
         /// An undelivered notification older than this is dead-lettered.
-        public var maxRetryAge: Duration = .seconds(86_400)
+        public var maxRetryAge: Duration = .days(1)
         /// The backoff cap before the first retry (it doubles after each attempt, full jitter).
         public var baseBackoff: Duration = .seconds(1)
-        public var maxBackoff: Duration = .seconds(300)
+        public var maxBackoff: Duration = .minutes(5)
         /// Due notifications read from the store at once, per receiver.
         public var batch: Int = 64
         /// Groups of one receiver delivered at once (libcurl keeps at most 16 connections per host).
@@ -29,37 +29,13 @@ public actor Dispatcher {
         /// The longest an answer waits to be recorded: outcomes arriving meanwhile share its transaction.
         public var recordWithin: Duration = .milliseconds(5)
         /// Delivered notifications are kept this long (for `notifications list` and the status page), then deleted.
-        public var keepSent: Duration = .seconds(7 * 86_400)
+        public var keepSent: Duration = .days(7)
         /// Dead letters are kept this long, then deleted.
-        public var keepDead: Duration = .seconds(30 * 86_400)
+        public var keepDead: Duration = .days(30)
         /// Device status changes are kept this long (`history.keep`), then pruned with the outbox.
-        public var keepStatusChanges: Duration = .seconds(35 * 86_400)
+        public var keepStatusChanges: Duration = .days(35)
 
         public init() {}
-    }
-
-    /// One receiver's deliveries.
-    struct Lane {
-        /// Transfers under way.
-        var transfers = 0
-        /// Groups with a transfer under way or an outcome not yet recorded: their next must wait.
-        var held: Set<String> = []
-        /// Due notifications read ahead, each of a group not held.
-        var ready: ArraySlice<OutboxEntry> = []
-        /// The last read found nothing more: read again only after a wake-up or a release.
-        var exhausted = false
-        /// A read of the store is under way.
-        var reading = false
-        /// Counts wake-ups and releases: a read that began before one may have missed what it made due.
-        var opened = 0
-        /// Groups that got a retry in this drain (``deliverDue(now:)`` stops trying them).
-        var retried: Set<String> = []
-
-        /// Something may have fallen due: read again.
-        mutating func reopen() {
-            exhausted = false
-            opened &+= 1
-        }
     }
 
     /// An answer not yet recorded, with its receiver and group.
