@@ -34,10 +34,11 @@ struct PlannedTextTests {
 
         // The rules change (another template, another threshold) before the notification goes.
         let after = RuleSet([rule(summary: "{{device.name}} gone", description: "ignore", minutes: 30)])
-        #expect(after.summary(of: alert) == "gate is down")
-        #expect(after.description(of: alert) == "call the gate site")
+        let told = try #require(after.withText(alert).text)
+        #expect(told.summary == "gate is down")
+        #expect(told.description == "call the gate site")
         // The threshold quoted is the one that fired (10m), not the new one (30m).
-        #expect(after.reasons(for: alert) == ["last heartbeat 1h ago (at least 10m)"])
+        #expect(told.reasons == ["last heartbeat 1h ago (at least 10m)"])
 
         // And it survives the outbox: both of its readers get the text back.
         let json = planned.jsonData
@@ -53,6 +54,6 @@ struct PlannedTextTests {
             device: Device(id: "cam-1", name: "gate", status: .offline), evaluatedAt: Self.t0, firstSeen: nil,
             message: nil)
         #expect(snapshot.text == nil)
-        #expect(rules.summary(of: snapshot) == "gate is down")
+        #expect(rules.withText(snapshot).text?.summary == "gate is down")
     }
 }

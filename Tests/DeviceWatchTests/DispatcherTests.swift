@@ -229,7 +229,7 @@ struct DispatcherTests {
         // Without the clock moving: every fast notification, and the one request the slow
         // receiver's bucket holds, then the slow lane waits for its next token.
         #expect(await sink.wait { _ in count("/fast") == 20 && count("/slow") == 1 })
-        #expect(await clock.waitForSleepers())
+        #expect(await clock.waitForSleepers(longerThan: 0.1))
         #expect(count("/slow") == 1)
         // Each half second of the clock releases one more slow request, and no more (the lane
         // sleeps a millisecond past the token, hence 0.51).
@@ -238,7 +238,7 @@ struct DispatcherTests {
             #expect(await sink.wait { _ in count("/slow") == released })
             guard released < 6 else { break }
             // Waiting for the next token again, with no more sent meanwhile.
-            #expect(await clock.waitForSleepers())
+            #expect(await clock.waitForSleepers(longerThan: 0.1))
             #expect(count("/slow") == released)
         }
         // Recording waits on the clock too (record_within): move it until the pass is done.
@@ -352,7 +352,7 @@ struct DispatcherTests {
         let delivering = Task { await dispatcher.deliverDue() }
         // The first request goes at once and empties the bucket for 4 s (X-RateLimit-Reset-After).
         #expect(await sink.wait { $0.count == 1 })
-        #expect(await clock.waitForSleepers())
+        #expect(await clock.waitForSleepers(longerThan: 1))
         clock.advance(by: 3.9)
         // Still waiting: the pause is 4 s, not the 1 s of the configured rate.
         #expect(await sink.wait(seconds: 0.3) { $0.count == 2 } == false)

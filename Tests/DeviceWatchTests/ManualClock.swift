@@ -1,4 +1,5 @@
 import DeviceWatch
+import DeviceWatchCore
 import Foundation
 
 /// A clock that moves only when a test moves it: `sleep` suspends until ``advance(by:)`` passes
@@ -24,10 +25,9 @@ final class ManualClock: @unchecked Sendable {
         let id = UUID()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
                 let resume: Result<Void, any Error>? = lock.withLock {
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    let deadline = current.addingTimeInterval(seconds)
+                    let deadline = current + duration
                     if deadline <= current { return .success(()) }
                     sleepers[id] = (deadline, continuation)
                     return nil
@@ -50,12 +50,17 @@ final class ManualClock: @unchecked Sendable {
         for continuation in woken { continuation.resume() }
     }
 
-    /// Waits (in real time, bounded) until at least `count` sleeps are waiting: the code under
-    /// test has got as far as waiting for the clock.
-    func waitForSleepers(_ count: Int = 1, seconds: Double = 10) async -> Bool {
+    /// Waits (in real time, bounded) until at least `count` sleeps are waiting for more than
+    /// `longerThan` seconds of the clock: the code under test has got as far as waiting for it
+    /// (a longer wait than the dispatcher's few milliseconds before recording outcomes, which
+    /// sleeps on the clock too).
+    func waitForSleepers(_ count: Int = 1, longerThan: Double = 0, seconds: Double = 10) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if sleeping >= count { return true }
+            let waiting = lock.withLock {
+                sleepers.values.filter { $0.deadline.timeIntervalSince(current) > longerThan }.count
+            }
+            if waiting >= count { return true }
             try? await Task.sleep(for: .milliseconds(2))
         }
         return false

@@ -34,7 +34,7 @@ public struct ConsoleReceiver: Receiver {
             "[\(Timestamp.format(now))] \(state) \(clean(intent.groupKey)) (\(intent.reason.rawValue)) -> \(intent.receiver)"
         )
         for alert in intent.firing.prefix(20) {
-            let summary = clean(AlertView(alert, context: context).summary)
+            let summary = clean(context.rules.withText(alert).summary)
             if let flapping = alert.flapping {
                 lines.append(
                     "  ~ \(alert.severity.rawValue.uppercased()) \(summary) (flapping: \(flapping.changes) changes; "
@@ -47,7 +47,7 @@ public struct ConsoleReceiver: Receiver {
         if intent.firing.count > 20 { lines.append("  ... and \(intent.firing.count - 20) more firing") }
         for alert in intent.resolved.prefix(20) {
             lines.append(
-                "  ✓ \(clean(AlertView(alert, context: context).summary)) (\(clean(alert.resolveReason ?? "recovered")))"
+                "  ✓ \(clean(context.rules.withText(alert).summary)) (\(clean(alert.resolveReason ?? "recovered")))"
             )
         }
         if intent.resolved.count > 20 { lines.append("  ... and \(intent.resolved.count - 20) more resolved") }

@@ -60,18 +60,18 @@ public struct DiscordReceiver: ChatWebhookReceiver {
             var description =
                 alert.isFiring
                 ? Markup.markdown(alert.summary)
-                : "\(Markup.markdown(alert.snapshot.key.ruleID)) resolved (\(Markup.markdown(alert.resolveReason)))"
+                : "\(Markup.markdown(alert.key.ruleID)) resolved (\(Markup.markdown(alert.resolveReasonText)))"
             if alert.isFiring, !alert.reasons.isEmpty {
                 description += "\n" + Markup.markdown(alert.reasons.joined(separator: "; "))
             }
             let footer =
-                "\(alert.snapshot.key.ruleID) · \(InertText.line(alert.snapshot.key.workspace)) · \(alert.deviceID)"
+                "\(alert.key.ruleID) · \(InertText.line(alert.key.workspace)) · \(alert.deviceID)"
             let embed = Embed(
                 title: "\(alert.isFiring ? "FIRING" : "RESOLVED"): \(Markup.markdown(alert.deviceName))".capped(
                     Self.titleLimit),
                 description: description.capped(Self.descriptionLimit), color: alert.isFiring ? color : 0x2EB67D,
                 footer: .init(text: Markup.unlinked(footer).capped(Self.footerLimit)),
-                timestamp: Timestamp.format(alert.snapshot.endsAt ?? alert.snapshot.startsAt))
+                timestamp: Timestamp.format(alert.endsAt ?? alert.startsAt))
             guard embeds.count < Self.maxEmbeds, budget - embed.size >= 0 else { break }
             budget -= embed.size
             embeds.append(embed)

@@ -145,20 +145,20 @@ public struct EmailReceiver: Receiver {
     }
 
     /// `name (id): summary` and its details, for one alert.
-    private func details(_ alert: AlertView) -> (line: String, facts: String, reasons: String?) {
+    private func details(_ alert: AlertSnapshot) -> (line: String, facts: String, reasons: String?) {
         // The rule's description (a runbook line, say) goes with the reasons.
         let line = Self.inert(alert.summary).capped(Self.lineLimit)
         var facts =
-            "\(alert.snapshot.severity.rawValue) · device \(Self.inert(alert.deviceName)) (\(Self.inert(alert.deviceID)))"
-        facts += " · since \(Timestamp.format(alert.snapshot.startsAt))"
-        if !alert.isFiring { facts += " · \(alert.resolveReason)" }
+            "\(alert.severity.rawValue) · device \(Self.inert(alert.deviceName)) (\(Self.inert(alert.deviceID)))"
+        facts += " · since \(Timestamp.format(alert.startsAt))"
+        if !alert.isFiring { facts += " · \(alert.resolveReasonText)" }
         let notes = alert.reasons + (alert.description.map { [$0] } ?? [])
         let reasons = notes.isEmpty ? nil : Self.inert(notes.joined(separator: "; ")).capped(Self.lineLimit)
         return (line, facts.capped(Self.lineLimit), reasons)
     }
 
-    private func sections(_ view: NotificationView) -> [(title: String, alerts: [AlertView], more: Int)] {
-        var sections: [(String, [AlertView], Int)] = []
+    private func sections(_ view: NotificationView) -> [(title: String, alerts: [AlertSnapshot], more: Int)] {
+        var sections: [(String, [AlertSnapshot], Int)] = []
         if view.firingCount > 0 {
             sections.append(("Firing (\(view.firingCount))", view.firing, view.firingCount - view.firing.count))
         }

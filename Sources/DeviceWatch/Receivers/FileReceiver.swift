@@ -21,10 +21,10 @@ public struct FileReceiver: Receiver {
             groupKey: intent.groupKey, sentAt: Timestamp.format(now),
             alerts: (view.firing + view.resolved).map {
                 .init(
-                    status: $0.isFiring ? "firing" : "resolved", rule: $0.snapshot.key.ruleID,
-                    workspace: $0.snapshot.key.workspace,
-                    device: $0.snapshot.device.id, severity: $0.snapshot.severity.rawValue, summary: $0.summary,
-                    fingerprint: $0.snapshot.fingerprint, reasons: $0.reasons)
+                    status: $0.isFiring ? "firing" : "resolved", rule: $0.key.ruleID,
+                    workspace: $0.key.workspace,
+                    device: $0.device.id, severity: $0.severity.rawValue, summary: $0.summary,
+                    fingerprint: $0.fingerprint, reasons: $0.reasons)
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -78,7 +78,7 @@ public struct GoogleChatReceiver: ChatWebhookReceiver {
             for alert in view.firing {
                 widgets.append(
                     .decorated(
-                        top: "🔴 \(alert.snapshot.severity.rawValue) · \(Self.html(alert.deviceID))",
+                        top: "🔴 \(alert.severity.rawValue) · \(Self.html(alert.deviceID))",
                         text: Self.html(alert.summary).capped(Self.widgetLimit),
                         bottom: alert.reasons.isEmpty
                             ? nil : Self.html(alert.reasons.joined(separator: "; ")).capped(Self.widgetLimit)))
@@ -91,7 +91,7 @@ public struct GoogleChatReceiver: ChatWebhookReceiver {
                     .decorated(
                         top: "✅ resolved · \(Self.html(alert.deviceID))",
                         text: Self.html(alert.summary).capped(Self.widgetLimit),
-                        bottom: Self.html(alert.resolveReason)))
+                        bottom: Self.html(alert.resolveReasonText)))
             }
             if view.resolvedCount > view.resolved.count {
                 widgets.append(.paragraph("and \(view.resolvedCount - view.resolved.count) more resolved"))

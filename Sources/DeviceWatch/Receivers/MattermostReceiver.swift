@@ -48,7 +48,7 @@ public struct MattermostReceiver: ChatWebhookReceiver {
             }
             for alert in view.resolved {
                 lines.append(
-                    "- ✅ **\(Self.markdown(alert.deviceName))** (\(Self.markdown(alert.deviceID))): resolved (\(Self.markdown(alert.resolveReason)))"
+                    "- ✅ **\(Self.markdown(alert.deviceName))** (\(Self.markdown(alert.deviceID))): resolved (\(Self.markdown(alert.resolveReasonText)))"
                 )
             }
             if view.resolvedCount > view.resolved.count {

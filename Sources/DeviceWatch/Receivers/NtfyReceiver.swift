@@ -82,7 +82,7 @@ public struct NtfyReceiver: Receiver {
                 lines.append("and \(view.firingCount - view.firing.count) more firing")
             }
             for alert in view.resolved {
-                lines.append("✓ " + Markup.unlinked(InertText.line(alert.summary)) + " (\(alert.resolveReason))")
+                lines.append("✓ " + Markup.unlinked(InertText.line(alert.summary)) + " (\(alert.resolveReasonText))")
             }
             if view.resolvedCount > view.resolved.count {
                 lines.append("and \(view.resolvedCount - view.resolved.count) more resolved")

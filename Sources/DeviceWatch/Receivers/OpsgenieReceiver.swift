@@ -72,7 +72,7 @@ public struct OpsgenieReceiver: Receiver {
                     body: try encoder.encode(
                         Close(
                             source: "devicewatch",
-                            note: Markup.unlinked(AlertView(snapshot, context: context).resolveReason)
+                            note: Markup.unlinked(snapshot.resolveReasonText)
                                 .capped(Self.detailLimit))),
                     connectTimeout: .seconds(10), totalTimeout: .seconds(30)))
         }
@@ -80,7 +80,7 @@ public struct OpsgenieReceiver: Receiver {
     }
 
     func create(_ snapshot: AlertSnapshot, context: RenderContext) -> Create {
-        let alert = AlertView(snapshot, context: context)
+        let alert = context.rules.withText(snapshot)
         func inert(_ text: String, _ limit: TextLimit) -> String { Markup.unlinked(InertText.line(text)).capped(limit) }
         var details: [String: String] = [
             "rule": snapshot.key.ruleID, "workspace": inert(snapshot.key.workspace, Self.detailLimit),

@@ -61,7 +61,7 @@ public struct PagerDutyReceiver: Receiver {
                 routingKey: routingKey.exposedValue, eventAction: "resolve", dedupKey: snapshot.fingerprint,
                 payload: nil, links: nil)
         }
-        let alert = AlertView(snapshot, context: context)
+        let alert = context.rules.withText(snapshot)
         // Device text is inert and within the limits; people read all of it in PagerDuty's UI.
         func detail(_ text: String) -> String { Markup.unlinked(InertText.line(text)).capped(Self.detailLimit) }
         var details: [String: String] = [
@@ -129,7 +129,7 @@ public struct PagerDutyReceiver: Receiver {
             labels.first { $0.name == "rule" }?.value ?? (rules.count == 1 ? rules.first! : "devicewatch")
         let names = firing.map { snapshot in
             snapshot.fleet.map { "\($0.group) (\($0.matching) of \($0.total))" }
-                ?? AlertView(snapshot, context: context).deviceName
+                ?? snapshot.deviceName
         }
         // "production-offline: 12 firing (site-b cam 1, site-b cam 2, ... and 9 more)", within 1,024.
         let head = "\(title): \(firing.count) firing"
@@ -141,7 +141,7 @@ public struct PagerDutyReceiver: Receiver {
             "members": Self.list(
                 firing.map {
                     Markup.unlinked(
-                        InertText.line("\(AlertView($0, context: context).deviceName) [\($0.key.deviceID)]"))
+                        InertText.line("\($0.deviceName) [\($0.key.deviceID)]"))
                 },
                 fitting: Self.detailLimit.characters),
             "rules": rules.sorted().joined(separator: ", ").capped(Self.detailLimit),
@@ -152,7 +152,7 @@ public struct PagerDutyReceiver: Receiver {
         }
         if !intent.resolved.isEmpty {
             details["resolved"] = Self.list(
-                intent.resolved.map { Markup.unlinked(InertText.line(AlertView($0, context: context).deviceName)) },
+                intent.resolved.map { Markup.unlinked(InertText.line($0.deviceName)) },
                 fitting: Self.detailLimit.characters)
         }
         let workspaces = Set(firing.map(\.key.workspace))

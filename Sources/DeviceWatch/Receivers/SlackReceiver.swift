@@ -64,11 +64,11 @@ public struct SlackReceiver: ChatWebhookReceiver {
         return try encoder.encode(body)
     }
 
-    static func line(_ alert: AlertView, icon: String) -> String {
+    static func line(_ alert: AlertSnapshot, icon: String) -> String {
         let device = "\(icon) *\(Markup.slack(alert.deviceName))* (\(Markup.slack(alert.deviceID)))"
         guard alert.isFiring else {
             return
-                "\(device): \(Markup.slack(alert.snapshot.key.ruleID)) resolved (\(Markup.slack(alert.resolveReason)))"
+                "\(device): \(Markup.slack(alert.key.ruleID)) resolved (\(Markup.slack(alert.resolveReasonText)))"
         }
         var text = "\(device): \(Markup.slack(alert.summary))"
         if !alert.reasons.isEmpty { text += "\n_\(Markup.slack(alert.reasons.joined(separator: "; ")))_" }

@@ -64,13 +64,13 @@ public struct TeamsReceiver: ChatWebhookReceiver {
     }
 
     /// An alert's text block and facts, every device-controlled value escaped and capped.
-    static func elements(for alert: AlertView) -> [[String: Any]] {
+    static func elements(for alert: AlertSnapshot) -> [[String: Any]] {
         func fact(_ title: String, _ value: String) -> [String: String] {
             ["title": title, "value": Markup.markdown(value).capped(factLimit)]
         }
         var facts = [
-            fact("Device", "\(alert.deviceName) (\(alert.deviceID))"), fact("Rule", alert.snapshot.key.ruleID),
-            fact("Workspace", alert.snapshot.key.workspace), fact("Severity", alert.snapshot.severity.rawValue),
+            fact("Device", "\(alert.deviceName) (\(alert.deviceID))"), fact("Rule", alert.key.ruleID),
+            fact("Workspace", alert.key.workspace), fact("Severity", alert.severity.rawValue),
         ]
         if !alert.reasons.isEmpty { facts.append(fact("Why", alert.reasons.joined(separator: "; "))) }
         return [

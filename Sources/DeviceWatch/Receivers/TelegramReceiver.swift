@@ -69,7 +69,7 @@ public struct TelegramReceiver: Receiver {
             lines.append("and \(view.firingCount - view.firing.count) more firing")
         }
         for alert in view.resolved {
-            lines.append("✅ " + Self.html(alert.summary) + " (\(Self.html(alert.resolveReason)))")
+            lines.append("✅ " + Self.html(alert.summary) + " (\(Self.html(alert.resolveReasonText)))")
         }
         if view.resolvedCount > view.resolved.count {
             lines.append("and \(view.resolvedCount - view.resolved.count) more resolved")

@@ -91,7 +91,7 @@ enum WebhookPayload {
         let alerts = listed.map { snapshot -> Alert in
             var labels = snapshot.labels
             if !snapshot.device.tags.isEmpty { labels["tags"] = snapshot.device.tags.joined(separator: ",") }
-            let view = AlertView(snapshot, context: context)
+            let view = context.rules.withText(snapshot)
             var annotations = ["summary": view.summary]
             if let description = view.description { annotations["description"] = description }
             return Alert(snapshot: snapshot, labels: labels, annotations: annotations, reasons: view.reasons)

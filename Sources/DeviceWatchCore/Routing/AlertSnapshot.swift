@@ -70,15 +70,21 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
 }
 
 extension RuleSet {
-    /// The summary of an alert in a notification: the text fixed when it was planned; for
-    /// notifications planned before texts were kept, its rule's template now, or for
-    /// devicewatch's own alerts their message, or plain words when the rule is gone.
-    public func summary(of alert: AlertSnapshot) -> String {
-        if let text = alert.text { return text.summary }
-        return summary(key: alert.key, message: alert.message, finding: alert.finding)
+    /// The alert with the text its notification tells: the text fixed when it was planned; for
+    /// notifications planned before texts were kept, its rule's templates now, or plain words
+    /// when the rule is gone; for devicewatch's own alerts, their message.
+    public func withText(_ alert: AlertSnapshot) -> AlertSnapshot {
+        guard alert.text == nil else { return alert }
+        var told = alert
+        let isRule = alert.message == nil && rule(alert.key.ruleID) != nil
+        told.text = AlertText(
+            summary: summary(key: alert.key, message: alert.message, finding: alert.finding),
+            description: isRule ? description(of: alert.finding) : nil,
+            reasons: isRule && alert.status == .firing ? reasons(for: alert.finding) : [])
+        return told
     }
 
-    /// The same for an alert as it stands (the status page and the alerts API).
+    /// The summary of an alert as it stands (the status page and the alerts API).
     public func summary(of alert: AlertInstance) -> String {
         summary(key: alert.key, message: alert.message, finding: alert.finding)
     }
@@ -91,25 +97,9 @@ extension RuleSet {
         return summary(of: finding)
     }
 
-    /// The rendered description of an alert in a notification (nil without one, and for resolves
-    /// and devicewatch's own alerts).
-    public func description(of alert: AlertSnapshot) -> String? {
-        if let text = alert.text { return text.description }
-        guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
-        return description(of: alert.finding)
-    }
-
-    /// The same for an alert as it stands (the status page and the alerts API).
+    /// The rendered description of an alert as it stands (nil without one, and for devicewatch's own alerts).
     public func description(of alert: AlertInstance) -> String? {
         guard alert.message == nil, rule(alert.key.ruleID) != nil else { return nil }
         return description(of: alert.finding)
-    }
-
-    /// Why a firing alert matched (empty for resolved and meta alerts).
-    public func reasons(for alert: AlertSnapshot) -> [String] {
-        let acknowledged = alert.acknowledgement.map { [$0.text] } ?? []
-        if let text = alert.text { return alert.status == .firing ? text.reasons + acknowledged : [] }
-        guard alert.status == .firing, alert.message == nil, rule(alert.key.ruleID) != nil else { return acknowledged }
-        return reasons(for: alert.finding) + acknowledged
     }
 }
