@@ -192,7 +192,8 @@ struct LifecycleTests {
         #expect(meta.count == 1)
         #expect(meta.first?.receiver == "ops")
         #expect(
-            meta.first.map { h.rules.withText($0.firing[0]).text?.summary } == "devicewatch cannot see workspace acme: HTTP 503")
+            meta.first.map { h.rules.withText($0.firing[0]).text?.summary }
+                == "devicewatch cannot see workspace acme: HTTP 503")
         #expect(h.book.alerts.values.contains { $0.key.ruleID == "devicewatch.workspace_unreachable" })
         // Polling recovers: the meta alert resolves (after group_interval for that group).
         _ = h.cycle(400, [Harness.offline("d1", since: -700)])

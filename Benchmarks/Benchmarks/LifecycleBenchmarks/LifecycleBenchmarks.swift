@@ -165,7 +165,8 @@ let benchmarks: @Sendable () -> Void = {
         let round = waitFor {
             try await postgres.arrangeLeases(owner: "bench", ttl: .seconds(3600), keep: [:], take: ["acme"], limit: 1)
         }
-        let fence = WorkspaceFence(workspace: "acme", owner: "bench", epoch: round.held["acme"] ?? 1, ttl: .seconds(3600))
+        let fence = WorkspaceFence(
+            workspace: "acme", owner: "bench", epoch: round.held["acme"] ?? 1, ttl: .seconds(3600))
         waitFor { try await postgres.commit(seed, at: t0, fence: fence) }
         Benchmark("persist a 10,000-transition cycle in one PostgreSQL transaction", configuration: configuration) {
             benchmark in
