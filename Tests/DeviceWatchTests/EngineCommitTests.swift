@@ -7,13 +7,15 @@ import Testing
 
 /// The real SQLite store, with a switch that makes the next cycle's commit fail as a full disk
 /// would, a count of the cycles it was asked to commit, and of the outbox reads.
-final class FlakyStore: StateStore {
+final class FlakyStore: StoreWrapper {
     let store: SQLiteStateStore
     let failNextCommit = Mutex(false)
     let cycles = Mutex(0)
     let outboxReads = Mutex(0)
 
     init(path: String) throws { store = try SQLiteStateStore(path: path) }
+
+    var wrapped: any StateStore { store }
 
     func commit(_ changes: StateChanges, at now: Date) async throws(StateStoreError) {
         cycles.withLock { $0 += 1 }
@@ -30,56 +32,12 @@ final class FlakyStore: StateStore {
         }
     }
 
-    func load() async throws(StateStoreError) -> PersistedState { try await store.load() }
     func dueNotifications(at now: Date, receiver: String, excludingGroups: Set<String>, limit: Int)
         async throws(StateStoreError) -> [OutboxEntry]
     {
         outboxReads.withLock { $0 += 1 }
         return try await store.dueNotifications(
             at: now, receiver: receiver, excludingGroups: excludingGroups, limit: limit)
-    }
-    func pendingReceivers() async throws(StateStoreError) -> Set<String> { try await store.pendingReceivers() }
-    func notifications(state: OutboxEntry.State?, limit: Int) async throws(StateStoreError) -> [OutboxEntry] {
-        try await store.notifications(state: state, limit: limit)
-    }
-    func outboxCounts() async throws(StateStoreError) -> [OutboxEntry.State: Int] { try await store.outboxCounts() }
-    func prune(sentBefore: Date, deadBefore: Date) async throws(StateStoreError) -> Int {
-        try await store.prune(sentBefore: sentBefore, deadBefore: deadBefore)
-    }
-    func record(_ outcomes: [DeliveryRecord], at now: Date) async throws(StateStoreError) {
-        try await store.record(outcomes, at: now)
-    }
-    func clockOffsets() async throws(StateStoreError) -> [ClockOffset] { try await store.clockOffsets() }
-    func statusLog(_ query: StatusLogQuery) async throws(StateStoreError) -> StatusHistory {
-        try await store.statusLog(query)
-    }
-    func pruneHistory(before: Date) async throws(StateStoreError) -> Int {
-        try await store.pruneHistory(before: before)
-    }
-    func coverage(_ query: StatusLogQuery) async throws(StateStoreError) -> [CoverageSpan] {
-        try await store.coverage(query)
-    }
-    func knownDevices(_ query: StatusLogQuery) async throws(StateStoreError) -> [KnownDevice] {
-        try await store.knownDevices(query)
-    }
-    func alertHistory(_ query: AlertHistoryQuery) async throws(StateStoreError) -> [AlertEpisode] {
-        try await store.alertHistory(query)
-    }
-    func addSilence(_ silence: Silence) async throws(StateStoreError) { try await store.addSilence(silence) }
-    func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence] {
-        try await store.silences(includeExpired: includeExpired, at: now)
-    }
-    func expireSilence(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
-        try await store.expireSilence(id, at: now)
-    }
-    func addAcknowledgement(_ acknowledgement: Acknowledgement) async throws(StateStoreError) {
-        try await store.addAcknowledgement(acknowledgement)
-    }
-    func acknowledgements(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Acknowledgement] {
-        try await store.acknowledgements(includeExpired: includeExpired, at: now)
-    }
-    func expireAcknowledgement(_ id: String, at now: Date) async throws(StateStoreError) -> Bool {
-        try await store.expireAcknowledgement(id, at: now)
     }
 }
 

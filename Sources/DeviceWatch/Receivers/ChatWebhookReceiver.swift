@@ -7,6 +7,9 @@ import Foundation
 /// limit and an optional template. Each supplies only its payload.
 public protocol ChatWebhookReceiver: Receiver {
     var endpoint: ChatEndpoint { get }
+    /// The rate limit when the configuration gives none.
+    static var defaultRateLimit: Configuration.RateLimit { get }
+    init(endpoint: ChatEndpoint)
     /// The service's JSON body for one notification.
     func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data
 }
@@ -28,6 +31,14 @@ public struct ChatEndpoint: Sendable {
 }
 
 extension ChatWebhookReceiver {
+    public init(
+        name: String, url: Secret, rateLimit: Configuration.RateLimit? = nil, template: TemplateOverride? = nil
+    ) {
+        self.init(
+            endpoint: ChatEndpoint(
+                name: name, url: url, rateLimit: rateLimit ?? Self.defaultRateLimit, template: template))
+    }
+
     public var name: String { endpoint.name }
     public var url: Secret { endpoint.url }
     public var rateLimit: Configuration.RateLimit { endpoint.rateLimit }

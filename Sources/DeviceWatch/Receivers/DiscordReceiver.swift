@@ -9,6 +9,8 @@ import Foundation
 /// rate-limit bucket (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`): the next request
 /// waits for the reset.
 public struct DiscordReceiver: ChatWebhookReceiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 0.5, burst: 5)
     /// Discord's limits, counted as Discord counts (UTF-16 units): a message's `content`, an
     /// embed's title, description (Discord allows 4,096; alerts need far less) and footer, all
     /// embeds' text together, and embeds in a message.
@@ -21,12 +23,7 @@ public struct DiscordReceiver: ChatWebhookReceiver {
 
     public let endpoint: ChatEndpoint
 
-    public init(
-        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 0.5, burst: 5),
-        template: TemplateOverride? = nil
-    ) {
-        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
-    }
+    public init(endpoint: ChatEndpoint) { self.endpoint = endpoint }
 
     public func interpret(_ response: HTTPResponseData) -> DeliveryOutcome {
         if response.status == 429,

@@ -13,6 +13,8 @@ import Mustache
 /// (HTML-escaped in one; links, addresses and `www.` broken in both so no client links them),
 /// headers can carry no line break, and a 4xx answer is retried while a 5xx is a dead letter.
 public struct EmailReceiver: Receiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 5)
     /// Alerts listed per message; the rest are counted.
     public static let maxAlerts = 200
     /// Most bytes a message may have, under the 102 KB past which Gmail clips a message.
@@ -34,14 +36,14 @@ public struct EmailReceiver: Receiver {
 
     public init(
         name: String, server: String, mail: Configuration.Mail, username: Secret? = nil, password: Secret? = nil,
-        rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 5), template: TemplateOverride? = nil
+        rateLimit: Configuration.RateLimit? = nil, template: TemplateOverride? = nil
     ) throws {
         self.name = name
         self.server = server
         self.mail = mail
         self.username = username
         self.password = password
-        self.rateLimit = rateLimit
+        self.rateLimit = rateLimit ?? Self.defaultRateLimit
         self.template = template
         if let text = mail.subject {
             do {

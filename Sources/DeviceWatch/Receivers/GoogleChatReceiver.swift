@@ -11,6 +11,8 @@ import Foundation
 /// The whole message stays within Google Chat's 32,000 bytes. The webhook URL (its `key` and
 /// `token`) is the secret.
 public struct GoogleChatReceiver: ChatWebhookReceiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 1)
     public static let messageBytes = 32_000
     public static let maxAlerts = 20
     public static let widgetLimit = TextLimit(2000)
@@ -18,12 +20,7 @@ public struct GoogleChatReceiver: ChatWebhookReceiver {
 
     public let endpoint: ChatEndpoint
 
-    public init(
-        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 1),
-        template: TemplateOverride? = nil
-    ) {
-        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
-    }
+    public init(endpoint: ChatEndpoint) { self.endpoint = endpoint }
 
     /// Google Chat's card HTML: entities for its three markup characters, links broken.
     static func html(_ text: String) -> String {

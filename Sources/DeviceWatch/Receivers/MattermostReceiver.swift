@@ -9,18 +9,15 @@ import Foundation
 /// and link nothing. The text stays within Mattermost's 16,383 characters a post (counted in
 /// UTF-16 units, never fewer than the code points Mattermost counts). The webhook URL is the secret.
 public struct MattermostReceiver: ChatWebhookReceiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 5)
     public static let textLimit = TextLimit(16_383)
     public static let titleLimit = TextLimit(250)
     public static let maxAlerts = 50
 
     public let endpoint: ChatEndpoint
 
-    public init(
-        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 5),
-        template: TemplateOverride? = nil
-    ) {
-        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
-    }
+    public init(endpoint: ChatEndpoint) { self.endpoint = endpoint }
 
     /// Mattermost Markdown, inert.
     static func markdown(_ text: String) -> String {

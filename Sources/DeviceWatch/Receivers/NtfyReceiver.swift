@@ -9,6 +9,8 @@ import Foundation
 /// page when `server.external_url` is set. The topic URL is a secret (on a public server whoever
 /// knows the topic can read it); an access token, when configured, goes in `Authorization`.
 public struct NtfyReceiver: Receiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 5)
     /// ntfy's default `message-size-limit` is 4,096 bytes (longer bodies become attachments or are
     /// refused); titles are kept to a line.
     public static let messageLimit = TextLimit(4096, bytes: 4096)
@@ -25,13 +27,13 @@ public struct NtfyReceiver: Receiver {
 
     public init(
         name: String, url: Secret, token: Secret? = nil,
-        rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 5),
+        rateLimit: Configuration.RateLimit? = nil,
         template: TemplateOverride? = nil
     ) {
         self.name = name
         self.url = url
         self.token = token
-        self.rateLimit = rateLimit
+        self.rateLimit = rateLimit ?? Self.defaultRateLimit
         self.template = template
     }
 

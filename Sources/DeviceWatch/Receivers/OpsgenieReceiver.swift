@@ -9,6 +9,8 @@ import Foundation
 /// limits (message 130 characters, description 15,000, entity 512, source 100, tags 50 each,
 /// details 8,000 in all), counted in UTF-16 units as Opsgenie (Java) counts them.
 public struct OpsgenieReceiver: Receiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 2, burst: 4)
     public static let endpoints = ["us": "https://api.opsgenie.com", "eu": "https://api.eu.opsgenie.com"]
     public static let messageLimit = TextLimit(130)
     public static let descriptionLimit = TextLimit(15_000)
@@ -29,13 +31,13 @@ public struct OpsgenieReceiver: Receiver {
 
     public init(
         name: String, apiKey: Secret, region: String? = nil, endpoint: String? = nil,
-        rateLimit: Configuration.RateLimit = .init(perSecond: 2, burst: 4)
+        rateLimit: Configuration.RateLimit? = nil
     ) {
         self.name = name
         self.apiKey = apiKey
         let base = endpoint ?? Self.endpoints[region ?? "us"] ?? Self.endpoints["us"]!
         self.endpoint = base.hasSuffix("/") ? String(base.dropLast()) : base
-        self.rateLimit = rateLimit
+        self.rateLimit = rateLimit ?? Self.defaultRateLimit
     }
 
     /// Opsgenie's priorities: P1 critical, P2 error, P3 warning, P5 info.

@@ -7,6 +7,8 @@ import Foundation
 /// or, in `per_group` mode, one event per notification group (its `dedup_key` from the group),
 /// triggered while any of its alerts fires and resolved when none does.
 public struct PagerDutyReceiver: Receiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 2, burst: 2)
     public static let defaultEndpoint = "https://events.pagerduty.com/v2/enqueue"
     /// Events API v2 limits, in code points and UTF-16 units: `summary` 1,024, `source` and the
     /// other short fields 255; each `custom_details` value is kept to 1,024 so an event stays far
@@ -25,14 +27,14 @@ public struct PagerDutyReceiver: Receiver {
 
     public init(
         name: String, routingKey: Secret, endpoint: String? = nil,
-        rateLimit: Configuration.RateLimit = .init(perSecond: 2, burst: 2),
+        rateLimit: Configuration.RateLimit? = nil,
         mode: Configuration.PagerDutyMode = .perAlert
     ) {
         self.mode = mode
         self.name = name
         self.routingKey = routingKey
         self.endpoint = endpoint ?? Self.defaultEndpoint
-        self.rateLimit = rateLimit
+        self.rateLimit = rateLimit ?? Self.defaultRateLimit
     }
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {

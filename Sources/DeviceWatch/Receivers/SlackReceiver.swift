@@ -9,6 +9,8 @@ import Foundation
 /// `scheme://` broken, so a device named `<!channel>` mentions no one and `<https://evil|click>`
 /// or `https://evil` links nowhere.
 public struct SlackReceiver: ChatWebhookReceiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 3)
     /// Slack's limits: a header's plain text, a section's or context element's mrkdwn, the
     /// message's fallback `text` (Slack truncates past 40,000), blocks in a message.
     public static let headerLimit = TextLimit(150)
@@ -18,19 +20,12 @@ public struct SlackReceiver: ChatWebhookReceiver {
 
     public let endpoint: ChatEndpoint
     /// Alert sections at most (each kind); the rest are counted.
-    public let maxAlerts: Int
+    public static let maxAlerts = 20
 
-    public init(
-        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 3),
-        template: TemplateOverride? = nil,
-        maxAlerts: Int = 20
-    ) {
-        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
-        self.maxAlerts = maxAlerts
-    }
+    public init(endpoint: ChatEndpoint) { self.endpoint = endpoint }
 
     public func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
-        let view = NotificationView(intent, context: context, limit: maxAlerts)
+        let view = NotificationView(intent, context: context, limit: Self.maxAlerts)
         let icon = view.isFiring ? (view.severity <= .warning ? ":warning:" : ":red_circle:") : ":large_green_circle:"
         // A header is plain text (no mrkdwn, nothing to escape): links are still broken.
         var blocks: [Block] = [

@@ -9,6 +9,8 @@ import Foundation
 /// fact is capped too. Device-controlled text has its Markdown escaped (TextBlocks and facts
 /// render Markdown: no masked links, no formatting) and its `scheme://` broken.
 public struct TeamsReceiver: ChatWebhookReceiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 4)
     /// The most bytes of JSON a message may take, with room to spare under Teams' ~28 KB.
     public static let messageLimit = 26_000
     /// A text block (the headline, an alert's summary) and a fact's value.
@@ -21,12 +23,7 @@ public struct TeamsReceiver: ChatWebhookReceiver {
 
     public let endpoint: ChatEndpoint
 
-    public init(
-        name: String, url: Secret, rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 4),
-        template: TemplateOverride? = nil
-    ) {
-        endpoint = ChatEndpoint(name: name, url: url, rateLimit: rateLimit, template: template)
-    }
+    public init(endpoint: ChatEndpoint) { self.endpoint = endpoint }
 
     public func payload(for intent: NotificationIntent, context: RenderContext) throws -> Data {
         let view = NotificationView(intent, context: context, limit: Self.maxAlerts)

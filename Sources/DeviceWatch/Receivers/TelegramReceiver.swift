@@ -10,6 +10,8 @@ import Foundation
 /// `parameters.retry_after` (in the JSON body) is honoured for every message of the receiver.
 /// The bot token is a secret (it is in the request URL), scrubbed from every error and log line.
 public struct TelegramReceiver: Receiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 1, burst: 3)
     public static let textLimit = TextLimit(4096)
     public static let defaultAPI = "https://api.telegram.org"
     public static let maxAlerts = 20
@@ -24,13 +26,13 @@ public struct TelegramReceiver: Receiver {
 
     public init(
         name: String, botToken: Secret, chatID: String, api: String? = nil,
-        rateLimit: Configuration.RateLimit = .init(perSecond: 1, burst: 3)
+        rateLimit: Configuration.RateLimit? = nil
     ) {
         self.name = name
         self.botToken = botToken
         self.chatID = chatID
         self.api = api ?? Self.defaultAPI
-        self.rateLimit = rateLimit
+        self.rateLimit = rateLimit ?? Self.defaultRateLimit
     }
 
     /// Telegram's HTML: the four characters it reads as markup, as entities; links and

@@ -6,6 +6,8 @@ import Foundation
 /// A generic webhook: Alertmanager's webhook JSON (so tools that accept Alertmanager work
 /// unchanged) plus a `devicewatch` object per alert, signed per Standard Webhooks when a secret is set.
 public struct WebhookReceiver: Receiver {
+    /// The rate limit when the configuration gives none.
+    public static let defaultRateLimit = Configuration.RateLimit(perSecond: 10, burst: 10)
     public let name: String
     public let url: Secret
     public let signingSecret: Secret?
@@ -20,7 +22,7 @@ public struct WebhookReceiver: Receiver {
 
     public init(
         name: String, url: Secret, signingSecret: Secret? = nil, headers: [String: String] = [:],
-        rateLimit: Configuration.RateLimit = .init(perSecond: 10, burst: 10), maxAlerts: Int = 1000,
+        rateLimit: Configuration.RateLimit? = nil, maxAlerts: Int = 1000,
         timeout: Duration = .seconds(30)
     ) {
         self.timeout = timeout
@@ -28,7 +30,7 @@ public struct WebhookReceiver: Receiver {
         self.url = url
         self.signingSecret = signingSecret
         self.headers = headers
-        self.rateLimit = rateLimit
+        self.rateLimit = rateLimit ?? Self.defaultRateLimit
         self.maxAlerts = maxAlerts
     }
 

@@ -43,22 +43,22 @@ extension LoadedConfiguration {
             case .slack:
                 receivers[name] = SlackReceiver(
                     name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3),
+                    rateLimit: config.rateLimit,
                     template: template)
             case .discord:
                 receivers[name] = DiscordReceiver(
                     name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit ?? .init(perSecond: 0.5, burst: 5),
+                    rateLimit: config.rateLimit,
                     template: template)
             case .teams:
                 receivers[name] = TeamsReceiver(
                     name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 4),
+                    rateLimit: config.rateLimit,
                     template: template)
             case .pagerduty:
                 receivers[name] = PagerDutyReceiver(
                     name: name, routingKey: try required(config.routingKey, "routing key"), endpoint: config.endpoint,
-                    rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 2), mode: config.pagerDutyMode)
+                    rateLimit: config.rateLimit, mode: config.pagerDutyMode)
             case .file:
                 receivers[name] = FileReceiver(
                     name: name, path: resolve(config.path ?? "devicewatch-notifications.jsonl"))
@@ -69,7 +69,7 @@ extension LoadedConfiguration {
                 receivers[name] = WebhookReceiver(
                     name: name, url: url, signingSecret: try secret(config.signingSecret, "signing secret"),
                     headers: config.headers,
-                    rateLimit: config.rateLimit ?? .init(perSecond: 10, burst: 10))
+                    rateLimit: config.rateLimit)
             case .ntfy:
                 let url = try required(config.url, "topic URL")
                 guard NtfyReceiver.split(url.exposedValue) != nil else {
@@ -79,11 +79,11 @@ extension LoadedConfiguration {
                 }
                 receivers[name] = NtfyReceiver(
                     name: name, url: url, token: try secret(config.token, "access token"),
-                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
+                    rateLimit: config.rateLimit, template: template)
             case .telegram:
                 receivers[name] = TelegramReceiver(
                     name: name, botToken: try required(config.token, "bot token"), chatID: config.chatID ?? "",
-                    api: config.endpoint, rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 3))
+                    api: config.endpoint, rateLimit: config.rateLimit)
             case .email:
                 guard let server = config.endpoint, let mail = config.mail else {
                     throw ReceiverSetupError(receiver: name, problem: "no SMTP server or addresses")
@@ -94,7 +94,7 @@ extension LoadedConfiguration {
                     receivers[name] = try EmailReceiver(
                         name: name, server: server, mail: settings, username: try secret(mail.username, "username"),
                         password: try secret(mail.password, "password"),
-                        rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
+                        rateLimit: config.rateLimit, template: template)
                 } catch let error as ReceiverSetupError {
                     throw error
                 } catch {
@@ -103,15 +103,15 @@ extension LoadedConfiguration {
             case .opsgenie:
                 receivers[name] = OpsgenieReceiver(
                     name: name, apiKey: try required(config.token, "API key"), region: config.region,
-                    endpoint: config.endpoint, rateLimit: config.rateLimit ?? .init(perSecond: 2, burst: 4))
+                    endpoint: config.endpoint, rateLimit: config.rateLimit)
             case .googlechat:
                 receivers[name] = GoogleChatReceiver(
                     name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 1), template: template)
+                    rateLimit: config.rateLimit, template: template)
             case .mattermost:
                 receivers[name] = MattermostReceiver(
                     name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit ?? .init(perSecond: 1, burst: 5), template: template)
+                    rateLimit: config.rateLimit, template: template)
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
             }
