@@ -115,6 +115,7 @@ bench-throughput: deps .build-static/lld-toolset.json
 	python3 Benchmarks/receiver-independence --runs 3 --binary .build-static/release/devicewatch
 	python3 Benchmarks/outbox-backlog --runs 3
 	python3 Benchmarks/postgres-cluster --runs 3 --binary .build-static/release/devicewatch
+	python3 Benchmarks/steady-cycle --runs 3 --binary .build-static/release/devicewatch
 
 clean:
 	rm -rf .build .build-static Benchmarks/.build
