@@ -25,10 +25,13 @@ public struct AlertBook: Sendable, Equatable {
 
     /// The durable changes of one cycle, written as they are made, with what they replaced.
     public struct Journal: Sendable {
-        /// Each alert as it was before its first durable change this cycle; nil when it did not
-        /// exist. Keeping these few, rather than the whole book as it was, spares every poll of a
-        /// long outage a copy of all its alerts.
-        var alertsBefore: [AlertKey: AlertInstance?] = [:]
+        /// Each alert that existed as it was before its first durable change this cycle. Keeping
+        /// these few, rather than the whole book as it was, spares every poll of a long outage a
+        /// copy of all its alerts.
+        var alertsBefore: [AlertKey: AlertInstance] = [:]
+        /// The alerts that did not exist before the cycle: only their keys (an outage's 10,000 new
+        /// alerts would otherwise each take an alert-sized slot of nothing, 4 MB).
+        var alertsAdded: Set<AlertKey> = []
         var firstSeenAdded: [(workspace: String, deviceID: String, at: Date)] = []
         var firstSeenRemoved: [(workspace: String, deviceID: String)] = []
         /// Each workspace's first sightings as they were before the cycle changed them.
@@ -48,7 +51,7 @@ public struct AlertBook: Sendable, Equatable {
         var healthChanged: Set<String> = []
 
         public var isEmpty: Bool {
-            alertsBefore.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty && healthChanged.isEmpty
+            alertsBefore.isEmpty && alertsAdded.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty && healthChanged.isEmpty
                 && firstSeenBefore.isEmpty && healthBefore.isEmpty && statusChanges.isEmpty
                 && observationsBefore.isEmpty
                 && factsChanged.isEmpty && coverageBefore.isEmpty && episodesEnded.isEmpty
@@ -123,8 +126,8 @@ public struct AlertBook: Sendable, Equatable {
     }
 
     private mutating func keepOriginal(_ key: AlertKey) {
-        guard journal.alertsBefore.index(forKey: key) == nil else { return }
-        journal.alertsBefore[key] = .some(alerts[key])
+        guard journal.alertsBefore.index(forKey: key) == nil, !journal.alertsAdded.contains(key) else { return }
+        if let alert = alerts[key] { journal.alertsBefore[key] = alert } else { journal.alertsAdded.insert(key) }
     }
 
     // MARK: Workspaces
@@ -234,9 +237,8 @@ public struct AlertBook: Sendable, Equatable {
 
     /// Puts everything changed durably this cycle back as it was (per-poll bookkeeping stays).
     public mutating func rollBack() {
-        for (key, original) in journal.alertsBefore {
-            if let original { alerts[key] = original } else { alerts.removeValue(forKey: key) }
-        }
+        for (key, original) in journal.alertsBefore { alerts[key] = original }
+        for key in journal.alertsAdded { alerts.removeValue(forKey: key) }
         for (workspace, original) in journal.firstSeenBefore { firstSeen[workspace] = original }
         for (workspace, original) in journal.healthBefore { health[workspace] = original }
         for (workspace, original) in journal.observationsBefore { observations[workspace] = original }
@@ -248,13 +250,10 @@ public struct AlertBook: Sendable, Equatable {
     func journaledAlerts() -> (upsert: [AlertKey], delete: [AlertKey]) {
         var upsert: [AlertKey] = []
         var delete: [AlertKey] = []
-        for (key, original) in journal.alertsBefore {
-            if alerts[key] != nil {
-                upsert.append(key)
-            } else if original != nil {
-                delete.append(key)
-            }
+        for key in journal.alertsBefore.keys {
+            if alerts[key] != nil { upsert.append(key) } else { delete.append(key) }
         }
+        for key in journal.alertsAdded where alerts[key] != nil { upsert.append(key) }
         return (upsert.sorted(), delete.sorted())
     }
 }
