@@ -122,8 +122,8 @@ struct ClusterStoreTests {
         }
         var changes = alertChanges("cam-1", workspace: "w1")
         changes.upsertClockOffsets = [
-            ClockOffset(workspace: "w1", seconds: 5, measuredAt: Self.t0),
-            ClockOffset(workspace: "w2", seconds: 9, measuredAt: Self.t0),
+            ClockOffset(workspace: "w1", offset: .seconds(5), measuredAt: Self.t0),
+            ClockOffset(workspace: "w2", offset: .seconds(9), measuredAt: Self.t0),
         ]
         try await a.commit(changes, at: Self.t0)
         try await a.commit(alertChanges("cam-9", workspace: "w2"), at: Self.t0)

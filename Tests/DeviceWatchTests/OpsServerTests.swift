@@ -240,7 +240,7 @@ struct OpsServerTests {
     @Test func aSilenceAddedOverTheAPIIsOnTheEnginesClock() async throws {
         let skew = -3 * 86_400.0
         let server = try await Self.start(
-            clock: EngineClock([ClockOffset(workspace: "acme", seconds: skew, measuredAt: Date())]))
+            clock: EngineClock([ClockOffset(workspace: "acme", offset: .seconds(skew), measuredAt: Date())]))
         defer { server.stop() }
         let created = try await server.send(
             "POST", "/api/v1/silences", body: #"{"matchers": ["rule=x"], "duration": "2h", "comment": "c"}"#)

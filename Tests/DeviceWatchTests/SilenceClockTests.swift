@@ -71,13 +71,13 @@ struct SilenceClockTests {
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
         let first = try await #require(try store.clockOffsets().first)
-        #expect(abs(first.seconds - skew) < 5)
+        #expect(abs(first.offset.timeInterval - skew) < 5)
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew), apiDate: Date() + skew)
         await #expect(try store.clockOffsets() == [first])  // within the tolerance: not rewritten
         await engine.pollSucceeded(
             workspace: "acme", devices: camera(offline: false, at: Date() + skew + 30), apiDate: Date() + skew + 30)
-        await #expect(abs((try store.clockOffsets().first?.seconds ?? 0) - (skew + 30)) < 5)
+        await #expect(abs((try store.clockOffsets().first?.offset.timeInterval ?? 0) - (skew + 30)) < 5)
 
         // A restarted engine is on the API's clock before its first poll.
         let restarted = await Engine(

@@ -98,12 +98,12 @@ struct StoreContractTests {
         var changes = StateChanges()
         changes.intents = [intent("n-1")]
         changes.upsertAlerts = Selection([alert.key], from: book.alerts)
-        changes.upsertClockOffsets = [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)]
+        changes.upsertClockOffsets = [ClockOffset(workspace: "acme", offset: .seconds(-60), measuredAt: Self.t0)]
         try await store.commit(changes, at: Self.t0)
         let state = try await store.load()
         #expect(state.book.alerts.keys.map(\.deviceID) == ["cam-1"])
-        #expect(state.clockOffsets == [ClockOffset(workspace: "acme", seconds: -60, measuredAt: Self.t0)])
-        await #expect(try store.clockOffsets().map(\.seconds) == [-60])
+        #expect(state.clockOffsets == [ClockOffset(workspace: "acme", offset: .seconds(-60), measuredAt: Self.t0)])
+        await #expect(try store.clockOffsets().map(\.offset) == [.seconds(-60)])
         await #expect(try due(store) == ["n-1"])
     }
 

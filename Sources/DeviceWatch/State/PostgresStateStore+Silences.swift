@@ -31,7 +31,8 @@ extension PostgresStateStore: RecordTables {
     }
 
     public func end<T: TimedRecord>(
-        _ type: T.Type, _ id: String, in table: RecordTable, at now: Date, _ ending: @escaping @Sendable (inout T) -> Void
+        _ type: T.Type, _ id: String, in table: RecordTable, at now: Date,
+        _ ending: @escaping @Sendable (inout T) -> Void
     ) async throws(StateStoreError) -> Bool {
         let at = now.timeIntervalSince1970
         return try await transaction { db in

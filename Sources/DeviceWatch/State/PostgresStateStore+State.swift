@@ -159,7 +159,7 @@ extension PostgresStateStore {
             try await db.query(
                 """
                 INSERT INTO clock_offsets (workspace, seconds, measured_at)
-                VALUES (\(offset.workspace), \(offset.seconds), \(offset.measuredAt.timeIntervalSince1970))
+                VALUES (\(offset.workspace), \(offset.offset.timeInterval), \(offset.measuredAt.timeIntervalSince1970))
                 ON CONFLICT (workspace) DO UPDATE SET seconds = excluded.seconds, measured_at = excluded.measured_at
                 """, logger: logger)
         }
@@ -209,7 +209,9 @@ extension PostgresStateStore {
             "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace", logger: logger
         ).decode((String, Double, Double).self) {
             offsets.append(
-                ClockOffset(workspace: workspace, seconds: seconds, measuredAt: Date(timeIntervalSince1970: measuredAt))
+                ClockOffset(
+                    workspace: workspace, offset: .seconds(seconds), measuredAt: Date(timeIntervalSince1970: measuredAt)
+                )
             )
         }
         return offsets

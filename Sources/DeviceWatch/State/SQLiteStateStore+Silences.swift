@@ -23,7 +23,8 @@ extension SQLiteStateStore: RecordTables {
     }
 
     public func end<T: TimedRecord>(
-        _ type: T.Type, _ id: String, in table: RecordTable, at now: Date, _ ending: @escaping @Sendable (inout T) -> Void
+        _ type: T.Type, _ id: String, in table: RecordTable, at now: Date,
+        _ ending: @escaping @Sendable (inout T) -> Void
     ) async throws(StateStoreError) -> Bool {
         try await write { db in
             guard

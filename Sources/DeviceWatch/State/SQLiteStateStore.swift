@@ -168,7 +168,7 @@ public final class SQLiteStateStore: StateStore {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO clock_offsets (workspace, seconds, measured_at) VALUES (?, ?, ?)"
             )
-            .execute(arguments: [offset.workspace, offset.seconds, offset.measuredAt.timeIntervalSince1970])
+            .execute(arguments: [offset.workspace, offset.offset.timeInterval, offset.measuredAt.timeIntervalSince1970])
         }
         for change in changes.statusChanges {
             try db.cachedStatement(
@@ -184,7 +184,7 @@ public final class SQLiteStateStore: StateStore {
         try Row.fetchAll(db, sql: "SELECT workspace, seconds, measured_at FROM clock_offsets ORDER BY workspace").map {
             row in
             ClockOffset(
-                workspace: row["workspace"], seconds: row["seconds"],
+                workspace: row["workspace"], offset: .seconds(row["seconds"] as Double),
                 measuredAt: Date(timeIntervalSince1970: row["measured_at"]))
         }
     }

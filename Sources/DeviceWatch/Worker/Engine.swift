@@ -21,7 +21,7 @@ public actor Engine {
     /// The local wall clock; the API's is this plus `clockOffset`.
     private let localNow: @Sendable () -> Date
     /// The API's clock minus the local one, from the latest poll: timers run on the API's clock.
-    private var clockOffset: Double = 0
+    private var clockOffset: Duration = .zero
     /// The silences and acknowledgements the latest plan saw, and when it said a notification may
     /// next be due: a tick before then, with the same of both, has nothing to plan.
     private var plannedSilences: Interventions?
@@ -59,11 +59,11 @@ public actor Engine {
             storedOffsets[offset.workspace] = offset
         }
         // Until the first poll, the API's clock as it stood at the last one before the restart.
-        clockOffset = state.clockOffsets.max { $0.measuredAt < $1.measuredAt }?.seconds ?? 0
+        clockOffset = state.clockOffsets.max { $0.measuredAt < $1.measuredAt }?.offset ?? .zero
     }
 
     /// The time on the API's clock now, as the engine sees it.
-    public var now: Date { localNow().addingTimeInterval(clockOffset) }
+    public var now: Date { localNow() + clockOffset }
 
     /// The engine's clock per workspace, for silences added over the ops API.
     public var clock: EngineClock { EngineClock(Array(offsets.values)) }
@@ -73,8 +73,8 @@ public actor Engine {
         let local = localNow()
         let (at, source) = EvaluationTime.choose(apiDate: apiDate, local: local)
         if source == .api {
-            clockOffset = at.timeIntervalSince(local)
-            offsets[workspace] = ClockOffset(workspace: workspace, seconds: clockOffset, measuredAt: local)
+            clockOffset = at.duration(since: local)
+            offsets[workspace] = ClockOffset(workspace: workspace, offset: clockOffset, measuredAt: local)
         }
         fleet[workspace] = FleetCounts(copy devices)
         let committed = await run(.poll(workspace: workspace, devices: devices, at: at)) { transition in
@@ -238,7 +238,9 @@ public actor Engine {
     /// The workspaces whose clock offset moved since it was stored (or was never stored).
     private func movedOffsets() -> [ClockOffset] {
         offsets.values.filter { offset in
-            storedOffsets[offset.workspace].map { abs($0.seconds - offset.seconds) > ClockOffset.tolerance } ?? true
+            storedOffsets[offset.workspace].map {
+                !(($0.offset - ClockOffset.tolerance)...($0.offset + ClockOffset.tolerance)).contains(offset.offset)
+            } ?? true
         }.sorted { $0.workspace < $1.workspace }
     }
 }

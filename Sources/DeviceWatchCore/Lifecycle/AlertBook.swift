@@ -51,7 +51,8 @@ public struct AlertBook: Sendable, Equatable {
         var healthChanged: Set<String> = []
 
         public var isEmpty: Bool {
-            alertsBefore.isEmpty && alertsAdded.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty && healthChanged.isEmpty
+            alertsBefore.isEmpty && alertsAdded.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty
+                && healthChanged.isEmpty
                 && firstSeenBefore.isEmpty && healthBefore.isEmpty && statusChanges.isEmpty
                 && observationsBefore.isEmpty
                 && factsChanged.isEmpty && coverageBefore.isEmpty && episodesEnded.isEmpty

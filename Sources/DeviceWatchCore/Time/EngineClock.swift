@@ -3,20 +3,20 @@ import Foundation
 /// Where the API's clock stood against the local one at a workspace's latest poll.
 public struct ClockOffset: Sendable, Equatable {
     public var workspace: String
-    /// The API's clock minus the local one, in seconds.
-    public var seconds: Double
+    /// The API's clock minus the local one.
+    public var offset: Duration
     /// When it was measured, on the local clock.
     public var measuredAt: Date
 
-    public init(workspace: String, seconds: Double, measuredAt: Date) {
+    public init(workspace: String, offset: Duration, measuredAt: Date) {
         self.workspace = workspace
-        self.seconds = seconds
+        self.offset = offset
         self.measuredAt = measuredAt
     }
 
     /// Offsets closer than this are the same: the store is written only when one moves further
     /// (clock drift and network latency move it by milliseconds from poll to poll).
-    public static let tolerance: Double = 1
+    public static let tolerance: Duration = .seconds(1)
 }
 
 /// The engine's clock, for whoever stands outside the engine: the API's clock (the list
@@ -37,7 +37,7 @@ public struct EngineClock: Sendable, Equatable {
     /// the most recently measured one when that workspace has none; the local clock before any poll.
     public func now(local: Date, workspace: String? = nil) -> Date {
         let offset = workspace.flatMap { offsets[$0] } ?? offsets.values.max { $0.measuredAt < $1.measuredAt }
-        return local.addingTimeInterval(offset?.seconds ?? 0)
+        return local + (offset?.offset ?? .zero)
     }
 
     /// The engine's time for a silence: on the clock of the workspace its matchers name exactly, if one.
