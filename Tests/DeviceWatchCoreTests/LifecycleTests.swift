@@ -116,6 +116,9 @@ struct LifecycleTests {
             ])
         #expect(logged(60, [Harness.online("d1", at: 50), Harness.offline("d2", since: -900)]).isEmpty)
         #expect(logged(120, [Harness.offline("d1", since: 50), Harness.offline("d2", since: -900)]) == ["d1 offline"])
+        // A change after devices that did not change (the list is first read without a write).
+        #expect(logged(150, [Harness.offline("d1", since: 50), Harness.online("d2", at: 140)]) == ["d2 online"])
+        #expect(logged(160, [Harness.offline("d1", since: 50), Harness.online("d2", at: 150)]).isEmpty)
         // No status from the API: what the heartbeat says (within 5 minutes: online), and a
         // device never heard from is unknown.
         let quiet = Device(id: "d1", lastHeartbeat: Harness.t0.addingTimeInterval(170))

@@ -165,10 +165,23 @@ public struct AlertBook: Sendable, Equatable {
     /// whose facts changed a facts row, and a device no longer listed gets a `gone` row. A poll
     /// in which nothing changed journals nothing.
     public mutating func observe(workspace: String, devices: [Device], at now: Date) {
+        // Lookups first: a poll in which no device changed (the steady state) must not copy the
+        // workspace's observations, which a write would, since the journal keeps the original.
+        var firstChange = devices.startIndex
+        if let known = observations[workspace] {
+            while firstChange < devices.endIndex {
+                let device = devices[firstChange]
+                let seen = Observation(
+                    status: device.observedStatus(at: now), facts: KnownDevice.digest(of: device))
+                guard known[device.id] == seen else { break }
+                firstChange += 1
+            }
+            if firstChange == devices.endIndex, known.count <= devices.count { return }
+        }
         let existing = observations.removeValue(forKey: workspace)
         var known = existing ?? [:]
         var changed = false
-        for device in devices {
+        for device in devices[firstChange...] {
             let status = device.observedStatus(at: now)
             let seen = Observation(status: status, facts: KnownDevice.digest(of: device))
             // One lookup: the old value comes back from the write.
