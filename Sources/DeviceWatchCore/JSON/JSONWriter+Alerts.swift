@@ -5,21 +5,16 @@ extension Device {
     /// decoder reads them as null), or with `nulls` written as `null`, as the API does: the form
     /// webhook receivers get.
     public func write(to writer: inout JSONWriter, nulls: Bool = false) {
+        func absent(_ name: String) {
+            guard nulls else { return }
+            writer.key(name)
+            writer.null()
+        }
         func field(_ name: String, _ value: String?) {
-            if let value {
-                writer.member(name, value)
-            } else if nulls {
-                writer.key(name)
-                writer.null()
-            }
+            if let value { writer.member(name, value) } else { absent(name) }
         }
         func number(_ name: String, _ value: Double?) {
-            if let value {
-                writer.member(name, value)
-            } else if nulls {
-                writer.key(name)
-                writer.null()
-            }
+            if let value { writer.member(name, value) } else { absent(name) }
         }
         writer.beginObject()
         field("architecture", architecture)
