@@ -46,8 +46,9 @@ final class EasyTransfer: @unchecked Sendable {
 
     private init(url: String, schemes: [String], maxResponseBytes: Int) throws(CurlHTTPError) {
         CurlGlobal.ensureInitialized()
-        redactedURL = redactURL(url)
-        secrets = Self.secretParts(of: url)
+        let parts = URLParts.of(url)
+        redactedURL = parts.redacted
+        secrets = parts.secrets
         self.maxResponseBytes = maxResponseBytes
         isMail = schemes.contains("smtp")
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -188,17 +189,23 @@ final class EasyTransfer: @unchecked Sendable {
     }
 
     fileprivate func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        // "\r\n" is one Character in Swift, so trim at the byte level.
-        var end = bytes.count
-        while end > 0, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        // Split and trimmed at the byte level ("\r\n" is one Character in Swift, and Foundation's
+        // trimming was a visible part of a delivery's CPU).
+        func isSpace(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+                || byte == UInt8(ascii: "\n")
+        }
+        if bytes.starts(with: "HTTP/".utf8) {
             headerFields.removeAll()  // a new response (after 1xx) starts
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var start = colon + 1
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
         headerFields.append(.init(name: name, value: value))
     }
 
@@ -262,16 +269,6 @@ final class EasyTransfer: @unchecked Sendable {
         return CurlHTTPError(
             kind: kind, redactedURL: redactedURL, detail: detail, curlCode: Int(code.rawValue),
             serverCode: serverCode > 0 ? serverCode : nil)
-    }
-
-    /// The parts of a URL that the redacted form drops: user info, query and fragment.
-    private static func secretParts(of url: String) -> [String] {
-        guard let components = URLComponents(string: url) else { return [url] }
-        return [
-            components.percentEncodedUser, components.percentEncodedPassword, components.percentEncodedQuery,
-            components.percentEncodedFragment, components.user, components.password, components.query,
-        ]
-        .compactMap { $0 }
     }
 }
 

@@ -182,6 +182,22 @@ struct StoreContractTests {
         await #expect(try store.outboxCounts() == [.pending: 1, .dead: 1])
     }
 
+    /// One call naming a row twice (a retry, then its success) keeps the last outcome, as writing
+    /// them one after the other would.
+    @Test(arguments: StoreUnderTest.all)
+    func aRowRecordedTwiceInOneCallKeepsItsLastOutcome(_ subject: StoreUnderTest) async throws {
+        let (store, cleanUp) = try await subject.make()
+        defer { cleanUp() }
+        try await enqueue(store, [intent("s", group: "1")])
+        try await store.record(
+            [
+                DeliveryRecord(id: "s", kind: .retry(at: Self.t0.addingTimeInterval(60), error: "HTTP 503")),
+                DeliveryRecord(id: "s", kind: .sent),
+            ], at: Self.t0)
+        await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["s"])
+        await #expect(try store.outboxCounts() == [.pending: 0, .dead: 0])
+    }
+
     @Test(arguments: StoreUnderTest.all)
     func pruningDeletesOnlyWhatIsLongDone(_ subject: StoreUnderTest) async throws {
         let (store, cleanUp) = try await subject.make()

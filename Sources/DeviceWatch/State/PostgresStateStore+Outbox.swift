@@ -200,7 +200,10 @@ extension PostgresStateStore {
         var sent: [String] = []
         var retried: (ids: [String], next: [Double], errors: [String]) = ([], [], [])
         var dead: (ids: [String], errors: [String]) = ([], [])
-        for outcome in outcomes {
+        // The last outcome of a row counts (a row updated twice by one statement keeps only one
+        // of the updates, so the lists below must not share an id).
+        var seen: Set<String> = []
+        for outcome in outcomes.reversed() where seen.insert(outcome.id).inserted {
             switch outcome.kind {
             case .sent: sent.append(outcome.id)
             case .retry(let next, let error):
@@ -212,43 +215,30 @@ extension PostgresStateStore {
                 dead.errors.append(error)
             }
         }
-        // One statement per kind, whatever the number of outcomes.
+        // One statement, whatever the number and kinds of outcomes: its three updates are one
+        // implicit transaction (atomic like BEGIN ... COMMIT, without those two round trips).
         let (sentIDs, retries, deaths) = (sent, retried, dead)
-        let recorded = try await transaction { db in
+        let recorded = try await connection { db in
             var recorded: Set<String> = []
-            if !sentIDs.isEmpty {
-                for try await id in try await db.query(
-                    """
-                    UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = \(at), last_error = NULL
-                    WHERE id = ANY(\(sentIDs)::text[]) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING id
-                    """, logger: self.logger
-                ).decode(String.self) {
-                    recorded.insert(id)
-                }
-            }
-            if !retries.ids.isEmpty {
-                for try await id in try await db.query(
-                    """
-                    UPDATE outbox AS o SET attempts = o.attempts + 1, next_attempt_at = r.next, last_error = r.error,
-                      updated_at = \(at), claimed_by = NULL, claim_until = NULL
-                    FROM UNNEST(\(retries.ids)::text[], \(retries.next)::float8[], \(retries.errors)::text[])
-                      AS r(id, next, error)
-                    WHERE o.id = r.id AND (\(owner)::text IS NULL OR o.claimed_by = \(owner)) RETURNING o.id
-                    """, logger: self.logger
-                ).decode(String.self) {
-                    recorded.insert(id)
-                }
-            }
-            if !deaths.ids.isEmpty {
-                for try await id in try await db.query(
-                    """
-                    UPDATE outbox AS o SET state = 'dead', attempts = o.attempts + 1, last_error = d.error, updated_at = \(at)
-                    FROM UNNEST(\(deaths.ids)::text[], \(deaths.errors)::text[]) AS d(id, error)
-                    WHERE o.id = d.id AND (\(owner)::text IS NULL OR o.claimed_by = \(owner)) RETURNING o.id
-                    """, logger: self.logger
-                ).decode(String.self) {
-                    recorded.insert(id)
-                }
+            for try await id in try await db.query(
+                """
+                WITH s AS (
+                  UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = \(at), last_error = NULL
+                  WHERE id = ANY(\(sentIDs)::text[]) AND (\(owner)::text IS NULL OR claimed_by = \(owner)) RETURNING id),
+                r AS (
+                  UPDATE outbox AS o SET attempts = o.attempts + 1, next_attempt_at = r.next, last_error = r.error,
+                    updated_at = \(at), claimed_by = NULL, claim_until = NULL
+                  FROM UNNEST(\(retries.ids)::text[], \(retries.next)::float8[], \(retries.errors)::text[])
+                    AS r(id, next, error)
+                  WHERE o.id = r.id AND (\(owner)::text IS NULL OR o.claimed_by = \(owner)) RETURNING o.id),
+                d AS (
+                  UPDATE outbox AS o SET state = 'dead', attempts = o.attempts + 1, last_error = d.error, updated_at = \(at)
+                  FROM UNNEST(\(deaths.ids)::text[], \(deaths.errors)::text[]) AS d(id, error)
+                  WHERE o.id = d.id AND (\(owner)::text IS NULL OR o.claimed_by = \(owner)) RETURNING o.id)
+                SELECT id FROM s UNION ALL SELECT id FROM r UNION ALL SELECT id FROM d
+                """, logger: self.logger
+            ).decode(String.self) {
+                recorded.insert(id)
             }
             return recorded
         }
