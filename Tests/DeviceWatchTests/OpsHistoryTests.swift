@@ -61,6 +61,21 @@ struct OpsHistoryTests {
         #expect(try await server.get("/api/v1/devices/nobody/history").status == 404)
         let bad = try await server.json("/api/v1/availability?by=site")
         #expect((bad["error"] as? String)?.contains("tag:PATTERN") == true)
+        // Every query a person can get wrong is a 400 that says what to write instead.
+        for (path, says) in [
+            ("/api/v1/availability?since=yesterday", "since must be a duration back from now"),
+            ("/api/v1/availability?since=1d&until=2d", "the window is empty"),
+            ("/api/v1/availability?until=soon", "until must be a duration back from now"),
+            ("/api/v1/availability?target=101", "target must be a percentage"),
+            ("/api/v1/alerts/history?state=open", "state must be firing or resolved"),
+            ("/api/v1/devices/cam-%3C1%3E/history?since=-1d", "since must be"),
+            ("/alerts?state=open", "state must be all, firing or resolved"),
+        ] {
+            let response = try await server.get(path)
+            #expect(response.status == 400, "\(path)")
+            #expect(response.text.contains(says), "\(path): \(response.text)")
+        }
+        #expect(try await server.get("/api/v1/alerts/history?state=resolved").status == 200)
     }
 
     @Test func csvKeepsHostileCellsInertAndQuoted() {

@@ -39,22 +39,19 @@ extension LoadedConfiguration {
                 }
                 return value
             }
+            /// The chat receivers differ only in their payload: an incoming-webhook URL, a rate limit, a template.
+            func chat(_ type: any ChatWebhookReceiver.Type) throws(ReceiverSetupError) -> any Receiver {
+                type.init(
+                    endpoint: ChatEndpoint(
+                        name: name, url: try required(config.url, "webhook URL"),
+                        rateLimit: config.rateLimit ?? type.defaultRateLimit, template: template))
+            }
             switch config.type {
-            case .slack:
-                receivers[name] = SlackReceiver(
-                    name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit,
-                    template: template)
-            case .discord:
-                receivers[name] = DiscordReceiver(
-                    name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit,
-                    template: template)
-            case .teams:
-                receivers[name] = TeamsReceiver(
-                    name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit,
-                    template: template)
+            case .slack: receivers[name] = try chat(SlackReceiver.self)
+            case .discord: receivers[name] = try chat(DiscordReceiver.self)
+            case .teams: receivers[name] = try chat(TeamsReceiver.self)
+            case .googlechat: receivers[name] = try chat(GoogleChatReceiver.self)
+            case .mattermost: receivers[name] = try chat(MattermostReceiver.self)
             case .pagerduty:
                 receivers[name] = PagerDutyReceiver(
                     name: name, routingKey: try required(config.routingKey, "routing key"), endpoint: config.endpoint,
@@ -104,14 +101,6 @@ extension LoadedConfiguration {
                 receivers[name] = OpsgenieReceiver(
                     name: name, apiKey: try required(config.token, "API key"), region: config.region,
                     endpoint: config.endpoint, rateLimit: config.rateLimit)
-            case .googlechat:
-                receivers[name] = GoogleChatReceiver(
-                    name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit, template: template)
-            case .mattermost:
-                receivers[name] = MattermostReceiver(
-                    name: name, url: try required(config.url, "webhook URL"),
-                    rateLimit: config.rateLimit, template: template)
             case .console:
                 receivers[name] = ConsoleReceiver(name: name)
             }
