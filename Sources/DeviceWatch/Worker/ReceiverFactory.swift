@@ -42,9 +42,8 @@ extension LoadedConfiguration {
             /// The chat receivers differ only in their payload: an incoming-webhook URL, a rate limit, a template.
             func chat(_ type: any ChatWebhookReceiver.Type) throws(ReceiverSetupError) -> any Receiver {
                 type.init(
-                    endpoint: ChatEndpoint(
-                        name: name, url: try required(config.url, "webhook URL"),
-                        rateLimit: config.rateLimit ?? type.defaultRateLimit, template: template))
+                    name: name, url: try required(config.url, "webhook URL"), rateLimit: config.rateLimit,
+                    template: template)
             }
             switch config.type {
             case .slack: receivers[name] = try chat(SlackReceiver.self)
