@@ -208,6 +208,34 @@ struct SQLiteStateStoreTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
     }
 
+    /// The demo opens a store for its history, drops it, and then the worker and the on-call
+    /// helper open their own while the first is still closing: SQLite briefly locks the file
+    /// while the last connection cleans up the WAL, and the open check read it without a busy
+    /// wait, so a start failed with "database is locked" now and then. Opens and closes race here
+    /// in many rounds; every open must succeed and see the same database.
+    @Test func storesOpenedAndClosedAtOnceOnOneFileNeverFailLocked() async throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let path = self.path
+        do {
+            let store = try SQLiteStateStore(path: path)
+            var book = AlertBook(), routing = RoutingState()
+            _ = try await cycle(&book, &routing, devices(3, offline: true), at: Self.t0, store: store)
+        }
+        var opened = 0
+        for _ in 0..<60 {
+            opened += try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let store = try SQLiteStateStore(path: path)
+                        return try await store.load().book.alerts.count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+        }
+        #expect(opened == 60 * 4 * 3)
+    }
+
     @Test func anUnwritableLocationSaysWhatToCheck() {
         let error = #expect(throws: StateStoreError.self) { try SQLiteStateStore(path: "/nonexistent-dir/state.db") }
         #expect(error?.kind == .unavailable)

@@ -34,6 +34,10 @@ extension SQLiteStateStore {
         }
         var readOnly = GRDB.Configuration()
         readOnly.readonly = true
+        // The same wait as every other connection: the last connection of another store to close
+        // holds the file for a moment while it cleans up the WAL, and reading then was
+        // "database is locked" at once.
+        readOnly.busyMode = configuration().busyMode
         let queue = try DatabaseQueue(path: path, configuration: readOnly)
         defer { try? queue.close() }
         try queue.read { db in
