@@ -10,12 +10,6 @@ public struct Scenario: Sendable {
         public var scopes: [String]?
         /// A device-scoped key: only this device's own get.
         public var device: String?
-
-        public init(key: String, scopes: [String]? = nil, device: String? = nil) {
-            self.key = key
-            self.scopes = scopes
-            self.device = device
-        }
     }
 
     public struct Workspace: Sendable {

@@ -6,12 +6,6 @@ public struct ScenarioError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var problem: String
 
-    public init(source: String, path: String, problem: String) {
-        self.source = source
-        self.path = path
-        self.problem = problem
-    }
-
     public var description: String {
         path.isEmpty ? "\(source): \(problem)" : "\(source): \(path): \(problem)"
     }

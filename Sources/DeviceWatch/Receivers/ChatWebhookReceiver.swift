@@ -21,13 +21,6 @@ public struct ChatEndpoint: Sendable {
     public let url: Secret
     public let rateLimit: Configuration.RateLimit
     public let template: TemplateOverride?
-
-    public init(name: String, url: Secret, rateLimit: Configuration.RateLimit, template: TemplateOverride?) {
-        self.name = name
-        self.url = url
-        self.rateLimit = rateLimit
-        self.template = template
-    }
 }
 
 extension ChatWebhookReceiver {

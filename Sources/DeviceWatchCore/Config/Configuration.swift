@@ -169,12 +169,6 @@ public struct Configuration: Sendable, Equatable {
         public var match: [Silence.Matcher] = []
         public var notify: [String] = []
         public var continues = false
-
-        public init(match: [Silence.Matcher] = [], notify: [String] = [], continues: Bool = false) {
-            self.match = match
-            self.notify = notify
-            self.continues = continues
-        }
     }
 
     /// The routes (see ``Route``), kept with the defaults.
@@ -199,11 +193,6 @@ public struct Configuration: Sendable, Equatable {
         /// The URL is a secret (whoever has it can keep the switch quiet).
         public var url: SecretReference
         public var every: Duration = .seconds(60)
-
-        public init(url: SecretReference, every: Duration = .seconds(60)) {
-            self.url = url
-            self.every = every
-        }
     }
 
     /// The device status log: a row per change of a device's status, kept for `keep`

@@ -40,9 +40,4 @@ public struct FlappingState: Sendable, Equatable, Codable {
     public var since: Date
     /// Its changes within the rule's window, when it started flapping.
     public var changes: Int
-
-    public init(since: Date, changes: Int) {
-        self.since = since
-        self.changes = changes
-    }
 }

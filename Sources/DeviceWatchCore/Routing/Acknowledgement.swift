@@ -45,12 +45,6 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
         public var comment: String
         public var at: Date
 
-        public init(author: String, comment: String, at: Date) {
-            self.author = author
-            self.comment = comment
-            self.at = at
-        }
-
         /// `acknowledged by alice at 2026-11-28T12:00:00.000Z: on it`.
         public var text: String {
             let who = author.isEmpty ? "someone" : InertText.line(author)

@@ -8,12 +8,6 @@ public struct AlertText: Sendable, Equatable, Codable {
     public var description: String?
     /// Why the alert matched, one phrase per fact (firing alerts only).
     public var reasons: [String]
-
-    public init(summary: String, description: String?, reasons: [String]) {
-        self.summary = summary
-        self.description = description
-        self.reasons = reasons
-    }
 }
 
 extension RuleSet {

@@ -54,12 +54,6 @@ public struct FleetGroup: Sendable, Equatable {
     /// Whether the rule's `fleet.when` holds for the group (and it has `min_devices`).
     public var holds: Bool
 
-    public init(ruleID: String, facts: FleetFacts, holds: Bool) {
-        self.ruleID = ruleID
-        self.facts = facts
-        self.holds = holds
-    }
-
     /// The stand-in device a fleet alert carries: its id and name are the group's key.
     public static func device(for group: String) -> Device { Device(id: group, name: group) }
 }

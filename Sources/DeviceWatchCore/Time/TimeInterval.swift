@@ -16,11 +16,6 @@ public struct RecurringWindow: Sendable, Equatable {
     public struct DayRange: Sendable, Equatable {
         public var first: Int
         public var last: Int
-
-        public init(first: Int, last: Int) {
-            self.first = first
-            self.last = last
-        }
     }
     public var months: [ClosedRange<Int>] = []
     public var years: [ClosedRange<Int>] = []
