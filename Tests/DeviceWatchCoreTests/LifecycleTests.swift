@@ -5,9 +5,14 @@ import Testing
 /// Drives ``AlertCycle`` over time, as the worker does each cycle.
 struct Harness {
     var state = AlertState()
-    var rules: RuleSet
-    var defaults: RoutingDefaults
+    /// Changing the rules or grouping is a reload: the previous plan no longer holds.
+    var rules: RuleSet { didSet { previousPlan = nil } }
+    var defaults: RoutingDefaults { didSet { previousPlan = nil } }
     var silences: [Silence] = []
+    /// The latest plan, with the silences it saw, as the worker's engine keeps it.
+    private var previousPlan: (plan: AlertCycle.PreviousPlan, silences: [Silence])?
+    /// The cycles in which the previous plan held and the planner did not run.
+    private(set) var plansSkipped = 0
     static let t0 = Timestamp.parse("2026-11-28T12:00:00Z")!
 
     var book: AlertBook { state.book }
@@ -50,7 +55,20 @@ struct Harness {
         let at = input.at
         var polled: (String, [Device])?
         if case .poll(let workspace, let devices, _) = input { polled = (workspace, devices) }
+        var shortcut = state
         let outcome = AlertCycle.run(&state, input, settings: settings, silences: silences)
+        // The worker passes the previous plan, and a quiet cycle skips planning: it must come to
+        // exactly what planning finds.
+        if let previousPlan, previousPlan.silences == silences {
+            let quick = AlertCycle.run(
+                &shortcut, input, settings: settings, silences: silences, previousPlan: previousPlan.plan)
+            #expect(quick.intents == outcome.intents)
+            #expect(quick.result.changes == outcome.result.changes)
+            #expect(quick.result.nextDue == outcome.result.nextDue)
+            #expect(shortcut == state)
+            if !quick.result.ranPlanner { plansSkipped += 1 }
+        }
+        previousPlan = (AlertCycle.PreviousPlan(nextDue: outcome.result.nextDue), silences)
         #expect(
             outcome.result.changes
                 == ReferenceDiff.between(
@@ -66,6 +84,12 @@ struct Harness {
         #expect(rolledBack.book.statuses == before.book.statuses)
         #expect(rolledBack.book.coverage == before.book.coverage)
         return outcome
+    }
+
+    /// The cycle's commit failed: its changes are undone, and the plan it made never happened.
+    mutating func rollBack() {
+        state.rollBack()
+        previousPlan = nil
     }
 
     static func offline(_ id: String, since seconds: Double, tags: [String] = ["production"]) -> Device {

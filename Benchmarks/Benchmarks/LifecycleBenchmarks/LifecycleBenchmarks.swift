@@ -44,12 +44,17 @@ func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> T
     return try! box.value!.get()
 }
 
-/// The worker's pure cycle over a state: evaluate, lifecycle, plan.
+/// The worker's pure cycle over a state: evaluate, lifecycle, plan; passing on each plan as the
+/// worker's engine does (same settings and silences throughout), so a quiet poll plans nothing.
 struct Cycle {
     var state = AlertState()
+    var previousPlan: AlertCycle.PreviousPlan?
 
     mutating func run(_ devices: [Device], at now: Date) -> [NotificationIntent] {
-        AlertCycle.run(&state, .poll(workspace: "acme", devices: devices, at: now), settings: settings).intents
+        let (result, intents) = AlertCycle.run(
+            &state, .poll(workspace: "acme", devices: devices, at: now), settings: settings, previousPlan: previousPlan)
+        previousPlan = AlertCycle.PreviousPlan(nextDue: result.nextDue)
+        return intents
     }
 }
 

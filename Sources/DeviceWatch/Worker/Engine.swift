@@ -26,6 +26,9 @@ public actor Engine {
     /// next be due: a tick before then, with the same of both, has nothing to plan.
     private var plannedSilences: Interventions?
     private var nextDue: Date?
+    /// Counts the settings (one more at each reload), and the count the latest plan saw.
+    private var settingsGeneration = 0
+    private var plannedGeneration = -1
     /// The same per workspace, as measured (`offsets`) and as stored (`storedOffsets`): a cycle
     /// writes an offset only when it moved by more than ``ClockOffset/tolerance``.
     private var offsets: [String: ClockOffset] = [:]
@@ -101,7 +104,9 @@ public actor Engine {
     public func tick() async {
         let at = now
         guard let silences = await readInterventions(at: at) else { return }
-        if silences == plannedSilences, nextDue.map({ at < $0 }) ?? true { return }
+        if silences == plannedSilences, plannedGeneration == settingsGeneration, nextDue.map({ at < $0 }) ?? true {
+            return
+        }
         await run(.tick(at: at), silences: silences)
     }
 
@@ -112,6 +117,7 @@ public actor Engine {
         pollEvery: [String: Duration] = [:]
     ) async {
         settings = AlertCycle.Settings(rules: rules, defaults: defaults, staleAfter: staleAfter, pollEvery: pollEvery)
+        settingsGeneration += 1
         fleet = fleet.filter { workspaces.contains($0.key) }
         await run(.reload(workspaces: workspaces, at: now))
     }
@@ -184,9 +190,15 @@ public actor Engine {
         if fetched == nil { fetched = await readInterventions(at: at) }
         guard let silences = fetched else { return false }
         var intents: [NotificationIntent] = []
+        // The latest plan was committed with these settings, silences and acknowledgements
+        // (`plannedSilences` is cleared when a cycle is rolled back): a quiet poll need not plan.
+        let generation = settingsGeneration
+        let previousPlan =
+            silences == plannedSilences && plannedGeneration == generation
+            ? AlertCycle.PreviousPlan(nextDue: nextDue) : nil
         let result = AlertCycle.run(
             &state, input, settings: settings, silences: silences.silences,
-            acknowledgements: silences.acknowledgements
+            acknowledgements: silences.acknowledgements, previousPlan: previousPlan
         ) { intent in
             logger.info(
                 "notification planned",
@@ -228,6 +240,7 @@ public actor Engine {
         state.endCycle()
         for change in result.transitions { transition(change) }
         plannedSilences = silences
+        plannedGeneration = generation
         nextDue = result.nextDue
         for offset in changes.upsertClockOffsets { storedOffsets[offset.workspace] = offset }
         if wrote { CrashPoint.afterCommit.hit() }

@@ -51,6 +51,19 @@ public enum AlertCycle {
         }
     }
 
+    /// The caller's word on the previous cycle's plan: it was committed, and the settings,
+    /// silences, acknowledgements and routing state are still those it saw (the worker's engine
+    /// knows this; a rule test need not say it). With it, a cycle before `nextDue` that leaves
+    /// every alert as planning saw it (none changed durably, none came with another device or
+    /// fleet) plans nothing: planning again would find what it found then, so a quiet poll of
+    /// 100,000 devices costs its evaluation only.
+    public struct PreviousPlan: Sendable, Equatable {
+        /// What that plan said of when a notification may next be due (nil: none waiting).
+        public var nextDue: Date?
+
+        public init(nextDue: Date?) { self.nextDue = nextDue }
+    }
+
     /// What a cycle did, besides the intents it handed out.
     public struct Result: Sendable {
         /// Alerts that changed state, in the order they did.
@@ -62,6 +75,8 @@ public enum AlertCycle {
         /// When a notification may next be due if nothing else changes; nil when none is waiting.
         /// Until then a ``Input/tick(at:)`` with the same silences plans nothing.
         public var nextDue: Date?
+        /// Whether the planner ran (false: the ``PreviousPlan`` still held; nothing was planned).
+        public var ranPlanner = true
     }
 
     /// Runs one cycle on `state`, handing each notification intent to `emit` as soon as it is
@@ -72,12 +87,15 @@ public enum AlertCycle {
     /// (``AlertState/rollBack()``) before the next cycle.
     public static func run(
         _ state: inout AlertState, _ input: consuming Input, settings: Settings, silences: [Silence],
-        acknowledgements: [Acknowledgement] = [], emit: (NotificationIntent) -> Void
+        acknowledgements: [Acknowledgement] = [], previousPlan: PreviousPlan? = nil, emit: (NotificationIntent) -> Void
     ) -> Result {
         state.endCycle()
         let rules = settings.rules
         var transitions: [Transition]
         let at = input.at
+        // A reload brings other settings: always planned.
+        var previousPlan = previousPlan
+        if case .reload = input { previousPlan = nil }
         switch consume input {
         case .poll(let workspace, let devices, let at):
             transitions = judge(poll: devices, workspace: workspace, rules: rules, book: &state.book, at: at)
@@ -93,6 +111,11 @@ public enum AlertCycle {
         case .reload(let workspaces, let at):
             transitions = AlertLifecycle.retainWorkspaces(workspaces, in: &state.book, at: at)
         }
+        if let previousPlan, at < previousPlan.nextDue ?? .distantFuture, state.book.journal.leavesPlanningInputs {
+            return Result(
+                transitions: transitions, changes: state.changes, planned: 0, nextDue: previousPlan.nextDue,
+                ranPlanner: false)
+        }
         var planned = 0
         let nextDue = NotificationPlanner.plan(
             book: &state.book, state: &state.routing, rules: rules, defaults: settings.defaults, silences: silences,
@@ -107,12 +130,13 @@ public enum AlertCycle {
     /// The same, returning the intents: for rule tests, tests and tools that want them all.
     public static func run(
         _ state: inout AlertState, _ input: consuming Input, settings: Settings, silences: [Silence] = [],
-        acknowledgements: [Acknowledgement] = []
+        acknowledgements: [Acknowledgement] = [], previousPlan: PreviousPlan? = nil
     ) -> (result: Result, intents: [NotificationIntent]) {
         var intents: [NotificationIntent] = []
-        let result = run(&state, input, settings: settings, silences: silences, acknowledgements: acknowledgements) {
-            intents.append($0)
-        }
+        let result = run(
+            &state, input, settings: settings, silences: silences, acknowledgements: acknowledgements,
+            previousPlan: previousPlan
+        ) { intents.append($0) }
         return (result, intents)
     }
 

@@ -43,6 +43,14 @@ public struct Device: Sendable, Equatable {
         lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
     }
 
+    /// Equal in everything but the last heartbeat, which moves at every poll of an online device.
+    public func equalsIgnoringHeartbeat(_ other: Device) -> Bool {
+        guard box !== other.box else { return true }
+        var mine = box.fields
+        mine.lastHeartbeat = other.box.fields.lastHeartbeat
+        return mine == other.box.fields
+    }
+
     public var id: String {
         get { box.fields.id }
         set { update { $0.id = newValue } }

@@ -9,19 +9,22 @@ import Foundation
 public struct AlertBook: Sendable, Equatable {
     public private(set) var alerts: [AlertKey: AlertInstance] = [:]
     /// When devicewatch first saw each device, per workspace (for `unknown_for` without `created_at`).
-    public private(set) var firstSeen: [String: [String: Date]] = [:]
+    public internal(set) var firstSeen: [String: [String: Date]] = [:]
     /// Poll health per workspace (blind spots).
-    public private(set) var health: [String: WorkspaceHealth] = [:]
+    public internal(set) var health: [String: WorkspaceHealth] = [:]
     /// Each listed device's status at its latest poll and a digest of its facts, per workspace:
     /// what the status log's newest row and the device facts table say of it, so a poll writes a
     /// row only for a device whose status or facts changed.
-    private var observations: [String: [String: Observation]] = [:]
+    var observations: [String: [String: Observation]] = [:]
     /// The span over which devicewatch has seen each workspace lately, as written.
-    public private(set) var coverage: [String: CoverageSpan] = [:]
+    public internal(set) var coverage: [String: CoverageSpan] = [:]
     /// Each workspace's latest successful poll (not durable: a restart reads the span's end).
-    private var lastPoll: [String: Date] = [:]
+    var lastPoll: [String: Date] = [:]
+    /// Each workspace's devices in the order of its latest poll, with what was observed of each
+    /// (``list(workspace:devices:at:)``): not durable, and not part of the book's equality.
+    var listings: [String: Listing] = [:]
     /// What changed since the cycle began.
-    public private(set) var journal = Journal()
+    public internal(set) var journal = Journal()
 
     /// The durable changes of one cycle, written as they are made, with what they replaced.
     public struct Journal: Sendable {
@@ -49,6 +52,16 @@ public struct AlertBook: Sendable, Equatable {
         var coverageBefore: [String: CoverageSpan?] = [:]
         /// The workspaces whose health changed in a way worth writing (not a success after a success).
         var healthChanged: Set<String> = []
+        /// Whether an alert changed in what planning reads but is not durable: refreshed with
+        /// another device (beyond its heartbeat) or fleet, or starting or ending a recovery
+        /// through `keep_firing_for` (see ``AlertBook/planningInputChanged()``).
+        var changedWhatPlanningReads = false
+
+        /// Whether planning would see the alerts as the previous cycle left them: none changed
+        /// durably, and none came with another device or fleet.
+        public var leavesPlanningInputs: Bool {
+            alertsBefore.isEmpty && alertsAdded.isEmpty && !changedWhatPlanningReads
+        }
 
         public var isEmpty: Bool {
             alertsBefore.isEmpty && alertsAdded.isEmpty && firstSeenAdded.isEmpty && firstSeenRemoved.isEmpty
@@ -81,9 +94,18 @@ public struct AlertBook: Sendable, Equatable {
     }
 
     /// A listed device's status at its latest poll, and a digest of its facts then.
-    struct Observation: Sendable, Equatable {
+    public struct Observation: Sendable, Equatable {
         var status: DeviceStatus
         var facts: Int
+
+        init(status: DeviceStatus, facts: Int) {
+            self.status = status
+            self.facts = facts
+        }
+
+        init(_ device: Device, at now: Date) {
+            self.init(status: device.observedStatus(at: now), facts: KnownDevice.digest(of: device))
+        }
     }
 
     /// Each listed device's status at its latest poll, per workspace.
@@ -120,126 +142,27 @@ public struct AlertBook: Sendable, Equatable {
     /// Updates an alert's per-poll bookkeeping only (when its condition last held, the device's
     /// facts, the evaluation time): not a durable change, so not journaled.
     public mutating func refresh(_ alert: AlertInstance) {
-        assert(
-            alerts[alert.key].map { $0.durablyEqual(alert) } == true,
-            "refresh(_:) changed \(alert.key) durably; use set(_:)")
-        alerts[alert.key] = alert
+        guard let index = alerts.index(forKey: alert.key) else {
+            assertionFailure("refresh(_:) of \(alert.key), which is not in the book; use set(_:)")
+            return set(alert)
+        }
+        let old = alerts.values[index]
+        assert(old.durablyEqual(alert), "refresh(_:) changed \(alert.key) durably; use set(_:)")
+        if !old.device.equalsIgnoringHeartbeat(alert.device) || old.fleet != alert.fleet {
+            journal.changedWhatPlanningReads = true
+        }
+        alerts.values[index] = alert
+    }
+
+    /// Notes a change planning reads that is not durable (a firing alert whose condition stopped
+    /// or started holding again while `keep_firing_for` keeps it firing): the cycle must plan.
+    mutating func planningInputChanged() {
+        journal.changedWhatPlanningReads = true
     }
 
     private mutating func keepOriginal(_ key: AlertKey) {
         guard journal.alertsBefore.index(forKey: key) == nil, !journal.alertsAdded.contains(key) else { return }
         if let alert = alerts[key] { journal.alertsBefore[key] = alert } else { journal.alertsAdded.insert(key) }
-    }
-
-    // MARK: Workspaces
-
-    /// Records a workspace's devices as seen at `now`: new ones are first seen now, and devices
-    /// no longer listed are forgotten (a device that returns counts as new).
-    public mutating func see(workspace: String, deviceIDs: some Collection<String>, at now: Date) {
-        let existing = firstSeen.removeValue(forKey: workspace)
-        // Copied (by `seen`'s first write) only in a cycle that sees or loses a device.
-        var seen = existing ?? [:]
-        var changed = false
-        for id in deviceIDs where seen[id] == nil {
-            seen[id] = now
-            journal.firstSeenAdded.append((workspace, id, now))
-            changed = true
-        }
-        if seen.count > deviceIDs.count {
-            let listed = Set(deviceIDs)
-            let gone = seen.keys.filter { !listed.contains($0) }
-            for id in gone {
-                seen.removeValue(forKey: id)
-                journal.firstSeenRemoved.append((workspace, id))
-            }
-            changed = true
-        }
-        if changed, journal.firstSeenBefore.index(forKey: workspace) == nil {
-            journal.firstSeenBefore[workspace] = .some(existing)
-        }
-        firstSeen[workspace] = seen
-    }
-
-    /// Records each listed device's status and facts at a poll of `now` (on the API's clock): a
-    /// device whose status differs from its last (or that is new) gets a status log row, one
-    /// whose facts changed a facts row, and a device no longer listed gets a `gone` row. A poll
-    /// in which nothing changed journals nothing.
-    public mutating func observe(workspace: String, devices: [Device], at now: Date) {
-        // Lookups first: a poll in which no device changed (the steady state) must not copy the
-        // workspace's observations, which a write would, since the journal keeps the original.
-        var firstChange = devices.startIndex
-        if let known = observations[workspace] {
-            while firstChange < devices.endIndex {
-                let device = devices[firstChange]
-                let seen = Observation(
-                    status: device.observedStatus(at: now), facts: KnownDevice.digest(of: device))
-                guard known[device.id] == seen else { break }
-                firstChange += 1
-            }
-            if firstChange == devices.endIndex, known.count <= devices.count { return }
-        }
-        let existing = observations.removeValue(forKey: workspace)
-        var known = existing ?? [:]
-        var changed = false
-        for device in devices[firstChange...] {
-            let status = device.observedStatus(at: now)
-            let seen = Observation(status: status, facts: KnownDevice.digest(of: device))
-            // One lookup: the old value comes back from the write.
-            let old = known.updateValue(seen, forKey: device.id)
-            guard old != seen else { continue }
-            changed = true
-            if old?.status != status {
-                journal.statusChanges.append(
-                    StatusChange(workspace: workspace, deviceID: device.id, status: status, at: now))
-            }
-            if old?.facts != seen.facts {
-                journal.factsChanged.append(KnownDevice(workspace: workspace, device: device))
-            }
-        }
-        if known.count > devices.count {
-            let listed = Set(devices.lazy.map(\.id))
-            for id in known.keys.sorted() where !listed.contains(id) {
-                known.removeValue(forKey: id)
-                journal.statusChanges.append(StatusChange(workspace: workspace, deviceID: id, status: nil, at: now))
-            }
-            changed = true
-        }
-        if changed, journal.observationsBefore.index(forKey: workspace) == nil {
-            journal.observationsBefore[workspace] = .some(existing)
-        }
-        observations[workspace] = known
-    }
-
-    /// Records a successful poll of `now` in the workspace's coverage: the span goes on when the
-    /// previous poll was at most `gap` before (its end written at most every
-    /// ``Coverage/writeEvery``), else a new span starts (what lies between is a blind spot).
-    public mutating func cover(workspace: String, at now: Date, gap: Duration) {
-        let previous = lastPoll[workspace] ?? coverage[workspace]?.end
-        lastPoll[workspace] = now
-        var span: CoverageSpan
-        if let current = coverage[workspace], let previous, now >= previous, now.duration(since: previous) <= gap {
-            guard now.duration(since: current.end) >= Coverage.writeEvery else { return }
-            span = current
-            span.end = now
-        } else {
-            span = CoverageSpan(workspace: workspace, start: now, end: now)
-        }
-        if journal.coverageBefore.index(forKey: workspace) == nil {
-            journal.coverageBefore[workspace] = .some(coverage[workspace])
-        }
-        coverage[workspace] = span
-    }
-
-    /// Sets a workspace's poll health. A success after a success is not news and is not
-    /// journaled; the first success, and every change in failure, is.
-    public mutating func setHealth(_ new: WorkspaceHealth, of workspace: String) {
-        let old = health[workspace]
-        if journal.healthBefore.index(forKey: workspace) == nil { journal.healthBefore[workspace] = .some(old) }
-        health[workspace] = new
-        let news =
-            old?.failingSince != new.failingSince || old?.failure != new.failure
-            || old?.authFailure != new.authFailure || (old?.lastSuccess == nil && new.lastSuccess != nil)
-        if news { journal.healthChanged.insert(workspace) }
     }
 
     // MARK: Cycles
@@ -257,6 +180,8 @@ public struct AlertBook: Sendable, Equatable {
         for (workspace, original) in journal.healthBefore { health[workspace] = original }
         for (workspace, original) in journal.observationsBefore { observations[workspace] = original }
         for (workspace, original) in journal.coverageBefore { coverage[workspace] = original }
+        // The listings describe the first sightings and observations now put back.
+        listings = [:]
         endCycle()
     }
 

@@ -22,6 +22,9 @@ public enum AlertLifecycle {
         let rulesByID = rules.byID
         var holding: Set<AlertKey> = []
         holding.reserveCapacity(evaluation.findings.count)
+        // The workspace's previous successful poll: a firing alert whose condition did not hold
+        // then is recovering (planning keeps an untold one quiet).
+        let previousPoll = book.health[workspace]?.lastSuccess
         /// A finding (of a device, or of a fleet rule's group) starts or continues its alert.
         func holds(
             _ key: AlertKey, severity: Severity, device: Device, firstSeen: Date?, fleet: FleetFacts?
@@ -30,6 +33,7 @@ public enum AlertLifecycle {
             let rule = rulesByID[key.ruleID]
             if var alert = book.alerts[key], alert.state != .resolved {
                 let heldBefore = alert.heldAtLastEvaluation
+                if alert.isRecovering(lastPoll: previousPoll) { book.planningInputChanged() }
                 alert.lastTrue = now
                 alert.device = device
                 alert.evaluatedAt = now
@@ -111,6 +115,12 @@ public enum AlertLifecycle {
             return groups![key]
         }
 
+        /// A firing alert that did not hold, kept by `keep_firing_for`: new to planning when it
+        /// held at the previous poll.
+        func startsRecovering(_ alert: AlertInstance) {
+            if !alert.isRecovering(lastPoll: previousPoll) { book.planningInputChanged() }
+        }
+
         // Built only when some alert stopped holding: a no-change cycle must stay cheap.
         var index: [String: Int]?
         func listedIndex(_ id: String) -> Int? {
@@ -135,6 +145,7 @@ public enum AlertLifecycle {
                 reason = .ruleRemoved
             } else if alert.fleet != nil {
                 if alert.state == .firing, now.duration(since: alert.lastTrue) < (rule?.keepFiringFor ?? .zero) {
+                    startsRecovering(alert)
                     continue
                 }
                 reason = .recovered
@@ -142,6 +153,7 @@ public enum AlertLifecycle {
                 reason = .deviceRemoved
             } else {
                 if alert.state == .firing, now.duration(since: alert.lastTrue) < (rule?.keepFiringFor ?? .zero) {
+                    startsRecovering(alert)
                     continue
                 }
                 reason = .recovered
@@ -181,8 +193,7 @@ public enum AlertLifecycle {
                     reason: reason.rawValue))
         }
 
-        book.see(workspace: workspace, deviceIDs: devices.lazy.map(\.id), at: now)
-        book.observe(workspace: workspace, devices: devices, at: now)
+        book.list(workspace: workspace, devices: devices, at: now)
         book.setHealth(WorkspaceHealth(lastSuccess: now), of: workspace)
         transitions += resolveMeta(workspace: workspace, in: &book, at: now)
         return transitions
