@@ -152,6 +152,23 @@ struct FleetRuleTests {
         #expect(groups.map(\.facts.group) == ["(none)/(none)", "site-a/jetson"])
     }
 
+    /// One fact alone: its value is the group's key (`(none)` when missing or empty), devices of
+    /// a kind in runs or apart.
+    @Test func aGroupOfOneFactIsItsValue() {
+        var rule = Self.siteDown
+        rule.fleet?.groupBy = ["type"]
+        rule.fleet?.minDevices = 1
+        rule.selector = nil
+        let devices = [
+            Device(id: "a", status: .offline, type: "jetson"), Device(id: "b", status: .offline, type: "jetson"),
+            Device(id: "c", status: .offline, type: "rpi"), Device(id: "d", status: .offline),
+            Device(id: "e", status: .offline, type: ""), Device(id: "f", status: .offline, type: "jetson"),
+        ]
+        let groups = RuleSet([rule]).evaluate(workspace: "acme", devices: devices, at: Harness.t0, fleetMembers: true)
+            .fleetGroups
+        #expect(groups.map { "\($0.facts.group) \($0.facts.total)" } == ["(none) 2", "jetson 3", "rpi 1"])
+    }
+
     @Test func fleetAlertsAndTheirNotificationsReadBackWhole() throws {
         var h = Harness([Self.siteDown])
         var devices = Self.site("site-b", count: 4, offline: 4)

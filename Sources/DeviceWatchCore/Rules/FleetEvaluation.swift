@@ -23,6 +23,23 @@ struct GroupSpec: Sendable, Equatable {
         return pattern
     }
 
+    /// How a device's group under this spec is found fastest. Its payloads are plain values, so
+    /// reading it for every device copies nothing reference-counted (a ``Part`` would).
+    enum Shortcut: Sendable {
+        /// One `tag:PATTERN`: from the device's interned tags (see ``onlyTagPattern``).
+        case tagPattern(Int)
+        /// One fact (`type`, `platform`, `architecture`): its value is the key.
+        case field(DeviceField)
+        /// Anything else: the key is built (``key(for:workspace:)``).
+        case built
+    }
+
+    var shortcut: Shortcut {
+        if let pattern = onlyTagPattern { return .tagPattern(pattern) }
+        if parts.count == 1, case .field(let field) = parts[0] { return .field(field) }
+        return .built
+    }
+
     init(_ entries: [String], rule: Rule, atoms: inout AtomTable) {
         parts = entries.map { entry in
             switch entry {

@@ -19,6 +19,8 @@ public struct RuleSet: Sendable {
     private let deviceRules: [Int]
     private let fleetPlans: [FleetPlan]
     private let groupSpecs: [GroupSpec]
+    /// Each spec's ``GroupSpec/shortcut``, worked out once.
+    private let groupShortcuts: [GroupSpec.Shortcut]
 
     /// Compiles rules whose summaries and descriptions are valid templates (see
     /// ``templateProblems(_:)``); an invalid summary falls back to ``Rule/defaultSummary``, an
@@ -68,6 +70,7 @@ public struct RuleSet: Sendable {
         self.deviceRules = deviceRules
         self.fleetPlans = fleetPlans
         self.groupSpecs = groupSpecs
+        groupShortcuts = groupSpecs.map(\.shortcut)
         summaries = rules.map { rule in
             let fallback = rule.isFleet ? Rule.defaultFleetSummary : Rule.defaultSummary
             return (try? RuleSet.template(rule.summary ?? fallback)) ?? (try! RuleSet.template(fallback))
@@ -207,7 +210,15 @@ public struct RuleSet: Sendable {
         spec: Int, device: UnsafePointer<Device>, workspace: String, tagIndices: [Int32],
         interner: inout TagInterner, tally: inout FleetTally
     ) -> Int32 {
-        guard let pattern = groupSpecs[spec].onlyTagPattern, !tagIndices.contains(-1) else {
+        let pattern: Int
+        switch groupShortcuts[spec] {
+        case .tagPattern(let only) where !tagIndices.contains(-1):
+            pattern = only
+        case .field(let field):
+            // As ``GroupSpec/key(for:workspace:)`` has it for one fact, without copying the spec.
+            let value = field.value(of: device.pointee)
+            return tally.group(spec: spec, builtKey: value?.isEmpty == false ? value! : GroupKey.none)
+        default:
             return tally.group(spec: spec, builtKey: groupSpecs[spec].key(for: device, workspace: workspace))
         }
         var best: Int32 = -1
