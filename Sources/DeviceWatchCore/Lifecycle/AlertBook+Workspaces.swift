@@ -2,6 +2,12 @@ import Foundation
 
 // A workspace's devices as polled: first sightings, observations (status and facts), coverage
 // and poll health.
+extension AlertBook.Observation {
+    init(_ device: Device, at now: Date) {
+        self.init(status: device.observedStatus(at: now), facts: KnownDevice.digest(of: device))
+    }
+}
+
 extension AlertBook {
     /// A workspace's devices in the order of its latest poll, and what was observed of each then.
     struct Listing: Sendable {
@@ -36,7 +42,7 @@ extension AlertBook {
 
     /// Records a workspace's devices as seen at `now`: new ones are first seen now, and devices
     /// no longer listed are forgotten (a device that returns counts as new).
-    public mutating func see(workspace: String, deviceIDs: some Collection<String>, at now: Date) {
+    mutating func see(workspace: String, deviceIDs: some Collection<String>, at now: Date) {
         listings[workspace] = nil
         let existing = firstSeen.removeValue(forKey: workspace)
         // Copied (by `seen`'s first write) only in a cycle that sees or loses a device.
@@ -68,7 +74,7 @@ extension AlertBook {
     /// in which nothing changed journals nothing. Returns what it observed of each device, in the
     /// order listed.
     @discardableResult
-    public mutating func observe(workspace: String, devices: [Device], at now: Date) -> [Observation] {
+    mutating func observe(workspace: String, devices: [Device], at now: Date) -> [Observation] {
         listings[workspace] = nil
         var observed: [Observation] = []
         observed.reserveCapacity(devices.count)

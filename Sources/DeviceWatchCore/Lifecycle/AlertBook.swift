@@ -58,8 +58,8 @@ public struct AlertBook: Sendable, Equatable {
         var changedWhatPlanningReads = false
 
         /// Whether planning would see the alerts as the previous cycle left them: none changed
-        /// durably, and none came with another device or fleet.
-        public var leavesPlanningInputs: Bool {
+        /// durably, nor in what planning reads (``changedWhatPlanningReads``).
+        var leavesPlanningInputs: Bool {
             alertsBefore.isEmpty && alertsAdded.isEmpty && !changedWhatPlanningReads
         }
 
@@ -94,18 +94,9 @@ public struct AlertBook: Sendable, Equatable {
     }
 
     /// A listed device's status at its latest poll, and a digest of its facts then.
-    public struct Observation: Sendable, Equatable {
+    struct Observation: Sendable, Equatable {
         var status: DeviceStatus
         var facts: Int
-
-        init(status: DeviceStatus, facts: Int) {
-            self.status = status
-            self.facts = facts
-        }
-
-        init(_ device: Device, at now: Date) {
-            self.init(status: device.observedStatus(at: now), facts: KnownDevice.digest(of: device))
-        }
     }
 
     /// Each listed device's status at its latest poll, per workspace.
