@@ -40,12 +40,5 @@ public struct HTTPResponseData: Sendable {
     public var headers: HTTPHeaderList
     public var body: Data
     /// How many new connections libcurl opened for this transfer (0 when a pooled one was reused).
-    public var newConnections: Int
-
-    public init(status: Int, headers: HTTPHeaderList, body: Data, newConnections: Int = 0) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.newConnections = newConnections
-    }
+    public var newConnections: Int = 0
 }

@@ -26,13 +26,7 @@ public struct Scenario: Sendable {
     /// The clock's start; nil means the real time when the simulator starts.
     public var start: Date?
     public var workspaces: [String: Workspace]
-    public var faults: Faults
-
-    public init(start: Date? = nil, workspaces: [String: Workspace], faults: Faults = Faults()) {
-        self.start = start
-        self.workspaces = workspaces
-        self.faults = faults
-    }
+    public var faults = Faults()
 
     /// Reads a scenario file.
     /// - Parameters:

@@ -1,5 +1,6 @@
-import DeviceWatchCore
 import Testing
+
+@testable import DeviceWatchCore
 
 @Suite("ConfigurationParser")
 struct ConfigurationParserTests {

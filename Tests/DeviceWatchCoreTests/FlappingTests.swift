@@ -1,6 +1,7 @@
-import DeviceWatchCore
 import Foundation
 import Testing
+
+@testable import DeviceWatchCore
 
 /// A camera whose link flaps: paged for its first flips, then once that it is flapping, then
 /// nothing per flip until it has been stable, then once where it settled.

@@ -1,5 +1,6 @@
-import DeviceWatchCore
 import Testing
+
+@testable import DeviceWatchCore
 
 @Suite("Text limits and inert text")
 struct TextTests {

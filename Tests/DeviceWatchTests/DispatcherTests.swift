@@ -1,9 +1,9 @@
-import CurlHTTP
 import DeviceAPISimulator
 import DeviceWatchCore
 import Foundation
 import Testing
 
+@testable import CurlHTTP
 @testable import DeviceWatch
 
 @Suite("Dispatcher against a recording sink", .serialized)

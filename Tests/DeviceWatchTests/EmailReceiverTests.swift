@@ -1,10 +1,10 @@
 import CurlHTTP
 import DeviceAPISimulator
-import DeviceWatchCore
 import Foundation
 import Testing
 
 @testable import DeviceWatch
+@testable import DeviceWatchCore
 
 extension [String: Any] {
     func header(_ name: String) -> String? { (self["headers"] as? [String: [String]])?[name]?.first }

@@ -1,12 +1,12 @@
 import CurlHTTP
 import DeviceAPISimulator
-import DeviceWatchCore
 import Foundation
 import Logging
 import Synchronization
 import Testing
 
 @testable import DeviceWatch
+@testable import DeviceWatchCore
 
 /// Virtual time: sleeping advances it at once and records the wait; past the horizon it throws,
 /// which stops the poller.

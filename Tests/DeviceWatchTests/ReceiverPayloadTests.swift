@@ -1,8 +1,9 @@
 import CurlHTTP
 import DeviceWatch
-import DeviceWatchCore
 import Foundation
 import Testing
+
+@testable import DeviceWatchCore
 
 /// A fixed group of alerts, for golden payloads.
 enum Fixed {

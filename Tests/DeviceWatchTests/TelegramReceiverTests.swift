@@ -1,8 +1,8 @@
-import CurlHTTP
 import DeviceWatchCore
 import Foundation
 import Testing
 
+@testable import CurlHTTP
 @testable import DeviceWatch
 
 /// Telegram's sendMessage: HTML parse mode with device text escaped, within 4,096 characters.

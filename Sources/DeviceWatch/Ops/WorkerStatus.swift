@@ -8,13 +8,7 @@ public struct ReloadStatus: Sendable, Equatable {
     /// When the configuration was last loaded or a reload last attempted.
     public var at: Date
     /// Every problem with the rejected configuration; empty when it succeeded.
-    public var problems: [String]
-
-    public init(succeeded: Bool, at: Date, problems: [String] = []) {
-        self.succeeded = succeeded
-        self.at = at
-        self.problems = problems
-    }
+    public var problems: [String] = []
 }
 
 /// Whether the worker is doing its job: the configuration loaded and every workspace visible.

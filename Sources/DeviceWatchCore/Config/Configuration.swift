@@ -29,12 +29,6 @@ public struct Configuration: Sendable, Equatable {
         public var pollEvery: Duration = .seconds(60)
         /// This workspace's own API key (Roboflow keys belong to one workspace); nil: `api`'s.
         public var apiKey: SecretReference?
-
-        public init(id: String, pollEvery: Duration = .seconds(60), apiKey: SecretReference? = nil) {
-            self.id = id
-            self.pollEvery = pollEvery
-            self.apiKey = apiKey
-        }
     }
 
     /// The time between polls, per workspace.
@@ -76,12 +70,6 @@ public struct Configuration: Sendable, Equatable {
         public var caFile: String?
         /// A Mustache template for the subject line (default: the headline).
         public var subject: String?
-
-        public init(from: String, fromAddress: String, to: [String]) {
-            self.from = from
-            self.fromAddress = fromAddress
-            self.to = to
-        }
     }
 
     public struct RateLimit: Sendable, Equatable {

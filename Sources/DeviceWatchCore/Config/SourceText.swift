@@ -10,12 +10,6 @@ public enum SourceText {
         /// The byte that starts the invalid sequence.
         public var byte: UInt8
 
-        public init(line: Int, column: Int, byte: UInt8) {
-            self.line = line
-            self.column = column
-            self.byte = byte
-        }
-
         public var description: String {
             "byte 0x\(String(byte, radix: 16, uppercase: true)) at line \(line), column \(column) is not UTF-8; save the file as UTF-8"
         }

@@ -12,12 +12,6 @@ public struct FlappingPolicy: Sendable, Equatable {
     /// How long without a change after which a flapping alert settles.
     public var stableFor: Duration
 
-    public init(changes: Int, within: Duration, stableFor: Duration) {
-        self.changes = changes
-        self.within = within
-        self.stableFor = stableFor
-    }
-
     /// `flips` with `now` added, keeping only those within the window (and no more than the count needs).
     func adding(_ now: Date, to flips: [Date]) -> [Date] {
         Array((flips + [now]).filter { now.duration(since: $0) < within }.suffix(changes))

@@ -63,13 +63,6 @@ public struct FleetMember: Sendable, Equatable, Codable {
     public var status: String
     /// Whether it meets the rule's per-device condition (`of`).
     public var matches: Bool
-
-    public init(id: String, name: String, status: String, matches: Bool) {
-        self.id = id
-        self.name = name
-        self.status = status
-        self.matches = matches
-    }
 }
 
 /// What a fleet alert knows of its group at its latest evaluation.
@@ -82,13 +75,6 @@ public struct FleetFacts: Sendable, Equatable, Codable {
     public var matching: Int
     /// Every device of the group, by id.
     public var members: [FleetMember]
-
-    public init(group: String, total: Int, matching: Int, members: [FleetMember]) {
-        self.group = group
-        self.total = total
-        self.matching = matching
-        self.members = members
-    }
 
     /// Whether the device is in the group (a binary search: members are in id order).
     public func hasMember(_ id: String) -> Bool {
