@@ -139,12 +139,8 @@ struct OnCallTests {
              "defaults": {"escalate": [{"after": "2h", "notify": "pager"}, {"after": "1h", "notify": ["pagr"]}, {"notify": "pager"}]}}
             """#, file: "devicewatch.json")
         let text = diagnostics.map(\.description)
-        #expect(
-            text.contains { $0.contains("defaults.escalate[1].after") && $0.contains("after the one before") },
-            "\(text)")
-        #expect(
-            text.contains { $0.contains("defaults.escalate[1].notify[0]") && $0.contains("did you mean \"pager\"") },
-            "\(text)")
-        #expect(text.contains { $0.contains("defaults.escalate[2]") && $0.contains("needs \"after\"") }, "\(text)")
+        expectProblem(text, at: "defaults.escalate[1].after", saying: "after the one before")
+        expectProblem(text, at: "defaults.escalate[1].notify[0]", saying: "did you mean \"pager\"")
+        expectProblem(text, at: "defaults.escalate[2]", saying: "needs \"after\"")
     }
 }

@@ -75,12 +75,10 @@ struct RoutesTests {
                         {"match": "rule=x", "notify": ["pagr"], "contine": true}]}
             """#, file: "devicewatch.json")
         let text = diagnostics.map(\.description)
-        #expect(text.contains { $0.contains("defaults.notify") && $0.contains("did you mean \"chat\"") }, "\(text)")
-        #expect(
-            text.contains { $0.contains("routes[0].match") && $0.contains("unknown matcher \"colour\"") }, "\(text)")
-        #expect(text.contains { $0.contains("routes[1]") && $0.contains("needs \"notify\"") }, "\(text)")
-        #expect(
-            text.contains { $0.contains("routes[2].notify") && $0.contains("no receiver named \"pagr\"") }, "\(text)")
+        expectProblem(text, at: "defaults.notify", saying: "did you mean \"chat\"")
+        expectProblem(text, at: "routes[0].match", saying: "unknown matcher \"colour\"")
+        expectProblem(text, at: "routes[1]", saying: "needs \"notify\"")
+        expectProblem(text, at: "routes[2].notify", saying: "no receiver named \"pagr\"")
         #expect(text.contains { $0.contains("contine") }, "\(text)")
     }
 }

@@ -72,13 +72,9 @@ struct TimeIntervalTests {
                                 "y": [{"times": [{"start": "03:00", "end": "02:00"}, {"start": "2:5", "end": "04:00"}]}]}}
             """#, file: "devicewatch.json")
         let text = diagnostics.map(\.description)
-        #expect(
-            text.contains { $0.contains("time_intervals.x[0].time_zone") && $0.contains("unknown time zone") },
-            "\(text)")
-        #expect(
-            text.contains { $0.contains("time_intervals.y[0].times[0]") && $0.contains("across midnight is two") },
-            "\(text)")
-        #expect(text.contains { $0.contains("time_intervals.y[0].times[1].start") && $0.contains("HH:MM") }, "\(text)")
+        expectProblem(text, at: "time_intervals.x[0].time_zone", saying: "unknown time zone")
+        expectProblem(text, at: "time_intervals.y[0].times[0]", saying: "across midnight is two")
+        expectProblem(text, at: "time_intervals.y[0].times[1].start", saying: "HH:MM")
         let (_, ruleDiagnostics) = RuleParser.parse(
             #"{"rules": [{"id": "r", "when": {"status": "offline"}, "mute_during": ["nightly-reboot"]}]}"#,
             file: "rules.json", timeIntervals: ["nightly-reboots"])

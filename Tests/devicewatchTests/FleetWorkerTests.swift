@@ -47,6 +47,17 @@ struct FleetWorkerTests {
             sink.requests.compactMap(\.json).filter { $0["event_action"] as? String == action }
         }
 
+        /// The cameras come back (at +40m): one resolve, for the one trigger sent, and the worker
+        /// stops cleanly.
+        func expectOneResolve(of triggers: [[String: Any]]) async throws {
+            try await advance("25m")
+            #expect(await sink.wait { _ in !self.events("resolve").isEmpty }, "\(worker.log)")
+            #expect(await worker.waitForMorePolls(3), "\(worker.log)")
+            #expect(events("resolve").count == 1 && events("trigger").count == 1)
+            #expect(events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
+            #expect(await worker.terminate() == 0)
+        }
+
     }
 
     static func rig(cameras count: Int, name: String, tags: [String], key: String, receiver: String = "", rules: String)
@@ -97,12 +108,7 @@ struct FleetWorkerTests {
             (details["members"] as? String)?.hasPrefix("site-b cam 1 (cam-1) offline; site-b cam 10 (cam-10)") == true)
 
         // The cameras come back: one resolve, for the site, and still no camera paged.
-        try await rig.advance("25m")
-        #expect(await rig.sink.wait { _ in !rig.events("resolve").isEmpty }, "\(worker.log)")
-        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
-        #expect(rig.events("resolve").count == 1 && rig.events("trigger").count == 1)
-        #expect(rig.events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
-        #expect(await worker.terminate() == 0)
+        try await rig.expectOneResolve(of: triggers)
     }
 
     /// PagerDuty `per_group` through the worker: 50 cameras drop without a fleet rule, and their
@@ -124,11 +130,6 @@ struct FleetWorkerTests {
         #expect(triggers.count == 1, "\(triggers.count) triggers")
         let payload = try #require(triggers.first?["payload"] as? [String: Any])
         #expect((payload["summary"] as? String)?.hasPrefix("production-offline: 50 firing (dock cam 1, ") == true)
-        try await rig.advance("25m")
-        #expect(await rig.sink.wait { _ in !rig.events("resolve").isEmpty }, "\(worker.log)")
-        #expect(await worker.waitForMorePolls(3), "\(worker.log)")
-        #expect(rig.events("resolve").count == 1 && rig.events("trigger").count == 1)
-        #expect(rig.events("resolve").first?["dedup_key"] as? String == triggers.first?["dedup_key"] as? String)
-        #expect(await worker.terminate() == 0)
+        try await rig.expectOneResolve(of: triggers)
     }
 }

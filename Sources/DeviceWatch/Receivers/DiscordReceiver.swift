@@ -81,9 +81,7 @@ public struct DiscordReceiver: ChatWebhookReceiver {
         // The count of what is not shown survives any cut of the text before it.
         content = content.capped(TextLimit(Self.contentLimit.characters - more.serviceLength)) + more
         let body = Body(content: content, embeds: embeds, allowedMentions: .init(parse: []))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        return try ReceiverJSON.encode(body)
     }
 
     struct Body: Encodable {

@@ -26,9 +26,7 @@ public struct FileReceiver: Receiver {
                     device: $0.device.id, severity: $0.severity.rawValue, summary: $0.summary,
                     fingerprint: $0.fingerprint, reasons: $0.reasons)
             })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var encoded = try encoder.encode(line)
+        var encoded = try ReceiverJSON.encode(line)
         encoded.append(0x0A)
         let data = encoded
         let path = self.path

@@ -111,9 +111,7 @@ public struct GoogleChatReceiver: ChatWebhookReceiver {
             text: Self.plain(view.headline).capped(Self.headerLimit),
             cardsV2: [.init(cardId: "devicewatch-\(intent.reason.rawValue)", card: card)],
             thread: .init(threadKey: threadKey(intent)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        return try ReceiverJSON.encode(body)
     }
 
     struct Body: Encodable {

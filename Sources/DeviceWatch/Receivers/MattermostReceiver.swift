@@ -72,9 +72,7 @@ public struct MattermostReceiver: ChatWebhookReceiver {
             attachments: [
                 .init(fallback: Markup.unlinked(view.headline).capped(Self.titleLimit), color: colour, text: text)
             ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        return try ReceiverJSON.encode(body)
     }
 
     struct Body: Encodable {

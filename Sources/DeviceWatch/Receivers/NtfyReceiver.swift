@@ -99,9 +99,7 @@ public struct NtfyReceiver: Receiver {
             topic: topic, title: view.headline(escaping: Markup.unlinked).capped(Self.titleLimit),
             message: message.capped(Self.messageLimit), priority: Self.priority(severity, firing: view.isFiring),
             tags: tags, click: view.externalURL.map { "\($0)/" })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        return try ReceiverJSON.encode(body)
     }
 
     struct Body: Encodable {

@@ -51,8 +51,6 @@ public struct OpsgenieReceiver: Receiver {
     }
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let headers: HTTPHeaderList = [
             "Content-Type": "application/json", "User-Agent": "devicewatch",
             "Authorization": "GenieKey \(apiKey.exposedValue)",
@@ -62,7 +60,7 @@ public struct OpsgenieReceiver: Receiver {
             requests.append(
                 HTTPRequestSpec(
                     method: "POST", url: "\(endpoint)/v2/alerts", headers: headers,
-                    body: try encoder.encode(create(snapshot, context: context)), connectTimeout: .seconds(10),
+                    body: try ReceiverJSON.encode(create(snapshot, context: context)), connectTimeout: .seconds(10),
                     totalTimeout: .seconds(30)))
         }
         for snapshot in intent.resolved {
@@ -71,7 +69,7 @@ public struct OpsgenieReceiver: Receiver {
                 HTTPRequestSpec(
                     method: "POST", url: "\(endpoint)/v2/alerts/\(snapshot.fingerprint)/close?identifierType=alias",
                     headers: headers,
-                    body: try encoder.encode(
+                    body: try ReceiverJSON.encode(
                         Close(
                             source: "devicewatch",
                             note: Markup.unlinked(snapshot.resolveReasonText)

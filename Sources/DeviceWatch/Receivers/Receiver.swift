@@ -106,3 +106,13 @@ public enum DeliveryOutcome: Sendable, Equatable {
         return ": " + text + (body.count > 200 ? "…" : "")
     }
 }
+
+/// How the receivers encode what they post: keys sorted (the same notification gives the same
+/// bytes, so tests and signatures are stable) and slashes as written (links stay readable).
+enum ReceiverJSON {
+    static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}

@@ -54,9 +54,7 @@ public struct SlackReceiver: ChatWebhookReceiver {
         let body = Body(
             text: view.headline(escaping: Markup.slack).capped(Self.textLimit),
             blocks: Array(blocks.prefix(Self.maxBlocks)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        return try ReceiverJSON.encode(body)
     }
 
     static func line(_ alert: AlertSnapshot, icon: String) -> String {

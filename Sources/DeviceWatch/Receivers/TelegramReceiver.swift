@@ -94,9 +94,7 @@ public struct TelegramReceiver: Receiver {
         let body = Body(
             chatID: chatID, text: text, parseMode: "HTML", linkPreviewOptions: .init(isDisabled: true),
             disableWebPagePreview: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        return try ReceiverJSON.encode(body)
     }
 
     /// `{"ok": false, "error_code": 429, "parameters": {"retry_after": 5}}`: when to try again.

@@ -32,20 +32,14 @@ public enum Timestamp {
         let millisecond = dayMilliseconds % 1000
         var out = [UInt8]()
         out.reserveCapacity(24)
-        out.appendDigits(year, width: 4)
-        out.append(UInt8(ascii: "-"))
-        out.appendDigits(month, width: 2)
-        out.append(UInt8(ascii: "-"))
-        out.appendDigits(day, width: 2)
-        out.append(UInt8(ascii: "T"))
-        out.appendDigits(hour, width: 2)
-        out.append(UInt8(ascii: ":"))
-        out.appendDigits(minute, width: 2)
-        out.append(UInt8(ascii: ":"))
-        out.appendDigits(second, width: 2)
-        out.append(UInt8(ascii: "."))
-        out.appendDigits(millisecond, width: 3)
-        out.append(UInt8(ascii: "Z"))
+        let fields: [(value: Int64, width: Int, then: Unicode.Scalar)] = [
+            (year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (hour, 2, ":"), (minute, 2, ":"), (second, 2, "."),
+            (millisecond, 3, "Z"),
+        ]
+        for field in fields {
+            out.appendDigits(field.value, width: field.width)
+            out.append(UInt8(ascii: field.then))
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -202,15 +196,16 @@ extension Int64 {
 }
 
 extension [UInt8] {
+    /// Appends `value` in `width` decimal digits, zero-padded on the left.
     fileprivate mutating func appendDigits(_ value: Int64, width: Int) {
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        let start = count
+        append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
         var rest = Swift.max(value, 0)
-        var position = width - 1
-        while position >= 0 {
-            digits[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+        var position = start + width - 1
+        while position >= start {
+            self[position] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
             position -= 1
         }
-        append(contentsOf: digits)
     }
 }
