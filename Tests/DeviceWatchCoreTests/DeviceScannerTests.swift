@@ -53,6 +53,7 @@ struct DeviceScannerTests {
         entries += [
             #"{"name": "no id"}"#, "null", "3", #""a string""#, "[1, 2]", "{}", "true",
             #"{"na\u006de": "escaped key", "id": "escaped"}"#,
+            #"{"id": "every-escape", "name": "q\" b\\ s\/ \b\f\n\r\t \u00e9 \uD83D\uDE00"}"#,
             #"{"id": "all", "name": "cam \"1\" <b>@here</b>", "status": "rebooting", "tags": [], "hardware": null,"#
                 + #" "last_heartbeat": "2026-11-28T12:00:00.123Z", "created_at": "2026-01-01T00:00:00.000Z"}"#,
         ]

@@ -213,26 +213,21 @@ extension DeviceScanner {
                 return text
             case UInt8(ascii: "\\"):
                 guard let escaped = next() else { throw Unsupported() }
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try readHex()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        // A high surrogate must be followed by its low one.
-                        guard next() == UInt8(ascii: "\\"), next() == UInt8(ascii: "u") else { throw Unsupported() }
-                        let low = try readHex()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw Unsupported() }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw Unsupported() }
-                    utf8.append(contentsOf: UTF8.encode(unicode)!)
-                default: throw Unsupported()
+                if let simple = JSONEscape.simple(escaped) {
+                    utf8.append(simple)
+                    continue
                 }
+                guard escaped == UInt8(ascii: "u") else { throw Unsupported() }
+                var scalar = try readHex()
+                if JSONEscape.isHighSurrogate(scalar) {
+                    // A high surrogate must be followed by its low one.
+                    guard next() == UInt8(ascii: "\\"), next() == UInt8(ascii: "u") else { throw Unsupported() }
+                    let low = try readHex()
+                    guard JSONEscape.isLowSurrogate(low) else { throw Unsupported() }
+                    scalar = JSONEscape.scalar(high: scalar, low: low)
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw Unsupported() }
+                utf8.append(contentsOf: UTF8.encode(unicode)!)
             default:
                 guard byte >= 0x20 else { throw Unsupported() }
                 utf8.append(byte)
@@ -243,15 +238,8 @@ extension DeviceScanner {
     mutating func readHex() throws(Unsupported) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let byte = next() else { throw Unsupported() }
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw Unsupported()
-            }
-            value = value << 4 | UInt32(digit)
+            guard let byte = next(), let digit = JSONEscape.hexDigit(byte) else { throw Unsupported() }
+            value = value << 4 | digit
         }
         return value
     }

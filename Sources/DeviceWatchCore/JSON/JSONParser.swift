@@ -136,18 +136,11 @@ private struct Parser {
             guard index < bytes.count else { throw error("unterminated string") }
             let escaped = bytes[index]
             index += 1
-            switch escaped {
-            case UInt8(ascii: "\""): result += "\""
-            case UInt8(ascii: "\\"): result += "\\"
-            case UInt8(ascii: "/"): result += "/"
-            case UInt8(ascii: "b"): result += "\u{08}"
-            case UInt8(ascii: "f"): result += "\u{0C}"
-            case UInt8(ascii: "n"): result += "\n"
-            case UInt8(ascii: "r"): result += "\r"
-            case UInt8(ascii: "t"): result += "\t"
-            case UInt8(ascii: "u"):
+            if let simple = JSONEscape.simple(escaped) {
+                result.unicodeScalars.append(Unicode.Scalar(simple))
+            } else if escaped == UInt8(ascii: "u") {
                 var code = try hex4()
-                if (0xD800..<0xDC00).contains(code) {
+                if JSONEscape.isHighSurrogate(code) {
                     guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
                         bytes[index + 1] == UInt8(ascii: "u")
                     else {
@@ -155,12 +148,12 @@ private struct Parser {
                     }
                     index += 2
                     let low = try hex4()
-                    guard (0xDC00..<0xE000).contains(low) else { throw error("invalid low surrogate in \\u escape") }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    guard JSONEscape.isLowSurrogate(low) else { throw error("invalid low surrogate in \\u escape") }
+                    code = JSONEscape.scalar(high: code, low: low)
                 }
                 guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
                 result.unicodeScalars.append(scalar)
-            default:
+            } else {
                 throw error("invalid escape \\\(describe(escaped))")
             }
             run = index
@@ -171,20 +164,13 @@ private struct Parser {
         guard bytes.count - index >= 4 else { throw error("a \\u escape needs four hex digits") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = hexValue(bytes[index]) else { throw error("a \\u escape needs four hex digits") }
+            guard let digit = JSONEscape.hexDigit(bytes[index]) else {
+                throw error("a \\u escape needs four hex digits")
+            }
             value = value << 4 | digit
             index += 1
         }
         return value
-    }
-
-    func hexValue(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
     }
 
     mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONNode.Value {

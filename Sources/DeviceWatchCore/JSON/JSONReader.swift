@@ -200,29 +200,24 @@ public struct JSONReader {
             case UInt8(ascii: "\\"):
                 guard let escape = peek else { break }
                 index += 1
-                switch escape {
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar), peek == UInt8(ascii: "\\") {
-                        index += 1
-                        try literal("u")
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else {
-                            throw Malformed(offset: index, expected: "a low surrogate")
-                        }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else {
-                        throw Malformed(offset: index, expected: "a Unicode scalar")
-                    }
-                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default: out.append(escape)  // \" \\ \/
+                guard escape == UInt8(ascii: "u") else {
+                    out.append(JSONEscape.simple(escape) ?? escape)
+                    continue
                 }
+                var scalar = try hex4()
+                if JSONEscape.isHighSurrogate(scalar), peek == UInt8(ascii: "\\") {
+                    index += 1
+                    try literal("u")
+                    let low = try hex4()
+                    guard JSONEscape.isLowSurrogate(low) else {
+                        throw Malformed(offset: index, expected: "a low surrogate")
+                    }
+                    scalar = JSONEscape.scalar(high: scalar, low: low)
+                }
+                guard let unicode = Unicode.Scalar(scalar) else {
+                    throw Malformed(offset: index, expected: "a Unicode scalar")
+                }
+                out.append(contentsOf: UTF8.encode(unicode)!)
             default:
                 out.append(byte)
             }
@@ -236,12 +231,8 @@ public struct JSONReader {
         for _ in 0..<4 {
             let byte = bytes[index]
             index += 1
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw Malformed(offset: index - 1, expected: "a hex digit")
+            guard let digit = JSONEscape.hexDigit(byte) else {
+                throw Malformed(offset: index - 1, expected: "a hex digit")
             }
             value = value * 16 + digit
         }
