@@ -77,55 +77,44 @@ extension SQLiteStateStore {
     }
 
     public func coverage(_ query: StatusLogQuery) async throws(StateStoreError) -> [CoverageSpan] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT workspace, started_at, ended_at FROM coverage
-                    WHERE (:workspace IS NULL OR workspace = :workspace)
-                      AND (:since IS NULL OR ended_at >= :since) AND (:until IS NULL OR started_at < :until)
-                    ORDER BY workspace, started_at
-                    """,
-                arguments: [
-                    "workspace": query.workspace, "since": query.since?.timeIntervalSince1970,
-                    "until": query.until?.timeIntervalSince1970,
-                ]
-            ).map(Self.span)
-        }
+        try await rows(
+            """
+            SELECT workspace, started_at, ended_at FROM coverage
+            WHERE (:workspace IS NULL OR workspace = :workspace)
+              AND (:since IS NULL OR ended_at >= :since) AND (:until IS NULL OR started_at < :until)
+            ORDER BY workspace, started_at
+            """,
+            [
+                "workspace": query.workspace, "since": query.since?.timeIntervalSince1970,
+                "until": query.until?.timeIntervalSince1970,
+            ], as: Self.span)
     }
 
     public func knownDevices(_ query: StatusLogQuery) async throws(StateStoreError) -> [KnownDevice] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT workspace, device_id, name, type, platform, tags FROM device_facts
-                    WHERE (:workspace IS NULL OR workspace = :workspace) AND (:device IS NULL OR device_id = :device)
-                    ORDER BY workspace, device_id
-                    """, arguments: ["workspace": query.workspace, "device": query.deviceID]
-            ).map(Self.facts)
-        }
+        try await rows(
+            """
+            SELECT workspace, device_id, name, type, platform, tags FROM device_facts
+            WHERE (:workspace IS NULL OR workspace = :workspace) AND (:device IS NULL OR device_id = :device)
+            ORDER BY workspace, device_id
+            """,
+            ["workspace": query.workspace, "device": query.deviceID], as: Self.facts)
     }
 
     public func alertHistory(_ query: AlertHistoryQuery) async throws(StateStoreError) -> [AlertEpisode] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM alert_history
-                    WHERE (:workspace IS NULL OR workspace = :workspace) AND (:rule IS NULL OR rule_id = :rule)
-                      AND (:device IS NULL OR device_id = :device) AND (:until IS NULL OR fired_at < :until)
-                      AND (:since IS NULL OR resolved_at IS NULL OR resolved_at >= :since)
-                      AND (:resolved IS NULL OR (resolved_at IS NOT NULL) = :resolved)
-                    ORDER BY fired_at DESC, workspace, rule_id, device_id LIMIT :limit
-                    """,
-                arguments: [
-                    "workspace": query.workspace, "rule": query.ruleID, "device": query.deviceID,
-                    "since": query.since?.timeIntervalSince1970, "until": query.until?.timeIntervalSince1970,
-                    "resolved": query.resolved, "limit": query.limit,
-                ]
-            ).map(Self.episode)
-        }
+        try await rows(
+            """
+            SELECT * FROM alert_history
+            WHERE (:workspace IS NULL OR workspace = :workspace) AND (:rule IS NULL OR rule_id = :rule)
+              AND (:device IS NULL OR device_id = :device) AND (:until IS NULL OR fired_at < :until)
+              AND (:since IS NULL OR resolved_at IS NULL OR resolved_at >= :since)
+              AND (:resolved IS NULL OR (resolved_at IS NOT NULL) = :resolved)
+            ORDER BY fired_at DESC, workspace, rule_id, device_id LIMIT :limit
+            """,
+            [
+                "workspace": query.workspace, "rule": query.ruleID, "device": query.deviceID,
+                "since": query.since?.timeIntervalSince1970, "until": query.until?.timeIntervalSince1970,
+                "resolved": query.resolved, "limit": query.limit,
+            ], as: Self.episode)
     }
 
     private static func episode(_ row: Row) -> AlertEpisode {

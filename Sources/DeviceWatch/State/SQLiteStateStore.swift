@@ -85,6 +85,13 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// The rows of one read-only query, each made into a value by `make`.
+    func rows<T: Sendable>(
+        _ sql: String, _ arguments: StatementArguments = [], as make: @escaping @Sendable (Row) throws -> T
+    ) async throws(StateStoreError) -> [T] {
+        try await read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(make) }
+    }
+
     // MARK: State
 
     public func load() async throws(StateStoreError) -> PersistedState {

@@ -108,13 +108,11 @@ extension SQLiteStateStore {
 
     /// Every outbox row in the order it was written (the delivery order within a group).
     func outboxInRowOrder() async throws(StateStoreError) -> [RawOutboxRow] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY rowid").map { row in
-                RawOutboxRow(
-                    id: row["id"], receiver: row["receiver"], groupKey: row["group_key"], state: row["state"],
-                    attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], createdAt: row["created_at"],
-                    updatedAt: row["updated_at"], lastError: row["last_error"], payload: row["payload"])
-            }
+        try await rows("SELECT * FROM outbox ORDER BY rowid") { row in
+            RawOutboxRow(
+                id: row["id"], receiver: row["receiver"], groupKey: row["group_key"], state: row["state"],
+                attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], createdAt: row["created_at"],
+                updatedAt: row["updated_at"], lastError: row["last_error"], payload: row["payload"])
         }
     }
 }
