@@ -16,24 +16,11 @@ public struct OpsServer: Sendable {
         /// Whether writes without a token are allowed (only on a loopback listener).
         public var allowsAnonymousWrites: Bool
         /// How the status page groups devices for its uptime bars (`history.group_by`).
-        public var historyGroupBy: HistoryGrouping
+        public var historyGroupBy: HistoryGrouping = .tag(Glob("site-*"))
         /// The configured `time_intervals`' names, which a silence's `during` must name.
-        public var timeIntervals: Set<String>
+        public var timeIntervals: Set<String> = []
         /// `server.external_url`: where people's browsers reach the pages (for the Origin check).
         public var externalURL: String?
-
-        public init(
-            listen: String, adminToken: Secret?, allowsAnonymousWrites: Bool,
-            historyGroupBy: HistoryGrouping = .tag(Glob("site-*")), timeIntervals: Set<String> = [],
-            externalURL: String? = nil
-        ) {
-            self.timeIntervals = timeIntervals
-            self.externalURL = externalURL
-            self.listen = listen
-            self.adminToken = adminToken
-            self.allowsAnonymousWrites = allowsAnonymousWrites
-            self.historyGroupBy = historyGroupBy
-        }
     }
 
     let settings: Settings
