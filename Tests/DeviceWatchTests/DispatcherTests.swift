@@ -242,14 +242,7 @@ struct DispatcherTests {
             #expect(count("/slow") == released)
         }
         // Recording waits on the clock too (record_within): move it until the pass is done.
-        let driving = Task {
-            while !Task.isCancelled {
-                clock.advance(by: 0.01)
-                try? await Task.sleep(for: .milliseconds(1))
-            }
-        }
-        #expect(await delivering.value == 26)
-        driving.cancel()
+        #expect(await clock.drive(until: delivering) == 26)
         #expect(count("/fast") == 20)
     }
 
@@ -358,14 +351,7 @@ struct DispatcherTests {
         #expect(await sink.wait(seconds: 0.3) { $0.count == 2 } == false)
         clock.advance(by: 0.2)
         #expect(await sink.wait { $0.count == 2 })
-        let driving = Task {
-            while !Task.isCancelled {
-                clock.advance(by: 0.01)
-                try? await Task.sleep(for: .milliseconds(1))
-            }
-        }
-        #expect(await delivering.value == 2)
-        driving.cancel()
+        #expect(await clock.drive(until: delivering) == 2)
     }
 }
 

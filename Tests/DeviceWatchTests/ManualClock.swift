@@ -65,4 +65,17 @@ final class ManualClock: @unchecked Sendable {
         }
         return false
     }
+
+    /// Moves the clock on in small steps until `work` finishes, and returns what it returned: for
+    /// waits on the clock the test does not count step by step (the dispatcher's record_within).
+    func drive<T: Sendable>(until work: Task<T, Never>) async -> T {
+        let driving = Task {
+            while !Task.isCancelled {
+                advance(by: 0.01)
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        defer { driving.cancel() }
+        return await work.value
+    }
 }
