@@ -51,6 +51,7 @@ public struct OpsgenieReceiver: Receiver {
     }
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
+        let encoder = ReceiverJSON.encoder()
         let headers: HTTPHeaderList = [
             "Content-Type": "application/json", "User-Agent": "devicewatch",
             "Authorization": "GenieKey \(apiKey.exposedValue)",
@@ -60,7 +61,7 @@ public struct OpsgenieReceiver: Receiver {
             requests.append(
                 HTTPRequestSpec(
                     method: "POST", url: "\(endpoint)/v2/alerts", headers: headers,
-                    body: try ReceiverJSON.encode(create(snapshot, context: context)), connectTimeout: .seconds(10),
+                    body: try encoder.encode(create(snapshot, context: context)), connectTimeout: .seconds(10),
                     totalTimeout: .seconds(30)))
         }
         for snapshot in intent.resolved {
@@ -69,7 +70,7 @@ public struct OpsgenieReceiver: Receiver {
                 HTTPRequestSpec(
                     method: "POST", url: "\(endpoint)/v2/alerts/\(snapshot.fingerprint)/close?identifierType=alias",
                     headers: headers,
-                    body: try ReceiverJSON.encode(
+                    body: try encoder.encode(
                         Close(
                             source: "devicewatch",
                             note: Markup.unlinked(snapshot.resolveReasonText)

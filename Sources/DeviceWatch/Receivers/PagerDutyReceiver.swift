@@ -38,18 +38,19 @@ public struct PagerDutyReceiver: Receiver {
     }
 
     public func delivery(for intent: NotificationIntent, context: RenderContext, at now: Date) throws -> Delivery {
+        let encoder = ReceiverJSON.encoder()
         if mode == .perGroup {
             guard let event = groupEvent(for: intent, context: context) else { return .httpSequence([]) }
             return .httpSequence([
                 HTTPRequestSpec(
                     method: "POST", url: endpoint, headers: ["Content-Type": "application/json"],
-                    body: try ReceiverJSON.encode(event), connectTimeout: .seconds(10), totalTimeout: .seconds(30))
+                    body: try encoder.encode(event), connectTimeout: .seconds(10), totalTimeout: .seconds(30))
             ])
         }
         let requests = try (intent.firing + intent.resolved).map { snapshot in
             HTTPRequestSpec(
                 method: "POST", url: endpoint, headers: ["Content-Type": "application/json"],
-                body: try ReceiverJSON.encode(event(for: snapshot, context: context)), connectTimeout: .seconds(10),
+                body: try encoder.encode(event(for: snapshot, context: context)), connectTimeout: .seconds(10),
                 totalTimeout: .seconds(30))
         }
         return .httpSequence(requests)

@@ -110,9 +110,13 @@ public enum DeliveryOutcome: Sendable, Equatable {
 /// How the receivers encode what they post: keys sorted (the same notification gives the same
 /// bytes, so tests and signatures are stable) and slashes as written (links stay readable).
 enum ReceiverJSON {
-    static func encode(_ value: some Encodable) throws -> Data {
+    /// An encoder set up so, for a receiver that encodes many bodies in one delivery (one event
+    /// per alert): made once per delivery, not once per body.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+        return encoder
     }
+
+    static func encode(_ value: some Encodable) throws -> Data { try encoder().encode(value) }
 }

@@ -1,5 +1,6 @@
-/// The pieces of JSON's string escapes that every reader here decodes the same way (the device
-/// list scanner, the persisted-format reader); what each does with a bad escape is its own.
+/// The pieces of JSON's string escapes that every reader here decodes the same way (the
+/// configuration parser, the device list scanner, the persisted-format reader); what each does
+/// with a bad escape is its own.
 enum JSONEscape {
     /// The byte a one-letter escape (`\n`, `\"`, `\/`) stands for; nil for `u` and for letters
     /// JSON does not have.
