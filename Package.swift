@@ -100,6 +100,7 @@ let package = Package(
             dependencies: [
                 "CurlHTTP",
                 "DeviceAPISimulator",
+                "TestSupport",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -109,12 +110,13 @@ let package = Package(
             dependencies: ["DeviceWatchCore", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
-        // The tests' throwaway PostgreSQL cluster (initdb and pg_ctl on a free loopback port).
-        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
+        // Test helpers: the throwaway PostgreSQL cluster (initdb and pg_ctl on a free loopback port)
+        // and loopback sockets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DeviceWatchTests",
             dependencies: [
-                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP", "PostgresTestSupport",
+                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 // A second connection to the state file, holding its write lock.
@@ -131,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "devicewatchTests",
             dependencies: [
-                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore", "PostgresTestSupport",
+                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import CurlHTTP
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 @Suite("CurlHTTPClient")
 struct CurlHTTPClientTests {
@@ -251,11 +252,8 @@ struct CurlHTTPClientTests {
 }
 
 /// A port on 127.0.0.1 that nothing listens on (bound, read, then closed).
-func unusedPort() throws -> Int {
-    let listener = try FullBacklogListener(listen: false)
-    defer { listener.close() }
-    return listener.port
-}
+/// A loopback port nothing listens on.
+func unusedPort() throws -> Int { try LoopbackSocket.freePort() }
 
 /// A TCP socket on 127.0.0.1 that never accepts, with its accept queue filled so further connects hang.
 final class FullBacklogListener {
@@ -263,22 +261,12 @@ final class FullBacklogListener {
     let port: Int
     private var fillers: [Int32] = []
 
-    init(listen shouldListen: Bool = true) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        guard shouldListen else { return }
+    init() throws {
+        let bound = try LoopbackSocket()
+        fd = bound.fd
+        port = bound.port
+        var address = bound.address
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
         Glibc.listen(fd, 0)
         // Fill the accept queue; these connects complete (or stay pending) without anyone accepting.
         for _ in 0..<4 {

@@ -1,6 +1,6 @@
 import Foundation
 import PostgresNIO
-import PostgresTestSupport
+import TestSupport
 import Testing
 
 @testable import DeviceWatch

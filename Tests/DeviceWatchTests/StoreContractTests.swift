@@ -2,7 +2,7 @@ import DeviceWatchCore
 import Foundation
 import GRDB
 import PostgresNIO
-import PostgresTestSupport
+import TestSupport
 import Testing
 
 @testable import DeviceWatch

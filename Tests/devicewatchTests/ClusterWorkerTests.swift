@@ -1,7 +1,7 @@
 import CurlHTTP
 import DeviceAPISimulator
 import Foundation
-import PostgresTestSupport
+import TestSupport
 import Testing
 
 /// Several `devicewatch run` processes on one PostgreSQL database: the real binary, the
@@ -120,9 +120,10 @@ struct ClusterWorkerTests {
                 #""\#(workspace)": {"api_keys": [{"key": "key-\#(workspace)-SECRET"}], "devices": [\#(devices.joined(separator: ","))]}"#
             )
         }
-        let scenario = try writeScenario(
-            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {\#(scenarioWorkspaces.joined(separator: ","))}}"#)
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                #"{"start": "2026-11-28T12:00:00Z", "workspaces": {\#(scenarioWorkspaces.joined(separator: ","))}}"#,
+            timeScale: 1)
         let configured = workspaces.map {
             #"{"id": "\#($0)", "poll_every": "1s", "api_key_env": "KEY_\#($0.uppercased())"}"#
         }

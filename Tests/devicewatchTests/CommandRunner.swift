@@ -84,6 +84,11 @@ final class SimulatorProcess {
         baseURL = String(text.dropFirst("listening on ".count))
     }
 
+    /// A simulator of this scenario (its JSON text), written to a temporary file.
+    convenience init(json: String, timeScale: Double = 0) throws {
+        try self.init(scenario: writeScenario(json), timeScale: timeScale)
+    }
+
     /// Moves the simulated clock on (`"20m"`); returns the admin API's HTTP status (200 when it moved).
     func advance(_ by: String, http: CurlHTTPClient) async throws -> Int {
         try await http.send(

@@ -12,11 +12,10 @@ struct CrashStormTests {
         defer { Task { await sink.stop() } }
         let devices = (0..<400).map { #"{"id": "cam-\#($0)", "created_at": "-30d", "online": [["-30d", "-1h"]]}"# }
         let simulator = try SimulatorProcess(
-            scenario: try writeScenario(
-                """
+            json: """
                 {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
                   \(devices.joined(separator: ",\n  "))]}}}
-                """), timeScale: 1)
+                """, timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """

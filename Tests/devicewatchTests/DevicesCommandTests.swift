@@ -26,13 +26,13 @@ struct DevicesCommandTests {
     static let key = ["ROBOFLOW_API_KEY": "ws-key-TOPSECRET"]
 
     func withSimulator(_ body: (String) async throws -> Void) async throws {
-        let simulator = try SimulatorProcess(scenario: try writeScenario(scenarioJSON))
+        let simulator = try SimulatorProcess(json: scenarioJSON)
         defer { _ = simulator.stop() }
         try await body(simulator.baseURL)
     }
 
     @Test func simulatePrintsItsAddressFirstAndStopsCleanlyOnSIGTERM() throws {
-        let simulator = try SimulatorProcess(scenario: try writeScenario(scenarioJSON))
+        let simulator = try SimulatorProcess(json: scenarioJSON)
         #expect(simulator.baseURL.hasPrefix("http://127.0.0.1:"))
         #expect(simulator.stop() == 0)
     }
@@ -135,7 +135,7 @@ struct DevicesCommandTests {
     }
 
     @Test func unavailableAPIExitsWith5() async throws {
-        let simulator = try SimulatorProcess(scenario: try writeScenario(scenarioJSON))
+        let simulator = try SimulatorProcess(json: scenarioJSON)
         let url = simulator.baseURL
         _ = simulator.stop()
         let output = try await CommandRunner.run(

@@ -27,17 +27,17 @@ struct EndToEndTests {
     @Test func pageRepeatBadEditCrashResolveAndShutdown() async throws {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
-        let scenario = try writeScenario(
-            """
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
-              {"id": "cam-1", "name": "line-3-cam", "hostname": "jetson-3", "tags": ["production"], "rfdm_version": "1.4.0",
-               "created_at": "-30d", "online": [["-30d", "-10m"]]},
-              {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
-               "online": [["-30d", null]]}]}}}
-            """)
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
+                  {"id": "cam-1", "name": "line-3-cam", "hostname": "jetson-3", "tags": ["production"], "rfdm_version": "1.4.0",
+                   "created_at": "-30d", "online": [["-30d", "-10m"]]},
+                  {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+                   "online": [["-30d", null]]}]}}}
+                """, timeScale: 1)
         defer { _ = simulator.stop() }
-        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let base = sink.server.baseURL
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
@@ -155,13 +155,13 @@ struct EndToEndTests {
 struct WorkspaceReloadTests {
     @Test func aWorkspaceAddedOrRemovedByAnEditIsPolledOrDroppedWithoutARestart() async throws {
         // The key belongs to acme only, as Roboflow keys belong to one workspace: beta answers 403.
-        let scenario = try writeScenario(
-            """
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {
-              "acme": {"api_keys": [{"key": "k-acme"}], "devices": [{"id": "cam-1", "online": [["-30d", null]]}]},
-              "beta": {"api_keys": [{"key": "k-beta"}], "devices": [{"id": "cam-9", "online": [["-30d", null]]}]}}}
-            """)
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {
+                  "acme": {"api_keys": [{"key": "k-acme"}], "devices": [{"id": "cam-1", "online": [["-30d", null]]}]},
+                  "beta": {"api_keys": [{"key": "k-beta"}], "devices": [{"id": "cam-9", "online": [["-30d", null]]}]}}}
+                """, timeScale: 1)
         defer { _ = simulator.stop() }
         func config(_ workspaces: [String]) -> String {
             """

@@ -69,11 +69,11 @@ struct FleetWorkerTests {
             #"{"id": "cam-\#(index)", "name": "\#(name) \#(index)", "tags": [\#(tagList)], "rfdm_version": "1.4.0", "#
                 + #""created_at": "-30d", "online": [["-30d", "+1m"], ["+40m", null]]}"#
         }
-        let scenario = try writeScenario(
-            #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "\#(key)"}], "devices": ["#
-                + cameras.joined(separator: ",") + "]}}}")
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
-        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let simulator = try SimulatorProcess(
+            json:
+                #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "\#(key)"}], "devices": ["#
+                + cameras.joined(separator: ",") + "]}}}", timeScale: 1)
+        let base = sink.server.baseURL
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],

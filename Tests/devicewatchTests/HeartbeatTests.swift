@@ -9,12 +9,12 @@ struct HeartbeatTests {
     @Test func theHeartbeatGoesWhilePollsSucceedAndStopsWhenTheyFail() async throws {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
-        let scenario = try writeScenario(
-            """
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-HB"}], "devices": [
-              {"id": "cam-1", "name": "gate", "created_at": "-30d", "online": [["-30d", null]]}]}}}
-            """)
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-HB"}], "devices": [
+                  {"id": "cam-1", "name": "gate", "created_at": "-30d", "online": [["-30d", null]]}]}}}
+                """, timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """

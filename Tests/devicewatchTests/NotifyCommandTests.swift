@@ -37,7 +37,7 @@ struct NotifyCommandTests {
              "receivers": {"phone": {"type": "ntfy", "url_env": "NTFY_URL", "token_env": "NTFY_TOKEN"}}}
             """
         ])
-        let topic = sink.url.replacingOccurrences(of: "/hook", with: "/fleet-alerts")
+        let topic = sink.server.baseURL + "/fleet-alerts"
         let output = try await CommandRunner.run(
             ["notify", "test", "phone"] + config(dir), environment: ["NTFY_URL": topic, "NTFY_TOKEN": "tk_TOKEN"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
@@ -54,7 +54,7 @@ struct NotifyCommandTests {
                 #"{"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}"#
         )
         defer { Task { await sink.stop() } }
-        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let base = sink.server.baseURL
         let dir = try Workdir([
             "devicewatch.json": """
             {"workspaces": [{"id": "acme"}], "rule_files": [],
@@ -138,7 +138,7 @@ struct NotifyCommandTests {
         let sink = try await RecordingSink.start(
             body: #"{"ok":true,"result":{"message_id":17,"chat":{"id":-10042,"type":"supergroup"},"date":1764590400}}"#)
         defer { Task { await sink.stop() } }
-        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let base = sink.server.baseURL
         let dir = try Workdir([
             "devicewatch.json": """
             {"workspaces": [{"id": "acme"}], "rule_files": [],

@@ -11,15 +11,15 @@ struct OnCallWorkerTests {
     @Test func anEscalationPagesAfterThirtyMinutesAndAnAcknowledgementStopsTheRepeats() async throws {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
-        let scenario = try writeScenario(
-            #"""
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-ONCALL"}], "devices": [
-              {"id": "cam-1", "name": "dock cam", "tags": ["production"], "created_at": "-30d",
-               "online": [["-30d", "+1m"], ["+3h", null]]}]}}}
-            """#)
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                #"""
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-ONCALL"}], "devices": [
+                  {"id": "cam-1", "name": "dock cam", "tags": ["production"], "created_at": "-30d",
+                   "online": [["-30d", "+1m"], ["+3h", null]]}]}}}
+                """#, timeScale: 1)
         defer { _ = simulator.stop() }
-        let base = sink.url.replacingOccurrences(of: "/hook", with: "")
+        let base = sink.server.baseURL
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
@@ -85,12 +85,12 @@ struct OnCallWorkerTests {
     @Test func theStatusPageButtonAcknowledgesWithAPlainFormPost() async throws {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
-        let scenario = try writeScenario(
-            #"""
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-FORM"}], "devices": [
-              {"id": "cam-1", "name": "dock cam", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
-            """#)
-        let simulator = try SimulatorProcess(scenario: scenario)
+        let simulator = try SimulatorProcess(
+            json:
+                #"""
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-FORM"}], "devices": [
+                  {"id": "cam-1", "name": "dock cam", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
+                """#)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """

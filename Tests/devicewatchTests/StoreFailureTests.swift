@@ -9,11 +9,10 @@ import Testing
 struct StoreFailureTests {
     @Test func aDamagedStoreSurfacesAndTheWorkerExitsNonZero() async throws {
         let simulator = try SimulatorProcess(
-            scenario: try writeScenario(
-                """
+            json: """
                 {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
                   {"id": "cam-1", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
-                """), timeScale: 1)
+                """, timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
             "devicewatch.json": """

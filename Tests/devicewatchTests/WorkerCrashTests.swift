@@ -12,16 +12,17 @@ struct WorkerCrashTests {
 
     /// A simulator with one production camera offline for 20 minutes, and a config delivering to `sink`.
     func setUp(_ sink: RecordingSink) throws -> (simulator: SimulatorProcess, dir: Workdir) {
-        let scenario = try writeScenario(
-            """
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
-              {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
-               "online": [["-30d", "-20m"]]},
-              {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
-               "online": [["-30d", null]]}]}}}
-            """)
-        // The worker's timers run on the API's clock, so it must advance, as a real one does.
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
+                  {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+                   "online": [["-30d", "-20m"]]},
+                  {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+                   "online": [["-30d", null]]}]}}}
+                """,
+            // The worker's timers run on the API's clock, so it must advance, as a real one does.
+            timeScale: 1)
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],

@@ -1,7 +1,7 @@
 import CurlHTTP
 import DeviceAPISimulator
 import Foundation
-import PostgresTestSupport
+import TestSupport
 import Testing
 
 /// `devicewatch run` on the PostgreSQL store: the real binary, the simulator, a recording sink
@@ -30,13 +30,13 @@ struct WorkerPostgresTests {
     func setUp(leaseTTL: String = "30s") async throws -> Setup {
         let url = try await TestPostgres.shared.newDatabase()
         let sink = try await RecordingSink.start()
-        let scenario = try writeScenario(
-            """
-            {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-PGTEST"}], "devices": [
-              {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "created_at": "-30d",
-               "online": [["-30d", "-20m"]]}]}}}
-            """)
-        let simulator = try SimulatorProcess(scenario: scenario, timeScale: 1)
+        let simulator = try SimulatorProcess(
+            json:
+                """
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-PGTEST"}], "devices": [
+                  {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "created_at": "-30d",
+                   "online": [["-30d", "-20m"]]}]}}}
+                """, timeScale: 1)
         let dir = try Workdir([
             "devicewatch.json": """
             {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],

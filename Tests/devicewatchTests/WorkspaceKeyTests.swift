@@ -50,7 +50,7 @@ struct WorkspaceKeyTests {
     }
 
     @Test func eachWorkspaceIsPolledWithItsOwnKeyAndAWrongOneBlindsOnlyIt() async throws {
-        let simulator = try SimulatorProcess(scenario: try writeScenario(Self.scenario), timeScale: 1)
+        let simulator = try SimulatorProcess(json: Self.scenario, timeScale: 1)
         defer { _ = simulator.stop() }
         let http = CurlHTTPClient()
         defer { http.shutdown() }
@@ -83,7 +83,7 @@ struct WorkspaceKeyTests {
     }
 
     @Test func aWorkspaceWhoseKeyCannotBeReadIsNamedByCheckAndRun() async throws {
-        let simulator = try SimulatorProcess(scenario: try writeScenario(Self.scenario), timeScale: 1)
+        let simulator = try SimulatorProcess(json: Self.scenario, timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try config(simulator)
         // No beta.key file, no ACME_KEY.

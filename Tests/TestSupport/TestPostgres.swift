@@ -102,7 +102,7 @@ public actor TestPostgres {
                 "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync",
                 "-E", "UTF8", "--locale=C",
             ])
-        let port = try freePort()
+        let port = try LoopbackSocket.freePort()
         try await run(
             bin + "/pg_ctl",
             [
@@ -114,23 +114,6 @@ public actor TestPostgres {
         stopAtExit(bin: bin, data: data, folder: folder)
         try await psql(server, "CREATE ROLE \(Server.user) LOGIN CREATEDB PASSWORD '\(Server.password)'")
         return server
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw Failure(description: "no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Runs a program (as `postgres` when root) on a thread of its own, never a cooperative one.
