@@ -1,8 +1,8 @@
 import CurlHTTP
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 @Suite("CurlHTTPClient")
 struct CurlHTTPClientTests {
