@@ -9,6 +9,9 @@ struct AtomTable: Sendable {
     private(set) var tagGlobs: [(Glob, Int)] = []
     private(set) var fields: [(DeviceField, [Glob], Int)] = []
     private(set) var statuses: [String: Int] = [:]
+    /// The bits of the three statuses the API documents (-1: no rule tests it), so the usual
+    /// device's status costs no string hashing.
+    private var onlineBit = -1, offlineBit = -1, unknownBit = -1
     private(set) var versions: [(Version, Int)] = []
     private(set) var count = 0
     /// The tag patterns fleet rules group by (`tag:PATTERN`), at most 64: matched once per
@@ -55,6 +58,12 @@ struct AtomTable: Sendable {
         if let existing = statuses[status] { return existing }
         let bit = next()
         statuses[status] = bit
+        switch status {
+        case "online": onlineBit = bit
+        case "offline": offlineBit = bit
+        case "unknown": unknownBit = bit
+        default: break
+        }
         return bit
     }
 
@@ -93,14 +102,14 @@ struct AtomTable: Sendable {
             if let value = field.value(of: device.pointee), patterns.contains(where: { $0.matches(value) }) { set(bit) }
         }
         if let status = device.pointee.status {
-            let bit: Int? =
+            let bit =
                 switch status {
-                case .online: statuses["online"]
-                case .offline: statuses["offline"]
-                case .unknown: statuses["unknown"]
-                case .other(let value): statuses[value]
+                case .online: onlineBit
+                case .offline: offlineBit
+                case .unknown: unknownBit
+                case .other(let value): statuses[value] ?? -1
                 }
-            if let bit { set(bit) }
+            if bit >= 0 { set(bit) }
         }
         for bit in versionBits { set(bit) }
     }

@@ -107,10 +107,28 @@ struct FleetTally {
     private var groupOfTag: [[Int32]]
     /// Per spec, the last key met and its group: devices alike in a fact come in runs.
     private var lastKey: [(key: String, group: Int32)?]
-    /// `groupOfDevice[spec * deviceCount + device]`: -1 until worked out.
-    private var groupOfDevice: [Int32]
-    /// `marks[plan * deviceCount + device]`: 1 selected, 2 selected and counted.
-    private var marks: [UInt8]
+    private let marks: Marks
+
+    /// What the device loop writes for every device, up to a mark per fleet rule and a group per
+    /// spec: in memory of its own, so those writes go without an array's uniqueness check.
+    private final class Marks {
+        /// `groupOfDevice[spec * deviceCount + device]`: -1 until worked out.
+        let groupOfDevice: UnsafeMutableBufferPointer<Int32>
+        /// `plans[plan * deviceCount + device]`: 1 selected, 2 selected and counted.
+        let plans: UnsafeMutableBufferPointer<UInt8>
+
+        init(specs: Int, plans: Int, devices: Int) {
+            groupOfDevice = .allocate(capacity: specs * devices)
+            groupOfDevice.initialize(repeating: -1)
+            self.plans = .allocate(capacity: plans * devices)
+            self.plans.initialize(repeating: 0)
+        }
+
+        deinit {
+            groupOfDevice.deallocate()
+            plans.deallocate()
+        }
+    }
 
     init(specs: Int, plans: Int, devices: Int) {
         deviceCount = devices
@@ -118,15 +136,14 @@ struct FleetTally {
         indexByKey = Array(repeating: [:], count: specs)
         groupOfTag = Array(repeating: [], count: specs)
         lastKey = Array(repeating: nil, count: specs)
-        groupOfDevice = Array(repeating: -1, count: specs * devices)
-        marks = Array(repeating: 0, count: plans * devices)
+        marks = Marks(specs: specs, plans: plans, devices: devices)
     }
 
     /// Records that `plan` selected the device (and whether it counts), in `group` of its spec.
     @inline(__always)
-    mutating func mark(plan: Int, spec: Int, device: Int, group: Int32, counted: Bool) {
-        marks[plan * deviceCount + device] = counted ? 2 : 1
-        groupOfDevice[spec * deviceCount + device] = group
+    func mark(plan: Int, spec: Int, device: Int, group: Int32, counted: Bool) {
+        marks.plans[plan * deviceCount + device] = counted ? 2 : 1
+        marks.groupOfDevice[spec * deviceCount + device] = group
     }
 
     /// The group of the interned tag `tag` under `spec` (a spec of one tag pattern), made when new.
@@ -170,16 +187,14 @@ struct FleetTally {
             guard let fleet = rule.fleet else { continue }
             let groupCount = keys[plan.spec].count
             var totals = [Int](repeating: 0, count: groupCount), counted = totals
-            let marks = marks[(planIndex * deviceCount)..<((planIndex + 1) * deviceCount)]
-            let groupOf = groupOfDevice[(plan.spec * deviceCount)..<((plan.spec + 1) * deviceCount)]
-            marks.withUnsafeBufferPointer { marks in
-                groupOf.withUnsafeBufferPointer { groupOf in
-                    for device in 0..<deviceCount where marks[device] > 0 {
-                        let group = Int(groupOf[device])
-                        totals[group] += 1
-                        if marks[device] == 2 { counted[group] += 1 }
-                    }
-                }
+            let marks = UnsafeBufferPointer(
+                rebasing: self.marks.plans[(planIndex * deviceCount)..<((planIndex + 1) * deviceCount)])
+            let groupOf = UnsafeBufferPointer(
+                rebasing: self.marks.groupOfDevice[(plan.spec * deviceCount)..<((plan.spec + 1) * deviceCount)])
+            for device in 0..<deviceCount where marks[device] > 0 {
+                let group = Int(groupOf[device])
+                totals[group] += 1
+                if marks[device] == 2 { counted[group] += 1 }
             }
             var holds = [Bool](repeating: false, count: groupCount)
             var listed = [Bool](repeating: false, count: groupCount)
@@ -189,16 +204,12 @@ struct FleetTally {
             }
             var members = [[FleetMember]](repeating: [], count: groupCount)
             if listed.contains(true) {
-                marks.withUnsafeBufferPointer { marks in
-                    groupOf.withUnsafeBufferPointer { groupOf in
-                        for device in 0..<deviceCount where marks[device] > 0 && listed[Int(groupOf[device])] {
-                            let found = devices[device]
-                            members[Int(groupOf[device])].append(
-                                FleetMember(
-                                    id: found.id, name: found.displayName,
-                                    status: found.observedStatus(at: now).rawValue, matches: marks[device] == 2))
-                        }
-                    }
+                for device in 0..<deviceCount where marks[device] > 0 && listed[Int(groupOf[device])] {
+                    let found = devices[device]
+                    members[Int(groupOf[device])].append(
+                        FleetMember(
+                            id: found.id, name: found.displayName,
+                            status: found.observedStatus(at: now).rawValue, matches: marks[device] == 2))
                 }
             }
             var groups: [FleetGroup] = []

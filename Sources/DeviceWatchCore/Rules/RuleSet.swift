@@ -118,8 +118,18 @@ public struct RuleSet: Sendable {
         var versionBits: [String: (parsed: Bool, bits: [Int])] = [:]
         var bits = [UInt64](repeating: 0, count: atoms.wordCount)
         var interner = TagInterner()
-        var selected = [Int8](repeating: -1, count: compiled.roots.count - rules.count)
-        var deviceGroups = [Int32](repeating: -1, count: groupSpecs.count)
+        // Per device: whether each distinct `where` selects it, and its group under each spec
+        // (worked out when a plan first needs it: `groupOf` holds for the device `groupFor` names).
+        // Plain memory, written without an array's uniqueness check and never reset.
+        let selected = UnsafeMutableBufferPointer<Bool>.allocate(capacity: compiled.roots.count - rules.count)
+        let groupOf = UnsafeMutableBufferPointer<Int32>.allocate(capacity: groupSpecs.count)
+        let groupFor = UnsafeMutableBufferPointer<Int>.allocate(capacity: groupSpecs.count)
+        groupFor.initialize(repeating: -1)
+        defer {
+            selected.deallocate()
+            groupOf.deallocate()
+            groupFor.deallocate()
+        }
         var tagIndices: [Int32] = []
         let nowSeconds = now.timeIntervalSince1970
         compiled.nodes.withUnsafeBufferPointer { nodes in
@@ -165,25 +175,21 @@ public struct RuleSet: Sendable {
                                             device: device.pointee, evaluatedAt: now, firstSeen: seen))
                                 }
                                 guard !fleetPlans.isEmpty else { return }
-                                // Each distinct `where`, and the device's group under each spec,
-                                // worked out once per device (-1: not yet).
-                                for index in selected.indices { selected[index] = -1 }
-                                for index in deviceGroups.indices { deviceGroups[index] = -1 }
-                                for (planIndex, plan) in fleetPlans.enumerated() {
-                                    let slot = plan.selectorRoot - rules.count
-                                    if selected[slot] < 0 {
-                                        selected[slot] = evaluator.holds(roots[plan.selectorRoot]) ? 1 : 0
-                                    }
-                                    guard selected[slot] == 1 else { continue }
-                                    if deviceGroups[plan.spec] < 0 {
-                                        deviceGroups[plan.spec] = group(
+                                // Every distinct `where` once (fleet rules share one or two).
+                                for slot in selected.indices {
+                                    selected[slot] = evaluator.holds(roots[rules.count + slot])
+                                }
+                                for (planIndex, plan) in fleetPlans.enumerated()
+                                where selected[plan.selectorRoot - rules.count] {
+                                    if groupFor[plan.spec] != deviceIndex {
+                                        groupOf[plan.spec] = group(
                                             spec: plan.spec, device: device, workspace: workspace,
                                             tagIndices: tagIndices, interner: &interner, tally: &tally)
+                                        groupFor[plan.spec] = deviceIndex
                                     }
                                     tally.mark(
                                         plan: planIndex, spec: plan.spec, device: deviceIndex,
-                                        group: deviceGroups[plan.spec],
-                                        counted: evaluator.holds(roots[plan.matchRoot]))
+                                        group: groupOf[plan.spec], counted: evaluator.holds(roots[plan.matchRoot]))
                                 }
                             }
                         }
