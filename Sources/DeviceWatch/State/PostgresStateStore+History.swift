@@ -6,11 +6,11 @@ import PostgresNIO
 /// The history besides the status log in PostgreSQL: device facts, coverage spans, alert episodes.
 extension PostgresStateStore {
     /// One statement per table, rows bound as arrays, as for the rest of a cycle.
-    func writeHistory(_ changes: StateChanges, at now: Date, to db: PostgresConnection) async throws {
-        let logger = logger
+    static func historyStatements(_ changes: StateChanges, at now: Date) throws -> [PostgresQuery] {
+        var statements: [PostgresQuery] = []
         if !changes.upsertFacts.isEmpty {
             let rows = changes.upsertFacts
-            try await db.query(
+            statements.append(
                 """
                 INSERT INTO device_facts (workspace, device_id, name, type, platform, tags, updated_at)
                 SELECT workspace, device_id, NULLIF(name, ''), NULLIF(type, ''), NULLIF(platform, ''), tags,
@@ -21,19 +21,19 @@ extension PostgresStateStore {
                   AS t(workspace, device_id, name, type, platform, tags)
                 ON CONFLICT (workspace, device_id) DO UPDATE SET name = excluded.name, type = excluded.type,
                   platform = excluded.platform, tags = excluded.tags, updated_at = excluded.updated_at
-                """, logger: logger)
+                """)
         }
         for span in changes.upsertCoverage {
-            try await db.query(
+            statements.append(
                 """
                 INSERT INTO coverage (workspace, started_at, ended_at)
                 VALUES (\(span.workspace), \(span.start.timeIntervalSince1970), \(span.end.timeIntervalSince1970))
                 ON CONFLICT (workspace, started_at) DO UPDATE SET ended_at = excluded.ended_at
-                """, logger: logger)
+                """)
         }
         if !changes.upsertEpisodes.isEmpty {
             let rows = changes.upsertEpisodes
-            try await db.query(
+            statements.append(
                 """
                 INSERT INTO alert_history (workspace, rule_id, device_id, fired_at, resolved_at, resolve_reason,
                   severity, subject, message, flapped)
@@ -51,8 +51,9 @@ extension PostgresStateStore {
                   resolved_at = excluded.resolved_at, resolve_reason = excluded.resolve_reason,
                   severity = excluded.severity, subject = excluded.subject, message = excluded.message,
                   flapped = greatest(alert_history.flapped, excluded.flapped)
-                """, logger: logger)
+                """)
         }
+        return statements
     }
 
     /// The facts of a workspace's devices (nil: every workspace's) and each workspace's newest span.
