@@ -37,17 +37,29 @@ struct DispatcherTests {
         try await enqueueInOutbox(intents, store)
     }
 
-    @Test func aSuccessIsDeliveredOnceAndMarkedSent() async throws {
+    /// A sink answering `statuses` in turn and a store of its own holding `intents`, for `body`;
+    /// the store's file is removed and the sink stopped afterwards.
+    func withOutbox(
+        statuses: [Int] = [], holding intents: [NotificationIntent],
+        _ body: (RecordingSink, SQLiteStateStore) async throws -> Void
+    ) async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start()
+        let sink = try await RecordingSink.start(statuses: statuses)
         defer { Task { await sink.stop() } }
         let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1)], store)
-        let dispatcher = dispatcher(sink, store: store)
-        #expect(await dispatcher.deliverDue() == 1)
-        #expect(await dispatcher.deliverDue() == 0)
-        #expect(sink.requests.count == 1)
-        await #expect(try store.notifications(state: .sent, limit: 10).map(\.intent.id) == ["g1-1"])
+        try await enqueue(intents, store)
+        try await body(sink, store)
+    }
+
+    @Test func aSuccessIsDeliveredOnceAndMarkedSent() async throws {
+        try await withOutbox(holding: [intent(1)]) { sink, store in
+            let dispatcher = dispatcher(sink, store: store)
+            #expect(await dispatcher.deliverDue() == 1)
+            #expect(await dispatcher.deliverDue() == 0)
+            #expect(sink.requests.count == 1)
+            let sent = try await store.notifications(state: .sent, limit: 10)
+            #expect(sent.map(\.intent.id) == ["g1-1"])
+        }
     }
 
     @Test func theHourlyPruneTrimsTheStatusLogToHistoryKeep() async throws {
@@ -72,79 +84,63 @@ struct DispatcherTests {
     }
 
     @Test func serverErrorsAreRetriedWithBackoffThenDelivered() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [503])
-        defer { Task { await sink.stop() } }
-        let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1)], store)
-        let dispatcher = dispatcher(sink, store: store)
-        #expect(await dispatcher.deliverDue() == 0)
-        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
-        #expect(pending.attempts == 1)
-        #expect(pending.lastError?.hasPrefix("HTTP 503") == true)
-        #expect(pending.nextAttemptAt <= Date().addingTimeInterval(1.01))  // full jitter within the first 1s cap
-        #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
-        #expect(sink.requests.count == 2)
-        #expect(Set(sink.requests.map { $0.body }).count == 1)  // the same notification again
+        try await withOutbox(statuses: [503], holding: [intent(1)]) { sink, store in
+            let dispatcher = dispatcher(sink, store: store)
+            #expect(await dispatcher.deliverDue() == 0)
+            let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+            #expect(pending.attempts == 1)
+            #expect(pending.lastError?.hasPrefix("HTTP 503") == true)
+            #expect(pending.nextAttemptAt <= Date().addingTimeInterval(1.01))  // full jitter within the first 1s cap
+            #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
+            #expect(sink.requests.count == 2)
+            #expect(Set(sink.requests.map { $0.body }).count == 1)  // the same notification again
+        }
     }
 
     @Test func aRateLimitHonoursRetryAfter() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [429])
-        defer { Task { await sink.stop() } }
-        let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1)], store)
-        let before = Date()
-        let dispatcher = dispatcher(sink, store: store)
-        await dispatcher.deliverDue()
-        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
-        #expect(pending.nextAttemptAt >= before.addingTimeInterval(1))  // Retry-After: 1
-        #expect(await dispatcher.deliverDue(now: before) == 0)  // not due yet: nothing sent
-        #expect(sink.requests.count == 1)
+        try await withOutbox(statuses: [429], holding: [intent(1)]) { sink, store in
+            let before = Date()
+            let dispatcher = dispatcher(sink, store: store)
+            await dispatcher.deliverDue()
+            let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+            #expect(pending.nextAttemptAt >= before.addingTimeInterval(1))  // Retry-After: 1
+            #expect(await dispatcher.deliverDue(now: before) == 0)  // not due yet: nothing sent
+            #expect(sink.requests.count == 1)
+        }
     }
 
     @Test func permanentFailuresAreDeadLetteredAndNeverRetried() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [400])
-        defer { Task { await sink.stop() } }
-        let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1)], store)
-        let dispatcher = dispatcher(sink, store: store)
-        await dispatcher.deliverDue()
-        await dispatcher.deliverDue(now: .distantFuture)
-        #expect(sink.requests.count == 1)
-        let dead = try await #require(try store.notifications(state: .dead, limit: 10).first)
-        #expect(dead.lastError?.hasPrefix("HTTP 400") == true)
+        try await withOutbox(statuses: [400], holding: [intent(1)]) { sink, store in
+            let dispatcher = dispatcher(sink, store: store)
+            await dispatcher.deliverDue()
+            await dispatcher.deliverDue(now: .distantFuture)
+            #expect(sink.requests.count == 1)
+            let dead = try await #require(try store.notifications(state: .dead, limit: 10).first)
+            #expect(dead.lastError?.hasPrefix("HTTP 400") == true)
+        }
     }
 
     @Test func retriesEndInTheDeadLetterAfterMaxRetryAge() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [500])
-        defer { Task { await sink.stop() } }
-        let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1)], store)
-        var settings = Dispatcher.Settings()
-        settings.maxRetryAge = .zero
-        await dispatcher(sink, store: store, settings: settings).deliverDue()
-        await #expect(
-            try store.notifications(state: .dead, limit: 10).first?.lastError?.contains("gave up after 1 attempts")
-                == true)
+        try await withOutbox(statuses: [500], holding: [intent(1)]) { sink, store in
+            var settings = Dispatcher.Settings()
+            settings.maxRetryAge = .zero
+            await dispatcher(sink, store: store, settings: settings).deliverDue()
+            let dead = try await store.notifications(state: .dead, limit: 10)
+            #expect(dead.first?.lastError?.contains("gave up after 1 attempts") == true)
+        }
     }
 
     @Test func aResolveNeverOvertakesItsFiring() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [503])
-        defer { Task { await sink.stop() } }
-        let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1), intent(2, firing: false)], store)
-        let dispatcher = dispatcher(sink, store: store)
-        await dispatcher.deliverDue()
-        // The firing failed: its resolve waited behind it.
-        #expect(sink.requests.count == 1)
-        #expect(sink.requests.first?.json?["status"] as? String == "firing")
-        await dispatcher.deliverDue(now: .distantFuture)
-        let order = sink.requests.suffix(2).compactMap { $0.json?["status"] as? String }
-        #expect(order == ["firing", "resolved"])
+        try await withOutbox(statuses: [503], holding: [intent(1), intent(2, firing: false)]) { sink, store in
+            let dispatcher = dispatcher(sink, store: store)
+            await dispatcher.deliverDue()
+            // The firing failed: its resolve waited behind it.
+            #expect(sink.requests.count == 1)
+            #expect(sink.requests.first?.json?["status"] as? String == "firing")
+            await dispatcher.deliverDue(now: .distantFuture)
+            let order = sink.requests.suffix(2).compactMap { $0.json?["status"] as? String }
+            #expect(order == ["firing", "resolved"])
+        }
     }
 
     @Test func aGroupWaitingForARetryNeverHoldsUpAnother() async throws {
@@ -263,18 +259,16 @@ struct DispatcherTests {
 
     @Test(arguments: [(RecordingSink.hangUp, "connection lost"), (RecordingSink.slow, "request timed out")])
     func aReceiverThatHangsUpOrStallsIsRetriedLater(answer: Int, expected: String) async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let sink = try await RecordingSink.start(statuses: [answer])
-        defer { Task { await sink.stop() } }
-        let store = try SQLiteStateStore(path: path)
-        try await enqueue([intent(1)], store)
-        let receiver = WebhookReceiver(name: "hook", url: Secret(sink.url), timeout: .milliseconds(500))
-        let dispatcher = dispatcher(sink, store: store, receiver: receiver)
-        #expect(await dispatcher.deliverDue() == 0)
-        let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
-        #expect(pending.lastError?.hasPrefix(expected) == true, "\(pending.lastError ?? "")")
-        #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
-        await #expect(try store.notifications(state: .sent, limit: 10).count == 1)
+        try await withOutbox(statuses: [answer], holding: [intent(1)]) { sink, store in
+            let receiver = WebhookReceiver(name: "hook", url: Secret(sink.url), timeout: .milliseconds(500))
+            let dispatcher = dispatcher(sink, store: store, receiver: receiver)
+            #expect(await dispatcher.deliverDue() == 0)
+            let pending = try await #require(try store.dueNotifications(at: .distantFuture, limit: 10).first)
+            #expect(pending.lastError?.hasPrefix(expected) == true, "\(pending.lastError ?? "")")
+            #expect(await dispatcher.deliverDue(now: pending.nextAttemptAt) == 1)
+            let sent = try await store.notifications(state: .sent, limit: 10)
+            #expect(sent.count == 1)
+        }
     }
 
     @Test func aNotificationForARemovedReceiverIsDeadLettered() async throws {
