@@ -61,6 +61,42 @@ struct FleetRuleTests {
         #expect(lean.fleetGroups.map(\.facts.members.count) == [4, 0, 0])
     }
 
+    /// Rules that share a `where` or a group spec share the per-device work; each still gets
+    /// exactly the groups it gets alone.
+    @Test func fleetRulesEvaluatedTogetherGetTheGroupsEachGetsAlone() {
+        var byType = Self.siteDown
+        byType.id = "type-down"
+        byType.selector = .tags(TagFilter(allOf: [Glob("lab")]))
+        byType.fleet?.groupBy = ["type", "tag:site-*"]
+        var everyDevice = Self.siteDown
+        everyDevice.id = "any-stale"
+        everyDevice.selector = nil
+        everyDevice.fleet?.of = .offlineFor(.seconds(600))
+        everyDevice.fleet?.threshold = .countAtLeast(1)
+        let rules = [Self.siteDown, byType, everyDevice, Self.cameraOffline]
+        let devices =
+            Self.site("site-a", count: 4, offline: 2) + Self.site("site-b", count: 3, offline: 3)
+            + [
+                Device(
+                    id: "lab-1", status: .offline, lastHeartbeat: Harness.t0, type: "jetson", tags: ["lab", "site-a"]),
+                Device(
+                    id: "lab-2", status: .online, lastHeartbeat: Harness.t0, type: "jetson", tags: ["site-b", "lab"]),
+                Device(id: "lab-3", status: .offline, lastHeartbeat: Harness.t0, tags: ["lab"]),
+            ]
+        func groups(_ rules: [Rule]) -> [String] {
+            RuleSet(rules).evaluate(workspace: "acme", devices: devices, at: Harness.t0, fleetMembers: true)
+                .fleetGroups.map { group in
+                    "\(group.ruleID) \(group.facts.group) \(group.facts.matching)/\(group.facts.total) \(group.holds) "
+                        + group.facts.members.map { "\($0.id)\($0.matches ? "*" : "")" }.joined(separator: ",")
+                }
+        }
+        let together = groups(rules)
+        #expect(together == rules.flatMap { groups([$0]) })
+        #expect(together.contains("type-down jetson/site-a 1/1 false lab-1*"))
+        #expect(together.contains("type-down (none)/(none) 1/1 false lab-3*"))
+        #expect(together.filter { $0.hasPrefix("any-stale ") }.count == 3)  // site-a, site-b, (none)
+    }
+
     @Test(arguments: [
         (FleetCondition.Threshold.countAtLeast(3), [2: false, 3: true, 4: true]),
         (.fractionAtLeast(0.3), [2: false, 3: true]),
