@@ -89,8 +89,8 @@ struct AtomTable: Sendable {
         for index in bits.indices { bits[index] = 0 }
         @inline(__always) func set(_ bit: Int) { bits[bit >> 6] |= 1 << UInt64(bit & 63) }
         tagIndices.removeAll(keepingCapacity: true)
-        for tag in device.pointee.tags {
-            if let index = interner.intern(tag, atoms: self) {
+        for (position, tag) in device.pointee.tags.enumerated() {
+            if let index = interner.intern(tag, at: position, atoms: self) {
                 interner.forEachBit(of: index, set)
                 tagIndices.append(index)
             } else {
