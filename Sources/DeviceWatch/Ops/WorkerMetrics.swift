@@ -56,14 +56,20 @@ public final class WorkerMetrics: Sendable {
 
     public init() {}
 
+    /// The whole name as the descriptor's `metricName`, with no unit appended: the exposition
+    /// names each metric exactly as `name`.
+    private func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? "")
+    }
+
     private func counter(_ name: String, _ labels: [(String, String)]) -> Prometheus.Counter {
-        registry.makeCounter(name: name, labels: labels, help: Self.help[name] ?? "")
+        registry.makeCounter(descriptor: descriptor(name), labels: labels)
     }
 
     private func gauge(_ name: String, _ labels: [(String, String)]) -> Prometheus.Gauge {
         labels.isEmpty
-            ? registry.makeGauge(name: name, help: Self.help[name] ?? "")
-            : registry.makeGauge(name: name, labels: labels, help: Self.help[name] ?? "")
+            ? registry.makeGauge(descriptor: descriptor(name))
+            : registry.makeGauge(descriptor: descriptor(name), labels: labels)
     }
 
     // MARK: Events
