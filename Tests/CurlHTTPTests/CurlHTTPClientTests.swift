@@ -4,11 +4,21 @@ import Glibc
 import TestSupport
 import Testing
 
+/// Each test gets a loopback server of its own, started before it and stopped after it.
 @Suite("CurlHTTPClient")
-struct CurlHTTPClientTests {
+final class CurlHTTPClientTests: Sendable {
+    let server: TestServer
+
+    init() async throws {
+        server = try await TestServer.start()
+    }
+
+    deinit {
+        let server = server
+        Task { await server.stop() }
+    }
+
     @Test func getReturnsStatusHeadersAndBody() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let response = try await client.send(
             HTTPRequestSpec(url: server.baseURL + "/echo", headers: ["X-Token": "abc"]))
@@ -20,8 +30,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func postSendsBodyAndHeaders() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let payload = Data("{\"hello\":\"world\"}".utf8)
         let response = try await client.send(
@@ -35,8 +43,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func putAndDeleteUseTheirMethods() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let put = try await client.send(
             HTTPRequestSpec(method: "PUT", url: server.baseURL + "/echo", body: Data("x".utf8)))
@@ -50,15 +56,11 @@ struct CurlHTTPClientTests {
     }
 
     @Test func nonSuccessStatusIsAResponseNotAnError() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let response = try await CurlHTTPClient().send(HTTPRequestSpec(url: server.baseURL + "/status?code=503"))
         #expect(response.status == 503)
     }
 
     @Test func fiftyMegabyteBodyArrivesWhole() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let response = try await CurlHTTPClient().send(HTTPRequestSpec(url: server.baseURL + "/big?mb=50"))
         #expect(response.status == 200)
         #expect(response.body.count == 50 * 1024 * 1024)
@@ -66,8 +68,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func fiftyMegabyteUploadArrivesWhole() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let payload = Data(repeating: 7, count: 50 * 1024 * 1024)
         let response = try await CurlHTTPClient().send(
             HTTPRequestSpec(method: "POST", url: server.baseURL + "/echo", body: payload))
@@ -76,8 +76,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func responseOverTheLimitFailsClearly() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let error = await #expect(throws: CurlHTTPError.self) {
             try await CurlHTTPClient().send(
                 HTTPRequestSpec(url: server.baseURL + "/big?mb=3", maxResponseBytes: 1024 * 1024))
@@ -87,15 +85,14 @@ struct CurlHTTPClientTests {
     }
 
     @Test func twoHundredConcurrentRequestsReuseConnections() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient(configuration: .init(maxConnectionsPerHost: 8))
+        let url = server.baseURL + "/echo"
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<200 {
                 group.addTask {
                     try await client.send(
                         HTTPRequestSpec(
-                            method: "POST", url: server.baseURL + "/echo", body: Data("\(index)".utf8))
+                            method: "POST", url: url, body: Data("\(index)".utf8))
                     ).status
                 }
             }
@@ -108,8 +105,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func sequentialRequestsReuseOneConnection() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         var opened = 0
         for _ in 0..<10 {
@@ -120,16 +115,12 @@ struct CurlHTTPClientTests {
     }
 
     @Test func redirectIsReturnedNotFollowed() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let response = try await CurlHTTPClient().send(HTTPRequestSpec(url: server.baseURL + "/redirect"))
         #expect(response.status == 302)
         #expect(response.headers["Location"] == "/echo")
     }
 
     @Test func totalTimeoutFailsAsRetryableTimeout() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let error = await #expect(throws: CurlHTTPError.self) {
             try await client.send(
@@ -170,8 +161,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func cancellingTheTaskAbortsTheTransfer() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let task = Task {
             try await client.send(HTTPRequestSpec(url: server.baseURL + "/slow?ms=30000", totalTimeout: .seconds(60)))
@@ -197,8 +186,6 @@ struct CurlHTTPClientTests {
     }
 
     @Test func alreadyCancelledTaskNeverStartsTheTransfer() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = CurlHTTPClient()
         let task = Task {
             withUnsafeCurrentTask { $0?.cancel() }

@@ -55,26 +55,29 @@ struct SimulatorHTTPTests {
         #expect(list.devices.first?.lastHeartbeat == answer.date)
     }
 
-    @Test func missingOrUnknownKeyIs401() async throws {
-        let sim = try await SimulatorFixture.start()
-        defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2", key: nil).status == 401)
-        #expect(try await sim.get("/acme/devices/v2", key: "wrong").status == 401)
-        #expect(try await sim.get("/acme/devices/v2/cam-1", key: "wrong").status == 401)
-    }
+    /// Who may read what, as the real service answers: each request, its key and the status.
+    static let access: [(path: String, key: String?, status: Int)] = [
+        // A missing or unknown key: 401.
+        ("/acme/devices/v2", nil, 401), ("/acme/devices/v2", "wrong", 401), ("/acme/devices/v2/cam-1", "wrong", 401),
+        // The key in the query works too.
+        ("/acme/devices/v2?api_key=ws-key", nil, 200), ("/acme/devices/v2?api_key=nope", nil, 401),
+        // A legacy key without scopes has every scope.
+        ("/acme/devices/v2", "legacy-key", 200), ("/acme/devices/v2/cam-2", "legacy-key", 200),
+        // A device-scoped key reads only its own device.
+        ("/acme/devices/v2", "dev-key", 403), ("/acme/devices/v2/cam-2", "dev-key", 403),
+        ("/acme/devices/v2/cam-1", "dev-key", 200),
+        // Another workspace's key: 403 here, 200 in its own.
+        ("/acme/devices/v2", "other-key", 403), ("/other/devices/v2", "other-key", 200),
+        // An unknown device, another workspace's device, an unknown path: 404.
+        ("/acme/devices/v2/nope", "ws-key", 404), ("/acme/devices/v2/cam-9", "ws-key", 404),
+        ("/acme/devices/v1", "ws-key", 404),
+    ]
 
-    @Test func keyInTheQueryWorksToo() async throws {
+    @Test(arguments: access)
+    func eachKeyReadsWhatItsScopesAllow(path: String, key: String?, status: Int) async throws {
         let sim = try await SimulatorFixture.start()
         defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2?api_key=ws-key", key: nil).status == 200)
-        #expect(try await sim.get("/acme/devices/v2?api_key=nope", key: nil).status == 401)
-    }
-
-    @Test func legacyKeyWithoutScopesHasEveryScope() async throws {
-        let sim = try await SimulatorFixture.start()
-        defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2", key: "legacy-key").status == 200)
-        #expect(try await sim.get("/acme/devices/v2/cam-2", key: "legacy-key").status == 200)
+        #expect(try await sim.get(path, key: key).status == status)
     }
 
     /// As the real service (and the official client) has it: a workspace key without
@@ -90,29 +93,6 @@ struct SimulatorHTTPTests {
             #expect(error?["type"] as? String == "GraphMethodException")
             #expect((error?["message"] as? String)?.contains("device:read") == true)
         }
-    }
-
-    @Test func deviceScopedKeyReadsOnlyItsOwnDevice() async throws {
-        let sim = try await SimulatorFixture.start()
-        defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2", key: "dev-key").status == 403)
-        #expect(try await sim.get("/acme/devices/v2/cam-2", key: "dev-key").status == 403)
-        #expect(try await sim.get("/acme/devices/v2/cam-1", key: "dev-key").status == 200)
-    }
-
-    @Test func anotherWorkspacesKeyIs403() async throws {
-        let sim = try await SimulatorFixture.start()
-        defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2", key: "other-key").status == 403)
-        #expect(try await sim.get("/other/devices/v2", key: "other-key").status == 200)
-    }
-
-    @Test func unknownDeviceOrAnotherWorkspacesDeviceIs404() async throws {
-        let sim = try await SimulatorFixture.start()
-        defer { Task { await sim.stop() } }
-        #expect(try await sim.get("/acme/devices/v2/nope").status == 404)
-        #expect(try await sim.get("/acme/devices/v2/cam-9").status == 404)
-        #expect(try await sim.get("/acme/devices/v1").status == 404)
     }
 
     @Test func unsupportedQueryIs400AndOtherMethods405() async throws {

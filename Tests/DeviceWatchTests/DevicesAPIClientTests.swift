@@ -61,11 +61,21 @@ struct Harness {
     func stop() async { await server.stop() }
 }
 
+/// Each test gets a simulator of its own, started before it and stopped after it.
 @Suite("DevicesAPIClient against the simulator")
-struct DevicesAPIClientTests {
+final class DevicesAPIClientTests: Sendable {
+    let harness: Harness
+
+    init() async throws {
+        harness = try await Harness.start()
+    }
+
+    deinit {
+        let harness = harness
+        Task { await harness.stop() }
+    }
+
     @Test func listReturnsDevicesAndTheAPIsClock() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         let result = try await harness.client().list(workspace: "acme")
         #expect(result.devices.map(\.id) == ["cam-1", "cam-2"])
         #expect(result.devices[0].status == .online)
@@ -76,8 +86,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func getReturnsOneDevice() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         let result = try await harness.client(key: "dev-key-SECRET-456").get(workspace: "acme", deviceID: "cam-1")
         #expect(result.device.name == "line-3-cam")
         #expect(result.device.rfdmVersion == "1.2.3")
@@ -97,8 +105,6 @@ struct DevicesAPIClientTests {
     )
         async throws
     {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         let client = harness.client(key: key)
         let error = await #expect(throws: DevicesAPIError.self) {
             if let device {
@@ -117,8 +123,6 @@ struct DevicesAPIClientTests {
 
     /// The service's own words come along, scrubbed of the key, inert and cut at 1 KB.
     @Test func theServicesMessageIsInTheErrorScrubbedAndCut() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         let error = await #expect(throws: DevicesAPIError.self) {
             try await harness.client(key: "update-only-SECRET-789").list(workspace: "acme")
         }
@@ -144,8 +148,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func serverErrorsAreRetriedThenReported() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"error_rate": 1, "error_status": 503}"#)
         let error = await #expect(throws: DevicesAPIError.self) { try await harness.client().list(workspace: "acme") }
         #expect(error?.kind == .serverError(503))
@@ -158,8 +160,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func intermittentServerErrorsRecover() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"error_rate": 0.5}"#)
         let client = harness.client(retry: RetryPolicy(maxAttempts: 30))
         for _ in 0..<10 {
@@ -169,8 +169,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func rateLimitHonoursRetryAfter() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"rate_limit_every": 1, "retry_after": "7s"}"#)
         let error = await #expect(throws: DevicesAPIError.self) { try await harness.client().list(workspace: "acme") }
         #expect(error?.kind == .rateLimited)
@@ -185,8 +183,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func retryAfterBeyondTheBudgetGivesUpAtOnce() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"rate_limit_every": 1, "retry_after": "10m"}"#)
         let error = await #expect(throws: DevicesAPIError.self) {
             try await harness.client(retry: RetryPolicy(maxAttempts: 5, maxTotal: .seconds(60))).list(workspace: "acme")
@@ -197,8 +193,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func truncatedBodiesAreRetriedAndReportedAsConnectionLost() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"truncate_rate": 1}"#)
         let error = await #expect(throws: DevicesAPIError.self) { try await harness.client().list(workspace: "acme") }
         #expect(error?.kind == .transport(.connectionLost))
@@ -209,8 +203,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func malformedBodiesAreRetriedAndReportedClearly() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"malformed_rate": 1}"#)
         let error = await #expect(throws: DevicesAPIError.self) { try await harness.client().list(workspace: "acme") }
         #expect(error?.kind == .invalidBody)
@@ -222,8 +214,6 @@ struct DevicesAPIClientTests {
     }
 
     @Test func slowAnswersTimeOutAndAreRetried() async throws {
-        let harness = try await Harness.start()
-        defer { Task { await harness.stop() } }
         try await harness.faults(#"{"latency": "2s"}"#)
         let error = await #expect(throws: DevicesAPIError.self) {
             try await harness.client(retry: RetryPolicy(maxAttempts: 2), timeout: .milliseconds(200)).list(
@@ -235,12 +225,12 @@ struct DevicesAPIClientTests {
     }
 
     @Test func unreachableAPIIsARetryableTransportError() async throws {
-        let harness = try await Harness.start()
-        let url = harness.server.baseURL
-        await harness.stop()
+        let stopped = try await Harness.start()
+        let url = stopped.server.baseURL
+        await stopped.stop()
         let client = DevicesAPIClient(
             baseURL: url, apiKey: Secret("k-SECRET"), http: CurlHTTPClient(),
-            retry: RetryPolicy(maxAttempts: 2), sleep: harness.sleeps.sleep)
+            retry: RetryPolicy(maxAttempts: 2), sleep: stopped.sleeps.sleep)
         let error = await #expect(throws: DevicesAPIError.self) { try await client.list(workspace: "acme") }
         #expect(error?.kind == .transport(.connect))
         #expect(error?.description.contains("could not reach") == true)

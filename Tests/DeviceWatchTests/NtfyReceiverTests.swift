@@ -19,12 +19,7 @@ struct NtfyReceiverTests {
     @Test func itPublishesToTheServersRootWithTheTopicAndTheTokenInAHeader() throws {
         let withToken = NtfyReceiver(
             name: "r", url: Secret("http://127.0.0.1:8080/prefix/fleet-alerts"), token: Secret("tk_SECRET"))
-        guard
-            case .http(let request) = try withToken.delivery(for: Fixed.firingGroup, context: Fixed.context, at: Date())
-        else {
-            Issue.record("not one HTTP request")
-            return
-        }
+        let request = try httpRequest(withToken, Fixed.firingGroup)
         #expect(request.url == "http://127.0.0.1:8080/prefix/")
         #expect(request.headers["Authorization"] == "Bearer tk_SECRET")
         let message = try json(request.body ?? Data())

@@ -88,6 +88,20 @@ func body(_ receiver: any Receiver, _ intent: NotificationIntent, context: Rende
     }
 }
 
+/// The one HTTP request `receiver` makes for `intent`; fails the test if it makes anything else.
+func httpRequest(
+    _ receiver: any Receiver, _ intent: NotificationIntent, sourceLocation: SourceLocation = #_sourceLocation
+)
+    throws -> HTTPRequestSpec
+{
+    let delivery = try receiver.delivery(for: intent, context: Fixed.context, at: Fixed.now)
+    guard case .http(let request) = delivery else {
+        Issue.record("not one HTTP request: \(delivery)", sourceLocation: sourceLocation)
+        throw CancellationError()
+    }
+    return request
+}
+
 func json(_ data: Data) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
 }
@@ -127,13 +141,23 @@ enum SampleReceivers {
             from: "alerts@fleet.example.com", fromAddress: "alerts@fleet.example.com", to: ["oncall@example.com"]))
 }
 
+/// A suite that calls the sample receivers by their names.
+protocol SampleReceiverSuite {}
+
+extension SampleReceiverSuite {
+    var slack: SlackReceiver { SampleReceivers.slack }
+    var pagerduty: PagerDutyReceiver { SampleReceivers.pagerduty }
+    var discord: DiscordReceiver { SampleReceivers.discord }
+    var teams: TeamsReceiver { SampleReceivers.teams }
+    var webhook: WebhookReceiver { SampleReceivers.webhook }
+    var opsgenie: OpsgenieReceiver { SampleReceivers.opsgenie }
+    var googlechat: GoogleChatReceiver { SampleReceivers.googlechat }
+    var mattermost: MattermostReceiver { SampleReceivers.mattermost }
+    var email: EmailReceiver { SampleReceivers.email }
+}
+
 @Suite("Receiver payloads")
-struct ReceiverPayloadTests {
-    let slack = SampleReceivers.slack
-    let pagerduty = SampleReceivers.pagerduty
-    let discord = SampleReceivers.discord
-    let teams = SampleReceivers.teams
-    let webhook = SampleReceivers.webhook
+struct ReceiverPayloadTests: SampleReceiverSuite {
 
     @Test(arguments: ["firing", "resolved", "large", "fleet"])
     func payloadsMatchTheirGoldenFiles(group: String) throws {

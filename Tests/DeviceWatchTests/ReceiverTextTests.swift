@@ -65,22 +65,13 @@ func strings(in value: Any) -> [String] {
 }
 
 @Suite("Receiver text: inert device text, limits in the services' units")
-struct ReceiverTextTests {
-    let slack = SampleReceivers.slack
-    let pagerduty = SampleReceivers.pagerduty
-    let discord = SampleReceivers.discord
-    let teams = SampleReceivers.teams
-    let webhook = SampleReceivers.webhook
+struct ReceiverTextTests: SampleReceiverSuite {
     let ntfy = NtfyReceiver(name: "r", url: Secret("https://ntfy.test/fleet-alerts"))
     let telegram = TelegramReceiver(
         name: "r", botToken: Secret("123456:BOT-TOKEN-SECRET"), chatID: "-1001234567890", api: "http://127.0.0.1:9")
     let pagerdutyGroup = PagerDutyReceiver(
         name: "r", routingKey: Secret("R0UTINGKEY0000000000000000000000"), endpoint: "http://127.0.0.1:9/v2/enqueue",
         mode: .perGroup)
-    let opsgenie = SampleReceivers.opsgenie
-    let googlechat = SampleReceivers.googlechat
-    let mattermost = SampleReceivers.mattermost
-    let email = SampleReceivers.email
 
     @Test func hostileDevicePayloadsMatchTheirGoldenFiles() throws {
         try expectGolden("ntfy-hostile", body(ntfy, Hostile.intent))

@@ -35,12 +35,7 @@ struct TelegramReceiverTests {
     }
 
     @Test func itPostsToTheBotsSendMessageAndKeepsTheTokenOutOfErrors() throws {
-        guard
-            case .http(let request) = try telegram.delivery(for: Fixed.firingGroup, context: Fixed.context, at: Date())
-        else {
-            Issue.record("not one HTTP request")
-            return
-        }
+        let request = try httpRequest(telegram, Fixed.firingGroup)
         #expect(request.url == "http://127.0.0.1:9/bot123456:BOT-TOKEN-SECRET/sendMessage")
         let outcome = telegram.interpret(
             HTTPResponseData(

@@ -89,6 +89,25 @@ final class SimulatorProcess {
         try self.init(scenario: writeScenario(json), timeScale: timeScale)
     }
 
+    /// A simulator of one workspace, `acme`, answering to `key`, whose clock starts at
+    /// 2026-11-28T12:00:00Z; `devices` are the scenario's device objects, comma-separated.
+    convenience init(acmeKey key: String, devices: String, timeScale: Double = 0) throws {
+        try self.init(
+            json: #"""
+                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "\#(key)"}], "devices": [
+                \#(devices)]}}}
+                """#, timeScale: timeScale)
+    }
+
+    /// A worker's configuration polling this simulator's `acme` with the rules of `rules.json`;
+    /// `members` are the rest of its top-level members (receivers, state, server, ...).
+    func workerConfig(pollEvery: String = "1s", _ members: String) -> String {
+        #"""
+        {"api": {"base_url": "\#(baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "\#(pollEvery)"}],
+         "rule_files": ["rules.json"], \#(members)}
+        """#
+    }
+
     /// Moves the simulated clock on (`"20m"`); returns the admin API's HTTP status (200 when it moved).
     func advance(_ by: String, http: CurlHTTPClient) async throws -> Int {
         try await http.send(

@@ -12,19 +12,16 @@ struct CrashStormTests {
         defer { Task { await sink.stop() } }
         let devices = (0..<400).map { #"{"id": "cam-\#($0)", "created_at": "-30d", "online": [["-30d", "-1h"]]}"# }
         let simulator = try SimulatorProcess(
-            json: """
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
-                  \(devices.joined(separator: ",\n  "))]}}}
-                """, timeScale: 1)
+            acmeKey: "ws-key", devices: devices.joined(separator: ",\n"), timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1h"}],
-             "rule_files": ["rules.json"],
-             "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "rate_limit": {"per_second": 100000, "burst": 100000}}},
-             "defaults": {"group_wait": "0s", "group_interval": "1h"}, "state": {"sqlite": "state.db"},
-             "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                pollEvery: "1h",
+                """
+                "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "rate_limit": {"per_second": 100000, "burst": 100000}}},
+                "defaults": {"group_wait": "0s", "group_interval": "1h"}, "state": {"sqlite": "state.db"},
+                "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json":
                 #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["hook"], "group_by": ["device"]}]}"#,
         ])

@@ -28,26 +28,25 @@ struct EndToEndTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         let simulator = try SimulatorProcess(
-            json:
+            acmeKey: "ws-key-TOPSECRET",
+            devices:
                 """
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
-                  {"id": "cam-1", "name": "line-3-cam", "hostname": "jetson-3", "tags": ["production"], "rfdm_version": "1.4.0",
-                   "created_at": "-30d", "online": [["-30d", "-10m"]]},
-                  {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
-                   "online": [["-30d", null]]}]}}}
+                {"id": "cam-1", "name": "line-3-cam", "hostname": "jetson-3", "tags": ["production"], "rfdm_version": "1.4.0",
+                 "created_at": "-30d", "online": [["-30d", "-10m"]]},
+                {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+                 "online": [["-30d", null]]}
                 """, timeScale: 1)
         defer { _ = simulator.stop() }
         let base = sink.server.baseURL
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"],
-             "receivers": {
-               "pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_ROUTING_KEY", "url": "\(base)/pagerduty"},
-               "slack-fleet": {"type": "slack", "url_env": "SLACK_WEBHOOK_URL"}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
-             "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {
+                "pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_ROUTING_KEY", "url": "\(base)/pagerduty"},
+                "slack-fleet": {"type": "slack", "url_env": "SLACK_WEBHOOK_URL"}},
+                "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+                "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": Self.rules,
         ])
         let routingKey = "pd-routing-KEY-0123456789abcdef"

@@ -69,19 +69,15 @@ struct FleetWorkerTests {
             #"{"id": "cam-\#(index)", "name": "\#(name) \#(index)", "tags": [\#(tagList)], "rfdm_version": "1.4.0", "#
                 + #""created_at": "-30d", "online": [["-30d", "+1m"], ["+40m", null]]}"#
         }
-        let simulator = try SimulatorProcess(
-            json:
-                #"{"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "\#(key)"}], "devices": ["#
-                + cameras.joined(separator: ",") + "]}}}", timeScale: 1)
+        let simulator = try SimulatorProcess(acmeKey: key, devices: cameras.joined(separator: ","), timeScale: 1)
         let base = sink.server.baseURL
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"],
-             "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty"\(receiver)}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
-             "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"pagerduty-oncall": {"type": "pagerduty", "routing_key_env": "PD_KEY", "url": "\(base)/pagerduty"\(receiver)}},
+                "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+                "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": rules,
         ])
         let worker = try WorkerProcess(

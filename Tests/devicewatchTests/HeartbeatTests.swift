@@ -10,19 +10,19 @@ struct HeartbeatTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         let simulator = try SimulatorProcess(
-            json:
+            acmeKey: "ws-key-HB",
+            devices:
                 """
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-HB"}], "devices": [
-                  {"id": "cam-1", "name": "gate", "created_at": "-30d", "online": [["-30d", null]]}]}}}
+                {"id": "cam-1", "name": "gate", "created_at": "-30d", "online": [["-30d", null]]}
                 """, timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"], "receivers": {"log": {"type": "console"}},
-             "heartbeat": {"url_env": "HEARTBEAT_URL", "every": "1s"},
-             "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"log": {"type": "console"}},
+                "heartbeat": {"url_env": "HEARTBEAT_URL", "every": "1s"},
+                "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["log"]}]}"#,
         ])
         let url = sink.url + "/ping/hb-SECRET-7f3a"

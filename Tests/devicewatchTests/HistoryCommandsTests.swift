@@ -25,12 +25,7 @@ struct HistoryCommandsTests {
             ]
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
-            let text = output
-            out.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                // Taken off at the end of the stream (see ``WorkerProcess``).
-                if data.isEmpty { handle.readabilityHandler = nil } else { text.append(data) }
-            }
+            output.collect(out)
             try process.run()
         }
 

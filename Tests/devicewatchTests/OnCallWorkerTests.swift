@@ -12,22 +12,21 @@ struct OnCallWorkerTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         let simulator = try SimulatorProcess(
-            json:
+            acmeKey: "ws-key-ONCALL",
+            devices:
                 #"""
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-ONCALL"}], "devices": [
-                  {"id": "cam-1", "name": "dock cam", "tags": ["production"], "created_at": "-30d",
-                   "online": [["-30d", "+1m"], ["+3h", null]]}]}}}
+                {"id": "cam-1", "name": "dock cam", "tags": ["production"], "created_at": "-30d",
+                 "online": [["-30d", "+1m"], ["+3h", null]]}
                 """#, timeScale: 1)
         defer { _ = simulator.stop() }
         let base = sink.server.baseURL
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"],
-             "receivers": {"chat": {"type": "webhook", "url": "\(base)/chat"}, "pager": {"type": "webhook", "url": "\(base)/pager"}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s", "repeat_every": "10m"},
-             "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"chat": {"type": "webhook", "url": "\(base)/chat"}, "pager": {"type": "webhook", "url": "\(base)/pager"}},
+                "defaults": {"group_wait": "0s", "group_interval": "1s", "repeat_every": "10m"},
+                "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": """
             {"rules": [{"id": "offline", "severity": "critical", "when": {"offline_for": "15m"}, "notify": ["chat"],
               "escalate": [{"after": "30m", "notify": ["pager"]}]}]}
@@ -86,19 +85,16 @@ struct OnCallWorkerTests {
         let sink = try await RecordingSink.start()
         defer { Task { await sink.stop() } }
         let simulator = try SimulatorProcess(
-            json:
-                #"""
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-FORM"}], "devices": [
-                  {"id": "cam-1", "name": "dock cam", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
-                """#)
+            acmeKey: "ws-key-FORM",
+            devices: #"{"id": "cam-1", "name": "dock cam", "created_at": "-30d", "online": [["-30d", "-1h"]]}"#)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"], "receivers": {"chat": {"type": "webhook", "url": "\(sink.url)"}},
-             "defaults": {"group_wait": "0s"}, "state": {"sqlite": "state.db"},
-             "server": {"listen": "127.0.0.1:0", "admin_token_env": "ADMIN_TOKEN"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"chat": {"type": "webhook", "url": "\(sink.url)"}},
+                "defaults": {"group_wait": "0s"}, "state": {"sqlite": "state.db"},
+                "server": {"listen": "127.0.0.1:0", "admin_token_env": "ADMIN_TOKEN"}
+                """),
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["chat"]}]}"#,
         ])
         let worker = try WorkerProcess(

@@ -9,17 +9,15 @@ import Testing
 struct StoreFailureTests {
     @Test func aDamagedStoreSurfacesAndTheWorkerExitsNonZero() async throws {
         let simulator = try SimulatorProcess(
-            json: """
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key"}], "devices": [
-                  {"id": "cam-1", "created_at": "-30d", "online": [["-30d", "-1h"]]}]}}}
-                """, timeScale: 1)
+            acmeKey: "ws-key", devices: #"{"id": "cam-1", "created_at": "-30d", "online": [["-30d", "-1h"]]}"#,
+            timeScale: 1)
         defer { _ = simulator.stop() }
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"], "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
-             "state": {"sqlite": "state.db", "give_up_after": "15s"}, "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"console": {"type": "console"}}, "defaults": {"group_wait": "0s"},
+                "state": {"sqlite": "state.db", "give_up_after": "15s"}, "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": #"{"rules": [{"id": "offline", "when": {"offline_for": "15m"}, "notify": ["console"]}]}"#,
         ])
         let worker = try WorkerProcess(

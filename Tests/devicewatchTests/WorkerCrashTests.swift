@@ -10,33 +10,40 @@ import Testing
 struct WorkerCrashTests {
     static let secret = "whsec_" + Data("a-test-signing-secret".utf8).base64EncodedString()
 
-    /// A simulator with one production camera offline for 20 minutes, and a config delivering to `sink`.
-    func setUp(_ sink: RecordingSink) throws -> (simulator: SimulatorProcess, dir: Workdir) {
+    /// A recording sink, a simulator with one production camera offline for 20 minutes, and a
+    /// config delivering to the sink.
+    func setUp() async throws -> (sink: RecordingSink, simulator: SimulatorProcess, dir: Workdir) {
+        let sink = try await RecordingSink.start()
         let simulator = try SimulatorProcess(
-            json:
+            acmeKey: "ws-key-TOPSECRET",
+            devices:
                 """
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-TOPSECRET"}], "devices": [
-                  {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
-                   "online": [["-30d", "-20m"]]},
-                  {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
-                   "online": [["-30d", null]]}]}}}
+                {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+                 "online": [["-30d", "-20m"]]},
+                {"id": "cam-2", "name": "dock-cam", "tags": ["production"], "rfdm_version": "1.4.0", "created_at": "-30d",
+                 "online": [["-30d", null]]}
                 """,
             // The worker's timers run on the API's clock, so it must advance, as a real one does.
             timeScale: 1)
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"],
-             "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_SECRET"}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
-             "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_SECRET"}},
+                "defaults": {"group_wait": "0s", "group_interval": "1s"}, "state": {"sqlite": "state.db"},
+                "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": """
             {"rules": [{"id": "production-offline", "summary": "{{device.name}} offline for {{offline_for}}", "severity": "critical",
               "where": {"tags": {"all_of": ["production"]}}, "when": {"offline_for": "15m"}, "notify": ["hook"]}]}
             """,
         ])
-        return (simulator, dir)
+        return (sink, simulator, dir)
+    }
+
+    /// Stops what ``setUp()`` started (the sink in the background: `defer` cannot wait).
+    func stop(_ sink: RecordingSink, _ simulator: SimulatorProcess) {
+        Task { await sink.stop() }
+        _ = simulator.stop()
     }
 
     func environment(_ sink: RecordingSink, crash: String? = nil) -> [String: String] {
@@ -63,10 +70,8 @@ struct WorkerCrashTests {
     }
 
     @Test func anOfflineDeviceIsDeliveredOnceSignedAndInAlertmanagerFormat() async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
-        let (simulator, dir) = try setUp(sink)
-        defer { _ = simulator.stop() }
+        let (sink, simulator, dir) = try await setUp()
+        defer { stop(sink, simulator) }
         let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // more polls: nothing more is sent
@@ -100,10 +105,8 @@ struct WorkerCrashTests {
 
     @Test(arguments: ["before-commit", "after-commit"])
     func aCrashBeforeDeliveryLosesNothingAndSendsOnce(point: String) async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
-        let (simulator, dir) = try setUp(sink)
-        defer { _ = simulator.stop() }
+        let (sink, simulator, dir) = try await setUp()
+        defer { stop(sink, simulator) }
         let crashing = try WorkerProcess(
             config: dir.file("devicewatch.json"), environment: environment(sink, crash: point))
         let status = await crashing.waitForExit(seconds: 15)
@@ -118,10 +121,8 @@ struct WorkerCrashTests {
     }
 
     @Test func aCrashBetweenTheReceiversAnswerAndTheCommitRepeatsOnlyWithTheSameIdempotencyKey() async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
-        let (simulator, dir) = try setUp(sink)
-        defer { _ = simulator.stop() }
+        let (sink, simulator, dir) = try await setUp()
+        defer { stop(sink, simulator) }
         let crashing = try WorkerProcess(
             config: dir.file("devicewatch.json"), environment: environment(sink, crash: "after-delivery"))
         #expect(await crashing.waitForExit(seconds: 15) != nil)
@@ -137,10 +138,8 @@ struct WorkerCrashTests {
     }
 
     @Test func theResolveIsDeliveredAfterARestartBetweenFiringAndRecovery() async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
-        let (simulator, dir) = try setUp(sink)
-        defer { _ = simulator.stop() }
+        let (sink, simulator, dir) = try await setUp()
+        defer { stop(sink, simulator) }
         let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
         #expect(await sink.wait { firing($0).count == 1 }, "\(first.log)")
         // Past the instant between the receiver's 2xx and its record (that window is the other
@@ -177,11 +176,9 @@ struct WorkerCrashTests {
 @Suite("devicewatch run: JSON logs", .serialized)
 struct WorkerLogTests {
     @Test func jsonLogsAreOneObjectPerLineWithoutSecrets() async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
         let crash = WorkerCrashTests()
-        let (simulator, dir) = try crash.setUp(sink)
-        defer { _ = simulator.stop() }
+        let (sink, simulator, dir) = try await crash.setUp()
+        defer { crash.stop(sink, simulator) }
         let worker = try WorkerProcess(
             config: dir.file("devicewatch.json"), environment: crash.environment(sink),
             arguments: ["--log-format", "json", "--log-level", "info"])
@@ -205,11 +202,9 @@ struct WorkerLogTests {
 @Suite("devicewatch run: reloading the configuration", .serialized)
 struct WorkerReloadTests {
     @Test func aBadEditKeepsTheLastGoodRulesAndAGoodEditTakesEffect() async throws {
-        let sink = try await RecordingSink.start()
-        defer { Task { await sink.stop() } }
         let crash = WorkerCrashTests()
-        let (simulator, dir) = try crash.setUp(sink)
-        defer { _ = simulator.stop() }
+        let (sink, simulator, dir) = try await crash.setUp()
+        defer { crash.stop(sink, simulator) }
         // Start with a threshold the 20-minute outage does not reach.
         let rules = dir.file("rules.json")
         func write(_ text: String) throws {

@@ -31,27 +31,27 @@ struct WorkerPostgresTests {
         let url = try await TestPostgres.shared.newDatabase()
         let sink = try await RecordingSink.start()
         let simulator = try SimulatorProcess(
-            json:
+            acmeKey: "ws-key-PGTEST",
+            devices:
                 """
-                {"start": "2026-11-28T12:00:00Z", "workspaces": {"acme": {"api_keys": [{"key": "ws-key-PGTEST"}], "devices": [
-                  {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "created_at": "-30d",
-                   "online": [["-30d", "-20m"]]}]}}}
+                {"id": "cam-1", "name": "line-3-cam", "tags": ["production"], "created_at": "-30d",
+                 "online": [["-30d", "-20m"]]}
                 """, timeScale: 1)
         let dir = try Workdir([
-            "devicewatch.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s"},
-             "state": {"postgres": {"url_env": "DEVICEWATCH_DATABASE_URL", "lease_ttl": "\(leaseTTL)"}},
-             "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "devicewatch.json": simulator.workerConfig(
+                """
+                "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}},
+                "defaults": {"group_wait": "0s", "group_interval": "1s"},
+                "state": {"postgres": {"url_env": "DEVICEWATCH_DATABASE_URL", "lease_ttl": "\(leaseTTL)"}},
+                "server": {"listen": "127.0.0.1:0"}
+                """),
             // The same worker on a SQLite file, to migrate from.
-            "sqlite.json": """
-            {"api": {"base_url": "\(simulator.baseURL)"}, "workspaces": [{"id": "acme", "poll_every": "1s"}],
-             "rule_files": ["rules.json"], "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}},
-             "defaults": {"group_wait": "0s", "group_interval": "1s"},
-             "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}}
-            """,
+            "sqlite.json": simulator.workerConfig(
+                """
+                "receivers": {"hook": {"type": "webhook", "url_env": "HOOK_URL"}},
+                "defaults": {"group_wait": "0s", "group_interval": "1s"},
+                "state": {"sqlite": "state.db"}, "server": {"listen": "127.0.0.1:0"}
+                """),
             "rules.json": """
             {"rules": [{"id": "production-offline", "severity": "critical", "when": {"offline_for": "15m"},
               "notify": ["hook"]}]}

@@ -17,13 +17,7 @@ final class WorkerProcess {
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
-        let text = errorText
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            // At the end of the stream the handler is taken off: left on a closed handle,
-            // libdispatch's event loop can crash the whole test process (seen on CI).
-            if data.isEmpty { handle.readabilityHandler = nil } else { text.append(data) }
-        }
+        errorText.collect(stderr)
         try process.run()
     }
 
@@ -75,8 +69,18 @@ final class WorkerProcess {
     }
 }
 
+/// What a background process writes to one of its pipes, as it comes.
 final class LogBuffer: Sendable {
     private let data = Mutex(Data())
     func append(_ more: Data) { data.withLock { $0.append(more) } }
     var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// Appends what `pipe` gives from now on. At the end of the stream the handler is taken off:
+    /// left on a closed handle, libdispatch's event loop can crash the whole test process (seen on CI).
+    func collect(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { append(data) }
+        }
+    }
 }
