@@ -39,91 +39,46 @@ let package = Package(
         // The one HTTP client: libcurl's multi interface driven by one thread.
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         // Pure domain: devices, rules, evaluation. No clocks, files, network or logging.
-        .target(
-            name: "DeviceWatchCore",
-            dependencies: [
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
+        .target(name: "DeviceWatchCore", dependencies: [.mustache, .crypto]),
         // The shell: Devices API client, services, stores, receivers.
         .target(
             name: "DeviceWatch",
             dependencies: [
-                "CurlHTTP",
-                "DeviceWatchCore",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CurlHTTP", "DeviceWatchCore", .logging, .mustache, .grdb, .crypto, .serviceLifecycle, .unixSignals,
                 // The PostgreSQL state store, for several workers on one database.
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .postgresNIO, .nioSSL,
                 // The ops server: health, metrics, the alerts/silences API and the status page.
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .hummingbird, .metrics, .prometheus,
             ]
         ),
         // A faithful stand-in for the Deployment Manager Devices API.
         .target(
             name: "DeviceAPISimulator",
-            dependencies: [
-                "DeviceWatchCore",
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+            dependencies: ["DeviceWatchCore", .hummingbirdCore, .nioCore, .nioPosix, .serviceLifecycle, .logging]),
         // `devicewatch test`: rule test files, run through the worker's own cycle. Devices are
         // described in the simulator's scenario form, so the worker library needs no simulator.
         .target(name: "RuleTesting", dependencies: ["DeviceWatch", "DeviceWatchCore", "DeviceAPISimulator"]),
         .executableTarget(
             name: "devicewatch",
             dependencies: [
-                "CMalloc",
-                "RuleTesting",
-                "DeviceWatch",
-                "DeviceWatchCore",
-                "DeviceAPISimulator",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+                "CMalloc", "RuleTesting", "DeviceWatch", "DeviceWatchCore", "DeviceAPISimulator",
+                .argumentParser, .logging, .serviceLifecycle,
+            ]),
         .testTarget(
-            name: "CurlHTTPTests",
-            dependencies: [
-                "CurlHTTP",
-                "DeviceAPISimulator",
-                "TestSupport",
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
+            name: "CurlHTTPTests", dependencies: ["CurlHTTP", "DeviceAPISimulator", "TestSupport", .hummingbirdCore, .nioCore]),
         .testTarget(
-            name: "DeviceWatchCoreTests",
-            dependencies: ["DeviceWatchCore", .product(name: "PropertyBased", package: "swift-property-based")],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DeviceWatchCoreTests", dependencies: ["DeviceWatchCore", .propertyBased], resources: [.copy("Fixtures")]),
         // Test helpers: the throwaway PostgreSQL cluster (initdb and pg_ctl on a free loopback port)
         // and loopback sockets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DeviceWatchTests",
             dependencies: [
-                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP", "TestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
+                "DeviceWatch", "DeviceAPISimulator", "CurlHTTP", "TestSupport", .crypto, .hummingbirdCore, .logging,
                 // A second connection to the state file, holding its write lock.
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .grdb,
                 // The contract suite's PostgreSQL database, reached from outside the store.
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .postgresNIO,
             ],
             // Golden payloads are read by path (#filePath), not bundled.
             exclude: ["Golden"]
@@ -133,12 +88,30 @@ let package = Package(
         .testTarget(
             name: "devicewatchTests",
             dependencies: [
-                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore", "TestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
+                "DeviceAPISimulator", "CurlHTTP", "DeviceWatch", "DeviceWatchCore", "TestSupport", .crypto,
+                .hummingbirdCore, .nioCore,
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// The library products the targets use, each named once.
+extension Target.Dependency {
+    static let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+    static let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+    static let hummingbirdCore: Target.Dependency = .product(name: "HummingbirdCore", package: "hummingbird")
+    static let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+    static let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+    static let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+    static let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+    static let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+    static let mustache: Target.Dependency = .product(name: "Mustache", package: "swift-mustache")
+    static let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+    static let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+    static let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+    static let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
+    static let serviceLifecycle: Target.Dependency = .product(
+        name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+}

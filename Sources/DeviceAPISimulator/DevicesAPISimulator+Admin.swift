@@ -20,15 +20,15 @@ extension DevicesAPISimulator {
                 state.withLock { $0.clock.advance(by: seconds) }
                 return clockResponse()
             case .getFaults:
-                return json(200, FaultsBody(state.withLock { $0.faults }))
+                return json(200, FaultsBody(state.withLock { $0.faults }), encoder: adminEncoder)
             case .getStats:
                 // Devices API requests answered so far, faults included: tests count them.
                 let (requests, lists) = state.withLock { ($0.apiRequests, $0.listRequests) }
-                return json(200, Stats(requests: requests, listRequests: lists))
+                return json(200, Stats(requests: requests, listRequests: lists), encoder: adminEncoder)
             case .putFaults:
                 let faults = try Faults(JSONCursor.parse(body, source: source))
                 state.withLock { $0.faults = faults }
-                return json(200, FaultsBody(faults))
+                return json(200, FaultsBody(faults), encoder: adminEncoder)
             case .putDevice(let workspace, let id):
                 let device = try SimulatedDevice(JSONCursor.parse(body, source: source), origin: now, id: id)
                 let created = state.withLock { state -> Bool in
@@ -78,7 +78,7 @@ extension DevicesAPISimulator {
             200,
             ClockBody(
                 now: Timestamp.format(clock.now(elapsed: elapsed)), start: Timestamp.format(clock.start),
-                timeScale: clock.timeScale))
+                timeScale: clock.timeScale), encoder: adminEncoder)
     }
 }
 
@@ -111,22 +111,12 @@ private struct Stats: Encodable {
     var requests: Int
     /// Device list requests by workspace.
     var listRequests: [String: Int]
-
-    enum CodingKeys: String, CodingKey {
-        case requests
-        case listRequests = "list_requests"
-    }
 }
 
 private struct ClockBody: Encodable {
     var now: String
     var start: String
     var timeScale: Double
-
-    enum CodingKeys: String, CodingKey {
-        case now, start
-        case timeScale = "time_scale"
-    }
 }
 
 private struct FaultsBody: Encodable {
@@ -146,15 +136,5 @@ private struct FaultsBody: Encodable {
         retryAfter = DurationText.format(seconds: faults.retryAfter)
         malformedRate = faults.malformedRate
         truncateRate = faults.truncateRate
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case latency
-        case errorRate = "error_rate"
-        case errorStatus = "error_status"
-        case rateLimitEvery = "rate_limit_every"
-        case retryAfter = "retry_after"
-        case malformedRate = "malformed_rate"
-        case truncateRate = "truncate_rate"
     }
 }

@@ -179,13 +179,22 @@ private struct DeviceList: Encodable {
     var data: [Device]
 }
 
+/// Devices name their own keys as the API does: lists of thousands skip a conversion per key.
 let encoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return encoder
 }()
 
-func json(_ status: Int, _ value: some Encodable) -> SimulatorResponse {
+/// The admin API's bodies: their Swift names in snake_case, as the API writes keys.
+let adminEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return encoder
+}()
+
+func json(_ status: Int, _ value: some Encodable, encoder: JSONEncoder = encoder) -> SimulatorResponse {
     let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
     return SimulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: body)
 }

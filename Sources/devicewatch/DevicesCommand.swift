@@ -48,7 +48,7 @@ struct DevicesCommand: AsyncParsableCommand {
         }
 
         func client() throws -> DevicesAPIClient {
-            let source: SecretSource = apiKeyFile.map { .file($0) } ?? .environment("ROBOFLOW_API_KEY")
+            let source: Configuration.SecretReference = apiKeyFile.map { .file($0) } ?? .environment("ROBOFLOW_API_KEY")
             let key: Secret
             do {
                 key = try source.resolve()

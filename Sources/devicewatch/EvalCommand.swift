@@ -80,9 +80,7 @@ struct EvalCommand: AsyncParsableCommand {
         case .table:
             print(reports.map(\.text).joined(separator: "\n\n"))
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(reports.map(\.json)), as: UTF8.self))
+            print(try JSONOutput.string(reports.map(\.json)))
         }
     }
 

@@ -133,7 +133,7 @@ struct ReportCommand: AsyncParsableCommand {
             switch window.format {
             case .table: print(HistoryOutput.table(report), terminator: "")
             case .csv: print(HistoryOutput.csv(report), terminator: "")
-            case .json: print(try JSONValue.prettyString(HistoryOutput.json(report)))
+            case .json: print(try JSONOutput.string(HistoryOutput.json(report)))
             }
         }
     }
@@ -178,19 +178,10 @@ struct ReportCommand: AsyncParsableCommand {
             switch window.format {
             case .table: print(HistoryOutput.table(rows, since: span.start, until: span.end), terminator: "")
             case .csv: print(HistoryOutput.csv(rows, until: span.end), terminator: "")
-            case .json: print(try JSONValue.prettyString(HistoryOutput.json(rows, since: span.start, until: span.end)))
+            case .json: print(try JSONOutput.string(HistoryOutput.json(rows, since: span.start, until: span.end)))
             }
         }
     }
 }
 
 extension HistoryOutput.Format: ExpressibleByArgument {}
-
-extension JSONValue {
-    /// Indented, keys sorted: what the report commands print.
-    static func prettyString(_ value: JSONValue) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}

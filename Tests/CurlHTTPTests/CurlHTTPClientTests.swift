@@ -4,18 +4,13 @@ import Glibc
 import TestSupport
 import Testing
 
-/// Each test gets a loopback server of its own, started before it and stopped after it.
 @Suite("CurlHTTPClient")
-final class CurlHTTPClientTests: Sendable {
+struct CurlHTTPClientTests {
+    /// This test's own loopback server, stopped when the test ends.
     let server: TestServer
 
     init() async throws {
         server = try await TestServer.start()
-    }
-
-    deinit {
-        let server = server
-        Task { await server.stop() }
     }
 
     @Test func getReturnsStatusHeadersAndBody() async throws {

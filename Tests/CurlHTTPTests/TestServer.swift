@@ -29,6 +29,11 @@ final class TestServer: Sendable {
 
     func stop() async { await server.stop() }
 
+    /// A test that holds one for its whole run (a suite's property) need not stop it.
+    deinit {
+        Task { [server] in await server.stop() }
+    }
+
     private static func respond(to request: Request, writer: consuming ResponseWriter) async throws {
         var request = request
         let query = request.uri.queryParameters

@@ -264,19 +264,25 @@ final class DevicesAPIClientTests: Sendable {
 @Suite("Secrets")
 struct SecretTests {
     @Test func environmentAndFileSourcesResolveTrimmed() throws {
-        #expect(try SecretSource.environment("K").resolve(environment: ["K": " abc \n"]).exposedValue == "abc")
+        #expect(
+            try Configuration.SecretReference.environment("K").resolve(environment: ["K": " abc \n"]).exposedValue
+                == "abc")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-key-\(UUID().uuidString)").path
         try "file-key\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try SecretSource.file(path).resolve().exposedValue == "file-key")
+        #expect(try Configuration.SecretReference.file(path).resolve().exposedValue == "file-key")
     }
 
     @Test func missingOrEmptySecretsSayWhereTheyWereLookedFor() {
-        #expect(throws: SecretError.self) { try SecretSource.environment("K").resolve(environment: [:]) }
-        #expect(throws: SecretError.self) { try SecretSource.environment("K").resolve(environment: ["K": "  "]) }
-        #expect(throws: SecretError.self) { try SecretSource.file("/nonexistent/dw-key").resolve() }
+        #expect(throws: SecretError.self) {
+            try Configuration.SecretReference.environment("K").resolve(environment: [:])
+        }
+        #expect(throws: SecretError.self) {
+            try Configuration.SecretReference.environment("K").resolve(environment: ["K": "  "])
+        }
+        #expect(throws: SecretError.self) { try Configuration.SecretReference.file("/nonexistent/dw-key").resolve() }
         do {
-            _ = try SecretSource.environment("ROBOFLOW_API_KEY").resolve(environment: [:])
+            _ = try Configuration.SecretReference.environment("ROBOFLOW_API_KEY").resolve(environment: [:])
         } catch {
             #expect(error.description == "environment variable ROBOFLOW_API_KEY is not set")
         }

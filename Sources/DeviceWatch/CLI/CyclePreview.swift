@@ -144,21 +144,11 @@ public struct CyclePreview: Sendable {
             var device: String
             var steps: [Step]
             var acknowledgedBy: String?
-
-            enum CodingKeys: String, CodingKey {
-                case rule, device, steps
-                case acknowledgedBy = "acknowledged_by"
-            }
         }
 
         struct Held: Encodable, Sendable {
             var rule: String
             var device: String
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case transitions, notifications, inhibited, flapping, escalations
-            case fromStoredState = "from_stored_state"
         }
     }
 

@@ -159,21 +159,11 @@ public struct EvaluationReport: Sendable {
             var deviceName: String?
             var summary: String
             var reasons: [String]
-
-            enum CodingKeys: String, CodingKey {
-                case rule, severity, device, summary, reasons
-                case deviceName = "device_name"
-            }
         }
 
         public struct Unversioned: Encodable, Sendable {
             var device: String
             var rfdmVersion: String?
-
-            enum CodingKeys: String, CodingKey {
-                case device
-                case rfdmVersion = "rfdm_version"
-            }
         }
 
         var workspace: String
@@ -200,20 +190,6 @@ public struct EvaluationReport: Sendable {
             var summary: String?
             var reasons: [String]
             var members: [FleetMember]
-
-            enum CodingKeys: String, CodingKey {
-                case rule, group, total, matching, fraction, fires, summary, reasons, members
-                case tooSmall = "too_small"
-            }
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case workspace, clock, devices, findings, cycle
-            case fleetGroups = "fleet_groups"
-            case evaluatedAt = "evaluated_at"
-            case matchCounts = "match_counts"
-            case unmatchedRules = "unmatched_rules"
-            case unversionedDevices = "unversioned_devices"
         }
     }
 

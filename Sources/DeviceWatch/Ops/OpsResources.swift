@@ -1,7 +1,7 @@
 import DeviceWatchCore
 import Foundation
 
-/// The JSON shapes of the ops API (`/api/v1/*`, `/readyz`): snake_case, times in ISO-8601.
+/// The JSON shapes of the ops API (`/api/v1/*`, `/readyz`), written by ``JSONOutput``; times in ISO-8601.
 enum OpsResources {
     struct DeviceResource: Encodable {
         var id: String
@@ -238,18 +238,5 @@ enum OpsResources {
     struct ErrorResource: Encodable {
         var error: String
         var problems: [String]?
-    }
-
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? #"{"error":"encoding failed"}"#
-    }
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
     }
 }

@@ -20,7 +20,7 @@ extension OpsServer {
             let bytes = try await request.collectBody(upTo: 64 * 1024)
             if bytes.readableBytes > 0 {
                 do {
-                    body = try OpsResources.decoder().decode(AcknowledgeBody.self, from: Data(buffer: bytes))
+                    body = try JSONOutput.decoder().decode(AcknowledgeBody.self, from: Data(buffer: bytes))
                 } catch {
                     return Self.problem(
                         "the body must be JSON like {\"comment\": \"on it\", \"author\": \"alice\", \"duration\": \"4h\"} (all optional)",

@@ -127,7 +127,7 @@ public struct OpsServer: Sendable {
             let body: OpsResources.SilenceRequestBody
             do {
                 let bytes = try await request.collectBody(upTo: 64 * 1024)
-                body = try OpsResources.decoder().decode(
+                body = try JSONOutput.decoder().decode(
                     OpsResources.SilenceRequestBody.self, from: Data(buffer: bytes))
             } catch {
                 return Self.problem(
@@ -263,7 +263,9 @@ public struct OpsServer: Sendable {
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        text(OpsResources.encode(value) + "\n", contentType: "application/json", status: status)
+        text(
+            ((try? JSONOutput.string(value)) ?? #"{"error":"encoding failed"}"#) + "\n",
+            contentType: "application/json", status: status)
     }
 
     static func problem(_ message: String, problems: [String]? = nil, status: HTTPResponse.Status) -> Response {

@@ -35,16 +35,12 @@ public struct TelegramReceiver: Receiver {
         self.rateLimit = rateLimit ?? Self.defaultRateLimit
     }
 
-    /// Telegram's HTML: the four characters it reads as markup, as entities; links and
-    /// mentions broken.
+    /// Telegram's HTML: HTML's special characters as entities (Telegram reads named and numeric
+    /// ones); links and mentions broken.
     static func html(_ text: String) -> String {
         var out = ""
-        for character in Markup.unlinked(InertText.line(text)) {
+        for character in Markup.html(Markup.unlinked(InertText.line(text))) {
             switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
             // A word joiner after `@` and `/` keeps `@user` and `/command` from being read as such.
             case "@": out += "@\u{2060}"
             case "/" where out.isEmpty || out.last == " ": out += "/\u{2060}"

@@ -1,24 +1,19 @@
+import DeviceWatchCore
 import Foundation
 
-/// Where a secret comes from: an environment variable or a file, never the command line.
-public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
-    case environment(String)
-    case file(String)
-
-    public var description: String {
-        switch self {
-        case .environment(let name): "environment variable \(name)"
-        case .file(let path): "file \(path)"
-        }
-    }
-
-    /// Reads the secret; surrounding whitespace (a file's trailing newline) is dropped.
+/// Where a secret comes from (`api_key_env`, `url_file`, ...): an environment variable or a file,
+/// never the command line; a literal value only with `allow_inline_secrets`.
+extension Configuration.SecretReference {
+    /// Reads the secret; surrounding whitespace (a file's trailing newline) is dropped. A relative
+    /// file is read from the working directory (``LoadedConfiguration/secret(_:)`` reads it from the
+    /// configuration's folder).
     /// - Parameter environment: the process environment, injectable for tests.
     public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(SecretError)
         -> Secret
     {
         let raw: String
         switch self {
+        case .inline(let value): return Secret(value)
         case .environment(let name):
             guard let value = environment[name] else { throw SecretError(source: self, problem: "is not set") }
             raw = value
@@ -36,7 +31,7 @@ public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
 
 /// A secret that could not be read. Says where it was looked for, never what it contains.
 public struct SecretError: Error, Sendable, CustomStringConvertible {
-    public let source: SecretSource
+    public let source: Configuration.SecretReference
     public let problem: String
 
     public var description: String { "\(source) \(problem)" }
