@@ -65,13 +65,7 @@ extension ConfigurationParser {
                 fields, env: "routing_key_env", file: "routing_key_file", inline: "routing_key",
                 allowInline: allowInline, owner: reader,
                 required: "the Events API routing key")
-            if let url = fields["url"], let text = url.string() {
-                if isHTTPURL(text) {
-                    receiver.endpoint = text
-                } else {
-                    url.report("url must start with http:// or https://")
-                }
-            }
+            if let url = httpURL(fields, "url") { receiver.endpoint = url }
             if let mode = fields["mode"], let text = mode.string() {
                 if let parsed = Configuration.PagerDutyMode(rawValue: text) {
                     receiver.pagerDutyMode = parsed
@@ -107,13 +101,7 @@ extension ConfigurationParser {
             } else if fields["chat_id"] == nil {
                 reader.report("needs \"chat_id\": the chat, group or channel to post to")
             }
-            if let url = fields["url"], let text = url.string() {
-                if isHTTPURL(text) {
-                    receiver.endpoint = text
-                } else {
-                    url.report("url must start with http:// or https://")
-                }
-            }
+            if let url = httpURL(fields, "url") { receiver.endpoint = url }
         case .webhook:
             // A generic webhook URL is often not secret, so a literal one is allowed.
             receiver.url = secret(
@@ -142,13 +130,7 @@ extension ConfigurationParser {
                     region.report("region must be \"us\" (api.opsgenie.com) or \"eu\" (api.eu.opsgenie.com)")
                 }
             }
-            if let url = fields["url"], let text = url.string() {
-                if isHTTPURL(text) {
-                    receiver.endpoint = text
-                } else {
-                    url.report("url must start with http:// or https://")
-                }
-            }
+            if let url = httpURL(fields, "url") { receiver.endpoint = url }
         case .file:
             if let path = fields["path"]?.string() {
                 receiver.path = path

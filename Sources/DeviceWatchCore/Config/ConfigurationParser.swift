@@ -18,13 +18,7 @@ public enum ConfigurationParser {
         if let api = fields["api"],
             let parts = api.object(known: ["base_url", "api_key_env", "api_key_file", "timeout"])
         {
-            if let url = parts["base_url"], let text = url.string() {
-                if isHTTPURL(text) {
-                    config.api.baseURL = text
-                } else {
-                    url.report("base_url must start with http:// or https://")
-                }
-            }
+            if let url = httpURL(parts, "base_url") { config.api.baseURL = url }
             if let key = secret(
                 parts, env: "api_key_env", file: "api_key_file", inline: nil, allowInline: false, owner: api)
             {
@@ -249,6 +243,16 @@ public enum ConfigurationParser {
             ?? (known.isEmpty
                 ? "; no receivers are configured" : "; configured receivers: \(known.sorted().joined(separator: ", "))")
         reader.report("no receiver named \"\(name)\"\(hint)")
+    }
+
+    /// `key`'s string when it is an http(s) URL; otherwise nil, having said that it must be one.
+    static func httpURL(_ fields: [String: NodeReader], _ key: String) -> String? {
+        guard let node = fields[key], let text = node.string() else { return nil }
+        guard isHTTPURL(text) else {
+            node.report("\(key) must start with http:// or https://")
+            return nil
+        }
+        return text
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

@@ -173,14 +173,18 @@ private struct Parser {
         return value
     }
 
+    /// Whether `bracket` comes next, closing an empty array or object (and if so, consumes it).
+    private mutating func closesAtOnce(_ bracket: UInt8) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == bracket else { return false }
+        index += 1
+        return true
+    }
+
     mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONNode.Value {
         index += 1
         var items: [JSONNode] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(items)
-        }
+        if closesAtOnce(UInt8(ascii: "]")) { return .array(items) }
         while true {
             skipWhitespace()
             items.append(try value(depth: depth + 1))
@@ -204,11 +208,7 @@ private struct Parser {
         index += 1
         var members: [JSONNode.Member] = []
         var seen: Set<String> = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
+        if closesAtOnce(UInt8(ascii: "}")) { return .object(members) }
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file: the object is not closed with }") }

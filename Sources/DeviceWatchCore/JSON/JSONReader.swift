@@ -26,44 +26,36 @@ public struct JSONReader {
 
     /// Reads an object, calling `member` with each key; `member` must read or skip the value.
     public mutating func object(_ member: (inout JSONReader, String) throws -> Void) throws {
-        try expect(UInt8(ascii: "{"))
-        skipSpace()
-        if peek == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
-        while true {
-            skipSpace()
-            let key = try string()
-            skipSpace()
-            try expect(UInt8(ascii: ":"))
-            try member(&self, key)
-            skipSpace()
-            if peek == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            try expect(UInt8(ascii: "}"))
-            return
+        try items(UInt8(ascii: "{"), UInt8(ascii: "}")) { reader in
+            reader.skipSpace()
+            let key = try reader.string()
+            reader.skipSpace()
+            try reader.expect(UInt8(ascii: ":"))
+            try member(&reader, key)
         }
     }
 
     /// Reads an array, calling `element` for each element; `element` must read or skip it.
     public mutating func array(_ element: (inout JSONReader) throws -> Void) throws {
-        try expect(UInt8(ascii: "["))
+        try items(UInt8(ascii: "["), UInt8(ascii: "]"), element)
+    }
+
+    /// `open`, then `item` after item separated by commas, then `close`.
+    private mutating func items(_ open: UInt8, _ close: UInt8, _ item: (inout JSONReader) throws -> Void) throws {
+        try expect(open)
         skipSpace()
-        if peek == UInt8(ascii: "]") {
+        if peek == close {
             index += 1
             return
         }
         while true {
-            try element(&self)
+            try item(&self)
             skipSpace()
             if peek == UInt8(ascii: ",") {
                 index += 1
                 continue
             }
-            try expect(UInt8(ascii: "]"))
+            try expect(close)
             return
         }
     }
