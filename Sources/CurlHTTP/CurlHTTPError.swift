@@ -19,6 +19,17 @@ public struct CurlHTTPError: Error, Sendable, CustomStringConvertible {
         case cancelled = "cancelled"
         case shutdown = "client shut down"
         case other = "transfer failed"
+
+        /// Whether the network failed in a way that may pass: a later try may get through. (A
+        /// refused mail is judged by its reply code: see ``CurlHTTPError/isRetryable``.)
+        public var isTransient: Bool {
+            switch self {
+            case .resolve, .connect, .connectTimeout, .timeout, .connectionLost: true
+            case .invalidURL, .unsupportedProtocol, .tls, .responseTooLarge, .refused, .loginDenied, .cancelled,
+                .shutdown, .other:
+                false
+            }
+        }
     }
 
     public let kind: Kind
@@ -41,13 +52,8 @@ public struct CurlHTTPError: Error, Sendable, CustomStringConvertible {
 
     /// Whether the same request may succeed if tried again later.
     public var isRetryable: Bool {
-        switch kind {
-        case .resolve, .connect, .connectTimeout, .timeout, .connectionLost: true
         // SMTP's 4xx is "try again later" (greylisting, a full queue); 5xx is for good.
-        case .refused: (400..<500).contains(serverCode ?? 500)
-        case .invalidURL, .unsupportedProtocol, .tls, .responseTooLarge, .cancelled, .shutdown, .other, .loginDenied:
-            false
-        }
+        kind == .refused ? (400..<500).contains(serverCode ?? 500) : kind.isTransient
     }
 
     public var description: String {

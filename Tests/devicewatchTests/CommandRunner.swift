@@ -1,6 +1,7 @@
 import CurlHTTP
 import DeviceAPISimulator
 import Foundation
+import Testing
 
 /// Runs the built `devicewatch` binary, as a user would.
 enum CommandRunner {
@@ -8,6 +9,11 @@ enum CommandRunner {
         var status: Int32
         var stdout: String
         var stderr: String
+
+        /// Expects `text` in stdout, and shows the whole of it when it is not there.
+        func expectStdout(contains text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(stdout.contains(text), "\(stdout)", sourceLocation: sourceLocation)
+        }
     }
 
     /// The `devicewatch` executable built beside the test bundle.

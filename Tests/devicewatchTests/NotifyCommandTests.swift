@@ -120,7 +120,7 @@ struct NotifyCommandTests {
         let output = try await CommandRunner.run(
             ["notify", "test", "mail"] + config(dir), environment: ["SMTP_PASSWORD": "s3cret-smtp-password"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
-        #expect(output.stdout.contains("firing: accepted by the mail server (250)"), "\(output.stdout)")
+        output.expectStdout(contains: "firing: accepted by the mail server (250)")
         let received = try server.messages()
         #expect(received.count == 2)
         #expect(received.allSatisfy { $0["tls"] as? Bool == true && $0["authenticated"] as? Bool == true })

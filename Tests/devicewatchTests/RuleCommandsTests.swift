@@ -113,10 +113,10 @@ struct RuleCommandsTests {
         try Data(bytes).write(to: URL(fileURLWithPath: dir.file("rules/latin1.json")))
         let output = try await CommandRunner.run(["check", "--config", dir.file("devicewatch.json")])
         #expect(output.status == 1)
-        #expect(
-            output.stdout.contains(
+        output.expectStdout(
+            contains:
                 "rules/latin1.json:3:19: not UTF-8: byte 0xE9 at line 3, column 19 is not UTF-8; save the file as UTF-8"
-            ), "\(output.stdout)")
+        )
     }
 
     @Test func checkReportsEveryProblemAcrossFilesAndExits1() async throws {
@@ -160,10 +160,10 @@ struct RuleCommandsTests {
             "2026-11-28T12:00:00Z",
         ])
         #expect(output.status == 0, "\(output.stderr)")
-        #expect(
-            output.stdout.contains(
+        output.expectStdout(
+            contains:
                 "escalation of offline on cam-1: pager at 2026-11-28T12:30:00.000Z (in 30m); managers at 2026-11-28T14:00:00.000Z (in 2h)"
-            ), "\(output.stdout)")
+        )
     }
 
     @Test func evalExplainsFindingsFromASavedListAtAGivenTime() async throws {
@@ -276,7 +276,7 @@ struct RuleCommandsTests {
         changes.addFirstSeen = [("acme", "fresh", Timestamp.parse("2026-11-28T11:00:00Z")!)]
         try await store.commit(changes, at: Date())
         let output = try await CommandRunner.run(base)
-        #expect(output.stdout.contains("never checked in; first seen 1h ago (at least 30m)"), "\(output.stdout)")
+        output.expectStdout(contains: "never checked in; first seen 1h ago (at least 30m)")
         #expect(output.stdout.contains("the worker's next cycle on this poll (from its stored state):"))
     }
 
@@ -304,7 +304,7 @@ struct RuleCommandsTests {
         let output = try await CommandRunner.run(base)
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("the worker's next cycle on this poll (from no state: as at its first run):"))
-        #expect(output.stdout.contains("  down on cam-1: inactive -> firing"), "\(output.stdout)")
+        output.expectStdout(contains: "  down on cam-1: inactive -> firing")
         #expect(output.stdout.contains("  slow on cam-1: inactive -> pending"))
         #expect(
             output.stdout.contains(

@@ -57,7 +57,7 @@ public struct DevicesAPIError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch kind {
         case .rateLimited, .serverError, .invalidBody: true
-        case .transport(let transport): CurlHTTPError(kind: transport, redactedURL: "").isRetryable
+        case .transport(let transport): transport.isTransient
         case .unauthorized, .forbiddenList, .forbiddenDevice, .missingScope, .notFound, .badRequest, .unexpectedStatus:
             false
         }
