@@ -65,9 +65,11 @@ let package = Package(
                 .argumentParser, .logging, .serviceLifecycle,
             ]),
         .testTarget(
-            name: "CurlHTTPTests", dependencies: ["CurlHTTP", "DeviceAPISimulator", "TestSupport", .hummingbirdCore, .nioCore]),
+            name: "CurlHTTPTests",
+            dependencies: ["CurlHTTP", "DeviceAPISimulator", "TestSupport", .hummingbirdCore, .nioCore]),
         .testTarget(
-            name: "DeviceWatchCoreTests", dependencies: ["DeviceWatchCore", .propertyBased], resources: [.copy("Fixtures")]),
+            name: "DeviceWatchCoreTests", dependencies: ["DeviceWatchCore", .propertyBased],
+            resources: [.copy("Fixtures")]),
         // Test helpers: the throwaway PostgreSQL cluster (initdb and pg_ctl on a free loopback port)
         // and loopback sockets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
