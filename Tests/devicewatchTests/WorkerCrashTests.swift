@@ -12,7 +12,7 @@ struct WorkerCrashTests {
 
     /// A recording sink, a simulator with one production camera offline for 20 minutes, and a
     /// config delivering to the sink.
-    func setUp() async throws -> (sink: RecordingSink, simulator: SimulatorProcess, dir: Workdir) {
+    static func setUp() async throws -> (sink: RecordingSink, simulator: SimulatorProcess, dir: Workdir) {
         let sink = try await RecordingSink.start()
         let simulator = try SimulatorProcess(
             acmeKey: "ws-key-TOPSECRET",
@@ -41,12 +41,12 @@ struct WorkerCrashTests {
     }
 
     /// Stops what ``setUp()`` started (the sink in the background: `defer` cannot wait).
-    func stop(_ sink: RecordingSink, _ simulator: SimulatorProcess) {
+    static func stop(_ sink: RecordingSink, _ simulator: SimulatorProcess) {
         Task { await sink.stop() }
         _ = simulator.stop()
     }
 
-    func environment(_ sink: RecordingSink, crash: String? = nil) -> [String: String] {
+    static func environment(_ sink: RecordingSink, crash: String? = nil) -> [String: String] {
         var env = ["ROBOFLOW_API_KEY": "ws-key-TOPSECRET", "HOOK_URL": sink.url, "HOOK_SECRET": Self.secret]
         if let crash { env["DEVICEWATCH_CRASH_AT"] = crash }
         return env
@@ -70,9 +70,9 @@ struct WorkerCrashTests {
     }
 
     @Test func anOfflineDeviceIsDeliveredOnceSignedAndInAlertmanagerFormat() async throws {
-        let (sink, simulator, dir) = try await setUp()
-        defer { stop(sink, simulator) }
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        let (sink, simulator, dir) = try await Self.setUp()
+        defer { Self.stop(sink, simulator) }
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: Self.environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // more polls: nothing more is sent
         #expect(await worker.terminate() == 0)
@@ -105,15 +105,15 @@ struct WorkerCrashTests {
 
     @Test(arguments: ["before-commit", "after-commit"])
     func aCrashBeforeDeliveryLosesNothingAndSendsOnce(point: String) async throws {
-        let (sink, simulator, dir) = try await setUp()
-        defer { stop(sink, simulator) }
+        let (sink, simulator, dir) = try await Self.setUp()
+        defer { Self.stop(sink, simulator) }
         let crashing = try WorkerProcess(
-            config: dir.file("devicewatch.json"), environment: environment(sink, crash: point))
+            config: dir.file("devicewatch.json"), environment: Self.environment(sink, crash: point))
         let status = await crashing.waitForExit(seconds: 15)
         #expect(status != nil && status != 0, "the worker should have killed itself at \(point)")
         #expect(firing(sink.requests).isEmpty)
 
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: Self.environment(sink))
         #expect(await sink.wait { firing($0).count >= 1 }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")
         #expect(await worker.terminate() == 0)
@@ -121,14 +121,14 @@ struct WorkerCrashTests {
     }
 
     @Test func aCrashBetweenTheReceiversAnswerAndTheCommitRepeatsOnlyWithTheSameIdempotencyKey() async throws {
-        let (sink, simulator, dir) = try await setUp()
-        defer { stop(sink, simulator) }
+        let (sink, simulator, dir) = try await Self.setUp()
+        defer { Self.stop(sink, simulator) }
         let crashing = try WorkerProcess(
-            config: dir.file("devicewatch.json"), environment: environment(sink, crash: "after-delivery"))
+            config: dir.file("devicewatch.json"), environment: Self.environment(sink, crash: "after-delivery"))
         #expect(await crashing.waitForExit(seconds: 15) != nil)
         #expect(firing(sink.requests).count == 1)
 
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: Self.environment(sink))
         #expect(await sink.wait { firing($0).count >= 2 }, "\(worker.log)")
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")
         #expect(await worker.terminate() == 0)
@@ -138,9 +138,9 @@ struct WorkerCrashTests {
     }
 
     @Test func theResolveIsDeliveredAfterARestartBetweenFiringAndRecovery() async throws {
-        let (sink, simulator, dir) = try await setUp()
-        defer { stop(sink, simulator) }
-        let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        let (sink, simulator, dir) = try await Self.setUp()
+        defer { Self.stop(sink, simulator) }
+        let first = try WorkerProcess(config: dir.file("devicewatch.json"), environment: Self.environment(sink))
         #expect(await sink.wait { firing($0).count == 1 }, "\(first.log)")
         // Past the instant between the receiver's 2xx and its record (that window is the other
         // test's): the outbox says it is sent.
@@ -162,7 +162,7 @@ struct WorkerCrashTests {
                 method: "POST", url: simulator.baseURL + "/_sim/workspaces/acme/devices/cam-1/heartbeat"))
         #expect(beat.status == 200)
 
-        let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: environment(sink))
+        let second = try WorkerProcess(config: dir.file("devicewatch.json"), environment: Self.environment(sink))
         #expect(await sink.wait { $0.contains { $0.json?["status"] as? String == "resolved" } }, "\(second.log)")
         #expect(await second.waitForMorePolls(2), "\(second.log)")
         #expect(await second.terminate() == 0)
@@ -176,11 +176,10 @@ struct WorkerCrashTests {
 @Suite("devicewatch run: JSON logs", .serialized)
 struct WorkerLogTests {
     @Test func jsonLogsAreOneObjectPerLineWithoutSecrets() async throws {
-        let crash = WorkerCrashTests()
-        let (sink, simulator, dir) = try await crash.setUp()
-        defer { crash.stop(sink, simulator) }
+        let (sink, simulator, dir) = try await WorkerCrashTests.setUp()
+        defer { WorkerCrashTests.stop(sink, simulator) }
         let worker = try WorkerProcess(
-            config: dir.file("devicewatch.json"), environment: crash.environment(sink),
+            config: dir.file("devicewatch.json"), environment: WorkerCrashTests.environment(sink),
             arguments: ["--log-format", "json", "--log-level", "info"])
         #expect(await sink.wait { !$0.isEmpty }, "\(worker.log)")
         #expect(await worker.terminate() == 0)
@@ -202,9 +201,8 @@ struct WorkerLogTests {
 @Suite("devicewatch run: reloading the configuration", .serialized)
 struct WorkerReloadTests {
     @Test func aBadEditKeepsTheLastGoodRulesAndAGoodEditTakesEffect() async throws {
-        let crash = WorkerCrashTests()
-        let (sink, simulator, dir) = try await crash.setUp()
-        defer { crash.stop(sink, simulator) }
+        let (sink, simulator, dir) = try await WorkerCrashTests.setUp()
+        defer { WorkerCrashTests.stop(sink, simulator) }
         // Start with a threshold the 20-minute outage does not reach.
         let rules = dir.file("rules.json")
         func write(_ text: String) throws {
@@ -214,7 +212,8 @@ struct WorkerReloadTests {
                 [.modificationDate: Date().addingTimeInterval(90)], ofItemAtPath: rules)
         }
         try write(#"{"rules": [{"id": "production-offline", "when": {"offline_for": "1h"}, "notify": ["hook"]}]}"#)
-        let worker = try WorkerProcess(config: dir.file("devicewatch.json"), environment: crash.environment(sink))
+        let worker = try WorkerProcess(
+            config: dir.file("devicewatch.json"), environment: WorkerCrashTests.environment(sink))
         #expect(await worker.waitForMorePolls(3), "\(worker.log)")  // evaluated, under the 1h threshold
         #expect(sink.requests.isEmpty)
 
