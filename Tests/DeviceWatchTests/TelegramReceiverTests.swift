@@ -34,6 +34,14 @@ struct TelegramReceiverTests {
         )
     }
 
+    /// HTML's special characters become entities (Telegram reads named and numeric ones), so device
+    /// text cannot open a tag; mentions, commands and links stay broken.
+    @Test func deviceTextIsEscapedIntoInertHTML() {
+        #expect(
+            TelegramReceiver.html(#"it's <b>"x"</b> & @admin /start https://evil"#)
+                == "it&#39;s &lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; @\u{2060}admin /\u{2060}start https:\u{200B}//evil")
+    }
+
     @Test func itPostsToTheBotsSendMessageAndKeepsTheTokenOutOfErrors() throws {
         let request = try httpRequest(telegram, Fixed.firingGroup)
         #expect(request.url == "http://127.0.0.1:9/bot123456:BOT-TOKEN-SECRET/sendMessage")
