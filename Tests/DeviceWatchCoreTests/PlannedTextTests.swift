@@ -49,7 +49,7 @@ struct PlannedTextTests {
     @Test func aNotificationFromBeforeTextsWereKeptIsRenderedWithTheRulesNow() {
         let rules = RuleSet([rule(summary: "{{device.name}} is down", description: "d", minutes: 10)])
         let snapshot = AlertSnapshot(
-            key: AlertKey(workspace: "acme", ruleID: "offline", deviceID: "cam-1"), fingerprint: "f",
+            key: AlertKey(workspace: "acme", ruleID: "offline", deviceID: "cam-1"),
             status: .firing, severity: .critical, labels: [:], startsAt: Self.t0, endsAt: nil, resolveReason: nil,
             device: Device(id: "cam-1", name: "gate", status: .offline), evaluatedAt: Self.t0, firstSeen: nil,
             message: nil)

@@ -25,7 +25,7 @@ enum Fixed {
     static func alert(_ index: Int, name: String? = nil, status: AlertInstance.State = .firing) -> AlertSnapshot {
         let key = AlertKey(workspace: "acme", ruleID: "production-offline", deviceID: "cam-\(index)")
         return AlertSnapshot(
-            key: key, fingerprint: Fingerprint.of(workspace: "acme", ruleID: key.ruleID, deviceID: key.deviceID),
+            key: key,
             status: status,
             severity: .critical,
             labels: ["rule": key.ruleID, "workspace": "acme", "device": key.deviceID, "severity": "critical"],
@@ -66,7 +66,7 @@ enum Fixed {
         }
         let key = AlertKey(workspace: "acme", ruleID: "site-down", deviceID: "site-b")
         let site = AlertSnapshot(
-            key: key, fingerprint: Fingerprint.of(workspace: "acme", ruleID: key.ruleID, deviceID: key.deviceID),
+            key: key,
             status: .firing, severity: .critical, labels: [:], startsAt: now.addingTimeInterval(-300), endsAt: nil,
             resolveReason: nil, device: FleetGroup.device(for: "site-b"), evaluatedAt: now, firstSeen: nil,
             message: nil, fleet: FleetFacts(group: "site-b", total: 500, matching: 480, members: members))

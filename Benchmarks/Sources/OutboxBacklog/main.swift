@@ -53,7 +53,7 @@ func fill(rows: Int, path: String) async throws {
                 hostname: "jetson-\(index)", rfdmVersion: "1.4.0", type: "jetson", tags: ["production"])
             let key = AlertKey(workspace: "bench", ruleID: "offline", deviceID: device.id)
             let snapshot = AlertSnapshot(
-                key: key, fingerprint: Fingerprint.of(workspace: "bench", ruleID: "offline", deviceID: device.id),
+                key: key,
                 status: .firing,
                 severity: .critical,
                 labels: ["rule": "offline", "workspace": "bench", "device": device.id, "severity": "critical"],

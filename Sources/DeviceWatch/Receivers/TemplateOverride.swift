@@ -67,7 +67,6 @@ public enum SampleNotifications {
                 workspace: "sample-workspace", ruleID: "devicewatch.sample", deviceID: "sample-device-\(index)")
             return AlertSnapshot(
                 key: key,
-                fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID),
                 status: status,
                 severity: .warning,
                 labels: [

@@ -41,7 +41,7 @@ extension NotificationIntent {
 
 extension AlertSnapshot {
     init(reading reader: inout JSONReader) throws {
-        var key: AlertKey?, fingerprint: String?, status: AlertInstance.State?, severity: Severity?
+        var key: AlertKey?, status: AlertInstance.State?, severity: Severity?
         var labels: [String: String] = [:]
         var startsAt: Date?, endsAt: Date?, resolveReason: String?, device: Device?, evaluatedAt: Date?,
             firstSeen: Date?, message: String?, text: AlertText?, fleet: FleetFacts?, flapping: FlappingState?
@@ -58,7 +58,6 @@ extension AlertSnapshot {
                     }
                 }
                 key = AlertKey(workspace: workspace, ruleID: ruleID, deviceID: deviceID)
-            case "fingerprint": fingerprint = try reader.string()
             case "status": status = AlertInstance.State(rawValue: try reader.string())
             case "severity": severity = Severity(rawValue: try reader.string())
             case "labels": labels = try reader.stringMap()
@@ -94,13 +93,13 @@ extension AlertSnapshot {
             default: try reader.skip()
             }
         }
-        guard let key, let fingerprint, let status, let severity, let startsAt, let device, let evaluatedAt else {
+        guard let key, let status, let severity, let startsAt, let device, let evaluatedAt else {
             throw JSONReader.Malformed(
                 offset: 0,
-                expected: "an alert with key, fingerprint, status, severity, startsAt, device and evaluatedAt")
+                expected: "an alert with key, status, severity, startsAt, device and evaluatedAt")
         }
         self.init(
-            key: key, fingerprint: fingerprint, status: status, severity: severity, labels: labels, startsAt: startsAt,
+            key: key, status: status, severity: severity, labels: labels, startsAt: startsAt,
             endsAt: endsAt,
             resolveReason: resolveReason, device: device, evaluatedAt: evaluatedAt, firstSeen: firstSeen,
             message: message, text: text, fleet: fleet, flapping: flapping)

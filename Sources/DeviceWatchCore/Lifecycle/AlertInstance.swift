@@ -173,13 +173,50 @@ struct OwnLabels: Sendable, Equatable, Codable {
 /// A change of an alert's state, with why.
 public struct Transition: Sendable, Equatable, Codable {
     public var key: AlertKey
-    public var fingerprint: String
     /// nil: the alert was inactive.
     public var from: AlertInstance.State?
     /// nil: the alert became inactive (a pending alert whose condition stopped holding).
     public var to: AlertInstance.State?
     public var at: Date
     public var reason: String
+
+    public init(key: AlertKey, from: AlertInstance.State?, to: AlertInstance.State?, at: Date, reason: String) {
+        self.key = key
+        self.from = from
+        self.to = to
+        self.at = at
+        self.reason = reason
+    }
+
+    /// The alert's ``Fingerprint``, derived from the key when asked: a large outage's 10,000
+    /// transitions need not hold 10,000 of them.
+    public var fingerprint: String {
+        Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, fingerprint, from, to, at, reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            key: try container.decode(AlertKey.self, forKey: .key),
+            from: try container.decodeIfPresent(AlertInstance.State.self, forKey: .from),
+            to: try container.decodeIfPresent(AlertInstance.State.self, forKey: .to),
+            at: try container.decode(Date.self, forKey: .at), reason: try container.decode(String.self, forKey: .reason)
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encodeIfPresent(from, forKey: .from)
+        try container.encodeIfPresent(to, forKey: .to)
+        try container.encode(at, forKey: .at)
+        try container.encode(reason, forKey: .reason)
+    }
 }
 
 extension AlertInstance {

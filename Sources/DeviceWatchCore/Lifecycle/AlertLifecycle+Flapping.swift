@@ -14,7 +14,7 @@ extension AlertLifecycle {
         alert.flappingSince = now
         return [
             Transition(
-                key: alert.key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
+                key: alert.key, from: .firing, to: .firing, at: now,
                 reason: "flapping: \(policy.describe(flips.count))")
         ]
     }
@@ -43,7 +43,7 @@ extension AlertLifecycle {
         book.set(held)
         transitions.append(
             Transition(
-                key: alert.key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
+                key: alert.key, from: .firing, to: .firing, at: now,
                 reason: "flapping: \(policy.describe(flips.count))"))
         return true
     }

@@ -44,7 +44,7 @@ public enum AlertLifecycle {
                     alert.firingSince = now
                     transitions.append(
                         Transition(
-                            key: key, fingerprint: alert.fingerprint, from: .pending, to: .firing, at: now,
+                            key: key, from: .pending, to: .firing, at: now,
                             reason: "held for \(DurationText.format(rule?.pendingFor ?? .zero))"))
                     transitions += flip(&alert, rule?.flapping, at: now)
                     book.set(alert)
@@ -57,7 +57,7 @@ public enum AlertLifecycle {
                         alert.flips = []
                         transitions.append(
                             Transition(
-                                key: key, fingerprint: alert.fingerprint, from: .firing, to: .firing, at: now,
+                                key: key, from: .firing, to: .firing, at: now,
                                 reason: "settled firing after \(DurationText.format(policy.stableFor)) stable")
                         )
                     }
@@ -84,7 +84,7 @@ public enum AlertLifecycle {
             alert.flips = rule?.flapping != nil ? previous?.flips : nil
             transitions.append(
                 Transition(
-                    key: key, fingerprint: alert.fingerprint,
+                    key: key,
                     from: previous?.state == .resolved ? .resolved : nil,
                     to: alert.state, at: now, reason: "condition holds"))
             if fires { transitions += flip(&alert, rule?.flapping, at: now) }
@@ -162,7 +162,7 @@ public enum AlertLifecycle {
                 book.remove(key)
                 transitions.append(
                     Transition(
-                        key: key, fingerprint: alert.fingerprint, from: .pending, to: nil, at: now,
+                        key: key, from: .pending, to: nil, at: now,
                         reason: reason.rawValue))
                 continue
             }
@@ -189,7 +189,7 @@ public enum AlertLifecycle {
             book.set(resolved)
             transitions.append(
                 Transition(
-                    key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now,
+                    key: key, from: .firing, to: .resolved, at: now,
                     reason: reason.rawValue))
         }
 
@@ -226,7 +226,6 @@ public enum AlertLifecycle {
             }
             return []
         }
-        let fingerprint = Fingerprint.of(workspace: workspace, ruleID: unreachableRule, deviceID: "")
         book.set(
             AlertInstance(
                 key: key, state: .firing, severity: .critical,
@@ -235,7 +234,7 @@ public enum AlertLifecycle {
                 resolveReason: nil,
                 device: Device(id: "", name: "workspace \(workspace)"), evaluatedAt: now, firstSeen: nil,
                 message: message))
-        return [Transition(key: key, fingerprint: fingerprint, from: nil, to: .firing, at: now, reason: message)]
+        return [Transition(key: key, from: nil, to: .firing, at: now, reason: message)]
     }
 
     private static func resolveMeta(workspace: String, in book: inout AlertBook, at now: Date) -> [Transition] {
@@ -249,7 +248,7 @@ public enum AlertLifecycle {
         book.set(alert)
         return [
             Transition(
-                key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now, reason: reason.rawValue
+                key: key, from: .firing, to: .resolved, at: now, reason: reason.rawValue
             )
         ]
     }
@@ -271,7 +270,7 @@ public enum AlertLifecycle {
             book.set(resolved)
             transitions.append(
                 Transition(
-                    key: key, fingerprint: alert.fingerprint, from: .firing, to: .resolved, at: now,
+                    key: key, from: .firing, to: .resolved, at: now,
                     reason: "workspace removed"))
         }
         return transitions

@@ -40,10 +40,37 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
     public var note: Note { Note(author: author, comment: comment, at: createdAt) }
 
     /// Who acknowledged, when and why, as notifications and the status page show it.
+    ///
+    /// Kept out of line (``OutOfLine``): every snapshot has room for one, and few hold one.
     public struct Note: Sendable, Equatable, Codable {
-        public var author: String
-        public var comment: String
-        public var at: Date
+        private struct Fields: Sendable, Equatable, Codable {
+            var author: String
+            var comment: String
+            var at: Date
+        }
+
+        private var fields: OutOfLine<Fields>
+
+        public init(author: String, comment: String, at: Date) {
+            fields = OutOfLine(Fields(author: author, comment: comment, at: at))
+        }
+
+        public init(from decoder: any Decoder) throws { fields = OutOfLine(try Fields(from: decoder)) }
+
+        public func encode(to encoder: any Encoder) throws { try fields.value.encode(to: encoder) }
+
+        public var author: String {
+            get { fields.value.author }
+            set { fields.value.author = newValue }
+        }
+        public var comment: String {
+            get { fields.value.comment }
+            set { fields.value.comment = newValue }
+        }
+        public var at: Date {
+            get { fields.value.at }
+            set { fields.value.at = newValue }
+        }
 
         /// `acknowledged by alice at 2026-11-28T12:00:00.000Z: on it`.
         public var text: String {

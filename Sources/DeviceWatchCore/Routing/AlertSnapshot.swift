@@ -6,7 +6,6 @@ import Foundation
 /// from the rule that fired (``text``): what it says never changes with a later reload.
 public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var key: AlertKey
-    public var fingerprint: String
     public var status: AlertInstance.State
     public var severity: Severity
     /// The rule's own labels; see ``labels``.
@@ -31,7 +30,7 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     public var acknowledgement: Acknowledgement.Note?
 
     public init(
-        key: AlertKey, fingerprint: String, status: AlertInstance.State, severity: Severity, labels: [String: String],
+        key: AlertKey, status: AlertInstance.State, severity: Severity, labels: [String: String],
         startsAt: Date,
         endsAt: Date?, resolveReason: String?, device: Device, evaluatedAt: Date, firstSeen: Date?, message: String?,
         text: AlertText? = nil, fleet: FleetFacts? = nil, flapping: FlappingState? = nil
@@ -39,7 +38,6 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
         self.fleet = fleet
         self.flapping = flapping
         self.key = key
-        self.fingerprint = fingerprint
         self.status = status
         self.severity = severity
         self.ownLabels = OwnLabels(labels)
@@ -56,9 +54,53 @@ public struct AlertSnapshot: Sendable, Equatable, Codable {
     /// `rule`, `workspace`, `device` (when the alert is about a device), `severity` and the rule's own labels.
     public var labels: [String: String] { ownLabels.all(key: key, severity: severity, isFleet: fleet != nil) }
 
+    /// See ``Fingerprint``. Derived from the key when asked, as ``AlertInstance/fingerprint`` is,
+    /// and written with the snapshot for its readers.
+    public var fingerprint: String {
+        Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID)
+    }
+
     enum CodingKeys: String, CodingKey {
         case key, fingerprint, status, severity, ownLabels = "labels", startsAt, endsAt, resolveReason, device,
             evaluatedAt, firstSeen, message, text, fleet, flapping
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            key: try container.decode(AlertKey.self, forKey: .key),
+            status: try container.decode(AlertInstance.State.self, forKey: .status),
+            severity: try container.decode(Severity.self, forKey: .severity), labels: [:],
+            startsAt: try container.decode(Date.self, forKey: .startsAt),
+            endsAt: try container.decodeIfPresent(Date.self, forKey: .endsAt),
+            resolveReason: try container.decodeIfPresent(String.self, forKey: .resolveReason),
+            device: try container.decode(Device.self, forKey: .device),
+            evaluatedAt: try container.decode(Date.self, forKey: .evaluatedAt),
+            firstSeen: try container.decodeIfPresent(Date.self, forKey: .firstSeen),
+            message: try container.decodeIfPresent(String.self, forKey: .message),
+            text: try container.decodeIfPresent(AlertText.self, forKey: .text),
+            fleet: try container.decodeIfPresent(FleetFacts.self, forKey: .fleet),
+            flapping: try container.decodeIfPresent(FlappingState.self, forKey: .flapping))
+        ownLabels = try container.decode(OwnLabels.self, forKey: .ownLabels)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(status, forKey: .status)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(ownLabels, forKey: .ownLabels)
+        try container.encode(startsAt, forKey: .startsAt)
+        try container.encodeIfPresent(endsAt, forKey: .endsAt)
+        try container.encodeIfPresent(resolveReason, forKey: .resolveReason)
+        try container.encode(device, forKey: .device)
+        try container.encode(evaluatedAt, forKey: .evaluatedAt)
+        try container.encodeIfPresent(firstSeen, forKey: .firstSeen)
+        try container.encodeIfPresent(message, forKey: .message)
+        try container.encodeIfPresent(text, forKey: .text)
+        try container.encodeIfPresent(fleet, forKey: .fleet)
+        try container.encodeIfPresent(flapping, forKey: .flapping)
     }
 
     /// The finding the snapshot stands for, for rendering its text.

@@ -41,6 +41,9 @@ enum NotificationPlanner {
 
         // Snapshots are not cached across groups: each intent keeps its own copy anyway. Their
         // text is: rendered once per alert and cycle, its strings shared by every receiver's copy.
+        // Only alerts in more than one group are cached: grouped by device with one receiver, a
+        // 10,000-device outage would otherwise hold a table of 10,000 texts used once each.
+        let sharedAlerts = inSeveralGroups(members)
         var texts: [AlertKey: AlertText?] = [:]
         func snapshotOf(_ key: AlertKey) -> AlertSnapshot {
             guard let alert = book.alerts[key] else { return removedSnapshot(key, at: now) }
@@ -50,7 +53,7 @@ enum NotificationPlanner {
                 made.text = text
             } else {
                 made.text = rules.text(of: alert)
-                texts[key] = made.text
+                if sharedAlerts.contains(key) { texts[key] = made.text }
             }
             return made
         }
@@ -151,6 +154,16 @@ enum NotificationPlanner {
         return nextDue
     }
 
+    /// The alerts that are members of more than one group (several receivers, or escalation).
+    private static func inSeveralGroups(_ members: [String: AlertRouter.Membership]) -> Set<AlertKey> {
+        var seen = Set<AlertKey>()
+        var several = Set<AlertKey>()
+        for membership in members.values {
+            for key in membership.alerts where !seen.insert(key).inserted { several.insert(key) }
+        }
+        return several
+    }
+
     private static func repeatEvery(_ firing: [AlertKey], _ rules: [String: Rule], _ defaults: RoutingDefaults)
         -> Duration
     {
@@ -159,7 +172,7 @@ enum NotificationPlanner {
 
     static func snapshot(_ alert: AlertInstance) -> AlertSnapshot {
         AlertSnapshot(
-            key: alert.key, fingerprint: alert.fingerprint, status: alert.state, severity: alert.severity,
+            key: alert.key, status: alert.state, severity: alert.severity,
             labels: alert.ownLabels.values,
             startsAt: alert.firingSince ?? alert.activeSince, endsAt: alert.resolvedAt,
             resolveReason: alert.resolveReason?.rawValue,
@@ -170,8 +183,7 @@ enum NotificationPlanner {
 
     private static func removedSnapshot(_ key: AlertKey, at now: Date) -> AlertSnapshot {
         AlertSnapshot(
-            key: key, fingerprint: Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID),
-            status: .resolved,
+            key: key, status: .resolved,
             severity: .info, labels: [:], startsAt: now, endsAt: now,
             resolveReason: "forgotten", device: Device(id: key.deviceID), evaluatedAt: now, firstSeen: nil,
             message: "\(key.ruleID) on \(key.deviceID) is no longer tracked")

@@ -6,8 +6,11 @@ import Foundation
 /// (with what it replaced), as ``AlertBook`` does for alerts.
 public struct RoutingState: Sendable, Equatable {
     public private(set) var groups: [String: NotificationGroup] = [:]
-    /// Each group as it was before its first change this cycle; nil when it did not exist.
-    private var groupsBefore: [String: NotificationGroup?] = [:]
+    /// Each group that existed as it was before its first change this cycle.
+    private var groupsBefore: [String: NotificationGroup] = [:]
+    /// The groups this cycle made. Kept apart from ``groupsBefore``: as a `nil` original there,
+    /// each new group would take a whole group's slot, and a 10,000-device outage makes 10,000.
+    private var groupsAdded: Set<String> = []
 
     public init() {}
 
@@ -31,16 +34,18 @@ public struct RoutingState: Sendable, Equatable {
         groups.removeValue(forKey: id)
     }
 
-    public var journalIsEmpty: Bool { groupsBefore.isEmpty }
+    public var journalIsEmpty: Bool { groupsBefore.isEmpty && groupsAdded.isEmpty }
 
     /// Forgets the journal: the cycle is committed (or is starting).
-    public mutating func endCycle() { groupsBefore = [:] }
+    public mutating func endCycle() {
+        groupsBefore = [:]
+        groupsAdded = []
+    }
 
     /// Puts every group changed this cycle back as it was.
     public mutating func rollBack() {
-        for (id, original) in groupsBefore {
-            if let original { groups[id] = original } else { groups.removeValue(forKey: id) }
-        }
+        for id in groupsAdded { groups.removeValue(forKey: id) }
+        for (id, original) in groupsBefore { groups[id] = original }
         endCycle()
     }
 
@@ -48,18 +53,15 @@ public struct RoutingState: Sendable, Equatable {
     func journaledGroups() -> (upsert: [String], delete: [String]) {
         var upsert: [String] = []
         var delete: [String] = []
-        for (id, original) in groupsBefore {
-            if groups[id] != nil {
-                upsert.append(id)
-            } else if original != nil {
-                delete.append(id)
-            }
+        for id in groupsAdded where groups[id] != nil { upsert.append(id) }
+        for id in groupsBefore.keys {
+            if groups[id] != nil { upsert.append(id) } else { delete.append(id) }
         }
         return (upsert.sorted(), delete.sorted())
     }
 
     private mutating func keepOriginal(_ id: String) {
-        guard groupsBefore.index(forKey: id) == nil else { return }
-        groupsBefore[id] = .some(groups[id])
+        guard groupsBefore.index(forKey: id) == nil, !groupsAdded.contains(id) else { return }
+        if let original = groups[id] { groupsBefore[id] = original } else { groupsAdded.insert(id) }
     }
 }

@@ -66,15 +66,46 @@ public struct FleetMember: Sendable, Equatable, Codable {
 }
 
 /// What a fleet alert knows of its group at its latest evaluation.
+///
+/// Kept out of line (``OutOfLine``): most alerts are not a fleet rule's, and hold nil.
 public struct FleetFacts: Sendable, Equatable, Codable {
+    private struct Fields: Sendable, Equatable, Codable {
+        var group: String
+        var total: Int
+        var matching: Int
+        var members: [FleetMember]
+    }
+
+    private var fields: OutOfLine<Fields>
+
+    public init(group: String, total: Int, matching: Int, members: [FleetMember]) {
+        fields = OutOfLine(Fields(group: group, total: total, matching: matching, members: members))
+    }
+
+    public init(from decoder: any Decoder) throws { fields = OutOfLine(try Fields(from: decoder)) }
+
+    public func encode(to encoder: any Encoder) throws { try fields.value.encode(to: encoder) }
+
     /// The group's key: the `group_by` values joined with `/` (`site-b`).
-    public var group: String
+    public var group: String {
+        get { fields.value.group }
+        set { fields.value.group = newValue }
+    }
     /// Devices in the group (selected by the rule's `where`).
-    public var total: Int
+    public var total: Int {
+        get { fields.value.total }
+        set { fields.value.total = newValue }
+    }
     /// Devices that meet the per-device condition.
-    public var matching: Int
+    public var matching: Int {
+        get { fields.value.matching }
+        set { fields.value.matching = newValue }
+    }
     /// Every device of the group, by id.
-    public var members: [FleetMember]
+    public var members: [FleetMember] {
+        get { fields.value.members }
+        set { fields.value.members = newValue }
+    }
 
     /// Whether the device is in the group (a binary search: members are in id order).
     public func hasMember(_ id: String) -> Bool {
