@@ -152,3 +152,72 @@ struct EngineCommitTests {
         await #expect(try store.store.notifications(state: nil, limit: 10).map(\.intent.reason) == [.repeat, .new])
     }
 }
+
+/// The real SQLite store, whose silence reads can be made to hang until the task asking is
+/// cancelled, as a PostgreSQL read does on a cut link when a lost lease stops the poller.
+final class HangingSilencesStore: StoreWrapper {
+    let store: SQLiteStateStore
+    let hang = Mutex(false)
+    let fail = Mutex(false)
+    /// Resumed when a read starts hanging.
+    let hanging: AsyncStream<Void>
+    private let hangingContinuation: AsyncStream<Void>.Continuation
+
+    init(path: String) throws {
+        store = try SQLiteStateStore(path: path)
+        (hanging, hangingContinuation) = AsyncStream.makeStream()
+    }
+
+    var wrapped: any StateStore { store }
+
+    func silences(includeExpired: Bool, at now: Date) async throws(StateStoreError) -> [Silence] {
+        if fail.withLock({ $0 }) { throw StateStoreError(kind: .unavailable, path: store.path, detail: "disk gone") }
+        if hang.withLock({ $0 }) {
+            hangingContinuation.yield()
+            do { try await Task.sleep(for: .seconds(3600)) } catch {
+                throw StateStoreError(kind: .unavailable, path: store.path, detail: "cancelled")
+            }
+        }
+        return try await store.silences(includeExpired: includeExpired, at: now)
+    }
+}
+
+@Suite("Engine store health")
+struct EngineStoreHealthTests {
+    @Test func aCycleStoppedWhileItReadsSilencesIsNotAFailingStore() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-hang-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try HangingSilencesStore(path: path)
+        let health = StoreHealth()
+        let engine = await Engine(
+            rules: RuleSet([Rule(id: "offline", condition: .offlineFor(.seconds(600)), notify: ["chat"])]),
+            defaults: RoutingDefaults(Configuration.Defaults()), staleAfter: .seconds(300), state: try store.load(),
+            store: store, storeHealth: health)
+        let devices = [
+            Device(id: "cam-1", status: .offline, lastHeartbeat: EngineCommitTests.t0.addingTimeInterval(-3600))
+        ]
+
+        // The poller is stopped (its lease lost) while the engine waits on the store.
+        store.hang.withLock { $0 = true }
+        let poll = Task {
+            await engine.pollSucceeded(workspace: "acme", devices: devices, apiDate: EngineCommitTests.t0)
+        }
+        var hanging = store.hanging.makeAsyncIterator()
+        await hanging.next()
+        poll.cancel()
+        await poll.value
+        #expect(health.snapshot.failingSince == nil, "\(health.snapshot)")
+        #expect(await engine.alerts.isEmpty)
+
+        // A failure of its own, not a cancellation, is reported; withdrawing the engines'
+        // operations (a cluster worker left holding no workspace) forgets it.
+        store.hang.withLock { $0 = false }
+        store.fail.withLock { $0 = true }
+        await engine.pollSucceeded(workspace: "acme", devices: devices, apiDate: EngineCommitTests.t0)
+        #expect(health.snapshot.failingOperations == ["read-silences"])
+        health.withdraw([.commitCycle])
+        #expect(health.snapshot.failingOperations == ["read-silences"], "only the operations named are withdrawn")
+        health.withdraw([.commitCycle, .readSilences])
+        #expect(health.snapshot.failingSince == nil)
+    }
+}

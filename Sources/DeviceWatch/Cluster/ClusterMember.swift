@@ -109,6 +109,9 @@ public actor ClusterMember: AlertJudge {
             }
             leases = try await store.leases()
             metrics.leases(held: held.count)
+            // The database answers, and no engine runs here to clear what a stopped one reported
+            // (a commit that timed out while the link was cut, just before its lease was lost).
+            if held.isEmpty { storeHealth?.withdraw([.commitCycle, .readSilences]) }
         } catch {
             logger.warning("cannot keep the workspace leases: \(error)")
             // A lease not renewed for its TTL may be another worker's already: stop judging.

@@ -121,7 +121,7 @@ public final class PostgresStateStore: StateStore {
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else { throw TimedOut() }
+                guard let first = try await group.next(), let value = first else { throw TimedOut(after: timeout) }
                 return value
             }
         } catch {
@@ -129,7 +129,10 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    private struct TimedOut: Error {}
+    private struct TimedOut: Error {
+        /// The call's own timeout, which may be shorter than the store's (a lease round's).
+        var after: Duration
+    }
 
     /// What went wrong, in words that never include the password or the statement's values.
     func classify(_ error: any Error) -> StateStoreError {
@@ -138,10 +141,10 @@ public final class PostgresStateStore: StateStore {
             // The first of what failed: BEGIN, the work, or COMMIT.
             if let inner = error.beginError ?? error.closureError ?? error.commitError { return classify(inner) }
         }
-        if error is TimedOut {
+        if let error = error as? TimedOut {
             return StateStoreError(
                 kind: .unavailable, path: path,
-                detail: "no answer within \(DurationText.format(timeout))")
+                detail: "no answer within \(DurationText.format(error.after))")
         }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {

@@ -56,16 +56,28 @@ public final class StoreHealth: Sendable {
 
     /// The operation's latest attempt worked.
     public func succeeded(_ operation: Operation) {
-        let recovered = state.withLock { state -> Bool in
-            guard state.failingSince.removeValue(forKey: operation) != nil else { return false }
-            if state.failingSince.isEmpty {
-                state.failures = 0
-                state.lastLogged = nil
-                return true
+        if clear([operation]) { logger.notice("the state store works again") }
+    }
+
+    /// Nothing performs these operations any more: a cluster worker that holds no workspace runs
+    /// no engine, so no cycle will commit or read silences to clear an engine's last failure,
+    /// which would otherwise keep the worker unready until the watchdog ended it.
+    public func withdraw(_ operations: [Operation]) {
+        if clear(operations) { logger.notice("the state store works again (the failing operations are no longer run)") }
+    }
+
+    /// Forgets the operations' failures; true when that leaves none.
+    private func clear(_ operations: [Operation]) -> Bool {
+        state.withLock { state -> Bool in
+            var removed = false
+            for operation in operations where state.failingSince.removeValue(forKey: operation) != nil {
+                removed = true
             }
-            return false
+            guard removed, state.failingSince.isEmpty else { return false }
+            state.failures = 0
+            state.lastLogged = nil
+            return true
         }
-        if recovered { logger.notice("the state store works again") }
     }
 
     /// The operation's latest attempt failed with `error`.

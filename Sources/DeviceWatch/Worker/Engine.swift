@@ -158,7 +158,10 @@ public actor Engine {
             storeHealth?.succeeded(.readSilences)
             return Interventions(silences: silences, acknowledgements: acknowledgements)
         } catch {
-            if let storeHealth {
+            if Task.isCancelled {
+                // Stopped (its lease lost or given up) while it asked: not the store failing.
+                logger.debug("stopped while reading silences: \(error)")
+            } else if let storeHealth {
                 storeHealth.failed(.readSilences, error: error)
             } else {
                 logger.error("cannot read silences, keeping the cycle for later: \(error)")
@@ -226,7 +229,9 @@ public actor Engine {
                 await fenced()
                 return false
             }
-            if let storeHealth {
+            if Task.isCancelled {
+                logger.debug("stopped while committing a cycle, which the next owner plans again: \(error)")
+            } else if let storeHealth {
                 storeHealth.failed(.commitCycle, error: error)
             } else {
                 logger.error("cannot commit the cycle, it will be retried: \(error)")
