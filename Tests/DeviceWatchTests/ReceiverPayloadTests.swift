@@ -339,11 +339,12 @@ struct PlannedTextPayloadTests {
         let heavy = [
             String(repeating: "🇺🇦", count: 2500), "e" + String(repeating: "\u{301}", count: 10_000), "@here <!channel>",
         ]
-        let others = intent.firing[0].fleet?.members ?? []
-        intent.firing[0].fleet?.members =
-            heavy.enumerated().map {
+        let facts = try #require(intent.firing[0].fleet)
+        intent.firing[0].fleet = FleetFacts(
+            group: facts.group, total: facts.total, matching: facts.matching,
+            members: heavy.enumerated().map {
                 FleetMember(id: "cam-\($0.offset)", name: $0.element, status: "offline", matches: true)
-            } + others
+            } + facts.members)
         let event = try json(body(SampleReceivers.pagerduty, intent)[0])
         let details = try #require((event["payload"] as? [String: Any])?["custom_details"] as? [String: String])
         for (key, value) in details { #expect(value.utf16.count <= 1024, "\(key): \(value.utf16.count)") }

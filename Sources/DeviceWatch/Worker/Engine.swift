@@ -158,15 +158,21 @@ public actor Engine {
             storeHealth?.succeeded(.readSilences)
             return Interventions(silences: silences, acknowledgements: acknowledgements)
         } catch {
-            if Task.isCancelled {
-                // Stopped (its lease lost or given up) while it asked: not the store failing.
-                logger.debug("stopped while reading silences: \(error)")
-            } else if let storeHealth {
-                storeHealth.failed(.readSilences, error: error)
-            } else {
-                logger.error("cannot read silences, keeping the cycle for later: \(error)")
-            }
+            storeFailed(.readSilences, error, else: "cannot read silences, keeping the cycle for later")
             return nil
+        }
+    }
+
+    /// A store call failed: the store's health hears of it, or the log when nothing tracks that.
+    /// Not when the engine was stopped (its lease lost or given up) while it waited: that is no
+    /// failing store, and a stopped engine would never clear it.
+    private func storeFailed(_ operation: StoreHealth.Operation, _ error: StateStoreError, else message: String) {
+        if Task.isCancelled {
+            logger.debug("stopped while waiting on the store (\(operation.rawValue)): \(error)")
+        } else if let storeHealth {
+            storeHealth.failed(operation, error: error)
+        } else {
+            logger.error("\(message): \(error)")
         }
     }
 
@@ -229,13 +235,7 @@ public actor Engine {
                 await fenced()
                 return false
             }
-            if Task.isCancelled {
-                logger.debug("stopped while committing a cycle, which the next owner plans again: \(error)")
-            } else if let storeHealth {
-                storeHealth.failed(.commitCycle, error: error)
-            } else {
-                logger.error("cannot commit the cycle, it will be retried: \(error)")
-            }
+            storeFailed(.commitCycle, error, else: "cannot commit the cycle, it will be retried")
             state.rollBack()
             // Planned again at the next tick.
             plannedSilences = nil

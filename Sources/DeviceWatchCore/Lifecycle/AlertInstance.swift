@@ -171,7 +171,7 @@ struct OwnLabels: Sendable, Equatable, Codable {
 }
 
 /// A change of an alert's state, with why.
-public struct Transition: Sendable, Equatable, Codable {
+public struct Transition: Sendable, Equatable {
     public var key: AlertKey
     /// nil: the alert was inactive.
     public var from: AlertInstance.State?
@@ -192,30 +192,6 @@ public struct Transition: Sendable, Equatable, Codable {
     /// transitions need not hold 10,000 of them.
     public var fingerprint: String {
         Fingerprint.of(workspace: key.workspace, ruleID: key.ruleID, deviceID: key.deviceID)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case key, fingerprint, from, to, at, reason
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            key: try container.decode(AlertKey.self, forKey: .key),
-            from: try container.decodeIfPresent(AlertInstance.State.self, forKey: .from),
-            to: try container.decodeIfPresent(AlertInstance.State.self, forKey: .to),
-            at: try container.decode(Date.self, forKey: .at), reason: try container.decode(String.self, forKey: .reason)
-        )
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(key, forKey: .key)
-        try container.encode(fingerprint, forKey: .fingerprint)
-        try container.encodeIfPresent(from, forKey: .from)
-        try container.encodeIfPresent(to, forKey: .to)
-        try container.encode(at, forKey: .at)
-        try container.encode(reason, forKey: .reason)
     }
 }
 

@@ -59,18 +59,9 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
 
         public func encode(to encoder: any Encoder) throws { try fields.value.encode(to: encoder) }
 
-        public var author: String {
-            get { fields.value.author }
-            set { fields.value.author = newValue }
-        }
-        public var comment: String {
-            get { fields.value.comment }
-            set { fields.value.comment = newValue }
-        }
-        public var at: Date {
-            get { fields.value.at }
-            set { fields.value.at = newValue }
-        }
+        public var author: String { fields.value.author }
+        public var comment: String { fields.value.comment }
+        public var at: Date { fields.value.at }
 
         /// `acknowledged by alice at 2026-11-28T12:00:00.000Z: on it`.
         public var text: String {

@@ -87,25 +87,13 @@ public struct FleetFacts: Sendable, Equatable, Codable {
     public func encode(to encoder: any Encoder) throws { try fields.value.encode(to: encoder) }
 
     /// The group's key: the `group_by` values joined with `/` (`site-b`).
-    public var group: String {
-        get { fields.value.group }
-        set { fields.value.group = newValue }
-    }
+    public var group: String { fields.value.group }
     /// Devices in the group (selected by the rule's `where`).
-    public var total: Int {
-        get { fields.value.total }
-        set { fields.value.total = newValue }
-    }
+    public var total: Int { fields.value.total }
     /// Devices that meet the per-device condition.
-    public var matching: Int {
-        get { fields.value.matching }
-        set { fields.value.matching = newValue }
-    }
+    public var matching: Int { fields.value.matching }
     /// Every device of the group, by id.
-    public var members: [FleetMember] {
-        get { fields.value.members }
-        set { fields.value.members = newValue }
-    }
+    public var members: [FleetMember] { fields.value.members }
 
     /// Whether the device is in the group (a binary search: members are in id order).
     public func hasMember(_ id: String) -> Bool {
