@@ -49,7 +49,7 @@ public struct Acknowledgement: Sendable, Equatable, Codable, TimedRecord {
             var at: Date
         }
 
-        private var fields: OutOfLine<Fields>
+        private let fields: OutOfLine<Fields>
 
         public init(author: String, comment: String, at: Date) {
             fields = OutOfLine(Fields(author: author, comment: comment, at: at))

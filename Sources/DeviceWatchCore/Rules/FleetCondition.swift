@@ -76,7 +76,7 @@ public struct FleetFacts: Sendable, Equatable, Codable {
         var members: [FleetMember]
     }
 
-    private var fields: OutOfLine<Fields>
+    private let fields: OutOfLine<Fields>
 
     public init(group: String, total: Int, matching: Int, members: [FleetMember]) {
         fields = OutOfLine(Fields(group: group, total: total, matching: matching, members: members))
